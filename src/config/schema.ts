@@ -1,0 +1,17 @@
+// The whole configuration schema: one TypeBox object with a default for every
+// key. Each capability's section lives in its own schema-<capability>.ts.
+import { Type, type Static } from '@sinclair/typebox';
+import { HeadersSchema, LogSchema, MetricsSchema, ServerSchema } from './schema-server.js';
+
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ default: './strata-data', minLength: 1, description: 'Directory for the database, keys and certificates; created on start.' }),
+    server: ServerSchema,
+    headers: HeadersSchema,
+    log: LogSchema,
+    metrics: MetricsSchema,
+  },
+  { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
+);
+
+export type StrataConfig = Static<typeof ConfigSchema>;

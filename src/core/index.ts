@@ -1,0 +1,3 @@
+/** @module Shared contracts every capability may import: StrataError (RFC 9457 problems) and the Component lifecycle. */
+export * from './errors.js';
+export type { Component, Logger } from './component.js';
