@@ -59,7 +59,7 @@ function mapError(err: unknown): StrataError {
 
 export interface Proxy {
   readonly pool: UpstreamPool;
-  /** Sends the request upstream and resolves with the response head; the body is a stream. */
+  /** Sends the request upstream and resolves with the response head; the body is a stream. `extra` sets headers (undefined deletes). */
   forward(request: FastifyRequest, prefixLength: number, extra?: HeaderBag, signal?: AbortSignal): Promise<UpstreamResponse>;
   /** Relays an upstream response to the client. */
   relay(request: FastifyRequest, reply: FastifyReply, res: { statusCode: number; headers: HeaderBag; body?: Readable | Buffer }): FastifyReply;
@@ -116,7 +116,12 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
     Object.assign(headers, fwd.headers);
     if (preserveHost && host) headers.host = host;
     else delete headers.host;
-    if (extra) Object.assign(headers, extra);
+    if (extra) {
+      for (const k in extra) {
+        if (extra[k] === undefined) delete headers[k];
+        else headers[k] = extra[k];
+      }
+    }
     applyHeaderRules(headers, o.requestHeaders);
     const body = hasBody(raw) ? raw : undefined;
     const replayable = IDEMPOTENT.has(method) && body === undefined;
