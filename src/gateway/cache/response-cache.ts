@@ -7,7 +7,7 @@ import { StrataError } from '../../core/index.js';
 import { BadGatewayError, GatewayTimeoutError, sendProblem } from '../errors.js';
 import type { ProxyResponder } from '../gateway-routes.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
-import type { Proxy, UpstreamResponse } from '../proxy/proxy-forward.js';
+import { discard, type Proxy, type UpstreamResponse } from '../proxy/proxy-forward.js';
 import { normalizeHost } from '../proxy/route-match.js';
 import { parseCacheControl } from './cache-control.js';
 import { currentAge, isStorable, retentionMs, reuseDecision, staleIfErrorAllowed, type HeaderMap, type StorePolicy } from './cache-freshness.js';
@@ -100,7 +100,7 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
     }
     const responseTime = Date.now();
     if (stale && res.statusCode === 304) {
-      res.body.destroy();
+      discard(res.body);
       const headers = { ...stale.headers };
       for (const k of NOT_MODIFIED_KEEP) if (res.headers[k] !== undefined) headers[k] = res.headers[k];
       delete headers.age;
@@ -109,7 +109,7 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
       return { kind: 'entry', entry, result: 'HIT' };
     }
     if (stale && ERROR_STATUSES.has(res.statusCode) && staleIfErrorAllowed(stale, request.headers, responseTime, heuristicMax)) {
-      res.body.destroy();
+      discard(res.body);
       return { kind: 'entry', entry: stale, result: 'STALE' };
     }
     const verdict = isStorable(request.method, request.headers, res.statusCode, res.headers, o);
@@ -235,7 +235,7 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
       if (decision === 'stale-while-revalidate') {
         if (!inflight.has(key)) {
           void fetchShared(request, proxy, prefixLength, key, tags, found)
-            .then((out) => (out.kind === 'stream' ? out.res.body.destroy() : undefined))
+            .then((out) => (out.kind === 'stream' ? discard(out.res.body) : undefined))
             .catch(() => {});
         }
         return serve(request, reply, found, 'STALE', route);

@@ -39,6 +39,12 @@ export interface ProxyObserver {
   upstreamResult(pool: string, upstream: string, outcome: string, seconds: number): void;
 }
 
+/** Drops an upstream body we will not read (undici reports an abort error on destroy). */
+export function discard(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 type RawRequest = IncomingMessage | Http2ServerRequest;
 
@@ -179,7 +185,7 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
     }
     const noBody = request.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
     if (noBody || res.body === undefined) {
-      if (res.body && 'destroy' in res.body) res.body.destroy();
+      if (res.body && 'destroy' in res.body) discard(res.body);
       return reply.send();
     }
     return reply.send(res.body);
