@@ -20,3 +20,6 @@ export { memoryResponseStore, type ResponseStore, type StoredResponse, type Stor
 export { isStorable, freshnessLifetime, currentAge, reuseDecision, staleIfErrorAllowed, type FreshnessInfo, type StorePolicy, type ReuseDecision } from './cache/cache-freshness.js';
 export { parseCacheControl } from './cache/cache-control.js';
 export type { CacheKeyOptions } from './cache/cache-key.js';
+export { createForwardProxy, type ForwardProxyOptions, type ForwardProxyServer } from './forward/forward-proxy.js';
+export { createForwardPolicy, type ForwardPolicy, type ForwardPolicyOptions } from './forward/forward-policy.js';
+export { hashProxyPassword, createProxyAuthenticator, type ProxyUser } from './forward/forward-auth.js';
