@@ -91,6 +91,7 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync {
       });
       for (const r of opts.routes) {
         if (r.target.type !== 'proxy') continue;
+        r.target.proxy.observer ??= metrics;
         const pool = r.target.proxy.pool;
         for (const u of pool.upstreams) metrics.upstreamHealth(pool.name, u.id, u.available(Date.now()));
         const prev = pool.onHealthChange;

@@ -65,6 +65,8 @@ function mapError(err: unknown): StrataError {
 
 export interface Proxy {
   readonly pool: UpstreamPool;
+  /** Receives per-upstream outcomes (the gateway plugin sets its metrics here when none was given). */
+  observer: ProxyObserver | undefined;
   /** Sends the request upstream and resolves with the response head; the body is a stream. `extra` sets headers (undefined deletes). */
   forward(request: FastifyRequest, prefixLength: number, extra?: HeaderBag, signal?: AbortSignal): Promise<UpstreamResponse>;
   /** Relays an upstream response to the client. */
@@ -151,12 +153,12 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
         u.active--;
         if (signal?.aborted) throw err;
         pool.recordFailure(u);
-        observer?.upstreamResult(pool.name, u.id, 'error', seconds());
+        self.observer?.upstreamResult(pool.name, u.id, 'error', seconds());
         lastError = mapError(err);
         if (!replayable) throw lastError;
         continue;
       }
-      observer?.upstreamResult(pool.name, u.id, String(res.statusCode), seconds());
+      self.observer?.upstreamResult(pool.name, u.id, String(res.statusCode), seconds());
       if (retryOn.has(res.statusCode)) {
         pool.recordFailure(u);
         if (replayable && attempt < retries && pool.upstreams.length > tried.size) {
@@ -213,5 +215,6 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
     return proxyWebSocket(req, socket, head, { pool, path, trusted, requestHeaders: o.requestHeaders, preserveHost });
   }
 
-  return { pool, forward, relay, handle, upgrade };
+  const self: Proxy = { pool, observer, forward, relay, handle, upgrade };
+  return self;
 }
