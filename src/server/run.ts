@@ -11,8 +11,10 @@ import { createServer, type StrataServer } from './server.js';
 
 export interface ServeOptions {
   version: string;
-  /** Where the banner goes (stdout by default). */
+  /** Where the banner goes (stdout by default), written in one piece. */
   print?: (line: string) => void;
+  /** Called after the server is built and before it listens: add routes or components (used by embedding code and tests). */
+  configure?: (server: StrataServer) => Promise<void> | void;
 }
 
 interface ListeningMessage {
@@ -44,6 +46,7 @@ async function runSingle(config: StrataConfig, log: Logger, opts: ServeOptions):
   let server: StrataServer;
   try {
     server = await createServer(config, log);
+    await opts.configure?.(server);
     await server.start();
   } catch (e) {
     flushLogger(log);
@@ -51,7 +54,7 @@ async function runSingle(config: StrataConfig, log: Logger, opts: ServeOptions):
   }
   const msg: ListeningMessage = { type: 'strata:listening', urls: server.edge.urls(), ca: server.edge.tls?.ca };
   if (cluster.isWorker) process.send?.(msg);
-  else for (const line of banner(config, msg, opts.version, 1)) (opts.print ?? console.log)(line);
+  else (opts.print ?? console.log)(banner(config, msg, opts.version, 1).join('\n'));
 
   let signalled = false;
   const shutdown = (signal: string) => {
@@ -79,6 +82,10 @@ async function runSingle(config: StrataConfig, log: Logger, opts: ServeOptions):
 async function runPrimary(config: StrataConfig, log: Logger, opts: ServeOptions, workers: number): Promise<void> {
   // Made once here so workers never race to create it.
   const tls = await resolveTlsFiles(config);
+  // Workers accept from the shared socket themselves. With the default
+  // round-robin, the primary hands each connection to a worker over IPC, and a
+  // connection handed to a worker that was just SIGKILLed hangs forever.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
   let printed = false;
   const recentExits: number[] = [];
@@ -88,7 +95,7 @@ async function runPrimary(config: StrataConfig, log: Logger, opts: ServeOptions,
     w.on('message', (m: ListeningMessage) => {
       if (m?.type !== 'strata:listening' || printed) return;
       printed = true;
-      for (const line of banner(config, { ...m, ca: tls?.ca }, opts.version, workers)) (opts.print ?? console.log)(line);
+      (opts.print ?? console.log)(banner(config, { ...m, ca: tls?.ca }, opts.version, workers).join('\n'));
     });
     return w;
   };

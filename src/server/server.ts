@@ -26,7 +26,12 @@ export interface StrataServer {
  * await server.start();
  */
 export async function createServer(config: StrataConfig, log: Logger): Promise<StrataServer> {
-  mkdirSync(resolve(config.dataDir), { recursive: true, mode: 0o700 });
+  const dataDir = resolve(config.dataDir);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new Error(`dataDir: cannot create ${dataDir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
   const metrics = config.metrics.enabled ? createMetrics() : undefined;
   const readiness = new Readiness();
   const edge = await Edge.create({ config, log, metrics });
