@@ -167,28 +167,32 @@ test('/metrics is valid Prometheus text with request counts by route', async () 
   assert.match(r.body, /strata_process_resident_memory_bytes /);
 });
 
-test('a slowloris client sending headers byte by byte is cut off', async () => {
-  // This process runs with the default headersTimeout of 10 s; a dedicated
-  // server with a short timeout is in shutdown.test.ts. Here: a short one via env.
-  const t = await startStrata({ env: { STRATA_SERVER_HEADERS_TIMEOUT: '1500' }, args: ['serve', '--port', '0', '--no-https'] });
+test('a slowloris client sending headers byte by byte is cut off (HTTP and HTTP/1.1 over TLS)', async () => {
+  const t = await startStrata({ env: { STRATA_SERVER_HEADERS_TIMEOUT: '1500' } });
   try {
-    const url = new URL(t.http!);
-    const sock = net.connect(Number(url.port), url.hostname);
-    await new Promise((r) => sock.once('connect', r));
-    let closed = false;
-    let reply = '';
-    sock.on('data', (d) => (reply += d));
-    sock.on('close', () => (closed = true));
-    sock.on('error', () => undefined);
-    const payload = 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(40);
-    let sent = 0;
-    while (!closed && sent < payload.length) {
-      sock.write(payload[sent++]);
-      await new Promise((r) => setTimeout(r, 250));
+    const tls = await import('node:tls');
+    for (const base of [t.http!, t.https!]) {
+      const url = new URL(base);
+      const sock =
+        url.protocol === 'http:'
+          ? net.connect(Number(url.port), url.hostname)
+          : tls.connect({ host: url.hostname, port: Number(url.port), servername: 'localhost', ca: readFileSync(t.ca!), ALPNProtocols: ['http/1.1'] });
+      await new Promise((r) => sock.once(url.protocol === 'http:' ? 'connect' : 'secureConnect', r));
+      let closed = false;
+      let reply = '';
+      sock.on('data', (d) => (reply += d));
+      sock.on('close', () => (closed = true));
+      sock.on('error', () => undefined);
+      const payload = 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(60);
+      let sent = 0;
+      while (!closed && sent < payload.length) {
+        sock.write(payload[sent++]);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.ok(closed, `${base}: connection was not closed after ${sent} bytes`);
+      assert.ok(sent < payload.length, `${base}: cut off before the headers could complete`);
+      assert.match(reply, /^HTTP\/1\.1 408/, base);
     }
-    assert.ok(closed, `connection was not closed after ${sent} bytes`);
-    assert.ok(sent < payload.length, 'cut off before the headers could complete');
-    assert.match(reply, /^HTTP\/1\.1 408/);
   } finally {
     assert.equal(await t.stop(), 0);
   }

@@ -97,6 +97,9 @@ function applyTimeouts(server: http.Server | https.Server | http2.Http2SecureSer
   s.headersTimeout = cfg.headersTimeout;
   s.requestTimeout = cfg.requestTimeout;
   s.keepAliveTimeout = cfg.keepAliveTimeout;
+  // HTTP/1.1 over the HTTP/2 server (allowHTTP1) reads these properties when
+  // it starts listening; the constructor fixes the interval at 30 s otherwise.
+  (s as http.Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = checkingInterval(cfg);
 }
 
 /** Node checks header/request timeouts on an interval; make it fine enough for the configured timeout. */
