@@ -23,3 +23,4 @@ export type { CacheKeyOptions } from './cache/cache-key.js';
 export { createForwardProxy, type ForwardProxyOptions, type ForwardProxyServer } from './forward/forward-proxy.js';
 export { createForwardPolicy, type ForwardPolicy, type ForwardPolicyOptions } from './forward/forward-policy.js';
 export { hashProxyPassword, createProxyAuthenticator, type ProxyUser } from './forward/forward-auth.js';
+export { createGateway, GatewayConfigError, type Gateway, type GatewayConfig, type GatewayDeps } from './gateway-build.js';
