@@ -39,6 +39,7 @@ export function ipList(entries: readonly string[]): IpList {
   return {
     empty: n === 0,
     has(ip) {
+      if (n === 0) return false;
       const a = normalizeIp(ip);
       const fam = isIP(a);
       if (fam === 0) return false;
