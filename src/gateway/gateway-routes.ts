@@ -32,6 +32,9 @@ function redirectLocation(to: string, host: string, url: string): string {
   return to.replaceAll('{host}', host).replaceAll('{uri}', url).replaceAll('{path}', q === -1 ? url : url.slice(0, q));
 }
 
+/** Answers an HTTP/1.1 `upgrade` event when a gateway route matches; false leaves it to others. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+
 const timing = new WeakMap<FastifyRequest, { route: string; start: bigint }>();
 
 /**
@@ -42,7 +45,7 @@ const timing = new WeakMap<FastifyRequest, { route: string; start: bigint }>();
  *   { match: { prefix: '/api' }, target: { type: 'api' } },
  * ] }));
  */
-export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync {
+export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgrade: UpgradeHandler } {
   const table = compileRoutes(opts.routes);
   const metrics = opts.metrics;
 
@@ -103,8 +106,10 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync {
     }
     // Upgrades never reach Fastify's router: take the server's 'upgrade' event, answer our
     // routes, and hand everything else to whoever listened before (e.g. @fastify/websocket).
+    // Servers Fastify does not own (a second listener) can call `.upgrade` themselves.
     app.addHook('onReady', async () => {
       const server = app.server;
+      if (typeof server?.listeners !== 'function') return;
       const previous = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
       server.removeAllListeners('upgrade');
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -114,5 +119,5 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync {
       });
     });
   };
-  return fp(plugin, { name: 'strata-gateway', fastify: '5.x' });
+  return Object.assign(fp(plugin, { name: 'strata-gateway', fastify: '5.x' }), { upgrade });
 }

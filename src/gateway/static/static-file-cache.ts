@@ -137,6 +137,11 @@ export class StaticFileCache {
     return buf;
   }
 
+  /** The body when it is already in memory (no await on the hot path). */
+  peekBody(path: string, etag: string): Buffer | undefined {
+    return this.#bodies.get(`${path}\0${etag}`);
+  }
+
   cachedBody(key: string): Buffer | undefined {
     return this.#bodies.get(key);
   }

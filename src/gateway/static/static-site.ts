@@ -145,7 +145,7 @@ export function createStaticSite(opts: StaticSiteOptions): StaticSite {
 
     const range = rangeHeader && ifRangeMatches(h['if-range'] as string | undefined, entry.etag, entry.lastModified) ? evaluateRange(rangeHeader, entry.size) : { kind: 'none' as const };
     if (range.kind === 'unsatisfiable') return fail(reply, new RangeNotSatisfiableError(entry.size));
-    const cached = await files.body(entry.path, entry.size, entry.etag);
+    const cached = files.peekBody(entry.path, entry.etag) ?? (await files.body(entry.path, entry.size, entry.etag));
     if (range.kind === 'ranges' && range.ranges.length === 1) {
       const { start, end } = range.ranges[0];
       reply.code(206).header('content-range', `bytes ${start}-${end}/${entry.size}`).header('content-length', end - start + 1);
