@@ -35,8 +35,6 @@ function redirectLocation(to: string, host: string, url: string): string {
 /** Answers an HTTP/1.1 `upgrade` event when a gateway route matches; false leaves it to others. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
-const timing = new WeakMap<FastifyRequest, { route: string; start: bigint }>();
-
 /**
  * @example
  * app.register(gatewayRoutes({ routes: [
@@ -48,6 +46,7 @@ const timing = new WeakMap<FastifyRequest, { route: string; start: bigint }>();
 export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgrade: UpgradeHandler } {
   const table = compileRoutes(opts.routes);
   const metrics = opts.metrics;
+  const timing = new WeakMap<FastifyRequest, { route: string; start: bigint }>();
 
   async function dispatch(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const url = request.url;

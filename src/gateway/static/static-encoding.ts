@@ -6,11 +6,7 @@ import type { Transform } from 'node:stream';
 
 export type Coding = 'br' | 'gzip';
 
-const parsedCache = new Map<string, Map<string, number>>();
-
 function parseAccept(header: string): Map<string, number> {
-  const hit = parsedCache.get(header);
-  if (hit) return hit;
   const out = new Map<string, number>();
   for (const part of header.split(',')) {
     const [name, ...params] = part.trim().split(';');
@@ -22,16 +18,30 @@ function parseAccept(header: string): Map<string, number> {
     }
     if (!Number.isNaN(q)) out.set(name.toLowerCase(), q);
   }
-  // Bounded memo: headers repeat a lot across clients, but never grow it unboundedly.
-  if (parsedCache.size > 256) parsedCache.clear();
-  parsedCache.set(header, out);
   return out;
 }
 
-/** The best of `available` the client accepts (br preferred on ties), or undefined for identity. */
-export function negotiateCoding(header: string | undefined, available: readonly Coding[]): Coding | undefined {
-  if (!header || available.length === 0) return undefined;
-  const accepted = parseAccept(header);
+export type CodingNegotiator = (header: string | undefined, available: readonly Coding[]) => Coding | undefined;
+
+/**
+ * A negotiator with its own bounded memo of parsed headers (clients send few distinct
+ * Accept-Encoding values). Returns the best of `available` the client accepts (br preferred
+ * on ties), or undefined for identity.
+ */
+export function codingNegotiator(memoSize = 256): CodingNegotiator {
+  const memo = new Map<string, Map<string, number>>();
+  return (header, available) => {
+    if (!header || available.length === 0) return undefined;
+    let accepted = memo.get(header);
+    if (!accepted) {
+      if (memo.size >= memoSize) memo.clear();
+      memo.set(header, (accepted = parseAccept(header)));
+    }
+    return pick(accepted, available);
+  };
+}
+
+function pick(accepted: Map<string, number>, available: readonly Coding[]): Coding | undefined {
   let best: Coding | undefined;
   let bestQ = 0;
   for (const c of available) {

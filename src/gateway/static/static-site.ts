@@ -9,7 +9,7 @@ import { StaticFileCache, type FileEntry, type FileVariant } from './static-file
 import { resolveSitePath } from './static-path.js';
 import { evaluateRange, ifRangeMatches, multipartBody } from './static-range.js';
 import { evaluateConditionals } from './static-conditional.js';
-import { compressBuffer, compressStream, negotiateCoding, type Coding } from './static-encoding.js';
+import { codingNegotiator, compressBuffer, compressStream, type Coding } from './static-encoding.js';
 
 export interface CacheControlRule {
   /** Regular expression tested against the path inside the site, e.g. `\\.html$`. */
@@ -81,6 +81,7 @@ export function createStaticSite(opts: StaticSiteOptions): StaticSite {
     mimeOverrides: opts.mimeTypes ?? {},
   });
   const fail = (reply: FastifyReply, err: StrataError) => sendProblem(reply, err);
+  const negotiateCoding = codingNegotiator();
 
   function cacheControlFor(path: string): string {
     for (const r of rules) if (r.re.test(path)) return r.value;
