@@ -68,9 +68,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       const route = request.routeOptions.url ?? 'unmatched';
       if (metrics) metrics.observe(request.method, route, status, reply.elapsedTime / 1000);
       if (access) {
-        // Client address per server.trustProxy; path without the query string.
+        // Client address per server.trustProxy; the path without its query
+        // string, which can carry tokens.
         const q = request.url.indexOf('?');
-        // Path only: query strings can carry tokens.
         log.info({ reqId: request.id, ip: request.ip, method: request.method, path: q < 0 ? request.url : request.url.slice(0, q), status, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
       }
       done();
