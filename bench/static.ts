@@ -1,96 +1,91 @@
-// Static files: Strata's static site (bare Fastify + gateway plugin, logger off) against
-// nginx (sendfile, open_file_cache, access_log off) with one worker and with `auto`,
-// 1 KiB and 100 KiB files, wrk pinned to core 1, A B A B with warm-ups.
-import { chmodSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+// Scenario static: 1 KiB and 100 KiB files from a Strata static site (as shipped: edge
+// stack and access log on) beside nginx (sendfile, open_file_cache, buffered access log)
+// with one worker (pinned like Strata) and `worker_processes auto` (unpinned).
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, machine, median, spawnPinned, startNginx, stopChild, waitForPort, wrk, writeResults, type WrkResult } from './gateway-peers.js';
+import { ROOT, CAN_PIN, alternate, ensureTool, summarize, writeResults, wrkCommand, type BenchOptions, type ServerSpec } from './lib.js';
 
-export interface StaticBenchOptions {
-  duration?: number;
-  warmup?: number;
-  connections?: number;
-  rounds?: number;
+const TSX = join(ROOT, 'node_modules/tsx/dist/loader.mjs');
+
+export function nginxVersion(): string {
+  const r = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`.trim().replace(/^nginx version: /, '') || 'unknown';
 }
 
-async function serveStrata(): Promise<void> {
-  const { default: Fastify } = await import('fastify');
-  const { staticRoutes } = await import('../src/gateway/index.js');
-  const app = Fastify({ logger: false });
-  app.register(staticRoutes({ root: process.env.BENCH_ROOT ?? '.', compress: { enabled: false } }));
-  await app.listen({ port: Number(process.env.BENCH_PORT), host: '127.0.0.1' });
+/**
+ * nginx under a temporary prefix; `httpBody` goes inside `http {}` and may use `@LISTEN@`.
+ * Workers run as an unprivileged user, so the prefix is made world-readable.
+ */
+export function nginxSpec(name: string, workers: string, httpBody: string, pin: boolean): ServerSpec {
+  const prefix = mkdtempSync(join(tmpdir(), 'strata-bench-nginx-'));
+  chmodSync(prefix, 0o755);
+  for (const d of ['logs', 'tmp']) mkdirSync(join(prefix, d));
+  const tpl = join(prefix, 'nginx.conf.tpl');
+  writeFileSync(
+    tpl,
+    `worker_processes ${workers};
+pid ${prefix}/nginx-@LISTEN@.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  access_log ${prefix}/logs/access.log combined buffer=64k flush=1s;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 65;
+  keepalive_requests 100000;
+  client_body_temp_path ${prefix}/tmp/body;
+  proxy_temp_path ${prefix}/tmp/proxy;
+  fastcgi_temp_path ${prefix}/tmp/fastcgi;
+  uwsgi_temp_path ${prefix}/tmp/uwsgi;
+  scgi_temp_path ${prefix}/tmp/scgi;
+  ${httpBody}
+}
+`,
+  );
+  return {
+    name,
+    // startServer replaces the word PORT in argv with the chosen port.
+    cmd: ['sh', '-c', `sed "s/@LISTEN@/PORT/g" ${tpl} > ${prefix}/nginx-PORT.conf && exec nginx -p ${prefix} -c ${prefix}/nginx-PORT.conf -g 'daemon off;'`],
+    pin,
+  };
 }
 
-export async function run(opts: StaticBenchOptions = {}): Promise<void> {
-  const duration = opts.duration ?? 5;
-  const warmup = opts.warmup ?? 2;
-  const connections = opts.connections ?? 64;
-  const rounds = opts.rounds ?? 2;
+export async function run(o: BenchOptions): Promise<void> {
+  ensureTool('wrk', 'wrk');
+  ensureTool('nginx', 'nginx');
   const root = mkdtempSync(join(tmpdir(), 'strata-bench-static-'));
   chmodSync(root, 0o755);
   writeFileSync(join(root, '1k.bin'), randomBytes(1024));
   writeFileSync(join(root, '100k.bin'), randomBytes(100 * 1024));
-  const prefix = join(root, 'nginx');
-  const sPort = await freePort();
-  const n1Port = await freePort();
-  const naPort = await freePort();
-  const strata = spawnPinned('0', process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], { BENCH_ROLE: 'static-server', BENCH_ROOT: root, BENCH_PORT: String(sPort), NODE_ENV: 'production' });
-  const body = (port: number) => `open_file_cache max=1000 inactive=20s; open_file_cache_valid 1s; server { listen 127.0.0.1:${port} reuseport; root ${root}; location / { } }`;
-  const nginx1 = await startNginx(prefix, n1Port, '1', body(n1Port), '0');
-  const nginxAuto = await startNginx(prefix, naPort, 'auto', body(naPort), undefined);
-  await waitForPort(sPort);
-  const peers = [
-    { name: 'strata', port: sPort, note: 'taskset -c 0, logger off' },
-    { name: 'nginx-1-worker', port: n1Port, note: 'taskset -c 0' },
-    { name: 'nginx-auto', port: naPort, note: `unpinned, ${machine().nproc} workers` },
-  ];
-  const runs: { file: string; peer: string; round: number; result: WrkResult; command: string }[] = [];
-  try {
-    for (const file of ['1k.bin', '100k.bin']) {
-      for (let round = 0; round < rounds; round++) {
-        for (const p of peers) {
-          const url = `http://127.0.0.1:${p.port}/${file}`;
-          wrk(url, { duration: warmup, connections, threads: 2 });
-          const r = wrk(url, { duration, connections, threads: 2 });
-          runs.push({ file, peer: p.name, round, ...r });
-          process.stdout.write(`${file} ${p.name} round ${round + 1}: ${Math.round(r.result.rps)} req/s${r.result.non2xx || r.result.errors ? ` (non-2xx ${r.result.non2xx}, errors ${r.result.errors})` : ''}\n`);
-        }
-      }
-    }
-  } finally {
-    await Promise.all([stopChild(strata), stopChild(nginx1), stopChild(nginxAuto)]);
-    rmSync(root, { recursive: true, force: true });
-  }
-  const table: Record<string, string | number>[] = [];
-  const summary: Record<string, Record<string, unknown>> = {};
+  const gateway = { sites: [{ name: 'bench', root }], routes: [{ prefix: '/', site: 'bench' }] };
+  const strata: ServerSpec = {
+    name: 'strata',
+    cmd: [process.execPath, '--import', TSX, join(ROOT, 'bench/fixtures/strata-gateway.ts')],
+    env: { BENCH_GATEWAY: JSON.stringify(gateway) },
+  };
+  const site = `open_file_cache max=1000 inactive=20s; open_file_cache_valid 1s; server { listen 127.0.0.1:@LISTEN@; root ${root}; location / { } }`;
+  const specs = [strata, nginxSpec('nginx (1 worker)', '1', site, true), nginxSpec('nginx (auto)', 'auto', site, false)];
+  const nginx = nginxVersion();
+  console.log(`static: wrk -t2 -c${o.connections} -d${o.seconds}s, ${o.rounds} alternating rounds; Strata and nginx (1 worker) ${CAN_PIN ? 'on core 0' : 'unpinned'}, nginx auto unpinned, wrk on core 1`);
+  console.log(`versions: node ${process.version}, ${nginx}; access logs on for both (Strata to /dev/null, nginx buffered)`);
+  const parts: Record<string, { runs: unknown; table: Array<Record<string, string | number>> }> = {};
   for (const file of ['1k.bin', '100k.bin']) {
-    const med = (peer: string) => median(runs.filter((r) => r.file === file && r.peer === peer).map((r) => r.result.rps));
-    const spread = (peer: string) => {
-      const xs = runs.filter((r) => r.file === file && r.peer === peer).map((r) => r.result.rps);
-      return `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`;
-    };
-    const s = med('strata');
-    summary[file] = {};
-    for (const p of peers) {
-      const m = med(p.name);
-      summary[file][p.name] = { median: m, spread: spread(p.name) };
-      table.push({ file, peer: p.name, 'req/s (median)': Math.round(m), spread: spread(p.name), 'strata ratio': p.name === 'strata' ? '1.00' : (s / m).toFixed(2) });
-    }
+    const rows = await alternate(specs, `/${file}`, o);
+    const table = summarize(rows, 'strata');
+    console.log(file);
+    console.table(table);
+    parts[file] = { runs: rows, table };
   }
-  console.table(table);
   const out = writeResults('static', {
-    scenario: 'static',
-    date: new Date().toISOString(),
-    machine: machine(),
-    settings: { duration, warmup, connections, threads: 2, rounds, loadGenerator: 'wrk pinned to core 1' },
-    peers,
-    runs,
-    summary,
-    ratios: Object.fromEntries(['1k.bin', '100k.bin'].map((f) => [f, Object.fromEntries(peers.filter((p) => p.name !== 'strata').map((p) => [`strata/${p.name}`, (summary[f].strata as { median: number }).median / (summary[f][p.name] as { median: number }).median]))])),
+    command: wrkCommand({ url: 'http://127.0.0.1:PORT/1k.bin', connections: o.connections, threads: 2, seconds: o.seconds }).join(' '),
+    versions: { node: process.version, nginx },
+    ...parts,
   });
   console.log(`results: ${out}`);
-  }
-
-if (process.env.BENCH_ROLE === 'static-server') void serveStrata();
+}
