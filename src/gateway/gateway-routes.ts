@@ -48,7 +48,8 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
   const metrics = opts.metrics;
   const timing = new WeakMap<FastifyRequest, { route: string; start: bigint }>();
 
-  async function dispatch(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  /** Starts answering when a gateway route matches; returns undefined when Fastify's routes should. */
+  function dispatch(request: FastifyRequest, reply: FastifyReply): Promise<unknown> | undefined {
     const url = request.url;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -61,7 +62,8 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
       case 'static':
         return t.site.serve(request, reply, (t.stripPrefix ?? true) ? path.slice(route.prefixLength) || '/' : path);
       case 'redirect':
-        return reply.code(t.status ?? 308).header('location', redirectLocation(t.to, host, url)).send();
+        reply.code(t.status ?? 308).header('location', redirectLocation(t.to, host, url)).send();
+        return Promise.resolve();
       case 'proxy':
         return t.cache ? t.cache.handle(request, reply, t.proxy, route.prefixLength, route.name) : t.proxy.handle(request, reply, route.prefixLength);
     }
@@ -82,9 +84,14 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
   }
 
   const plugin: FastifyPluginAsync = async (app) => {
-    app.addHook('onRequest', async (request, reply) => {
-      const r = await dispatch(request, reply);
-      if (r) return reply;
+    // Callback style: requests for Strata's own routes pay one table match, no promise.
+    // A matched request is answered here and `done` is never called (Fastify's early reply).
+    app.addHook('onRequest', (request, reply, done) => {
+      const answering = dispatch(request, reply);
+      if (!answering) return done();
+      answering.catch((err: unknown) => {
+        if (!reply.sent) reply.send(err instanceof Error ? err : new Error(String(err)));
+      });
     });
     if (metrics) {
       app.addHook('onResponse', async (request, reply) => {
