@@ -6,7 +6,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StrataError, NotFoundError } from '../../core/index.js';
 import { BadRequestError, MethodNotAllowedError, RangeNotSatisfiableError, sendProblem } from '../errors.js';
 import { StaticFileCache, type FileEntry, type FileVariant } from './static-file-cache.js';
-import { resolveSitePath } from './static-path.js';
+import { resolveSitePath, type PathVerdict } from './static-path.js';
+import { LRUCache } from 'lru-cache';
 import { evaluateRange, ifRangeMatches, multipartBody } from './static-range.js';
 import { evaluateConditionals } from './static-conditional.js';
 import { codingNegotiator, compressBuffer, compressStream, type Coding } from './static-encoding.js';
@@ -82,6 +83,8 @@ export function createStaticSite(opts: StaticSiteOptions): StaticSite {
   });
   const fail = (reply: FastifyReply, err: StrataError) => sendProblem(reply, err);
   const negotiateCoding = codingNegotiator();
+  // Path checks are pure per raw path: remember recent verdicts (hot files repeat).
+  const verdicts = new LRUCache<string, PathVerdict>({ max: 4096 });
 
   function cacheControlFor(path: string): string {
     for (const r of rules) if (r.re.test(path)) return r.value;
@@ -169,7 +172,11 @@ export function createStaticSite(opts: StaticSiteOptions): StaticSite {
 
   async function serve(request: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return fail(reply, new MethodNotAllowedError('GET, HEAD'));
-    const verdict = resolveSitePath(root, path, allowDot);
+    let verdict = verdicts.get(path);
+    if (!verdict) {
+      verdict = resolveSitePath(root, path, allowDot);
+      if (path.length <= 512) verdicts.set(path, verdict);
+    }
     if (!verdict.ok) {
       if (verdict.reason === 'dotfile') return fail(reply, new NotFoundError());
       return fail(reply, new BadRequestError('The request path is not allowed.'));
