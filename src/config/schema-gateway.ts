@@ -99,6 +99,7 @@ const RouteSchema = Type.Object(
     preserveHost: Type.Boolean({ default: true, description: "Send the client's Host upstream." }),
     retries: Type.Integer({ minimum: 0, maximum: 10, default: 2, description: 'Extra attempts on other upstreams for replayable idempotent requests.' }),
     cache: Type.Boolean({ default: false, description: 'Use the response cache for this route.' }),
+    compress: Type.Boolean({ default: false, description: 'Compress compressible proxied responses (br, gzip) the upstream sent uncompressed.' }),
     websocket: Type.Boolean({ default: true, description: 'Proxy WebSocket upgrades.' }),
     requestHeaders: HeaderRules('Request'),
     responseHeaders: HeaderRules('Response'),

@@ -132,6 +132,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         requestHeaders: r.requestHeaders,
         responseHeaders: r.responseHeaders,
         rewrite: { stripPrefix: r.stripPrefix, pattern: r.rewritePattern || undefined, replacement: r.rewriteTo },
+        compress: r.compress,
       });
       target = { type: 'proxy', proxy, cache: r.cache ? cache : undefined, websocket: r.websocket };
     } else if (r.redirect) target = { type: 'redirect', to: r.redirect, status: r.redirectStatus as 308 };

@@ -62,6 +62,7 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
   const strip = o.stripTagHeaders ?? true;
   const keyHost = o.key?.host !== false;
   const inflight = new Map<string, Promise<StoredResponse | undefined>>();
+  const compressed = new WeakMap<StoredResponse, Map<string, Buffer>>();
 
   const hostOf = (request: FastifyRequest) => normalizeHost((request.headers.host ?? request.headers[':authority']) as string | undefined);
 
@@ -172,9 +173,20 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
     }
   }
 
-  function serve(request: FastifyRequest, reply: FastifyReply, entry: StoredResponse, result: CacheResult, route: string): FastifyReply {
+  async function serve(request: FastifyRequest, reply: FastifyReply, proxy: Proxy, entry: StoredResponse, result: CacheResult, route: string): Promise<FastifyReply> {
     o.metrics?.cache(route, result);
-    const h = entry.headers;
+    let h = entry.headers;
+    let body = entry.body;
+    const coding = proxy.compressor?.choose(request.method, request.headers, entry.status, h, body.length);
+    if (coding && proxy.compressor) {
+      // Compressed once per stored entry and coding, then reused by every hit.
+      let byCoding = compressed.get(entry);
+      if (!byCoding) compressed.set(entry, (byCoding = new Map()));
+      let z = byCoding.get(coding);
+      if (!z) byCoding.set(coding, (z = await proxy.compressor.buffer(body, coding)));
+      h = { ...proxy.compressor.headers(h, coding), 'content-length': String(z.length) };
+      body = z;
+    }
     for (const k in h) {
       if (strip && (k === 'cache-tag' || k === 'surrogate-key')) continue;
       const v = h[k];
@@ -195,11 +207,11 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
       return reply.code(304).send();
     }
     reply.code(entry.status);
-    return request.method === 'HEAD' ? reply.send() : reply.send(entry.body);
+    return request.method === 'HEAD' ? reply.send() : reply.send(body);
   }
 
-  function answer(request: FastifyRequest, reply: FastifyReply, proxy: Proxy, out: Outcome, route: string): FastifyReply {
-    if (out.kind === 'entry') return serve(request, reply, out.entry, out.result, route);
+  function answer(request: FastifyRequest, reply: FastifyReply, proxy: Proxy, out: Outcome, route: string): FastifyReply | Promise<FastifyReply> {
+    if (out.kind === 'entry') return serve(request, reply, proxy, out.entry, out.result, route);
     if (out.kind === 'error') {
       o.metrics?.cache(route, 'MISS');
       return sendProblem(reply.header('x-cache', 'MISS'), out.err);
@@ -231,14 +243,14 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
     const found = await lookup(key, h);
     if (found) {
       const decision = reuseDecision(found, h, Date.now(), heuristicMax);
-      if (decision === 'fresh') return serve(request, reply, found, 'HIT', route);
+      if (decision === 'fresh') return serve(request, reply, proxy, found, 'HIT', route);
       if (decision === 'stale-while-revalidate') {
         if (!inflight.has(key)) {
           void fetchShared(request, proxy, prefixLength, key, tags, found)
             .then((out) => (out.kind === 'stream' ? discard(out.res.body) : undefined))
             .catch(() => {});
         }
-        return serve(request, reply, found, 'STALE', route);
+        return serve(request, reply, proxy, found, 'STALE', route);
       }
       return answer(request, reply, proxy, await fetchShared(request, proxy, prefixLength, key, tags, found), route);
     }

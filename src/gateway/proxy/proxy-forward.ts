@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Duplex, Readable } from 'node:stream';
 import { proxyWebSocket } from './websocket-proxy.js';
+import { createCompressor, type Compressor, type CompressOptions } from './proxy-compress.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StrataError } from '../../core/index.js';
 import { BadGatewayError, GatewayTimeoutError, ServiceUnavailableError, sendProblem } from '../errors.js';
@@ -26,6 +27,8 @@ export interface ProxyOptions {
   retryOn?: number[];
   /** Addresses whose X-Forwarded-* / Forwarded are believed (IPs, CIDRs, `loopback`, `private`). */
   trustedProxies?: string[] | IpList;
+  /** Compress compressible responses (br, gzip) the upstream sent uncompressed. Off by default. */
+  compress?: boolean | CompressOptions;
 }
 
 export interface UpstreamResponse {
@@ -69,6 +72,8 @@ export interface Proxy {
   observer: ProxyObserver | undefined;
   /** Sends the request upstream and resolves with the response head; the body is a stream. `extra` sets headers (undefined deletes). */
   forward(request: FastifyRequest, prefixLength: number, extra?: HeaderBag, signal?: AbortSignal): Promise<UpstreamResponse>;
+  /** Present when the route compresses responses (the cache uses it for stored bodies). */
+  readonly compressor: Compressor | undefined;
   /** Relays an upstream response to the client. */
   relay(request: FastifyRequest, reply: FastifyReply, res: { statusCode: number; headers: HeaderBag; body?: Readable | Buffer }): FastifyReply;
   /** Proxies a WebSocket upgrade (HTTP/1.1 `upgrade` event) to the pool. */
@@ -90,6 +95,7 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
   const trusted = !o.trustedProxies ? ipList([]) : Array.isArray(o.trustedProxies) ? ipList(o.trustedProxies) : (o.trustedProxies as IpList);
   const rewrite = compilePathRewrite(o.rewrite);
   const hashOn = pool.hashOn;
+  const compressor = o.compress ? createCompressor(o.compress === true ? {} : o.compress) : undefined;
 
   function affinityKey(request: FastifyRequest, clientIp: string): string | undefined {
     if (!hashOn) return undefined;
@@ -181,16 +187,23 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
 
   function relay(request: FastifyRequest, reply: FastifyReply, res: { statusCode: number; headers: HeaderBag; body?: Readable | Buffer }): FastifyReply {
     reply.code(res.statusCode);
-    for (const k in res.headers) {
-      const v = res.headers[k];
+    let headers = res.headers;
+    let body = res.body;
+    const coding = compressor && body && !Buffer.isBuffer(body) ? compressor.choose(request.method, request.headers, res.statusCode, headers) : undefined;
+    if (coding && body && !Buffer.isBuffer(body)) {
+      headers = compressor!.headers(headers, coding);
+      body = compressor!.stream(body, coding);
+    }
+    for (const k in headers) {
+      const v = headers[k];
       if (v !== undefined) reply.header(k, v);
     }
     const noBody = request.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
-    if (noBody || res.body === undefined) {
-      if (res.body && 'destroy' in res.body) discard(res.body);
+    if (noBody || body === undefined) {
+      if (body && !Buffer.isBuffer(body)) discard(body);
       return reply.send();
     }
-    return reply.send(res.body);
+    return reply.send(body);
   }
 
   async function handle(request: FastifyRequest, reply: FastifyReply, prefixLength: number): Promise<FastifyReply> {
@@ -215,6 +228,6 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
     return proxyWebSocket(req, socket, head, { pool, path, trusted, requestHeaders: o.requestHeaders, preserveHost });
   }
 
-  const self: Proxy = { pool, observer, forward, relay, handle, upgrade };
+  const self: Proxy = { pool, observer, compressor, forward, relay, handle, upgrade };
   return self;
 }

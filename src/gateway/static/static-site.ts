@@ -2,6 +2,7 @@
 // ranges, precompressed and on-the-fly br/gzip, index files, SPA fallback, Cache-Control rules.
 import { createReadStream, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pipeline } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StrataError, NotFoundError } from '../../core/index.js';
 import { BadRequestError, MethodNotAllowedError, RangeNotSatisfiableError, sendProblem } from '../errors.js';
@@ -144,7 +145,9 @@ export function createStaticSite(opts: StaticSiteOptions): StaticSite {
         }
       }
       if (head) return reply.send();
-      return reply.send(createReadStream(entry.path).pipe(compressStream(coding)));
+      const z = compressStream(coding);
+      pipeline(createReadStream(entry.path), z, () => {});
+      return reply.send(z);
     }
 
     const range = rangeHeader && ifRangeMatches(h['if-range'] as string | undefined, entry.etag, entry.lastModified) ? evaluateRange(rangeHeader, entry.size) : { kind: 'none' as const };
