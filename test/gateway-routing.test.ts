@@ -65,6 +65,7 @@ test('plugin dispatches static, redirect and api routes in order', async (t) => 
         { match: { prefix: '/api' }, target: { type: 'api' } },
         { match: { hosts: ['old.example.com'] }, target: { type: 'redirect', to: 'https://new.example.com{uri}', status: 301 } },
         { match: { prefix: '/files' }, target: { type: 'static', site } },
+        { match: { prefix: '/secure' }, target: { type: 'redirect', to: 'https://{host}{uri}' } },
         { match: { prefix: '/' }, target: { type: 'static', site } },
       ],
     }),
@@ -76,6 +77,13 @@ test('plugin dispatches static, redirect and api routes in order', async (t) => 
   const red = await app.inject({ url: '/a/b?c=1', headers: { host: 'old.example.com' } });
   assert.equal(red.statusCode, 301);
   assert.equal(red.headers.location, 'https://new.example.com/a/b?c=1');
+  const sneaky = await app.inject({ url: '//evil.test/x', headers: { host: 'old.example.com' } });
+  assert.equal(sneaky.headers.location, 'https://new.example.com/evil.test/x', 'no protocol-relative open redirect');
+  const toTls = await app.inject({ url: '/secure/a?b', headers: { host: 'Site.Example:8080' } });
+  assert.equal(toTls.statusCode, 308);
+  assert.equal(toTls.headers.location, 'https://site.example/secure/a?b');
+  const badHost = await app.inject({ url: '/secure', headers: { host: 'evil.test@x' } });
+  assert.equal(badHost.headers.location, 'https:///secure', 'an odd Host never lands in Location');
   assert.equal((await app.inject('/files/hello.txt')).body, 'hi');
   assert.equal((await app.inject('/hello.txt')).body, 'hi');
   const post = await app.inject({ method: 'POST', url: '/hello.txt', payload: 'x' });

@@ -27,9 +27,16 @@ export interface GatewayOptions {
   metrics?: GatewayMetrics;
 }
 
+const SAFE_HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/;
+
+/** Fills the Location template; a bad Host becomes empty and `//x` paths lose their extra slashes (no open redirects). */
 function redirectLocation(to: string, host: string, url: string): string {
-  const q = url.indexOf('?');
-  return to.replaceAll('{host}', host).replaceAll('{uri}', url).replaceAll('{path}', q === -1 ? url : url.slice(0, q));
+  const safeUrl = url.replace(/^[/\\]{2,}/, '/');
+  const q = safeUrl.indexOf('?');
+  return to
+    .replaceAll('{host}', SAFE_HOST.test(host) ? host : '')
+    .replaceAll('{uri}', safeUrl)
+    .replaceAll('{path}', q === -1 ? safeUrl : safeUrl.slice(0, q));
 }
 
 /** Answers an HTTP/1.1 `upgrade` event when a gateway route matches; false leaves it to others. */
