@@ -45,15 +45,16 @@ export async function run(o: BenchOptions): Promise<void> {
   }`.replace('__CACHE__', `/tmp/strata-bench-nginx-cache-${process.pid}-@LISTEN@`),
       true,
     );
+    const bare: ServerSpec = { ...strata, name: 'gateway on bare fastify', cmd: [process.execPath, '--import', TSX, join(ROOT, 'bench/fixtures/gateway-bare.ts')] };
     const httpProxy: ServerSpec = { name: 'http-proxy', cmd: [process.execPath, join(ROOT, 'bench/peers/http-proxy.mjs')], env: { UPSTREAM: upUrl } };
     const versions = { node: process.version, nginx: nginxVersion(), 'http-proxy': (require('http-proxy/package.json') as { version: string }).version };
     console.log(`proxy: wrk -t2 -c${o.connections} -d${o.seconds}s, ${o.rounds} alternating rounds; proxies ${CAN_PIN ? 'on core 0, wrk on core 1' : 'unpinned'}, upstream unpinned`);
-    console.log(`versions: ${JSON.stringify(versions)}; access logs on for Strata (to /dev/null) and nginx (buffered), none in http-proxy`);
-    const missRows = await alternate([strata, nginx, httpProxy], '/miss', o);
+    console.log(`versions: ${JSON.stringify(versions)}; access logs on for Strata (to /dev/null) and nginx (buffered), none in http-proxy or the bare-Fastify gateway`);
+    const missRows = await alternate([strata, bare, nginx, httpProxy], '/miss', o);
     const miss = summarize(missRows, 'strata');
     console.log('cache miss (upstream no-store)');
     console.table(miss);
-    const hitRows = await alternate([strata, nginx], '/hit', o);
+    const hitRows = await alternate([strata, bare, nginx], '/hit', o);
     const hit = summarize(hitRows, 'strata');
     console.log('cache hit (max-age=60)');
     console.table(hit);

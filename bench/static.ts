@@ -70,10 +70,11 @@ export async function run(o: BenchOptions): Promise<void> {
     env: { BENCH_GATEWAY: JSON.stringify(gateway) },
   };
   const site = `open_file_cache max=1000 inactive=20s; open_file_cache_valid 1s; server { listen 127.0.0.1:@LISTEN@; root ${root}; location / { } }`;
-  const specs = [strata, nginxSpec('nginx (1 worker)', '1', site, true), nginxSpec('nginx (auto)', 'auto', site, false)];
+  const bare: ServerSpec = { ...strata, name: 'gateway on bare fastify', cmd: [process.execPath, '--import', TSX, join(ROOT, 'bench/fixtures/gateway-bare.ts')] };
+  const specs = [strata, bare, nginxSpec('nginx (1 worker)', '1', site, true), nginxSpec('nginx (auto)', 'auto', site, false)];
   const nginx = nginxVersion();
   console.log(`static: wrk -t2 -c${o.connections} -d${o.seconds}s, ${o.rounds} alternating rounds; Strata and nginx (1 worker) ${CAN_PIN ? 'on core 0' : 'unpinned'}, nginx auto unpinned, wrk on core 1`);
-  console.log(`versions: node ${process.version}, ${nginx}; access logs on for both (Strata to /dev/null, nginx buffered)`);
+  console.log(`versions: node ${process.version}, ${nginx}; access logs on for Strata (to /dev/null) and nginx (buffered); 'gateway on bare fastify' has no edge stack and no log`);
   const parts: Record<string, { runs: unknown; table: Array<Record<string, string | number>> }> = {};
   for (const file of ['1k.bin', '100k.bin']) {
     const rows = await alternate(specs, `/${file}`, o);
