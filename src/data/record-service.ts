@@ -1,6 +1,6 @@
 // The records service: list/get/create/update/delete/batch over declared collections, with no
 // HTTP in sight. Access rules arrive as optional Kysely WHERE expressions on the alias `t`.
-import { sql, type Expression, type SqlBool } from 'kysely';
+import { sql, type CompiledQuery, type Expression, type SqlBool } from 'kysely';
 import { NotFoundError, StrataError, ValidationError } from '../core/index.js';
 import type { Collection } from './collection-model.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
@@ -88,6 +88,8 @@ export interface RecordsService {
   batch(ops: readonly BatchOperation[], rules?: (collection: string, action: BatchOperation['action']) => Expression<SqlBool> | undefined): Promise<BatchResult[]>;
 }
 
+const LIST_CACHE = 256;
+
 const intParam = (name: string, v: unknown, min: number, max: number, def: number): number => {
   if (v === undefined) return def;
   const n = typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : v;
@@ -105,6 +107,8 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   const ctx: LoadContext & FilterContext = { dialect: o.dialect, names: o.names, collections, fullText: o.fullText };
   const maxPerPage = o.maxPerPage ?? 500;
   const maxExpand = o.maxExpandDepth ?? 3;
+  const listCache = new Map<string, CompiledQuery>();
+  const getCache = new Map<string, CompiledQuery>();
 
   const collection = (name: string): Collection => {
     const c = typeof name === 'string' ? collections.get(name) : undefined;
@@ -120,9 +124,14 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     checkId(id);
     const fields = parseFields(c, opts.fields);
     const tree = parseExpand(c, opts.expand, collections, maxExpand);
-    let q = db.selectFrom(`${o.names.record(c.name)} as t`).selectAll('t').where('t.id', '=', id);
-    if (opts.where) q = q.where(opts.where);
-    const row = (await q.executeTakeFirst()) as Row | undefined;
+    let row: Row | undefined;
+    if (opts.where) {
+      row = (await db.selectFrom(`${o.names.record(c.name)} as t`).selectAll('t').where('t.id', '=', id).where(opts.where).executeTakeFirst()) as Row | undefined;
+    } else {
+      let byId = getCache.get(c.name);
+      if (!byId) getCache.set(c.name, (byId = db.selectFrom(`${o.names.record(c.name)} as t`).selectAll('t').where('t.id', '=', '').compile()));
+      row = (await db.executeQuery<Row>({ ...byId, parameters: [id] })).rows[0];
+    }
     if (!row) throw new NotFoundError(`No record ${id} in ${c.name}.`);
     const rec = fromRow(c, row, o.dialect);
     await loadLinks(db, ctx, c, [rec]);
@@ -138,15 +147,27 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     const fields = parseFields(c, q.fields);
     const tree = parseExpand(c, q.expand, collections, maxExpand);
     const wheres: Expression<SqlBool>[] = [];
-    if (q.filter !== undefined && q.filter !== '') wheres.push(compileFilter(q.filter, c, 't', ctx));
-    if (opts.where) wheres.push(opts.where);
     const table = `${o.names.record(c.name)} as t`;
-    let sel = o.db.selectFrom(table).selectAll('t');
-    for (const w of wheres) sel = sel.where(w);
-    if (q.cursor) sel = sel.where(cursorWhere(keys, q.cursor, o.dialect));
-    sel = sel.orderBy(orderBy(keys, o.dialect)).limit(perPage + 1);
-    if (!q.cursor && page > 1) sel = sel.offset((page - 1) * perPage);
-    const rows = (await sel.execute()) as Row[];
+    // Without a per-user rule the query depends only on the parameters: reuse its compiled form.
+    const cacheKey = opts.where ? undefined : JSON.stringify([c.name, q.filter ?? '', q.sort ?? '', q.cursor ?? '', perPage, page]);
+    let compiled = cacheKey === undefined ? undefined : listCache.get(cacheKey);
+    if (!compiled || q.totalItems) {
+      if (q.filter !== undefined && q.filter !== '') wheres.push(compileFilter(q.filter, c, 't', ctx));
+      if (opts.where) wheres.push(opts.where);
+    }
+    if (!compiled) {
+      let sel = o.db.selectFrom(table).selectAll('t');
+      for (const w of wheres) sel = sel.where(w);
+      if (q.cursor) sel = sel.where(cursorWhere(keys, q.cursor, o.dialect));
+      sel = sel.orderBy(orderBy(keys, o.dialect)).limit(perPage + 1);
+      if (!q.cursor && page > 1) sel = sel.offset((page - 1) * perPage);
+      compiled = sel.compile();
+      if (cacheKey !== undefined) {
+        if (listCache.size >= LIST_CACHE) listCache.delete(listCache.keys().next().value!);
+        listCache.set(cacheKey, compiled);
+      }
+    }
+    const rows = (await o.db.executeQuery(compiled)).rows as Row[];
     const more = rows.length > perPage;
     const items = rows.slice(0, perPage).map((r) => fromRow(c, r, o.dialect));
     const last = items[items.length - 1];

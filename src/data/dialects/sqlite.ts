@@ -6,6 +6,8 @@ import { Kysely, SqliteDialect, sql, type RawBuilder, type SqlBool } from 'kysel
 import type { Field } from '../collection-model.js';
 import { errorCode, jsonPathText, type Db, type OpenOptions, type SqlDialect } from './dialect.js';
 
+const STATEMENT_CACHE = 256;
+
 function columnType(f: Field): string {
   switch (f.type) {
     case 'number':
@@ -35,7 +37,25 @@ export const sqliteDialect = {
     database.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeout)}`);
     database.pragma('foreign_keys = ON');
     database.pragma('synchronous = NORMAL');
-    return new Kysely({ dialect: new SqliteDialect({ database }) });
+    // Kysely prepares every query anew; preparing costs more than running a point query, so keep
+    // the most recent statements (SQLite re-prepares them itself after a schema change).
+    const statements = new Map<string, ReturnType<typeof database.prepare>>();
+    const cached = {
+      prepare(text: string) {
+        let st = statements.get(text);
+        if (!st) {
+          st = database.prepare(text);
+          if (statements.size >= STATEMENT_CACHE) statements.delete(statements.keys().next().value!);
+          statements.set(text, st);
+        }
+        return st;
+      },
+      close() {
+        statements.clear();
+        database.close();
+      },
+    };
+    return new Kysely({ dialect: new SqliteDialect({ database: cached }) });
   },
   bool: (v: boolean) => (v ? 1 : 0),
   ilike(col: RawBuilder<unknown>, pattern: string, negate: boolean): RawBuilder<SqlBool> {
