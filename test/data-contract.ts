@@ -280,6 +280,26 @@ export function dataContract(engine: string, setup: () => Promise<EngineSetup>, 
       const l = await r.list('notes', { filter: 'nested.n > 2' });
       assert.deepEqual(l.items.map((x) => x.id), [id]);
       assert.deepEqual((await r.list('notes', { filter: 'nested.tags.1 = "y"' })).items.map((x) => x.id), [id]);
+      const other = String((await r.list('notes', { filter: 'kind = "b"' })).items[0].id);
+      const mongo = async (q: unknown) => (await r.list('notes', { filter: JSON.stringify(q), sort: 'id' })).items.map((x) => x.id);
+      const both = [id, other].sort();
+      assert.deepEqual(await mongo({ 'nested.n': { $gt: 2 } }), [id]);
+      assert.deepEqual(await mongo({ 'nested.tags': 'y' }), [id]);
+      assert.deepEqual(await mongo({ 'nested.tags.0': { $in: ['x', 'q'] } }), [id]);
+      assert.deepEqual(await mongo({ kind: { $in: ['b'] } }), [other]);
+      assert.deepEqual(await mongo({ kind: { $nin: ['b'] } }), [id]);
+      assert.deepEqual(await mongo({ $or: [{ kind: 'a' }, { 'nested.n': 1 }] }), both);
+      assert.deepEqual(await mongo({ $and: [{ kind: 'a' }, { 'nested.n': 1 }] }), []);
+      assert.deepEqual(await mongo({ 'nested.tags': { $exists: true } }), [id]);
+      assert.deepEqual(await mongo({ title: { $exists: false } }), both);
+      assert.deepEqual(await mongo({ 'nested.n': { $not: { $gt: 2 } } }), [other]);
+      assert.deepEqual(await mongo({ kind: { $ne: 'a' } }), [other]);
+      assert.deepEqual(await mongo({ missing: null }), both);
+      assert.deepEqual(await mongo({ id, 'nested.n': { $gte: 6, $lte: 6 } }), [id]);
+      assert.deepEqual(await mongo({ $not: { kind: 'a' } }), [other]);
+      for (const q of ['{"$where": "1"}', '{"a": {"$regex": "x"}}', '{"a.b\\"": 1}', '[1]', '{"a": {"$in": []}}', '{"a": {"x": 1}}', '{"a":', '{"a": {"$gt": true}}']) {
+        await rejects(r.list('notes', { filter: q }), 400);
+      }
     });
 
     test('migrations: add a field, refuse a destructive change unless allowed, history kept', async () => {

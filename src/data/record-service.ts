@@ -4,6 +4,7 @@ import { sql, type CompiledQuery, type Expression, type SqlBool } from 'kysely';
 import { NotFoundError, StrataError, ValidationError } from '../core/index.js';
 import type { Collection } from './collection-model.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
+import { compileDocumentFilter } from './document-filter.js';
 import { compileFilter, type FilterContext } from './filter-compile.js';
 import { mergePatch, validateDocument } from './record-document.js';
 import { ID_PATTERN } from './record-id.js';
@@ -152,7 +153,10 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     const cacheKey = opts.where ? undefined : JSON.stringify([c.name, q.filter ?? '', q.sort ?? '', q.cursor ?? '', perPage, page]);
     let compiled = cacheKey === undefined ? undefined : listCache.get(cacheKey);
     if (!compiled || q.totalItems) {
-      if (q.filter !== undefined && q.filter !== '') wheres.push(compileFilter(q.filter, c, 't', ctx));
+      if (q.filter !== undefined && q.filter !== '') {
+        const mongo = c.type === 'document' && q.filter.trimStart().startsWith('{');
+        wheres.push(mongo ? compileDocumentFilter(q.filter, 't', o.dialect) : compileFilter(q.filter, c, 't', ctx));
+      }
       if (opts.where) wheres.push(opts.where);
     }
     if (!compiled) {
