@@ -77,6 +77,8 @@ test('scenario table: CRUD, ETag/If-Match, negotiation errors', async () => {
     { name: 'duplicate slug', method: 'POST', url: P, body: { title: 'x', slug: 'hello' }, headers: { 'content-type': 'application/json' }, status: 409, problem: 'strata/conflict' },
     { name: 'repeated query param', method: 'GET', url: `${P}?sort=a&sort=b`, status: 400, problem: 'strata/validation' },
     { name: 'bad page', method: 'GET', url: `${P}?page=-1`, status: 400, problem: 'strata/validation' },
+    { name: 'aggregate', method: 'GET', url: '/api/collections/posts/aggregate?metrics=count,sum(views)&groupBy=status', status: 200 },
+    { name: 'bad aggregate', method: 'GET', url: '/api/collections/posts/aggregate?metrics=sum(title)', status: 400, problem: 'strata/validation' },
   ];
   for (const s of scenarios) {
     const r = await call(s.method, s.url, { body: s.body === undefined ? undefined : JSON.stringify(s.body), headers: s.headers, accept: s.accept });

@@ -209,6 +209,22 @@ export function dataContract(engine: string, setup: () => Promise<EngineSetup>, 
       await rejects(r.list('posts', { perPage: 100000 }), 400);
     });
 
+    test('aggregates: count, sum, avg, min, max grouped, filtered, ruled', async () => {
+      const rows = await r.aggregate('posts', { metrics: 'count,sum(views),max(views),min(title),avg(views)', groupBy: 'status' });
+      assert.deepEqual(
+        rows.map((x) => [x.status, x.count, x.sum_views, x.max_views, x.min_title]),
+        [['draft', 9, 54, 42, 'Hello Strata'], ['published', 1, 11, 11, 'Third about STRATA']],
+      );
+      assert.equal(Math.round(Number(rows[0].avg_views) * 100), 600);
+      const pinned = await r.aggregate('posts', { metrics: 'count', groupBy: 'pinned', filter: 'views < 40' });
+      assert.deepEqual(pinned, [{ pinned: false, count: 9 }]);
+      const all = await r.aggregate('posts', { metrics: 'count' }, { where: sql<boolean>`t.views > ${10}` });
+      assert.deepEqual(all, [{ count: 2 }]);
+      for (const bad of [{ metrics: 'sum(title)' }, { metrics: 'count;drop table posts' }, { metrics: 'count', groupBy: 'meta' }, { metrics: '' }, { metrics: 'count', filter: 'nope = 1' }]) {
+        await rejects(r.aggregate('posts', bad), 400);
+      }
+    });
+
     test('fields selection and bounded nested expand', async () => {
       const l = await r.list('posts', { filter: 'slug = "hello-strata"', fields: 'id,title,expand', expand: 'author,tags' });
       const p = l.items[0];

@@ -116,6 +116,14 @@ function paths(c: Collection): Record<string, Json> {
       delete: { operationId: `delete_${c.name}`, summary: `Delete a ${c.name} record`, parameters: [ifMatch], responses: { '204': { description: 'Deleted' }, '409': problem('Still referenced'), '412': problem('ETag mismatch'), ...errors } },
     },
   };
+  out[`${base}/aggregate`] = {
+    get: {
+      operationId: `aggregate_${c.name}`,
+      summary: `Aggregate ${c.name}`,
+      parameters: [q('metrics', 'count, sum(f), avg(f), min(f), max(f), comma-separated.'), q('groupBy', 'Comma-separated fields to group by.'), q('filter', 'Filter expression.')],
+      responses: { '200': { description: 'One row per group', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } } } } }, ...errors },
+    },
+  };
   if (c.type === 'base') {
     out[`${base}/schema.proto`] = { get: { operationId: `proto_${c.name}`, summary: 'Protocol Buffers schema', responses: { '200': { description: '.proto source', content: { 'text/plain': { schema: { type: 'string' } } } } } } };
     out[`${base}/schema.avsc`] = { get: { operationId: `avsc_${c.name}`, summary: 'Avro schema (type=list for the page envelope)', parameters: [q('type', 'record (default) or list')], responses: { '200': { description: 'Avro schema', content: { 'application/json': { schema: { type: 'object' } } } } } } };

@@ -162,6 +162,14 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
       return send(reply, out, out.encodeValue!({ results }));
     });
 
+    app.get(`${base}/aggregate`, async (req, reply) => {
+      const c = collectionOf(req);
+      const out = chooseResponseCodec(req.headers.accept, codecs);
+      const q = req.query as Record<string, unknown>;
+      const items = await deps.records.aggregate(c.name, { metrics: str(q, 'metrics') ?? 'count', groupBy: str(q, 'groupBy'), filter: str(q, 'filter') }, { where: await rule(req, c.name, 'list') });
+      return send(reply, out, out.encodeValue!({ items }));
+    });
+
     app.get(`${base}/schema.proto`, async (req, reply) => {
       const c = collectionOf(req);
       if (c.type !== 'base') throw new ValidationError('Document collections have no fixed schema.', []);

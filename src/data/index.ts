@@ -20,6 +20,7 @@ export {
   type BatchResult,
 } from './record-service.js';
 export type { RecordData } from './record-row.js';
+export type { AggregateQuery, AggregateRow } from './record-aggregate.js';
 export { newRecordId, ID_PATTERN } from './record-id.js';
 export { PreconditionFailedError, DestructiveMigrationError, UniqueConflictError, QueryParamError } from './errors.js';
 export { fullTextFor } from './full-text.js';

@@ -5,6 +5,7 @@ import { NotFoundError, StrataError, ValidationError } from '../core/index.js';
 import type { Collection } from './collection-model.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
 import { compileDocumentFilter } from './document-filter.js';
+import { aggregate, type AggregateQuery, type AggregateRow } from './record-aggregate.js';
 import { compileFilter, type FilterContext } from './filter-compile.js';
 import { mergePatch, validateDocument } from './record-document.js';
 import { ID_PATTERN } from './record-id.js';
@@ -86,6 +87,8 @@ export interface RecordsService {
   update(collection: string, id: string, body: unknown, opts?: OperationOptions): Promise<StoredRecord>;
   delete(collection: string, id: string, opts?: OperationOptions): Promise<void>;
   /** All operations in one transaction: all commit or none. */
+  /** count/sum/avg/min/max grouped by fields, filtered like a list. */
+  aggregate(collection: string, q: AggregateQuery, opts?: OperationOptions): Promise<AggregateRow[]>;
   batch(ops: readonly BatchOperation[], rules?: (collection: string, action: BatchOperation['action']) => Expression<SqlBool> | undefined): Promise<BatchResult[]>;
 }
 
@@ -225,6 +228,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     create: (coll, body, opts) => create(o.db, coll, body, opts),
     update: (coll, id, body, opts) => update(o.db, coll, id, body, opts),
     delete: (coll, id, opts) => remove(o.db, coll, id, opts),
+    aggregate: (coll, q, opts = {}) => aggregate(o.db, ctx, collection(coll), q, opts.where, maxPerPage),
     async batch(ops, rules) {
       if (!Array.isArray(ops) || ops.length === 0) throw new ValidationError('A batch needs at least one operation.', [{ field: 'requests', message: 'must be a non-empty list' }]);
       if (ops.length > (o.maxBatch ?? 100)) throw new ValidationError(`A batch holds at most ${o.maxBatch ?? 100} operations.`, [{ field: 'requests', message: 'too many operations' }]);
