@@ -57,3 +57,32 @@ test('migration diff: creates, widenings, destructive drops and narrowings', () 
   assert.deepEqual(narrow.filter(isDestructive).map(describeStep), ['replace field a.n (number -> boolean; its values are deleted)']);
   assert.deepEqual(planMigration(v3, []).map(describeStep), ['drop collection a (its records are deleted)']);
 });
+
+test('migrateCommand prints the plan, refuses destructive steps, then applies with progress', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { Value } = await import('@sinclair/typebox/value');
+  const { DataSchema } = await import('../src/config/schema-data.js');
+  const { migrateCommand, DestructiveMigrationError } = await import('../src/data/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'strata-migrate-'));
+  try {
+    const data = Value.Default(DataSchema, {}) as Parameters<typeof migrateCommand>[0]['data'];
+    const lines: string[] = [];
+    const out = (l: string) => lines.push(l);
+    const v1 = [{ name: 'a', fields: [{ name: 'x', type: 'text' as const }] }];
+    await migrateCommand({ dataDir: dir, data, collections: v1, out, dryRun: true });
+    assert.deepEqual(lines, ['migrate: plan (1 step):', '  - create collection a']);
+    lines.length = 0;
+    await migrateCommand({ dataDir: dir, data, collections: v1, out });
+    assert.deepEqual(lines, ['migrate: plan (1 step):', '  - create collection a', '  [1/1] create collection a', 'migrate: done']);
+    lines.length = 0;
+    await assert.rejects(migrateCommand({ dataDir: dir, data, collections: [{ name: 'a' }], out }), DestructiveMigrationError);
+    assert.ok(lines.some((l) => l.includes('! drop field a.x')));
+    lines.length = 0;
+    await migrateCommand({ dataDir: dir, data, collections: [{ name: 'a' }], out, allowDestructive: true });
+    assert.equal(lines.at(-1), 'migrate: done');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -4,6 +4,7 @@ export { normalizeCollections, SYSTEM_FIELDS, type Collection, type Field, type 
 export type { Db, SqlDialect, DialectName } from './dialects/dialect.js';
 export { openDatabase, dialectFor } from './database-open.js';
 export { tableNames, type TableNames } from './table-names.js';
+export { migrateCommand, type MigrateCommandOptions } from './migrate-command.js';
 export { migrate, dropAll, type MigrateOptions, type MigrationResult } from './migration-run.js';
 export { planMigration, describeStep, isDestructive, type MigrationStep } from './migration-plan.js';
 export { parseFilter, type FilterNode } from './filter-parse.js';
