@@ -227,6 +227,6 @@ export function apiContract(engine: string, setup: () => Promise<EngineSetup>, s
       const res = await v.validate(doc);
       assert.equal(res.valid, true, JSON.stringify(res.errors, null, 1)?.slice(0, 2000));
       assert.ok((doc.paths as Record<string, unknown>)['/api/collections/posts/records/{id}']);
+    });
   });
-});
 }
