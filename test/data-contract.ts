@@ -166,6 +166,13 @@ export function dataContract(engine: string, setup: () => Promise<EngineSetup>, 
       assert.deepEqual(await titles('meta.s = "x"'), ['Hello Strata']);
       assert.deepEqual(await titles('views > score'), ['Hello Strata']);
       assert.deepEqual(await titles('title @@ "hello strata"'), ['Hello Strata']);
+      assert.deepEqual(await titles('title @@ "STRATA" && views > 10'), ['Hello Strata', 'Third about STRATA']);
+      assert.deepEqual(await titles('body @@ "\\" OR 1=1 --"'), []);
+      await r.update('posts', String((await r.list('posts', { filter: 'slug = "second"' })).items[0].id), { body: 'strata strata strata everywhere' });
+      const ranked = (await r.list('posts', { filter: 'title @@ "strata"' })).items.map((p) => p.title);
+      assert.deepEqual(ranked.slice().sort(), ['Hello Strata', 'Second', 'Third about STRATA']);
+      assert.equal(ranked[0], 'Second', 'the best match comes first without a sort');
+      await rejects(r.list('posts', { filter: 'views @@ "x"' }), 400);
       assert.deepEqual(await titles(`title = "x' OR 1=1 --"`), []);
       const bad: [string, number][] = [
         ['title = ', 8],
@@ -339,6 +346,14 @@ export function dataContract(engine: string, setup: () => Promise<EngineSetup>, 
       assert.equal(hist.length, 3);
       await l2.stop();
       await l3.stop();
+      const ftChanged = dropped.map((c) => (c.name === 'posts' ? { ...c, fullText: ['title'] } : c));
+      const l4 = layerFor(env, ftChanged);
+      await l4.start();
+      assert.deepEqual((await l4.migrate({ dryRun: true })).plan, []);
+      const last = await layer.db.selectFrom(layer.names.history).select('steps').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(String(last.steps)), ['drop full-text index posts(title, body)', 'add full-text index posts(title)']);
+      assert.deepEqual((await l4.records.list('posts', { filter: 'title @@ "hello"' })).items.map((p) => p.title), ['Hello Strata']);
+      await l4.stop();
     });
   });
 }

@@ -8,13 +8,14 @@ import { QueryParamError } from './errors.js';
 import { parseFilter, type FilterNode, type Literal, type Operand } from './filter-parse.js';
 import { jsonLiteral, jsonOperand, jsonSegments, type JsonKind } from './filter-json.js';
 import type { TableNames } from './table-names.js';
+import type { FullTextMatch } from './full-text.js';
 
 export interface FilterContext {
   dialect: SqlDialect;
   names: TableNames;
   collections: ReadonlyMap<string, Collection>;
   /** Full-text search compiler, when the collection has `fullText` fields. */
-  fullText?: (c: Collection, alias: string, query: string) => RawBuilder<SqlBool>;
+  fullText?: (c: Collection, alias: string, query: string) => FullTextMatch;
 }
 
 type ValueType = FieldType | 'id' | 'jsonpath';
@@ -32,8 +33,10 @@ function family(t: ValueType): string {
   return 'text';
 }
 
-export function compileFilter(src: string, c: Collection, alias: string, ctx: FilterContext): RawBuilder<SqlBool> {
+/** `onRank` receives the relevance of the first `@@` term, for ordering by rank. */
+export function compileFilter(src: string, c: Collection, alias: string, ctx: FilterContext, onRank?: (rank: RawBuilder<unknown>) => void): RawBuilder<SqlBool> {
   let aliasN = 0;
+  let ranked = false;
   const nextAlias = (p: string) => `${p}${++aliasN}`;
   const col = (a: string, name: string) => sql.ref(`${a}.${name}`);
 
@@ -115,8 +118,14 @@ export function compileFilter(src: string, c: Collection, alias: string, ctx: Fi
 
     if (n.op === '@@') {
       if (right.kind !== 'literal' || typeof right.value !== 'string' || lp.path.length !== 1) return fail('@@ takes a text field and a search string');
+      if (n.any) fail('@@ has no "any" form');
       if (!c.fullText.includes(lp.path[0]) || !ctx.fullText) return fail(`"${lp.path[0]}" is not full-text searchable`);
-      return ctx.fullText(c, alias, right.value);
+      const m = ctx.fullText(c, alias, right.value);
+      if (onRank && !ranked) {
+        ranked = true;
+        onRank(m.rank);
+      }
+      return m.where;
     }
     const kindOf = (v: Literal): JsonKind => (v === null ? 'null' : typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'boolean' : 'text');
 

@@ -6,6 +6,7 @@ import type { SqlDialect } from './dialects/dialect.js';
 import type { IndexSpec, MigrationStep } from './migration-plan.js';
 import { isDestructive } from './migration-plan.js';
 import type { TableNames } from './table-names.js';
+import { addFullTextDdl, dropFullTextDdl } from './full-text.js';
 
 const ON_DELETE = { cascade: 'CASCADE', restrict: 'RESTRICT', setNull: 'SET NULL' } as const;
 
@@ -96,7 +97,8 @@ export function stepDdl(ctx: DdlContext, s: MigrationStep): RawBuilder<unknown>[
     case 'dropCollection': {
       const links = s.collection.fields.filter((f) => f.type === 'relation' && f.multiple).map((f) => sql`DROP TABLE ${sql.table(names.link(s.collection.name, f.name))}`);
       const cascade = d.name === 'postgres' ? sql` CASCADE` : sql``;
-      return [...links, sql`DROP TABLE ${sql.table(names.record(s.collection.name))}${cascade}`];
+      const fts = d.name === 'sqlite' ? dropFullTextDdl(d, names, s.collection) : [];
+      return [...fts, ...links, sql`DROP TABLE ${sql.table(names.record(s.collection.name))}${cascade}`];
     }
     case 'addField':
       return addField(ctx, s.collection, s.field);
@@ -114,6 +116,10 @@ export function stepDdl(ctx: DdlContext, s: MigrationStep): RawBuilder<unknown>[
       return [indexDdl(ctx, s.index, true)];
     case 'dropIndex':
       return [indexDdl(ctx, s.index, false)];
+    case 'addFullText':
+      return addFullTextDdl(d, names, s.collection);
+    case 'dropFullText':
+      return dropFullTextDdl(d, names, s.collection);
   }
 }
 

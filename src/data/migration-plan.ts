@@ -14,7 +14,9 @@ export type MigrationStep =
   | { kind: 'createCollection'; collection: Collection }
   | { kind: 'addField'; collection: string; field: Field }
   | { kind: 'alterField'; collection: string; from: Field; to: Field }
-  | { kind: 'addIndex'; index: IndexSpec };
+  | { kind: 'addIndex'; index: IndexSpec }
+  | { kind: 'dropFullText'; collection: Collection }
+  | { kind: 'addFullText'; collection: Collection };
 
 const WIDENINGS = new Set(['integer>number', 'email>text', 'url>text', 'select>text']);
 
@@ -48,6 +50,10 @@ export function describeStep(s: MigrationStep): string {
       return `add ${s.index.unique ? 'unique ' : ''}index ${s.index.collection}(${s.index.columns.join(', ')})`;
     case 'dropIndex':
       return `drop ${s.index.unique ? 'unique ' : ''}index ${s.index.collection}(${s.index.columns.join(', ')})`;
+    case 'dropFullText':
+      return `drop full-text index ${s.collection.name}(${s.collection.fullText.join(', ')})`;
+    case 'addFullText':
+      return `add full-text index ${s.collection.name}(${s.collection.fullText.join(', ')})`;
   }
 }
 
@@ -119,5 +125,18 @@ export function planMigration(current: readonly Collection[], declared: readonly
     }
   }
   for (const [k, i] of wantIx) if (!curIx.has(k) || touches(i)) ixAdds.push({ kind: 'addIndex', index: i });
+  // full-text structures are rebuilt when their field list or any of their fields changes
+  for (const c of declared) {
+    const old = cur.get(c.name);
+    if (!old || recreated.has(c.name)) {
+      if (c.fullText.length > 0) ixAdds.push({ kind: 'addFullText', collection: c });
+      continue;
+    }
+    const touched = [...fieldDrops, ...alters].some((s) => (s.kind === 'dropField' || s.kind === 'alterField') && s.collection === c.name && old.fullText.includes(s.kind === 'dropField' ? s.field.name : s.to.name));
+    if (JSON.stringify(old.fullText) !== JSON.stringify(c.fullText) || touched) {
+      if (old.fullText.length > 0) drops.push({ kind: 'dropFullText', collection: old });
+      if (c.fullText.length > 0) ixAdds.push({ kind: 'addFullText', collection: c });
+    }
+  }
   return [...drops, ...fieldDrops, ...collDrops, ...creates, ...adds, ...alters, ...ixAdds];
 }

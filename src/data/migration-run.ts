@@ -7,6 +7,7 @@ import { historyDdl, stepDdl, type DdlContext } from './migration-ddl.js';
 import { describeStep, isDestructive, planMigration, type MigrationStep } from './migration-plan.js';
 import { DestructiveMigrationError } from './errors.js';
 import { newRecordId } from './record-id.js';
+import { dropFullTextDdl } from './full-text.js';
 
 export interface MigrateOptions {
   allowDestructive?: boolean;
@@ -79,7 +80,10 @@ export async function dropAll(db: Db, ctx: DdlContext, collections: readonly Col
     for (const c of collections) {
       for (const f of c.fields) if (f.type === 'relation' && f.multiple) await sql`DROP TABLE IF EXISTS ${sql.table(ctx.names.link(c.name, f.name))}${cascade}`.execute(conn);
     }
-    for (const c of collections) await sql`DROP TABLE IF EXISTS ${sql.table(ctx.names.record(c.name))}${cascade}`.execute(conn);
+    for (const c of collections) {
+      if (ctx.dialect.name === 'sqlite') for (const stmt of dropFullTextDdl(ctx.dialect, ctx.names, c)) await stmt.execute(conn);
+      await sql`DROP TABLE IF EXISTS ${sql.table(ctx.names.record(c.name))}${cascade}`.execute(conn);
+    }
     await sql`DROP TABLE IF EXISTS ${sql.table(ctx.names.history)}`.execute(conn);
     if (ctx.dialect.name === 'mysql') await sql`SET FOREIGN_KEY_CHECKS = 1`.execute(conn);
   });

@@ -1,6 +1,6 @@
 // The records service: list/get/create/update/delete/batch over declared collections, with no
 // HTTP in sight. Access rules arrive as optional Kysely WHERE expressions on the alias `t`.
-import { sql, type CompiledQuery, type Expression, type SqlBool } from 'kysely';
+import { sql, type CompiledQuery, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import { NotFoundError, StrataError, ValidationError } from '../core/index.js';
 import type { Collection } from './collection-model.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
@@ -111,7 +111,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   const ctx: LoadContext & FilterContext = { dialect: o.dialect, names: o.names, collections, fullText: o.fullText };
   const maxPerPage = o.maxPerPage ?? 500;
   const maxExpand = o.maxExpandDepth ?? 3;
-  const listCache = new Map<string, CompiledQuery>();
+  const listCache = new Map<string, { compiled: CompiledQuery; ranked: boolean }>();
   const getCache = new Map<string, CompiledQuery>();
 
   const collection = (name: string): Collection => {
@@ -147,21 +147,25 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     const c = collection(collName);
     const perPage = intParam('perPage', q.perPage, 1, maxPerPage, Math.min(30, maxPerPage));
     const page = intParam('page', q.page, 1, 1_000_000, 1);
-    const keys = parseSort(c, q.sort, 't', o.dialect);
+    let keys = parseSort(c, q.sort, 't', o.dialect);
+    let rank: RawBuilder<unknown> | undefined;
     const fields = parseFields(c, q.fields);
     const tree = parseExpand(c, q.expand, collections, maxExpand);
     const wheres: Expression<SqlBool>[] = [];
     const table = `${o.names.record(c.name)} as t`;
     // Without a per-user rule the query depends only on the parameters: reuse its compiled form.
     const cacheKey = opts.where ? undefined : JSON.stringify([c.name, q.filter ?? '', q.sort ?? '', q.cursor ?? '', perPage, page]);
-    let compiled = cacheKey === undefined ? undefined : listCache.get(cacheKey);
+    const hit = cacheKey === undefined ? undefined : listCache.get(cacheKey);
+    let compiled = hit?.compiled;
     if (!compiled || q.totalItems) {
       if (q.filter !== undefined && q.filter !== '') {
         const mongo = c.type === 'document' && q.filter.trimStart().startsWith('{');
-        wheres.push(mongo ? compileDocumentFilter(q.filter, 't', o.dialect) : compileFilter(q.filter, c, 't', ctx));
+        wheres.push(mongo ? compileDocumentFilter(q.filter, 't', o.dialect) : compileFilter(q.filter, c, 't', ctx, (r) => (rank = r)));
       }
       if (opts.where) wheres.push(opts.where);
     }
+    // a full-text search without an explicit sort is ordered by relevance
+    if (rank && !q.sort) keys = [{ name: '@rank', desc: true, expr: rank, total: false, kind: 'number' }, ...keys];
     if (!compiled) {
       let sel = o.db.selectFrom(table).selectAll('t');
       for (const w of wheres) sel = sel.where(w);
@@ -171,14 +175,14 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
       compiled = sel.compile();
       if (cacheKey !== undefined) {
         if (listCache.size >= LIST_CACHE) listCache.delete(listCache.keys().next().value!);
-        listCache.set(cacheKey, compiled);
+        listCache.set(cacheKey, { compiled, ranked: rank !== undefined && !q.sort });
       }
     }
     const rows = (await o.db.executeQuery(compiled)).rows as Row[];
     const more = rows.length > perPage;
     const items = rows.slice(0, perPage).map((r) => fromRow(c, r, o.dialect));
     const last = items[items.length - 1];
-    const nextCursor = more && last && keys.every((k) => k.total) ? encodeCursor(keys, last) : null;
+    const nextCursor = more && last && !hit?.ranked && keys.every((k) => k.total) ? encodeCursor(keys, last) : null;
     await loadLinks(o.db, ctx, c, items, fields && new Set([...fields, ...tree.keys()]));
     await expandRecords(o.db, ctx, c, items, tree, opts.expandWhere);
     const out: ListResult = { items: items.map((r) => project(r, fields)), page: q.cursor ? 1 : page, perPage, nextCursor };
