@@ -218,6 +218,41 @@ export function apiContract(engine: string, setup: () => Promise<EngineSetup>, s
       assert.equal(await count(), before);
     });
 
+    test('access rules from the hook narrow lists, gets, writes and expanded records', async () => {
+      const { sql } = await import('kysely');
+      const ruled = Fastify();
+      await ruled.register(
+        recordsRoutes({
+          records: layer.records,
+          rules: (req, collection, action) => {
+            if (req.headers['x-test-user'] !== 'limited') return undefined;
+            if (collection === 'users') return sql<boolean>`t.name <> ${'Alice'}`;
+            if (collection === 'posts' && action !== 'create') return sql<boolean>`t.views > ${100}`;
+            return undefined;
+          },
+        }),
+      );
+      await ruled.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        const addr = ruled.server.address();
+        const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+        const made = await layer.records.create('posts', { title: 'popular', views: 500, author: alice });
+        const h = { 'x-test-user': 'limited' };
+        const list = (await (await fetch(`${url}${P}?expand=author&totalItems=1`, { headers: h })).json()) as { totalItems: number; items: { title: string; expand: { author: unknown } }[] };
+        assert.equal(list.totalItems, 1);
+        assert.equal(list.items[0].title, 'popular');
+        assert.equal(list.items[0].expand.author, null, 'Alice is hidden from this user, also through expand');
+        const open = (await (await fetch(`${url}${P}/${String(made.record.id)}?expand=author`)).json()) as { expand: { author: { name: string } } };
+        assert.equal(open.expand.author.name, 'Alice');
+        const hidden = (await layer.records.list('posts', { filter: 'views < 100', perPage: 1 })).items[0];
+        assert.equal((await fetch(`${url}${P}/${String(hidden.id)}`, { headers: h })).status, 404);
+        assert.equal((await fetch(`${url}${P}/${String(hidden.id)}`, { method: 'DELETE', headers: h })).status, 404);
+        assert.equal((await fetch(`${url}${P}/${String(hidden.id)}`)).status, 200);
+      } finally {
+        await ruled.close();
+      }
+    });
+
     test('OpenAPI 3.1 document passes an independent validator', async () => {
       const r = await call('GET', '/api/openapi.json');
       assert.equal(r.status, 200);

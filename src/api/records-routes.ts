@@ -78,6 +78,13 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
   const rule = async (req: FastifyRequest, c: string, a: RecordAction) => (deps.rules ? await deps.rules(req, c, a) : undefined);
   const send = (reply: FastifyReply, codec: RecordCodec, payload: Buffer | string) => reply.header('vary', 'Accept').type(codec.mediaTypes[0]).send(payload);
   let openapi: string | undefined;
+  /** Records reached through `expand` obey their own collection's view rule. */
+  const expandRules = async (req: FastifyRequest, expand: string | undefined) => {
+    if (!deps.rules || !expand) return undefined;
+    const byCollection = new Map<string, Expression<SqlBool> | undefined>();
+    for (const name of deps.records.collections.keys()) byCollection.set(name, await rule(req, name, 'view'));
+    return (collection: string) => byCollection.get(collection);
+  };
 
   return async (app) => {
     app.removeAllContentTypeParsers();
@@ -90,7 +97,8 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
     app.get(`${base}/records`, async (req, reply) => {
       const c = collectionOf(req);
       const codec = chooseResponseCodec(req.headers.accept, codecs, c);
-      const result = await deps.records.list(c.name, listQuery(req.query as Record<string, unknown>), { where: await rule(req, c.name, 'list'), expandWhere: undefined });
+      const q = listQuery(req.query as Record<string, unknown>);
+      const result = await deps.records.list(c.name, q, { where: await rule(req, c.name, 'list'), expandWhere: await expandRules(req, q.expand) });
       return send(reply, codec, codec.encodeList(c, result));
     });
 
@@ -98,7 +106,8 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
       const c = collectionOf(req);
       const codec = chooseResponseCodec(req.headers.accept, codecs, c);
       const q = req.query as Record<string, unknown>;
-      const r = await deps.records.get(c.name, (req.params as Params).id, { where: await rule(req, c.name, 'view'), fields: str(q, 'fields'), expand: str(q, 'expand') });
+      const expand = str(q, 'expand');
+      const r = await deps.records.get(c.name, (req.params as Params).id, { where: await rule(req, c.name, 'view'), fields: str(q, 'fields'), expand, expandWhere: await expandRules(req, expand) });
       reply.header('etag', r.etag);
       const inm = req.headers['if-none-match'];
       if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === r.etag || t.trim() === '*')) return reply.code(304).send();
