@@ -83,3 +83,44 @@ test('fuzz: random and mutated filters only ever fail with a 400 ValidationError
   }
   assert.ok(ok > 50 && rejected > 50, `both outcomes exercised (ok ${ok}, rejected ${rejected})`);
 });
+
+test('fuzz: Mongo-style query documents and body decoders only ever fail with 4xx', async () => {
+  const { DEFAULT_CODECS } = await import('../src/api/index.js');
+  const { StrataError } = await import('../src/core/index.js');
+  const rand = rng(42);
+  const pick = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const keys = ['kind', 'nested.n', 'nested.tags', 'nested.tags.0', 'id', '$and', '$or', '$not', '$gt', '$in', '$exists', '$ne', '$nin', '$regex', 'a"b', 'a..b', '', '__proto__'];
+  const vals = (): unknown => {
+    const r = rand();
+    if (r < 0.15) return pick([1, -2.5, 'x', true, false, null, 1e308]);
+    if (r < 0.3) return [pick([1, 'a', null]), pick([{}, [], 2])];
+    if (r < 0.5) return {};
+    return { [pick(keys)]: rand() < 0.5 ? pick([1, 'a', null, true]) : vals() };
+  };
+  const docs: string[] = [];
+  for (let i = 0; i < 600; i++) {
+    const doc = JSON.stringify({ [pick(keys)]: vals(), ...(rand() < 0.3 ? { [pick(keys)]: vals() } : {}) });
+    docs.push(rand() < 0.2 ? doc.slice(0, Math.floor(rand() * doc.length)) : doc);
+  }
+  for (const filter of docs) {
+    try {
+      await layer.records.list('notes', { filter, perPage: 1 });
+    } catch (e) {
+      if (!(e instanceof ValidationError)) assert.fail(`filter ${filter} threw ${String(e)}`);
+    }
+  }
+  const posts = layer.records.collection('posts');
+  for (const codec of DEFAULT_CODECS) {
+    for (let i = 0; i < 300; i++) {
+      const bytes = Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256)));
+      try {
+        const input = codec.decodeRecord(posts, bytes, false);
+        await layer.records.create('posts', input).catch((e) => {
+          if (!(e instanceof StrataError) || e.status >= 500) throw e;
+        });
+      } catch (e) {
+        if (!(e instanceof StrataError) || e.status >= 500) assert.fail(`${codec.name} on ${bytes.toString('hex')} threw ${String(e)}`);
+      }
+    }
+  }
+});

@@ -50,6 +50,7 @@ export function compileDocumentFilter(text: string, alias: string, d: SqlDialect
   }
 
   function bind(p: ReturnType<typeof pathOf>, v: Exclude<Scalar, null>): unknown {
+    if (p.system && typeof v !== 'string') bad('id, created and updated compare with strings');
     return p.system ? v : jsonLiteral(d, v);
   }
 
