@@ -2,6 +2,7 @@
 // key. Each capability's section lives in its own schema-<capability>.ts.
 import { Type, type Static } from '@sinclair/typebox';
 import { HeadersSchema, LogSchema, MetricsSchema, ServerSchema } from './schema-server.js';
+import { CollectionsSchema, DataSchema } from './schema-data.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -10,6 +11,8 @@ export const ConfigSchema = Type.Object(
     headers: HeadersSchema,
     log: LogSchema,
     metrics: MetricsSchema,
+    data: DataSchema,
+    collections: CollectionsSchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );
