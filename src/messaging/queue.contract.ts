@@ -215,6 +215,8 @@ export function queueBackendContract(backendName: string, opts: QueueContractOpt
       await sleep(300);
       assert.equal(got.length, 0);
       assert.equal((await q.counts(name)).paused, true);
+      const waiting = await q.peek(name, 'waiting');
+      assert.deepEqual(waiting.map((j) => [j.payload, j.state]), [['p', 'waiting']]);
       await q.resume(name);
       await until(() => got.length === 1, 'delivery after resume');
       await c.stop();
