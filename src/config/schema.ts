@@ -3,6 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { HeadersSchema, LogSchema, MetricsSchema, ServerSchema } from './schema-server.js';
 import { CacheSchema } from './schema-cache.js';
+import { MessagingSchema } from './schema-messaging.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -12,6 +13,7 @@ export const ConfigSchema = Type.Object(
     log: LogSchema,
     metrics: MetricsSchema,
     cache: CacheSchema,
+    messaging: MessagingSchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );
