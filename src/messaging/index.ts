@@ -55,3 +55,8 @@ export function messagingComponent(config: MessagingConfig, deps: { dataDir: str
     ready: () => queue !== undefined && bus !== undefined,
   };
 }
+export { cronScheduler, type Schedule, type CronTick, type CronSchedulerDeps } from './cron/cron.js';
+export { memoryLock, sqliteLock, redisLock, type TickLock } from './cron/cron-lock.js';
+export { webhooks, memorySubscriptions, memoryDeliveryLog, type WebhookSubscription, type WebhookSubscriptions, type DeliveryLog, type DeliveryRecord, type WebhookDeps } from './webhooks/webhook-delivery.js';
+export { sign as signWebhook, verify as verifyWebhook, signedHeaders as webhookHeaders, generateSecret as generateWebhookSecret } from './webhooks/webhook-sign.js';
+export { targetChecker, TargetRefusedError, type TargetPolicy } from './webhooks/webhook-target.js';
