@@ -68,7 +68,12 @@ class TaggedCache implements Cache {
   }
 
   async set<T>(key: string, value: T, options: SetOptions = {}): Promise<void> {
-    await this.mset([{ key, value, ...options }]);
+    if (options.tags && options.tags.length > 0) return this.mset([{ key, value, ...options }]);
+    assertKey(key);
+    if (value === undefined) throw new TypeError('undefined cannot be cached; use null');
+    const ttl = options.ttl && options.ttl > 0 ? options.ttl : this.defaultTtl;
+    const enc: Encoded = [ttl > 0 ? this.now() + ttl : 0, null, value];
+    await this.store.set(VALUE + key, packr.pack(enc), ttl > 0 ? ttl : undefined);
   }
 
   async mset<T>(entries: readonly ({ key: string; value: T } & SetOptions)[]): Promise<void> {

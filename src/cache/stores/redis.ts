@@ -33,23 +33,32 @@ export class RedisStore implements CacheStore {
     private readonly owned: boolean,
   ) {}
 
-  async get(key: string): Promise<Buffer | undefined> {
-    return (await this.call(() => this.client.getBuffer(this.prefix + key))) ?? undefined;
+  get(key: string): Promise<Buffer | undefined> {
+    return this.client.getBuffer(this.prefix + key).then(
+      (b) => b ?? undefined,
+      (err) => Promise.reject(new CacheUnavailableError(undefined, err)),
+    );
   }
 
   async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     if (keys.length === 0) return [];
+    if (keys.length === 1) return [await this.get(keys[0])];
     const out = await this.call(() => this.client.mgetBuffer(...keys.map((k) => this.prefix + k)));
     return out.map((b) => b ?? undefined);
   }
 
-  async set(key: string, value: Buffer, ttlMs?: number): Promise<void> {
-    await this.call(() => (ttlMs ? this.client.set(this.prefix + key, value, 'PX', Math.ceil(ttlMs)) : this.client.set(this.prefix + key, value)));
+  set(key: string, value: Buffer, ttlMs?: number): Promise<void> {
+    const p = ttlMs ? this.client.set(this.prefix + key, value, 'PX', Math.ceil(ttlMs)) : this.client.set(this.prefix + key, value);
+    return p.then(
+      () => undefined,
+      (err) => Promise.reject(new CacheUnavailableError(undefined, err)),
+    );
   }
 
   async setMany(entries: readonly StoreEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const p = this.client.multi();
+    if (entries.length === 1) return this.set(entries[0].key, entries[0].value, entries[0].ttlMs);
+    const p = this.client.pipeline();
     for (const e of entries) {
       if (e.ttlMs) p.set(this.prefix + e.key, e.value, 'PX', Math.ceil(e.ttlMs));
       else p.set(this.prefix + e.key, e.value);
