@@ -157,7 +157,7 @@ export class NatsQueue implements QueueBackend {
 
   /** What is there right now, up to `batch` (no_wait pull): idle consumers poll instead of holding a pull open. */
   private pull(stream: string, durable: string, batch: number) {
-    return this.js.fetch(stream, durable, { batch, no_wait: true, expires: 2000 });
+    return this.js.fetch(stream, durable, { batch, no_wait: true }); // no expires: with no_wait it would hold an empty pull open
   }
 
   async consume<T>(queue: string, handler: Handler<T>, options: ConsumeOptions = {}): Promise<Consumer> {
@@ -173,17 +173,22 @@ export class NatsQueue implements QueueBackend {
       await this.put(subject, { ...this.read(m), ...w }, `${c.job.id}.${w.attempts}.${m.info.deliveryCount}`);
       m.ack();
     };
-    let pausedUntil = 0;
+    // The pause flag and the delayed stream are looked at every 100 ms, not on every claim.
+    let checkedAt = 0;
+    let paused = false;
     const driver: ClaimDriver = {
       claim: async (limit) => {
-        await this.moveDue(n.delayed);
-        if (Date.now() < pausedUntil || (await this.isPaused(queue))) {
-          pausedUntil = Date.now() + 200;
-          return [];
+        if (Date.now() - checkedAt >= 100) {
+          checkedAt = Date.now();
+          await this.moveDue(n.delayed);
+          paused = await this.isPaused(queue);
         }
+        if (paused) return [];
         const out: Claimed[] = [];
         const now = Date.now();
-        for await (const m of this.pull(n.main, 'strata', limit)) {
+        const it = this.pull(n.main, 'strata', limit);
+        let seen = 0;
+        for await (const m of it) {
           const w = this.read(m);
           const attempt = w.attempts + m.info.deliveryCount;
           const c: Claimed = { job: this.toJob(queue, w, attempt), token: String(m.seq), claimedAt: now };
@@ -193,6 +198,11 @@ export class NatsQueue implements QueueBackend {
             continue;
           }
           out.push(c);
+          // The iterator would otherwise wait for its expiry after a full batch.
+          if (++seen >= limit) {
+            it.stop();
+            break;
+          }
         }
         return out;
       },
@@ -219,12 +229,18 @@ export class NatsQueue implements QueueBackend {
 
   /** Republish due delayed jobs to the main stream; early ones are nak'ed until their time. */
   private async moveDue(stream: string): Promise<void> {
-    for await (const m of this.pull(stream, 'mover', 256)) {
+    const it = this.pull(stream, 'mover', 256);
+    let seen = 0;
+    for await (const m of it) {
       const w = this.read(m);
       if (w.runAt !== undefined && w.runAt > Date.now()) m.nak(w.runAt - Date.now());
       else {
         await this.route(m.subject.split('.').pop() as string, { ...w, runAt: undefined });
         m.ack();
+      }
+      if (++seen >= 256) {
+        it.stop();
+        break;
       }
     }
   }
