@@ -3,6 +3,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { HeadersSchema, LogSchema, MetricsSchema, ServerSchema } from './schema-server.js';
 import { CollectionsSchema, DataSchema } from './schema-data.js';
+import { CacheSchema } from './schema-cache.js';
+import { MessagingSchema } from './schema-messaging.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -13,6 +15,8 @@ export const ConfigSchema = Type.Object(
     metrics: MetricsSchema,
     data: DataSchema,
     collections: CollectionsSchema,
+    cache: CacheSchema,
+    messaging: MessagingSchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );
