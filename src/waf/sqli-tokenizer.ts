@@ -9,9 +9,9 @@ const KEYWORDS: Record<string, string> = {};
 const add = (t: string, words: string) => { for (const w of words.split(' ')) KEYWORDS[w] = t; };
 add('U', 'union intersect except minus');
 add('E', 'select insert update delete drop create alter truncate exec execute declare shutdown waitfor grant revoke rename handler merge');
-add('k', 'from where table into values set join having limit offset procedure database schema column outfile dumpfile delay case when then else end as on order group by distinct top all exists returning load_file information_schema sysobjects pg_catalog');
+add('k', 'from where table into values set join having limit offset procedure database schema column outfile dumpfile delay case when then else end as on order group by distinct top all returning load_file information_schema sysobjects pg_catalog');
 add('&', 'and or xor');
-add('o', 'like rlike regexp is in between div mod not sounds escape collate glob');
+add('o', 'like rlike regexp is in between div mod not sounds escape collate glob exists');
 add('1', 'true false null unknown current_user current_date current_time');
 
 export interface SqlFingerprint {

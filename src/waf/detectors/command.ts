@@ -16,7 +16,7 @@ const SEP_CMD_LOOSE = new RegExp(`(?:^|[;|&\\n\\r]|\\$\\(|\`)\\s*(?:[\\w./]*/)?(
 const SUBST = new RegExp(`(?:\\$\\(|(?<!\`)\`(?!\`))\\s*(?:[\\w./]*/)?(?:${CMDS})\\b`);
 const START_CMD = new RegExp(`^\\s*(?:[\\w./\\\\:]*[/\\\\])?(?:${CMDS})\\s+(?:-{1,2}\\w|/[\\w.]|[a-z]:\\\\|[<>]|\\$)`);
 const WIN_ENV = /%(?:comspec|systemroot|windir|programfiles|userprofile|temp|appdata)%|\bcmd(?:\.exe)?\s+\/[ck]\b|\bpowershell(?:\.exe)?\s+(?:-[a-z]+\s+)*-(?:e|enc|encodedcommand|c|command|nop|w)\b|invoke-(?:expression|webrequest)|\biex\s*\(/;
-const SHELL_ESC = /\/bin\/[a-z?*[\]]+|\$\{?ifs\}?|\$\{[a-z_]*:?[-=+?]|\{[a-z]+,[^}\s]*\}|<\(|\$\(\(|\$\{?path:|\/dev\/(?:tcp|udp)\//;
+const SHELL_ESC = /\/bin\/[a-z?*[\]]+|\$\{?ifs\}?|\$\{[a-z_]*:?[-=+?]|\{[a-z]+,[^}\s]{0,200}\}|<\(|\$\(\(|\$\{?path:|\/dev\/(?:tcp|udp)\//;
 
 /** Undoes quoting/escape evasions: `c'a't`, `w"h"oami`, `c\at`, `who^ami`, `$IFS`, `{cat,/etc/passwd}`. */
 export function normalizeShell(s: string): string {

@@ -25,7 +25,7 @@ function classifyV4(a: number, b: number, c: number, d: number): Kind {
 /** Classifies a host name as the URL parser left it (IPv4 already canonical; IPv6 in brackets). */
 export function classifyHost(host: string): Kind {
   const h = host.toLowerCase().replace(/\.$/, '');
-  if (h === 'localhost' || h.endsWith('.localhost')) return 'loopback';
+  if (h === 'localhost' || h.endsWith('.localhost') || h === 'localhost.localdomain' || h === 'ip6-localhost' || h === 'ip6-loopback') return 'loopback';
   if (METADATA_HOST.test(h)) return 'metadata';
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
   if (v4) return classifyV4(+v4[1], +v4[2], +v4[3], +v4[4]);

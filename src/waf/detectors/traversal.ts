@@ -4,7 +4,7 @@
 import type { Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
 import { VALUE_LOCATIONS } from '../detector.js';
 
-const DOTDOT = /(?:^|[\\/])\.{2,}(?:[\\/;]|$)/g;
+const DOTDOT = /(?:^|[\\/])\.{2,}(?=[\\/;]|$)/g;
 const SENSITIVE = /(?:^|[\\/])(?:etc[\\/](?:passwd|shadow|group|hosts|issue|sudoers|crontab|master\.passwd|security[\\/])|proc[\\/](?:self|\d+)[\\/](?:environ|cmdline|fd|maps|mem|root|cwd)|windows[\\/](?:win\.ini|system32[\\/])|winnt[\\/]|boot\.ini|inetpub[\\/]|(?:var[\\/]log|usr[\\/]local[\\/]apache)[\\/]|\.ssh[\\/]|id_(?:rsa|dsa|ecdsa|ed25519)\b|\.htpasswd|\.htaccess|\.git[\\/](?:config|head)|\.env(?:$|[.\s])|web-inf[\\/]|meta-inf[\\/]|web\.config|\.aws[\\/]credentials|\.bash_history|wp-config\.php)/;
 const WRAPPER = /^\s*(?:php|file|zip|phar|glob|data|expect|input|compress\.zlib|compress\.bzip2|jar|netdoc|zlib|ogg|rar|ssh2\.\w+):\/{0,2}/;
 const QUICK = /[.:\/\\]/;

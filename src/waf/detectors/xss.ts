@@ -17,7 +17,19 @@ const BREAKOUT_EVENT = /["'`][^<>"'`]{0,200}?[\s/"'`]on(?:abort|blur|change|clic
 const JS_SINK = /["'`]\s*(?:[;,)}\]+\-*/|&^]|\?\?)+\s*(?:alert|prompt|confirm|eval|fetch|settimeout|setinterval|function|constructor|import|document\s*\.|window\s*[.[]|top\s*\[|self\s*\[|this\s*\[|location|atob|string\s*\.\s*fromcharcode|globalthis|parent\s*\[|frames\s*\[)/;
 const JS_CALL = /["'`]\s*(?:[;,)}\]+\-*/|&^]|\?\?)+\s*[a-z_$][\w$.]*\s*(?:\(|`)/;
 const JS_URL = /^[\s\x00-\x1f]*(?:javascript|vbscript|livescript)\s*:(?:[\s\S]{0,40}?[\w$.\]]\s*[(=`]|\s*\/\/|[\s\S]*%[0-9a-f]{2})/;
-const CSTI = /\{\{[^}]{0,200}?(?:constructor|\$eval|\$on\b|\$emit|alert\s*\(|prompt\s*\(|confirm\s*\(|\$parent|\bon[a-z]+\s*=)/;
+const CSTI_TOKENS = /\{\{|\}|constructor|\$eval|\$on\b|\$emit|alert\s*\(|prompt\s*\(|confirm\s*\(|\$parent|\bon[a-z]+\s*=/g;
+
+/** A `{{ ... }}` expression (AngularJS/Vue) reaching a sink: one linear token scan. */
+function clientTemplate(s: string): boolean {
+  let open = -1;
+  CSTI_TOKENS.lastIndex = 0;
+  for (let m = CSTI_TOKENS.exec(s); m !== null; m = CSTI_TOKENS.exec(s)) {
+    if (m[0] === '{{') open = m.index;
+    else if (m[0] === '}') open = -1;
+    else if (open !== -1 && m.index - open <= 200) return true;
+  }
+  return false;
+}
 const JS_ESC = /\\(?:x([0-9a-f]{2})|u\{?([0-9a-f]{4})\}?)/g;
 
 function find(rule: string, message: string, paranoia: 1 | 2 | 3 | 4 = 1, severity: Finding['severity'] = 'critical'): Finding {
@@ -63,7 +75,7 @@ export function matchXss(lower: string, paranoia: number): Finding[] {
     if (JS_SINK.test(lower)) return [find('xss-js-breakout', 'JavaScript string break-out into a sink')];
     if (paranoia >= 2 && JS_CALL.test(lower)) return [find('xss-js-breakout', 'JavaScript string break-out into a call', 2, 'error')];
   }
-  if (lower.includes('{{') && CSTI.test(lower)) return [find('xss-template', 'client-side template expression')];
+  if (lower.includes('{{') && clientTemplate(lower)) return [find('xss-template', 'client-side template expression')];
   return tag ? [tag] : [];
 }
 
@@ -74,7 +86,7 @@ export const xssDetector = {
   locations: VALUE_LOCATIONS,
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const lower = v.view.lower;
-    if (!QUICK.test(lower)) return [];
+    if (!QUICK.test(lower) && !(ctx.paranoia >= 2 && lower.includes('&'))) return [];
     const found = matchXss(lower, ctx.paranoia);
     if (found.length > 0 || ctx.paranoia < 2) return found;
     // PL2+: HTML-escaped and JS-escaped text as it would look once unescaped
