@@ -2,6 +2,7 @@
 // key. Each capability's section lives in its own schema-<capability>.ts.
 import { Type, type Static } from '@sinclair/typebox';
 import { HeadersSchema, LogSchema, MetricsSchema, ServerSchema } from './schema-server.js';
+import { WafSchema } from './schema-waf.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -10,6 +11,7 @@ export const ConfigSchema = Type.Object(
     headers: HeadersSchema,
     log: LogSchema,
     metrics: MetricsSchema,
+    waf: WafSchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );
