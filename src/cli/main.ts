@@ -1,0 +1,131 @@
+// `strata` command line: parses arguments and calls into server/ and config/.
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { stringify as toYaml } from 'yaml';
+import { ConfigError, ConfigSchema, loadConfig } from '../config/index.js';
+import { createLogger } from '../ops/index.js';
+import { runServe } from '../server/index.js';
+import { COMMANDS, CONFIG_HELP, MAIN_HELP, SERVE_HELP, suggest } from './usage.js';
+
+class UsageError extends Error {}
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const CONFIG_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  set: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+const SERVE_OPTIONS = {
+  ...CONFIG_OPTIONS,
+  host: { type: 'string' },
+  port: { type: 'string', short: 'p' },
+  'https-port': { type: 'string' },
+  'no-https': { type: 'boolean' },
+  'no-http': { type: 'boolean' },
+  'data-dir': { type: 'string', short: 'd' },
+  workers: { type: 'string', short: 'w' },
+  'log-level': { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, command: string) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/, '');
+    throw new UsageError(`${msg}. Run 'strata ${command} --help' for the options.`);
+  }
+}
+
+function overridesFrom(values: Record<string, unknown>): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const kv of (values.set as string[] | undefined) ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set expects KEY=VALUE (e.g. --set server.http.port=9000), got '${kv}'`);
+    o[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const str = (k: string) => values[k] as string | undefined;
+  if (str('host') !== undefined) o['server.http.host'] = o['server.https.host'] = str('host');
+  if (str('port') !== undefined) o['server.http.port'] = str('port');
+  if (str('https-port') !== undefined) o['server.https.port'] = str('https-port');
+  if (values['no-https']) o['server.https.enabled'] = false;
+  if (values['no-http']) o['server.http.enabled'] = false;
+  if (str('data-dir') !== undefined) o.dataDir = str('data-dir');
+  if (str('workers') !== undefined) o['server.workers'] = str('workers');
+  if (str('log-level') !== undefined) o['log.level'] = str('log-level');
+  return o;
+}
+
+async function serve(args: string[]): Promise<number | undefined> {
+  const { values, positionals } = parse(args, SERVE_OPTIONS, 'serve');
+  if (values.help) return print(SERVE_HELP);
+  if (positionals.length > 0) throw new UsageError(`'strata serve' takes no arguments, got '${positionals[0]}'. Run 'strata serve --help'.`);
+  const { config } = loadConfig({ file: values.config, overrides: overridesFrom(values) });
+  const log = createLogger(config);
+  await runServe(config, log, { version: version() });
+  return undefined; // keeps running until a signal
+}
+
+function configCommand(args: string[]): number {
+  const { values, positionals } = parse(args, { ...CONFIG_OPTIONS, json: { type: 'boolean' } }, 'config');
+  const sub = positionals[0];
+  if (values.help || sub === undefined) return print(CONFIG_HELP);
+  if (sub === 'schema') return print(JSON.stringify(ConfigSchema, null, 2));
+  if (sub === 'print') {
+    const { config } = loadConfig({ file: values.config, overrides: overridesFrom(values) });
+    return print(values.json ? JSON.stringify(config, null, 2) : toYaml(config).trimEnd());
+  }
+  const hint = suggest(sub, ['print', 'schema']);
+  throw new UsageError(`unknown config command '${sub}'.${hint ? ` Did you mean 'strata config ${hint}'?` : ''} Run 'strata config --help'.`);
+}
+
+function print(text: string): number {
+  process.stdout.write(text + '\n');
+  return 0;
+}
+
+/** Runs the CLI; returns an exit code, or undefined when a server keeps running. */
+export async function main(argv: string[]): Promise<number | undefined> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case '-h':
+      case '--help':
+        return print(MAIN_HELP);
+      case 'help':
+        return print(rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'config' ? CONFIG_HELP : MAIN_HELP);
+      case '-v':
+      case '--version':
+      case 'version':
+        return print(version());
+      case 'serve':
+        return await serve(rest);
+      case 'config':
+        return configCommand(rest);
+      default: {
+        const hint = cmd.startsWith('-') ? undefined : suggest(cmd, COMMANDS);
+        throw new UsageError(
+          cmd.startsWith('-')
+            ? `unknown option '${cmd}'. Options come after a command, e.g. 'strata serve ${cmd}'. Run 'strata --help'.`
+            : `unknown command '${cmd}'.${hint ? ` Did you mean 'strata ${hint}'?` : ''} Run 'strata --help' for the commands.`,
+        );
+      }
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`strata: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      process.stderr.write(`strata: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`strata: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,51 @@
+// Help texts and the "did you mean" hint for usage errors.
+export const COMMANDS = ['serve', 'config', 'help'] as const;
+
+export const MAIN_HELP = `Usage: strata <command> [options]
+
+Commands:
+  serve                 Run the server (HTTP, HTTPS + HTTP/2) on embedded defaults or strata.yaml
+  config print          Print the effective configuration (defaults + file + env + flags) as YAML
+  config schema         Print the JSON Schema of strata.yaml (for editor completion)
+  help [command]        Show help for a command
+
+Options:
+  -h, --help            Show help
+  -v, --version         Print the version
+
+Configuration comes from ./strata.yaml (or --config PATH), then STRATA_* environment
+variables, then flags. See docs/configuration.md.`;
+
+export const SERVE_HELP = `Usage: strata serve [options]
+
+Options:
+  -c, --config PATH     Config file (default: ./strata.yaml, strata.yml or strata.json if present)
+      --host ADDR       Address for HTTP and HTTPS (e.g. 0.0.0.0, ::)      [server.http.host, server.https.host]
+  -p, --port N          HTTP port (0 = any free port)                        [server.http.port]
+      --https-port N    HTTPS port (0 = any free port)                       [server.https.port]
+      --no-https        Serve plain HTTP only                                [server.https.enabled=false]
+      --no-http         Serve HTTPS only                                     [server.http.enabled=false]
+  -d, --data-dir DIR    Data directory (default ./strata-data)              [dataDir]
+  -w, --workers N|auto  Worker processes sharing the ports                   [server.workers]
+      --log-level LVL   fatal|error|warn|info|debug|trace|silent             [log.level]
+      --set KEY=VALUE   Set any config key, e.g. --set server.redirectToHttps=true (repeatable)
+  -h, --help            Show this help`;
+
+export const CONFIG_HELP = `Usage: strata config <print|schema> [options]
+
+  print [--json] [-c PATH] [--set KEY=VALUE]   The effective configuration (YAML, or JSON with --json)
+  schema                                       The JSON Schema of the configuration file`;
+
+/** Levenshtein distance, for suggesting the command the user probably meant. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+export function suggest(word: string, options: readonly string[]): string | undefined {
+  const best = options.map((o) => [o, distance(word, o)] as const).sort((x, y) => x[1] - y[1])[0];
+  return best && best[1] <= 2 ? best[0] : undefined;
+}

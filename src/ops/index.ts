@@ -1,0 +1,5 @@
+/** @module Operations: structured logging, Prometheus metrics, health and readiness. */
+export { createLogger, flushLogger, REDACT_PATHS } from './logging.js';
+export { createMetrics, type HttpMetrics } from './metrics.js';
+export { Readiness, type Phase, type ReadinessReport } from './health.js';
+export { opsRoutes, type OpsRoutesOptions } from './routes.js';

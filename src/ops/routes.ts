@@ -1,0 +1,31 @@
+// GET /healthz (liveness), GET /readyz (readiness), GET <metrics.path> (Prometheus text format).
+import type { FastifyPluginAsync } from 'fastify';
+import type { HttpMetrics } from './metrics.js';
+import type { Readiness } from './health.js';
+
+export interface OpsRoutesOptions {
+  readiness: Readiness;
+  metrics?: HttpMetrics;
+  metricsPath: string;
+}
+
+export function opsRoutes(opts: OpsRoutesOptions): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/healthz', async (_req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return { status: 'ok' };
+    });
+    app.get('/readyz', async (_req, reply) => {
+      const report = await opts.readiness.report();
+      reply.header('cache-control', 'no-store').code(report.status === 'ready' ? 200 : 503);
+      return report;
+    });
+    const metrics = opts.metrics;
+    if (metrics) {
+      app.get(opts.metricsPath, async (_req, reply) => {
+        reply.header('cache-control', 'no-store').type(metrics.registry.contentType);
+        return metrics.registry.metrics();
+      });
+    }
+  };
+}

@@ -1,0 +1,3 @@
+/** @module The composition root: builds capabilities from config, runs them, and shuts them down in order; cluster mode. */
+export { createServer, type StrataServer } from './server.js';
+export { runServe, type ServeOptions } from './run.js';

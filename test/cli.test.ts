@@ -1,0 +1,88 @@
+// The command line as a user meets it: help, version, config print/schema,
+// usage errors, and bad config that stops start-up with one clear line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runStrata, tempDir, ROOT } from './helpers/strata-process.js';
+
+const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+
+test('--version and --help', async () => {
+  const v = await runStrata({ args: ['--version'] });
+  assert.equal(v.code, 0);
+  assert.equal(v.stdout.trim(), version);
+  const h = await runStrata({ args: ['--help'] });
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /strata <command>/);
+  assert.match(h.stdout, /serve/);
+  const sh = await runStrata({ args: ['serve', '--help'] });
+  assert.match(sh.stdout, /--workers N\|auto/);
+});
+
+test('usage errors say what to type instead, exit 2', async () => {
+  const typo = await runStrata({ args: ['srve'] });
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /unknown command 'srve'\. Did you mean 'strata serve'\?/);
+  const flag = await runStrata({ args: ['serve', '--prot', '1'] });
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /Unknown option '--prot'.*strata serve --help/);
+  const set = await runStrata({ args: ['serve', '--set', 'oops'] });
+  assert.equal(set.code, 2);
+  assert.match(set.stderr, /--set expects KEY=VALUE/);
+});
+
+test('config print merges file, env and flags; config schema is JSON Schema', async () => {
+  const cwd = tempDir();
+  writeFileSync(join(cwd, 'strata.yaml'), 'server:\n  http:\n    port: 9100\n');
+  const p = await runStrata({ cwd, args: ['config', 'print', '--json', '--set', 'log.level=warn'], env: { STRATA_SERVER_HTTPS_PORT: '9443' } });
+  assert.equal(p.code, 0, p.stderr);
+  const cfg = JSON.parse(p.stdout);
+  assert.equal(cfg.server.http.port, 9100);
+  assert.equal(cfg.server.https.port, 9443);
+  assert.equal(cfg.log.level, 'warn');
+  const y = await runStrata({ cwd, args: ['config', 'print'] });
+  assert.match(y.stdout, /port: 9100/);
+  const s = await runStrata({ args: ['config', 'schema'] });
+  const schema = JSON.parse(s.stdout);
+  assert.equal(schema.type, 'object');
+  assert.equal(schema.additionalProperties, false);
+  assert.equal(schema.properties.server.properties.http.properties.port.default, 8080);
+});
+
+async function busyPort(): Promise<{ port: number; close: () => void }> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { port: (srv.address() as net.AddressInfo).port, close: () => srv.close() };
+}
+
+test('bad config exits non-zero with one line naming the key', async (t) => {
+  const busy = await busyPort();
+  t.after(busy.close);
+  const cases: Array<[string, { yaml?: string; env?: Record<string, string>; args?: string[] }, RegExp]> = [
+    ['unknown key', { yaml: 'server:\n  htp:\n    port: 1\n' }, /^strata: config: unknown key server\.htp in .*strata\.yaml/],
+    ['wrong type', { yaml: 'server:\n  bodyLimit: lots\n' }, /^strata: config: server\.bodyLimit = "lots" .* expected integer/],
+    ['wrong type from env', { env: { STRATA_SERVER_WORKERS: 'many' } }, /^strata: config: server\.workers = "many" \(from STRATA_SERVER_WORKERS\)/],
+    ['port in use', { args: ['serve', '--port', String(busy.port), '--no-https'] }, new RegExp(`^strata: server\\.http\\.port: 127\\.0\\.0\\.1:${busy.port} is already in use`)],
+    ['unreadable cert', { yaml: 'server:\n  https:\n    cert: ./missing.pem\n    key: ./missing-key.pem\n' }, /^strata: cannot read TLS certificate .*missing\.pem: ENOENT/],
+    ['cert without key', { yaml: 'server:\n  https:\n    cert: ./a.pem\n' }, /^strata: server\.https\.key must be set when server\.https\.cert is/],
+  ];
+  for (const [name, c, re] of cases) {
+    const cwd = tempDir();
+    if (c.yaml) writeFileSync(join(cwd, 'strata.yaml'), c.yaml);
+    const r = await runStrata({ cwd, env: c.env, args: c.args ?? ['serve', '--port', '0', '--https-port', '0'] });
+    assert.notEqual(r.code, 0, `${name}: exit code`);
+    assert.match(r.stderr, re, `${name}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${name}: one line, got ${r.stderr}`);
+  }
+});
+
+test('an unreadable data directory is reported', async () => {
+  const cwd = tempDir();
+  mkdirSync(join(cwd, 'ro'));
+  writeFileSync(join(cwd, 'ro', 'file'), 'x');
+  const r = await runStrata({ cwd, args: ['serve', '--port', '0', '--https-port', '0', '--data-dir', 'ro/file/data'] });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /^strata: dataDir: cannot create .*ro\/file\/data: ENOTDIR/);
+});
