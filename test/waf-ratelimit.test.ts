@@ -101,3 +101,34 @@ test('redis: two limiter instances enforce one limit', { skip: redisDown }, asyn
     await Promise.all([a.close(), b.close(), c.close(), d.close()]);
   }
 });
+
+test('createWaf with the Redis store: one limit across two Fastify instances', { skip: redisDown }, async () => {
+  const { default: Fastify } = await import('fastify');
+  const { Value } = await import('@sinclair/typebox/value');
+  const { WafSchema } = await import('../src/config/schema-waf.js');
+  const { createWaf } = await import('../src/waf/index.js');
+  const p = `strata-test:${randomBytes(4).toString('hex')}:`;
+  const config = Value.Default(WafSchema, { rateLimit: { store: 'redis', prefix: p, rules: [{ name: 'g', by: 'route', algorithm: 'sliding-window', limit: 3, windowSeconds: 60 }] } }) as Parameters<typeof createWaf>[0]['config'];
+  const wafs = [createWaf({ config }), createWaf({ config })];
+  const apps = [];
+  for (const w of wafs) {
+    const app = Fastify();
+    await app.register(w.plugin());
+    app.get('/x', async () => 'ok');
+    await w.start?.();
+    apps.push(app);
+  }
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await apps[i % 2].inject({ method: 'GET', url: '/x', headers: { host: 'a', 'user-agent': 'Mozilla/5.0', accept: '*/*' } })).statusCode);
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429]);
+  } finally {
+    for (const a of apps) await a.close();
+    for (const w of wafs) await w.stop?.();
+    const { Redis } = await import('ioredis');
+    const r = new Redis('redis://127.0.0.1:6379');
+    const keys = await r.keys(`${p}*`);
+    if (keys.length > 0) await r.del(...keys);
+    await r.quit();
+  }
+});

@@ -44,19 +44,29 @@ export interface WafComponent extends Component {
 export function createWaf(deps: Omit<WafDeps, 'events' | 'rateStore'>): WafComponent {
   const events = new EventRing(deps.config.events.size);
   let store: RateLimitStore | undefined;
+  // The plugin is registered before start(); it reaches the Redis store through this
+  // indirection (a consume before start fails open and is logged by the limiter).
+  const lazy: RateLimitStore = {
+    name: 'redis',
+    consume(key, policy, now) {
+      if (!store) return Promise.reject(new Error('waf: Redis rate-limit store not started'));
+      return store.consume(key, policy, now);
+    },
+  };
+  const useRedis = deps.config.rateLimit.store === 'redis' && deps.config.rateLimit.rules.length > 0;
   return {
     name: 'waf',
     events,
     async start() {
       const rl = deps.config.rateLimit;
-      if (rl.store === 'redis' && rl.rules.length > 0) store = await redisRateStore({ url: rl.redisUrl, prefix: rl.prefix });
+      if (useRedis) store = await redisRateStore({ url: rl.redisUrl, prefix: rl.prefix });
     },
     async stop() {
       await store?.close?.();
       store = undefined;
     },
     ready: () => true,
-    plugin: () => wafPlugin({ ...deps, events, rateStore: store }),
+    plugin: () => wafPlugin({ ...deps, events, rateStore: useRedis ? lazy : undefined }),
     eventsRoutes: (authorize) => wafEventsRoutes({ events, authorize }),
   };
 }

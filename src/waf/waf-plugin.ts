@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { Logger } from '../core/index.js';
 import type { Static } from '@sinclair/typebox';
 import type { WafSchema } from '../config/schema-waf.js';
 import { createWafEngine, type Detection, type WafEngine } from './waf-engine.js';
@@ -32,6 +33,8 @@ export interface WafDeps {
   rateStore?: RateLimitStore;
   /** Who is calling, for `by: user` / `by: apiKey` limits (the auth capability supplies it). */
   identity?: (request: FastifyRequest) => WafIdentity | undefined;
+  /** For rate-limit store failures (the limiter fails open). */
+  logger?: Pick<Logger, 'warn'>;
   /** Register pass-through string parsers for urlencoded, multipart and XML bodies when none exist, so they are inspected. */
   bodyParsers?: boolean;
 }
@@ -71,7 +74,10 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
   const metrics: WafMetrics = createWafMetrics(deps.registry);
   const ipRules = new IpRules(config.ip);
   const limiter = config.rateLimit.rules.length > 0
-    ? new RateLimiter(config.rateLimit.rules, deps.rateStore ?? memoryRateStore(), { headers: config.rateLimit.headers })
+    ? new RateLimiter(config.rateLimit.rules, deps.rateStore ?? memoryRateStore(), {
+      headers: config.rateLimit.headers,
+      onError: (err) => deps.logger?.warn({ err: String(err) }, 'rate-limit store failed; request let through'),
+    })
     : undefined;
   const states = new WeakMap<FastifyRequest, RequestState>();
   const block = config.mode === 'block';
