@@ -239,3 +239,15 @@ test('connection limit per IP closes the extra socket', async () => {
     assert.match(await b.registry.metrics(), /strata_connections_rejected_total 1/);
   } finally { await b.app.close(); }
 });
+
+test('memoized results give the same verdicts, with exclusions applied per request', async () => {
+  const { createWafEngine } = await import('../src/waf/index.js');
+  const { DEFAULT_LIMITS } = await import('./waf-corpus.js');
+  const e = createWafEngine({ mode: 'block', paranoia: 1, threshold: 5, limits: DEFAULT_LIMITS, cacheSize: 100, exclusions: [{ route: '/ok', parameter: 'query:q', detectors: ['sqli'] }] });
+  const head = (url: string) => ({ method: 'GET', url, httpVersion: '1.1', headers: { host: 'a', 'user-agent': 'Mozilla/5.0', accept: '*/*' } });
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(e.inspectHead(head("/x?q=%27%20or%201%3D1--"), '/x').map((d) => d.rule), ['sqli-tautology'], `round ${i}`);
+    assert.deepEqual(e.inspectHead(head("/ok?q=%27%20or%201%3D1--"), '/ok'), [], `round ${i}: excluded on /ok even when cached`);
+    assert.equal(e.inspectHead(head("/x?q=%27%20or%201%3D1--"), '/x')[0].excerpt, "' or 1=1--");
+  }
+});

@@ -58,3 +58,14 @@ test('InputView memoizes views and reports flags', () => {
   assert.equal(v.decodePasses, 1);
   assert.equal(v.decoded, v.decoded);
 });
+
+test('value cache: bounded two-generation memo', async () => {
+  const { ValueCache } = await import('../src/waf/value-cache.js');
+  const c = new ValueCache<number>(2);
+  c.set('a', 1); c.set('b', 2);
+  c.set('c', 3); // a, b move to the previous generation
+  assert.equal(c.get('a'), 1, 'found in the previous generation and promoted');
+  c.set('d', 4); c.set('e', 5);
+  assert.equal(c.get('b'), undefined, 'dropped after two generations');
+  assert.equal(c.get('e'), 5);
+});

@@ -33,6 +33,7 @@ export const WafSchema = Type.Object(
     paranoia: Type.Integer({ minimum: 1, maximum: 4, default: 1, description: 'Paranoia level 1-4: higher levels enable stricter rules (more detections, more false positives).' }),
     threshold: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Inbound anomaly score at which a request is blocked (critical=5, error=4, warning=3, notice=2).' }),
     detectors: Names(['sqli', 'xss', 'traversal', 'command', 'template', 'code', 'ssrf', 'protocol', 'scanner'], 'Detectors to run.'),
+    cacheSize: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10_000, description: 'Distinct values (up to 512 chars) whose inspection results are memoized (User-Agent, cookies, common query values); 0 disables.' }),
     exclusions: Type.Array(WafExclusionSchema, { default: [], description: 'Detectors/rules to skip per route, method and parameter.' }),
     limits: Type.Object(
       {

@@ -68,6 +68,12 @@ export interface Detector {
   /** Which value locations this detector looks at; empty means request-level only. */
   readonly locations: readonly Location[];
   inspectValue?(value: InspectedValue, ctx: DetectContext): Finding[];
+  /**
+   * Character classes (char-classes.ts `CC` bits) at least one of which a value must
+   * hold for this detector to possibly fire at this paranoia level; omitted = always run.
+   * Must include `CC_OPAQUE` (escapes can hide anything).
+   */
+  gate?(paranoia: ParanoiaLevel): number;
   inspectRequest?(facts: RequestFacts, ctx: DetectContext): Finding[];
 }
 

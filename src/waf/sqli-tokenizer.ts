@@ -5,8 +5,8 @@
 // k keyword, E statement keyword, U union, & logical operator, o operator,
 // ( ) , ; punctuation, c comment to end of input.
 
-const KEYWORDS: Record<string, string> = {};
-const add = (t: string, words: string) => { for (const w of words.split(' ')) KEYWORDS[w] = t; };
+const KEYWORDS = new Map<string, string>();
+const add = (t: string, words: string) => { for (const w of words.split(' ')) KEYWORDS.set(w, t); };
 add('U', 'union intersect except minus');
 add('E', 'select insert update delete drop create alter truncate exec execute declare shutdown waitfor grant revoke rename handler merge');
 add('k', 'from where table into values set join having limit offset procedure database schema column outfile dumpfile delay case when then else end as on order group by distinct top all returning load_file information_schema sysobjects pg_catalog');
@@ -26,48 +26,59 @@ const isWordStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
 const isWord = (c: number) => isWordStart(c) || isDigit(c) || c === 46;
 const UNARY_BEFORE = '&o(,;';
 
+// Module-level helpers (not per-call closures: the tsx loader wraps named closures with a
+// naming shim on every creation, which cost more than the tokenizing itself).
+
+/** End index (past the closing quote) of a string literal starting after `from`; `n` when unterminated. */
+function readString(s: string, q: number, from: number): number {
+  const n = s.length;
+  let j = from;
+  while (j < n) {
+    const c = s.charCodeAt(j);
+    if (c === 92 /* \ */) { j += 2; continue; }
+    if (c === q) {
+      if (s.charCodeAt(j + 1) === q) { j += 2; continue; }
+      return j + 1;
+    }
+    j++;
+  }
+  return n;
+}
+
+function pushToken(toks: string[], t: string): void {
+  const prev = toks[toks.length - 1];
+  if (t === 's' && prev === 's') return; // adjacent literals concatenate
+  if (t === 'o' && (prev === undefined || UNARY_BEFORE.includes(prev))) return; // unary sign / NOT
+  toks.push(t);
+}
+
 /**
  * Fingerprints `input` as SQL. `quote` is the quote character the input is
  * assumed to sit inside (0 for a bare/numeric context): the text up to the
  * first unescaped matching quote becomes one leading `s` token.
  */
-export function sqlFingerprint(input: string, quote: 0 | 39 | 34 = 0, maxTokens = 8): SqlFingerprint {
+export function sqlFingerprint(input: string, quote: 0 | 39 | 34 = 0, maxTokens = 8, viable?: (fp: string[]) => boolean): SqlFingerprint {
   let steps = 0;
   const toks: string[] = [];
   const s = input;
   const n = s.length;
   let i = 0;
 
-  const readString = (q: number, from: number): number => {
-    let j = from;
-    while (j < n) {
-      steps++;
-      const c = s.charCodeAt(j);
-      if (c === 92 /* \ */) { j += 2; continue; }
-      if (c === q) {
-        if (s.charCodeAt(j + 1) === q) { j += 2; continue; }
-        return j + 1;
-      }
-      j++;
-    }
-    return n;
-  };
-  const push = (t: string) => {
-    const prev = toks[toks.length - 1];
-    if (t === 's' && prev === 's') return; // adjacent literals concatenate
-    if (t === 'o' && (prev === undefined || UNARY_BEFORE.includes(prev))) return; // unary sign / NOT
-    toks.push(t);
-  };
-
   if (quote !== 0) {
-    const end = readString(quote, 0);
+    const end = readString(s, quote, 0);
+    steps += end;
     if (end >= n && s.charCodeAt(n - 1) !== quote) return { fp: 's', steps };
     toks.push('s');
     i = end;
   }
 
+  let checked = 0;
   while (i < n && toks.length < maxTokens) {
     steps++;
+    if (viable !== undefined && toks.length !== checked) {
+      checked = toks.length;
+      if (!viable(toks)) break;
+    }
     const c = s.charCodeAt(i);
     if (isSpace(c)) { i++; continue; }
     const c2 = s.charCodeAt(i + 1);
@@ -79,19 +90,19 @@ export function sqlFingerprint(input: string, quote: 0 | 39 | 34 = 0, maxTokens 
       }
       const close = s.indexOf('*/', i + 2);
       steps += (close === -1 ? n : close) - i;
-      if (close === -1) { push('c'); break; }
+      if (close === -1) { pushToken(toks, 'c'); break; }
       i = close + 2;
       continue;
     }
     if (c === 42 && c2 === 47) { i += 2; continue; } // end of an executable comment
-    if ((c === 45 && c2 === 45) || c === 35) { push('c'); break; }
-    if (c === 39 || c === 34) { push('s'); i = readString(c, i + 1); continue; }
-    if (c === 96 /* ` */) { const e = s.indexOf('`', i + 1); steps += 1; push('n'); i = e === -1 ? n : e + 1; continue; }
+    if ((c === 45 && c2 === 45) || c === 35) { pushToken(toks, 'c'); break; }
+    if (c === 39 || c === 34) { pushToken(toks, 's'); const e = readString(s, c, i + 1); steps += e - i; i = e; continue; }
+    if (c === 96 /* ` */) { const e = s.indexOf('`', i + 1); steps += 1; pushToken(toks, 'n'); i = e === -1 ? n : e + 1; continue; }
     if (c === 64 /* @ */) {
       let j = i + 1;
       if (s.charCodeAt(j) === 64) j++;
       while (j < n && isWord(s.charCodeAt(j))) { j++; steps++; }
-      push('v'); i = j; continue;
+      pushToken(toks, 'v'); i = j; continue;
     }
     if (isDigit(c) || (c === 46 && isDigit(c2))) {
       let j = i + 1;
@@ -101,17 +112,17 @@ export function sqlFingerprint(input: string, quote: 0 | 39 | 34 = 0, maxTokens 
         if (!(isDigit(d) || d === 46 || (d >= 97 && d <= 102) || (d >= 65 && d <= 70))) break;
         j++; steps++;
       }
-      push('1'); i = j; continue;
+      pushToken(toks, '1'); i = j; continue;
     }
     if (isWordStart(c)) {
       let j = i + 1;
       while (j < n && isWord(s.charCodeAt(j))) { j++; steps++; }
-      const word = s.slice(i, j).toLowerCase();
+      const word = j - i <= 20 ? s.slice(i, j).toLowerCase() : '';
       i = j;
       // N'...' / X'...' / _utf8'...' literals
       const nc = s.charCodeAt(i);
-      if (nc === 39 && (word === 'n' || word === 'x' || word === 'b' || word.startsWith('_'))) { push('s'); i = readString(39, i + 1); continue; }
-      let t = KEYWORDS[word];
+      if (nc === 39 && (word === 'n' || word === 'x' || word === 'b' || word.startsWith('_'))) { pushToken(toks, 's'); const e = readString(s, 39, i + 1); steps += e - i; i = e; continue; }
+      let t = KEYWORDS.get(word);
       if ((word === 'all' || word === 'distinct') && toks[toks.length - 1] === 'U') continue;
       if (t === 'U') {
         // UNION ALL / UNION DISTINCT fold into one token
@@ -119,16 +130,16 @@ export function sqlFingerprint(input: string, quote: 0 | 39 | 34 = 0, maxTokens 
         if (m) i += m[0].length;
       }
       if (t === undefined) t = nc === 40 /* ( directly after: MySQL's rule for builtins */ ? 'f' : 'n';
-      push(t);
+      pushToken(toks, t);
       continue;
     }
     if (c === 58 /* : */ && c2 !== 58 && c2 !== 61) { i++; continue; } // a lone colon is prose, not SQL
-    if (c === 40 || c === 41 || c === 44 || c === 59) { push(String.fromCharCode(c)); i++; continue; }
-    if ((c === 124 && c2 === 124) || (c === 38 && c2 === 38)) { push('&'); i += 2; continue; }
+    if (c === 40 || c === 41 || c === 44 || c === 59) { pushToken(toks, String.fromCharCode(c)); i++; continue; }
+    if ((c === 124 && c2 === 124) || (c === 38 && c2 === 38)) { pushToken(toks, '&'); i += 2; continue; }
     // any other punctuation is an operator; swallow multi-char operators
     let j = i + 1;
     while (j < n && j < i + 3 && '<>=!:-~^|&+*%/'.includes(s[j]) && !(s[j] === '-' && s[j + 1] === '-') && !(s[j] === '/' && s[j + 1] === '*')) j++;
-    push('o');
+    pushToken(toks, 'o');
     i = j;
   }
   return { fp: toks.join(''), steps };

@@ -18,11 +18,6 @@ const hex = (c: number): number =>
 function decodeOnce(s: string, out: { overlong: boolean; invalid: boolean }): string {
   const bytes: number[] = [];
   let res = '';
-  const flush = () => {
-    if (bytes.length === 0) return;
-    res += utf8Lenient(bytes, out);
-    bytes.length = 0;
-  };
   for (let i = 0; i < s.length; i++) {
     const ch = s.charCodeAt(i);
     if (ch === 37 /* % */) {
@@ -30,7 +25,7 @@ function decodeOnce(s: string, out: { overlong: boolean; invalid: boolean }): st
       if ((n === 117 || n === 85) /* u */ && i + 5 < s.length) {
         const a = hex(s.charCodeAt(i + 2)), b = hex(s.charCodeAt(i + 3)), c = hex(s.charCodeAt(i + 4)), d = hex(s.charCodeAt(i + 5));
         if (a >= 0 && b >= 0 && c >= 0 && d >= 0) {
-          flush();
+          if (bytes.length > 0) { res += utf8Lenient(bytes, out); bytes.length = 0; }
           res += String.fromCharCode((a << 12) | (b << 8) | (c << 4) | d);
           i += 5;
           continue;
@@ -44,21 +39,22 @@ function decodeOnce(s: string, out: { overlong: boolean; invalid: boolean }): st
       }
       out.invalid = true;
     }
-    flush();
+    if (bytes.length > 0) { res += utf8Lenient(bytes, out); bytes.length = 0; }
     res += s[i];
   }
-  flush();
+  if (bytes.length > 0) res += utf8Lenient(bytes, out);
   return res;
 }
 
 /** Decodes UTF-8 bytes; overlong 2- and 3-byte forms decode to their code point (as IIS once did), other junk to Latin-1. */
+const cont = (c: number | undefined): boolean => c !== undefined && (c & 0xc0) === 0x80;
+
 export function utf8Lenient(b: number[], out: { overlong: boolean }): string {
   let s = '';
   for (let i = 0; i < b.length; i++) {
     const x = b[i];
     if (x < 0x80) { s += String.fromCharCode(x); continue; }
     const c1 = b[i + 1], c2 = b[i + 2], c3 = b[i + 3];
-    const cont = (c: number | undefined) => c !== undefined && (c & 0xc0) === 0x80;
     if (x >= 0xc0 && x <= 0xdf && cont(c1)) {
       if (x < 0xc2) out.overlong = true;
       s += String.fromCharCode(((x & 0x1f) << 6) | (c1 & 0x3f));

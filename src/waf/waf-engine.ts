@@ -5,6 +5,9 @@ import type { Detector, DetectorLimits, DetectContext, Finding, Location, Parano
 import { SEVERITY_SCORE } from './detector.js';
 import { builtinDetectors, DETECTOR_NAMES } from './detector-catalog.js';
 import { InputView } from './transform-view.js';
+import { charClasses } from './char-classes.js';
+import { ValueCache } from './value-cache.js';
+import type { InspectedValue } from './detector.js';
 import { headParts, splitUrlencoded, type RawPart } from './request-parts.js';
 import { jsonParts, multipartParts, xmlParts } from './body-parts.js';
 import { compileExclusions, exclusionsFor, isExcluded, type CompiledExclusion, type WafExclusion } from './exclusions.js';
@@ -19,7 +22,13 @@ export interface WafEngineOptions {
   detectors?: readonly string[];
   exclusions?: readonly WafExclusion[];
   limits: DetectorLimits & { maxDecodePasses: number; maxBodyDepth: number; maxBodyParts: number };
+  /** Distinct values (up to 512 chars) whose results are memoized; 0 disables. */
+  cacheSize?: number;
 }
+
+interface Hit { d: Detector; f: Finding; excerpt?: string }
+const NO_HITS: Hit[] = [];
+const CACHEABLE_LENGTH = 512;
 
 export interface Detection {
   detector: string;
@@ -59,29 +68,56 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
   const ctx: DetectContext = { paranoia: options.paranoia, limits: options.limits };
   const byLocation = new Map<Location, Detector[]>();
   for (const d of detectors) for (const l of d.locations) byLocation.set(l, [...(byLocation.get(l) ?? []), d]);
+  const gates = new Map<Detector, number>();
+  for (const d of detectors) gates.set(d, d.gate ? d.gate(options.paranoia) : -1);
   const requestLevel = detectors.filter((d) => d.inspectRequest !== undefined);
 
-  const record = (out: Detection[], d: Detector, f: Finding, active: CompiledExclusion[], part?: RawPart, view?: InputView) => {
+  const cache = (options.cacheSize ?? 0) > 0 ? new ValueCache<Hit[]>(options.cacheSize as number) : undefined;
+
+  const record = (out: Detection[], d: Detector, f: Finding, active: CompiledExclusion[], part?: RawPart, excerpt?: string) => {
     if (f.paranoia > options.paranoia) return;
     if (active.length > 0 && isExcluded(active, d.name, f.rule, part?.location, part?.name)) return;
     const det: Detection = { detector: d.name, rule: f.rule, severity: f.severity, score: SEVERITY_SCORE[f.severity], paranoia: f.paranoia, message: f.message };
     if (part) {
       det.location = part.location;
       det.name = part.name.slice(0, 128);
-      if (view && EXCERPT_LOCATIONS.has(part.location) && part.name !== 'authorization') det.excerpt = view.decoded.slice(0, 120);
+      if (excerpt !== undefined) det.excerpt = excerpt;
     }
     out.push(det);
+  };
+
+  /** Every detector's findings for one value (exclusions are applied by the caller, so results are cacheable). */
+  const detect = (part: RawPart, ds: Detector[]): Hit[] => {
+    const classes = charClasses(part.value);
+    let input: InspectedValue | undefined;
+    let hits: Hit[] = NO_HITS;
+    for (const d of ds) {
+      const gate = gates.get(d) as number;
+      if (gate !== -1 && (classes & gate) === 0) continue;
+      input ??= { location: part.location, name: part.name, view: new InputView(part.value, options.limits.maxDecodePasses) };
+      const found = d.inspectValue?.(input, ctx);
+      if (!found || found.length === 0) continue;
+      if (hits === NO_HITS) hits = [];
+      const excerpt = EXCERPT_LOCATIONS.has(part.location) ? input.view.decoded.slice(0, 120) : undefined;
+      for (const f of found) if (f.paranoia <= options.paranoia) hits.push({ d, f, excerpt });
+    }
+    return hits;
   };
 
   const inspectParts = (parts: RawPart[], active: CompiledExclusion[], out: Detection[]) => {
     for (const part of parts) {
       const ds = byLocation.get(part.location);
       if (!ds) continue;
-      const view = new InputView(part.value, options.limits.maxDecodePasses);
-      for (const d of ds) {
-        if (active.length > 0 && isExcluded(active, d.name, undefined, part.location, part.name)) continue;
-        const found = d.inspectValue?.({ location: part.location, name: part.name, view }, ctx);
-        if (found) for (const f of found) record(out, d, f, active, part, view);
+      let hits: Hit[] | undefined;
+      const key = cache !== undefined && part.value.length <= CACHEABLE_LENGTH ? `${part.location}\0${part.name}\0${part.value}` : undefined;
+      if (key !== undefined) hits = cache?.get(key);
+      if (hits === undefined) {
+        hits = detect(part, ds);
+        if (key !== undefined) cache?.set(key, hits);
+      }
+      for (const h of hits) {
+        if (active.length > 0 && isExcluded(active, h.d.name, undefined, part.location, part.name)) continue;
+        record(out, h.d, h.f, active, part, h.excerpt);
       }
     }
   };

@@ -57,6 +57,7 @@ export function engineFromConfig(config: WafConfig): WafEngine {
     detectors: config.detectors,
     exclusions: config.exclusions.map((e) => ({ ...e, route: e.route || undefined, parameter: e.parameter || undefined })),
     limits: config.limits,
+    cacheSize: config.cacheSize,
   });
 }
 

@@ -3,6 +3,7 @@
 // after undoing common evasions (quotes inside words, $IFS, brace expansion, ^ escapes).
 import type { Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
 import { VALUE_LOCATIONS } from '../detector.js';
+import { CC, CC_OPAQUE } from '../char-classes.js';
 
 const UNIX = 'cat|tac|head|tail|more|less|nl|ls|dir|id|whoami|uname|hostname|ifconfig|ip|netstat|ps|env|printenv|wget|curl|fetch|nc|ncat|netcat|socat|telnet|ssh|scp|ftp|bash|sh|zsh|ksh|dash|csh|tcsh|busybox|python[23]?|perl|ruby|php|node|lua|java|gcc|ping|nslookup|dig|host|traceroute|sleep|echo|printf|rm|mv|cp|chmod|chown|chgrp|touch|mkdir|kill|pkill|killall|crontab|sudo|su|passwd|useradd|base64|xxd|od|awk|gawk|sed|grep|find|xargs|tar|zip|unzip|gzip|dd|mknod|mkfifo|nohup|systemctl|service|mail|sendmail|openssl|time|tee|sort|uniq|wc|cut|strings|file|which|locate|getent|last|w|who|sysctl|iptables|shutdown|reboot|halt|init|exec|eval|source|export|alias|set|history';
 const WIN = 'cmd|command|powershell|pwsh|type|copy|del|erase|ren|move|ipconfig|net|netsh|systeminfo|tasklist|taskkill|reg|regedit|sc|wmic|certutil|bitsadmin|mshta|rundll32|regsvr32|cscript|wscript|schtasks|at|icacls|cacls|attrib|findstr|start|timeout|ver|vol|set|ping|nslookup|whoami|hostname|dir|echo|more';
@@ -28,12 +29,15 @@ export function normalizeShell(s: string): string {
     .replace(/\{(\w+),/g, '$1 ');
 }
 
+const NEEDS_NORMALIZE = /['"\\^$]|\{\w+,/;
+const WIN_HINT = /%|cmd|powershell|pwsh|invoke-|iex/;
+
 export function matchCommand(lower: string, paranoia: number): Finding[] {
-  const s = normalizeShell(lower);
+  const s = NEEDS_NORMALIZE.test(lower) ? normalizeShell(lower) : lower;
   if (SUBST.test(s)) return [{ rule: 'cmd-substitution', severity: 'critical', paranoia: 1, message: 'command substitution $() or backticks' }];
   if (SEP_CMD.test(s)) return [{ rule: 'cmd-chained', severity: 'critical', paranoia: 1, message: 'command after a shell separator' }];
-  if (WIN_ENV.test(s)) return [{ rule: 'cmd-windows', severity: 'critical', paranoia: 1, message: 'Windows shell invocation' }];
-  if (SHELL_ESC.test(lower) && /[;|&`$<>{]/.test(lower)) return [{ rule: 'cmd-evasion', severity: 'critical', paranoia: 1, message: 'shell evasion syntax' }];
+  if (WIN_HINT.test(s) && WIN_ENV.test(s)) return [{ rule: 'cmd-windows', severity: 'critical', paranoia: 1, message: 'Windows shell invocation' }];
+  if (/[;|&`$<>{]/.test(lower) && SHELL_ESC.test(lower)) return [{ rule: 'cmd-evasion', severity: 'critical', paranoia: 1, message: 'shell evasion syntax' }];
   if (paranoia >= 2 && START_CMD.test(s)) return [{ rule: 'cmd-bare', severity: 'error', paranoia: 2, message: 'a shell command line' }];
   if (paranoia >= 2 && SEP_CMD_LOOSE.test(s)) return [{ rule: 'cmd-chained', severity: 'warning', paranoia: 2, message: 'command word after a separator' }];
   return [];
@@ -43,6 +47,7 @@ const QUICK = /[;|&`$\n\r%{]|^\s*[\w./\\:]+\s/;
 
 export const commandDetector = {
   name: 'command',
+  gate: (paranoia: number) => CC_OPAQUE | CC.SEP | CC.QUOTE | CC.BRACE | (paranoia >= 2 ? CC.SPACE : 0),
   locations: VALUE_LOCATIONS.filter((l) => l !== 'path'),
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const lower = v.view.lower;

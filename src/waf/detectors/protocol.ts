@@ -2,6 +2,7 @@
 // with Transfer-Encoding, odd codings, conflicting lengths), missing or repeated Host,
 // invalid characters, oversized headers/arguments, disallowed methods and media types.
 import type { Detector, DetectContext, Finding, InspectedValue, RequestFacts } from '../detector.js';
+import { CC_OPAQUE } from '../char-classes.js';
 
 const f = (rule: string, severity: Finding['severity'], paranoia: 1 | 2 | 3 | 4, message: string): Finding => ({ rule, severity, paranoia, message });
 const CTRL = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/;
@@ -61,6 +62,7 @@ export function inspectProtocol(r: RequestFacts, ctx: DetectContext): Finding[] 
 
 export const protocolDetector = {
   name: 'protocol',
+  gate: () => CC_OPAQUE,
   locations: ['path', 'query', 'query-name', 'header', 'cookie', 'body', 'filename'],
   inspectRequest: inspectProtocol,
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {

@@ -4,6 +4,7 @@
 import type { Detector, Finding, InspectedValue, DetectContext, ParanoiaLevel, Severity } from '../detector.js';
 import { VALUE_LOCATIONS } from '../detector.js';
 import { sqlFingerprint } from '../sqli-tokenizer.js';
+import { CC, CC_OPAQUE } from '../char-classes.js';
 
 interface FpRule { id: string; re: RegExp; paranoia: ParanoiaLevel; severity: Severity; quoted: boolean; message: string }
 
@@ -35,17 +36,32 @@ const RULES: FpRule[] = [
 
 const TRIVIAL = /^[\w.\-]*$/;
 
+// Stop tokenizing once the first tokens can no longer start any rule's fingerprint
+// (every rule is anchored at the injection point): most benign values cost 2 tokens.
+const BARE_START = new Set(['1', 'n', ';', '(', 'E', 'f']);
+function bareViable(t: string[]): boolean {
+  const a = t[0];
+  if (!BARE_START.has(a)) return false;
+  if (t.length < 2) return true;
+  const b = t[1];
+  if (a === 'n') return b === 'U' || b === ';' || b === ')';
+  if (a === 'f') return b === '(';
+  return true;
+}
+const QUOTED_SECOND = new Set([')', 'U', ';', '&', 'o', 'c', 'k']);
+const quotedViable = (t: string[]): boolean => t.length < 2 || QUOTED_SECOND.has(t[1]);
+
 /** The fingerprints of a value in each applicable context (exported for tests and the corpus report). */
-export function sqlFingerprints(value: string): { bare: string; single?: string; double?: string } {
-  const r: { bare: string; single?: string; double?: string } = { bare: sqlFingerprint(value, 0).fp };
-  if (value.includes("'")) r.single = sqlFingerprint(value, 39).fp;
-  if (value.includes('"')) r.double = sqlFingerprint(value, 34).fp;
+export function sqlFingerprints(value: string, prune = false): { bare: string; single?: string; double?: string } {
+  const r: { bare: string; single?: string; double?: string } = { bare: sqlFingerprint(value, 0, 8, prune ? bareViable : undefined).fp };
+  if (value.includes("'")) r.single = sqlFingerprint(value, 39, 8, prune ? quotedViable : undefined).fp;
+  if (value.includes('"')) r.double = sqlFingerprint(value, 34, 8, prune ? quotedViable : undefined).fp;
   return r;
 }
 
 export function matchSql(value: string, paranoia: ParanoiaLevel): Finding[] {
   if (TRIVIAL.test(value)) return [];
-  const fps = sqlFingerprints(value);
+  const fps = sqlFingerprints(value, true);
   const out: Finding[] = [];
   for (const rule of RULES) {
     if (rule.paranoia > paranoia) continue;
@@ -62,6 +78,7 @@ export function matchSql(value: string, paranoia: ParanoiaLevel): Finding[] {
 
 export const sqliDetector = {
   name: 'sqli',
+  gate: () => CC_OPAQUE | CC.SPACE | CC.QUOTE | CC.ANGLE | CC.SLASH | CC.COLON | CC.SEP | CC.BRACE | CC.PAREN | CC.HASH | CC.OP,
   locations: VALUE_LOCATIONS.filter((l) => l !== 'path'),
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const found = matchSql(v.view.decoded, ctx.paranoia);

@@ -60,12 +60,21 @@ function hostOf(value: string): { scheme: string; host: string } | undefined {
   }
 }
 
+// An http(s) URL whose authority is a plain DNS name with an alphabetic TLD cannot be
+// an IP in any spelling: skip the (comparatively costly) WHATWG parse for it.
+const PLAIN_AUTHORITY = /^\s*https?:\/\/([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,63})(?::\d{1,5})?(?:[/?#]|$)/i;
+
 export function matchSsrf(decoded: string, urlParam: boolean, paranoia: number): Finding[] {
   const m = SCHEME.exec(decoded);
   if (!m && !urlParam) return [];
   const scheme = m ? m[1].toLowerCase() : '';
   if (m && BAD_SCHEME.test(scheme) && (urlParam || scheme === 'gopher' || scheme === 'dict')) {
     return [{ rule: 'ssrf-scheme', severity: 'critical', paranoia: 1, message: `${scheme}:// URL` }];
+  }
+  const plain = PLAIN_AUTHORITY.exec(decoded);
+  if (plain) {
+    const host = plain[1].toLowerCase();
+    if (!REBIND.test(host) && !METADATA_HOST.test(host) && !host.endsWith('localhost') && host !== 'localhost.localdomain') return [];
   }
   const parsed = hostOf(decoded);
   if (!parsed) return [];
@@ -85,7 +94,8 @@ export const ssrfDetector = {
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const d = v.view.decoded;
     if (d.length > 4096) return [];
-    if (v.location === 'header' && v.name !== 'referer' && !URLISH_NAME.test(v.name)) return [];
+    // a Referer is a URL the browser came from, not one the server fetches: PL2+ only
+    if (v.location === 'header' && (v.name === 'referer' ? ctx.paranoia < 2 : !URLISH_NAME.test(v.name))) return [];
     const urlParam = URLISH_NAME.test(v.name);
     if (!urlParam && d.indexOf('://') === -1) return [];
     return matchSsrf(d, urlParam, ctx.paranoia);

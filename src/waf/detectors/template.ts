@@ -3,6 +3,7 @@
 // including nested-lookup obfuscation (`${${lower:j}ndi:...}`, `${::-j}`).
 import type { Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
 import { VALUE_LOCATIONS } from '../detector.js';
+import { CC, CC_OPAQUE } from '../char-classes.js';
 
 const LOOKUP_NEST = /\$\{(?:lower|upper):([^{}$]{0,40})\}|\$\{[^{}$]{0,40}?:-([^{}$]{0,40})\}/g;
 const JNDI = /\$\{\s*(?:jndi|ldap|rmi|dns|iiop|corba|nds|nis)\s*:/;
@@ -49,6 +50,7 @@ const QUICK = /[{%$#@]|__|java|ognl/;
 
 export const templateDetector = {
   name: 'template',
+  gate: () => CC_OPAQUE | CC.BRACE | CC.HASH | CC.PAREN | CC.DOT | CC.UNDER | CC.ANGLE,
   locations: VALUE_LOCATIONS,
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const lower = v.view.lower;

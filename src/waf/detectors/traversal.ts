@@ -3,6 +3,7 @@
 // wrappers and null-byte extension truncation.
 import type { Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
 import { VALUE_LOCATIONS } from '../detector.js';
+import { CC, CC_OPAQUE } from '../char-classes.js';
 
 const DOTDOT = /(?:^|[\\/])\.{2,}(?=[\\/;]|$)/g;
 const SENSITIVE = /(?:^|[\\/])(?:etc[\\/](?:passwd|shadow|group|hosts|issue|sudoers|crontab|master\.passwd|security[\\/])|proc[\\/](?:self|\d+)[\\/](?:environ|cmdline|fd|maps|mem|root|cwd)|windows[\\/](?:win\.ini|system32[\\/])|winnt[\\/]|boot\.ini|inetpub[\\/]|(?:var[\\/]log|usr[\\/]local[\\/]apache)[\\/]|\.ssh[\\/]|id_(?:rsa|dsa|ecdsa|ed25519)\b|\.htpasswd|\.htaccess|\.git[\\/](?:config|head)|\.env(?:$|[.\s])|web-inf[\\/]|meta-inf[\\/]|web\.config|\.aws[\\/]credentials|\.bash_history|wp-config\.php)/;
@@ -27,6 +28,7 @@ export function matchTraversal(decoded: string, overlong: boolean, nullByte: boo
 
 export const traversalDetector = {
   name: 'traversal',
+  gate: () => CC_OPAQUE | CC.SLASH | CC.DOT | CC.COLON,
   locations: VALUE_LOCATIONS,
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const d = v.view.decoded;

@@ -5,6 +5,7 @@ import type { Detector, DetectContext, Finding, InspectedValue } from '../detect
 import { VALUE_LOCATIONS } from '../detector.js';
 import { scanTags } from '../xss-tokenizer.js';
 import { htmlEntityDecode } from '../transform-decode.js';
+import { CC, CC_OPAQUE } from '../char-classes.js';
 
 const SCRIPT_TAGS = new Set(['script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'base', 'import', 'isindex', 'xss', 'portal']);
 const SUSPECT_TAGS = new Set(['style', 'form', 'svg', 'math', 'meta', 'link', 'xmp', 'noscript', 'template', 'plaintext', 'noembed', 'listing', 'animate', 'set', 'use', 'handler', 'vmlframe']);
@@ -83,6 +84,7 @@ const QUICK = /[<"'`:{\\]/;
 
 export const xssDetector = {
   name: 'xss',
+  gate: () => CC_OPAQUE | CC.QUOTE | CC.ANGLE | CC.SLASH | CC.COLON | CC.SEP | CC.BRACE,
   locations: VALUE_LOCATIONS,
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const lower = v.view.lower;
