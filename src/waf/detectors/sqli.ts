@@ -59,9 +59,21 @@ export function sqlFingerprints(value: string, prune = false): { bare: string; s
   return r;
 }
 
+// One alternation per (paranoia, context) answers "does any rule match?" in a single
+// regex run; the rule loop runs only for the rare fingerprint that does.
+const ANY = new Map<string, RegExp>();
+for (const pl of [1, 2, 3, 4]) {
+  for (const quoted of [false, true]) {
+    const parts = RULES.filter((r) => r.paranoia <= pl && r.quoted === quoted).map((r) => `(?:${r.re.source})`);
+    ANY.set(`${pl}${quoted}`, new RegExp(parts.length > 0 ? parts.join('|') : '(?!)'));
+  }
+}
+
 export function matchSql(value: string, paranoia: ParanoiaLevel): Finding[] {
   if (TRIVIAL.test(value)) return [];
   const fps = sqlFingerprints(value, true);
+  const anyQuoted = ANY.get(`${paranoia}true`) as RegExp;
+  if (!(ANY.get(`${paranoia}false`) as RegExp).test(fps.bare) && !(fps.single !== undefined && anyQuoted.test(fps.single)) && !(fps.double !== undefined && anyQuoted.test(fps.double))) return [];
   const out: Finding[] = [];
   for (const rule of RULES) {
     if (rule.paranoia > paranoia) continue;
