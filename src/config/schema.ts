@@ -5,6 +5,7 @@ import { HeadersSchema, LogSchema, MetricsSchema, ServerSchema } from './schema-
 import { CollectionsSchema, DataSchema } from './schema-data.js';
 import { CacheSchema } from './schema-cache.js';
 import { MessagingSchema } from './schema-messaging.js';
+import { WafSchema } from './schema-waf.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -17,6 +18,7 @@ export const ConfigSchema = Type.Object(
     collections: CollectionsSchema,
     cache: CacheSchema,
     messaging: MessagingSchema,
+    waf: WafSchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );
