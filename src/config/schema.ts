@@ -6,6 +6,7 @@ import { CollectionsSchema, DataSchema } from './schema-data.js';
 import { CacheSchema } from './schema-cache.js';
 import { MessagingSchema } from './schema-messaging.js';
 import { WafSchema } from './schema-waf.js';
+import { GatewaySchema } from './schema-gateway.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -19,6 +20,7 @@ export const ConfigSchema = Type.Object(
     cache: CacheSchema,
     messaging: MessagingSchema,
     waf: WafSchema,
+    gateway: GatewaySchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );
