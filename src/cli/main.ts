@@ -125,7 +125,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
       process.stderr.write(`strata: ${e.message}\n`);
       return 1;
     }
-    process.stderr.write(`strata: ${(e as Error).message}\n`);
+    // A StrataError at start-up (bad collection declarations, say) lists its field errors on the same line.
+    const fields = (e as { errors?: Array<{ field: string; message: string }> }).errors;
+    const detail = Array.isArray(fields) && fields.length > 0 ? ': ' + fields.map((f) => `${f.field}: ${f.message}`).join('; ') : '';
+    process.stderr.write(`strata: ${(e as Error).message.replace(/\.$/, '')}${detail}\n`);
     return 1;
   }
 }
