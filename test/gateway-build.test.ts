@@ -8,6 +8,7 @@ import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config/index.js';
 import { createGateway, GatewayConfigError } from '../src/gateway/index.js';
+import { createCache, memoryStore } from '../src/cache/index.js';
 import { startUpstream } from './gateway-helpers.js';
 
 test('config file to working routes: site, pool, redirect, api, purge', async (t) => {
@@ -55,6 +56,15 @@ test('config file to working routes: site, pool, redirect, api, purge', async (t
   const purge = await app.inject({ method: 'POST', url: '/_strata/gateway/cache/purge', payload: { tags: ['none'] } });
   assert.deepEqual(purge.json(), { purged: 0 });
   assert.equal(gw.ready?.(), true);
+});
+
+test('cache.store shared uses the cache capability, and says so when it is missing', async () => {
+  const { config } = loadConfig({ cwd: tmpdir(), env: {}, overrides: { 'gateway.cache.store': 'shared' } });
+  assert.throws(() => createGateway({ config: config.gateway }), /gateway\.cache\.store/);
+  const shared = createCache(memoryStore());
+  const gw = createGateway({ config: config.gateway, sharedCache: () => shared });
+  assert.deepEqual(await gw.cache.purgeTag('x'), undefined, 'the shared store invalidates without counting');
+  await shared.close();
 });
 
 test('config errors name the route key', () => {

@@ -115,7 +115,11 @@ export const GatewaySchema = Type.Object(
     trustedProxies: Type.Array(Type.String(), { default: [], description: 'Peers whose X-Forwarded-*/Forwarded are kept (IPs, CIDRs, `loopback`, `private`).' }),
     cache: Type.Object(
       {
-        maxBytes: Type.Integer({ minimum: 0, default: 67_108_864, description: 'Memory for cached responses.' }),
+        store: Type.Union([Type.Literal('memory'), Type.Literal('shared')], {
+          default: 'memory',
+          description: "`memory`: the gateway's own LRU; `shared`: the cache capability's store (memory, disk, Redis, tiered) under the `gw:` prefix.",
+        }),
+        maxBytes: Type.Integer({ minimum: 0, default: 67_108_864, description: 'Memory for cached responses (store `memory`).' }),
         maxObjectBytes: Type.Integer({ minimum: 0, default: 8_388_608, description: 'Largest response body stored.' }),
         allowSetCookie: Type.Boolean({ default: false, description: 'Store responses with Set-Cookie.' }),
         allowAuthorization: Type.Boolean({ default: false, description: 'Store responses to requests with Authorization (when public/s-maxage).' }),

@@ -14,6 +14,8 @@ import { gatewayRoutes, type GatewayTarget, type UpgradeHandler } from './gatewa
 import { gatewayMetrics } from './gateway-metrics.js';
 import { createResponseCache, type ResponseCache } from './cache/response-cache.js';
 import { memoryResponseStore, type ResponseStore } from './cache/response-store.js';
+import { cacheResponseStore } from './cache/cache-response-store.js';
+import type { Cache } from '../cache/index.js';
 import { cachePurgeRoutes } from './cache/cache-purge-routes.js';
 import { createForwardProxy, type ForwardProxyServer } from './forward/forward-proxy.js';
 
@@ -24,8 +26,10 @@ export interface GatewayDeps {
   logger?: Logger;
   /** Registry for gateway metrics; none means no metrics. */
   registry?: Registry;
-  /** Store for the response cache (e.g. backed by the cache capability); default memory LRU. */
+  /** Store for the response cache; overrides `gateway.cache.store`. */
   store?: ResponseStore;
+  /** The cache capability's Cache (a getter: it exists once that component started), for `gateway.cache.store: shared`. */
+  sharedCache?: () => Cache;
   /**
    * Path prefixes that always reach Strata's own routes, whatever the gateway routes say
    * (health, metrics, admin). Default `['/_strata']`, which holds the purge API.
@@ -104,8 +108,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     pool.onHealthChange = (u, healthy, why) => deps.logger?.warn({ pool: name, upstream: u.id, healthy, why }, 'upstream health changed');
     pools.set(name, pool);
   }
+  function responseStore(): ResponseStore {
+    if (c.cache.store === 'memory') return memoryResponseStore({ maxBytes: c.cache.maxBytes });
+    if (!deps.sharedCache) throw new GatewayConfigError('gateway.cache.store', '"shared" needs the cache capability, which this server did not provide');
+    return cacheResponseStore(deps.sharedCache);
+  }
   const cache = createResponseCache({
-    store: deps.store ?? memoryResponseStore({ maxBytes: c.cache.maxBytes }),
+    store: deps.store ?? responseStore(),
     maxObjectBytes: c.cache.maxObjectBytes,
     allowSetCookie: c.cache.allowSetCookie,
     allowAuthorization: c.cache.allowAuthorization,

@@ -33,10 +33,12 @@ export function cachePurgeRoutes(o: CachePurgeOptions): FastifyPluginAsync {
     app.post<{ Body: Static<typeof PurgeBody> }>(o.path ?? '/_strata/gateway/cache/purge', { schema: { body: PurgeBody } }, async (request, reply) => {
       if (!(await o.authorize(request))) return sendProblem(reply, new ForbiddenError('Purging the cache needs a superuser.'));
       const b = request.body;
-      let purged = 0;
-      for (const u of b.urls ?? []) purged += await o.cache.purgeUrl(u, b.host);
-      for (const p of b.prefixes ?? []) purged += await o.cache.purgePrefix(p, b.host);
-      for (const t of b.tags ?? []) purged += await o.cache.purgeTag(t);
+      // `purged` is null when the store invalidates without counting (cache-backed stores).
+      let purged: number | null = 0;
+      const add = (n: number | undefined) => (purged = n === undefined || purged === null ? null : purged + n);
+      for (const u of b.urls ?? []) add(await o.cache.purgeUrl(u, b.host));
+      for (const p of b.prefixes ?? []) add(await o.cache.purgePrefix(p, b.host));
+      for (const t of b.tags ?? []) add(await o.cache.purgeTag(t));
       return { purged };
     });
   };

@@ -31,12 +31,12 @@ export interface ResponseCacheOptions extends StorePolicy {
 export type CacheResult = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 
 export interface ResponseCache extends ProxyResponder {
-  /** Purge every stored response for this URL's path (all queries and variants). `url` may be absolute. */
-  purgeUrl(url: string, host?: string): Promise<number>;
+  /** Purge every stored response for this URL's path (all queries and variants). `url` may be absolute. Resolves to the count, or undefined when the store cannot count. */
+  purgeUrl(url: string, host?: string): Promise<number | undefined>;
   /** Purge everything under a path prefix (segment-aware). */
-  purgePrefix(prefix: string, host?: string): Promise<number>;
+  purgePrefix(prefix: string, host?: string): Promise<number | undefined>;
   /** Purge everything tagged with `tag` through Cache-Tag or Surrogate-Key. */
-  purgeTag(tag: string): Promise<number>;
+  purgeTag(tag: string): Promise<number | undefined>;
 }
 
 type Outcome =

@@ -25,8 +25,8 @@ export interface ResponseStore {
   get(key: string): Promise<StoreValue | undefined> | StoreValue | undefined;
   set(key: string, value: StoreValue, opts: { ttlMs: number; tags: string[] }): Promise<void> | void;
   delete(key: string): Promise<boolean> | boolean;
-  /** Removes every entry carrying `tag`; returns how many. */
-  deleteByTag(tag: string): Promise<number> | number;
+  /** Removes every entry carrying `tag`; returns how many, or undefined when the store cannot count. */
+  deleteByTag(tag: string): Promise<number | undefined> | number | undefined;
 }
 
 function sizeOf(v: StoreValue): number {
