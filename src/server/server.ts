@@ -69,6 +69,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     logger: log,
     registry,
     reservedPrefixes: ['/_strata', '/healthz', '/readyz', config.metrics.path, '/api/'],
+    sharedCache: () => cache.cache,
   });
 
   // Order matters: the WAF inspects everything (gateway routes included), the
