@@ -281,6 +281,7 @@ export function queueBackendContract(backendName: string, opts: QueueContractOpt
       const cyclic: Record<string, unknown> = {};
       cyclic.self = cyclic;
       await assert.rejects(q.enqueue(fresh('v'), cyclic), { type: 'strata/validation' });
+      await assert.rejects(q.peek(fresh('v'), 'nope' as never), { type: 'strata/validation' });
     });
 
     test('queues() lists a queue once it has been used', async () => {

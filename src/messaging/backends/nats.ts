@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager, JsMsg, KV, MsgHdrs, NatsConnection } from 'nats';
 import { startClaimLoop, type Claimed, type ClaimDriver } from '../consumer-loop.js';
 import { QueueUnavailableError } from '../errors.js';
-import { assertQueueName, DEFAULTS, normalizeJob, type QueueDefaults } from '../job-options.js';
+import { assertQueueName, assertState, DEFAULTS, normalizeJob, type QueueDefaults } from '../job-options.js';
 import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, Job, JobInfo, JobState, QueueBackend, QueueCounts } from '../queue-types.js';
 
 export interface NatsQueueOptions extends Partial<QueueDefaults> {
@@ -305,6 +305,7 @@ export class NatsQueue implements QueueBackend {
 
   async peek(queue: string, state: JobState, limit = 20): Promise<JobInfo[]> {
     assertQueueName(queue);
+    assertState(state);
     await this.ensure(queue);
     const n = this.names(queue);
     const max = Math.min(Math.max(1, limit), 1000);
