@@ -207,3 +207,55 @@ export async function alternate(specs: ServerSpec[], path: string, o: BenchOptio
   progressDone();
   return rows;
 }
+
+export interface H2loadOptions {
+  url: string;
+  clients: number;
+  streams: number;
+  seconds: number;
+}
+
+export function h2loadCommand(o: H2loadOptions): string[] {
+  return pinned(1, ['h2load', '-c', String(o.clients), '-m', String(o.streams), '-D', String(o.seconds), '-t', '1', o.url]);
+}
+
+/** h2load reports mean latency only: p50ms carries the mean, p99ms the max. */
+export function h2load(o: H2loadOptions): LoadResult {
+  const cmd = h2loadCommand(o);
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`h2load failed: ${r.stderr}${r.stdout}`);
+  const out = r.stdout;
+  const rps = Number(out.match(/finished in [\d.]+\w+, ([\d.]+) req\/s/)?.[1] ?? NaN);
+  const lat = out.match(/time for request:\s+(\S+)\s+(\S+)\s+(\S+)/);
+  const status = out.match(/status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/);
+  const failed = Number(out.match(/requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed/)?.[1] ?? 0);
+  return {
+    rps,
+    p50ms: lat ? toMs(lat[3]) : NaN,
+    p99ms: lat ? toMs(lat[2]) : NaN,
+    non2xx: status ? Number(status[2]) + Number(status[3]) + Number(status[4]) : 0,
+    errors: failed,
+  };
+}
+
+/** Like alternate(), with h2load over TLS; `scheme` servers must listen with TLS on PORT. */
+export async function alternateH2(specs: ServerSpec[], path: string, o: BenchOptions): Promise<Row[]> {
+  const rows: Row[] = specs.map((s) => ({ name: s.name, runs: [] }));
+  let step = 0;
+  for (let round = 0; round < o.rounds; round++) {
+    for (const [i, spec] of specs.entries()) {
+      step++;
+      progress(`[${step}/${specs.length * o.rounds}] ${spec.name}, round ${round + 1}`);
+      const srv = await startServer(spec);
+      try {
+        const url = `https://127.0.0.1:${srv.port}${path}`;
+        h2load({ url, clients: 8, streams: 8, seconds: Math.min(3, o.seconds) });
+        rows[i].runs.push(h2load({ url, clients: 8, streams: 8, seconds: o.seconds }));
+      } finally {
+        await srv.stop();
+      }
+    }
+  }
+  progressDone();
+  return rows;
+}
