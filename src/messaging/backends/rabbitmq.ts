@@ -309,13 +309,12 @@ export class RabbitQueue implements QueueBackend {
 
   /** Delete every broker queue belonging to these Strata queues. */
   async destroy(queues: readonly string[]): Promise<void> {
-    await this.withChannel(async (ch) => {
-      for (const q of queues) {
-        const n = names(this.prefix, q);
-        for (const name of [n.main, n.dead, n.paused, ...BUCKETS.map((b) => n.delay(b))]) await ch.deleteQueue(name);
-        this.declared.delete(q);
-      }
-    });
+    for (const q of queues) {
+      const n = names(this.prefix, q);
+      // One channel per deletion: an error on one queue must not leave the others behind.
+      for (const name of [n.main, n.dead, n.paused, ...BUCKETS.map((b) => n.delay(b))]) await this.withChannel((ch) => ch.deleteQueue(name)).catch(() => {});
+      this.declared.delete(q);
+    }
   }
 
   async close(): Promise<void> {
