@@ -42,7 +42,11 @@ async function strata(name: string, make: () => Promise<QueueBackend>, cleanup: 
       await cleanup(q, queue);
       return ms;
     },
-    close: () => q.close(),
+    close: async () => {
+      const extra = q as unknown as { destroyAll?: () => Promise<void> };
+      await extra.destroyAll?.(); // NATS: the KV buckets too
+      await q.close();
+    },
   };
 }
 

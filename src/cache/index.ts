@@ -38,10 +38,14 @@ export function busInvalidation(bus: BusLike, topic = 'cache.invalidate'): Inval
  * The cache as a Component for the composition root.
  *
  * @example
- * const cache = cacheComponent(config.cache, { dataDir: config.dataDir });
+ * // With the tiered store, start messaging first and hand the bus over lazily:
+ * const cache = cacheComponent(config.cache, { dataDir: config.dataDir, channel: () => busInvalidation(messaging.bus) });
  * await cache.start(); await cache.cache.set('k', 1, { ttl: 1000 });
  */
-export function cacheComponent(config: CacheConfig, deps: { dataDir: string; channel?: InvalidationChannel } & CacheOptions): Component & { readonly cache: Cache } {
+export function cacheComponent(
+  config: CacheConfig,
+  deps: { dataDir: string; channel?: InvalidationChannel | (() => InvalidationChannel | undefined) } & CacheOptions,
+): Component & { readonly cache: Cache } {
   let cache: Cache | undefined;
   return {
     name: 'cache',
@@ -50,7 +54,9 @@ export function cacheComponent(config: CacheConfig, deps: { dataDir: string; cha
       return cache;
     },
     async start() {
-      cache = createCache(await createStore(config, deps), { defaultTtl: config.defaultTtl, ...deps });
+      // A function defers the channel to start(), so the bus may be started after this component is built.
+      const channel = typeof deps.channel === 'function' ? deps.channel() : deps.channel;
+      cache = createCache(await createStore(config, { dataDir: deps.dataDir, channel }), { defaultTtl: config.defaultTtl, now: deps.now });
     },
     async stop() {
       await cache?.close();

@@ -44,6 +44,7 @@ class ClaimLoop implements Consumer {
   private readonly stopCtl = new AbortController();
   private readonly abortCtl = new AbortController();
   private readonly running = new Map<Claimed, Promise<void>>();
+  private readonly settling = new Set<Promise<void>>();
   private buffer: Claimed[] = [];
   private slotFreed: (() => void) | undefined;
   private stopped?: Promise<void>;
@@ -108,6 +109,7 @@ class ClaimLoop implements Consumer {
     this.running.set(c, p);
   }
 
+  /** Run the handler; the slot frees when it returns, while the ack/retry/dead-letter goes on in the background. */
   private async execute(c: Claimed): Promise<void> {
     let failure: unknown;
     let ok = false;
@@ -118,13 +120,17 @@ class ClaimLoop implements Consumer {
       failure = err;
     }
     if (this.abortCtl.signal.aborted) return; // released by stop(); the lease holder is someone else now
-    try {
-      if (ok) await this.driver.ack(c);
-      else if (c.job.attempt >= c.job.maxAttempts) await this.driver.dead(c, errorText(failure));
-      else await this.driver.retry(c, errorText(failure), Date.now() + retryDelay(c.job.attempt, this.backoff));
-    } catch (err) {
-      this.options.onError?.(err); // the lease expires and the job is delivered again
-    }
+    const settle = (async () => {
+      try {
+        if (ok) await this.driver.ack(c);
+        else if (c.job.attempt >= c.job.maxAttempts) await this.driver.dead(c, errorText(failure));
+        else await this.driver.retry(c, errorText(failure), Date.now() + retryDelay(c.job.attempt, this.backoff));
+      } catch (err) {
+        this.options.onError?.(err); // the lease expires and the job is delivered again
+      }
+    })();
+    this.settling.add(settle);
+    void settle.finally(() => this.settling.delete(settle));
   }
 
   stop(graceMs = 10_000): Promise<void> {
@@ -146,6 +152,7 @@ class ClaimLoop implements Consumer {
         this.abortCtl.abort();
         await this.driver.release(left).catch((e) => this.options.onError?.(e));
       }
+      await Promise.allSettled([...this.settling]);
     })();
     return this.stopped;
   }

@@ -60,3 +60,6 @@ export { memoryLock, sqliteLock, redisLock, type TickLock } from './cron/cron-lo
 export { webhooks, memorySubscriptions, memoryDeliveryLog, type WebhookSubscription, type WebhookSubscriptions, type DeliveryLog, type DeliveryRecord, type WebhookDeps } from './webhooks/webhook-delivery.js';
 export { sign as signWebhook, verify as verifyWebhook, signedHeaders as webhookHeaders, generateSecret as generateWebhookSecret } from './webhooks/webhook-sign.js';
 export { targetChecker, TargetRefusedError, type TargetPolicy } from './webhooks/webhook-target.js';
+export { MemoryKeys, redisKeys, type IdempotencyKeys } from './backends/idempotency-keys.js';
+export { sqliteWebhookStore, type WebhookStore } from './webhooks/webhook-store.js';
+export { webhookRoutes, type WebhookRoutesDeps } from './webhooks/webhook-routes.js';

@@ -65,3 +65,9 @@ export function errorText(err: unknown): string {
   const s = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return s.length > 2000 ? s.slice(0, 2000) : s;
 }
+
+const STATES = new Set(['waiting', 'delayed', 'active', 'dead']);
+
+export function assertState(state: string): void {
+  if (!STATES.has(state)) throw new ValidationError('A job state is waiting, delayed, active or dead.', [{ field: 'state', message: 'invalid state' }]);
+}

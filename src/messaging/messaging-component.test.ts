@@ -40,3 +40,31 @@ test('defaults: embedded SQLite queue in the data dir and the in-process bus', a
 test('a bad backend name stops start-up', () => {
   assert.throws(() => loadConfig({ cwd: tmpdir(), env: { STRATA_MESSAGING_QUEUE_BACKEND: 'kafka' } }), /messaging\.queue\.backend/);
 });
+
+import { randomBytes } from 'node:crypto';
+import { unreachable } from '../cache/testing.js';
+import { redisStore } from '../cache/index.js';
+import { redisBus } from './bus/redis.js';
+
+test('tiered caches on two "instances" over Redis: a write on one evicts the other\'s memory tier through the Redis bus', { skip: await unreachable(6379) }, async () => {
+  const run = randomBytes(4).toString('hex');
+  const busA = await redisBus({ prefix: `test:${run}:bus:` });
+  const busB = await redisBus({ prefix: `test:${run}:bus:` });
+  const a = createCache(tieredStore({ back: await redisStore({ prefix: `test:${run}:c:` }), channel: busInvalidation(busA), frontTtlMs: 60_000 }));
+  const b = createCache(tieredStore({ back: await redisStore({ prefix: `test:${run}:c:` }), channel: busInvalidation(busB), frontTtlMs: 60_000 }));
+  try {
+    await new Promise((r) => setTimeout(r, 50)); // subscriptions live
+    await a.set('user:1', { name: 'old' }, { tags: ['users'] });
+    assert.deepEqual(await b.get('user:1'), { name: 'old' }); // now in b's memory tier for up to 60 s
+    await a.set('user:1', { name: 'new' }, { tags: ['users'] });
+    await until(async () => (await b.get<{ name: string }>('user:1'))?.name === 'new', 'write reaches the other memory tier');
+    await b.invalidateTag('users');
+    await until(async () => (await a.get('user:1')) === undefined, 'tag invalidation reaches the first instance');
+  } finally {
+    await a.clear();
+    await a.close();
+    await b.close();
+    await busA.close();
+    await busB.close();
+  }
+});

@@ -148,18 +148,20 @@ export function queueBackendContract(backendName: string, opts: QueueContractOpt
     test('delay and runAt hold a job back until its time', async () => {
       const name = fresh('delay');
       const t0 = Date.now();
-      await q.enqueue(name, 'later', { delay: 400 });
-      await q.enqueue(name, 'at', { runAt: new Date(t0 + 250) });
-      await until(async () => (await q.counts(name)).delayed === 2, 'delayed count');
+      await q.enqueue(name, 'later', { delay: 1600 });
+      await q.enqueue(name, 'at', { runAt: new Date(t0 + 1100) });
+      const held = await q.counts(name);
+      assert.equal(held.delayed, 2, 'both counted as delayed');
+      assert.equal(held.waiting, 0);
       const [d] = await q.peek(name, 'delayed', 5);
-      assert.ok(d && d.runAt >= t0 + 200, 'peek shows the run time');
+      assert.ok(d && d.runAt >= t0 + 1000, 'peek shows the run time');
       const got: { p: unknown; at: number }[] = [];
       const c = await q.consume(name, (job) => void got.push({ p: job.payload, at: Date.now() }));
       await until(() => got.length === 2, 'both delayed jobs');
       await c.stop();
       assert.deepEqual(got.map((g) => g.p), ['at', 'later']);
-      assert.ok(got[0].at - t0 >= 240, `runAt honoured (${got[0].at - t0}ms)`);
-      assert.ok(got[1].at - t0 >= 390, `delay honoured (${got[1].at - t0}ms)`);
+      assert.ok(got[0].at - t0 >= 1090, `runAt honoured (${got[0].at - t0}ms)`);
+      assert.ok(got[1].at - t0 >= 1590, `delay honoured (${got[1].at - t0}ms)`);
     });
 
     test('a job whose worker stops answering is delivered again after the lease (at-least-once)', async () => {
@@ -281,6 +283,7 @@ export function queueBackendContract(backendName: string, opts: QueueContractOpt
       const cyclic: Record<string, unknown> = {};
       cyclic.self = cyclic;
       await assert.rejects(q.enqueue(fresh('v'), cyclic), { type: 'strata/validation' });
+      await assert.rejects(q.peek(fresh('v'), 'nope' as never), { type: 'strata/validation' });
     });
 
     test('queues() lists a queue once it has been used', async () => {

@@ -18,3 +18,12 @@ test('an entry bigger than the per-entry bound is not kept and does not leave an
   await s.set('x', Buffer.alloc(50_000));
   assert.equal(await s.get('x'), undefined);
 });
+
+test('values that are slices of a pooled buffer are stored as their own copies', async () => {
+  const s = memoryStore({ maxBytes: 1 << 20 });
+  const pool = Buffer.alloc(8192, 1);
+  await s.set('a', pool.subarray(10, 20));
+  const v = (await s.get('a')) as Buffer;
+  assert.equal(v.length, 10);
+  assert.equal(v.buffer.byteLength, 10, 'does not pin the 8 KiB pool');
+});

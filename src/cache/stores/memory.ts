@@ -70,6 +70,13 @@ export class MemoryStore implements CacheStore {
   }
 
   private put(key: string, value: Buffer, ttlMs?: number): void {
+    // A slice of a larger pooled buffer (msgpackr, Buffer.from pools) would pin the whole pool: keep an own copy
+    // so the byte bound counts what is really held.
+    if (value.byteOffset !== 0 || value.buffer.byteLength !== value.length) {
+      const own = Buffer.allocUnsafeSlow(value.length); // not from Node's pool either
+      value.copy(own);
+      value = own;
+    }
     // An over-size value is refused by lru-cache; drop any older copy so a stale value is never served.
     if (!this.lru.set(key, value, ttlMs ? { ttl: ttlMs } : undefined).has(key)) this.lru.delete(key);
   }

@@ -26,3 +26,24 @@ export class MemoryKeys implements IdempotencyKeys {
     if (this.keys.get(k)?.id === id) this.keys.delete(k);
   }
 }
+
+/** Keys shared by every instance through Redis (SET NX PX), for RabbitMQ queues run by several instances. */
+export async function redisKeys(options: { url?: string; prefix?: string } = {}): Promise<IdempotencyKeys & { close(): Promise<void> }> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+  const prefix = options.prefix ?? 'strata:idem:';
+  return {
+    async claim(queue, key, id, ttlMs) {
+      const k = `${prefix}${queue}:${key}`;
+      if ((await client.set(k, id, 'PX', ttlMs, 'NX')) === 'OK') return undefined;
+      return (await client.get(k)) ?? undefined;
+    },
+    async forget(queue, key, id) {
+      const k = `${prefix}${queue}:${key}`;
+      if ((await client.get(k)) === id) await client.del(k);
+    },
+    async close() {
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}

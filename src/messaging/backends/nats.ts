@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager, JsMsg, KV, MsgHdrs, NatsConnection } from 'nats';
 import { startClaimLoop, type Claimed, type ClaimDriver } from '../consumer-loop.js';
 import { QueueUnavailableError } from '../errors.js';
-import { assertQueueName, DEFAULTS, normalizeJob, type QueueDefaults } from '../job-options.js';
+import { assertQueueName, assertState, DEFAULTS, normalizeJob, type QueueDefaults } from '../job-options.js';
 import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, Job, JobInfo, JobState, QueueBackend, QueueCounts } from '../queue-types.js';
 
 export interface NatsQueueOptions extends Partial<QueueDefaults> {
@@ -156,8 +156,16 @@ export class NatsQueue implements QueueBackend {
   }
 
   /** What is there right now, up to `batch` (no_wait pull): idle consumers poll instead of holding a pull open. */
-  private pull(stream: string, durable: string, batch: number) {
-    return this.js.fetch(stream, durable, { batch, no_wait: true }); // no expires: with no_wait it would hold an empty pull open
+  private async *pull(stream: string, durable: string, batch: number): AsyncGenerator<JsMsg> {
+    const it = this.js.fetch(stream, durable, { batch, no_wait: true }); // no expires: with no_wait it would hold an empty pull open
+    // A pull lost in a reconnect never completes: end it so the consumer carries on (JetStream redelivers after ack wait).
+    const guard = setTimeout(() => it.stop(), 3000);
+    try {
+      for await (const m of it) yield m;
+    } finally {
+      clearTimeout(guard);
+      it.stop();
+    }
   }
 
   async consume<T>(queue: string, handler: Handler<T>, options: ConsumeOptions = {}): Promise<Consumer> {
@@ -186,9 +194,8 @@ export class NatsQueue implements QueueBackend {
         if (paused) return [];
         const out: Claimed[] = [];
         const now = Date.now();
-        const it = this.pull(n.main, 'strata', limit);
         let seen = 0;
-        for await (const m of it) {
+        for await (const m of this.pull(n.main, 'strata', limit)) {
           const w = this.read(m);
           const attempt = w.attempts + m.info.deliveryCount;
           const c: Claimed = { job: this.toJob(queue, w, attempt), token: String(m.seq), claimedAt: now };
@@ -199,10 +206,7 @@ export class NatsQueue implements QueueBackend {
           }
           out.push(c);
           // The iterator would otherwise wait for its expiry after a full batch.
-          if (++seen >= limit) {
-            it.stop();
-            break;
-          }
+          if (++seen >= limit) break;
         }
         return out;
       },
@@ -229,19 +233,15 @@ export class NatsQueue implements QueueBackend {
 
   /** Republish due delayed jobs to the main stream; early ones are nak'ed until their time. */
   private async moveDue(stream: string): Promise<void> {
-    const it = this.pull(stream, 'mover', 256);
     let seen = 0;
-    for await (const m of it) {
+    for await (const m of this.pull(stream, 'mover', 256)) {
       const w = this.read(m);
       if (w.runAt !== undefined && w.runAt > Date.now()) m.nak(w.runAt - Date.now());
       else {
         await this.route(m.subject.split('.').pop() as string, { ...w, runAt: undefined });
         m.ack();
       }
-      if (++seen >= 256) {
-        it.stop();
-        break;
-      }
+      if (++seen >= 256) break;
     }
   }
 
@@ -305,6 +305,7 @@ export class NatsQueue implements QueueBackend {
 
   async peek(queue: string, state: JobState, limit = 20): Promise<JobInfo[]> {
     assertQueueName(queue);
+    assertState(state);
     await this.ensure(queue);
     const n = this.names(queue);
     const max = Math.min(Math.max(1, limit), 1000);

@@ -80,3 +80,22 @@ test('connection drop: enqueues fail clearly or are delivered, none lost; consum
     await q.close();
   }
 });
+
+test('idempotency keys shared through Redis hold across two RabbitMQ instances', { skip: skip || (await unreachable(6379)) }, async () => {
+  const { redisKeys } = await import('./idempotency-keys.js');
+  const prefix = `idem.${randomBytes(4).toString('hex')}.`;
+  const keys = await redisKeys({ prefix: `test:${prefix}` });
+  const a = await rabbitQueue({ prefix, keys, idempotencyRetentionMs: 60_000 });
+  const b = await rabbitQueue({ prefix, keys, idempotencyRetentionMs: 60_000 });
+  try {
+    const first = await a.enqueue('i', 1, { idempotencyKey: 'once' });
+    const second = await b.enqueue('i', 2, { idempotencyKey: 'once' });
+    assert.deepEqual(second, { id: first.id, duplicate: true });
+    assert.equal((await a.counts('i')).waiting, 1);
+  } finally {
+    await a.destroy(['i']).catch(() => {});
+    await a.close();
+    await b.close();
+    await keys.close();
+  }
+});

@@ -9,3 +9,10 @@ queueBackendContract('rabbitmq (classic)', {
   make: () => rabbitQueue({ prefix, pollMs: 100 }),
   cleanup: (q, queues) => (q as RabbitQueue).destroy(queues),
 });
+
+const quorumPrefix = `test.${randomBytes(4).toString('hex')}.qq.`;
+queueBackendContract('rabbitmq (quorum)', {
+  skip: await unreachable(5672),
+  make: () => rabbitQueue({ prefix: quorumPrefix, pollMs: 100, queueType: 'quorum' }),
+  cleanup: (q, queues) => (q as RabbitQueue).destroy(queues),
+});

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, GetMessage, Options } from 'amqplib';
 import { QueueUnavailableError } from '../errors.js';
-import { assertQueueName, DEFAULTS, normalizeJob, type QueueDefaults } from '../job-options.js';
+import { assertQueueName, assertState, DEFAULTS, normalizeJob, type QueueDefaults } from '../job-options.js';
 import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, JobInfo, JobState, QueueBackend, QueueCounts } from '../queue-types.js';
 import { BUCKETS, bucketFor, names, publishOptions, readWire, toJob, type WireJob } from './rabbitmq-format.js';
 import { RabbitConsumer } from './rabbitmq-consumer.js';
@@ -233,6 +233,7 @@ export class RabbitQueue implements QueueBackend {
   /** Browse with basic.get and put everything back with one nack(requeue) so the order is kept. */
   async peek(queue: string, state: JobState, limit = 20): Promise<JobInfo[]> {
     assertQueueName(queue);
+    assertState(state);
     await this.ensureTopology(queue);
     if (state === 'active') return [];
     const n = names(this.prefix, queue);
@@ -308,13 +309,12 @@ export class RabbitQueue implements QueueBackend {
 
   /** Delete every broker queue belonging to these Strata queues. */
   async destroy(queues: readonly string[]): Promise<void> {
-    await this.withChannel(async (ch) => {
-      for (const q of queues) {
-        const n = names(this.prefix, q);
-        for (const name of [n.main, n.dead, n.paused, ...BUCKETS.map((b) => n.delay(b))]) await ch.deleteQueue(name);
-        this.declared.delete(q);
-      }
-    });
+    for (const q of queues) {
+      const n = names(this.prefix, q);
+      // One channel per deletion: an error on one queue must not leave the others behind.
+      for (const name of [n.main, n.dead, n.paused, ...BUCKETS.map((b) => n.delay(b))]) await this.withChannel((ch) => ch.deleteQueue(name)).catch(() => {});
+      this.declared.delete(q);
+    }
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { startClaimLoop, type Claimed, type ClaimDriver } from '../consumer-loop.js';
 import { QueueUnavailableError } from '../errors.js';
-import { assertQueueName, DEFAULTS, normalizeJob, type NormalizedJob, type QueueDefaults } from '../job-options.js';
+import { assertQueueName, assertState, DEFAULTS, normalizeJob, type NormalizedJob, type QueueDefaults } from '../job-options.js';
 import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, Job, JobInfo, JobState, QueueBackend, QueueCounts } from '../queue-types.js';
 import { ACK, CLAIM, ENQUEUE, RETRY_DEAD, SETTLE } from './redis-scripts.js';
 
@@ -149,6 +149,7 @@ export class RedisQueue implements QueueBackend {
 
   async peek(queue: string, state: JobState, limit = 20): Promise<JobInfo[]> {
     assertQueueName(queue);
+    assertState(state);
     const n = Math.min(Math.max(1, limit), 1000);
     const now = Date.now();
     if (state === 'delayed') {

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { startClaimLoop, type Claimed, type ClaimDriver } from '../consumer-loop.js';
 import { QueueUnavailableError } from '../errors.js';
-import { assertQueueName, DEFAULTS, normalizeJob, type NormalizedJob, type QueueDefaults } from '../job-options.js';
+import { assertQueueName, assertState, DEFAULTS, normalizeJob, type NormalizedJob, type QueueDefaults } from '../job-options.js';
 import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, JobInfo, JobState, QueueBackend, QueueCounts } from '../queue-types.js';
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
 import { migrate, type JobRow } from './sqlite-schema.js';
@@ -193,6 +193,7 @@ export class SqliteQueue implements QueueBackend {
 
   async peek(queue: string, state: JobState, limit = 20): Promise<JobInfo[]> {
     assertQueueName(queue);
+    assertState(state);
     const rows = this.s[`peek${state}`].all(queue, Date.now(), Math.min(Math.max(1, limit), 1000)) as JobRow[];
     return rows.map((r) => ({ ...toJob(r), state, runAt: r.run_at }));
   }
