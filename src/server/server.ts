@@ -9,8 +9,9 @@ import { ForbiddenError, type Component } from '../core/index.js';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
 import { createMetrics, opsRoutes, Readiness, type HttpMetrics } from '../ops/index.js';
-import { cacheComponent } from '../cache/index.js';
-import { messagingComponent, queueRoutes } from '../messaging/index.js';
+import { join } from 'node:path';
+import { busInvalidation, cacheComponent } from '../cache/index.js';
+import { messagingComponent, queueRoutes, sqliteWebhookStore, webhookRoutes, webhooks, type Consumer } from '../messaging/index.js';
 import { createDataLayer, type DataLayer } from '../data/index.js';
 import { recordsRoutes } from '../api/index.js';
 import { createWaf, type WafComponent } from '../waf/index.js';
@@ -60,8 +61,26 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   const edge = await Edge.create({ config, log, metrics });
   const app = edge.app;
 
-  const cache = cacheComponent(config.cache, { dataDir });
   const messaging = messagingComponent(config.messaging, { dataDir });
+  // Tiered caches evict other instances' memory tiers through the bus.
+  const cache = cacheComponent(config.cache, { dataDir, channel: () => busInvalidation(messaging.bus) });
+  const webhookStore = sqliteWebhookStore(join(dataDir, 'webhooks.db'));
+  let webhookWorker: { consumer: Consumer; unlisten: () => Promise<void>; close: () => Promise<void> } | undefined;
+  // Bus events become signed deliveries (queue jobs) for matching subscriptions.
+  const webhookDelivery: Component = {
+    name: 'webhooks',
+    async start() {
+      const hooks = webhooks({ queue: messaging.queue, subscriptions: webhookStore, log: webhookStore });
+      const unlisten = await hooks.listen(messaging.bus);
+      webhookWorker = { consumer: await hooks.work({ concurrency: 4 }), unlisten, close: hooks.close };
+    },
+    async stop() {
+      await webhookWorker?.consumer.stop(5_000);
+      await webhookWorker?.unlisten();
+      await webhookWorker?.close();
+      await webhookStore.close();
+    },
+  };
   const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log });
   const waf = createWaf({ config: config.waf, registry, logger: log });
   const gateway = createGateway({
@@ -91,6 +110,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   await app.register(
     queueRoutes({ queue: () => messaging.queue, authorize: superuserOnly }),
   );
+  await app.register(webhookRoutes({ store: webhookStore, authorize: superuserOnly }));
   await app.register(waf.eventsRoutes(superuserOnly), { prefix: '/api/admin/waf/events' });
   await app.register(gateway.purgeRoutes(superuserOnly));
 
@@ -103,7 +123,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   }
 
   // Started in this order, stopped in reverse; the edge listens last.
-  const components: Component[] = [cache, messaging, data, waf, gateway];
+  const components: Component[] = [messaging, cache, webhookDelivery, data, waf, gateway];
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
 
