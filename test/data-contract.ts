@@ -320,6 +320,10 @@ export function dataContract(engine: string, setup: () => Promise<EngineSetup>, 
       assert.deepEqual(await mongo({ missing: null }), both);
       assert.deepEqual(await mongo({ id, 'nested.n': { $gte: 6, $lte: 6 } }), [id]);
       assert.deepEqual(await mongo({ $not: { kind: 'a' } }), [other]);
+      if (layer.dialect.name === 'sqlite') {
+        const plan = await sql<{ detail: string }>`EXPLAIN QUERY PLAN SELECT id FROM ${sql.table(layer.names.record('notes'))} AS t WHERE json_extract(t.data, '$."nested"."n"') = 'x'`.execute(layer.db);
+        assert.match(plan.rows.map((x) => x.detail).join(' '), /USING INDEX ix_.*notes__nested_n/, 'the JSON path index serves path queries');
+      }
       for (const q of ['{"$where": "1"}', '{"a": {"$regex": "x"}}', '{"a.b\\"": 1}', '[1]', '{"a": {"$in": []}}', '{"a": {"x": 1}}', '{"a":', '{"a": {"$gt": true}}']) {
         await rejects(r.list('notes', { filter: q }), 400);
       }
