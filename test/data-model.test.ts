@@ -86,3 +86,25 @@ test('migrateCommand prints the plan, refuses destructive steps, then applies wi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SQLite refuses to drop a relation field with a clear problem, and changes nothing', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { StrataError } = await import('../src/core/index.js');
+  const { layerFor } = await import('./data-contract.js');
+  const dir = mkdtempSync(join(tmpdir(), 'strata-relation-'));
+  const v1 = [{ name: 'u' }, { name: 'p', fields: [{ name: 'x', type: 'text' as const }, { name: 'owner', type: 'relation' as const, collection: 'u' }] }];
+  const a = layerFor({ url: '', dataDir: dir, prefix: '' }, v1);
+  try {
+    await a.start();
+    const b = layerFor({ url: '', dataDir: dir, prefix: '' }, [{ name: 'u' }, { name: 'p', fields: [{ name: 'y', type: 'text' as const }] }]);
+    await assert.rejects(b.migrate({ allowDestructive: true }), (e: unknown) => e instanceof StrataError && e.type === 'strata/migration-unsupported');
+    await b.stop();
+    assert.deepEqual((await a.migrate({ dryRun: true })).plan, [], 'the failed plan rolled back entirely');
+    assert.equal((await a.records.create('p', { x: 'still here' })).record.x, 'still here');
+  } finally {
+    await a.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

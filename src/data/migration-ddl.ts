@@ -1,6 +1,7 @@
 // Migration steps as DDL for one dialect. Identifiers come only from validated declarations
 // and go through sql.id / sql.table; no user value is ever spliced into the text.
 import { sql, type RawBuilder } from 'kysely';
+import { StrataError } from '../core/index.js';
 import { hasColumn, type Collection, type Field } from './collection-model.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import type { IndexSpec, MigrationStep } from './migration-plan.js';
@@ -72,6 +73,11 @@ function dropField(ctx: DdlContext, collection: string, f: Field): RawBuilder<un
   const { dialect: d, names } = ctx;
   if (f.type === 'relation' && f.multiple) return [sql`DROP TABLE ${sql.table(names.link(collection, f.name))}`];
   const t = sql.table(names.record(collection));
+  if (f.type === 'relation' && d.name === 'sqlite') {
+    // SQLite cannot drop a column that carries a foreign key, and rebuilding the table with
+    // foreign keys on would cascade deletes; refuse clearly (the whole plan rolls back).
+    throw new StrataError(409, 'strata/migration-unsupported', 'Migration Not Supported', `Removing or replacing the relation field ${collection}.${f.name} is not supported on SQLite yet.`);
+  }
   if (f.type === 'relation' && d.name === 'mysql') {
     return [
       sql`ALTER TABLE ${t} DROP FOREIGN KEY ${sql.id(names.foreignKey(names.record(collection), f.name))}`,
