@@ -108,3 +108,29 @@ test('SQLite refuses to drop a relation field with a clear problem, and changes 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SQLite immediate reads never see another request\'s uncommitted transaction', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { layerFor } = await import('./data-contract.js');
+  const dir = mkdtempSync(join(tmpdir(), 'strata-isolation-'));
+  const layer = layerFor({ url: '', dataDir: dir, prefix: '' }, [{ name: 'a', fields: [{ name: 'x', type: 'text' }] }]);
+  try {
+    await layer.start();
+    let reads: Promise<unknown>[] = [];
+    await layer.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.insertInto('a').values({ id: 'pending00001', created: 'c', updated: 'u', _version: 1, x: 'uncommitted' }).execute();
+        reads = [layer.records.get('a', 'pending00001').then(() => 'seen', () => 'not seen'), layer.records.list('a', {}).then((l) => l.items.length)];
+        await new Promise((r) => setTimeout(r, 30));
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    assert.deepEqual(await Promise.all(reads), ['not seen', 0]);
+  } finally {
+    await layer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
