@@ -41,3 +41,12 @@ export function jsonLiteral(d: SqlDialect, v: string | number | boolean): unknow
   if (typeof v !== 'boolean') return v;
   return d.name === 'sqlite' ? (v ? 1 : 0) : String(v);
 }
+
+/**
+ * A number as a bind parameter. PostgreSQL types a parameter after the column it meets, so a
+ * fraction or a huge value against a bigint column would fail at run time; such numbers are
+ * cast to double precision (integers stay plain, keeping indexes usable).
+ */
+export function numberParam(d: SqlDialect, v: number): unknown {
+  return d.name === 'postgres' && !Number.isSafeInteger(v) ? sql`${v}::double precision` : v;
+}

@@ -12,7 +12,8 @@ function checkKeys(v: unknown, path: string, depth: number, errors: FieldError[]
     errors.push({ field: path, message: `nested deeper than ${MAX_DEPTH}` });
     return;
   }
-  if (Array.isArray(v)) v.forEach((x, i) => checkKeys(x, `${path}.${i}`, depth + 1, errors));
+  if (typeof v === 'string' && v.includes('\0')) errors.push({ field: path, message: 'must not contain NUL characters' });
+  else if (Array.isArray(v)) v.forEach((x, i) => checkKeys(x, `${path}.${i}`, depth + 1, errors));
   else if (isPlainObject(v)) {
     for (const [k, x] of Object.entries(v)) {
       if (k.startsWith('$') || k.includes('.') || k.includes('\0') || k === '__proto__' || k === '') errors.push({ field: `${path}${path ? '.' : ''}${k}`, message: 'keys may not be empty, start with $, or hold . or NUL' });
