@@ -1,31 +1,36 @@
-// A server for bench/records.ts, one per process: `strata` (the edge stack + records API over the
-// data layer) or `bare` (Fastify + better-sqlite3 / pg with hand-written routes doing the same queries).
+// A server for bench/records.ts, one per process: `strata` (the whole server as shipped: edge,
+// WAF, gateway, records API) or `bare` (Fastify + better-sqlite3 / pg with hand-written routes doing the same queries).
 // Usage: node --import tsx bench/records-server.ts <strata|bare> <port> <dataDir> [pg-url] [prefix]
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import Fastify from 'fastify';
 import { loadConfig } from '../src/config/index.js';
-import { Edge } from '../src/edge/index.js';
-import { createDataLayer } from '../src/data/index.js';
-import { recordsRoutes } from '../src/api/index.js';
+import { createServer } from '../src/server/index.js';
 import { BENCH_COLLECTIONS } from './records-fixture.js';
 
 const [kind, portArg, dataDir, pgUrl = '', prefix = ''] = process.argv.slice(2);
 const port = Number(portArg);
 
 async function strata(): Promise<void> {
+  // the whole server as shipped (edge, WAF, gateway, records API), logs and metrics off like the peer
   const { config } = loadConfig({
     cwd: dataDir,
     env: {},
-    overrides: { dataDir, 'server.http.port': port, 'server.https.enabled': false, 'log.level': 'silent', 'log.access': false, 'metrics.enabled': false },
+    overrides: {
+      dataDir,
+      'server.http.port': port,
+      'server.https.enabled': false,
+      'log.level': 'silent',
+      'log.access': false,
+      'metrics.enabled': false,
+      'data.url': pgUrl,
+      'data.tablePrefix': prefix,
+      collections: BENCH_COLLECTIONS,
+    },
   });
-  const log = pino({ level: 'silent' });
-  const data = createDataLayer({ dataDir, data: { ...config.data, url: pgUrl, tablePrefix: prefix, migrateOnStart: false }, collections: BENCH_COLLECTIONS });
-  await data.start();
-  const edge = await Edge.create({ config, log });
-  await edge.app.register(recordsRoutes({ records: data.records }));
-  await edge.start();
-  process.once('SIGTERM', () => void edge.stop().then(() => data.stop()).then(() => process.exit(0)));
+  const server = await createServer(config, pino({ level: 'silent' }));
+  await server.start();
+  process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));
 }
 
 interface Query {

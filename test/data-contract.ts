@@ -174,6 +174,16 @@ export function dataContract(engine: string, setup: () => Promise<EngineSetup>, 
       assert.equal(ranked[0], 'Second', 'the best match comes first without a sort');
       await rejects(r.list('posts', { filter: 'views @@ "x"' }), 400);
       assert.deepEqual(await titles(`title = "x' OR 1=1 --"`), []);
+      assert.deepEqual(await titles('views = 1.5'), []);
+      assert.deepEqual(await titles('views > 1e20 || views < -99999999999999999999'), []);
+      assert.equal((await titles('views < 99999999999999999999')).length, 3);
+      assert.deepEqual(await titles('score > 1.25 && score < 1e300'), ['Hello Strata']);
+      await rejects(r.list('posts', { filter: 'title = "a\u0000b"'.replace('\\u0000', '\u0000') }), 400);
+      await rejects(r.list('posts', { filter: `title = "a${String.fromCharCode(0)}b"` }), 400);
+      await rejects(r.create('posts', { title: `nul${String.fromCharCode(0)}` }), 400);
+      await rejects(r.create('posts', { title: 'ok', meta: { k: `v${String.fromCharCode(0)}` } }), 400);
+      await rejects(r.create('notes', { deep: { k: [`v${String.fromCharCode(0)}`] } }), 400);
+      await rejects(r.list('notes', { filter: JSON.stringify({ a: `x${String.fromCharCode(0)}` }) }), 400);
       const bad: [string, number][] = [
         ['title = ', 8],
         ['nosuch = 1', 0],
@@ -320,6 +330,10 @@ export function dataContract(engine: string, setup: () => Promise<EngineSetup>, 
       assert.deepEqual(await mongo({ missing: null }), both);
       assert.deepEqual(await mongo({ id, 'nested.n': { $gte: 6, $lte: 6 } }), [id]);
       assert.deepEqual(await mongo({ $not: { kind: 'a' } }), [other]);
+      if (layer.dialect.name === 'sqlite') {
+        const plan = await sql<{ detail: string }>`EXPLAIN QUERY PLAN SELECT id FROM ${sql.table(layer.names.record('notes'))} AS t WHERE json_extract(t.data, '$."nested"."n"') = 'x'`.execute(layer.db);
+        assert.match(plan.rows.map((x) => x.detail).join(' '), /USING INDEX ix_.*notes__nested_n/, 'the JSON path index serves path queries');
+      }
       for (const q of ['{"$where": "1"}', '{"a": {"$regex": "x"}}', '{"a.b\\"": 1}', '[1]', '{"a": {"$in": []}}', '{"a": {"x": 1}}', '{"a":', '{"a": {"$gt": true}}']) {
         await rejects(r.list('notes', { filter: q }), 400);
       }

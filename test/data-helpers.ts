@@ -55,5 +55,10 @@ export const TEST_COLLECTIONS: CollectionConfig[] = [
     indexes: [{ fields: ['status', 'created'] }],
     fullText: ['title', 'body'],
   },
-  { name: 'notes', type: 'document', fields: [{ name: 'kind', type: 'select', values: ['a', 'b'] }] },
+  {
+    name: 'notes',
+    type: 'document',
+    fields: [{ name: 'kind', type: 'select', values: ['a', 'b'] }],
+    indexes: [{ fields: ['nested.n'] }, { fields: ['kind', 'created'] }],
+  },
 ];

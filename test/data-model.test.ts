@@ -86,3 +86,51 @@ test('migrateCommand prints the plan, refuses destructive steps, then applies wi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SQLite refuses to drop a relation field with a clear problem, and changes nothing', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { StrataError } = await import('../src/core/index.js');
+  const { layerFor } = await import('./data-contract.js');
+  const dir = mkdtempSync(join(tmpdir(), 'strata-relation-'));
+  const v1 = [{ name: 'u' }, { name: 'p', fields: [{ name: 'x', type: 'text' as const }, { name: 'owner', type: 'relation' as const, collection: 'u' }] }];
+  const a = layerFor({ url: '', dataDir: dir, prefix: '' }, v1);
+  try {
+    await a.start();
+    const b = layerFor({ url: '', dataDir: dir, prefix: '' }, [{ name: 'u' }, { name: 'p', fields: [{ name: 'y', type: 'text' as const }] }]);
+    await assert.rejects(b.migrate({ allowDestructive: true }), (e: unknown) => e instanceof StrataError && e.type === 'strata/migration-unsupported');
+    await b.stop();
+    assert.deepEqual((await a.migrate({ dryRun: true })).plan, [], 'the failed plan rolled back entirely');
+    assert.equal((await a.records.create('p', { x: 'still here' })).record.x, 'still here');
+  } finally {
+    await a.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite immediate reads never see another request\'s uncommitted transaction', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { layerFor } = await import('./data-contract.js');
+  const dir = mkdtempSync(join(tmpdir(), 'strata-isolation-'));
+  const layer = layerFor({ url: '', dataDir: dir, prefix: '' }, [{ name: 'a', fields: [{ name: 'x', type: 'text' }] }]);
+  try {
+    await layer.start();
+    let reads: Promise<unknown>[] = [];
+    await layer.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.insertInto('a').values({ id: 'pending00001', created: 'c', updated: 'u', _version: 1, x: 'uncommitted' }).execute();
+        reads = [layer.records.get('a', 'pending00001').then(() => 'seen', () => 'not seen'), layer.records.list('a', {}).then((l) => l.items.length)];
+        await new Promise((r) => setTimeout(r, 30));
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    assert.deepEqual(await Promise.all(reads), ['not seen', 0]);
+  } finally {
+    await layer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -41,7 +41,11 @@ export const FieldSchema = Type.Object(
 
 export const IndexSchema = Type.Object(
   {
-    fields: Type.Array(Name, { minItems: 1, maxItems: 8, description: 'Fields of a composite index, in order.' }),
+    fields: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{0,47}(\\.[A-Za-z0-9_-]{1,64}){0,7}$' }), {
+      minItems: 1,
+      maxItems: 8,
+      description: 'Fields of a composite index, in order; document collections may name dotted JSON paths (`address.city`).',
+    }),
     unique: Type.Optional(Type.Boolean({ default: false, description: 'A unique composite index.' })),
   },
   { additionalProperties: false },

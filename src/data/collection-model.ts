@@ -143,6 +143,7 @@ export function normalizeCollections(input: readonly CollectionConfig[]): Collec
     for (const ix of indexes) {
       for (const name of ix.fields) {
         const f = fields.find((x) => x.name === name);
+        if (c.type === 'document' && !SYSTEM_FIELDS.includes(name as (typeof SYSTEM_FIELDS)[number])) continue; // a JSON path
         if (!known.has(name) || f?.type === 'json') errors.push({ field: `collections.${c.name}.indexes`, message: `cannot index "${name}"` });
       }
     }

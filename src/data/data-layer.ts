@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Component, Logger } from '../core/index.js';
 import type { CollectionConfig, DataConfig } from '../config/schema-data.js';
 import { normalizeCollections, type Collection } from './collection-model.js';
-import { openDatabase } from './database-open.js';
+import { openDatabase, type OpenedDatabase } from './database-open.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
 import { fullTextFor } from './full-text.js';
 import { migrate, type MigrateOptions, type MigrationResult } from './migration-run.js';
@@ -41,14 +41,14 @@ export interface DataLayer extends Component {
 export function createDataLayer(opts: DataLayerOptions): DataLayer {
   const collections = normalizeCollections(opts.collections);
   const names = tableNames(opts.data.tablePrefix);
-  let opened: { db: Db; dialect: SqlDialect } | undefined;
+  let opened: OpenedDatabase | undefined;
   let records: RecordsService | undefined;
   const need = () => {
     if (!opened) throw new Error('data layer not started');
     return opened;
   };
 
-  async function open(): Promise<{ db: Db; dialect: SqlDialect }> {
+  async function open(): Promise<OpenedDatabase> {
     opened ??= await openDatabase({ url: opts.data.url, dataDir: opts.dataDir, poolSize: opts.data.poolSize, busyTimeout: opts.data.busyTimeout });
     return opened;
   }
@@ -72,7 +72,7 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
       return migrate(db, { dialect, names }, collections, { allowDestructive: opts.data.allowDestructive, ...m });
     },
     async start() {
-      const { db, dialect } = await open();
+      const { db, dialect, readNow } = await open();
       if (opts.data.migrateOnStart) {
         const r = await layer.migrate({ onProgress: (n, total, d) => opts.logger?.info({ step: n, total }, `migrate: ${d}`) });
         if (r.applied) opts.logger?.info({ steps: r.plan.length }, 'migration applied');
@@ -86,6 +86,7 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
         maxBatch: opts.data.maxBatch,
         maxExpandDepth: opts.data.maxExpandDepth,
         fullText: fullTextFor(dialect, names),
+        readNow,
       });
     },
     async stop() {

@@ -1,11 +1,12 @@
 // Chooses the SQL dialect from `data.url` and opens it (sqlite: default file in dataDir).
 import { join, resolve } from 'node:path';
 import { ValidationError } from '../core/index.js';
-import type { Db, SqlDialect } from './dialects/dialect.js';
+import type { Db, ReadNow, SqlDialect } from './dialects/dialect.js';
 
 export interface OpenedDatabase {
   db: Db;
   dialect: SqlDialect;
+  readNow?: ReadNow;
 }
 
 export interface DatabaseOptions {
@@ -30,6 +31,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<OpenedDatabas
   let url = opts.url;
   if (url === '') url = 'sqlite:' + join(resolve(opts.dataDir), 'data.db');
   if (url.startsWith('mariadb://')) url = 'mysql://' + url.slice('mariadb://'.length);
-  const db = await dialect.open({ url, poolSize: opts.poolSize, busyTimeout: opts.busyTimeout });
-  return { db, dialect };
+  const { db, readNow } = await dialect.open({ url, poolSize: opts.poolSize, busyTimeout: opts.busyTimeout });
+  return { db, dialect, readNow };
 }

@@ -5,8 +5,8 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { SqlDialect } from './dialects/dialect.js';
 import { jsonPathText } from './dialects/dialect.js';
 import { QueryParamError } from './errors.js';
-import { jsonLiteral, jsonOperand, jsonSegments, type JsonKind } from './filter-json.js';
-import { isPlainObject } from './record-validate.js';
+import { jsonLiteral, jsonOperand, jsonSegments, numberParam, type JsonKind } from './filter-json.js';
+import { hasNul, isPlainObject } from './record-validate.js';
 
 const MAX_DEPTH = 16;
 const MAX_TERMS = 100;
@@ -29,6 +29,7 @@ export function compileDocumentFilter(text: string, alias: string, d: SqlDialect
   } catch {
     return bad('not a JSON query document');
   }
+  if (hasNul(doc)) bad('NUL characters are not allowed');
   let terms = 0;
   const data = sql.ref(`${alias}.data`);
 
@@ -51,7 +52,7 @@ export function compileDocumentFilter(text: string, alias: string, d: SqlDialect
 
   function bind(p: ReturnType<typeof pathOf>, v: Exclude<Scalar, null>): unknown {
     if (p.system && typeof v !== 'string') bad('id, created and updated compare with strings');
-    return p.system ? v : jsonLiteral(d, v);
+    return p.system ? v : typeof v === 'number' ? numberParam(d, v) : jsonLiteral(d, v);
   }
 
   /** The array at the path holds v (Mongo's equality on arrays). */

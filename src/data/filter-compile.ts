@@ -6,7 +6,7 @@ import { fieldOf, type Collection, type FieldType } from './collection-model.js'
 import type { SqlDialect } from './dialects/dialect.js';
 import { QueryParamError } from './errors.js';
 import { parseFilter, type FilterNode, type Literal, type Operand } from './filter-parse.js';
-import { jsonLiteral, jsonOperand, jsonSegments, type JsonKind } from './filter-json.js';
+import { jsonLiteral, jsonOperand, jsonSegments, numberParam, type JsonKind } from './filter-json.js';
 import type { TableNames } from './table-names.js';
 import type { FullTextMatch } from './full-text.js';
 
@@ -100,6 +100,7 @@ export function compileFilter(src: string, c: Collection, alias: string, ctx: Fi
 
   function bind(t: ValueType, v: Literal): unknown {
     if (typeof v === 'boolean') return t === 'jsonpath' ? jsonLiteral(ctx.dialect, v) : ctx.dialect.bool(v);
+    if (typeof v === 'number') return numberParam(ctx.dialect, v);
     return v;
   }
 

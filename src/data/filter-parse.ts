@@ -101,6 +101,7 @@ function lex(src: string): Token[] {
 export function parseFilter(src: string): FilterNode {
   if (typeof src !== 'string') fail('must be a string', 0);
   if (src.length > FILTER_MAX_LENGTH) fail(`longer than ${FILTER_MAX_LENGTH} characters`, FILTER_MAX_LENGTH);
+  if (src.includes('\0')) fail('NUL characters are not allowed', src.indexOf('\0'));
   const tokens = lex(src);
   let k = 0;
   let comparisons = 0;

@@ -1,12 +1,14 @@
 // Migration steps as DDL for one dialect. Identifiers come only from validated declarations
 // and go through sql.id / sql.table; no user value is ever spliced into the text.
 import { sql, type RawBuilder } from 'kysely';
+import { StrataError } from '../core/index.js';
 import { hasColumn, type Collection, type Field } from './collection-model.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import type { IndexSpec, MigrationStep } from './migration-plan.js';
 import { isDestructive } from './migration-plan.js';
 import type { TableNames } from './table-names.js';
 import { addFullTextDdl, dropFullTextDdl } from './full-text.js';
+import { jsonOperand, jsonSegments } from './filter-json.js';
 
 const ON_DELETE = { cascade: 'CASCADE', restrict: 'RESTRICT', setNull: 'SET NULL' } as const;
 
@@ -71,6 +73,11 @@ function dropField(ctx: DdlContext, collection: string, f: Field): RawBuilder<un
   const { dialect: d, names } = ctx;
   if (f.type === 'relation' && f.multiple) return [sql`DROP TABLE ${sql.table(names.link(collection, f.name))}`];
   const t = sql.table(names.record(collection));
+  if (f.type === 'relation' && d.name === 'sqlite') {
+    // SQLite cannot drop a column that carries a foreign key, and rebuilding the table with
+    // foreign keys on would cascade deletes; refuse clearly (the whole plan rolls back).
+    throw new StrataError(409, 'strata/migration-unsupported', 'Migration Not Supported', `Removing or replacing the relation field ${collection}.${f.name} is not supported on SQLite yet.`);
+  }
   if (f.type === 'relation' && d.name === 'mysql') {
     return [
       sql`ALTER TABLE ${t} DROP FOREIGN KEY ${sql.id(names.foreignKey(names.record(collection), f.name))}`,
@@ -80,12 +87,31 @@ function dropField(ctx: DdlContext, collection: string, f: Field): RawBuilder<un
   return [sql`ALTER TABLE ${t} DROP COLUMN ${sql.id(f.name)}`];
 }
 
-function indexDdl(ctx: DdlContext, i: IndexSpec, create: boolean): RawBuilder<unknown> {
-  const t = ctx.names.record(i.collection);
-  const name = sql.id(ctx.names.index(t, i.columns, i.unique));
-  if (!create) return ctx.dialect.name === 'mysql' ? sql`DROP INDEX ${name} ON ${sql.table(t)}` : sql`DROP INDEX ${name}`;
-  const cols = sql.join(i.columns.map((c) => sql.id(c)));
-  return i.unique ? sql`CREATE UNIQUE INDEX ${name} ON ${sql.table(t)} (${cols})` : sql`CREATE INDEX ${name} ON ${sql.table(t)} (${cols})`;
+const SYSTEM = new Set(['id', 'created', 'updated']);
+/** MySQL/MariaDB index a JSON path through a virtual generated column (MariaDB has no functional indexes). */
+const jsonColumn = (names: TableNames, t: string, path: string) => names.index(t, [path.replace(/[.-]/g, '_')], false).replace(/^ix_/, 'jx_');
+
+function indexDdl(ctx: DdlContext, i: IndexSpec, create: boolean): RawBuilder<unknown>[] {
+  const { dialect: d, names } = ctx;
+  const t = names.record(i.collection);
+  const name = sql.id(names.index(t, i.columns.map((c) => c.replace(/[.-]/g, '_')), i.unique));
+  const paths = i.json ? i.columns.filter((c) => !SYSTEM.has(c)) : [];
+  if (!create) {
+    if (d.name !== 'mysql') return [sql`DROP INDEX ${name}`];
+    return [sql`DROP INDEX ${name} ON ${sql.table(t)}`, ...paths.map((p) => sql`ALTER TABLE ${sql.table(t)} DROP COLUMN ${sql.id(jsonColumn(names, t, p))}`)];
+  }
+  const pre: RawBuilder<unknown>[] = [];
+  const cols = i.columns.map((c) => {
+    if (!i.json || SYSTEM.has(c)) return sql.id(c);
+    const segs = jsonSegments(c.split('.'));
+    if (d.name === 'sqlite') return sql`(${jsonOperand(d, sql.id('data'), segs, 'text')})`;
+    if (d.name === 'postgres') return sql`(${jsonOperand(d, sql.id('data'), segs, 'text')})`;
+    const gen = jsonColumn(names, t, c);
+    pre.push(sql`ALTER TABLE ${sql.table(t)} ADD COLUMN ${sql.id(gen)} VARCHAR(255) AS (LEFT(${jsonOperand(d, sql.id('data'), segs, 'text')}, 255)) VIRTUAL`);
+    return sql.id(gen);
+  });
+  const list = sql.join(cols);
+  return [...pre, i.unique ? sql`CREATE UNIQUE INDEX ${name} ON ${sql.table(t)} (${list})` : sql`CREATE INDEX ${name} ON ${sql.table(t)} (${list})`];
 }
 
 /** The statements of one step, in order. */
@@ -113,9 +139,9 @@ export function stepDdl(ctx: DdlContext, s: MigrationStep): RawBuilder<unknown>[
       return []; // SQLite columns are dynamically typed: widening needs no DDL
     }
     case 'addIndex':
-      return [indexDdl(ctx, s.index, true)];
+      return indexDdl(ctx, s.index, true);
     case 'dropIndex':
-      return [indexDdl(ctx, s.index, false)];
+      return indexDdl(ctx, s.index, false);
     case 'addFullText':
       return addFullTextDdl(d, names, s.collection);
     case 'dropFullText':

@@ -5,6 +5,8 @@ export interface IndexSpec {
   readonly collection: string;
   readonly columns: readonly string[];
   readonly unique: boolean;
+  /** Columns other than id/created/updated are JSON paths into `data` (document collections). */
+  readonly json?: boolean;
 }
 
 export type MigrationStep =
@@ -65,7 +67,7 @@ export function indexesOf(c: Collection): IndexSpec[] {
     if (f.unique) out.push({ collection: c.name, columns: [f.name], unique: true });
     else if (f.indexed || f.type === 'relation') out.push({ collection: c.name, columns: [f.name], unique: false });
   }
-  for (const ix of c.indexes) out.push({ collection: c.name, columns: [...ix.fields], unique: ix.unique });
+  for (const ix of c.indexes) out.push({ collection: c.name, columns: [...ix.fields], unique: ix.unique, ...(c.type === 'document' ? { json: true } : {}) });
   return out;
 }
 

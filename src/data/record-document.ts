@@ -12,7 +12,8 @@ function checkKeys(v: unknown, path: string, depth: number, errors: FieldError[]
     errors.push({ field: path, message: `nested deeper than ${MAX_DEPTH}` });
     return;
   }
-  if (Array.isArray(v)) v.forEach((x, i) => checkKeys(x, `${path}.${i}`, depth + 1, errors));
+  if (typeof v === 'string' && v.includes('\0')) errors.push({ field: path, message: 'must not contain NUL characters' });
+  else if (Array.isArray(v)) v.forEach((x, i) => checkKeys(x, `${path}.${i}`, depth + 1, errors));
   else if (isPlainObject(v)) {
     for (const [k, x] of Object.entries(v)) {
       if (k.startsWith('$') || k.includes('.') || k.includes('\0') || k === '__proto__' || k === '') errors.push({ field: `${path}${path ? '.' : ''}${k}`, message: 'keys may not be empty, start with $, or hold . or NUL' });
@@ -28,8 +29,9 @@ export function validateDocument(c: Collection, input: unknown, partial: boolean
   for (const k of ['created', 'updated']) if (k in input) errors.push({ field: k, message: 'is read-only' });
   if ('id' in input && (partial || typeof input.id !== 'string' || !ID_PATTERN.test(input.id))) errors.push({ field: 'id', message: partial ? 'is read-only' : 'must be 5-32 lower-case letters or digits' });
   checkKeys(input, '', 0, errors);
-  if (Buffer.byteLength(JSON.stringify(input)) > JSON_FIELD_MAX_BYTES) errors.push({ field: '', message: `documents are limited to ${JSON_FIELD_MAX_BYTES} bytes` });
-  if (errors.length > 0) throw new ValidationError(`${errors.length} problem(s) in the document.`, errors);
+  // only measure what passed the depth check: serializing a very deep value overflows the stack
+  if (errors.length === 0 && Buffer.byteLength(JSON.stringify(input)) > JSON_FIELD_MAX_BYTES) errors.push({ field: '', message: `documents are limited to ${JSON_FIELD_MAX_BYTES} bytes` });
+  if (errors.length > 0) throw new ValidationError(`${errors.length} problem(s) in the document.`, errors.slice(0, 20));
   // declared fields keep their types; other keys pass through
   const declared: Record<string, unknown> = {};
   for (const f of c.fields) if (f.name in input && !(partial && input[f.name] === null)) declared[f.name] = input[f.name];

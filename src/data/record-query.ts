@@ -4,7 +4,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { fieldOf, hasColumn, type Collection } from './collection-model.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import { QueryParamError } from './errors.js';
-import { jsonOperand, jsonSegments } from './filter-json.js';
+import { jsonOperand, jsonSegments, numberParam } from './filter-json.js';
 
 export interface SortKey {
   name: string;
@@ -78,8 +78,10 @@ export function cursorWhere(keys: SortKey[], cursor: string, d: SqlDialect): Raw
   if (!Array.isArray(vals) || vals.length !== keys.length + 1 || vals[0] !== signature(keys)) throw new QueryParamError('cursor', 'not a cursor of this list (same sort)');
   const values = vals.slice(1).map((v, i) => {
     const k = keys[i];
-    if (typeof v !== (k.kind === 'text' ? 'string' : k.kind)) throw new QueryParamError('cursor', 'malformed cursor');
-    return k.kind === 'boolean' ? d.bool(v as boolean) : v;
+    if (typeof v !== (k.kind === 'text' ? 'string' : k.kind) || (typeof v === 'number' && !Number.isFinite(v)) || (typeof v === 'string' && v.includes('\0'))) {
+      throw new QueryParamError('cursor', 'malformed cursor');
+    }
+    return k.kind === 'boolean' ? d.bool(v as boolean) : typeof v === 'number' ? numberParam(d, v) : v;
   });
   const ors = keys.map((k, i) => {
     const eqs = keys.slice(0, i).map((p, j) => sql`${p.expr} = ${values[j]}`);

@@ -3,7 +3,7 @@
 import { sql, type CompiledQuery, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import { NotFoundError, StrataError, ValidationError } from '../core/index.js';
 import type { Collection } from './collection-model.js';
-import type { Db, SqlDialect } from './dialects/dialect.js';
+import type { Db, ReadNow, SqlDialect } from './dialects/dialect.js';
 import { compileDocumentFilter } from './document-filter.js';
 import { aggregate, type AggregateQuery, type AggregateRow } from './record-aggregate.js';
 import { compileFilter, type FilterContext } from './filter-compile.js';
@@ -76,6 +76,8 @@ export interface RecordsServiceOptions {
   maxBatch?: number;
   maxExpandDepth?: number;
   fullText?: FilterContext['fullText'];
+  /** Immediate reads outside transactions (SQLite). */
+  readNow?: ReadNow;
 }
 
 export interface RecordsService {
@@ -122,6 +124,8 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   const checkId = (id: string) => {
     if (typeof id !== 'string' || !ID_PATTERN.test(id)) throw new NotFoundError('No record with this id.');
   };
+  /** A compiled read: immediately when the engine allows, else through Kysely. */
+  const readRows = async (db: Db, q: CompiledQuery): Promise<Row[]> => (db === o.db ? o.readNow?.(q.sql, q.parameters) : undefined) ?? ((await db.executeQuery(q)).rows as Row[]);
   const inTx = <T>(db: Db, fn: (db: Db) => Promise<T>): Promise<T> => (db.isTransaction ? fn(db) : db.transaction().execute(fn));
 
   async function read(db: Db, c: Collection, id: string, opts: OperationOptions = {}): Promise<StoredRecord> {
@@ -134,7 +138,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     } else {
       let byId = getCache.get(c.name);
       if (!byId) getCache.set(c.name, (byId = db.selectFrom(`${o.names.record(c.name)} as t`).selectAll('t').where('t.id', '=', '').compile()));
-      row = (await db.executeQuery<Row>({ ...byId, parameters: [id] })).rows[0];
+      row = (await readRows(db, { ...byId, parameters: [id] }))[0];
     }
     if (!row) throw new NotFoundError(`No record ${id} in ${c.name}.`);
     const rec = fromRow(c, row, o.dialect);
@@ -178,7 +182,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
         listCache.set(cacheKey, { compiled, ranked: rank !== undefined && !q.sort });
       }
     }
-    const rows = (await o.db.executeQuery(compiled)).rows as Row[];
+    const rows = await readRows(o.db, compiled);
     const more = rows.length > perPage;
     const items = rows.slice(0, perPage).map((r) => fromRow(c, r, o.dialect));
     const last = items[items.length - 1];

@@ -30,6 +30,14 @@ export function normalizeDate(v: string): string {
   return new Date(v.length === 10 ? v + 'T00:00:00Z' : v).toISOString();
 }
 
+/** Whether a string, or any string or key inside a JSON value, holds U+0000 (PostgreSQL refuses it). */
+export function hasNul(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return v.includes('\0');
+  if (depth > 64 || v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some((x) => hasNul(x, depth + 1));
+  return Object.entries(v).some(([k, x]) => k.includes('\0') || hasNul(x, depth + 1));
+}
+
 /** Returns the clean value or an error message. */
 function checkValue(f: Field, v: unknown): { value: unknown } | { error: string } {
   if (v === null) return f.required ? { error: 'is required' } : { value: null };
@@ -38,6 +46,7 @@ function checkValue(f: Field, v: unknown): { value: unknown } | { error: string 
     case 'email':
     case 'url': {
       if (typeof v !== 'string') return { error: 'must be a string' };
+      if (v.includes('\0')) return { error: 'must not contain NUL characters' };
       if (v === '' && f.required) return { error: 'is required' };
       const len = [...v].length;
       if (f.maxLength !== undefined && len > f.maxLength) return { error: `must be at most ${f.maxLength} characters` };
@@ -85,6 +94,7 @@ function checkValue(f: Field, v: unknown): { value: unknown } | { error: string 
         text = undefined;
       }
       if (text === undefined) return { error: 'must be JSON' };
+      if (hasNul(v)) return { error: 'must not contain NUL characters' };
       if (Buffer.byteLength(text) > JSON_FIELD_MAX_BYTES) return { error: `must be at most ${JSON_FIELD_MAX_BYTES} bytes of JSON` };
       return { value: JSON.parse(text) };
     }

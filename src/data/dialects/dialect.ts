@@ -15,10 +15,21 @@ export interface OpenOptions {
   busyTimeout: number;
 }
 
+/**
+ * Runs a compiled read at once when the engine allows it (SQLite outside a transaction),
+ * skipping the driver's queue; undefined means "use the normal path".
+ */
+export type ReadNow = (sqlText: string, parameters: readonly unknown[]) => Record<string, unknown>[] | undefined;
+
+export interface OpenedEngine {
+  db: Db;
+  readNow?: ReadNow;
+}
+
 export interface SqlDialect {
   readonly name: DialectName;
   /** Opens a pooled Kysely instance (engines are imported on demand). */
-  open(opts: OpenOptions): Promise<Db>;
+  open(opts: OpenOptions): Promise<OpenedEngine>;
   /** Column type of a declared field (multiple relations have none). */
   columnType(f: Field): string;
   /** Column type for ids and references. */

@@ -2,7 +2,7 @@
 // engines; migrations hold GET_LOCK. MySQL DDL commits implicitly, so steps are applied one by one.
 import { Kysely, MysqlDialect, sql, type RawBuilder, type SqlBool } from 'kysely';
 import { INDEXED_TEXT_MAX, type Field } from '../collection-model.js';
-import { errorCode, jsonPathText, type Db, type OpenOptions, type SqlDialect } from './dialect.js';
+import { errorCode, jsonPathText, type Db, type OpenedEngine, type OpenOptions, type SqlDialect } from './dialect.js';
 
 function columnType(f: Field): string {
   switch (f.type) {
@@ -34,7 +34,7 @@ export const mysqlDialect = {
   parsesJson: false,
   transactionalDdl: false,
   columnType,
-  async open(opts: OpenOptions): Promise<Db> {
+  async open(opts: OpenOptions): Promise<OpenedEngine> {
     const mysql = await import('mysql2');
     const pool = mysql.createPool({
       uri: opts.url,
@@ -53,7 +53,7 @@ export const mysqlDialect = {
         return next();
       },
     });
-    return new Kysely({ dialect: new MysqlDialect({ pool }) });
+    return { db: new Kysely({ dialect: new MysqlDialect({ pool }) }) };
   },
   bool: (v: boolean) => (v ? 1 : 0),
   ilike(col: RawBuilder<unknown>, pattern: string, negate: boolean): RawBuilder<SqlBool> {

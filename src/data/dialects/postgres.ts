@@ -1,7 +1,7 @@
 // PostgreSQL through pg (pooled). Migrations hold a session advisory lock; DDL is transactional.
 import { Kysely, PostgresDialect, sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Field } from '../collection-model.js';
-import { errorCode, type Db, type OpenOptions, type SqlDialect } from './dialect.js';
+import { errorCode, type Db, type OpenedEngine, type OpenOptions, type SqlDialect } from './dialect.js';
 
 function columnType(f: Field): string {
   switch (f.type) {
@@ -36,7 +36,7 @@ export const postgresDialect = {
   parsesJson: true,
   transactionalDdl: true,
   columnType,
-  async open(opts: OpenOptions): Promise<Db> {
+  async open(opts: OpenOptions): Promise<OpenedEngine> {
     const pg = (await import('pg')).default;
     const parseInt8 = (v: string) => {
       const n = Number(v);
@@ -51,7 +51,7 @@ export const postgresDialect = {
     };
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, types });
     pool.on('error', () => undefined); // idle client errors surface on the next query instead
-    return new Kysely({ dialect: new PostgresDialect({ pool }) });
+    return { db: new Kysely({ dialect: new PostgresDialect({ pool }) }) };
   },
   bool: (v: boolean) => v,
   ilike(col: RawBuilder<unknown>, pattern: string, negate: boolean): RawBuilder<SqlBool> {

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect, sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Field } from '../collection-model.js';
-import { errorCode, jsonPathText, type Db, type OpenOptions, type SqlDialect } from './dialect.js';
+import { errorCode, jsonPathText, type Db, type OpenedEngine, type OpenOptions, type SqlDialect } from './dialect.js';
 
 const STATEMENT_CACHE = 256;
 
@@ -28,7 +28,7 @@ export const sqliteDialect = {
   parsesJson: false,
   transactionalDdl: true,
   columnType,
-  async open(opts: OpenOptions): Promise<Db> {
+  async open(opts: OpenOptions): Promise<OpenedEngine> {
     const { default: Database } = await import('better-sqlite3');
     const file = opts.url.replace(/^sqlite:(\/\/)?/, '');
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -55,7 +55,12 @@ export const sqliteDialect = {
         database.close();
       },
     };
-    return new Kysely({ dialect: new SqliteDialect({ database: cached }) });
+    const db = new Kysely({ dialect: new SqliteDialect({ database: cached }) });
+    // Outside a transaction nothing else can be using the one connection (every other query is
+    // synchronous inside the driver), so a read may run at once instead of queueing on its mutex.
+    const readNow = (text: string, params: readonly unknown[]) =>
+      database.inTransaction ? undefined : (cached.prepare(text) as unknown as { all(p: readonly unknown[]): Record<string, unknown>[] }).all(params);
+    return { db, readNow };
   },
   bool: (v: boolean) => (v ? 1 : 0),
   ilike(col: RawBuilder<unknown>, pattern: string, negate: boolean): RawBuilder<SqlBool> {
