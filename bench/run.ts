@@ -1,17 +1,19 @@
 // `npm run bench -- <scenario> [--seconds N] [--rounds N] [--connections N]`
 // Runs bench/<scenario>.ts, which starts Strata and its peers one at a time.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { ROOT, type BenchOptions } from './lib.js';
 
 const scenarios = readdirSync(join(ROOT, 'bench'))
   .filter((f) => f.endsWith('.ts') && !['run.ts', 'lib.ts'].includes(f) && !f.endsWith('.test.ts'))
+  // A scenario is a file that exports run(); others here are its helpers.
+  .filter((f) => /export async function run\b/.test(readFileSync(join(ROOT, 'bench', f), 'utf8')))
   .map((f) => f.slice(0, -3));
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { seconds: { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: { seconds: { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' }, pg: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
 });
 const name = positionals[0];
 if (values.help || !name || !scenarios.includes(name)) {

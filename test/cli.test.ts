@@ -86,3 +86,26 @@ test('an unreadable data directory is reported', async () => {
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /^strata: dataDir: cannot create .*ro\/file\/data: ENOTDIR/);
 });
+
+test('strata migrate: dry run, apply, nothing to do, destructive refused then allowed', async () => {
+  const cwd = tempDir();
+  const yaml = (fields: string) => `collections:\n  - name: posts\n    fields:\n${fields}`;
+  writeFileSync(join(cwd, 'strata.yaml'), yaml('      - { name: title, type: text }\n      - { name: body, type: text }\n'));
+  const dry = await runStrata({ cwd, args: ['migrate', '--dry-run'] });
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /plan \(1 step\):\n {2}- create collection posts/);
+  assert.doesNotMatch(dry.stdout, /done/);
+  const apply = await runStrata({ cwd, args: ['migrate'] });
+  assert.equal(apply.code, 0, apply.stderr);
+  assert.match(apply.stdout, /\[1\/1\] create collection posts\nmigrate: done/);
+  const again = await runStrata({ cwd, args: ['migrate'] });
+  assert.match(again.stdout, /nothing to do/);
+  writeFileSync(join(cwd, 'strata.yaml'), yaml('      - { name: title, type: text }\n'));
+  const refused = await runStrata({ cwd, args: ['migrate'] });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stdout, /! drop field posts\.body/);
+  assert.match(refused.stderr, /^strata: Refusing 1 destructive step\(s\).*--allow-destructive/);
+  const allowed = await runStrata({ cwd, args: ['migrate', '--allow-destructive'] });
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.match(allowed.stdout, /migrate: done/);
+});

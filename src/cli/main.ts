@@ -1,10 +1,11 @@
 // `strata` command line: parses arguments and calls into server/ and config/.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, ConfigSchema, loadConfig } from '../config/index.js';
 import { createLogger } from '../ops/index.js';
-import { COMMANDS, CONFIG_HELP, MAIN_HELP, SERVE_HELP, suggest } from './usage.js';
+import { COMMANDS, CONFIG_HELP, MAIN_HELP, MIGRATE_HELP, SERVE_HELP, suggest } from './usage.js';
 
 class UsageError extends Error {}
 
@@ -71,6 +72,26 @@ async function serve(args: string[]): Promise<number | undefined> {
   return undefined; // keeps running until a signal
 }
 
+async function migrate(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...CONFIG_OPTIONS, 'data-dir': { type: 'string', short: 'd' }, 'dry-run': { type: 'boolean' }, 'allow-destructive': { type: 'boolean' } }, 'migrate');
+  if (values.help) return print(MIGRATE_HELP);
+  if (positionals.length > 0) throw new UsageError(`'strata migrate' takes no arguments, got '${positionals[0]}'. Run 'strata migrate --help'.`);
+  const overrides = overridesFrom(values);
+  if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
+  const { config } = loadConfig({ file: values.config, overrides });
+  const { migrateCommand } = await import('../data/index.js');
+  const result = await migrateCommand({
+    dataDir: resolve(config.dataDir),
+    data: config.data,
+    collections: config.collections,
+    allowDestructive: values['allow-destructive'] || undefined,
+    dryRun: values['dry-run'],
+    out: (line) => process.stdout.write(line + '\n'),
+  });
+  // Refused destructive steps leave the database behind the declaration: say so in the exit code.
+  return !values['dry-run'] && result.plan.length > 0 && !result.applied ? 1 : 0;
+}
+
 function configCommand(args: string[]): number {
   const { values, positionals } = parse(args, { ...CONFIG_OPTIONS, json: { type: 'boolean' } }, 'config');
   const sub = positionals[0];
@@ -99,7 +120,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       case '--help':
         return print(MAIN_HELP);
       case 'help':
-        return print(rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'config' ? CONFIG_HELP : MAIN_HELP);
+        return print(rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'config' ? CONFIG_HELP : rest[0] === 'migrate' ? MIGRATE_HELP : MAIN_HELP);
       case '-v':
       case '--version':
       case 'version':
@@ -108,6 +129,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return await serve(rest);
       case 'config':
         return configCommand(rest);
+      case 'migrate':
+        return await migrate(rest);
       default: {
         const hint = cmd.startsWith('-') ? undefined : suggest(cmd, COMMANDS);
         throw new UsageError(

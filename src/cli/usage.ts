@@ -1,10 +1,11 @@
 // Help texts and the "did you mean" hint for usage errors.
-export const COMMANDS = ['serve', 'config', 'help'] as const;
+export const COMMANDS = ['serve', 'migrate', 'config', 'help'] as const;
 
 export const MAIN_HELP = `Usage: strata <command> [options]
 
 Commands:
   serve                 Run the server (HTTP, HTTPS + HTTP/2) on embedded defaults or strata.yaml
+  migrate               Apply the declared collections to the database (prints the plan first)
   config print          Print the effective configuration (defaults + file + env + flags) as YAML
   config schema         Print the JSON Schema of strata.yaml (for editor completion)
   help [command]        Show help for a command
@@ -30,6 +31,19 @@ Options:
       --log-level LVL   fatal|error|warn|info|debug|trace|silent             [log.level]
       --set KEY=VALUE   Set any config key, e.g. --set server.redirectToHttps=true (repeatable)
   -h, --help            Show this help`;
+
+export const MIGRATE_HELP = `Usage: strata migrate [options]
+
+Diffs the collections declared in strata.yaml against the database, prints the
+plan (destructive steps marked !) and applies it under a lock.
+
+Options:
+  -c, --config PATH       Config file
+  -d, --data-dir DIR      Data directory                                   [dataDir]
+      --dry-run           Print the plan only
+      --allow-destructive Apply drops and narrowing type changes too      [data.allowDestructive]
+      --set KEY=VALUE     Set any config key (repeatable)
+  -h, --help              Show this help`;
 
 export const CONFIG_HELP = `Usage: strata config <print|schema> [options]
 
