@@ -2,3 +2,10 @@
 export * from './errors.js';
 export { createPasswordHasher, OWASP_MIN, type Argon2Params, type PasswordHasher } from './password-hash.js';
 export { createPasswordPolicy, commonPasswords, type PasswordPolicy, type PasswordPolicyOptions } from './password-policy.js';
+export { createKeyRing, type KeyRing, type KeyRingOptions, type SigningAlg, type JsonWebKeySet, type StoredSigningKey } from './token-keys.js';
+export { createAccessTokens, type AccessTokens, type AccessClaims, type AccessTokenOptions } from './token-access.js';
+export { randomToken, sha256Hex, safeEqual } from './token-hash.js';
+export { createMemoryRefreshStore, type RefreshTokenStore, type RefreshTokenRecord } from './refresh-store.js';
+export { createSqliteRefreshStore, type SqliteRefreshStoreOptions } from './refresh-store-sqlite.js';
+export { createRefreshTokens, type RefreshTokens, type IssuedRefreshToken, type RefreshTokenOptions } from './refresh-tokens.js';
+export { createApiKeys, createMemoryApiKeyStore, type ApiKeys, type ApiKeyStore, type ApiKeyRecord } from './api-keys.js';
