@@ -9,3 +9,5 @@ export { createMemoryRefreshStore, type RefreshTokenStore, type RefreshTokenReco
 export { createSqliteRefreshStore, type SqliteRefreshStoreOptions } from './refresh-store-sqlite.js';
 export { createRefreshTokens, type RefreshTokens, type IssuedRefreshToken, type RefreshTokenOptions } from './refresh-tokens.js';
 export { createApiKeys, createMemoryApiKeyStore, type ApiKeys, type ApiKeyStore, type ApiKeyRecord } from './api-keys.js';
+export { createTotp, createMemoryTotpStepStore, type Totp, type TotpOptions, type TotpStepStore } from './mfa-totp.js';
+export { createRecoveryCodes, createMemoryRecoveryCodeStore, type RecoveryCodes, type RecoveryCodeStore } from './mfa-recovery.js';
