@@ -11,3 +11,6 @@ export { createRefreshTokens, type RefreshTokens, type IssuedRefreshToken, type 
 export { createApiKeys, createMemoryApiKeyStore, type ApiKeys, type ApiKeyStore, type ApiKeyRecord } from './api-keys.js';
 export { createTotp, createMemoryTotpStepStore, type Totp, type TotpOptions, type TotpStepStore } from './mfa-totp.js';
 export { createRecoveryCodes, createMemoryRecoveryCodeStore, type RecoveryCodes, type RecoveryCodeStore } from './mfa-recovery.js';
+export { loadFieldKeys, parseKeyEnv, rotateFieldKeyFile, type FieldKeySet } from './field-keys.js';
+export { createFieldCipher, ENCRYPTED_PREFIX, type FieldCipher } from './field-crypto.js';
+export { reencryptRows, type EncryptedRow, type RotationOptions, type RotationProgress } from './field-rotate.js';
