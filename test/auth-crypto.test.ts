@@ -146,6 +146,12 @@ test('rotation: a tampered row fails loudly instead of being re-encrypted; plain
     yield { cursor: 'a', fields: { f: bad } };
   }
   await assert.rejects(reencryptRows({ cipher: newC, rows, write: async () => {} }), DecryptionError);
+  const parts = oldC.encrypt('x').split(':');
+  parts[5] = Buffer.from(Buffer.from(parts[5], 'base64url').map((b) => b ^ 0x80)).toString('base64url');
+  async function* rows2(): AsyncIterable<EncryptedRow> {
+    yield { cursor: 'a', fields: { f: parts.join(':') } };
+  }
+  await assert.rejects(reencryptRows({ cipher: newC, rows: rows2, write: async () => {} }), DecryptionError);
   const out: Record<string, string>[] = [];
   async function* plain(): AsyncIterable<EncryptedRow> {
     yield { cursor: 'a', fields: { f: 'legacy plaintext' } };

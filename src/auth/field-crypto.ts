@@ -27,8 +27,11 @@ export function createFieldCipher(keys: FieldKeySet): FieldCipher {
     if (typeof value !== 'string' || !value.startsWith(ENCRYPTED_PREFIX)) return undefined;
     const parts = value.slice(ENCRYPTED_PREFIX.length).split(':');
     if (parts.length !== 4 || !parts.every((p) => B64URL.test(p))) return undefined;
-    const [kid, iv, tag, ct] = parts;
-    return { kid, iv: Buffer.from(iv, 'base64url'), tag: Buffer.from(tag, 'base64url'), ct: Buffer.from(ct, 'base64url') };
+    const [kid, ...enc] = parts;
+    const [iv, tag, ct] = enc.map((s) => Buffer.from(s, 'base64url'));
+    // Only canonical encodings: otherwise several strings would decode to one value (malleable storage).
+    if (enc.some((s, i) => [iv, tag, ct][i].toString('base64url') !== s)) return undefined;
+    return { kid, iv, tag, ct };
   }
 
   return {
