@@ -14,3 +14,6 @@ export { createRecoveryCodes, createMemoryRecoveryCodeStore, type RecoveryCodes,
 export { loadFieldKeys, parseKeyEnv, rotateFieldKeyFile, type FieldKeySet } from './field-keys.js';
 export { createFieldCipher, ENCRYPTED_PREFIX, type FieldCipher } from './field-crypto.js';
 export { reencryptRows, type EncryptedRow, type RotationOptions, type RotationProgress } from './field-rotate.js';
+export { createMemoryAttemptStore, type AttemptStore, type AttemptState } from './throttle-store.js';
+export { createLoginThrottle, delayFor, throttleKeys, ACCOUNT_RULE, IP_RULE, type LoginThrottle, type ThrottleRule, type ThrottleOptions } from './throttle.js';
+export { createPasswordLogin, type PasswordLogin, type PasswordLoginOptions, type LoginAccount } from './login.js';
