@@ -17,3 +17,7 @@ export { reencryptRows, type EncryptedRow, type RotationOptions, type RotationPr
 export { createMemoryAttemptStore, type AttemptStore, type AttemptState } from './throttle-store.js';
 export { createLoginThrottle, delayFor, throttleKeys, ACCOUNT_RULE, IP_RULE, type LoginThrottle, type ThrottleRule, type ThrottleOptions } from './throttle.js';
 export { createPasswordLogin, type PasswordLogin, type PasswordLoginOptions, type LoginAccount } from './login.js';
+export { assertSameOrigin, createCsrfTokens, type CsrfTokens, type OriginCheckInput, type OriginCheckOptions } from './csrf.js';
+export { createMemorySessionStore, type SessionStore, type SessionRecord } from './session-store.js';
+export { createSessions, type Sessions, type Session, type SessionOptions } from './sessions.js';
+export { createSessionCookie, parseCookies, type SessionCookie, type CookieOptions } from './session-cookie.js';
