@@ -3,13 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { StrataConfig } from '../config/index.js';
 import type { HttpMetrics } from '../ops/index.js';
 import { handleError, problemFor, sendProblem } from './problem.js';
 import { securityHeaders } from './security-headers.js';
+import { LazyRequestLogger } from './request-logger.js';
 
 /** A request handler as Node's servers call it (HTTP/1.1 or the HTTP/2 compatibility API). */
 export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -39,6 +40,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     // One access line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId: requestId,
+    childLoggerFactory: (logger, bindings, options) => new LazyRequestLogger(logger as Logger, bindings, options) as unknown as FastifyBaseLogger,
     bodyLimit: config.server.bodyLimit,
     trustProxy: config.server.trustProxy as boolean, // Fastify also takes a hop count at run time
     return503OnClosing: false,

@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import type { Component } from '../core/index.js';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
+import cluster from 'node:cluster';
 import { createMetrics, opsRoutes, Readiness, type HttpMetrics } from '../ops/index.js';
+import { workerMetrics } from './cluster-metrics.js';
 
 export interface StrataServer {
   readonly config: StrataConfig;
@@ -39,7 +41,8 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   // Capabilities are built here, before the edge starts listening, and
   // register their routes on edge.app. The edge is started last.
   const components: Component[] = [];
-  await edge.app.register(opsRoutes({ readiness, metrics, metricsPath: config.metrics.path }));
+  const renderMetrics = metrics && cluster.isWorker ? workerMetrics(metrics.registry) : undefined;
+  await edge.app.register(opsRoutes({ readiness, metrics, metricsPath: config.metrics.path, renderMetrics }));
 
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;

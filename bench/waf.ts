@@ -1,0 +1,119 @@
+// WAF overhead: the same Fastify server with no WAF, and with the WAF in detect and
+// block mode at paranoia 1 and 2, on a records-list JSON route and a static file.
+// wrk pinned to core 1, server to core 0, configs alternated over rounds (A B C.. then reversed).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface BenchOptions { duration?: number; warmup?: number; rounds?: number; connections?: number }
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CONFIGS = [
+  { name: 'no WAF', args: ['none', '1'] },
+  { name: 'detect PL1', args: ['detect', '1'] },
+  { name: 'block PL1', args: ['block', '1'] },
+  { name: 'detect PL2', args: ['detect', '2'] },
+  { name: 'block PL2', args: ['block', '2'] },
+];
+const ROUTES: Array<{ name: string; path: string; script?: string }> = [
+  { name: 'records list (JSON)', path: "/api/collections/posts/records?page=1&perPage=20&sort=-created,title&filter=(status%3D'published'%20%26%26%20author!%3D'')&expand=author" },
+  // every request different (search terms, page, filter): the per-value memo misses on the query
+  { name: 'records, varied query', path: '/api/collections/posts/records', script: 'varied' },
+  { name: 'static file (1 KiB)', path: '/assets/app.css' },
+];
+
+const VARIED_LUA = `
+local words = {"O'Brien", "select the best", "union square", "rock & roll", "5' 10\\"", "tom and jerry", "price > 10", "a-b testing", "caf%C3%A9", "drop-down"}
+local n = 0
+request = function()
+  n = n + 1
+  local w = words[(n % #words) + 1]
+  local path = "/api/collections/posts/records?page=" .. (n % 97) .. "&perPage=20&sort=-created&q=" .. w:gsub(" ", "%%20"):gsub("'", "%%27"):gsub("&", "%%26"):gsub(">", "%%3E"):gsub('"', "%%22") .. "%20" .. n .. "&filter=(title~%27" .. n .. "%27)"
+  return wrk.format("GET", path)
+end
+`;
+const HEADERS = [
+  'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+  'Accept: application/json, text/plain, */*',
+  'Accept-Language: en-US,en;q=0.9',
+  'Accept-Encoding: gzip, deflate, br',
+  'Referer: https://app.example.com/posts?tab=latest',
+  'Cookie: session=s%3A8f3b2c1d9e7a6b5c4d3e2f1a0b9c8d7e.QWERTYuiop; theme=dark; lang=en',
+  'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMSJ9.c2lnbmF0dXJl',
+];
+
+function startServer(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', join(HERE, 'waf-server.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /listening (\d+)/.exec(buf);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+}
+
+function wrk(port: number, path: string, seconds: number, connections: number, script?: string): { rps: number; non2xx: number; cmd: string } {
+  const args = ['-c', '1', 'wrk', '-t2', `-c${connections}`, `-d${seconds}s`, ...HEADERS.flatMap((h) => ['-H', h]), ...(script ? ['-s', script] : []), `http://127.0.0.1:${port}${path}`];
+  const out = execFileSync('taskset', args, { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, non2xx, cmd: `taskset ${args.join(' ')}` };
+}
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+export async function run(opts: BenchOptions = {}): Promise<void> {
+  const duration = opts.duration ?? 3, warmup = opts.warmup ?? 1, rounds = opts.rounds ?? 2, connections = opts.connections ?? 64;
+  const wrkVersion = (() => { try { return execFileSync('wrk', ['-v'], { encoding: 'utf8' }).split('\n')[0]; } catch (e) { return String((e as { stdout?: string }).stdout ?? '').split('\n')[0]; } })();
+  const runs: Array<{ round: number; config: string; route: string; rps: number; non2xx: number }> = [];
+  let command = '';
+  const luaFile = join(mkdtempSync(join(tmpdir(), 'strata-bench-')), 'varied.lua');
+  writeFileSync(luaFile, VARIED_LUA);
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? CONFIGS : [...CONFIGS].reverse();
+    for (const cfg of order) {
+      const { child, port } = await startServer(cfg.args);
+      try {
+        for (const route of ROUTES) {
+          const script = route.script ? luaFile : undefined;
+          wrk(port, route.path, warmup, connections, script);
+          const r = wrk(port, route.path, duration, connections, script);
+          command = r.cmd.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT');
+          runs.push({ round, config: cfg.name, route: route.name, rps: r.rps, non2xx: r.non2xx });
+          process.stdout.write(`round ${round + 1} ${cfg.name.padEnd(11)} ${route.name.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ''}\n`);
+        }
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    }
+  }
+  const table: Array<Record<string, string | number>> = [];
+  for (const route of ROUTES) {
+    const base = median(runs.filter((r) => r.route === route.name && r.config === 'no WAF').map((r) => r.rps));
+    for (const cfg of CONFIGS) {
+      const xs = runs.filter((r) => r.route === route.name && r.config === cfg.name).map((r) => r.rps);
+      const med = median(xs);
+      table.push({ route: route.name, config: cfg.name, 'median req/s': Math.round(med), spread: `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`, 'ratio vs no WAF': Number((med / base).toFixed(3)), 'cost %': Number((100 * (1 - med / base)).toFixed(1)) });
+    }
+  }
+  console.table(table);
+  const date = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const file = join(HERE, 'results', `waf-${date}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({
+    scenario: 'waf', date: new Date().toISOString(), machine: { nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version, wrk: wrkVersion },
+    method: 'server on core 0 (taskset -c 0), wrk on core 1; Fastify logger off; WAF logs to the Fastify logger (off); warm-up before each measured run; configs alternated, reversed every other round',
+    command, duration, warmup, rounds, connections, runs, table,
+  }, null, 2));
+  console.log(`results: ${file}`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await run({ duration: Number(process.env.BENCH_DURATION ?? 3), rounds: Number(process.env.BENCH_ROUNDS ?? 2) });
+}

@@ -1,0 +1,83 @@
+// Config section for the web application firewall, rate limits and IP rules (`waf:`).
+import { Type } from '@sinclair/typebox';
+
+const Names = (def: string[], description: string) => Type.Array(Type.String({ minLength: 1 }), { default: def, description });
+
+export const WafExclusionSchema = Type.Object(
+  {
+    route: Type.String({ default: '', description: 'Fastify route pattern (`/api/posts/:id`) or a path prefix ending in `*`; empty = every route.' }),
+    methods: Names([], 'HTTP methods this exclusion applies to; empty = all.'),
+    parameter: Type.String({ default: '', description: '`<location>:<name>` (query, body, header, cookie, path, filename; `*` suffix = prefix) or a bare name; empty = the whole request.' }),
+    detectors: Names([], 'Detectors to skip (sqli, xss, traversal, command, template, code, ssrf, protocol, scanner); empty = all.'),
+    rules: Names([], 'Rule ids to skip (e.g. `sqli-comment`); empty = every rule of the chosen detectors.'),
+  },
+  { additionalProperties: false },
+);
+
+export const RateLimitRuleSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Policy name, shown in the RateLimit-Policy header and metrics.' }),
+    by: Type.Union([Type.Literal('ip'), Type.Literal('user'), Type.Literal('apiKey'), Type.Literal('route')], { default: 'ip', description: 'What a bucket is keyed by: client IP, authenticated user, API key, or route (shared by everyone).' }),
+    algorithm: Type.Union([Type.Literal('token-bucket'), Type.Literal('sliding-window')], { default: 'sliding-window', description: 'Token bucket (bursty, refills steadily) or sliding window (weighted two-window counter).' }),
+    limit: Type.Integer({ minimum: 1, description: 'Requests allowed per window (token bucket: bucket capacity).' }),
+    windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 60, description: 'Window length (token bucket: time to refill the whole bucket).' }),
+    routes: Names([], 'Path prefixes (ending in `*`) or exact paths this limit applies to; empty = every route.'),
+    methods: Names([], 'Methods this limit applies to; empty = all.'),
+  },
+  { additionalProperties: false },
+);
+
+export const WafSchema = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('off'), Type.Literal('detect'), Type.Literal('block')], { default: 'block', description: 'off: no inspection; detect: log and count only; block: answer 403 when the anomaly score reaches the threshold.' }),
+    paranoia: Type.Integer({ minimum: 1, maximum: 4, default: 1, description: 'Paranoia level 1-4: higher levels enable stricter rules (more detections, more false positives).' }),
+    threshold: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Inbound anomaly score at which a request is blocked (critical=5, error=4, warning=3, notice=2).' }),
+    detectors: Names(['sqli', 'xss', 'traversal', 'command', 'template', 'code', 'ssrf', 'protocol', 'scanner'], 'Detectors to run.'),
+    cacheSize: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10_000, description: 'Distinct values (up to 512 chars) whose inspection results are memoized (User-Agent, cookies, common query values); 0 disables.' }),
+    exclusions: Type.Array(WafExclusionSchema, { default: [], description: 'Detectors/rules to skip per route, method and parameter.' }),
+    limits: Type.Object(
+      {
+        maxArgs: Type.Integer({ minimum: 1, default: 512, description: 'Most query + body arguments before a protocol anomaly.' }),
+        maxArgNameLength: Type.Integer({ minimum: 1, default: 256, description: 'Longest argument name.' }),
+        maxArgLength: Type.Integer({ minimum: 1, default: 65_536, description: 'Longest single argument value.' }),
+        maxTotalArgLength: Type.Integer({ minimum: 1, default: 1_048_576, description: 'Largest total of argument names and values.' }),
+        maxHeaders: Type.Integer({ minimum: 1, default: 100, description: 'Most request headers.' }),
+        maxHeaderLength: Type.Integer({ minimum: 1, default: 8192, description: 'Longest single header value.' }),
+        maxDecodePasses: Type.Integer({ minimum: 1, maximum: 8, default: 3, description: 'How many times URL decoding is repeated (catches double/triple encoding).' }),
+        maxBodyDepth: Type.Integer({ minimum: 1, maximum: 1024, default: 64, description: 'Deepest JSON/XML nesting inspected.' }),
+        maxBodyParts: Type.Integer({ minimum: 1, default: 4096, description: 'Most body values inspected (more is a protocol anomaly).' }),
+        allowedMethods: Names(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], 'Methods accepted; others are a protocol anomaly.'),
+        allowedContentTypes: Names(
+          ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain', 'application/xml', 'text/xml', '*+json', '*+xml', 'application/octet-stream',
+            'application/x-protobuf', 'application/protobuf', 'application/x-msgpack', 'application/msgpack', 'application/avro', 'application/grpc', 'application/grpc-web', 'application/grpc-web+proto', 'application/connect+proto', 'application/proto'],
+          'Request media types accepted (`*+json` = any +json suffix, `type/*` = any subtype).',
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    events: Type.Object(
+      { size: Type.Integer({ minimum: 0, maximum: 100_000, default: 1000, description: 'Detections kept in memory for the superuser events API (oldest dropped).' }) },
+      { default: {}, additionalProperties: false },
+    ),
+    rateLimit: Type.Object(
+      {
+        store: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory', description: 'Where counters live: memory (one instance) or redis (one limit across instances).' }),
+        redisUrl: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis URL for the redis store.' }),
+        prefix: Type.String({ default: 'strata:rl:', description: 'Redis key prefix.' }),
+        headers: Type.Boolean({ default: true, description: 'Send RateLimit-Policy and RateLimit headers (IETF draft) on limited routes.' }),
+        rules: Type.Array(RateLimitRuleSchema, { default: [], description: 'Rate limits; a request must pass all that apply.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    ip: Type.Object(
+      {
+        allow: Names([], 'If non-empty, only these addresses/CIDRs (IPv4 or IPv6) may connect; the client address honours server.trustProxy.'),
+        deny: Names([], 'Addresses/CIDRs refused with 403.'),
+        bypass: Names([], 'Addresses/CIDRs exempt from WAF inspection and rate limits (e.g. health checkers).'),
+        maxConnectionsPerIp: Type.Integer({ minimum: 0, default: 0, description: 'Most simultaneous TCP connections per peer address; 0 = unlimited.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+  },
+  { default: {}, additionalProperties: false },
+);

@@ -1,0 +1,39 @@
+// Path traversal and local file inclusion: `../` in any encoding (double, %u,
+// overlong UTF-8, backslashes), well-known sensitive files, PHP/Java stream
+// wrappers and null-byte extension truncation.
+import type { Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
+import { VALUE_LOCATIONS } from '../detector.js';
+import { CC, CC_OPAQUE } from '../char-classes.js';
+
+const DOTDOT = /(?:^|[\\/])\.{2,}(?=[\\/;]|$)/g;
+const SENSITIVE = /(?:^|[\\/])(?:etc[\\/](?:passwd|shadow|group|hosts|issue|sudoers|crontab|master\.passwd|security[\\/])|proc[\\/](?:self|\d+)[\\/](?:environ|cmdline|fd|maps|mem|root|cwd)|windows[\\/](?:win\.ini|system32[\\/])|winnt[\\/]|boot\.ini|inetpub[\\/]|(?:var[\\/]log|usr[\\/]local[\\/]apache)[\\/]|\.ssh[\\/]|id_(?:rsa|dsa|ecdsa|ed25519)\b|\.htpasswd|\.htaccess|\.git[\\/](?:config|head)|\.env(?:$|[.\s])|web-inf[\\/]|meta-inf[\\/]|web\.config|\.aws[\\/]credentials|\.bash_history|wp-config\.php)/;
+const WRAPPER = /^\s*(?:php|file|zip|phar|glob|data|expect|input|compress\.zlib|compress\.bzip2|jar|netdoc|zlib|ogg|rar|ssh2\.\w+):\/{0,2}/;
+const QUICK = /[.:\/\\]/;
+const NULL_EXT = /\x00|%00/;
+
+export function matchTraversal(decoded: string, overlong: boolean, nullByte: boolean, paranoia: number): Finding[] {
+  const out: Finding[] = [];
+  const s = decoded.toLowerCase();
+  if (overlong) out.push({ rule: 'traversal-overlong-utf8', severity: 'critical', paranoia: 1, message: 'overlong UTF-8 encoding' });
+  const dots = s.indexOf('..') === -1 ? 0 : (s.match(DOTDOT)?.length ?? 0);
+  const sensitive = SENSITIVE.test(s);
+  if (dots > 0 && sensitive) out.push({ rule: 'traversal-sensitive-file', severity: 'critical', paranoia: 1, message: 'traversal to a sensitive file' });
+  else if (dots >= 2) out.push({ rule: 'traversal-dotdot', severity: 'critical', paranoia: 1, message: 'repeated ../ traversal' });
+  else if (dots === 1) out.push({ rule: 'traversal-dotdot', severity: 'warning', paranoia: 1, message: 'a ../ segment' });
+  else if (sensitive && /^[\\/a-z]/.test(s) && !/\s/.test(s)) out.push({ rule: 'traversal-sensitive-file', severity: 'critical', paranoia: 1, message: 'a well-known sensitive file path' });
+  if (WRAPPER.test(s)) out.push({ rule: 'lfi-wrapper', severity: 'critical', paranoia: 1, message: 'stream wrapper (php://, file://, phar://...)' });
+  if (nullByte && /\.[a-z0-9]{1,5}/.test(s)) out.push({ rule: 'lfi-null-byte', severity: 'critical', paranoia: 1, message: 'null byte in a file name' });
+  return out;
+}
+
+export const traversalDetector = {
+  name: 'traversal',
+  gate: () => CC_OPAQUE | CC.SLASH | CC.DOT | CC.COLON,
+  locations: VALUE_LOCATIONS,
+  inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
+    const d = v.view.decoded;
+    if (!v.view.overlong && !v.view.nullByte && !QUICK.test(d)) return [];
+    const raw = v.location === 'path' ? d.replace(/\\/g, '/') : d;
+    return matchTraversal(raw, v.view.overlong, v.view.nullByte || NULL_EXT.test(v.view.raw), ctx.paranoia);
+  },
+} satisfies Detector;

@@ -1,0 +1,72 @@
+/** @module Web application firewall: request inspection with anomaly scoring, rate limiting and IP rules, as a Fastify plugin and a Component. */
+import type { Component } from '../core/index.js';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { EventRing } from './event-ring.js';
+import { wafPlugin, type WafDeps } from './waf-plugin.js';
+import { wafEventsRoutes } from './waf-events-routes.js';
+import { redisRateStore } from './rate-limit/store-redis.js';
+import type { RateLimitStore } from './rate-limit/store.js';
+
+export { wafPlugin, engineFromConfig, type WafDeps, type WafConfig, type WafIdentity } from './waf-plugin.js';
+export { wafEventsRoutes, type WafEventsRoutesDeps } from './waf-events-routes.js';
+export { createWafEngine, type WafEngine, type WafEngineOptions, type Detection, type HeadRequest, type WafMode } from './waf-engine.js';
+export type { Detector, Finding, InspectedValue, Location, ParanoiaLevel, RequestFacts, Severity } from './detector.js';
+export { builtinDetectors, DETECTOR_NAMES, type DetectorName } from './detector-catalog.js';
+export { EventRing, type WafEvent, type EventQuery } from './event-ring.js';
+export { IpRules, cidrList, normalizeIp } from './ip-rules.js';
+export { ConnectionLimiter } from './connection-limit.js';
+export { RateLimiter, type RateLimitRule, type RateSubject } from './rate-limit/rate-limiter.js';
+export { memoryRateStore } from './rate-limit/store-memory.js';
+export { redisRateStore } from './rate-limit/store-redis.js';
+export type { RateLimitStore, RatePolicy } from './rate-limit/store.js';
+export type { RateDecision } from './rate-limit/algorithms.js';
+export { WafBlockedError, RateLimitedError, IpDeniedError } from './errors.js';
+export { createWafMetrics, type WafMetrics } from './waf-metrics.js';
+
+export interface WafComponent extends Component {
+  readonly events: EventRing;
+  /** The plugin to register on the root Fastify instance (after start()). */
+  plugin(): FastifyPluginAsync;
+  /** The superuser events API, to register under a prefix. */
+  eventsRoutes(authorize: (request: FastifyRequest) => boolean | Promise<boolean>): FastifyPluginAsync;
+}
+
+/**
+ * Builds the WAF from its config section; start() connects the Redis rate-limit
+ * store when `waf.rateLimit.store` is `redis`.
+ *
+ * @example
+ * const waf = createWaf({ config: config.waf, registry });
+ * await waf.start();
+ * app.register(waf.plugin());
+ * app.register(waf.eventsRoutes(isSuperuser), { prefix: '/api/admin/waf/events' });
+ */
+export function createWaf(deps: Omit<WafDeps, 'events' | 'rateStore'>): WafComponent {
+  const events = new EventRing(deps.config.events.size);
+  let store: RateLimitStore | undefined;
+  // The plugin is registered before start(); it reaches the Redis store through this
+  // indirection (a consume before start fails open and is logged by the limiter).
+  const lazy: RateLimitStore = {
+    name: 'redis',
+    consume(key, policy, now) {
+      if (!store) return Promise.reject(new Error('waf: Redis rate-limit store not started'));
+      return store.consume(key, policy, now);
+    },
+  };
+  const useRedis = deps.config.rateLimit.store === 'redis' && deps.config.rateLimit.rules.length > 0;
+  return {
+    name: 'waf',
+    events,
+    async start() {
+      const rl = deps.config.rateLimit;
+      if (useRedis) store = await redisRateStore({ url: rl.redisUrl, prefix: rl.prefix });
+    },
+    async stop() {
+      await store?.close?.();
+      store = undefined;
+    },
+    ready: () => true,
+    plugin: () => wafPlugin({ ...deps, events, rateStore: useRedis ? lazy : undefined }),
+    eventsRoutes: (authorize) => wafEventsRoutes({ events, authorize }),
+  };
+}

@@ -1,0 +1,72 @@
+// Splits a request's head into inspectable values: path, query arguments (names and
+// raw values, RFC 3986 / WHATWG urlencoded), cookies (RFC 6265) and selected headers.
+import type { Location } from './detector.js';
+
+export interface RawPart { location: Location; name: string; value: string }
+
+/** Headers whose values browsers and proxies generate in fixed formats; never inspected for injection. */
+const SKIP_HEADERS = new Set([
+  'host', 'connection', 'content-length', 'content-type', 'transfer-encoding', 'accept', 'accept-encoding', 'accept-language',
+  'cache-control', 'pragma', 'upgrade-insecure-requests', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since',
+  'dnt', 'te', 'priority', 'authorization', 'proxy-authorization', 'cookie', 'upgrade', 'keep-alive', 'range', 'if-range', 'content-encoding',
+  'x-request-id', 'traceparent', 'tracestate', 'baggage', 'x-api-key',
+]);
+
+/** Splits `a=1&b=%27` into raw (still percent-encoded, `+` made a space) names and values. */
+export function splitUrlencoded(qs: string, location: 'query' | 'body', out: RawPart[]): void {
+  if (qs === '') return;
+  const nameLoc: Location = location === 'query' ? 'query-name' : 'body-name';
+  let start = 0;
+  while (start <= qs.length) {
+    let end = qs.indexOf('&', start);
+    if (end === -1) end = qs.length;
+    if (end > start) {
+      const pair = qs.slice(start, end);
+      const eq = pair.indexOf('=');
+      let name = eq === -1 ? pair : pair.slice(0, eq);
+      let value = eq === -1 ? '' : pair.slice(eq + 1);
+      if (name.includes('+')) name = name.replace(/\+/g, ' ');
+      if (value.includes('+')) value = value.replace(/\+/g, ' ');
+      let plainName = name;
+      if (name.includes('%')) { try { plainName = decodeURIComponent(name); } catch { /* keep raw */ } }
+      if (!/^[\w.\-[\]]*$/.test(name) || /proto|constructor/i.test(name)) out.push({ location: nameLoc, name: plainName, value: name });
+      if (value !== '') out.push({ location, name: plainName, value });
+    }
+    start = end + 1;
+  }
+}
+
+export function parseCookies(header: string, out: RawPart[]): void {
+  for (const piece of header.split(';')) {
+    const eq = piece.indexOf('=');
+    if (eq === -1) continue;
+    const name = piece.slice(0, eq).trim();
+    let value = piece.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    if (value !== '') out.push({ location: 'cookie', name, value });
+  }
+}
+
+export interface HeadInput {
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** All inspectable parts of the request head. */
+export function headParts(req: HeadInput, paranoia: number): RawPart[] {
+  const out: RawPart[] = [];
+  const q = req.url.indexOf('?');
+  const path = q === -1 ? req.url : req.url.slice(0, q);
+  out.push({ location: 'path', name: 'path', value: path });
+  if (q !== -1) splitUrlencoded(req.url.slice(q + 1), 'query', out);
+  for (const name in req.headers) {
+    const v = req.headers[name];
+    if (v === undefined) continue;
+    if (name === 'cookie') { parseCookies(Array.isArray(v) ? v.join('; ') : v, out); continue; }
+    if (paranoia < 3 && (SKIP_HEADERS.has(name) || name.startsWith('sec-'))) continue;
+    if (name === 'authorization' || name === 'proxy-authorization' || name.startsWith(':')) continue;
+    if (Array.isArray(v)) for (const x of v) out.push({ location: 'header', name, value: x });
+    else out.push({ location: 'header', name, value: v });
+  }
+  return out;
+}

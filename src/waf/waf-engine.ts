@@ -1,0 +1,188 @@
+// The inspection engine: runs the detectors over every part of a request and adds
+// up an anomaly score (OWASP CRS scoring model: critical 5, error 4, warning 3,
+// notice 2; blocked at or above the threshold). Pure: no I/O, no clock.
+import type { Detector, DetectorLimits, DetectContext, Finding, Location, ParanoiaLevel, RequestFacts } from './detector.js';
+import { SEVERITY_SCORE } from './detector.js';
+import { builtinDetectors, DETECTOR_NAMES } from './detector-catalog.js';
+import { InputView } from './transform-view.js';
+import { charClasses } from './char-classes.js';
+import { ValueCache } from './value-cache.js';
+import type { InspectedValue } from './detector.js';
+import { headParts, splitUrlencoded, type RawPart } from './request-parts.js';
+import { jsonParts, multipartParts, xmlParts } from './body-parts.js';
+import { compileExclusions, exclusionsFor, isExcluded, type CompiledExclusion, type WafExclusion } from './exclusions.js';
+
+export type WafMode = 'off' | 'detect' | 'block';
+
+export interface WafEngineOptions {
+  mode: WafMode;
+  paranoia: ParanoiaLevel;
+  /** Inbound anomaly score at which a request is blocked. */
+  threshold: number;
+  detectors?: readonly string[];
+  exclusions?: readonly WafExclusion[];
+  limits: DetectorLimits & { maxDecodePasses: number; maxBodyDepth: number; maxBodyParts: number };
+  /** Distinct values (up to 512 chars) whose results are memoized; 0 disables. */
+  cacheSize?: number;
+}
+
+interface Hit { d: Detector; f: Finding; excerpt?: string }
+const NO_HITS: Hit[] = [];
+const CACHEABLE_LENGTH = 512;
+
+export interface Detection {
+  detector: string;
+  rule: string;
+  severity: Finding['severity'];
+  score: number;
+  paranoia: ParanoiaLevel;
+  message: string;
+  location?: Location;
+  name?: string;
+  /** First characters of the decoded value, for path/query/header findings only (never bodies or cookies). */
+  excerpt?: string;
+}
+
+export interface HeadRequest {
+  method: string;
+  url: string;
+  httpVersion: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawHeaders?: string[];
+}
+
+export interface WafScope { method: string; path: string; routeUrl?: string }
+
+const EXCERPT_LOCATIONS = new Set<Location>(['path', 'query', 'query-name', 'header']);
+
+export interface WafEngine {
+  readonly options: WafEngineOptions;
+  inspectHead(req: HeadRequest, routeUrl?: string): Detection[];
+  inspectBody(body: unknown, contentType: string, scope: WafScope): Detection[];
+  score(detections: readonly Detection[]): number;
+}
+
+export function createWafEngine(options: WafEngineOptions): WafEngine {
+  const detectors = builtinDetectors(options.detectors ?? DETECTOR_NAMES);
+  const compiled: CompiledExclusion[] = compileExclusions(options.exclusions ?? []);
+  const ctx: DetectContext = { paranoia: options.paranoia, limits: options.limits };
+  const byLocation = new Map<Location, Detector[]>();
+  for (const d of detectors) for (const l of d.locations) byLocation.set(l, [...(byLocation.get(l) ?? []), d]);
+  const gates = new Map<Detector, number>();
+  for (const d of detectors) gates.set(d, d.gate ? d.gate(options.paranoia) : -1);
+  const requestLevel = detectors.filter((d) => d.inspectRequest !== undefined);
+
+  const cache = (options.cacheSize ?? 0) > 0 ? new ValueCache<Hit[]>(options.cacheSize as number) : undefined;
+
+  const record = (out: Detection[], d: Detector, f: Finding, active: CompiledExclusion[], part?: RawPart, excerpt?: string) => {
+    if (f.paranoia > options.paranoia) return;
+    if (active.length > 0 && isExcluded(active, d.name, f.rule, part?.location, part?.name)) return;
+    const det: Detection = { detector: d.name, rule: f.rule, severity: f.severity, score: SEVERITY_SCORE[f.severity], paranoia: f.paranoia, message: f.message };
+    if (part) {
+      det.location = part.location;
+      det.name = part.name.slice(0, 128);
+      if (excerpt !== undefined) det.excerpt = excerpt;
+    }
+    out.push(det);
+  };
+
+  /** Every detector's findings for one value (exclusions are applied by the caller, so results are cacheable). */
+  const detect = (part: RawPart, ds: Detector[]): Hit[] => {
+    const classes = charClasses(part.value);
+    let input: InspectedValue | undefined;
+    let hits: Hit[] = NO_HITS;
+    for (const d of ds) {
+      const gate = gates.get(d) as number;
+      if (gate !== -1 && (classes & gate) === 0) continue;
+      input ??= { location: part.location, name: part.name, view: new InputView(part.value, options.limits.maxDecodePasses) };
+      const found = d.inspectValue?.(input, ctx);
+      if (!found || found.length === 0) continue;
+      if (hits === NO_HITS) hits = [];
+      const excerpt = EXCERPT_LOCATIONS.has(part.location) ? input.view.decoded.slice(0, 120) : undefined;
+      for (const f of found) if (f.paranoia <= options.paranoia) hits.push({ d, f, excerpt });
+    }
+    return hits;
+  };
+
+  const inspectParts = (parts: RawPart[], active: CompiledExclusion[], out: Detection[]) => {
+    for (const part of parts) {
+      const ds = byLocation.get(part.location);
+      if (!ds) continue;
+      let hits: Hit[] | undefined;
+      const key = cache !== undefined && part.value.length <= CACHEABLE_LENGTH ? `${part.location}\0${part.name}\0${part.value}` : undefined;
+      if (key !== undefined) hits = cache?.get(key);
+      if (hits === undefined) {
+        hits = detect(part, ds);
+        if (key !== undefined) cache?.set(key, hits);
+      }
+      for (const h of hits) {
+        if (active.length > 0 && isExcluded(active, h.d.name, undefined, part.location, part.name)) continue;
+        record(out, h.d, h.f, active, part, h.excerpt);
+      }
+    }
+  };
+
+  const argFacts = (parts: RawPart[]) => {
+    let argCount = 0, total = 0, maxLen = 0;
+    const names: string[] = [];
+    for (const p of parts) {
+      if (p.location !== 'query' && p.location !== 'body' && p.location !== 'filename') continue;
+      argCount++;
+      total += p.value.length + p.name.length;
+      if (p.value.length > maxLen) maxLen = p.value.length;
+      names.push(p.name);
+    }
+    return { argCount, argTotalLength: total, maxArgLength: maxLen, argNames: names };
+  };
+
+  return {
+    options,
+    inspectHead(req, routeUrl) {
+      const out: Detection[] = [];
+      if (options.mode === 'off') return out;
+      const q = req.url.indexOf('?');
+      const path = q === -1 ? req.url : req.url.slice(0, q);
+      const active = compiled.length > 0 ? exclusionsFor(compiled, req.method, routeUrl, path) : [];
+      const parts = headParts(req, options.paranoia);
+      const facts: RequestFacts = { method: req.method, url: req.url, httpVersion: req.httpVersion, headers: req.headers, rawHeaders: req.rawHeaders, ...argFacts(parts) };
+      for (const d of requestLevel) {
+        if (active.length > 0 && isExcluded(active, d.name, undefined)) continue;
+        for (const f of d.inspectRequest?.(facts, ctx) ?? []) record(out, d, f, active);
+      }
+      inspectParts(parts, active, out);
+      return out;
+    },
+    inspectBody(body, contentType, scope) {
+      const out: Detection[] = [];
+      if (options.mode === 'off' || body === undefined || body === null) return out;
+      const active = compiled.length > 0 ? exclusionsFor(compiled, scope.method, scope.routeUrl, scope.path) : [];
+      const lim = { maxDepth: options.limits.maxBodyDepth, maxParts: options.limits.maxBodyParts };
+      const parts: RawPart[] = [];
+      const mt = contentType.split(';', 1)[0].trim().toLowerCase();
+      const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('latin1') : undefined;
+      const protocol = detectors.find((d) => d.name === 'protocol');
+      if (text === undefined) jsonParts(body, parts, lim);
+      else if (mt === 'application/x-www-form-urlencoded') splitUrlencoded(text, 'body', parts);
+      else if (mt.startsWith('multipart/')) multipartParts(text, contentType, parts, lim);
+      else if (mt.endsWith('/xml') || mt.endsWith('+xml')) {
+        const { external } = xmlParts(text, parts, lim);
+        if (external && protocol) record(out, protocol, { rule: 'xml-external-entity', severity: 'critical', paranoia: 1, message: 'XML external entity declaration (XXE)' }, active);
+      } else if (mt.endsWith('/json') || mt.endsWith('+json')) {
+        try { jsonParts(JSON.parse(text), parts, lim); } catch { parts.push({ location: 'body', name: 'body', value: text }); }
+      } else if (mt.startsWith('text/') || mt === '') parts.push({ location: 'body', name: 'body', value: text });
+      if (protocol && !(active.length > 0 && isExcluded(active, 'protocol', undefined))) {
+        const f = argFacts(parts);
+        const lm = options.limits;
+        if (f.argCount > lm.maxArgs || parts.length >= lim.maxParts) record(out, protocol, { rule: 'protocol-limits', severity: 'critical', paranoia: 1, message: 'too many body arguments' }, active);
+        if (f.maxArgLength > lm.maxArgLength && mt !== 'text/plain') record(out, protocol, { rule: 'protocol-limits', severity: 'critical', paranoia: 1, message: 'body argument too long' }, active);
+      }
+      inspectParts(parts, active, out);
+      return out;
+    },
+    score(detections) {
+      let s = 0;
+      for (const d of detections) s += d.score;
+      return s;
+    },
+  };
+}

@@ -1,0 +1,169 @@
+// Fastify integration: IP rules, rate limits and the head inspection in onRequest
+// (before the body is read), body inspection in preValidation (after parsing),
+// 403/429 as RFC 9457 problems, one logged/counted/recorded event per request.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../core/index.js';
+import type { Static } from '@sinclair/typebox';
+import type { WafSchema } from '../config/schema-waf.js';
+import { createWafEngine, type Detection, type WafEngine } from './waf-engine.js';
+import type { ParanoiaLevel } from './detector.js';
+import { EventRing, type WafEvent } from './event-ring.js';
+import { createWafMetrics, type WafMetrics } from './waf-metrics.js';
+import { IpRules } from './ip-rules.js';
+import { ConnectionLimiter } from './connection-limit.js';
+import { RateLimiter } from './rate-limit/rate-limiter.js';
+import { memoryRateStore } from './rate-limit/store-memory.js';
+import type { RateLimitStore } from './rate-limit/store.js';
+import { IpDeniedError, RateLimitedError, WafBlockedError } from './errors.js';
+import type { StrataError } from '../core/index.js';
+
+export type WafConfig = Static<typeof WafSchema>;
+
+export interface WafIdentity { user?: string; apiKey?: string }
+
+export interface WafDeps {
+  config: WafConfig;
+  /** prom-client registry for the strata_waf_* / strata_ratelimit_* metrics. */
+  registry?: Registry;
+  /** Shared with wafEventsRoutes; made from config.events.size when omitted. */
+  events?: EventRing;
+  /** Rate-limit store; an in-memory one when omitted (createWaf builds the Redis one from config). */
+  rateStore?: RateLimitStore;
+  /** Who is calling, for `by: user` / `by: apiKey` limits (the auth capability supplies it). */
+  identity?: (request: FastifyRequest) => WafIdentity | undefined;
+  /** For rate-limit store failures (the limiter fails open). */
+  logger?: Pick<Logger, 'warn'>;
+  /** Register pass-through string parsers for urlencoded, multipart and XML bodies when none exist, so they are inspected. */
+  bodyParsers?: boolean;
+}
+
+interface RequestState { detections: Detection[]; recorded: boolean; bypass: boolean }
+
+const PROBLEM = 'application/problem+json; charset=utf-8';
+const pathOf = (url: string) => { const q = url.indexOf('?'); return q === -1 ? url : url.slice(0, q); };
+
+function sendProblem(reply: FastifyReply, err: StrataError, instance: string): FastifyReply {
+  if (err.headers) for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  return reply.code(err.status).header('content-type', PROBLEM).send(err.toProblem(instance));
+}
+
+export function engineFromConfig(config: WafConfig): WafEngine {
+  return createWafEngine({
+    mode: config.mode,
+    paranoia: config.paranoia as ParanoiaLevel,
+    threshold: config.threshold,
+    detectors: config.detectors,
+    exclusions: config.exclusions.map((e) => ({ ...e, route: e.route || undefined, parameter: e.parameter || undefined })),
+    limits: config.limits,
+    cacheSize: config.cacheSize,
+  });
+}
+
+/**
+ * The WAF, rate limits and IP rules as one Fastify plugin whose hooks apply to the
+ * whole server (register it on the root instance, before the routes).
+ *
+ * @example
+ * app.register(wafPlugin({ config: config.waf, registry }));
+ */
+export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
+  const { config } = deps;
+  const engine = engineFromConfig(config);
+  const events = deps.events ?? new EventRing(config.events.size);
+  const metrics: WafMetrics = createWafMetrics(deps.registry);
+  const ipRules = new IpRules(config.ip);
+  const limiter = config.rateLimit.rules.length > 0
+    ? new RateLimiter(config.rateLimit.rules, deps.rateStore ?? memoryRateStore(), {
+      headers: config.rateLimit.headers,
+      onError: (err) => deps.logger?.warn({ err: String(err) }, 'rate-limit store failed; request let through'),
+    })
+    : undefined;
+  const states = new WeakMap<FastifyRequest, RequestState>();
+  const block = config.mode === 'block';
+  const inspect = config.mode !== 'off';
+  const passCount = metrics.requests.labels('pass');
+
+  const record = (request: FastifyRequest, st: RequestState, action: WafEvent['action']): WafEvent => {
+    st.recorded = true;
+    const score = engine.score(st.detections);
+    const event: WafEvent = {
+      id: randomUUID(), time: new Date().toISOString(), requestId: String(request.id), action, method: request.method, path: pathOf(request.url).slice(0, 512),
+      route: request.routeOptions?.url, ip: request.ip, score, threshold: config.threshold, paranoia: config.paranoia, detections: st.detections,
+    };
+    events.push(event);
+    metrics.requests.labels(action).inc();
+    for (const d of st.detections) metrics.detections.labels(d.detector, d.rule).inc();
+    request.log.warn({ waf: { eventId: event.id, action, score, rules: st.detections.map((d) => `${d.detector}/${d.rule}@${d.location ?? 'request'}:${d.name ?? ''}`) } }, `waf ${action}`);
+    return event;
+  };
+
+  const judge = (request: FastifyRequest, reply: FastifyReply, st: RequestState): FastifyReply | undefined => {
+    if (!block || engine.score(st.detections) < config.threshold) return undefined;
+    const ev = record(request, st, 'blocked');
+    return sendProblem(reply, new WafBlockedError(ev.id), pathOf(request.url));
+  };
+
+  const plugin = async (app: FastifyInstance): Promise<void> => {
+    if (deps.bodyParsers) {
+      for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/xml', 'text/xml']) {
+        if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+      }
+    }
+    if (config.ip.maxConnectionsPerIp > 0) {
+      const conns = new ConnectionLimiter(config.ip.maxConnectionsPerIp, () => metrics.connectionsRejected.inc());
+      const detach = conns.attach(app.server);
+      app.addHook('onClose', async () => detach());
+    }
+
+    app.addHook('onRequest', async (request, reply) => {
+      let bypass = false;
+      if (!ipRules.empty) {
+        const v = ipRules.check(request.ip);
+        if (v === 'deny') {
+          metrics.ipDenied.labels(config.ip.allow.length > 0 ? 'not-allowed' : 'denied').inc();
+          return sendProblem(reply, new IpDeniedError(), pathOf(request.url));
+        }
+        bypass = v === 'bypass';
+      }
+      if (bypass) return;
+      if (limiter) {
+        const who = deps.identity?.(request);
+        const out = await limiter.check({ method: request.method, path: pathOf(request.url), routeUrl: request.routeOptions?.url, ip: request.ip, user: who?.user, apiKey: who?.apiKey });
+        for (const k in out.headers) reply.header(k, out.headers[k]);
+        if (out.refused) {
+          metrics.rateLimited.labels(out.refused.policy).inc();
+          return sendProblem(reply, new RateLimitedError(out.refused.policy, out.refused.retryAfterSeconds, {}), pathOf(request.url));
+        }
+      }
+      if (!inspect) return;
+      const raw = request.raw;
+      const detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, request.routeOptions?.url);
+      const st: RequestState = { detections, recorded: false, bypass };
+      states.set(request, st);
+      if (detections.length > 0) return judge(request, reply, st);
+    });
+
+    app.addHook('preValidation', async (request, reply) => {
+      const st = states.get(request);
+      if (!st || request.body === undefined || request.body === null) return;
+      const ct = request.headers['content-type'] ?? '';
+      const more = engine.inspectBody(request.body, ct, { method: request.method, path: pathOf(request.url), routeUrl: request.routeOptions?.url });
+      if (more.length === 0) return;
+      for (const d of more) st.detections.push(d);
+      return judge(request, reply, st);
+    });
+
+    app.addHook('onResponse', async (request) => {
+      const st = states.get(request);
+      if (!st || st.recorded) return;
+      if (st.detections.length > 0) record(request, st, 'detected');
+      else passCount.inc();
+    });
+  };
+  // like fastify-plugin: hooks apply to the parent (root) scope, not an encapsulated child
+  (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  (plugin as unknown as Record<symbol, string>)[Symbol.for('fastify.display-name')] = 'strata-waf';
+  return plugin;
+}

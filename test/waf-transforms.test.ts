@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { urlDecodeRepeated, htmlEntityDecode, nfkc, stripComments, compactWhitespace, stripNulls } from '../src/waf/transform-decode.js';
+import { InputView } from '../src/waf/transform-view.js';
+
+test('URL decoding is repeated up to the bound and stops when nothing changes', () => {
+  assert.equal(urlDecodeRepeated('%27').value, "'");
+  assert.equal(urlDecodeRepeated('%2527').value, "'");
+  assert.equal(urlDecodeRepeated('%252527').value, "'");
+  assert.equal(urlDecodeRepeated('%25252527').value, '%27', 'three passes, then stop');
+  assert.equal(urlDecodeRepeated('%25252527', 4).value, "'");
+  assert.equal(urlDecodeRepeated('plain').passes, 0);
+  assert.equal(urlDecodeRepeated('caf%C3%A9').value, 'café');
+});
+
+test('IIS %u, overlong UTF-8 and invalid escapes', () => {
+  assert.equal(urlDecodeRepeated('%u002e%u002e%u002f').value, '../');
+  const o = urlDecodeRepeated('..%c0%af..%c0%afetc');
+  assert.equal(o.value, '../../etc');
+  assert.equal(o.overlong, true);
+  assert.equal(urlDecodeRepeated('%e0%80%ae').value, '.');
+  assert.equal(urlDecodeRepeated('%e0%80%ae').overlong, true);
+  assert.equal(urlDecodeRepeated('%c3%a9').overlong, false);
+  const bad = urlDecodeRepeated('100%zz%41');
+  assert.equal(bad.value, '100%zzA');
+  assert.equal(bad.invalid, true);
+  assert.equal(urlDecodeRepeated('%ff%fe').value, '\u00ff\u00fe', 'junk bytes decode as Latin-1, never throw');
+});
+
+test('HTML entities: named, decimal, hex, without semicolons', () => {
+  assert.equal(htmlEntityDecode('&lt;script&gt;'), '<script>');
+  assert.equal(htmlEntityDecode('&#106;&#x61;&#X76;&#97'), 'java');
+  assert.equal(htmlEntityDecode('&colon;&Tab;&NewLine;'), ':\t\n');
+  assert.equal(htmlEntityDecode('Tom &amp; Jerry &unknown;'), 'Tom & Jerry &unknown;');
+  assert.equal(htmlEntityDecode('&#0;&#99999999;'), '\ufffd\ufffd');
+});
+
+test('NFKC folds full-width forms and best-fit slashes', () => {
+  assert.equal(nfkc('＜ｓｃｒｉｐｔ＞'), '<script>');
+  assert.equal(nfkc('\uff07 or 1\uff1d1'), "' or 1=1");
+  assert.equal(nfkc('..\u2215etc'), '../etc');
+  assert.equal(nfkc('ascii'), 'ascii');
+});
+
+test('comments, whitespace and null bytes', () => {
+  assert.equal(stripComments('un/**/ion sel/* x */ect'), 'union select');
+  assert.equal(stripComments('a /* unterminated'), 'a ');
+  assert.equal(compactWhitespace('a \t\n\u00a0 b'), 'a b');
+  assert.equal(stripNulls('a\0b'), 'ab');
+});
+
+test('InputView memoizes views and reports flags', () => {
+  const v = new InputView('%3CScRiPt%00%3E&#x41;');
+  assert.equal(v.decoded, '<ScRipt>&#x41;'.replace('Ript', 'RiPt'));
+  assert.equal(v.lower, '<script>&#x41;');
+  assert.equal(v.entities, '<script>a');
+  assert.equal(v.nullByte, true);
+  assert.equal(v.decodePasses, 1);
+  assert.equal(v.decoded, v.decoded);
+});
+
+test('value cache: bounded two-generation memo', async () => {
+  const { ValueCache } = await import('../src/waf/value-cache.js');
+  const c = new ValueCache<number>(2);
+  c.set('a', 1); c.set('b', 2);
+  c.set('c', 3); // a, b move to the previous generation
+  assert.equal(c.get('a'), 1, 'found in the previous generation and promoted');
+  c.set('d', 4); c.set('e', 5);
+  assert.equal(c.get('b'), undefined, 'dropped after two generations');
+  assert.equal(c.get('e'), 5);
+});
