@@ -21,3 +21,4 @@ export { assertSameOrigin, createCsrfTokens, type CsrfTokens, type OriginCheckIn
 export { createMemorySessionStore, type SessionStore, type SessionRecord } from './session-store.js';
 export { createSessions, type Sessions, type Session, type SessionOptions } from './sessions.js';
 export { createSessionCookie, parseCookies, type SessionCookie, type CookieOptions } from './session-cookie.js';
+export { createCacheSessionStore } from './session-store-cache.js';

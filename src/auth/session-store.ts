@@ -1,5 +1,5 @@
 // Server-side session storage contract, keyed by the SHA-256 of the session id, with an in-memory implementation.
-// A Cache-backed implementation (Redis for scale-out) will follow the same contract.
+// The Cache-backed implementation (Redis for scale-out) is in session-store-cache.ts.
 
 export interface SessionRecord {
   userId: string;
@@ -17,8 +17,8 @@ export interface SessionStore {
   /** Store with a time to live in ms; replaces any previous value. */
   set(key: string, record: SessionRecord, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
-  /** "Log out everywhere": delete every session of the user; returns how many. */
-  deleteAllForUser(userId: string): Promise<number>;
+  /** "Log out everywhere": delete every session of the user. */
+  deleteAllForUser(userId: string): Promise<void>;
 }
 
 export function createMemorySessionStore(opts: { now?: () => number } = {}): SessionStore {
@@ -55,7 +55,6 @@ export function createMemorySessionStore(opts: { now?: () => number } = {}): Ses
       const keys = [...(byUser.get(userId) ?? [])];
       for (const k of keys) drop(k);
       byUser.delete(userId);
-      return keys.length;
     },
   } satisfies SessionStore;
 }

@@ -29,7 +29,7 @@ export interface Sessions {
   /** New id, same session (call on privilege change); the old id stops working. */
   rotate(id: string): Promise<Session | undefined>;
   destroy(id: string): Promise<void>;
-  destroyAllForUser(userId: string): Promise<number>;
+  destroyAllForUser(userId: string): Promise<void>;
 }
 
 const ID_RE = /^[A-Za-z0-9_-]{43}$/;
