@@ -22,3 +22,5 @@ export { createMemorySessionStore, type SessionStore, type SessionRecord } from 
 export { createSessions, type Sessions, type Session, type SessionOptions } from './sessions.js';
 export { createSessionCookie, parseCookies, type SessionCookie, type CookieOptions } from './session-cookie.js';
 export { createCacheSessionStore } from './session-store-cache.js';
+export { loadOrCreateSecret } from './secret-file.js';
+export { authComponent, jwksRoutes, type AuthConfig, type AuthDeps, type AuthServices } from './auth-component.js';

@@ -1,0 +1,124 @@
+// Composition of the auth building blocks from the `auth` config section, as a Component for src/server,
+// plus the JWKS route (RFC 7517 §5, served at /.well-known/jwks.json).
+import { join } from 'node:path';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Component } from '../core/index.js';
+import type { AuthSchema } from '../config/schema-auth.js';
+import type { Cache } from '../cache/index.js';
+import { createApiKeys, createMemoryApiKeyStore, type ApiKeys } from './api-keys.js';
+import { createCsrfTokens, type CsrfTokens } from './csrf.js';
+import { createFieldCipher, type FieldCipher } from './field-crypto.js';
+import { loadFieldKeys } from './field-keys.js';
+import { createMemoryRecoveryCodeStore, createRecoveryCodes, type RecoveryCodes } from './mfa-recovery.js';
+import { createMemoryTotpStepStore, createTotp, type Totp } from './mfa-totp.js';
+import { createPasswordHasher, type PasswordHasher } from './password-hash.js';
+import { createPasswordPolicy, type PasswordPolicy } from './password-policy.js';
+import { createSqliteRefreshStore } from './refresh-store-sqlite.js';
+import { createRefreshTokens, type RefreshTokens } from './refresh-tokens.js';
+import { loadOrCreateSecret } from './secret-file.js';
+import { createSessionCookie, type SessionCookie } from './session-cookie.js';
+import { createCacheSessionStore } from './session-store-cache.js';
+import { createMemorySessionStore } from './session-store.js';
+import { createSessions, type Sessions } from './sessions.js';
+import { createMemoryAttemptStore } from './throttle-store.js';
+import { createLoginThrottle, type LoginThrottle } from './throttle.js';
+import { createAccessTokens, type AccessTokens } from './token-access.js';
+import { createKeyRing, type KeyRing } from './token-keys.js';
+
+export type AuthConfig = Static<typeof AuthSchema>;
+
+export interface AuthServices {
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  keys: KeyRing;
+  accessTokens: AccessTokens;
+  refreshTokens: RefreshTokens;
+  apiKeys: ApiKeys;
+  totp: Totp;
+  recoveryCodes: RecoveryCodes;
+  throttle: LoginThrottle;
+  sessions: Sessions;
+  /** Cookie for HTTPS (`secure: true`, `__Host-` prefix) or plain HTTP in development. */
+  sessionCookie(secure: boolean): SessionCookie;
+  csrf: CsrfTokens;
+  fieldCipher: FieldCipher;
+}
+
+export interface AuthDeps {
+  dataDir: string;
+  /** Sessions go through this cache when given (Redis in scale-out); memory otherwise. */
+  cache?: Cache;
+  /** Environment (for STRATA_ENCRYPTION_KEY); default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Product name shown in authenticator apps. */
+  totpIssuer?: string;
+}
+
+/**
+ * @example
+ * const auth = authComponent(config.auth, { dataDir: config.dataDir, cache: cache.cache });
+ * await auth.start();
+ * app.register(jwksRoutes(auth.services.keys));
+ */
+export function authComponent(config: AuthConfig, deps: AuthDeps): Component & { readonly services: AuthServices } {
+  let services: AuthServices | undefined;
+  let closeDb: (() => void) | undefined;
+  return {
+    name: 'auth',
+    get services(): AuthServices {
+      if (!services) throw new Error('auth used before start()');
+      return services;
+    },
+    async start() {
+      const keyDir = config.tokens.keyDir || join(deps.dataDir, 'keys');
+      const env = deps.env ?? process.env;
+      const fieldKeys = await loadFieldKeys({ keyFile: config.encryption.keyFile || join(keyDir, 'encryption.json'), env: env.STRATA_ENCRYPTION_KEY });
+      const keys = createKeyRing({ dir: keyDir, alg: config.tokens.alg, retainSeconds: config.tokens.accessTtl + 60 });
+      await keys.signingKey();
+      const refreshStore = createSqliteRefreshStore({ db: join(deps.dataDir, 'auth.db') });
+      closeDb = () => refreshStore.close();
+      const c = config.sessions;
+      const t = config.throttle;
+      services = {
+        hasher: createPasswordHasher({ memoryCost: config.passwords.memoryCost, timeCost: config.passwords.timeCost, parallelism: config.passwords.parallelism }),
+        policy: createPasswordPolicy({ minLength: config.passwords.minLength, maxLength: config.passwords.maxLength, minScore: config.passwords.minScore as 0 | 1 | 2 | 3 | 4 }),
+        keys,
+        accessTokens: createAccessTokens({ keys, issuer: config.tokens.issuer, audience: config.tokens.audience, ttlSeconds: config.tokens.accessTtl }),
+        refreshTokens: createRefreshTokens({ store: refreshStore, ttlSeconds: config.tokens.refreshTtl }),
+        apiKeys: createApiKeys({ store: createMemoryApiKeyStore() }),
+        totp: createTotp({ issuer: deps.totpIssuer ?? 'Strata', steps: createMemoryTotpStepStore() }),
+        recoveryCodes: createRecoveryCodes({ store: createMemoryRecoveryCodeStore() }),
+        throttle: createLoginThrottle({
+          store: createMemoryAttemptStore(),
+          account: { freeAttempts: t.accountFreeAttempts, lockoutAfter: t.accountLockoutAfter, lockoutMs: t.lockoutSeconds * 1000 },
+          ip: { freeAttempts: t.ipFreeAttempts, lockoutMs: t.lockoutSeconds * 1000 },
+        }),
+        sessions: createSessions({
+          store: deps.cache ? createCacheSessionStore({ cache: deps.cache }) : createMemorySessionStore(),
+          idleMs: c.idleTimeout * 1000,
+          absoluteMs: c.absoluteTimeout * 1000,
+        }),
+        sessionCookie: (secure) => createSessionCookie({ secure, name: c.cookieName }),
+        csrf: createCsrfTokens({ secret: await loadOrCreateSecret(join(keyDir, 'csrf.key')) }),
+        fieldCipher: createFieldCipher(fieldKeys),
+      };
+    },
+    async stop() {
+      closeDb?.();
+      closeDb = undefined;
+      services = undefined;
+    },
+    ready: () => services !== undefined,
+  };
+}
+
+/** GET /.well-known/jwks.json: the public keys that verify Strata's access tokens. */
+export function jwksRoutes(keys: KeyRing): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/.well-known/jwks.json', async (_req, reply) => {
+      reply.header('content-type', 'application/jwk-set+json').header('cache-control', 'public, max-age=300');
+      return keys.jwks();
+    });
+  };
+}
