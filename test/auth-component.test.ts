@@ -31,6 +31,8 @@ test('auth component from config: keys in <dataDir>/keys (0600), services work e
     assert.ok(s.csrf.verify(sess.id, s.csrf.issue(sess.id)));
     assert.equal(s.sessionCookie(true).name, '__Host-strata_session');
     const enc = s.fieldCipher.encrypt('x', 'a');
+    const { key } = await s.apiKeys.create({ userId: 'u1', name: 'ci', scopes: ['records:read'] });
+    const codes = await s.recoveryCodes.generate('u1');
     await auth.stop?.();
 
     const again = authComponent(config.auth, { dataDir, env: {} });
@@ -38,6 +40,9 @@ test('auth component from config: keys in <dataDir>/keys (0600), services work e
     assert.equal((await again.services.accessTokens.verify(token)).sub, 'u1', 'signing key survives restart');
     assert.equal(again.services.fieldCipher.decrypt(enc, 'a'), 'x', 'field key survives restart');
     assert.equal((await again.services.refreshTokens.rotate(r.token).catch((e: Error) => e.name)), 'InvalidTokenError', 'used token stays used (SQLite)');
+    assert.equal((await again.services.apiKeys.verify(key, 'records:read')).userId, 'u1', 'API key persisted');
+    assert.equal(await again.services.recoveryCodes.use('u1', codes[0]), true, 'recovery codes persisted');
+    assert.equal(await again.services.recoveryCodes.remaining('u1'), 9);
     const envKey = authComponent(config.auth, { dataDir, env: { STRATA_ENCRYPTION_KEY: randomBytes(32).toString('base64') } });
     await envKey.start?.();
     assert.throws(() => envKey.services.fieldCipher.decrypt(enc, 'a'), /could not be decrypted/);

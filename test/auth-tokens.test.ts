@@ -9,6 +9,8 @@ import {
   createRefreshTokens, createSqliteRefreshStore, InvalidTokenError, type KeyRing,
 } from '../src/auth/index.js';
 import { refreshStoreContract } from '../src/auth/refresh-store.contract.js';
+import { apiKeyStoreContract } from '../src/auth/api-key-store.contract.js';
+import { createSqliteApiKeyStore } from '../src/auth/index.js';
 import { ForbiddenError } from '../src/core/index.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'strata-auth-'));
@@ -191,6 +193,9 @@ test('refresh tokens are stored hashed only', async () => {
   assert.equal((await store.get(t.token)), undefined);
   assert.equal((await store.get(sha256Hex(t.token)))?.userId, 'u1');
 });
+
+apiKeyStoreContract('memory API key store', async () => createMemoryApiKeyStore());
+apiKeyStoreContract('sqlite API key store', async () => createSqliteApiKeyStore({ db: join(tmp(), 'auth.db') }));
 
 test('API keys: shown once, hashed, scoped, revocable, expiring; forgeries refused', async () => {
   const c = clock();

@@ -6,17 +6,20 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Component } from '../core/index.js';
 import type { AuthSchema } from '../config/schema-auth.js';
 import type { Cache } from '../cache/index.js';
-import { createApiKeys, createMemoryApiKeyStore, type ApiKeys } from './api-keys.js';
+import { createApiKeys, type ApiKeys } from './api-keys.js';
+import { createSqliteApiKeyStore } from './api-key-store-sqlite.js';
 import { createCsrfTokens, type CsrfTokens } from './csrf.js';
 import { createFieldCipher, type FieldCipher } from './field-crypto.js';
 import { loadFieldKeys } from './field-keys.js';
-import { createMemoryRecoveryCodeStore, createRecoveryCodes, type RecoveryCodes } from './mfa-recovery.js';
-import { createMemoryTotpStepStore, createTotp, type Totp } from './mfa-totp.js';
+import { createRecoveryCodes, type RecoveryCodes } from './mfa-recovery.js';
+import { createSqliteRecoveryCodeStore, createSqliteTotpStepStore } from './mfa-store-sqlite.js';
+import { createTotp, type Totp } from './mfa-totp.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hash.js';
 import { createPasswordPolicy, type PasswordPolicy } from './password-policy.js';
 import { createSqliteRefreshStore } from './refresh-store-sqlite.js';
 import { createRefreshTokens, type RefreshTokens } from './refresh-tokens.js';
 import { loadOrCreateSecret } from './secret-file.js';
+import { openSqlite } from './sqlite-table.js';
 import { createSessionCookie, type SessionCookie } from './session-cookie.js';
 import { createCacheSessionStore } from './session-store-cache.js';
 import { createMemorySessionStore } from './session-store.js';
@@ -76,8 +79,9 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
       const fieldKeys = await loadFieldKeys({ keyFile: config.encryption.keyFile || join(keyDir, 'encryption.json'), env: env.STRATA_ENCRYPTION_KEY });
       const keys = createKeyRing({ dir: keyDir, alg: config.tokens.alg, retainSeconds: config.tokens.accessTtl + 60 });
       await keys.signingKey();
-      const refreshStore = createSqliteRefreshStore({ db: join(deps.dataDir, 'auth.db') });
-      closeDb = () => refreshStore.close();
+      // Until the data layer hosts them, the auth tables live in their own SQLite file.
+      const { db, close } = openSqlite(join(deps.dataDir, 'auth.db'));
+      closeDb = close;
       const c = config.sessions;
       const t = config.throttle;
       services = {
@@ -85,10 +89,10 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
         policy: createPasswordPolicy({ minLength: config.passwords.minLength, maxLength: config.passwords.maxLength, minScore: config.passwords.minScore as 0 | 1 | 2 | 3 | 4 }),
         keys,
         accessTokens: createAccessTokens({ keys, issuer: config.tokens.issuer, audience: config.tokens.audience, ttlSeconds: config.tokens.accessTtl }),
-        refreshTokens: createRefreshTokens({ store: refreshStore, ttlSeconds: config.tokens.refreshTtl }),
-        apiKeys: createApiKeys({ store: createMemoryApiKeyStore() }),
-        totp: createTotp({ issuer: deps.totpIssuer ?? 'Strata', steps: createMemoryTotpStepStore() }),
-        recoveryCodes: createRecoveryCodes({ store: createMemoryRecoveryCodeStore() }),
+        refreshTokens: createRefreshTokens({ store: createSqliteRefreshStore({ db }), ttlSeconds: config.tokens.refreshTtl }),
+        apiKeys: createApiKeys({ store: createSqliteApiKeyStore({ db }) }),
+        totp: createTotp({ issuer: deps.totpIssuer ?? 'Strata', steps: createSqliteTotpStepStore({ db }) }),
+        recoveryCodes: createRecoveryCodes({ store: createSqliteRecoveryCodeStore({ db }) }),
         throttle: createLoginThrottle({
           store: createMemoryAttemptStore(),
           account: { freeAttempts: t.accountFreeAttempts, lockoutAfter: t.accountLockoutAfter, lockoutMs: t.lockoutSeconds * 1000 },

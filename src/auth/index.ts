@@ -24,3 +24,6 @@ export { createSessionCookie, parseCookies, type SessionCookie, type CookieOptio
 export { createCacheSessionStore } from './session-store-cache.js';
 export { loadOrCreateSecret } from './secret-file.js';
 export { authComponent, jwksRoutes, type AuthConfig, type AuthDeps, type AuthServices } from './auth-component.js';
+export { createSqliteApiKeyStore } from './api-key-store-sqlite.js';
+export { createSqliteTotpStepStore, createSqliteRecoveryCodeStore } from './mfa-store-sqlite.js';
+export { openSqlite, type SqliteDb } from './sqlite-table.js';

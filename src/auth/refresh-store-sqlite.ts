@@ -1,10 +1,10 @@
 // SQLite refresh-token store (better-sqlite3). Temporary home until the data layer owns the database.
-import Database from 'better-sqlite3';
 import type { RefreshTokenRecord, RefreshTokenStore } from './refresh-store.js';
+import { openSqlite, type SqliteDb } from './sqlite-table.js';
 
 export interface SqliteRefreshStoreOptions {
   /** Database file path, or an open better-sqlite3 handle to share. */
-  db: string | Database.Database;
+  db: string | SqliteDb;
   /** Table name (letters, digits, underscore). Default `_auth_refresh_tokens`. */
   table?: string;
 }
@@ -12,9 +12,7 @@ export interface SqliteRefreshStoreOptions {
 export function createSqliteRefreshStore(opts: SqliteRefreshStoreOptions): RefreshTokenStore & { close(): void } {
   const table = opts.table ?? '_auth_refresh_tokens';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) throw new RangeError(`invalid table name ${JSON.stringify(table)}`);
-  const owned = typeof opts.db === 'string';
-  const db = typeof opts.db === 'string' ? new Database(opts.db) : opts.db;
-  if (owned) db.pragma('journal_mode = WAL');
+  const { db, close } = openSqlite(opts.db);
   db.exec(`CREATE TABLE IF NOT EXISTS "${table}" (
     hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, user_id TEXT NOT NULL,
     created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER, revoked_at INTEGER);
@@ -51,9 +49,7 @@ export function createSqliteRefreshStore(opts: SqliteRefreshStoreOptions): Refre
     async deleteExpired(now: number) {
       return q.deleteExpired.run(now).changes;
     },
-    close() {
-      if (owned) db.close();
-    },
+    close,
   };
   return store satisfies RefreshTokenStore;
 }
