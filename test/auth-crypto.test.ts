@@ -152,6 +152,17 @@ test('rotation: a tampered row fails loudly instead of being re-encrypted; plain
     yield { cursor: 'a', fields: { f: parts.join(':') } };
   }
   await assert.rejects(reencryptRows({ cipher: newC, rows: rows2, write: async () => {} }), DecryptionError);
+  // Non-canonical base64url (padding bits set in the last character of a 1-byte ciphertext) and junk after the prefix.
+  const one = oldC.encrypt('x').split(':');
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  one[5] = one[5][0] + alphabet[alphabet.indexOf(one[5][1]) | 1];
+  assert.throws(() => newC.decrypt(one.join(':')), DecryptionError);
+  for (const junk of [one.join(':'), 'enc:v1:k1:!!:x:y', 'enc:v1:']) {
+    async function* r(): AsyncIterable<EncryptedRow> {
+      yield { cursor: 'a', fields: { f: junk } };
+    }
+    await assert.rejects(reencryptRows({ cipher: newC, rows: r, write: async () => {}, encryptPlaintext: true }), DecryptionError, junk);
+  }
   const out: Record<string, string>[] = [];
   async function* plain(): AsyncIterable<EncryptedRow> {
     yield { cursor: 'a', fields: { f: 'legacy plaintext' } };

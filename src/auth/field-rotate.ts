@@ -1,6 +1,7 @@
 // Re-encryption of stored field values under the current key (the engine of `strata keys rotate`): pure over an
 // async row source, idempotent, resumable from a cursor, reporting progress. Storage stays with the caller.
-import type { FieldCipher } from './field-crypto.js';
+import { ENCRYPTED_PREFIX, type FieldCipher } from './field-crypto.js';
+import { DecryptionError } from './errors.js';
 
 export interface EncryptedRow {
   /** Opaque, ordered position of the row (e.g. its primary key); passed back to resume after it. */
@@ -49,6 +50,8 @@ export async function reencryptRows(opts: RotationOptions): Promise<RotationProg
     for (const [name, value] of Object.entries(row.fields)) {
       if (value === null || value === undefined) continue;
       const kid = opts.cipher.keyIdOf(value);
+      // Looks encrypted but does not parse: corrupt or tampered. Stop rather than skip or wrap it.
+      if (kid === undefined && value.startsWith(ENCRYPTED_PREFIX)) throw new DecryptionError();
       if (kid === opts.cipher.currentKid || (kid === undefined && !opts.encryptPlaintext)) continue;
       const aad = row.aad?.[name];
       const plain = kid === undefined ? value : opts.cipher.decrypt(value, aad);
