@@ -27,3 +27,4 @@ export { authComponent, jwksRoutes, type AuthConfig, type AuthDeps, type AuthSer
 export { createSqliteApiKeyStore } from './api-key-store-sqlite.js';
 export { createSqliteTotpStepStore, createSqliteRecoveryCodeStore } from './mfa-store-sqlite.js';
 export { openSqlite, type SqliteDb } from './sqlite-table.js';
+export { authHooks, type RequestAuth, type AuthHookOptions } from './request-auth.js';
