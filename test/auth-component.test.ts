@@ -80,3 +80,28 @@ test('JWKS route on a real socket verifies tokens; no private key material is se
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+const { unreachable } = await import('../src/cache/testing.js');
+test('throttle on Redis holds across two instances', { skip: await unreachable(6379) }, async () => {
+  const dirs = [mkdtempSync(join(tmpdir(), 'strata-authc-')), mkdtempSync(join(tmpdir(), 'strata-authc-'))];
+  const comps = dirs.map((dataDir) => {
+    const { config } = loadConfig({ cwd: dataDir, env: { STRATA_AUTH_THROTTLE_STORE: 'redis' } });
+    return authComponent(config.auth, { dataDir, env: {} });
+  });
+  const account = `acct-${randomBytes(6).toString('hex')}`;
+  try {
+    for (const c of comps) await c.start?.();
+    const [a, b] = comps.map((c) => c.services.throttle);
+    for (let i = 0; i < 3; i++) await a.fail(account, '192.0.2.1');
+    await assert.rejects(b.check(account, '198.51.100.7'), (e: Error) => e.name === 'TooManyAttemptsError', 'instance B sees A\'s failures');
+    await b.succeed(account, '192.0.2.1');
+    await a.check(account, '198.51.100.7');
+  } finally {
+    for (const c of comps) await c.stop?.();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    const { Redis } = await import('ioredis');
+    const r = new Redis('redis://127.0.0.1:6379');
+    await r.del(`strata:auth:throttle:acct:${account}`, 'strata:auth:throttle:ip:192.0.2.1', 'strata:auth:throttle:ip:198.51.100.7');
+    await r.quit();
+  }
+});

@@ -4,6 +4,27 @@ import {
   ACCOUNT_RULE, createLoginThrottle, createMemoryAttemptStore, createPasswordHasher, createPasswordLogin, delayFor,
   InvalidCredentialsError, throttleKeys, TooManyAttemptsError, type PasswordHasher,
 } from '../src/auth/index.js';
+import { randomBytes } from 'node:crypto';
+import { createRedisAttemptStore } from '../src/auth/index.js';
+import { attemptStoreContract } from '../src/auth/throttle-store.contract.js';
+import { unreachable } from '../src/cache/testing.js';
+
+attemptStoreContract('memory attempt store', async (now) => createMemoryAttemptStore({ now }));
+const redisDown = await unreachable(6379);
+if (redisDown) test('redis attempt store', { skip: redisDown }, () => {});
+else {
+  attemptStoreContract('redis attempt store', async (now) => {
+    const prefix = `strata:test:throttle:${randomBytes(6).toString('hex')}:`;
+    const s = await createRedisAttemptStore({ url: 'redis://127.0.0.1:6379', prefix, now });
+    return {
+      ...s,
+      async close() {
+        for (const k of ['k', 'c', 'e', 'other']) await s.reset(k);
+        await s.close();
+      },
+    };
+  });
+}
 
 const clock = () => { const c = { t: 1_800_000_000_000, now: () => c.t }; return c; };
 

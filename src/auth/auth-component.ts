@@ -24,7 +24,8 @@ import { createSessionCookie, type SessionCookie } from './session-cookie.js';
 import { createCacheSessionStore } from './session-store-cache.js';
 import { createMemorySessionStore } from './session-store.js';
 import { createSessions, type Sessions } from './sessions.js';
-import { createMemoryAttemptStore } from './throttle-store.js';
+import { createMemoryAttemptStore, type AttemptStore } from './throttle-store.js';
+import { createRedisAttemptStore } from './throttle-store-redis.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle.js';
 import { createAccessTokens, type AccessTokens } from './token-access.js';
 import { createKeyRing, type KeyRing } from './token-keys.js';
@@ -67,6 +68,7 @@ export interface AuthDeps {
 export function authComponent(config: AuthConfig, deps: AuthDeps): Component & { readonly services: AuthServices } {
   let services: AuthServices | undefined;
   let closeDb: (() => void) | undefined;
+  let closeThrottle: (() => Promise<void>) | undefined;
   return {
     name: 'auth',
     get services(): AuthServices {
@@ -84,6 +86,12 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
       closeDb = close;
       const c = config.sessions;
       const t = config.throttle;
+      let attempts: AttemptStore = createMemoryAttemptStore();
+      if (t.store === 'redis') {
+        const redis = await createRedisAttemptStore({ url: t.redisUrl });
+        closeThrottle = () => redis.close();
+        attempts = redis;
+      }
       services = {
         hasher: createPasswordHasher({ memoryCost: config.passwords.memoryCost, timeCost: config.passwords.timeCost, parallelism: config.passwords.parallelism }),
         policy: createPasswordPolicy({ minLength: config.passwords.minLength, maxLength: config.passwords.maxLength, minScore: config.passwords.minScore as 0 | 1 | 2 | 3 | 4 }),
@@ -94,7 +102,7 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
         totp: createTotp({ issuer: deps.totpIssuer ?? 'Strata', steps: createSqliteTotpStepStore({ db }) }),
         recoveryCodes: createRecoveryCodes({ store: createSqliteRecoveryCodeStore({ db }) }),
         throttle: createLoginThrottle({
-          store: createMemoryAttemptStore(),
+          store: attempts,
           account: { freeAttempts: t.accountFreeAttempts, lockoutAfter: t.accountLockoutAfter, lockoutMs: t.lockoutSeconds * 1000 },
           ip: { freeAttempts: t.ipFreeAttempts, lockoutMs: t.lockoutSeconds * 1000 },
         }),
@@ -111,6 +119,8 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
     async stop() {
       closeDb?.();
       closeDb = undefined;
+      await closeThrottle?.();
+      closeThrottle = undefined;
       services = undefined;
     },
     ready: () => services !== undefined,

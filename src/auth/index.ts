@@ -28,3 +28,4 @@ export { createSqliteApiKeyStore } from './api-key-store-sqlite.js';
 export { createSqliteTotpStepStore, createSqliteRecoveryCodeStore } from './mfa-store-sqlite.js';
 export { openSqlite, type SqliteDb } from './sqlite-table.js';
 export { authHooks, type RequestAuth, type AuthHookOptions } from './request-auth.js';
+export { createRedisAttemptStore, type RedisAttemptStoreOptions } from './throttle-store-redis.js';
