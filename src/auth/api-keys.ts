@@ -86,7 +86,8 @@ export function createApiKeys(opts: { store: ApiKeyStore; now?: () => number }):
       if (scope !== undefined && !rec.scopes.includes(scope) && !rec.scopes.includes('*')) {
         throw new ForbiddenError(`This API key lacks the scope "${scope}".`);
       }
-      await opts.store.touch(rec.id, t);
+      // Last use is informational: write it at most once a minute, not on every request.
+      if (rec.lastUsedAt === null || t - rec.lastUsedAt >= 60) await opts.store.touch(rec.id, t);
       return strip(rec);
     },
     revoke: (id) => opts.store.revoke(id, now()),
