@@ -223,3 +223,22 @@ test('API keys: shown once, hashed, scoped, revocable, expiring; forgeries refus
   await assert.rejects(keys.verify(k2.key), isInvalid, 'revoked');
   await assert.rejects(keys.create({ userId: 'u1', name: 'x', scopes: ['DROP TABLE'] }), RangeError);
 });
+
+test('key ring: two processes on one key directory verify each other\'s tokens (first-use race, rotation)', async () => {
+  const dir = join(tmp(), 'keys');
+  const mk = () => {
+    const keys = createKeyRing({ dir, retainSeconds: 960 });
+    return { keys, at: createAccessTokens({ keys, issuer: 'i', audience: 'a' }) };
+  };
+  const a = mk();
+  const b = mk();
+  // Both make their own first key without seeing the other's.
+  const [ta, tb] = await Promise.all([a.at.issue({ sub: 'from-a' }), b.at.issue({ sub: 'from-b' })]);
+  assert.equal((await b.at.verify(ta.token)).sub, 'from-a');
+  assert.equal((await a.at.verify(tb.token)).sub, 'from-b');
+  await a.keys.rotate();
+  const tc = await a.at.issue({ sub: 'after-rotation' });
+  assert.equal((await b.at.verify(tc.token)).sub, 'after-rotation', 'B picks up A\'s new key');
+  await assert.rejects(b.at.verify(tc.token.slice(0, -2) + 'xx'), isInvalid);
+  rmSync(dir, { recursive: true, force: true });
+});

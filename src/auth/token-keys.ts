@@ -1,7 +1,7 @@
 // Signing keys for access JWTs (RFC 7515/7517/8037): Ed25519 (EdDSA) or P-256 (ES256), generated on first use,
 // stored one JWK file per key (mode 0600) in a key directory, rotatable; retired keys verify until their tokens expire.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 
@@ -53,6 +53,7 @@ export function createKeyRing(opts: KeyRingOptions): KeyRing {
   const alg = opts.alg ?? 'EdDSA';
   const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
   let loaded: StoredSigningKey[] | undefined;
+  let loadedMtime = -1;
   const imported = new Map<string, { priv: CryptoKey; pub: CryptoKey; publicJwk: JWK }>();
   let pending: Promise<unknown> = Promise.resolve();
 
@@ -63,14 +64,33 @@ export function createKeyRing(opts: KeyRingOptions): KeyRing {
     return p;
   }
 
+  // Other processes on the same directory (cluster workers, a CLI rotation) add keys: when asked for an
+  // unknown kid or for the JWKS, re-read the directory if its mtime moved (one stat otherwise).
+  async function reloadIfChanged(): Promise<void> {
+    if (!opts.dir) return;
+    const m = (await stat(opts.dir)).mtimeMs;
+    if (m !== loadedMtime) {
+      loaded = undefined;
+      await load();
+    }
+  }
+
   async function load(): Promise<StoredSigningKey[]> {
     if (loaded) return loaded;
     const keys: StoredSigningKey[] = [];
     if (opts.dir) {
       await mkdir(opts.dir, { recursive: true, mode: 0o700 });
+      loadedMtime = (await stat(opts.dir)).mtimeMs;
       for (const name of await readdir(opts.dir)) {
         if (!name.endsWith(FILE_SUFFIX)) continue;
-        const k = JSON.parse(await readFile(join(opts.dir, name), 'utf8')) as StoredSigningKey;
+        let text: string;
+        try {
+          text = await readFile(join(opts.dir, name), 'utf8');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // pruned by another process meanwhile
+          throw e;
+        }
+        const k = JSON.parse(text) as StoredSigningKey;
         if (k.alg === alg) keys.push(k);
       }
     }
@@ -137,22 +157,28 @@ export function createKeyRing(opts: KeyRingOptions): KeyRing {
   return {
     alg,
     async signingKey() {
-      let current = (await load()).find((k) => k.retiredAt === undefined);
+      // Newest active key: two processes racing on first use each make one; all then agree on the newer.
+      let current = (await load()).findLast((k) => k.retiredAt === undefined);
       if (!current) {
         await serial(async () => {
           if (!(await load()).some((k) => k.retiredAt === undefined)) await rotateLocked();
         });
-        current = (await load()).find((k) => k.retiredAt === undefined)!;
+        current = (await load()).findLast((k) => k.retiredAt === undefined)!;
       }
       return { kid: current.kid, key: (await material(current)).priv };
     },
     async verificationKey(kid) {
-      const k = (await load()).find((x) => x.kid === kid);
+      let k = (await load()).find((x) => x.kid === kid);
+      if (!k) {
+        await reloadIfChanged();
+        k = (await load()).find((x) => x.kid === kid);
+      }
       if (!k || !live(k)) return undefined;
       return (await material(k)).pub;
     },
     rotate: () => serial(rotateLocked),
     async jwks() {
+      await reloadIfChanged();
       const keys = await prune(await load());
       return { keys: await Promise.all(keys.map(async (k) => (await material(k)).publicJwk)) };
     },
