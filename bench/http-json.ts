@@ -25,6 +25,8 @@ export async function run(o: BenchOptions): Promise<void> {
   });
   const peers: ServerSpec[] = [
     strata(1, true),
+    // The edge stack alone: as shipped but with the WAF (issue 8) off.
+    { ...strata(1, true), name: 'strata (waf off)', env: { BENCH_WORKERS: '1', STRATA_WAF_MODE: 'off' } },
     { name: 'fastify', cmd: [node, join(ROOT, 'bench/peers/fastify.mjs')], version: version('fastify') },
     { name: 'node:http', cmd: [node, join(ROOT, 'bench/peers/node-http.mjs')], version: process.version },
     { name: 'express', cmd: [node, join(ROOT, 'bench/peers/express.mjs')], version: version('express') },

@@ -28,11 +28,11 @@ export const FieldSchema = Type.Object(
     pattern: Type.Optional(Type.String({ maxLength: 500, description: 'Regular expression text values must match (rejected if it can backtrack catastrophically).' })),
     values: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, description: 'Allowed values of a select field.' })),
     collection: Type.Optional(Type.String({ description: 'Target collection of a relation.' })),
-    multiple: Type.Optional(Type.Boolean({ default: false, description: 'Relation to many records (stored in a link table).' })),
+    // No `default` on relation-only options: config loading would fill them in on every field.
+    multiple: Type.Optional(Type.Boolean({ description: 'Relation to many records (stored in a link table); default false.' })),
     onDelete: Type.Optional(
       Type.Union([Type.Literal('cascade'), Type.Literal('restrict'), Type.Literal('setNull')], {
-        default: 'setNull',
-        description: 'What deleting the target record does: cascade deletes this record (multiple: the link), restrict refuses, setNull clears the reference.',
+        description: 'What deleting the target record does: cascade deletes this record (multiple: the link), restrict refuses, setNull (default) clears the reference.',
       }),
     ),
   },
