@@ -33,6 +33,7 @@ test('auth component from config: keys in <dataDir>/keys (0600), services work e
     const enc = s.fieldCipher.encrypt('x', 'a');
     const { key } = await s.apiKeys.create({ userId: 'u1', name: 'ci', scopes: ['records:read'] });
     const codes = await s.recoveryCodes.generate('u1');
+    const resetToken = await s.oneTimeTokens.issue('password-reset', 'u1', 600);
     await auth.stop?.();
 
     const again = authComponent(config.auth, { dataDir, env: {} });
@@ -43,6 +44,7 @@ test('auth component from config: keys in <dataDir>/keys (0600), services work e
     assert.equal((await again.services.apiKeys.verify(key, 'records:read')).userId, 'u1', 'API key persisted');
     assert.equal(await again.services.recoveryCodes.use('u1', codes[0]), true, 'recovery codes persisted');
     assert.equal(await again.services.recoveryCodes.remaining('u1'), 9);
+    assert.equal(await again.services.oneTimeTokens.consume('password-reset', resetToken), 'u1', 'reset token persisted');
     const envKey = authComponent(config.auth, { dataDir, env: { STRATA_ENCRYPTION_KEY: randomBytes(32).toString('base64') } });
     await envKey.start?.();
     assert.throws(() => envKey.services.fieldCipher.decrypt(enc, 'a'), /could not be decrypted/);

@@ -14,6 +14,7 @@ import { loadFieldKeys } from './field-keys.js';
 import { createRecoveryCodes, type RecoveryCodes } from './mfa-recovery.js';
 import { createSqliteRecoveryCodeStore, createSqliteTotpStepStore } from './mfa-store-sqlite.js';
 import { createTotp, type Totp } from './mfa-totp.js';
+import { createOneTimeTokens, createSqliteOneTimeTokenStore, type OneTimeTokens } from './one-time-tokens.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hash.js';
 import { createPasswordPolicy, type PasswordPolicy } from './password-policy.js';
 import { createSqliteRefreshStore } from './refresh-store-sqlite.js';
@@ -39,6 +40,8 @@ export interface AuthServices {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   apiKeys: ApiKeys;
+  /** Password-reset and email-verification tokens. */
+  oneTimeTokens: OneTimeTokens;
   totp: Totp;
   recoveryCodes: RecoveryCodes;
   throttle: LoginThrottle;
@@ -99,6 +102,7 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
         accessTokens: createAccessTokens({ keys, issuer: config.tokens.issuer, audience: config.tokens.audience, ttlSeconds: config.tokens.accessTtl }),
         refreshTokens: createRefreshTokens({ store: createSqliteRefreshStore({ db }), ttlSeconds: config.tokens.refreshTtl }),
         apiKeys: createApiKeys({ store: createSqliteApiKeyStore({ db }) }),
+        oneTimeTokens: createOneTimeTokens({ store: createSqliteOneTimeTokenStore({ db }) }),
         totp: createTotp({ issuer: deps.totpIssuer ?? 'Strata', steps: createSqliteTotpStepStore({ db }) }),
         recoveryCodes: createRecoveryCodes({ store: createSqliteRecoveryCodeStore({ db }) }),
         throttle: createLoginThrottle({

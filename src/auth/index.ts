@@ -29,3 +29,4 @@ export { createSqliteTotpStepStore, createSqliteRecoveryCodeStore } from './mfa-
 export { openSqlite, type SqliteDb } from './sqlite-table.js';
 export { authHooks, type RequestAuth, type AuthHookOptions } from './request-auth.js';
 export { createRedisAttemptStore, type RedisAttemptStoreOptions } from './throttle-store-redis.js';
+export { createOneTimeTokens, createMemoryOneTimeTokenStore, createSqliteOneTimeTokenStore, type OneTimeTokens, type OneTimeTokenStore, type OneTimeTokenRecord } from './one-time-tokens.js';
