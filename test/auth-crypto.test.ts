@@ -171,3 +171,14 @@ test('rotation: a tampered row fails loudly instead of being re-encrypted; plain
   await reencryptRows({ cipher: newC, rows: plain, write: async (_c, f) => void out.push(f), encryptPlaintext: true });
   assert.equal(newC.decrypt(out[0].f), 'legacy plaintext');
 });
+
+test('key file and secret file: concurrent first starts agree on one key', async () => {
+  const { loadOrCreateSecret } = await import('../src/auth/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'strata-auth-'));
+  const sets = await Promise.all(Array.from({ length: 8 }, () => loadFieldKeys({ keyFile: join(dir, 'keys', 'encryption.json') })));
+  assert.equal(new Set(sets.map((s) => s.current)).size, 1);
+  assert.equal(new Set(sets.map((s) => s.keys.get(s.current)!.toString('hex'))).size, 1);
+  const secrets = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateSecret(join(dir, 'keys', 'csrf.key'))));
+  assert.equal(new Set(secrets.map((s) => s.toString('hex'))).size, 1);
+  assert.equal(statSync(join(dir, 'keys', 'csrf.key')).mode & 0o777, 0o600);
+});

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { publishExclusive } from './secret-file.js';
 
 export interface FieldKeySet {
   /** Key id used for new encryptions. */
@@ -43,12 +44,15 @@ export function parseKeyEnv(value: string): FieldKeySet {
   return { current, keys };
 }
 
-async function writeKeyFile(path: string, file: KeyFile): Promise<void> {
+/** Write the key file atomically; `exclusive` (first creation) returns false if another process created it first. */
+async function writeKeyFile(path: string, file: KeyFile, exclusive = false): Promise<boolean> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
   await chmod(tmp, 0o600);
+  if (exclusive) return publishExclusive(tmp, path);
   await rename(tmp, path);
+  return true;
 }
 
 function fromFile(file: KeyFile, path: string): FieldKeySet {
@@ -76,7 +80,8 @@ export async function loadFieldKeys(opts: { keyFile: string; env?: string }): Pr
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     const kid = newKid();
     const file: KeyFile = { current: kid, keys: { [kid]: randomBytes(32).toString('base64') } };
-    await writeKeyFile(opts.keyFile, file);
+    // Two processes starting together must not each encrypt under a key the other lacks.
+    if (!(await writeKeyFile(opts.keyFile, file, true))) return loadFieldKeys(opts);
     return fromFile(file, opts.keyFile);
   }
   return fromFile(JSON.parse(text) as KeyFile, opts.keyFile);
