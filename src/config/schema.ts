@@ -7,6 +7,7 @@ import { CacheSchema } from './schema-cache.js';
 import { MessagingSchema } from './schema-messaging.js';
 import { WafSchema } from './schema-waf.js';
 import { GatewaySchema } from './schema-gateway.js';
+import { AuthSchema } from './schema-auth.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -21,6 +22,7 @@ export const ConfigSchema = Type.Object(
     messaging: MessagingSchema,
     waf: WafSchema,
     gateway: GatewaySchema,
+    auth: AuthSchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );

@@ -1,0 +1,50 @@
+// A server for bench/auth.ts: the edge stack + records API over the data layer (SQLite), with the auth hooks
+// resolving bearer JWTs, API keys and session cookies. Seeds 1,000 posts and writes credentials to <dataDir>/creds.json.
+// Usage: node --import tsx bench/auth-server.ts <port> <dataDir>
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../src/config/index.js';
+import { Edge } from '../src/edge/index.js';
+import { createDataLayer } from '../src/data/index.js';
+import { recordsRoutes } from '../src/api/index.js';
+import { authComponent, authHooks } from '../src/auth/index.js';
+import { BENCH_COLLECTIONS } from './records-fixture.js';
+
+const [portArg, dataDir] = process.argv.slice(2);
+const { config } = loadConfig({
+  cwd: dataDir,
+  env: {},
+  overrides: { dataDir, 'server.http.port': Number(portArg), 'server.https.enabled': false, 'log.level': 'silent', 'log.access': false, 'metrics.enabled': false },
+});
+const data = createDataLayer({ dataDir, data: config.data, collections: BENCH_COLLECTIONS });
+await data.start();
+const ids: string[] = [];
+await data.db.transaction().execute(async (tx) => {
+  const ts = new Date().toISOString();
+  const rows = Array.from({ length: 1000 }, (_, i) => {
+    const id = randomBytes(10).toString('hex');
+    ids.push(id);
+    return { id, created: ts, updated: ts, _version: 1, title: `post ${i}`, views: i, status: 'published', body: 'x'.repeat(100) };
+  });
+  for (let i = 0; i < rows.length; i += 500) await tx.insertInto(data.names.record('posts')).values(rows.slice(i, i + 500)).execute();
+});
+const auth = authComponent(config.auth, { dataDir, env: {} });
+await auth.start?.();
+const s = auth.services;
+const edge = await Edge.create({ config, log: pino({ level: 'silent' }) });
+await edge.app.register(authHooks({ services: s }));
+await edge.app.register(recordsRoutes({ records: data.records }));
+const session = await s.sessions.create({ userId: 'bench', collection: 'users' });
+writeFileSync(
+  join(dataDir, 'creds.json'),
+  JSON.stringify({
+    id: ids[500],
+    jwt: (await s.accessTokens.issue({ sub: 'bench', col: 'users' })).token,
+    apiKey: (await s.apiKeys.create({ userId: 'bench', name: 'bench', scopes: ['*'] })).key,
+    cookie: s.sessionCookie(false).serialize(session.id).split(';')[0],
+  }),
+);
+await edge.start();
+process.once('SIGTERM', () => void edge.stop().then(() => auth.stop?.()).then(() => data.stop()).then(() => process.exit(0)));
