@@ -16,7 +16,16 @@ import { createDataLayer, type DataLayer } from '../data/index.js';
 import { recordsRoutes } from '../api/index.js';
 import { createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
+import { authComponent, authHooks, jwksRoutes } from '../auth/index.js';
 import { workerMetrics } from './cluster-metrics.js';
+
+/**
+ * An object whose properties are read from `target()` at the moment they are
+ * used: routes registered before start() reach services made by start().
+ */
+function lateBound<T extends object>(target: () => T): T {
+  return new Proxy({} as T, { get: (_o, key) => Reflect.get(target(), key) });
+}
 
 export interface StrataServer {
   readonly config: StrataConfig;
@@ -28,6 +37,7 @@ export interface StrataServer {
   readonly messaging: ReturnType<typeof messagingComponent>;
   readonly waf: WafComponent;
   readonly gateway: Gateway;
+  readonly auth: ReturnType<typeof authComponent>;
   start(): Promise<void>;
   /** Drains in-flight requests (bounded by server.shutdownGrace) and stops every component in reverse order. */
   stop(): Promise<void>;
@@ -81,6 +91,12 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       await webhookStore.close();
     },
   };
+  const auth = authComponent(config.auth, {
+    dataDir,
+    get cache() {
+      return cache.cache;
+    },
+  });
   const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log });
   const waf = createWaf({ config: config.waf, registry, logger: log });
   const gateway = createGateway({
@@ -94,7 +110,10 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   // Order matters: the WAF inspects everything (gateway routes included), the
   // gateway's routes come before Strata's own.
   await app.register(waf.plugin());
+  // Who is calling (bearer JWT, API key or session cookie) and the CSRF check, before any route.
+  await app.register(authHooks({ services: lateBound(() => auth.services), trustedOrigins: config.auth.sessions.trustedOrigins }));
   await app.register(gateway.plugin);
+  await app.register(jwksRoutes(lateBound(() => auth.services.keys)));
   const renderMetrics = metrics && cluster.isWorker ? workerMetrics(metrics.registry) : undefined;
   await app.register(opsRoutes({ readiness, metrics, metricsPath: config.metrics.path, renderMetrics }));
   // The records service exists once the data layer has started; routes read it per request.
@@ -123,7 +142,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   }
 
   // Started in this order, stopped in reverse; the edge listens last.
-  const components: Component[] = [messaging, cache, webhookDelivery, data, waf, gateway];
+  const components: Component[] = [messaging, cache, auth, webhookDelivery, data, waf, gateway];
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
 
@@ -137,6 +156,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     messaging,
     waf,
     gateway,
+    auth,
     async start() {
       try {
         for (const c of [...components, edge]) {
