@@ -39,7 +39,7 @@ export interface WafDeps {
   bodyParsers?: boolean;
 }
 
-interface RequestState { detections: Detection[]; recorded: boolean }
+interface RequestState { detections: Detection[]; recorded: boolean; routeUrl: string | undefined }
 
 const PROBLEM = 'application/problem+json; charset=utf-8';
 const STATE = 'strataWaf';
@@ -90,7 +90,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
     const score = engine.score(st.detections);
     const event: WafEvent = {
       id: randomUUID(), time: new Date().toISOString(), requestId: String(request.id), action, method: request.method, path: pathOf(request.url).slice(0, 512),
-      route: request.routeOptions.url, ip: request.ip, score, threshold: config.threshold, paranoia: config.paranoia, detections: st.detections,
+      route: st.routeUrl, ip: request.ip, score, threshold: config.threshold, paranoia: config.paranoia, detections: st.detections,
     };
     events.push(event);
     metrics.requests.labels(action).inc();
@@ -125,8 +125,10 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
     const inspectHead = (request: FastifyRequest, reply: FastifyReply): boolean => {
       if (!inspect) return false;
       const raw = request.raw;
-      const detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, request.routeOptions.url);
-      const st: RequestState = { detections, recorded: false };
+      // routeOptions is a getter that builds an object: read it once per request
+      const routeUrl = request.routeOptions.url;
+      const detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl);
+      const st: RequestState = { detections, recorded: false, routeUrl };
       (request as unknown as Record<string, RequestState>)[STATE] = st;
       return detections.length > 0 && judge(request, reply, st) !== undefined;
     };
@@ -162,7 +164,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
       const st = stateOf(request);
       if (!st || request.body === undefined || request.body === null) { done(); return; }
       const ct = request.headers['content-type'] ?? '';
-      const more = engine.inspectBody(request.body, ct, { method: request.method, path: pathOf(request.url), routeUrl: request.routeOptions.url });
+      const more = engine.inspectBody(request.body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl });
       if (more.length > 0) {
         for (const d of more) st.detections.push(d);
         if (judge(request, reply, st) !== undefined) return;
