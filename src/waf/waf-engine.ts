@@ -5,7 +5,7 @@ import type { Detector, DetectorLimits, DetectContext, Finding, Location, Parano
 import { SEVERITY_SCORE } from './detector.js';
 import { builtinDetectors, DETECTOR_NAMES } from './detector-catalog.js';
 import { InputView } from './transform-view.js';
-import { charClasses } from './char-classes.js';
+import { CC, charClasses } from './char-classes.js';
 import { ValueCache } from './value-cache.js';
 import type { InspectedValue } from './detector.js';
 import { headParts, splitUrlencoded, type RawPart } from './request-parts.js';
@@ -88,8 +88,14 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
 
   /** Every detector's findings for one value (exclusions are applied by the caller, so results are cacheable). */
   const detect = (part: RawPart, ds: Detector[]): Hit[] => {
-    const classes = charClasses(part.value);
+    let classes = charClasses(part.value);
     let input: InspectedValue | undefined;
+    if ((classes & CC.PCT) !== 0) {
+      // percent-escapes would open every gate: judge by what they decode to instead
+      input = { location: part.location, name: part.name, view: new InputView(part.value, options.limits.maxDecodePasses) };
+      const v = input.view;
+      classes = charClasses(v.decoded) | (v.nullByte ? CC.CTRL : 0) | (v.invalidEncoding ? CC.PCT : 0) | (v.overlong ? CC.SLASH | CC.DOT | CC.CTRL : 0);
+    }
     let hits: Hit[] = NO_HITS;
     for (const d of ds) {
       const gate = gates.get(d) as number;
