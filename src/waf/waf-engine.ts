@@ -171,8 +171,9 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
       else if (mt === 'application/x-www-form-urlencoded') splitUrlencoded(text, 'body', parts);
       else if (mt.startsWith('multipart/')) multipartParts(text, contentType, parts, lim);
       else if (mt.endsWith('/xml') || mt.endsWith('+xml')) {
-        const { external } = xmlParts(text, parts, lim);
+        const { external, expansion } = xmlParts(text, parts, lim);
         if (external && protocol) record(out, protocol, { rule: 'xml-external-entity', severity: 'critical', paranoia: 1, message: 'XML external entity declaration (XXE)' }, active);
+        if (expansion && protocol) record(out, protocol, { rule: 'xml-entity-expansion', severity: 'critical', paranoia: 1, message: 'nested XML entity definitions (entity expansion bomb)' }, active);
       } else if (mt.endsWith('/json') || mt.endsWith('+json')) {
         try { jsonParts(JSON.parse(text), parts, lim); } catch { parts.push({ location: 'body', name: 'body', value: text }); }
       } else if (mt.startsWith('text/') || mt === '') parts.push({ location: 'body', name: 'body', value: text });
