@@ -109,7 +109,8 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
   }
   const table: Array<Record<string, string | number>> = [];
   for (const route of ROUTES) {
-    const sel = (cfg: string) => runs.filter((r) => r.route === route.name && r.config === cfg);
+    // a run that completed almost nothing (the machine stalled) says nothing about the WAF
+    const sel = (cfg: string) => runs.filter((r) => r.route === route.name && r.config === cfg && r.rps * duration >= 100);
     const base = median(sel('no WAF').map((r) => r.rps));
     const baseCpu = median(sel('no WAF').map((r) => r.cpuUsPerRequest));
     for (const cfg of CONFIGS) {
