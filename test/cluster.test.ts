@@ -45,12 +45,24 @@ test('--workers 2: both answer, a SIGKILLed worker is replaced, SIGTERM exits 0'
     // Every worker accepts from the shared socket: new connections reach both
     // (the kernel decides who; bounded at 300 bursts).
     const answered = () => new Set([...s.output().matchAll(/"pid":(\d+),"reqId"/g)].map((m) => Number(m[1])));
+    let sent = 0;
     for (let i = 0; i < 300 && answered().size < 2; i++) {
+      sent += 8;
       const burst = await Promise.all(Array.from({ length: 8 }, () => get(`${s.http}/healthz`)));
       assert.deepEqual(burst, Array(8).fill(200));
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.deepEqual([...answered()].sort(), [...before].sort(), 'both workers answered');
+
+    // /metrics on any worker sums every worker's counters.
+    const text = await new Promise<string>((resolve, reject) =>
+      http.get(`${s.http}/metrics`, (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve(b));
+      }).on('error', reject),
+    );
+    assert.equal(Number(text.match(/strata_http_requests_total\{method="GET",route="\/healthz",status="200"\} (\d+)/)?.[1]), sent, 'cluster-wide count');
     process.kill(before[0], 'SIGKILL');
     // The survivor keeps answering while the primary starts a replacement.
     for (let i = 0; i < 20; i++) assert.equal(await get(`${s.http}/healthz`), 200);

@@ -124,7 +124,9 @@ const problems: Array<[string, { method?: string; path: string; headers?: Record
   ['unknown path', { path: '/no/such/thing' }, 404, 'strata/not-found'],
   ['wrong method on a known path', { method: 'DELETE', path: '/healthz' }, 405, 'strata/method-not-allowed'],
   ['body over the limit', { method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 'y'.repeat(4096) }) }, 413, 'strata/payload-too-large'],
-  ['unsupported content type', { method: 'POST', path: '/echo', headers: { 'content-type': 'application/x-nope' }, body: 'abc' }, 415, 'strata/unsupported-media-type'],
+  ['unsupported content type', { method: 'POST', path: '/echo', headers: { 'content-type': 'application/octet-stream' }, body: 'abc' }, 415, 'strata/unsupported-media-type'],
+  // A media type outside waf.protocol.allowedContentTypes is stopped by the WAF first.
+  ['content type the WAF does not allow', { method: 'POST', path: '/echo', headers: { 'content-type': 'application/x-nope' }, body: 'abc' }, 403, 'strata/waf-blocked'],
   ['malformed JSON', { method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body: '{"a":' }, 400, 'strata/bad-request'],
   ['an unexpected error', { path: '/boom' }, 500, 'strata/internal'],
 ];

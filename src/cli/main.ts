@@ -4,7 +4,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, ConfigSchema, loadConfig } from '../config/index.js';
 import { createLogger } from '../ops/index.js';
-import { runServe } from '../server/index.js';
 import { COMMANDS, CONFIG_HELP, MAIN_HELP, SERVE_HELP, suggest } from './usage.js';
 
 class UsageError extends Error {}
@@ -66,6 +65,8 @@ async function serve(args: string[]): Promise<number | undefined> {
   if (positionals.length > 0) throw new UsageError(`'strata serve' takes no arguments, got '${positionals[0]}'. Run 'strata serve --help'.`);
   const { config } = loadConfig({ file: values.config, overrides: overridesFrom(values) });
   const log = createLogger(config);
+  // Loaded here, not at the top: --help, --version and config commands stay fast.
+  const { runServe } = await import('../server/index.js');
   await runServe(config, log, { version: version() });
   return undefined; // keeps running until a signal
 }
@@ -125,7 +126,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
       process.stderr.write(`strata: ${e.message}\n`);
       return 1;
     }
-    process.stderr.write(`strata: ${(e as Error).message}\n`);
+    // A StrataError at start-up (bad collection declarations, say) lists its field errors on the same line.
+    const fields = (e as { errors?: Array<{ field: string; message: string }> }).errors;
+    const detail = Array.isArray(fields) && fields.length > 0 ? ': ' + fields.map((f) => `${f.field}: ${f.message}`).join('; ') : '';
+    process.stderr.write(`strata: ${(e as Error).message.replace(/\.$/, '')}${detail}\n`);
     return 1;
   }
 }

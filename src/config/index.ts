@@ -3,3 +3,4 @@ export { ConfigSchema, type StrataConfig } from './schema.js';
 export { loadConfig, type LoadOptions, type LoadedConfig } from './load.js';
 export { configLeaves, envName, describeType, type ConfigLeaf } from './schema-walk.js';
 export { ConfigError } from './errors.js';
+export { configReference } from './reference.js';

@@ -2,7 +2,11 @@
 // key. Each capability's section lives in its own schema-<capability>.ts.
 import { Type, type Static } from '@sinclair/typebox';
 import { HeadersSchema, LogSchema, MetricsSchema, ServerSchema } from './schema-server.js';
+import { CollectionsSchema, DataSchema } from './schema-data.js';
+import { CacheSchema } from './schema-cache.js';
+import { MessagingSchema } from './schema-messaging.js';
 import { WafSchema } from './schema-waf.js';
+import { GatewaySchema } from './schema-gateway.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -11,7 +15,12 @@ export const ConfigSchema = Type.Object(
     headers: HeadersSchema,
     log: LogSchema,
     metrics: MetricsSchema,
+    data: DataSchema,
+    collections: CollectionsSchema,
+    cache: CacheSchema,
+    messaging: MessagingSchema,
     waf: WafSchema,
+    gateway: GatewaySchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );

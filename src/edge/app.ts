@@ -3,13 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { StrataConfig } from '../config/index.js';
 import type { HttpMetrics } from '../ops/index.js';
 import { handleError, problemFor, sendProblem } from './problem.js';
 import { securityHeaders } from './security-headers.js';
+import { LazyRequestLogger } from './request-logger.js';
 
 /** A request handler as Node's servers call it (HTTP/1.1 or the HTTP/2 compatibility API). */
 export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -39,6 +40,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     // One access line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId: requestId,
+    childLoggerFactory: (logger, bindings, options) => new LazyRequestLogger(logger as Logger, bindings, options) as unknown as FastifyBaseLogger,
     bodyLimit: config.server.bodyLimit,
     trustProxy: config.server.trustProxy as boolean, // Fastify also takes a hop count at run time
     return503OnClosing: false,
@@ -68,9 +70,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       const route = request.routeOptions.url ?? 'unmatched';
       if (metrics) metrics.observe(request.method, route, status, reply.elapsedTime / 1000);
       if (access) {
-        // Client address per server.trustProxy; path without the query string.
+        // Client address per server.trustProxy; the path without its query
+        // string, which can carry tokens.
         const q = request.url.indexOf('?');
-        // Path only: query strings can carry tokens.
         log.info({ reqId: request.id, ip: request.ip, method: request.method, path: q < 0 ? request.url : request.url.slice(0, q), status, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
       }
       done();

@@ -7,6 +7,8 @@ export interface OpsRoutesOptions {
   readiness: Readiness;
   metrics?: HttpMetrics;
   metricsPath: string;
+  /** Renders the exposition text; defaults to this process's registry (cluster mode merges all workers). */
+  renderMetrics?: () => Promise<string>;
 }
 
 export function opsRoutes(opts: OpsRoutesOptions): FastifyPluginAsync {
@@ -24,7 +26,7 @@ export function opsRoutes(opts: OpsRoutesOptions): FastifyPluginAsync {
     if (metrics) {
       app.get(opts.metricsPath, async (_req, reply) => {
         reply.header('cache-control', 'no-store').type(metrics.registry.contentType);
-        return metrics.registry.metrics();
+        return opts.renderMetrics ? opts.renderMetrics() : metrics.registry.metrics();
       });
     }
   };

@@ -8,6 +8,7 @@ import type { StrataConfig } from '../config/index.js';
 import { resolveTlsFiles } from '../edge/index.js';
 import { flushLogger } from '../ops/index.js';
 import { createServer, type StrataServer } from './server.js';
+import { primaryMetrics } from './cluster-metrics.js';
 
 export interface ServeOptions {
   version: string;
@@ -90,8 +91,10 @@ async function runPrimary(config: StrataConfig, log: Logger, opts: ServeOptions,
   let printed = false;
   const recentExits: number[] = [];
 
+  const onMetrics = primaryMetrics();
   const fork = (): Worker => {
     const w = cluster.fork({ STRATA_WORKER: '1' });
+    w.on('message', (m: unknown) => onMetrics(w, m));
     w.on('message', (m: ListeningMessage) => {
       if (m?.type !== 'strata:listening' || printed) return;
       printed = true;

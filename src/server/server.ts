@@ -1,22 +1,45 @@
 // The composition root: builds every capability from config, starts them in
 // order, and on shutdown drains the edge and stops everything in reverse.
+import cluster from 'node:cluster';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Component } from '../core/index.js';
+import { ForbiddenError, type Component } from '../core/index.js';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
 import { createMetrics, opsRoutes, Readiness, type HttpMetrics } from '../ops/index.js';
+import { join } from 'node:path';
+import { busInvalidation, cacheComponent } from '../cache/index.js';
+import { messagingComponent, queueRoutes, sqliteWebhookStore, webhookRoutes, webhooks, type Consumer } from '../messaging/index.js';
+import { createDataLayer, type DataLayer } from '../data/index.js';
+import { recordsRoutes } from '../api/index.js';
+import { createWaf, type WafComponent } from '../waf/index.js';
+import { createGateway, type Gateway } from '../gateway/index.js';
+import { workerMetrics } from './cluster-metrics.js';
 
 export interface StrataServer {
   readonly config: StrataConfig;
   readonly edge: Edge;
   readonly readiness: Readiness;
   readonly metrics?: HttpMetrics;
+  readonly data: DataLayer;
+  readonly cache: ReturnType<typeof cacheComponent>;
+  readonly messaging: ReturnType<typeof messagingComponent>;
+  readonly waf: WafComponent;
+  readonly gateway: Gateway;
   start(): Promise<void>;
   /** Drains in-flight requests (bounded by server.shutdownGrace) and stops every component in reverse order. */
   stop(): Promise<void>;
 }
+
+/**
+ * Superuser-only APIs (queues, WAF events, cache purge) are refused until the
+ * auth capability supplies superusers: closed by default, never open.
+ */
+const superuserOnly = async (_request: FastifyRequest): Promise<never> => {
+  throw new ForbiddenError('This API is for superusers; superuser authentication is not available yet.');
+};
 
 /**
  * Builds a Strata server from a loaded config. Nothing listens until start().
@@ -33,14 +56,74 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     throw new Error(`dataDir: cannot create ${dataDir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  const registry = metrics?.registry;
   const readiness = new Readiness();
   const edge = await Edge.create({ config, log, metrics });
+  const app = edge.app;
 
-  // Capabilities are built here, before the edge starts listening, and
-  // register their routes on edge.app. The edge is started last.
-  const components: Component[] = [];
-  await edge.app.register(opsRoutes({ readiness, metrics, metricsPath: config.metrics.path }));
+  const messaging = messagingComponent(config.messaging, { dataDir });
+  // Tiered caches evict other instances' memory tiers through the bus.
+  const cache = cacheComponent(config.cache, { dataDir, channel: () => busInvalidation(messaging.bus) });
+  const webhookStore = sqliteWebhookStore(join(dataDir, 'webhooks.db'));
+  let webhookWorker: { consumer: Consumer; unlisten: () => Promise<void>; close: () => Promise<void> } | undefined;
+  // Bus events become signed deliveries (queue jobs) for matching subscriptions.
+  const webhookDelivery: Component = {
+    name: 'webhooks',
+    async start() {
+      const hooks = webhooks({ queue: messaging.queue, subscriptions: webhookStore, log: webhookStore });
+      const unlisten = await hooks.listen(messaging.bus);
+      webhookWorker = { consumer: await hooks.work({ concurrency: 4 }), unlisten, close: hooks.close };
+    },
+    async stop() {
+      await webhookWorker?.consumer.stop(5_000);
+      await webhookWorker?.unlisten();
+      await webhookWorker?.close();
+      await webhookStore.close();
+    },
+  };
+  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log });
+  const waf = createWaf({ config: config.waf, registry, logger: log });
+  const gateway = createGateway({
+    config: config.gateway,
+    logger: log,
+    registry,
+    reservedPrefixes: ['/_strata', '/healthz', '/readyz', config.metrics.path, '/api/'],
+    sharedCache: () => cache.cache,
+  });
 
+  // Order matters: the WAF inspects everything (gateway routes included), the
+  // gateway's routes come before Strata's own.
+  await app.register(waf.plugin());
+  await app.register(gateway.plugin);
+  const renderMetrics = metrics && cluster.isWorker ? workerMetrics(metrics.registry) : undefined;
+  await app.register(opsRoutes({ readiness, metrics, metricsPath: config.metrics.path, renderMetrics }));
+  // The records service exists once the data layer has started; routes read it per request.
+  await app.register(
+    recordsRoutes({
+      get records() {
+        return data.records;
+      },
+      bodyLimit: config.server.bodyLimit,
+      info: { title: 'Strata', version: '0.1.0' },
+    }),
+  );
+  await app.register(
+    queueRoutes({ queue: () => messaging.queue, authorize: superuserOnly }),
+  );
+  await app.register(webhookRoutes({ store: webhookStore, authorize: superuserOnly }));
+  await app.register(waf.eventsRoutes(superuserOnly), { prefix: '/api/admin/waf/events' });
+  await app.register(gateway.purgeRoutes(superuserOnly));
+
+  // WebSocket upgrades on listeners other than Fastify's own server.
+  for (const l of edge.listeners) {
+    if (l.server === app.server) continue;
+    l.server.on('upgrade', (req, socket, head) => {
+      if (!gateway.upgrade(req, socket, head)) socket.destroy();
+    });
+  }
+
+  // Started in this order, stopped in reverse; the edge listens last.
+  const components: Component[] = [messaging, cache, webhookDelivery, data, waf, gateway];
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
 
@@ -49,11 +132,22 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     edge,
     readiness,
     metrics,
+    data,
+    cache,
+    messaging,
+    waf,
+    gateway,
     async start() {
-      for (const c of [...components, edge]) {
-        readiness.track(c);
-        await c.start?.();
-        started.push(c);
+      try {
+        for (const c of [...components, edge]) {
+          readiness.track(c);
+          await c.start?.();
+          started.push(c);
+        }
+      } catch (e) {
+        for (const c of started.reverse()) await c.stop?.().catch(() => undefined);
+        started.length = 0;
+        throw e;
       }
       readiness.phase = 'ready';
     },

@@ -76,9 +76,15 @@ export async function startStrata(opts: SpawnOptions = {}): Promise<StrataProces
     });
     proc.stderr!.on('data', (d) => (err += d));
     proc.once('exit', (code) => rej(new Error(`strata exited (${code}) before listening:\n${out}\n${err}`)));
-    setTimeout(() => rej(new Error(`strata did not start in 30s:\n${out}\n${err}`)), 30_000).unref();
+    // Generous: a loaded 2-core CI machine starting several workers through tsx is slow.
+    setTimeout(() => rej(new Error(`strata did not start in 120s:\n${out}\n${err}`)), 120_000).unref();
   });
-  await ready;
+  try {
+    await ready;
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw e;
+  }
   const http = out.match(/listening on (http:\/\/\S+)/)?.[1];
   const https = out.match(/listening on (https:\/\/\S+)/)?.[1];
   const ca = out.match(/trust its CA to avoid warnings: (\S+)/)?.[1];

@@ -1,0 +1,23 @@
+// application/json (RFC 8259); bodies parsed by JSON.parse into own properties only.
+import { ValidationError } from '../../core/index.js';
+import type { RecordCodec } from './codec.js';
+
+export function parseJsonBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ValidationError('The body is not valid JSON.', [{ field: '', message: 'malformed JSON' }]);
+  }
+}
+
+export const jsonCodec = {
+  name: 'json',
+  mediaTypes: ['application/json'],
+  generic: true,
+  supports: () => true,
+  encodeRecord: (_c, rec) => JSON.stringify(rec),
+  encodeList: (_c, list) => JSON.stringify(list),
+  decodeRecord: (_c, body) => parseJsonBody(body),
+  encodeValue: (v) => JSON.stringify(v),
+  decodeValue: parseJsonBody,
+} satisfies RecordCodec;

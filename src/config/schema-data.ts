@@ -1,0 +1,90 @@
+// Config sections for the data layer: the database (`data`) and the declared collections (`collections`).
+import { Type, type Static } from '@sinclair/typebox';
+
+const Name = Type.String({ pattern: '^[a-z][a-z0-9_]{0,47}$', description: 'Lower-case identifier: letter first, then letters, digits or _.' });
+
+export const FieldSchema = Type.Object(
+  {
+    name: Name,
+    type: Type.Union(
+      ['text', 'number', 'integer', 'boolean', 'date', 'email', 'url', 'select', 'json', 'relation'].map((t) => Type.Literal(t)),
+      { description: 'Field type.' },
+    ),
+    required: Type.Optional(Type.Boolean({ default: false, description: 'A value must be present (not null, not empty).' })),
+    unique: Type.Optional(Type.Boolean({ default: false, description: 'No two records may share a value (unique index).' })),
+    indexed: Type.Optional(Type.Boolean({ default: false, description: 'Create an index on this field.' })),
+    default: Type.Optional(Type.Unknown({ description: 'Value used on create when the field is absent.' })),
+    min: Type.Optional(Type.Union([Type.Number(), Type.String()], { description: 'Lowest value (number, integer) or earliest date (ISO 8601).' })),
+    max: Type.Optional(Type.Union([Type.Number(), Type.String()], { description: 'Highest value (number, integer) or latest date (ISO 8601).' })),
+    length: Type.Optional(
+      Type.Object(
+        {
+          min: Type.Optional(Type.Integer({ minimum: 0, description: 'Shortest text / fewest related records.' })),
+          max: Type.Optional(Type.Integer({ minimum: 1, description: 'Longest text / most related records.' })),
+        },
+        { additionalProperties: false, description: 'Length bounds for text, email, url and multiple relations.' },
+      ),
+    ),
+    pattern: Type.Optional(Type.String({ maxLength: 500, description: 'Regular expression text values must match (rejected if it can backtrack catastrophically).' })),
+    values: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, description: 'Allowed values of a select field.' })),
+    collection: Type.Optional(Type.String({ description: 'Target collection of a relation.' })),
+    // No `default` on relation-only options: config loading would fill them in on every field.
+    multiple: Type.Optional(Type.Boolean({ description: 'Relation to many records (stored in a link table); default false.' })),
+    onDelete: Type.Optional(
+      Type.Union([Type.Literal('cascade'), Type.Literal('restrict'), Type.Literal('setNull')], {
+        description: 'What deleting the target record does: cascade deletes this record (multiple: the link), restrict refuses, setNull (default) clears the reference.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const IndexSchema = Type.Object(
+  {
+    fields: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{0,47}(\\.[A-Za-z0-9_-]{1,64}){0,7}$' }), {
+      minItems: 1,
+      maxItems: 8,
+      description: 'Fields of a composite index, in order; document collections may name dotted JSON paths (`address.city`).',
+    }),
+    unique: Type.Optional(Type.Boolean({ default: false, description: 'A unique composite index.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const CollectionSchema = Type.Object(
+  {
+    name: Name,
+    type: Type.Optional(Type.Union([Type.Literal('base'), Type.Literal('document')], { default: 'base', description: 'base: typed columns; document: schemaless JSON documents.' })),
+    fields: Type.Optional(Type.Array(FieldSchema, { default: [], maxItems: 200, description: 'Declared fields (system fields id, created, updated are implicit).' })),
+    indexes: Type.Optional(Type.Array(IndexSchema, { default: [], description: 'Composite indexes.' })),
+    fullText: Type.Optional(Type.Array(Name, { default: [], description: 'Text fields searchable with the `@@` filter operator.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const CollectionsSchema = Type.Array(CollectionSchema, {
+  default: [],
+  description: 'Declared collections; Strata migrates the database to match them on start.',
+});
+
+export const DataSchema = Type.Object(
+  {
+    url: Type.String({
+      default: '',
+      description: 'Database URL: empty for a SQLite file in dataDir, `sqlite:path`, `postgres://...` or `mysql://...`.',
+    }),
+    poolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'Connections in the pool (PostgreSQL, MySQL).' }),
+    tablePrefix: Type.String({ default: '', pattern: '^[a-z0-9_]{0,16}$', description: 'Prefix for every table Strata creates.' }),
+    migrateOnStart: Type.Boolean({ default: true, description: 'Apply the migration plan when the server starts.' }),
+    allowDestructive: Type.Boolean({ default: false, description: 'Allow migrations that drop collections or fields or narrow a type.' }),
+    busyTimeout: Type.Integer({ minimum: 0, maximum: 600_000, default: 5_000, description: 'SQLite busy timeout in milliseconds.' }),
+    maxPerPage: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'Largest page size a list may ask for.' }),
+    maxBatch: Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Most operations in one batch request.' }),
+    maxExpandDepth: Type.Integer({ minimum: 0, maximum: 6, default: 3, description: 'Deepest relation expansion (`expand=a.b.c` is depth 3).' }),
+  },
+  { default: {}, additionalProperties: false },
+);
+
+export type DataConfig = Static<typeof DataSchema>;
+export type CollectionConfig = Static<typeof CollectionSchema>;
+export type FieldConfig = Static<typeof FieldSchema>;

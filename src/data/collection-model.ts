@@ -1,0 +1,165 @@
+// Collections as the data layer sees them: config entries checked and normalized once
+// (defaults filled, regexes vetted, relations resolved) into plain immutable objects.
+import safeRegex from 'safe-regex2';
+import { ValidationError, type FieldError } from '../core/index.js';
+import type { CollectionConfig, FieldConfig } from '../config/schema-data.js';
+
+export type FieldType = 'text' | 'number' | 'integer' | 'boolean' | 'date' | 'email' | 'url' | 'select' | 'json' | 'relation';
+export type OnDelete = 'cascade' | 'restrict' | 'setNull';
+
+export interface Field {
+  readonly name: string;
+  readonly type: FieldType;
+  readonly required: boolean;
+  readonly unique: boolean;
+  readonly indexed: boolean;
+  readonly default?: unknown;
+  readonly min?: number | string;
+  readonly max?: number | string;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: string;
+  readonly values?: readonly string[];
+  readonly collection?: string;
+  readonly multiple: boolean;
+  readonly onDelete: OnDelete;
+}
+
+export interface CompositeIndex {
+  readonly fields: readonly string[];
+  readonly unique: boolean;
+}
+
+export interface Collection {
+  readonly name: string;
+  readonly type: 'base' | 'document';
+  readonly fields: readonly Field[];
+  readonly indexes: readonly CompositeIndex[];
+  readonly fullText: readonly string[];
+}
+
+/** The system fields every record has; users cannot declare them. */
+export const SYSTEM_FIELDS = ['id', 'created', 'updated'] as const;
+const RESERVED = new Set<string>([...SYSTEM_FIELDS, 'expand', 'version', 'data', 'collection']);
+/** Longest text in an index (MySQL's utf8mb4 key limit is 3072 bytes). */
+export const INDEXED_TEXT_MAX = 768;
+export const TEXT_MAX = 16_000;
+const TYPE_MAX: Partial<Record<FieldType, number>> = { email: 254, url: 2048 };
+
+export function fieldOf(c: Collection, name: string): Field | undefined {
+  return c.fields.find((f) => f.name === name);
+}
+
+/** Whether a field has a column in the record table (multiple relations live in link tables). */
+export function hasColumn(f: Field): boolean {
+  return !(f.type === 'relation' && f.multiple);
+}
+
+function isoDate(v: unknown): boolean {
+  return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v));
+}
+
+function normalizeField(collection: string, f: FieldConfig, errors: FieldError[]): Field {
+  const at = `collections.${collection}.fields.${f.name}`;
+  const err = (message: string) => errors.push({ field: at, message });
+  if (RESERVED.has(f.name)) err(`"${f.name}" is a reserved name`);
+  if (f.name.includes('__')) err('names may not contain "__"');
+  const type = f.type as FieldType;
+  const indexed = f.indexed ?? false;
+  const unique = f.unique ?? false;
+  let maxLength = f.length?.max;
+  if (type === 'text' || type === 'email' || type === 'url') {
+    const cap = unique || indexed ? INDEXED_TEXT_MAX : (TYPE_MAX[type] ?? TEXT_MAX);
+    if (maxLength !== undefined && maxLength > cap) err(`length.max ${maxLength} is above ${cap} for this field`);
+    maxLength = Math.min(maxLength ?? cap, cap, TYPE_MAX[type] ?? cap);
+  }
+  if (f.pattern !== undefined) {
+    if (type !== 'text') err('pattern applies to text fields only');
+    let ok = true;
+    try {
+      new RegExp(f.pattern, 'u');
+    } catch {
+      ok = false;
+      err('pattern is not a valid regular expression');
+    }
+    if (ok && !safeRegex(f.pattern)) err('pattern can backtrack catastrophically (nested quantifiers); simplify it');
+  }
+  if (type === 'select' && (!f.values || f.values.length === 0)) err('select fields need `values`');
+  if (type === 'relation' && !f.collection) err('relation fields need `collection`');
+  if (type !== 'relation' && (f.collection !== undefined || f.multiple || f.onDelete !== undefined)) err('collection/multiple/onDelete apply to relations only');
+  for (const k of ['min', 'max'] as const) {
+    const v = f[k];
+    if (v === undefined) continue;
+    if ((type === 'number' || type === 'integer') && typeof v !== 'number') err(`${k} must be a number`);
+    else if (type === 'date' && !isoDate(v)) err(`${k} must be an ISO 8601 date`);
+    else if (type !== 'number' && type !== 'integer' && type !== 'date') err(`${k} applies to number, integer and date fields`);
+  }
+  if (f.multiple && (unique || indexed)) err('multiple relations cannot be unique or indexed');
+  if (type === 'json' && (unique || indexed)) err('json fields cannot be unique or indexed');
+  const onDelete = (f.onDelete ?? 'setNull') as OnDelete;
+  if (type === 'relation' && !f.multiple && onDelete === 'setNull' && f.required) err('a required relation cannot use onDelete setNull');
+  return {
+    name: f.name,
+    type,
+    required: f.required ?? false,
+    unique,
+    indexed,
+    ...(f.default !== undefined ? { default: f.default } : {}),
+    ...(f.min !== undefined ? { min: f.min } : {}),
+    ...(f.max !== undefined ? { max: f.max } : {}),
+    ...(f.length?.min !== undefined ? { minLength: f.length.min } : {}),
+    ...(maxLength !== undefined ? { maxLength } : type === 'relation' && f.length?.max !== undefined ? { maxLength: f.length.max } : {}),
+    ...(f.pattern !== undefined ? { pattern: f.pattern } : {}),
+    ...(f.values ? { values: [...f.values] } : {}),
+    ...(f.collection ? { collection: f.collection } : {}),
+    multiple: f.multiple ?? false,
+    onDelete,
+  };
+}
+
+/**
+ * Checks declared collections and fills their defaults. Throws a ValidationError
+ * listing every problem (config keys as `field`).
+ *
+ * @example
+ * const cols = normalizeCollections(config.collections);
+ */
+export function normalizeCollections(input: readonly CollectionConfig[]): Collection[] {
+  const errors: FieldError[] = [];
+  const out: Collection[] = [];
+  const names = new Set<string>();
+  for (const c of input) {
+    if (names.has(c.name)) errors.push({ field: `collections.${c.name}`, message: 'declared twice' });
+    if (c.name.includes('__')) errors.push({ field: `collections.${c.name}`, message: 'names may not contain "__"' });
+    names.add(c.name);
+    const fields = (c.fields ?? []).map((f) => normalizeField(c.name, f, errors));
+    const seen = new Set<string>();
+    for (const f of fields) {
+      if (seen.has(f.name)) errors.push({ field: `collections.${c.name}.fields.${f.name}`, message: 'declared twice' });
+      seen.add(f.name);
+    }
+    const known = new Set<string>([...SYSTEM_FIELDS, ...fields.filter(hasColumn).map((f) => f.name)]);
+    const indexes = (c.indexes ?? []).map((ix) => ({ fields: [...ix.fields], unique: ix.unique ?? false }));
+    for (const ix of indexes) {
+      for (const name of ix.fields) {
+        const f = fields.find((x) => x.name === name);
+        if (c.type === 'document' && !SYSTEM_FIELDS.includes(name as (typeof SYSTEM_FIELDS)[number])) continue; // a JSON path
+        if (!known.has(name) || f?.type === 'json') errors.push({ field: `collections.${c.name}.indexes`, message: `cannot index "${name}"` });
+      }
+    }
+    const fullText = [...(c.fullText ?? [])];
+    for (const name of fullText) {
+      if (fields.find((f) => f.name === name)?.type !== 'text') errors.push({ field: `collections.${c.name}.fullText`, message: `"${name}" is not a text field` });
+    }
+    out.push({ name: c.name, type: c.type ?? 'base', fields, indexes, fullText });
+  }
+  for (const c of out) {
+    for (const f of c.fields) {
+      if (f.type === 'relation' && f.collection && !names.has(f.collection)) {
+        errors.push({ field: `collections.${c.name}.fields.${f.name}`, message: `unknown collection "${f.collection}"` });
+      }
+    }
+  }
+  if (errors.length > 0) throw new ValidationError(`${errors.length} problem(s) in the declared collections.`, errors);
+  return out;
+}

@@ -1,0 +1,104 @@
+// SQLite through better-sqlite3 12: WAL, busy_timeout, foreign_keys=ON, synchronous=NORMAL.
+// The migration lock is BEGIN IMMEDIATE (one writer per database file).
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, SqliteDialect, sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { Field } from '../collection-model.js';
+import { errorCode, jsonPathText, type Db, type OpenedEngine, type OpenOptions, type SqlDialect } from './dialect.js';
+
+const STATEMENT_CACHE = 256;
+
+function columnType(f: Field): string {
+  switch (f.type) {
+    case 'number':
+      return 'REAL';
+    case 'integer':
+    case 'boolean':
+      return 'INTEGER';
+    default:
+      return 'TEXT';
+  }
+}
+
+export const sqliteDialect = {
+  name: 'sqlite',
+  idType: 'TEXT',
+  dateType: 'TEXT',
+  tableOptions: '',
+  parsesJson: false,
+  transactionalDdl: true,
+  columnType,
+  async open(opts: OpenOptions): Promise<OpenedEngine> {
+    const { default: Database } = await import('better-sqlite3');
+    const file = opts.url.replace(/^sqlite:(\/\/)?/, '');
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const database = new Database(file);
+    database.pragma('journal_mode = WAL');
+    database.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeout)}`);
+    database.pragma('foreign_keys = ON');
+    database.pragma('synchronous = NORMAL');
+    // Kysely prepares every query anew; preparing costs more than running a point query, so keep
+    // the most recent statements (SQLite re-prepares them itself after a schema change).
+    const statements = new Map<string, ReturnType<typeof database.prepare>>();
+    const cached = {
+      prepare(text: string) {
+        let st = statements.get(text);
+        if (!st) {
+          st = database.prepare(text);
+          if (statements.size >= STATEMENT_CACHE) statements.delete(statements.keys().next().value!);
+          statements.set(text, st);
+        }
+        return st;
+      },
+      close() {
+        statements.clear();
+        database.close();
+      },
+    };
+    const db = new Kysely({ dialect: new SqliteDialect({ database: cached }) });
+    // Outside a transaction nothing else can be using the one connection (every other query is
+    // synchronous inside the driver), so a read may run at once instead of queueing on its mutex.
+    const readNow = (text: string, params: readonly unknown[]) =>
+      database.inTransaction ? undefined : (cached.prepare(text) as unknown as { all(p: readonly unknown[]): Record<string, unknown>[] }).all(params);
+    return { db, readNow };
+  },
+  bool: (v: boolean) => (v ? 1 : 0),
+  ilike(col: RawBuilder<unknown>, pattern: string, negate: boolean): RawBuilder<SqlBool> {
+    return negate ? sql<SqlBool>`${col} NOT LIKE ${pattern} ESCAPE '\\'` : sql<SqlBool>`${col} LIKE ${pattern} ESCAPE '\\'`;
+  },
+  jsonPath: (col: RawBuilder<unknown>, path: readonly (string | number)[]) => sql`json_extract(${col}, ${jsonPathText(path)})`,
+  isUniqueViolation: (e: unknown) => /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test(errorCode(e)),
+  isForeignKeyViolation: (e: unknown) => errorCode(e).startsWith('SQLITE_CONSTRAINT') && /FOREIGN KEY/.test(String((e as Error).message)),
+  async withMigrationLock<T>(db: Db, _lockName: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    // better-sqlite3 has one connection; BEGIN IMMEDIATE takes the file's write lock at once,
+    // so a second process waits (busy_timeout) instead of planning from a stale schema.
+    return db.connection().execute(async (conn) => {
+      // better-sqlite3 waits synchronously on a busy file, which would freeze this process if the
+      // holder is another connection in it; so poll with busy_timeout 0 and yield between tries.
+      const { rows } = await sql<{ timeout: number }>`PRAGMA busy_timeout`.execute(conn);
+      const timeout = Number(rows[0]?.timeout ?? 5000);
+      await sql`PRAGMA busy_timeout = 0`.execute(conn);
+      try {
+        for (let waited = 0; ; waited += 25) {
+          try {
+            await sql`BEGIN IMMEDIATE`.execute(conn);
+            break;
+          } catch (e) {
+            if (errorCode(e) !== 'SQLITE_BUSY' || waited > 60_000) throw e;
+            await new Promise((r) => setTimeout(r, 25));
+          }
+        }
+      } finally {
+        await sql`PRAGMA busy_timeout = ${sql.raw(String(Math.trunc(timeout)))}`.execute(conn);
+      }
+      try {
+        const out = await fn(conn);
+        await sql`COMMIT`.execute(conn);
+        return out;
+      } catch (e) {
+        await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+        throw e;
+      }
+    });
+  },
+} satisfies SqlDialect;

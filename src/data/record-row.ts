@@ -1,0 +1,63 @@
+// Mapping between records (what clients see) and table rows (what each engine stores):
+// booleans as 0/1 where needed, JSON as text, multiple relations in link tables, ETags from _version.
+import { hasColumn, type Collection } from './collection-model.js';
+import type { SqlDialect } from './dialects/dialect.js';
+
+/** A record as clients see it: system fields, declared fields, optional `expand`. */
+export type RecordData = Record<string, unknown>;
+export type Row = Record<string, unknown>;
+
+/** Column values for the given clean field values (multiple relations excluded). */
+export function toRow(c: Collection, values: RecordData, d: SqlDialect): Row {
+  const row: Row = {};
+  if (c.type === 'document') return row;
+  for (const f of c.fields) {
+    if (!(f.name in values) || !hasColumn(f)) continue;
+    const v = values[f.name];
+    if (v === null || v === undefined) row[f.name] = null;
+    else if (f.type === 'boolean') row[f.name] = d.bool(v as boolean);
+    else if (f.type === 'json') row[f.name] = JSON.stringify(v);
+    else row[f.name] = v;
+  }
+  return row;
+}
+
+function parseJson(v: unknown, d: SqlDialect): unknown {
+  if (v === null || v === undefined) return null;
+  if (d.parsesJson) return v;
+  return JSON.parse(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+}
+
+/** The record of a row; multiple relations start empty and are filled from the link tables. */
+export function fromRow(c: Collection, row: Row, d: SqlDialect): RecordData {
+  const rec: RecordData = { id: row.id, created: row.created, updated: row.updated };
+  if (c.type === 'document') {
+    const data = parseJson(row.data, d) as Record<string, unknown>;
+    return { ...rec, ...data, id: row.id, created: row.created, updated: row.updated };
+  }
+  for (const f of c.fields) {
+    if (!hasColumn(f)) {
+      rec[f.name] = [];
+      continue;
+    }
+    const v = row[f.name];
+    if (v === null || v === undefined) rec[f.name] = null;
+    else if (f.type === 'boolean') rec[f.name] = v === true || v === 1 || v === '1';
+    else if (f.type === 'json') rec[f.name] = parseJson(v, d);
+    else if (f.type === 'number' || f.type === 'integer') rec[f.name] = Number(v);
+    else rec[f.name] = v;
+  }
+  return rec;
+}
+
+/** Strong ETag of a stored row (RFC 9110 §8.8.3): version plus update time, so a re-created id never matches. */
+export function etagOf(row: Row): string {
+  return `"${Number(row._version)}-${Date.parse(String(row.updated)).toString(36)}"`;
+}
+
+/** Whether an If-Match header value matches (a list of ETags or `*`). */
+export function ifMatchOk(header: string, etag: string): boolean {
+  const h = header.trim();
+  if (h === '*') return true;
+  return h.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}

@@ -1,0 +1,267 @@
+// The records service: list/get/create/update/delete/batch over declared collections, with no
+// HTTP in sight. Access rules arrive as optional Kysely WHERE expressions on the alias `t`.
+import { sql, type CompiledQuery, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { NotFoundError, StrataError, ValidationError } from '../core/index.js';
+import type { Collection } from './collection-model.js';
+import type { Db, ReadNow, SqlDialect } from './dialects/dialect.js';
+import { compileDocumentFilter } from './document-filter.js';
+import { aggregate, type AggregateQuery, type AggregateRow } from './record-aggregate.js';
+import { compileFilter, type FilterContext } from './filter-compile.js';
+import { mergePatch, validateDocument } from './record-document.js';
+import { ID_PATTERN } from './record-id.js';
+import { expandRecords, loadLinks, type ExpandRule, type LoadContext } from './record-load.js';
+import { cursorWhere, encodeCursor, orderBy, parseExpand, parseFields, parseSort, project } from './record-query.js';
+import { etagOf, fromRow, type RecordData, type Row } from './record-row.js';
+import { validateInput } from './record-validate.js';
+import { deleteRecord, insertRecord, updateRecord } from './record-write.js';
+import type { TableNames } from './table-names.js';
+
+export interface ListQuery {
+  filter?: string;
+  sort?: string;
+  page?: number;
+  perPage?: number;
+  /** Count all matches (costs a COUNT query). */
+  totalItems?: boolean;
+  /** Opaque cursor from a previous page's `nextCursor` (keyset pagination; `page` is then ignored). */
+  cursor?: string;
+  fields?: string;
+  expand?: string;
+}
+
+export interface ListResult {
+  items: RecordData[];
+  page: number;
+  perPage: number;
+  totalItems?: number;
+  totalPages?: number;
+  /** Cursor of the next page; null on the last one. Present on every list. */
+  nextCursor: string | null;
+}
+
+export interface StoredRecord {
+  record: RecordData;
+  /** Strong ETag (quoted) of the stored version. */
+  etag: string;
+}
+
+/** Options every operation takes; `where` is an access rule on alias `t` (from the auth capability). */
+export interface OperationOptions {
+  where?: Expression<SqlBool>;
+  /** Access rule for records reached through `expand`. */
+  expandWhere?: ExpandRule;
+  /** If-Match header value (update, delete). */
+  ifMatch?: string;
+  fields?: string;
+  expand?: string;
+}
+
+export type BatchOperation =
+  | { action: 'create'; collection: string; body: unknown }
+  | { action: 'update'; collection: string; id: string; body: unknown; ifMatch?: string }
+  | { action: 'delete'; collection: string; id: string; ifMatch?: string };
+
+export interface BatchResult {
+  status: number;
+  body?: RecordData;
+  etag?: string;
+}
+
+export interface RecordsServiceOptions {
+  db: Db;
+  dialect: SqlDialect;
+  names: TableNames;
+  collections: readonly Collection[];
+  maxPerPage?: number;
+  maxBatch?: number;
+  maxExpandDepth?: number;
+  fullText?: FilterContext['fullText'];
+  /** Immediate reads outside transactions (SQLite). */
+  readNow?: ReadNow;
+}
+
+export interface RecordsService {
+  readonly collections: ReadonlyMap<string, Collection>;
+  collection(name: string): Collection;
+  list(collection: string, q: ListQuery, opts?: OperationOptions): Promise<ListResult>;
+  get(collection: string, id: string, opts?: OperationOptions): Promise<StoredRecord>;
+  create(collection: string, body: unknown, opts?: OperationOptions): Promise<StoredRecord>;
+  update(collection: string, id: string, body: unknown, opts?: OperationOptions): Promise<StoredRecord>;
+  delete(collection: string, id: string, opts?: OperationOptions): Promise<void>;
+  /** All operations in one transaction: all commit or none. */
+  /** count/sum/avg/min/max grouped by fields, filtered like a list. */
+  aggregate(collection: string, q: AggregateQuery, opts?: OperationOptions): Promise<AggregateRow[]>;
+  batch(ops: readonly BatchOperation[], rules?: (collection: string, action: BatchOperation['action']) => Expression<SqlBool> | undefined): Promise<BatchResult[]>;
+}
+
+const LIST_CACHE = 256;
+
+const intParam = (name: string, v: unknown, min: number, max: number, def: number): number => {
+  if (v === undefined) return def;
+  const n = typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new ValidationError(`${name} must be an integer from ${min} to ${max}.`, [{ field: name, message: `must be ${min}..${max}` }]);
+  return n;
+};
+
+/**
+ * @example
+ * const records = createRecordsService({ db, dialect, names, collections });
+ * const { items } = await records.list('posts', { filter: 'views > 10', sort: '-created', perPage: 20 });
+ */
+export function createRecordsService(o: RecordsServiceOptions): RecordsService {
+  const collections = new Map(o.collections.map((c) => [c.name, c]));
+  const ctx: LoadContext & FilterContext = { dialect: o.dialect, names: o.names, collections, fullText: o.fullText };
+  const maxPerPage = o.maxPerPage ?? 500;
+  const maxExpand = o.maxExpandDepth ?? 3;
+  const listCache = new Map<string, { compiled: CompiledQuery; ranked: boolean }>();
+  const getCache = new Map<string, CompiledQuery>();
+
+  const collection = (name: string): Collection => {
+    const c = typeof name === 'string' ? collections.get(name) : undefined;
+    if (!c) throw new NotFoundError(`No collection named ${JSON.stringify(String(name).slice(0, 64))}.`);
+    return c;
+  };
+  const checkId = (id: string) => {
+    if (typeof id !== 'string' || !ID_PATTERN.test(id)) throw new NotFoundError('No record with this id.');
+  };
+  /** A compiled read: immediately when the engine allows, else through Kysely. */
+  const readRows = async (db: Db, q: CompiledQuery): Promise<Row[]> => (db === o.db ? o.readNow?.(q.sql, q.parameters) : undefined) ?? ((await db.executeQuery(q)).rows as Row[]);
+  const inTx = <T>(db: Db, fn: (db: Db) => Promise<T>): Promise<T> => (db.isTransaction ? fn(db) : db.transaction().execute(fn));
+
+  async function read(db: Db, c: Collection, id: string, opts: OperationOptions = {}): Promise<StoredRecord> {
+    checkId(id);
+    const fields = parseFields(c, opts.fields);
+    const tree = parseExpand(c, opts.expand, collections, maxExpand);
+    let row: Row | undefined;
+    if (opts.where) {
+      row = (await db.selectFrom(`${o.names.record(c.name)} as t`).selectAll('t').where('t.id', '=', id).where(opts.where).executeTakeFirst()) as Row | undefined;
+    } else {
+      let byId = getCache.get(c.name);
+      if (!byId) getCache.set(c.name, (byId = db.selectFrom(`${o.names.record(c.name)} as t`).selectAll('t').where('t.id', '=', '').compile()));
+      row = (await readRows(db, { ...byId, parameters: [id] }))[0];
+    }
+    if (!row) throw new NotFoundError(`No record ${id} in ${c.name}.`);
+    const rec = fromRow(c, row, o.dialect);
+    await loadLinks(db, ctx, c, [rec]);
+    await expandRecords(db, ctx, c, [rec], tree, opts.expandWhere);
+    return { record: project(rec, fields), etag: etagOf(row) };
+  }
+
+  async function list(collName: string, q: ListQuery, opts: OperationOptions = {}): Promise<ListResult> {
+    const c = collection(collName);
+    const perPage = intParam('perPage', q.perPage, 1, maxPerPage, Math.min(30, maxPerPage));
+    const page = intParam('page', q.page, 1, 1_000_000, 1);
+    let keys = parseSort(c, q.sort, 't', o.dialect);
+    let rank: RawBuilder<unknown> | undefined;
+    const fields = parseFields(c, q.fields);
+    const tree = parseExpand(c, q.expand, collections, maxExpand);
+    const wheres: Expression<SqlBool>[] = [];
+    const table = `${o.names.record(c.name)} as t`;
+    // Without a per-user rule the query depends only on the parameters: reuse its compiled form.
+    const cacheKey = opts.where ? undefined : JSON.stringify([c.name, q.filter ?? '', q.sort ?? '', q.cursor ?? '', perPage, page]);
+    const hit = cacheKey === undefined ? undefined : listCache.get(cacheKey);
+    let compiled = hit?.compiled;
+    if (!compiled || q.totalItems) {
+      if (q.filter !== undefined && q.filter !== '') {
+        const mongo = c.type === 'document' && q.filter.trimStart().startsWith('{');
+        wheres.push(mongo ? compileDocumentFilter(q.filter, 't', o.dialect) : compileFilter(q.filter, c, 't', ctx, (r) => (rank = r)));
+      }
+      if (opts.where) wheres.push(opts.where);
+    }
+    // a full-text search without an explicit sort is ordered by relevance
+    if (rank && !q.sort) keys = [{ name: '@rank', desc: true, expr: rank, total: false, kind: 'number' }, ...keys];
+    if (!compiled) {
+      let sel = o.db.selectFrom(table).selectAll('t');
+      for (const w of wheres) sel = sel.where(w);
+      if (q.cursor) sel = sel.where(cursorWhere(keys, q.cursor, o.dialect));
+      sel = sel.orderBy(orderBy(keys, o.dialect)).limit(perPage + 1);
+      if (!q.cursor && page > 1) sel = sel.offset((page - 1) * perPage);
+      compiled = sel.compile();
+      if (cacheKey !== undefined) {
+        if (listCache.size >= LIST_CACHE) listCache.delete(listCache.keys().next().value!);
+        listCache.set(cacheKey, { compiled, ranked: rank !== undefined && !q.sort });
+      }
+    }
+    const rows = await readRows(o.db, compiled);
+    const more = rows.length > perPage;
+    const items = rows.slice(0, perPage).map((r) => fromRow(c, r, o.dialect));
+    const last = items[items.length - 1];
+    const nextCursor = more && last && !hit?.ranked && keys.every((k) => k.total) ? encodeCursor(keys, last) : null;
+    await loadLinks(o.db, ctx, c, items, fields && new Set([...fields, ...tree.keys()]));
+    await expandRecords(o.db, ctx, c, items, tree, opts.expandWhere);
+    const out: ListResult = { items: items.map((r) => project(r, fields)), page: q.cursor ? 1 : page, perPage, nextCursor };
+    if (q.totalItems) {
+      let cq = o.db.selectFrom(table).select(sql<number>`COUNT(*)`.as('n'));
+      for (const w of wheres) cq = cq.where(w);
+      out.totalItems = Number((await cq.executeTakeFirstOrThrow()).n);
+      out.totalPages = Math.ceil(out.totalItems / perPage);
+    }
+    return out;
+  }
+
+  async function create(db: Db, collName: string, body: unknown, opts: OperationOptions = {}): Promise<StoredRecord> {
+    const c = collection(collName);
+    const values = c.type === 'document' ? validateDocument(c, body, false) : validateInput(c, body, false);
+    return inTx(db, async (tx) => {
+      const id = await insertRecord(tx, ctx, c, values, opts.where);
+      return read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+    });
+  }
+
+  async function update(db: Db, collName: string, id: string, body: unknown, opts: OperationOptions = {}): Promise<StoredRecord> {
+    const c = collection(collName);
+    checkId(id);
+    const values = c.type === 'document' ? validateDocument(c, body, true) : validateInput(c, body, true);
+    return inTx(db, async (tx) => {
+      const merge = c.type === 'document' ? (old: Row) => {
+        const { id: _i, created: _c, updated: _u, ...data } = fromRow(c, old, o.dialect);
+        return mergePatch(data, values) as RecordData;
+      } : undefined;
+      await updateRecord(tx, ctx, c, id, values, { rule: opts.where, ifMatch: opts.ifMatch, merge });
+      return read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+    });
+  }
+
+  async function remove(db: Db, collName: string, id: string, opts: OperationOptions = {}): Promise<void> {
+    const c = collection(collName);
+    checkId(id);
+    await inTx(db, (tx) => deleteRecord(tx, ctx, c, id, { rule: opts.where, ifMatch: opts.ifMatch }));
+  }
+
+  return {
+    collections,
+    collection,
+    list,
+    get: (coll, id, opts) => read(o.db, collection(coll), id, opts),
+    create: (coll, body, opts) => create(o.db, coll, body, opts),
+    update: (coll, id, body, opts) => update(o.db, coll, id, body, opts),
+    delete: (coll, id, opts) => remove(o.db, coll, id, opts),
+    aggregate: (coll, q, opts = {}) => aggregate(o.db, ctx, collection(coll), q, opts.where, maxPerPage),
+    async batch(ops, rules) {
+      if (!Array.isArray(ops) || ops.length === 0) throw new ValidationError('A batch needs at least one operation.', [{ field: 'requests', message: 'must be a non-empty list' }]);
+      if (ops.length > (o.maxBatch ?? 100)) throw new ValidationError(`A batch holds at most ${o.maxBatch ?? 100} operations.`, [{ field: 'requests', message: 'too many operations' }]);
+      return o.db.transaction().execute(async (tx) => {
+        const results: BatchResult[] = [];
+        for (const [i, op] of ops.entries()) {
+          try {
+            const where = rules?.(op.collection, op.action);
+            if (op.action === 'create') {
+              const r = await create(tx, op.collection, op.body, { where });
+              results.push({ status: 201, body: r.record, etag: r.etag });
+            } else if (op.action === 'update') {
+              const r = await update(tx, op.collection, op.id, op.body, { where, ifMatch: op.ifMatch });
+              results.push({ status: 200, body: r.record, etag: r.etag });
+            } else if (op.action === 'delete') {
+              await remove(tx, op.collection, op.id, { where, ifMatch: op.ifMatch });
+              results.push({ status: 204 });
+            } else throw new ValidationError('Unknown batch action.', [{ field: `requests.${i}.action`, message: 'must be create, update or delete' }]);
+          } catch (e) {
+            if (e instanceof StrataError) Object.assign(e, { extensions: { ...e.extensions, operation: i } });
+            throw e;
+          }
+        }
+        return results;
+      });
+    },
+  };
+}

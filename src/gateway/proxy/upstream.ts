@@ -1,0 +1,70 @@
+// One upstream server: its pooled keep-alive HTTP/1.1 client (undici) and its health state
+// (active checks and passive ejection after consecutive failures, with a cool-down).
+import { Pool } from 'undici';
+import type { BalanceTarget } from './balancers/balancer.js';
+
+export interface UpstreamOptions {
+  url: string;
+  weight?: number;
+  /** Keep-alive connections kept to this upstream. */
+  connections?: number;
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  /** Longest silence while a body is streaming. */
+  idleTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+}
+
+export class Upstream implements BalanceTarget {
+  readonly id: string;
+  readonly url: URL;
+  readonly weight: number;
+  /** Path prefix from the upstream URL (`http://h/base` → `/base`), '' when none. */
+  readonly basePath: string;
+  readonly dispatcher: Pool;
+  active = 0;
+  /** Verdict of active health checks (true until a check says otherwise). */
+  healthy = true;
+  /** Passive ejection: unavailable until this time (ms since epoch). */
+  ejectedUntil = 0;
+  consecutiveFailures = 0;
+
+  constructor(o: UpstreamOptions) {
+    this.url = new URL(o.url);
+    this.id = this.url.origin + this.url.pathname.replace(/\/+$/, '');
+    this.basePath = this.url.pathname.replace(/\/+$/, '');
+    this.weight = o.weight ?? 1;
+    this.dispatcher = new Pool(this.url.origin, {
+      connections: o.connections ?? 128,
+      pipelining: 1,
+      connect: { timeout: o.connectTimeoutMs ?? 5_000 },
+      headersTimeout: o.headersTimeoutMs ?? 30_000,
+      bodyTimeout: o.idleTimeoutMs ?? 60_000,
+      keepAliveTimeout: o.keepAliveTimeoutMs ?? 4_000,
+    });
+  }
+
+  available(now: number): boolean {
+    return this.healthy && now >= this.ejectedUntil;
+  }
+
+  /** Passive health: after `maxFails` consecutive failures, eject for `cooldownMs`. */
+  recordFailure(now: number, maxFails: number, cooldownMs: number): boolean {
+    this.consecutiveFailures++;
+    if (maxFails > 0 && this.consecutiveFailures >= maxFails) {
+      this.ejectedUntil = now + cooldownMs;
+      // Back from cool-down it gets one chance: a single failure ejects it again.
+      this.consecutiveFailures = maxFails - 1;
+      return true;
+    }
+    return false;
+  }
+
+  recordSuccess(): void {
+    this.consecutiveFailures = 0;
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
+}

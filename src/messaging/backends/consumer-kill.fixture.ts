@@ -1,0 +1,23 @@
+// Child process for the kill -9 consumer test: takes one job, says so, and hangs mid-job.
+import { natsQueue } from './nats.js';
+import { rabbitQueue } from './rabbitmq.js';
+import { redisQueue } from './redis.js';
+import { sqliteQueue } from './sqlite.js';
+import type { QueueBackend } from '../queue-types.js';
+
+const [kind, where, queue] = process.argv.slice(2);
+const make: Record<string, () => Promise<QueueBackend>> = {
+  sqlite: async () => sqliteQueue({ file: where, pollMs: 20 }),
+  redis: () => redisQueue({ prefix: where, pollMs: 20 }),
+  rabbitmq: () => rabbitQueue({ prefix: where }),
+  nats: () => natsQueue({ prefix: where }),
+};
+const q = await make[kind]();
+await q.consume(
+  queue,
+  (job) => {
+    process.stdout.write(`got ${job.id} ${job.attempt}\n`);
+    return new Promise(() => {});
+  },
+  { leaseMs: 600 },
+);

@@ -1,0 +1,65 @@
+/** @module Messaging: durable queues (SQLite, Redis streams, RabbitMQ, NATS JetStream), the event bus, cron and webhooks. */
+import type { Component } from '../core/index.js';
+import type { Bus, BusOptions } from './bus/bus-types.js';
+import { createBus, createQueueBackend, type MessagingConfig } from './messaging-factory.js';
+import type { QueueBackend } from './queue-types.js';
+
+export type { Backoff, ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, HandlerContext, Job, JobInfo, JobState, QueueBackend, QueueCounts } from './queue-types.js';
+export type { Bus, BusHandler, BusOptions } from './bus/bus-types.js';
+export { QueueUnavailableError, QueueUnsupportedError } from './errors.js';
+export { retryDelay, DEFAULT_BACKOFF } from './job-options.js';
+export { topicMatches, assertTopic, assertPattern } from './bus/topic-match.js';
+export { memoryBus } from './bus/memory.js';
+export { sqliteQueue, type SqliteQueueOptions } from './backends/sqlite.js';
+export { redisQueue, type RedisQueueOptions } from './backends/redis.js';
+export { rabbitQueue, type RabbitQueueOptions } from './backends/rabbitmq.js';
+export { natsQueue, type NatsQueueOptions } from './backends/nats.js';
+export { redisBus } from './bus/redis.js';
+export { natsBus } from './bus/nats.js';
+export { rabbitBus } from './bus/rabbitmq.js';
+export { createBus, createQueueBackend, type MessagingConfig } from './messaging-factory.js';
+export { queueRoutes, type QueueRoutesDeps } from './queue-routes.js';
+
+/**
+ * Queues and the bus as one Component for the composition root.
+ *
+ * @example
+ * const messaging = messagingComponent(config.messaging, { dataDir: config.dataDir });
+ * await messaging.start();
+ * await messaging.queue.enqueue('emails', { to }, { delay: 60_000, idempotencyKey: `welcome:${userId}` });
+ * await messaging.bus.subscribe('records.posts.*', (post, topic) => log.info({ topic }, 'post changed'));
+ */
+export function messagingComponent(config: MessagingConfig, deps: { dataDir: string } & BusOptions): Component & { readonly queue: QueueBackend; readonly bus: Bus } {
+  let queue: QueueBackend | undefined;
+  let bus: Bus | undefined;
+  return {
+    name: 'messaging',
+    get queue(): QueueBackend {
+      if (!queue) throw new Error('messaging used before start()');
+      return queue;
+    },
+    get bus(): Bus {
+      if (!bus) throw new Error('messaging used before start()');
+      return bus;
+    },
+    async start() {
+      bus = await createBus(config.bus, deps);
+      queue = await createQueueBackend(config.queue, deps);
+    },
+    async stop() {
+      await queue?.close();
+      await bus?.close();
+      queue = undefined;
+      bus = undefined;
+    },
+    ready: () => queue !== undefined && bus !== undefined,
+  };
+}
+export { cronScheduler, type Schedule, type CronTick, type CronSchedulerDeps } from './cron/cron.js';
+export { memoryLock, sqliteLock, redisLock, type TickLock } from './cron/cron-lock.js';
+export { webhooks, memorySubscriptions, memoryDeliveryLog, type WebhookSubscription, type WebhookSubscriptions, type DeliveryLog, type DeliveryRecord, type WebhookDeps } from './webhooks/webhook-delivery.js';
+export { sign as signWebhook, verify as verifyWebhook, signedHeaders as webhookHeaders, generateSecret as generateWebhookSecret } from './webhooks/webhook-sign.js';
+export { targetChecker, TargetRefusedError, type TargetPolicy } from './webhooks/webhook-target.js';
+export { MemoryKeys, redisKeys, type IdempotencyKeys } from './backends/idempotency-keys.js';
+export { sqliteWebhookStore, type WebhookStore } from './webhooks/webhook-store.js';
+export { webhookRoutes, type WebhookRoutesDeps } from './webhooks/webhook-routes.js';
