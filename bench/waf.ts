@@ -2,7 +2,7 @@
 // block mode at paranoia 1 and 2, on a records-list JSON route and a static file.
 // wrk pinned to core 1, server to core 0, configs alternated over rounds (A B C.. then reversed).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,7 @@ request = function()
 end
 `;
 const HEADERS = [
+  'Host: app.example.com',
   'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
   'Accept: application/json, text/plain, */*',
   'Accept-Language: en-US,en;q=0.9',
@@ -57,20 +58,29 @@ function startServer(args: string[]): Promise<{ child: ChildProcess; port: numbe
   });
 }
 
-function wrk(port: number, path: string, seconds: number, connections: number, script?: string): { rps: number; non2xx: number; cmd: string } {
+/** User + system CPU time of a process in microseconds (/proc/<pid>/stat, clock ticks). */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+}
+const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; } })();
+
+function wrk(port: number, path: string, seconds: number, connections: number, script?: string): { rps: number; requests: number; non2xx: number; cmd: string } {
   const args = ['-c', '1', 'wrk', '-t2', `-c${connections}`, `-d${seconds}s`, ...HEADERS.flatMap((h) => ['-H', h]), ...(script ? ['-s', script] : []), `http://127.0.0.1:${port}${path}`];
   const out = execFileSync('taskset', args, { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, non2xx, cmd: `taskset ${args.join(' ')}` };
+  return { rps, requests, non2xx, cmd: `taskset ${args.join(' ')}` };
 }
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 export async function run(opts: BenchOptions = {}): Promise<void> {
-  const duration = opts.duration ?? 3, warmup = opts.warmup ?? 1, rounds = opts.rounds ?? 2, connections = opts.connections ?? 64;
+  const duration = opts.duration ?? 3, warmup = opts.warmup ?? 2, rounds = opts.rounds ?? 2, connections = opts.connections ?? 64;
   const wrkVersion = (() => { try { return execFileSync('wrk', ['-v'], { encoding: 'utf8' }).split('\n')[0]; } catch (e) { return String((e as { stdout?: string }).stdout ?? '').split('\n')[0]; } })();
-  const runs: Array<{ round: number; config: string; route: string; rps: number; non2xx: number }> = [];
+  const runs: Array<{ round: number; config: string; route: string; rps: number; cpuUsPerRequest: number; non2xx: number }> = [];
   let command = '';
   const luaFile = join(mkdtempSync(join(tmpdir(), 'strata-bench-')), 'varied.lua');
   writeFileSync(luaFile, VARIED_LUA);
@@ -79,13 +89,17 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
     for (const cfg of order) {
       const { child, port } = await startServer(cfg.args);
       try {
+        // warm every route first: V8 compiles the WAF's code on background threads whose CPU
+        // time counts for the process, so a short warm-up would bias against the WAF
+        for (const route of ROUTES) wrk(port, route.path, warmup, connections, route.script ? luaFile : undefined);
         for (const route of ROUTES) {
           const script = route.script ? luaFile : undefined;
-          wrk(port, route.path, warmup, connections, script);
+          const cpu0 = cpuMicros(child.pid as number);
           const r = wrk(port, route.path, duration, connections, script);
+          const cpu = (cpuMicros(child.pid as number) - cpu0) / Math.max(1, r.requests);
           command = r.cmd.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT');
-          runs.push({ round, config: cfg.name, route: route.name, rps: r.rps, non2xx: r.non2xx });
-          process.stdout.write(`round ${round + 1} ${cfg.name.padEnd(11)} ${route.name.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ''}\n`);
+          runs.push({ round, config: cfg.name, route: route.name, rps: r.rps, cpuUsPerRequest: Number(cpu.toFixed(2)), non2xx: r.non2xx });
+          process.stdout.write(`round ${round + 1} ${cfg.name.padEnd(11)} ${route.name.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s ${cpu.toFixed(1).padStart(6)} µs CPU/req${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ''}\n`);
         }
       } finally {
         child.kill('SIGTERM');
@@ -95,11 +109,24 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
   }
   const table: Array<Record<string, string | number>> = [];
   for (const route of ROUTES) {
-    const base = median(runs.filter((r) => r.route === route.name && r.config === 'no WAF').map((r) => r.rps));
+    // a run that completed almost nothing (the machine stalled) says nothing about the WAF
+    const sel = (cfg: string) => runs.filter((r) => r.route === route.name && r.config === cfg && r.rps * duration >= 100);
+    const base = median(sel('no WAF').map((r) => r.rps));
+    const baseCpu = median(sel('no WAF').map((r) => r.cpuUsPerRequest));
     for (const cfg of CONFIGS) {
-      const xs = runs.filter((r) => r.route === route.name && r.config === cfg.name).map((r) => r.rps);
+      const xs = sel(cfg.name).map((r) => r.rps);
+      const cs = sel(cfg.name).map((r) => r.cpuUsPerRequest);
       const med = median(xs);
-      table.push({ route: route.name, config: cfg.name, 'median req/s': Math.round(med), spread: `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`, 'ratio vs no WAF': Number((med / base).toFixed(3)), 'cost %': Number((100 * (1 - med / base)).toFixed(1)) });
+      const cpu = median(cs);
+      const cpuMin = Math.min(...cs);
+      const baseMin = Math.min(...sel('no WAF').map((r) => r.cpuUsPerRequest));
+      table.push({
+        route: route.name, config: cfg.name, 'median req/s': Math.round(med), spread: `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`,
+        'req/s ratio': Number((med / base).toFixed(3)), 'CPU µs/req': Number(cpu.toFixed(1)), 'CPU spread': `${Math.min(...cs).toFixed(1)}-${Math.max(...cs).toFixed(1)}`,
+        'CPU ratio (no WAF / this)': Number((baseCpu / cpu).toFixed(3)), 'CPU cost %': Number((100 * (cpu / baseCpu - 1)).toFixed(1)),
+        // contention only ever adds CPU time, so the best run is the least disturbed estimate
+        'CPU cost % (best runs)': Number((100 * (cpuMin / baseMin - 1)).toFixed(1)),
+      });
     }
   }
   console.table(table);
@@ -108,7 +135,7 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({
     scenario: 'waf', date: new Date().toISOString(), machine: { nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version, wrk: wrkVersion },
-    method: 'server on core 0 (taskset -c 0), wrk on core 1; Fastify logger off; WAF logs to the Fastify logger (off); warm-up before each measured run; configs alternated, reversed every other round',
+    method: 'server on core 0 (taskset -c 0), wrk on core 1; Fastify logger off; WAF logs to the Fastify logger (off); every route warmed up before any is measured; configs alternated, reversed every other round. CPU µs/req = server process user+sys time (/proc/<pid>/stat) during the measured run / requests completed: robust to other load on the machine, unlike req/s.',
     command, duration, warmup, rounds, connections, runs, table,
   }, null, 2));
   console.log(`results: ${file}`);

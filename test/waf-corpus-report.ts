@@ -2,9 +2,10 @@
 //   node --import tsx test/waf-corpus-report.ts [--verbose]
 import { corpusReport } from './waf-corpus.js';
 import { holdoutAttacks, holdoutBenign } from './waf-corpus-holdout.js';
+import { holdout2Attacks, holdout2Benign } from './waf-corpus-holdout2.js';
 
-const holdout = process.argv.includes('--holdout');
-const r = holdout ? corpusReport(holdoutAttacks(), holdoutBenign()) : corpusReport();
+const r = process.argv.includes('--holdout2') ? corpusReport(holdout2Attacks(), holdout2Benign())
+  : process.argv.includes('--holdout') ? corpusReport(holdoutAttacks(), holdoutBenign()) : corpusReport();
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
 console.log('| family | samples | PL1 | PL2 | PL3 | PL4 |\n|---|---|---|---|---|---|');
 let tot = { d1: 0, d2: 0, n: 0 };

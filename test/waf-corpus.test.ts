@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { corpusReport, attackCorpus, benignCorpus } from './waf-corpus.js';
 import { holdoutAttacks, holdoutBenign } from './waf-corpus-holdout.js';
+import { holdout2Attacks, holdout2Benign } from './waf-corpus-holdout2.js';
 
 test('every family is detected at paranoia 1 with plain and evasive variants', () => {
   const r = corpusReport();
@@ -31,4 +32,12 @@ test('held-out corpus (never tuned against) stays above 90% detection and under 
   for (const lv of Object.values(r.detection)) { d += lv[1].detected; n += lv[1].total; }
   assert.ok(d / n >= 0.9, `holdout detection ${d}/${n}: ${r.missed[1].join(' | ')}`);
   assert.ok(r.falsePositives[1].flagged / r.falsePositives[1].total <= 0.03, r.falsePositives[1].samples.join('\n'));
+});
+
+test('second held-out corpus: at least 95% detected, no false positive at PL1', () => {
+  const r = corpusReport(holdout2Attacks(), holdout2Benign());
+  let d = 0, n = 0;
+  for (const lv of Object.values(r.detection)) { d += lv[1].detected; n += lv[1].total; }
+  assert.ok(d / n >= 0.95, `holdout2 detection ${d}/${n}: ${r.missed[1].join(' | ')}`);
+  assert.equal(r.falsePositives[1].flagged, 0, r.falsePositives[1].samples.join('\n'));
 });

@@ -62,6 +62,7 @@ const SCENARIOS: Array<{ name: string; method: string; url: string; req?: { body
   { name: 'multipart field', method: 'POST', url: '/api/posts', req: mp('bio', undefined, '<script>alert(1)</script>'), status: 403, detector: 'xss' },
   { name: 'multipart benign', method: 'POST', url: '/api/posts', req: mp('file', 'photo (1).jpg', '<script>not inspected: file content</script>'), status: 200 },
   { name: 'XML XXE', method: 'POST', url: '/api/posts', req: { body: '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>', type: 'application/xml' }, status: 403, detector: 'protocol' },
+  { name: 'XML billion laughs', method: 'POST', url: '/api/posts', req: { body: '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;">]><l>&c;</l>', type: 'application/xml' }, status: 403, detector: 'protocol' },
   { name: 'XML text attack', method: 'POST', url: '/api/posts', req: { body: "<r><name>' union select password from users--</name></r>", type: 'application/xml' }, status: 403, detector: 'sqli' },
   { name: 'XML benign', method: 'POST', url: '/api/posts', req: { body: "<note><to>O'Brien</to><body>Tom &amp; Jerry</body></note>", type: 'text/xml' }, status: 200 },
   { name: 'cookie attack', method: 'GET', url: '/api/items', req: { headers: { cookie: 'theme=dark; pref=%24%7Bjndi%3Aldap%3A%2F%2Fx%2Fa%7D' } }, status: 403, detector: 'template' },

@@ -58,16 +58,18 @@ export function multipartParts(body: string, contentType: string, out: RawPart[]
   }
 }
 
-export interface XmlResult { external: boolean }
+export interface XmlResult { external: boolean; expansion: boolean }
 
 /** Text and attribute values of an XML document; reports DTDs declaring external entities (XXE). */
 export function xmlParts(body: string, out: RawPart[], lim: BodyLimits): XmlResult {
   const external = /<!DOCTYPE[^>[]*(?:\[[\s\S]*?<!ENTITY[^>]*\b(?:SYSTEM|PUBLIC)\b|\b(?:SYSTEM|PUBLIC)\b)/i.test(body) || /<!ENTITY\s+%/i.test(body);
+  // entities defined through other entities: the "billion laughs" expansion bomb
+  const expansion = /<!ENTITY\s+%?\s*[\w.-]+\s+(?:"[^"]*&[\w.-]+;[^"]*"|'[^']*&[\w.-]+;[^']*')/i.test(body);
   try {
     const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', processEntities: true, parseTagValue: false, htmlEntities: false });
     jsonParts(parser.parse(body), out, lim);
   } catch {
     out.push({ location: 'body', name: 'xml', value: body.slice(0, 65_536) });
   }
-  return { external };
+  return { external, expansion };
 }

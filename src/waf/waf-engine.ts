@@ -5,7 +5,7 @@ import type { Detector, DetectorLimits, DetectContext, Finding, Location, Parano
 import { SEVERITY_SCORE } from './detector.js';
 import { builtinDetectors, DETECTOR_NAMES } from './detector-catalog.js';
 import { InputView } from './transform-view.js';
-import { charClasses } from './char-classes.js';
+import { CC, charClasses } from './char-classes.js';
 import { ValueCache } from './value-cache.js';
 import type { InspectedValue } from './detector.js';
 import { headParts, splitUrlencoded, type RawPart } from './request-parts.js';
@@ -88,8 +88,14 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
 
   /** Every detector's findings for one value (exclusions are applied by the caller, so results are cacheable). */
   const detect = (part: RawPart, ds: Detector[]): Hit[] => {
-    const classes = charClasses(part.value);
+    let classes = charClasses(part.value);
     let input: InspectedValue | undefined;
+    if ((classes & CC.PCT) !== 0) {
+      // percent-escapes would open every gate: judge by what they decode to instead
+      input = { location: part.location, name: part.name, view: new InputView(part.value, options.limits.maxDecodePasses) };
+      const v = input.view;
+      classes = charClasses(v.decoded) | (v.nullByte ? CC.CTRL : 0) | (v.invalidEncoding ? CC.PCT : 0) | (v.overlong ? CC.SLASH | CC.DOT | CC.CTRL : 0);
+    }
     let hits: Hit[] = NO_HITS;
     for (const d of ds) {
       const gate = gates.get(d) as number;
@@ -165,8 +171,9 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
       else if (mt === 'application/x-www-form-urlencoded') splitUrlencoded(text, 'body', parts);
       else if (mt.startsWith('multipart/')) multipartParts(text, contentType, parts, lim);
       else if (mt.endsWith('/xml') || mt.endsWith('+xml')) {
-        const { external } = xmlParts(text, parts, lim);
+        const { external, expansion } = xmlParts(text, parts, lim);
         if (external && protocol) record(out, protocol, { rule: 'xml-external-entity', severity: 'critical', paranoia: 1, message: 'XML external entity declaration (XXE)' }, active);
+        if (expansion && protocol) record(out, protocol, { rule: 'xml-entity-expansion', severity: 'critical', paranoia: 1, message: 'nested XML entity definitions (entity expansion bomb)' }, active);
       } else if (mt.endsWith('/json') || mt.endsWith('+json')) {
         try { jsonParts(JSON.parse(text), parts, lim); } catch { parts.push({ location: 'body', name: 'body', value: text }); }
       } else if (mt.startsWith('text/') || mt === '') parts.push({ location: 'body', name: 'body', value: text });

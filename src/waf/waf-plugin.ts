@@ -39,9 +39,10 @@ export interface WafDeps {
   bodyParsers?: boolean;
 }
 
-interface RequestState { detections: Detection[]; recorded: boolean; bypass: boolean }
+interface RequestState { detections: Detection[]; recorded: boolean; routeUrl: string | undefined }
 
 const PROBLEM = 'application/problem+json; charset=utf-8';
+const STATE = 'strataWaf';
 const pathOf = (url: string) => { const q = url.indexOf('?'); return q === -1 ? url : url.slice(0, q); };
 
 function sendProblem(reply: FastifyReply, err: StrataError, instance: string): FastifyReply {
@@ -80,7 +81,6 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
       onError: (err) => deps.logger?.warn({ err: String(err) }, 'rate-limit store failed; request let through'),
     })
     : undefined;
-  const states = new WeakMap<FastifyRequest, RequestState>();
   const block = config.mode === 'block';
   const inspect = config.mode !== 'off';
   const passCount = metrics.requests.labels('pass');
@@ -90,7 +90,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
     const score = engine.score(st.detections);
     const event: WafEvent = {
       id: randomUUID(), time: new Date().toISOString(), requestId: String(request.id), action, method: request.method, path: pathOf(request.url).slice(0, 512),
-      route: request.routeOptions?.url, ip: request.ip, score, threshold: config.threshold, paranoia: config.paranoia, detections: st.detections,
+      route: st.routeUrl, ip: request.ip, score, threshold: config.threshold, paranoia: config.paranoia, detections: st.detections,
     };
     events.push(event);
     metrics.requests.labels(action).inc();
@@ -117,49 +117,68 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
       app.addHook('onClose', async () => detach());
     }
 
-    app.addHook('onRequest', async (request, reply) => {
-      let bypass = false;
+    // Per-request state lives on the request (a decorated property: no WeakMap churn).
+    app.decorateRequest(STATE, null);
+    const stateOf = (request: FastifyRequest) => (request as unknown as Record<string, RequestState | null>)[STATE];
+
+    /** Inspects the head; returns true when it answered the request itself. */
+    const inspectHead = (request: FastifyRequest, reply: FastifyReply): boolean => {
+      if (!inspect) return false;
+      const raw = request.raw;
+      // routeOptions is a getter that builds an object: read it once per request
+      const routeUrl = request.routeOptions.url;
+      const detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl);
+      const st: RequestState = { detections, recorded: false, routeUrl };
+      (request as unknown as Record<string, RequestState>)[STATE] = st;
+      return detections.length > 0 && judge(request, reply, st) !== undefined;
+    };
+
+    // Callback-style hooks: no promise per request on the common path.
+    app.addHook('onRequest', (request, reply, done) => {
       if (!ipRules.empty) {
         const v = ipRules.check(request.ip);
         if (v === 'deny') {
           metrics.ipDenied.labels(config.ip.allow.length > 0 ? 'not-allowed' : 'denied').inc();
-          return sendProblem(reply, new IpDeniedError(), pathOf(request.url));
+          sendProblem(reply, new IpDeniedError(), pathOf(request.url));
+          return;
         }
-        bypass = v === 'bypass';
+        if (v === 'bypass') { done(); return; }
       }
-      if (bypass) return;
-      if (limiter) {
-        const who = deps.identity?.(request);
-        const out = await limiter.check({ method: request.method, path: pathOf(request.url), routeUrl: request.routeOptions?.url, ip: request.ip, user: who?.user, apiKey: who?.apiKey });
+      if (!limiter) {
+        if (!inspectHead(request, reply)) done();
+        return;
+      }
+      const who = deps.identity?.(request);
+      limiter.check({ method: request.method, path: pathOf(request.url), routeUrl: request.routeOptions.url, ip: request.ip, user: who?.user, apiKey: who?.apiKey }).then((out) => {
         for (const k in out.headers) reply.header(k, out.headers[k]);
         if (out.refused) {
           metrics.rateLimited.labels(out.refused.policy).inc();
-          return sendProblem(reply, new RateLimitedError(out.refused.policy, out.refused.retryAfterSeconds, {}), pathOf(request.url));
+          sendProblem(reply, new RateLimitedError(out.refused.policy, out.refused.retryAfterSeconds, {}), pathOf(request.url));
+          return;
         }
-      }
-      if (!inspect) return;
-      const raw = request.raw;
-      const detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, request.routeOptions?.url);
-      const st: RequestState = { detections, recorded: false, bypass };
-      states.set(request, st);
-      if (detections.length > 0) return judge(request, reply, st);
+        if (!inspectHead(request, reply)) done();
+      }, (err: Error) => done(err));
     });
 
-    app.addHook('preValidation', async (request, reply) => {
-      const st = states.get(request);
-      if (!st || request.body === undefined || request.body === null) return;
+    app.addHook('preValidation', (request, reply, done) => {
+      const st = stateOf(request);
+      if (!st || request.body === undefined || request.body === null) { done(); return; }
       const ct = request.headers['content-type'] ?? '';
-      const more = engine.inspectBody(request.body, ct, { method: request.method, path: pathOf(request.url), routeUrl: request.routeOptions?.url });
-      if (more.length === 0) return;
-      for (const d of more) st.detections.push(d);
-      return judge(request, reply, st);
+      const more = engine.inspectBody(request.body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl });
+      if (more.length > 0) {
+        for (const d of more) st.detections.push(d);
+        if (judge(request, reply, st) !== undefined) return;
+      }
+      done();
     });
 
-    app.addHook('onResponse', async (request) => {
-      const st = states.get(request);
-      if (!st || st.recorded) return;
-      if (st.detections.length > 0) record(request, st, 'detected');
-      else passCount.inc();
+    app.addHook('onResponse', (request, _reply, done) => {
+      const st = stateOf(request);
+      if (st && !st.recorded) {
+        if (st.detections.length > 0) record(request, st, 'detected');
+        else passCount.inc();
+      }
+      done();
     });
   };
   // like fastify-plugin: hooks apply to the parent (root) scope, not an encapsulated child

@@ -47,7 +47,7 @@ const QUICK = /[;|&`$\n\r%{]|^\s*[\w./\\:]+\s/;
 
 export const commandDetector = {
   name: 'command',
-  gate: (paranoia: number) => CC_OPAQUE | CC.SEP | CC.QUOTE | CC.BRACE | (paranoia >= 2 ? CC.SPACE : 0),
+  gate: () => CC_OPAQUE | CC.SEP | CC.QUOTE | CC.BRACE | CC.SPACE,
   locations: VALUE_LOCATIONS.filter((l) => l !== 'path'),
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const lower = v.view.lower;

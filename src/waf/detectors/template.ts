@@ -11,7 +11,7 @@ const LOG4J_LOOKUP = /\$\{\s*(?:env|sys|java|ctx|main|bundle|k8s|docker|spring|w
 const DUNDER = /__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|reduce)__/;
 const EXPR_BODY = /(?:\$\{\{|\{\{|\$\{|#\{|\*\{|@\{|~\{|<%=?|\{%|\[\[)\s*([^}%\]]{0,200})/g;
 const DANGER = /\b(?:config|self|request|lipsum|cycler|joiner|namespace|url_for|get_flashed_messages|application|settings|_self|env|getclass|forname|runtime|processbuilder|exec|system|popen|eval|import|require|constructor|classloader|getruntime|invoke|newinstance|beans|freemarker|execute|objectconstructor)\b|\b\w+\s*\(|\|\s*(?:attr|filter|map|join|e|safe)\b|\[\s*['"]|\.\s*__/;
-const ARITH = /^\s*[\d\s]+[*+\-/%][\d\s]+\s*$/;
+const ARITH = /^\s*['"]?[\d\s]+['"]?\s*[*+\-/%]\s*['"]?[\d\s]+['"]?\s*$/;
 const EL_JAVA = /\bT\s*\(\s*java\.|java\.lang\.(?:runtime|processbuilder|system|class)|\.getclass\s*\(\s*\)|#_memberaccess|@java\.lang|#context\s*\[|new\s+java\.|ognl|\bclass\.module\.classloader|#rt\s*=|%\{\s*\(#/;
 const VELOCITY = /#set\s*\(\s*\$|\$class\.inspect|#foreach\s*\(|\$\{?[a-z]+\.getclass\(\)/;
 
