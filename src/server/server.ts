@@ -14,7 +14,7 @@ import { busInvalidation, cacheComponent } from '../cache/index.js';
 import { messagingComponent, queueRoutes, sqliteWebhookStore, webhookRoutes, webhooks, type Consumer } from '../messaging/index.js';
 import { createDataLayer, type DataLayer } from '../data/index.js';
 import { recordsRoutes } from '../api/index.js';
-import { createWaf, type WafComponent } from '../waf/index.js';
+import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
 import { authComponent, authHooks, jwksRoutes } from '../auth/index.js';
 import { workerMetrics } from './cluster-metrics.js';
@@ -98,7 +98,17 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     },
   });
   const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log });
-  const waf = createWaf({ config: config.waf, registry, logger: log });
+  const waf = createWaf({
+    config: config.waf,
+    registry,
+    logger: log,
+    // For `by: user` / `by: apiKey` limits: whoever authHooks found (anonymous requests carry none).
+    identity: (request) => {
+      const a = request.auth;
+      if (!a) return undefined;
+      return a.kind === 'apiKey' ? { user: a.userId, apiKey: a.keyId } : { user: a.userId };
+    },
+  });
   const gateway = createGateway({
     config: config.gateway,
     logger: log,
@@ -133,12 +143,14 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   await app.register(waf.eventsRoutes(superuserOnly), { prefix: '/api/admin/waf/events' });
   await app.register(gateway.purgeRoutes(superuserOnly));
 
-  // WebSocket upgrades on listeners other than Fastify's own server.
+  // Listeners other than Fastify's own server: WebSocket upgrades and the
+  // per-IP connection limit (the WAF attaches it to app.server itself).
   for (const l of edge.listeners) {
     if (l.server === app.server) continue;
     l.server.on('upgrade', (req, socket, head) => {
       if (!gateway.upgrade(req, socket, head)) socket.destroy();
     });
+    if (config.waf.ip.maxConnectionsPerIp > 0) new ConnectionLimiter(config.waf.ip.maxConnectionsPerIp).attach(l.server as import('node:net').Server);
   }
 
   // Started in this order, stopped in reverse; the edge listens last.
