@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { StrataConfig } from '../config/index.js';
-import type { HttpMetrics } from '../ops/index.js';
+import { accessLog, type HttpMetrics } from '../ops/index.js';
 import { handleError, problemFor, sendProblem } from './problem.js';
 import { securityHeaders } from './security-headers.js';
 import { LazyRequestLogger } from './request-logger.js';
@@ -63,7 +63,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     done();
   });
 
-  const access = config.log.access;
+  const access = config.log.access ? accessLog(log) : undefined;
   if (access || metrics) {
     app.addHook('onResponse', (request, reply, done) => {
       const status = reply.statusCode;
@@ -73,7 +73,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
         // Client address per server.trustProxy; the path without its query
         // string, which can carry tokens.
         const q = request.url.indexOf('?');
-        log.info({ reqId: request.id, ip: request.ip, method: request.method, path: q < 0 ? request.url : request.url.slice(0, q), status, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+        access({ reqId: request.id, ip: request.ip, method: request.method, path: q < 0 ? request.url : request.url.slice(0, q), status, ms: Math.round(reply.elapsedTime * 10) / 10 });
       }
       done();
     });

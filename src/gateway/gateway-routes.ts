@@ -91,6 +91,8 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
   }
 
   const plugin: FastifyPluginAsync = async (app) => {
+    // No routes declared (the default): the gateway adds nothing to the request path.
+    if (opts.routes.length === 0) return;
     // Callback style: requests for Strata's own routes pay one table match, no promise.
     // A matched request is answered here and `done` is never called (Fastify's early reply).
     app.addHook('onRequest', (request, reply, done) => {

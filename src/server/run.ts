@@ -44,6 +44,10 @@ function banner(config: StrataConfig, msg: ListeningMessage, version: string, wo
 }
 
 async function runSingle(config: StrataConfig, log: Logger, opts: ServeOptions): Promise<void> {
+  // A worker whose primary dies while it is still starting must not live on
+  // as an orphan holding the port; the graceful handler below replaces this.
+  const orphaned = () => process.exit(1);
+  if (cluster.isWorker) process.once('disconnect', orphaned);
   let server: StrataServer;
   try {
     server = await createServer(config, log);
@@ -77,7 +81,10 @@ async function runSingle(config: StrataConfig, log: Logger, opts: ServeOptions):
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  if (cluster.isWorker) process.on('disconnect', () => shutdown('primary-gone'));
+  if (cluster.isWorker) {
+    process.off('disconnect', orphaned);
+    process.on('disconnect', () => shutdown('primary-gone'));
+  }
 }
 
 async function runPrimary(config: StrataConfig, log: Logger, opts: ServeOptions, workers: number): Promise<void> {

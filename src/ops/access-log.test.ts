@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { accessLog } from './access-log.js';
+
+function capture(level = 'info') {
+  const lines: string[] = [];
+  const log = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+  return { log, lines };
+}
+
+test('access lines are valid JSON in pino shape, with hostile strings escaped', () => {
+  const { log, lines } = capture();
+  const write = accessLog(log)!;
+  write({ reqId: 'r"1\n', ip: '::1', method: 'GET', path: '/a"b\\c\u0000</script>', status: 404, ms: 1.5 });
+  log.info({ x: 1 }, 'other');
+  assert.equal(lines.length, 2);
+  const a = JSON.parse(lines[0]);
+  const b = JSON.parse(lines[1]);
+  assert.deepEqual(Object.keys(a).slice(0, 3), Object.keys(b).slice(0, 3), 'level, time, pid as pino writes them');
+  assert.equal(a.level, 30);
+  assert.equal(a.reqId, 'r"1\n');
+  assert.equal(a.path, '/a"b\\c\u0000</script>');
+  assert.equal(a.status, 404);
+  assert.equal(a.ms, 1.5);
+  assert.equal(a.msg, 'request');
+  assert.equal(typeof a.time, 'number');
+});
+
+test('no writer when info is off', () => {
+  assert.equal(accessLog(capture('warn').log), undefined);
+});
