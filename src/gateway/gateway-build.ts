@@ -160,7 +160,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       target,
     };
   });
-  for (const prefix of deps.reservedPrefixes ?? ['/_strata']) {
+  // Reserved prefixes only matter in front of declared routes; with none the gateway stays off the request path.
+  for (const prefix of routes.length > 0 ? (deps.reservedPrefixes ?? ['/_strata']) : []) {
     routes.unshift({ name: 'strata', priority: Number.MAX_SAFE_INTEGER, match: { prefix }, target: { type: 'api' } });
   }
   const forward = c.forward.enabled ? createForwardProxy({ ...c.forward, logger: deps.logger }) : undefined;
