@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { ForbiddenError, UnauthorizedError } from '../core/index.js';
 import { sqliteQueue, type SqliteQueue } from './backends/sqlite.js';
 import { queueRoutes } from './queue-routes.js';
+import { handleError } from '../edge/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-qapi-'));
 let app: FastifyInstance;
@@ -17,6 +18,7 @@ let base: string;
 before(async () => {
   q = sqliteQueue({ file: join(dir, 'q.db') });
   app = Fastify();
+  app.setErrorHandler(handleError); // errors become problem+json at the edge, as in the server
   await app.register(
     queueRoutes({
       queue: () => q,

@@ -2,7 +2,7 @@
 // enqueue, pause/resume, retry/purge dead letters. Errors are RFC 9457 problems.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { NotFoundError, StrataError, ValidationError } from '../core/index.js';
+import { NotFoundError } from '../core/index.js';
 import type { QueueBackend } from './queue-types.js';
 
 export interface QueueRoutesDeps {
@@ -43,19 +43,6 @@ export function queueRoutes(deps: QueueRoutesDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.addHook('onRequest', async (request) => {
       await deps.authorize(request);
-    });
-    app.setErrorHandler((err, request, reply) => {
-      const e = err as Error & { validation?: { instancePath?: string; params?: { missingProperty?: string }; message?: string }[]; statusCode?: number };
-      const problem =
-        err instanceof StrataError
-          ? err
-          : e.validation
-            ? new ValidationError('The request is invalid.', e.validation.map((v) => ({ field: v.instancePath || v.params?.missingProperty || '', message: v.message ?? 'invalid' })))
-            : e.statusCode && e.statusCode < 500
-              ? new StrataError(e.statusCode, 'strata/bad-request', 'Bad Request', 'The request could not be read.')
-              : new StrataError(500, 'strata/internal', 'Internal Server Error', 'Something went wrong.');
-      if (problem.status >= 500) request.log.error({ err }, 'queue api error');
-      void reply.status(problem.status).type('application/problem+json').headers(problem.headers ?? {}).send(problem.toProblem(request.url));
     });
     const base = deps.prefix ?? '/api/queues';
     const known = async (name: string) => {

@@ -9,6 +9,7 @@ import { QueueUnavailableError } from '../errors.js';
 import { assertQueueName, assertState, DEFAULTS, normalizeJob, type NormalizedJob, type QueueDefaults } from '../job-options.js';
 import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, Job, JobInfo, JobState, QueueBackend, QueueCounts } from '../queue-types.js';
 import { ACK, CLAIM, ENQUEUE, RETRY_DEAD, SETTLE } from './redis-scripts.js';
+import { waitFor } from '../wait-for.js';
 
 export interface RedisQueueOptions extends Partial<QueueDefaults> {
   url?: string;
@@ -275,17 +276,3 @@ function fromJson(queue: string, m: string): Job {
   return { id: j.id, queue, payload: JSON.parse(j.payload) as unknown, attempt: Number(j.attempts), maxAttempts: Number(j.maxAttempts), priority: Number(j.priority ?? 0), enqueuedAt: Number(j.enqueuedAt), ...(j.lastError ? { lastError: j.lastError } : {}) };
 }
 
-export function waitFor(events: EventEmitter, queue: string, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      events.off(queue, done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    events.on(queue, done);
-    signal.addEventListener('abort', done);
-  });
-}

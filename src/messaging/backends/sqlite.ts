@@ -11,6 +11,7 @@ import { assertQueueName, assertState, DEFAULTS, normalizeJob, type NormalizedJo
 import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, JobInfo, JobState, QueueBackend, QueueCounts } from '../queue-types.js';
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
 import { migrate, type JobRow } from './sqlite-schema.js';
+import { waitFor } from '../wait-for.js';
 
 export interface SqliteQueueOptions extends Partial<QueueDefaults> {
   file: string;
@@ -281,17 +282,3 @@ function toJob(r: JobRow) {
   };
 }
 
-function waitFor(events: EventEmitter, queue: string, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      events.off(queue, done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    events.on(queue, done);
-    signal.addEventListener('abort', done);
-  });
-}

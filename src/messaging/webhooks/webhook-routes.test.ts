@@ -7,11 +7,13 @@ import Fastify from 'fastify';
 import { ForbiddenError } from '../../core/index.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { sqliteWebhookStore } from './webhook-store.js';
+import { handleError } from '../../edge/index.js';
 
 test('webhook subscriptions API: create shows the secret once, validation, policy, delivery log', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'strata-whapi-'));
   const store = sqliteWebhookStore(join(dir, 'wh.db'));
   const app = Fastify();
+  app.setErrorHandler(handleError); // errors become problem+json at the edge, as in the server
   await app.register(webhookRoutes({ store, authorize: (r) => { if (r.headers['x-user'] !== 'root') throw new ForbiddenError(); } }));
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   const call = async (method: string, path: string, body?: unknown, user = 'root') => {

@@ -2,7 +2,7 @@
 // list, create (the secret is shown once), update, delete, and the delivery log.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { NotFoundError, StrataError, ValidationError } from '../../core/index.js';
+import { NotFoundError } from '../../core/index.js';
 import { assertPattern } from '../bus/topic-match.js';
 import type { WebhookStore } from './webhook-store.js';
 import { targetChecker, type TargetPolicy } from './webhook-target.js';
@@ -26,11 +26,6 @@ export function webhookRoutes(deps: WebhookRoutesDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.addHook('onRequest', async (req) => {
       await deps.authorize(req);
-    });
-    app.setErrorHandler((err, req, reply) => {
-      const e = err as Error & { validation?: { instancePath?: string; message?: string }[]; statusCode?: number };
-      const p = err instanceof StrataError ? err : e.validation ? new ValidationError('The request is invalid.', e.validation.map((v) => ({ field: v.instancePath ?? '', message: v.message ?? 'invalid' }))) : e.statusCode && e.statusCode < 500 ? new StrataError(e.statusCode, 'strata/bad-request', 'Bad Request', 'The request could not be read.') : new StrataError(500, 'strata/internal', 'Internal Server Error', 'Something went wrong.');
-      void reply.status(p.status).type('application/problem+json').send(p.toProblem(req.url));
     });
     const check = (b: { topics?: string; url?: string }) => {
       if (b.topics !== undefined) assertPattern(b.topics);
