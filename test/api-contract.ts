@@ -16,6 +16,7 @@ import { recordsRoutes } from '../src/api/index.js';
 import { dropAll, normalizeCollections, type DataLayer } from '../src/data/index.js';
 import { layerFor, type EngineSetup } from './data-contract.js';
 import { TEST_COLLECTIONS } from './data-helpers.js';
+import { handleError } from '../src/edge/index.js';
 
 export function apiContract(engine: string, setup: () => Promise<EngineSetup>, skip: false | string): void {
   describe(`records API: ${engine}`, { skip }, () => {
@@ -29,6 +30,7 @@ export function apiContract(engine: string, setup: () => Promise<EngineSetup>, s
       layer = layerFor({ ...(await setup()), dataDir: dir });
       await layer.start();
       app = Fastify({ bodyLimit: 1_048_576 });
+      app.setErrorHandler(handleError); // errors become problem+json at the edge, as in the server
       await app.register(recordsRoutes({ records: layer.records, bodyLimit: 256 * 1024 }));
       await app.listen({ port: 0, host: '127.0.0.1' });
       const addr = app.server.address();
@@ -225,6 +227,7 @@ export function apiContract(engine: string, setup: () => Promise<EngineSetup>, s
     test('access rules from the hook narrow lists, gets, writes and expanded records', async () => {
       const { sql } = await import('kysely');
       const ruled = Fastify();
+      ruled.setErrorHandler(handleError);
       await ruled.register(
         recordsRoutes({
           records: layer.records,

@@ -8,4 +8,3 @@ export { avroCodec, avroRecordSchema, avroListSchema } from './codecs/avro.js';
 export { msgpackCodec } from './codecs/msgpack.js';
 export { openapiDocument } from './openapi.js';
 export { chooseRequestCodec, chooseResponseCodec, NotAcceptableError, UnsupportedMediaTypeError } from './negotiate.js';
-export { toProblem, sendProblem } from './problem.js';

@@ -13,7 +13,6 @@ import { protobufCodec, protoSource } from './codecs/protobuf.js';
 import { xmlCodec } from './codecs/xml.js';
 import { chooseRequestCodec, chooseResponseCodec } from './negotiate.js';
 import { openapiDocument } from './openapi.js';
-import { sendProblem } from './problem.js';
 
 export type RecordAction = 'list' | 'view' | 'create' | 'update' | 'delete';
 /** Access rule hook (the auth capability plugs in here): a WHERE on alias `t`, or undefined for none. */
@@ -89,7 +88,6 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
   return async (app) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_req, body, done) => done(null, body));
-    app.setErrorHandler((err, req, reply) => sendProblem(err, req, reply));
 
     const base = '/api/collections/:collection';
     const collectionOf = (req: FastifyRequest): Collection => deps.records.collection((req.params as Params).collection);

@@ -67,7 +67,8 @@ function validationErrors(err: FastifyError): FieldError[] {
 export function handleError(err: FastifyError | StrataError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof StrataError) {
     if (err.status >= 500) request.log.error({ err, reqId: request.id }, 'request failed');
-    return sendProblem(reply, err.toProblem(), err.headers);
+    const q = request.url.indexOf('?');
+    return sendProblem(reply, err.toProblem(q < 0 ? request.url : request.url.slice(0, q)), err.headers);
   }
   const fe = err as FastifyError;
   if (fe.validation) {
