@@ -27,6 +27,6 @@ export { authComponent, jwksRoutes, type AuthConfig, type AuthDeps, type AuthSer
 export { createSqliteApiKeyStore } from './api-key-store-sqlite.js';
 export { createSqliteTotpStepStore, createSqliteRecoveryCodeStore } from './mfa-store-sqlite.js';
 export { openSqlite, type SqliteDb } from './sqlite-table.js';
-export { authHooks, type RequestAuth, type AuthHookOptions } from './request-auth.js';
+export { authHooks, principalOf, type RequestAuth, type AuthHookOptions } from './request-auth.js';
 export { createRedisAttemptStore, type RedisAttemptStoreOptions } from './throttle-store-redis.js';
 export { createOneTimeTokens, createMemoryOneTimeTokenStore, createSqliteOneTimeTokenStore, type OneTimeTokens, type OneTimeTokenStore, type OneTimeTokenRecord } from './one-time-tokens.js';

@@ -1,6 +1,7 @@
 // Fastify hooks that authenticate each request (bearer JWT, bearer API key, or session cookie) and apply the
 // CSRF defence to cookie-authenticated unsafe requests (Origin/Sec-Fetch-Site, plus a token for form posts).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { SUPERUSERS, type Principal } from '../core/index.js';
 import type { AccessClaims } from './token-access.js';
 import type { AuthServices } from './auth-component.js';
 import { assertSameOrigin } from './csrf.js';
@@ -8,7 +9,7 @@ import { CsrfError } from './errors.js';
 
 export type RequestAuth =
   | { kind: 'token'; userId: string; collection?: string; scopes: string[]; claims: AccessClaims }
-  | { kind: 'apiKey'; userId: string; keyId: string; scopes: string[] }
+  | { kind: 'apiKey'; userId: string; collection?: string; keyId: string; scopes: string[] }
   | { kind: 'session'; userId: string; collection: string; sessionId: string };
 
 declare module 'fastify' {
@@ -16,6 +17,13 @@ declare module 'fastify' {
     /** Who made the request; null when anonymous. Set by `authHooks`. */
     auth: RequestAuth | null;
   }
+}
+
+/** The acting principal for access rules (null when anonymous). */
+export function principalOf(a: RequestAuth | null): Principal | null {
+  if (!a) return null;
+  const collection = a.collection ?? 'users';
+  return { id: a.userId, collection, superuser: collection === SUPERUSERS, scopes: a.kind === 'session' ? [] : a.scopes };
 }
 
 export interface AuthHookOptions {

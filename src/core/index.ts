@@ -1,3 +1,4 @@
 /** @module Shared contracts every capability may import: StrataError (RFC 9457 problems) and the Component lifecycle. */
 export * from './errors.js';
 export type { Component, Logger } from './component.js';
+export { SUPERUSERS, type AccessControl, type Principal, type RuleAction, type RuleInput } from './access.js';
