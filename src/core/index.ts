@@ -2,3 +2,4 @@
 export * from './errors.js';
 export type { Component, Logger } from './component.js';
 export { SUPERUSERS, type AccessControl, type Principal, type RuleAction, type RuleInput } from './access.js';
+export { recordTopic, type ChangeFeed, type RecordChangeAction, type RecordChangeEvent } from './events.js';
