@@ -2,9 +2,10 @@
 // POST /api/batch, per-collection schema.proto / schema.avsc and /api/openapi.json, as one
 // encapsulated Fastify plugin with its own body parsing (all codecs) and problem+json errors.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Expression, SqlBool } from 'kysely';
+import { sql, type Expression, type SqlBool } from 'kysely';
 import { ValidationError } from '../core/index.js';
-import type { BatchOperation, Collection, ListQuery, RecordsService } from '../data/index.js';
+import type { BatchOperation, Collection, ListQuery, OperationOptions, RecordData, RecordsService } from '../data/index.js';
+import { ForbiddenError } from '../core/index.js';
 import { avroCodec, avroListSchema, avroRecordSchema } from './codecs/avro.js';
 import type { RecordCodec } from './codecs/codec.js';
 import { jsonCodec } from './codecs/json.js';
@@ -16,13 +17,25 @@ import { openapiDocument } from './openapi.js';
 
 export type RecordAction = 'list' | 'view' | 'create' | 'update' | 'delete';
 /** Access rule hook (the auth capability plugs in here): a WHERE on alias `t`, or undefined for none. */
-export type AccessRule = (req: FastifyRequest, collection: string, action: RecordAction) => Expression<SqlBool> | undefined | Promise<Expression<SqlBool> | undefined>;
+export type AccessRule = (req: FastifyRequest, collection: string, action: RecordAction, body?: unknown) => Expression<SqlBool> | undefined | Promise<Expression<SqlBool> | undefined>;
+
+/** What a write hook may add: the values to store, and work done inside the write's transaction or after it commits. */
+export interface PreparedWrite {
+  input: Record<string, unknown>;
+  inTx?: OperationOptions['inTx'];
+  after?: (record: RecordData) => Promise<void>;
+}
+/** Turns a client's input into stored values for some collections (auth collections: passwords hashed, system fields guarded). */
+export type WriteHook = (req: FastifyRequest, c: Collection, action: 'create' | 'update' | 'delete', input: Record<string, unknown>, id?: string) => Promise<PreparedWrite | undefined>;
 
 export interface RecordsRoutesDeps {
   records: RecordsService;
   /** Codecs in order of preference; JSON first. Default: JSON, XML, Protocol Buffers, Avro, MessagePack. */
   codecs?: RecordCodec[];
   rules?: AccessRule;
+  /** Rule for records a filter reaches through relations (alias of the related table); per request. */
+  relationRules?: (req: FastifyRequest) => OperationOptions['relationWhere'];
+  writes?: WriteHook;
   /** Largest request body in bytes (413 above). */
   bodyLimit?: number;
   /** Title/version written into the OpenAPI document. */
@@ -74,14 +87,25 @@ function bodyOf(req: FastifyRequest): Buffer {
  */
 export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
   const codecs = deps.codecs ?? DEFAULT_CODECS;
-  const rule = async (req: FastifyRequest, c: string, a: RecordAction) => (deps.rules ? await deps.rules(req, c, a) : undefined);
+  const rule = async (req: FastifyRequest, c: string, a: RecordAction, body?: unknown) => (deps.rules ? await deps.rules(req, c, a, body) : undefined);
+  const prepare = async (req: FastifyRequest, c: Collection, action: 'create' | 'update', input: unknown, id?: string): Promise<PreparedWrite> => {
+    const p = deps.writes && input && typeof input === 'object' && !Array.isArray(input) ? await deps.writes(req, c, action, input as Record<string, unknown>, id) : undefined;
+    return p ?? { input: input as Record<string, unknown> };
+  };
   const send = (reply: FastifyReply, codec: RecordCodec, payload: Buffer | string) => reply.header('vary', 'Accept').type(codec.mediaTypes[0]).send(payload);
   let openapi: string | undefined;
   /** Records reached through `expand` obey their own collection's view rule. */
   const expandRules = async (req: FastifyRequest, expand: string | undefined) => {
     if (!deps.rules || !expand) return undefined;
     const byCollection = new Map<string, Expression<SqlBool> | undefined>();
-    for (const name of deps.records.collections.keys()) byCollection.set(name, await rule(req, name, 'view'));
+    for (const name of deps.records.collections.keys()) {
+      try {
+        byCollection.set(name, await rule(req, name, 'view'));
+      } catch (e) {
+        if (!(e instanceof ForbiddenError)) throw e;
+        byCollection.set(name, sql<SqlBool>`1 = 0`); // not viewable: expanded as null
+      }
+    }
     return (collection: string) => byCollection.get(collection);
   };
 
@@ -96,7 +120,7 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
       const c = collectionOf(req);
       const codec = chooseResponseCodec(req.headers.accept, codecs, c);
       const q = listQuery(req.query as Record<string, unknown>);
-      const result = await deps.records.list(c.name, q, { where: await rule(req, c.name, 'list'), expandWhere: await expandRules(req, q.expand) });
+      const result = await deps.records.list(c.name, q, { where: await rule(req, c.name, 'list'), expandWhere: await expandRules(req, q.expand), relationWhere: deps.relationRules?.(req) });
       return send(reply, codec, codec.encodeList(c, result));
     });
 
@@ -115,9 +139,12 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
     app.post(`${base}/records`, async (req, reply) => {
       const c = collectionOf(req);
       const out = chooseResponseCodec(req.headers.accept, codecs, c);
-      const input = chooseRequestCodec(req.headers['content-type'], codecs, c).decodeRecord(c, bodyOf(req), false);
+      const decoded = chooseRequestCodec(req.headers['content-type'], codecs, c).decodeRecord(c, bodyOf(req), false);
       const q = req.query as Record<string, unknown>;
-      const r = await deps.records.create(c.name, input, { where: await rule(req, c.name, 'create'), fields: str(q, 'fields'), expand: str(q, 'expand') });
+      const where = await rule(req, c.name, 'create', decoded);
+      const w = await prepare(req, c, 'create', decoded);
+      const r = await deps.records.create(c.name, w.input, { where, fields: str(q, 'fields'), expand: str(q, 'expand'), inTx: w.inTx });
+      await w.after?.(r.record);
       reply.code(201).header('etag', r.etag).header('location', `/api/collections/${c.name}/records/${String(r.record.id)}`);
       return send(reply, out, out.encodeRecord(c, r.record));
     });
@@ -125,21 +152,30 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
     app.patch(`${base}/records/:id`, async (req, reply) => {
       const c = collectionOf(req);
       const out = chooseResponseCodec(req.headers.accept, codecs, c);
-      const input = chooseRequestCodec(req.headers['content-type'], codecs, c).decodeRecord(c, bodyOf(req), true);
+      const decoded = chooseRequestCodec(req.headers['content-type'], codecs, c).decodeRecord(c, bodyOf(req), true);
       const q = req.query as Record<string, unknown>;
-      const r = await deps.records.update(c.name, (req.params as Params).id, input, {
-        where: await rule(req, c.name, 'update'),
+      const id = (req.params as Params).id;
+      const where = await rule(req, c.name, 'update', decoded);
+      const w = await prepare(req, c, 'update', decoded, id);
+      const r = await deps.records.update(c.name, id, w.input, {
+        where,
+        inTx: w.inTx,
         ifMatch: req.headers['if-match'],
         fields: str(q, 'fields'),
         expand: str(q, 'expand'),
       });
+      await w.after?.(r.record);
       reply.header('etag', r.etag);
       return send(reply, out, out.encodeRecord(c, r.record));
     });
 
     app.delete(`${base}/records/:id`, async (req, reply) => {
       const c = collectionOf(req);
-      await deps.records.delete(c.name, (req.params as Params).id, { where: await rule(req, c.name, 'delete'), ifMatch: req.headers['if-match'] });
+      const id = (req.params as Params).id;
+      const where = await rule(req, c.name, 'delete');
+      const w = deps.writes ? await deps.writes(req, c, 'delete', {}, id) : undefined;
+      await deps.records.delete(c.name, id, { where, ifMatch: req.headers['if-match'], inTx: w?.inTx });
+      await w?.after?.({ id });
       return reply.code(204).send();
     });
 
@@ -160,12 +196,15 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
         }
         throw new ValidationError('Every operation has an action (create, update with id, delete with id).', [{ field: `${at}.action`, message: 'invalid' }]);
       });
-      const ruleMap = new Map<string, Expression<SqlBool> | undefined>();
-      for (const op of parsed) {
-        const key = `${op.collection}|${op.action}`;
-        if (!ruleMap.has(key)) ruleMap.set(key, await rule(req, op.collection, op.action));
+      const wheres: (Expression<SqlBool> | undefined)[] = [];
+      for (const [i, op] of parsed.entries()) {
+        // Auth collections take passwords and guard system fields: only through their own endpoints.
+        if (deps.writes && deps.records.collection(op.collection).auth) {
+          throw new ValidationError('Records of auth collections cannot be written in a batch.', [{ field: `operations.${i}.collection`, message: 'is an auth collection' }]);
+        }
+        wheres.push(await rule(req, op.collection, op.action, op.action === 'delete' ? undefined : op.body));
       }
-      const results = await deps.records.batch(parsed, (coll, action) => ruleMap.get(`${coll}|${action}`));
+      const results = await deps.records.batch(parsed, (_coll, _action, i) => wheres[i]);
       return send(reply, out, out.encodeValue!({ results }));
     });
 
@@ -173,7 +212,7 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
       const c = collectionOf(req);
       const out = chooseResponseCodec(req.headers.accept, codecs);
       const q = req.query as Record<string, unknown>;
-      const items = await deps.records.aggregate(c.name, { metrics: str(q, 'metrics') ?? 'count', groupBy: str(q, 'groupBy'), filter: str(q, 'filter') }, { where: await rule(req, c.name, 'list') });
+      const items = await deps.records.aggregate(c.name, { metrics: str(q, 'metrics') ?? 'count', groupBy: str(q, 'groupBy'), filter: str(q, 'filter') }, { where: await rule(req, c.name, 'list'), relationWhere: deps.relationRules?.(req) });
       return send(reply, out, out.encodeValue!({ items }));
     });
 

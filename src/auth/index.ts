@@ -30,3 +30,8 @@ export { openSqlite, type SqliteDb } from './sqlite-table.js';
 export { authHooks, principalOf, type RequestAuth, type AuthHookOptions } from './request-auth.js';
 export { createRedisAttemptStore, type RedisAttemptStoreOptions } from './throttle-store-redis.js';
 export { createOneTimeTokens, createMemoryOneTimeTokenStore, createSqliteOneTimeTokenStore, type OneTimeTokens, type OneTimeTokenStore, type OneTimeTokenRecord } from './one-time-tokens.js';
+export { parseSubject, subjectOf } from './request-auth.js';
+export { createAccessControl, scopeAllows, type AccessRulesDeps } from './access-rules.js';
+export { createAccounts, type Accounts, type Account, type Credentials, type AccountsDeps } from './accounts.js';
+export { authRoutes, authWriteHook, MfaRequiredError, MfaEnrollmentRequiredError, type AuthRoutesDeps } from './auth-routes.js';
+export { createSuperuser, setupToken, setupRoutes, SETUP_PURPOSE, type SuperuserDeps } from './superusers.js';

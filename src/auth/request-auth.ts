@@ -19,6 +19,13 @@ declare module 'fastify' {
   }
 }
 
+/** How sessions, refresh tokens and API keys name their owner: `<collection>:<record id>`. */
+export const subjectOf = (collection: string, id: string): string => `${collection}:${id}`;
+export function parseSubject(s: string): { collection: string; id: string } {
+  const i = s.indexOf(':');
+  return i < 0 ? { collection: 'users', id: s } : { collection: s.slice(0, i), id: s.slice(i + 1) };
+}
+
 /** The acting principal for access rules (null when anonymous). */
 export function principalOf(a: RequestAuth | null): Principal | null {
   if (!a) return null;
@@ -70,7 +77,8 @@ export function authHooks(opts: AuthHookOptions): FastifyPluginAsync {
         const credential = m?.[1] ?? '';
         if (credential.startsWith('sk_')) {
           const key = await services.apiKeys.verify(credential);
-          request.auth = { kind: 'apiKey', userId: key.userId, keyId: key.id, scopes: key.scopes };
+          const owner = parseSubject(key.userId);
+          request.auth = { kind: 'apiKey', userId: owner.id, collection: owner.collection, keyId: key.id, scopes: key.scopes };
         } else {
           const claims = await services.accessTokens.verify(credential);
           request.auth = { kind: 'token', userId: claims.sub, collection: claims.col, scopes: claims.scope?.split(' ').filter(Boolean) ?? [], claims };
@@ -83,7 +91,7 @@ export function authHooks(opts: AuthHookOptions): FastifyPluginAsync {
       if (UNSAFE.has(request.method)) {
         assertSameOrigin({ method: request.method, headers: request.headers, selfOrigin: `${request.protocol}://${request.host}` }, { trustedOrigins: opts.trustedOrigins });
       }
-      request.auth = { kind: 'session', userId: session.userId, collection: session.collection, sessionId: session.id };
+      request.auth = { kind: 'session', userId: parseSubject(session.userId).id, collection: session.collection, sessionId: session.id };
     }
     // Form posts also carry a session-bound token (checked once the body is parsed).
     app.addHook('preValidation', (request, _reply, done) => {

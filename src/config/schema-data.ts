@@ -51,13 +51,43 @@ export const IndexSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Rule = Type.Union([Type.String({ maxLength: 4096 }), Type.Null()], {
+  description: 'null or absent: superusers only; "": everyone; otherwise an expression over the record\'s fields and @request.auth.*, @request.body.*, @request.query.*.',
+});
+
+export const RulesSchema = Type.Object(
+  {
+    list: Type.Optional(Rule),
+    view: Type.Optional(Rule),
+    create: Type.Optional(Rule),
+    update: Type.Optional(Rule),
+    delete: Type.Optional(Rule),
+  },
+  { additionalProperties: false, description: 'Access rules per operation, compiled into the SQL of each query (see docs/auth.md).' },
+);
+
+export const AuthCollectionSchema = Type.Object(
+  {
+    mfa: Type.Optional(Type.Union([Type.Literal('optional'), Type.Literal('required')], { description: 'optional (default): users may enrol TOTP; required: every login needs a second factor.' })),
+    requireVerified: Type.Optional(Type.Boolean({ description: 'Refuse login until the email address is verified (default false).' })),
+  },
+  { additionalProperties: false, description: 'Options of an auth collection.' },
+);
+
 export const CollectionSchema = Type.Object(
   {
     name: Name,
-    type: Type.Optional(Type.Union([Type.Literal('base'), Type.Literal('document')], { default: 'base', description: 'base: typed columns; document: schemaless JSON documents.' })),
+    type: Type.Optional(
+      Type.Union([Type.Literal('base'), Type.Literal('document'), Type.Literal('auth')], {
+        default: 'base',
+        description: 'base: typed columns; document: schemaless JSON documents; auth: a base collection whose records can sign in (adds `email` and `verified`).',
+      }),
+    ),
     fields: Type.Optional(Type.Array(FieldSchema, { default: [], maxItems: 200, description: 'Declared fields (system fields id, created, updated are implicit).' })),
     indexes: Type.Optional(Type.Array(IndexSchema, { default: [], description: 'Composite indexes.' })),
     fullText: Type.Optional(Type.Array(Name, { default: [], description: 'Text fields searchable with the `@@` filter operator.' })),
+    rules: Type.Optional(RulesSchema),
+    auth: Type.Optional(AuthCollectionSchema),
   },
   { additionalProperties: false },
 );
@@ -88,3 +118,4 @@ export const DataSchema = Type.Object(
 export type DataConfig = Static<typeof DataSchema>;
 export type CollectionConfig = Static<typeof CollectionSchema>;
 export type FieldConfig = Static<typeof FieldSchema>;
+export type RulesConfig = Static<typeof RulesSchema>;

@@ -27,9 +27,9 @@ export interface AccessControl {
   /**
    * The WHERE (alias `t`) that limits `action` on `collection` for `principal`; undefined when nothing
    * limits it (a superuser, or an empty rule). Throws ForbiddenError when the rule refuses outright
-   * (no rule: superusers only).
+   * (no rule: superusers only). `alias` names the table in the expression (default `t`).
    */
-  where(principal: Principal | null, collection: string, action: RuleAction, input?: RuleInput): Expression<SqlBool> | undefined;
+  where(principal: Principal | null, collection: string, action: RuleAction, input?: RuleInput, alias?: string): Expression<SqlBool> | undefined;
 }
 
 /** The system auth collection of superusers. */

@@ -2,7 +2,7 @@
 // (defaults filled, regexes vetted, relations resolved) into plain immutable objects.
 import safeRegex from 'safe-regex2';
 import { ValidationError, type FieldError } from '../core/index.js';
-import type { CollectionConfig, FieldConfig } from '../config/schema-data.js';
+import type { CollectionConfig, FieldConfig, RulesConfig } from '../config/schema-data.js';
 
 export type FieldType = 'text' | 'number' | 'integer' | 'boolean' | 'date' | 'email' | 'url' | 'select' | 'json' | 'relation';
 export type OnDelete = 'cascade' | 'restrict' | 'setNull';
@@ -30,17 +30,54 @@ export interface CompositeIndex {
   readonly unique: boolean;
 }
 
+export type RuleName = 'list' | 'view' | 'create' | 'update' | 'delete';
+/** Per operation: null = superusers only, '' = everyone, otherwise a rule expression. */
+export type Rules = Readonly<Record<RuleName, string | null>>;
+
+/** Present on auth collections: their records can sign in. */
+export interface AuthOptions {
+  readonly mfa: 'optional' | 'required';
+  readonly requireVerified: boolean;
+}
+
 export interface Collection {
   readonly name: string;
   readonly type: 'base' | 'document';
   readonly fields: readonly Field[];
   readonly indexes: readonly CompositeIndex[];
   readonly fullText: readonly string[];
+  readonly rules: Rules;
+  /** Set on auth collections (`type: auth`), which also get the fields `email` and `verified`. */
+  readonly auth?: AuthOptions;
+}
+
+/** The collection of superusers: an auth collection only superusers can reach. */
+export const SUPERUSERS_COLLECTION = '_superusers';
+
+const LOCKED: Rules = { list: null, view: null, create: null, update: null, delete: null };
+const OWN = 'id = @request.auth.id';
+
+/** The `users` auth collection every app has unless it declares its own `users`: open sign-up, each user sees and edits only itself. */
+export const DEFAULT_USERS: CollectionConfig = {
+  name: 'users',
+  type: 'auth',
+  fields: [{ name: 'name', type: 'text', length: { max: 200 } }],
+  rules: { list: OWN, view: OWN, create: '', update: OWN, delete: OWN },
+};
+
+/** Declared collections plus the system ones: `_superusers` always, and `users` unless declared. */
+export function withSystemCollections(input: readonly CollectionConfig[]): CollectionConfig[] {
+  const out = [...input];
+  if (!out.some((c) => c.name === 'users')) out.unshift(DEFAULT_USERS);
+  out.unshift({ name: SUPERUSERS_COLLECTION, type: 'auth', fields: [], rules: {} });
+  return out;
 }
 
 /** The system fields every record has; users cannot declare them. */
 export const SYSTEM_FIELDS = ['id', 'created', 'updated'] as const;
-const RESERVED = new Set<string>([...SYSTEM_FIELDS, 'expand', 'version', 'data', 'collection']);
+const RESERVED = new Set<string>([...SYSTEM_FIELDS, 'expand', 'version', 'data', 'collection', 'password', 'passwordConfirm', 'oldPassword']);
+/** Fields every auth collection has. */
+export const AUTH_FIELDS = ['email', 'verified'] as const;
 /** Longest text in an index (MySQL's utf8mb4 key limit is 3072 bytes). */
 export const INDEXED_TEXT_MAX = 768;
 export const TEXT_MAX = 16_000;
@@ -118,13 +155,14 @@ function normalizeField(collection: string, f: FieldConfig, errors: FieldError[]
 }
 
 /**
- * Checks declared collections and fills their defaults. Throws a ValidationError
+ * Checks declared collections and fills their defaults, adding the system collections (`_superusers`, and `users` unless declared). Throws a ValidationError
  * listing every problem (config keys as `field`).
  *
  * @example
  * const cols = normalizeCollections(config.collections);
  */
-export function normalizeCollections(input: readonly CollectionConfig[]): Collection[] {
+export function normalizeCollections(declared: readonly CollectionConfig[]): Collection[] {
+  const input = withSystemCollections(declared);
   const errors: FieldError[] = [];
   const out: Collection[] = [];
   const names = new Set<string>();
@@ -151,7 +189,28 @@ export function normalizeCollections(input: readonly CollectionConfig[]): Collec
     for (const name of fullText) {
       if (fields.find((f) => f.name === name)?.type !== 'text') errors.push({ field: `collections.${c.name}.fullText`, message: `"${name}" is not a text field` });
     }
-    out.push({ name: c.name, type: c.type ?? 'base', fields, indexes, fullText });
+    const isAuth = c.type === 'auth';
+    if (isAuth) {
+      for (const name of AUTH_FIELDS) if (fields.some((f) => f.name === name)) errors.push({ field: `collections.${c.name}.fields.${name}`, message: `"${name}" is a field of every auth collection` });
+      fields.unshift(
+        { name: 'email', type: 'email', required: true, unique: true, indexed: false, maxLength: 254, multiple: false, onDelete: 'setNull' },
+        { name: 'verified', type: 'boolean', required: false, unique: false, indexed: false, default: false, multiple: false, onDelete: 'setNull' },
+      );
+    } else if (c.auth) errors.push({ field: `collections.${c.name}.auth`, message: 'applies to auth collections (type: auth) only' });
+    const rules: Record<RuleName, string | null> = { ...LOCKED };
+    for (const k of Object.keys(LOCKED) as RuleName[]) {
+      const r = (c.rules as RulesConfig | undefined)?.[k];
+      if (typeof r === 'string') rules[k] = r.trim();
+    }
+    out.push({
+      name: c.name,
+      type: isAuth ? 'base' : (c.type ?? 'base') as 'base' | 'document',
+      fields,
+      indexes,
+      fullText,
+      rules,
+      ...(isAuth ? { auth: { mfa: c.auth?.mfa ?? 'optional', requireVerified: c.auth?.requireVerified ?? false } } : {}),
+    });
   }
   for (const c of out) {
     for (const f of c.fields) {

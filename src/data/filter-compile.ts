@@ -1,7 +1,7 @@
 // Compiles a filter AST to a parameterized SQL boolean (Kysely RawBuilder). Field names are
 // resolved against the declared collections; values only ever travel as bind parameters.
 // Relation paths: to-one hops become scalar subqueries, to-many hops EXISTS over the link table.
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import { fieldOf, type Collection, type FieldType } from './collection-model.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import { QueryParamError } from './errors.js';
@@ -16,9 +16,22 @@ export interface FilterContext {
   collections: ReadonlyMap<string, Collection>;
   /** Full-text search compiler, when the collection has `fullText` fields. */
   fullText?: (c: Collection, alias: string, query: string) => FullTextMatch;
+  /**
+   * Access rule for records a filter reaches through a relation (alias of the related table), so a
+   * caller cannot probe records they may not list; undefined: no limit.
+   */
+  hopWhere?: (target: Collection, alias: string) => Expression<SqlBool> | undefined;
 }
 
-type ValueType = FieldType | 'id' | 'jsonpath';
+export type ValueType = FieldType | 'id' | 'jsonpath';
+/** What an `@request...` path stands for in an access rule: a bound value or a subquery. */
+export interface VariableValue {
+  type: ValueType;
+  value: RawBuilder<unknown>;
+  nullable: boolean;
+}
+/** Resolves `@request.*` paths (segments as written, e.g. ['@request', 'auth', 'id']); throws QueryParamError when unknown. */
+export type Variables = (path: readonly string[], pos: number) => VariableValue;
 type Resolved =
   | { many: false; type: ValueType; value: (kind: JsonKind) => RawBuilder<unknown>; nullable: boolean }
   | { many: true; type: ValueType; wrap: (cond: (value: (kind: JsonKind) => RawBuilder<unknown>) => RawBuilder<SqlBool>) => RawBuilder<SqlBool> };
@@ -34,17 +47,26 @@ function family(t: ValueType): string {
 }
 
 /** `onRank` receives the relevance of the first `@@` term, for ordering by rank. */
-export function compileFilter(src: string, c: Collection, alias: string, ctx: FilterContext, onRank?: (rank: RawBuilder<unknown>) => void): RawBuilder<SqlBool> {
+export function compileFilter(src: string | FilterNode, c: Collection, alias: string, ctx: FilterContext, onRank?: (rank: RawBuilder<unknown>) => void, variables?: Variables): RawBuilder<SqlBool> {
   let aliasN = 0;
   let ranked = false;
-  const nextAlias = (p: string) => `${p}${++aliasN}`;
+  const nextAlias = (p: string) => `${alias}_${p}${++aliasN}`;
   const col = (a: string, name: string) => sql.ref(`${a}.${name}`);
+  const hopOf = (target: Collection, a: string) => {
+    const w = ctx.hopWhere?.(target, a);
+    return w ? sql` AND ${w}` : sql``;
+  };
 
   function resolve(coll: Collection, a: string, segs: string[], pos: number, hops: number): Resolved {
     const [head, ...rest] = segs;
     const bad = (m: string): never => {
       throw new QueryParamError('filter', m, pos);
     };
+    if (head.startsWith('@')) {
+      if (!variables || a !== alias) bad('variables are only allowed in access rules');
+      const v = variables!(segs, pos);
+      return { many: false, type: v.type, value: () => v.value, nullable: v.nullable };
+    }
     if (head === 'id' || head === 'created' || head === 'updated') {
       if (rest.length > 0) bad(`"${head}" has no sub-fields`);
       return { many: false, type: head === 'id' ? 'id' : 'date', value: () => col(a, head), nullable: false };
@@ -74,10 +96,11 @@ export function compileFilter(src: string, c: Collection, alias: string, ctx: Fi
       const r = nextAlias('r');
       const sub = resolve(target, r, rest, pos, hops + 1);
       const from = sql`${sql.table(tt)} ${sql.id(r)}`;
+      const hop = hopOf(target, r);
       if (!sub.many) {
-        return { many: false, type: sub.type, nullable: true, value: (k) => sql`(SELECT ${sub.value(k)} FROM ${from} WHERE ${col(r, 'id')} = ${col(a, f.name)})` };
+        return { many: false, type: sub.type, nullable: true, value: (k) => sql`(SELECT ${sub.value(k)} FROM ${from} WHERE ${col(r, 'id')} = ${col(a, f.name)}${hop})` };
       }
-      return { many: true, type: sub.type, wrap: (cond) => sql<SqlBool>`EXISTS (SELECT 1 FROM ${from} WHERE ${col(r, 'id')} = ${col(a, f.name)} AND ${sub.wrap(cond)})` };
+      return { many: true, type: sub.type, wrap: (cond) => sql<SqlBool>`EXISTS (SELECT 1 FROM ${from} WHERE ${col(r, 'id')} = ${col(a, f.name)}${hop} AND ${sub.wrap(cond)})` };
     }
     const l = nextAlias('l');
     const link = sql`${sql.table(ctx.names.link(coll.name, f.name))} ${sql.id(l)}`;
@@ -86,7 +109,7 @@ export function compileFilter(src: string, c: Collection, alias: string, ctx: Fi
     }
     const r = nextAlias('r');
     const sub = resolve(target, r, rest, pos, hops + 1);
-    const join = sql`${link} JOIN ${sql.table(tt)} ${sql.id(r)} ON ${col(r, 'id')} = ${col(l, 'target_id')}`;
+    const join = sql`${link} JOIN ${sql.table(tt)} ${sql.id(r)} ON ${col(r, 'id')} = ${col(l, 'target_id')}${hopOf(target, r)}`;
     const inner = (cond: Parameters<Extract<Resolved, { many: true }>['wrap']>[0]) => (sub.many ? sub.wrap(cond) : cond(sub.value));
     return { many: true, type: sub.type, wrap: (cond) => sql<SqlBool>`EXISTS (SELECT 1 FROM ${join} WHERE ${col(l, 'owner_id')} = ${col(a, 'id')} AND ${inner(cond)})` };
   }
@@ -166,9 +189,10 @@ export function compileFilter(src: string, c: Collection, alias: string, ctx: Fi
 
   function walk(n: FilterNode): RawBuilder<SqlBool> {
     if (n.kind === 'compare') return compare(n);
+    if (n.kind === 'const') return n.value ? sql<SqlBool>`1 = 1` : sql<SqlBool>`1 = 0`;
     const l = walk(n.left);
     const r = walk(n.right);
     return n.kind === 'and' ? sql<SqlBool>`(${l} AND ${r})` : sql<SqlBool>`(${l} OR ${r})`;
   }
-  return walk(parseFilter(src));
+  return walk(typeof src === 'string' ? parseFilter(src) : src);
 }

@@ -12,6 +12,8 @@ export type Operand = { kind: 'path'; path: string[]; pos: number } | { kind: 'l
 
 export type FilterNode =
   | { kind: 'and' | 'or'; left: FilterNode; right: FilterNode }
+  /** A comparison already decided (access rules fold comparisons of known values). */
+  | { kind: 'const'; value: boolean }
   | { kind: 'compare'; op: CompareOp; any: boolean; left: Operand; right: Operand; pos: number };
 
 export const FILTER_MAX_LENGTH = 4096;
@@ -29,7 +31,10 @@ const fail = (message: string, pos: number): never => {
   throw new QueryParamError('filter', message, pos);
 };
 
-function lex(src: string): Token[] {
+// `@request.auth.id`, `@request.body.title:isset` (rules only)
+const VARIABLE = /^@request(\.[A-Za-z_][A-Za-z0-9_]*){1,2}(:isset)?/;
+
+function lex(src: string, variables: boolean): Token[] {
   const out: Token[] = [];
   let i = 0;
   while (i < src.length) {
@@ -81,6 +86,11 @@ function lex(src: string): Token[] {
       if (word === 'true' || word === 'false') out.push({ t: 'lit', v: word === 'true', pos });
       else if (word === 'null') out.push({ t: 'lit', v: null, pos });
       else out.push({ t: 'path', v: word.split('.'), pos });
+    } else if (variables && c === '@' && src[i + 1] !== '@') {
+      const m = VARIABLE.exec(src.slice(i, i + 160));
+      if (!m) fail('unknown variable (use @request.auth.*, @request.body.* or @request.query.*)', pos);
+      out.push({ t: 'path', v: m![0].split('.'), pos });
+      i += m![0].length;
     } else {
       const op = OPS.find((o) => src.startsWith(o, i));
       if (!op) fail(`unexpected character ${JSON.stringify(c)}`, pos);
@@ -97,12 +107,13 @@ function lex(src: string): Token[] {
  *
  * @example
  * parseFilter('title ~ "strata" && (views > 10 || pinned = true)');
+ * parseFilter('owner = @request.auth.id', { variables: true }); // access rules
  */
-export function parseFilter(src: string): FilterNode {
+export function parseFilter(src: string, opts: { variables?: boolean } = {}): FilterNode {
   if (typeof src !== 'string') fail('must be a string', 0);
   if (src.length > FILTER_MAX_LENGTH) fail(`longer than ${FILTER_MAX_LENGTH} characters`, FILTER_MAX_LENGTH);
   if (src.includes('\0')) fail('NUL characters are not allowed', src.indexOf('\0'));
-  const tokens = lex(src);
+  const tokens = lex(src, opts.variables ?? false);
   let k = 0;
   let comparisons = 0;
   const peek = () => tokens[k];

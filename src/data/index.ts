@@ -1,6 +1,6 @@
 /** @module Data: declared collections on SQLite, PostgreSQL or MySQL, migrations, the filter language and the records service. */
 export { createDataLayer, type DataLayer, type DataLayerOptions } from './data-layer.js';
-export { normalizeCollections, SYSTEM_FIELDS, type Collection, type Field, type FieldType, type CompositeIndex, type OnDelete } from './collection-model.js';
+export { normalizeCollections, withSystemCollections, fieldOf, hasColumn, SYSTEM_FIELDS, SUPERUSERS_COLLECTION, AUTH_FIELDS, type Rules, type RuleName, type AuthOptions, type Collection, type Field, type FieldType, type CompositeIndex, type OnDelete } from './collection-model.js';
 export type { Db, SqlDialect, DialectName } from './dialects/dialect.js';
 export { openDatabase, dialectFor } from './database-open.js';
 export { tableNames, type TableNames } from './table-names.js';
@@ -8,7 +8,7 @@ export { migrateCommand, type MigrateCommandOptions } from './migrate-command.js
 export { migrate, dropAll, type MigrateOptions, type MigrationResult } from './migration-run.js';
 export { planMigration, describeStep, isDestructive, type MigrationStep } from './migration-plan.js';
 export { parseFilter, type FilterNode } from './filter-parse.js';
-export { compileFilter, type FilterContext } from './filter-compile.js';
+export { compileFilter, type FilterContext, type Variables, type VariableValue, type ValueType } from './filter-compile.js';
 export {
   createRecordsService,
   type RecordsService,

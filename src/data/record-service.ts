@@ -50,6 +50,10 @@ export interface OperationOptions {
   where?: Expression<SqlBool>;
   /** Access rule for records reached through `expand`. */
   expandWhere?: ExpandRule;
+  /** Runs inside the write's transaction after the record is written or deleted (delete passes only `{ id }`). */
+  inTx?: (tx: Db, record: RecordData) => Promise<void>;
+  /** Access rule for records a `filter` reaches through relations (on the given alias). */
+  relationWhere?: FilterContext['hopWhere'];
   /** If-Match header value (update, delete). */
   ifMatch?: string;
   fields?: string;
@@ -91,7 +95,7 @@ export interface RecordsService {
   /** All operations in one transaction: all commit or none. */
   /** count/sum/avg/min/max grouped by fields, filtered like a list. */
   aggregate(collection: string, q: AggregateQuery, opts?: OperationOptions): Promise<AggregateRow[]>;
-  batch(ops: readonly BatchOperation[], rules?: (collection: string, action: BatchOperation['action']) => Expression<SqlBool> | undefined): Promise<BatchResult[]>;
+  batch(ops: readonly BatchOperation[], rules?: (collection: string, action: BatchOperation['action'], index: number) => Expression<SqlBool> | undefined): Promise<BatchResult[]>;
 }
 
 const LIST_CACHE = 256;
@@ -161,10 +165,14 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     const cacheKey = opts.where ? undefined : JSON.stringify([c.name, q.filter ?? '', q.sort ?? '', q.cursor ?? '', perPage, page]);
     const hit = cacheKey === undefined ? undefined : listCache.get(cacheKey);
     let compiled = hit?.compiled;
+    // A filter through relations carries the caller's rules for the related records: never cached.
+    let hopped = false;
+    const relationWhere = opts.relationWhere;
+    const hopCtx: FilterContext = relationWhere ? { ...ctx, hopWhere: (t, a) => ((hopped = true), relationWhere(t, a)) } : ctx;
     if (!compiled || q.totalItems) {
       if (q.filter !== undefined && q.filter !== '') {
         const mongo = c.type === 'document' && q.filter.trimStart().startsWith('{');
-        wheres.push(mongo ? compileDocumentFilter(q.filter, 't', o.dialect) : compileFilter(q.filter, c, 't', ctx, (r) => (rank = r)));
+        wheres.push(mongo ? compileDocumentFilter(q.filter, 't', o.dialect) : compileFilter(q.filter, c, 't', hopCtx, (r) => (rank = r)));
       }
       if (opts.where) wheres.push(opts.where);
     }
@@ -177,7 +185,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
       sel = sel.orderBy(orderBy(keys, o.dialect)).limit(perPage + 1);
       if (!q.cursor && page > 1) sel = sel.offset((page - 1) * perPage);
       compiled = sel.compile();
-      if (cacheKey !== undefined) {
+      if (cacheKey !== undefined && !hopped) {
         if (listCache.size >= LIST_CACHE) listCache.delete(listCache.keys().next().value!);
         listCache.set(cacheKey, { compiled, ranked: rank !== undefined && !q.sort });
       }
@@ -204,7 +212,9 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     const values = c.type === 'document' ? validateDocument(c, body, false) : validateInput(c, body, false);
     return inTx(db, async (tx) => {
       const id = await insertRecord(tx, ctx, c, values, opts.where);
-      return read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      const stored = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      if (opts.inTx) await opts.inTx(tx, (await read(tx, c, id)).record);
+      return stored;
     });
   }
 
@@ -218,14 +228,19 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
         return mergePatch(data, values) as RecordData;
       } : undefined;
       await updateRecord(tx, ctx, c, id, values, { rule: opts.where, ifMatch: opts.ifMatch, merge });
-      return read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      const stored = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      if (opts.inTx) await opts.inTx(tx, (await read(tx, c, id)).record);
+      return stored;
     });
   }
 
   async function remove(db: Db, collName: string, id: string, opts: OperationOptions = {}): Promise<void> {
     const c = collection(collName);
     checkId(id);
-    await inTx(db, (tx) => deleteRecord(tx, ctx, c, id, { rule: opts.where, ifMatch: opts.ifMatch }));
+    await inTx(db, async (tx) => {
+      await deleteRecord(tx, ctx, c, id, { rule: opts.where, ifMatch: opts.ifMatch });
+      await opts.inTx?.(tx, { id });
+    });
   }
 
   return {
@@ -236,7 +251,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     create: (coll, body, opts) => create(o.db, coll, body, opts),
     update: (coll, id, body, opts) => update(o.db, coll, id, body, opts),
     delete: (coll, id, opts) => remove(o.db, coll, id, opts),
-    aggregate: (coll, q, opts = {}) => aggregate(o.db, ctx, collection(coll), q, opts.where, maxPerPage),
+    aggregate: (coll, q, opts = {}) => aggregate(o.db, opts.relationWhere ? { ...ctx, hopWhere: opts.relationWhere } : ctx, collection(coll), q, opts.where, maxPerPage),
     async batch(ops, rules) {
       if (!Array.isArray(ops) || ops.length === 0) throw new ValidationError('A batch needs at least one operation.', [{ field: 'requests', message: 'must be a non-empty list' }]);
       if (ops.length > (o.maxBatch ?? 100)) throw new ValidationError(`A batch holds at most ${o.maxBatch ?? 100} operations.`, [{ field: 'requests', message: 'too many operations' }]);
@@ -244,7 +259,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
         const results: BatchResult[] = [];
         for (const [i, op] of ops.entries()) {
           try {
-            const where = rules?.(op.collection, op.action);
+            const where = rules?.(op.collection, op.action, i);
             if (op.action === 'create') {
               const r = await create(tx, op.collection, op.body, { where });
               results.push({ status: 201, body: r.record, etag: r.etag });

@@ -22,6 +22,8 @@ interface ListeningMessage {
   type: 'strata:listening';
   urls: Array<{ kind: 'http' | 'https'; url: string }>;
   ca?: string;
+  /** One-time token for the first superuser (printed, never logged). */
+  setupToken?: string;
 }
 
 export function workerCount(config: StrataConfig): number {
@@ -40,6 +42,7 @@ function banner(config: StrataConfig, msg: ListeningMessage, version: string, wo
   lines.push(`  health:  ${base}/healthz    ready: ${base}/readyz`);
   if (config.metrics.enabled) lines.push(`  metrics: ${base}${config.metrics.path}`);
   if (msg.ca) lines.push(`  TLS: development certificate; trust its CA to avoid warnings: ${msg.ca}`);
+  if (msg.setupToken) lines.push(`  setup:   no superuser yet; create one within 24 h at ${https ?? base}/_strata/setup#${msg.setupToken}  (or: strata superuser create)`);
   return lines;
 }
 
@@ -57,7 +60,7 @@ async function runSingle(config: StrataConfig, log: Logger, opts: ServeOptions):
     flushLogger(log);
     throw e;
   }
-  const msg: ListeningMessage = { type: 'strata:listening', urls: server.edge.urls(), ca: server.edge.tls?.ca };
+  const msg: ListeningMessage = { type: 'strata:listening', urls: server.edge.urls(), ca: server.edge.tls?.ca, setupToken: server.setupToken };
   if (cluster.isWorker) process.send?.(msg);
   else (opts.print ?? console.log)(banner(config, msg, opts.version, 1).join('\n'));
 
@@ -103,7 +106,9 @@ async function runPrimary(config: StrataConfig, log: Logger, opts: ServeOptions,
     const w = cluster.fork({ STRATA_WORKER: '1' });
     w.on('message', (m: unknown) => onMetrics(w, m));
     w.on('message', (m: ListeningMessage) => {
-      if (m?.type !== 'strata:listening' || printed) return;
+      if (m?.type !== 'strata:listening') return;
+      if (m.setupToken && printed) (opts.print ?? console.log)(`  setup:   no superuser yet; create one within 24 h at ${m.urls.find((u) => u.kind === 'https')?.url ?? m.urls[0]?.url}/_strata/setup#${m.setupToken}`);
+      if (printed) return;
       printed = true;
       (opts.print ?? console.log)(banner(config, { ...m, ca: tls?.ca }, opts.version, workers).join('\n'));
     });

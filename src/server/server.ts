@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ForbiddenError, type Component } from '../core/index.js';
+import { ForbiddenError, UnauthorizedError, type Component } from '../core/index.js';
+import { sql } from 'kysely';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
 import { createMetrics, opsRoutes, Readiness, type HttpMetrics } from '../ops/index.js';
@@ -16,7 +17,19 @@ import { createDataLayer, type DataLayer } from '../data/index.js';
 import { recordsRoutes } from '../api/index.js';
 import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
-import { authComponent, authHooks, jwksRoutes } from '../auth/index.js';
+import {
+  authComponent,
+  authHooks,
+  authRoutes,
+  authWriteHook,
+  createAccessControl,
+  createAccounts,
+  jwksRoutes,
+  principalOf,
+  setupRoutes,
+  setupToken,
+  type Accounts,
+} from '../auth/index.js';
 import { workerMetrics } from './cluster-metrics.js';
 
 /**
@@ -38,17 +51,20 @@ export interface StrataServer {
   readonly waf: WafComponent;
   readonly gateway: Gateway;
   readonly auth: ReturnType<typeof authComponent>;
+  /** Accounts of auth collections (after start). */
+  readonly accounts: Accounts;
+  /** The one-time link token to create the first superuser, when none exists (after start). */
+  readonly setupToken: string | undefined;
   start(): Promise<void>;
   /** Drains in-flight requests (bounded by server.shutdownGrace) and stops every component in reverse order. */
   stop(): Promise<void>;
 }
 
-/**
- * Superuser-only APIs (queues, WAF events, cache purge) are refused until the
- * auth capability supplies superusers: closed by default, never open.
- */
-const superuserOnly = async (_request: FastifyRequest): Promise<never> => {
-  throw new ForbiddenError('This API is for superusers; superuser authentication is not available yet.');
+/** Superuser-only APIs (queues, WAF events, cache purge, admin): 401 when anonymous, 403 for anyone else. */
+const superuserOnly = async (request: FastifyRequest): Promise<void> => {
+  const p = principalOf(request.auth);
+  if (!p) throw new UnauthorizedError('This API is for superusers; sign in as one.');
+  if (!p.superuser) throw new ForbiddenError('This API is for superusers.');
 };
 
 /**
@@ -117,6 +133,26 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     sharedCache: () => cache.cache,
   });
 
+  // Access rules compile against the live schema; accounts keep credentials next to the auth collections.
+  const access = createAccessControl({ data: () => ({ collections: data.records.collections, dialect: data.dialect, names: data.names }) });
+  let accounts: Accounts | undefined;
+  let firstSetupToken: string | undefined;
+  const needAccounts = (): Accounts => {
+    if (!accounts) throw new Error('accounts used before start()');
+    return accounts;
+  };
+  const accountsComponent: Component = {
+    name: 'accounts',
+    async start() {
+      accounts = createAccounts({ db: data.db, dialect: data.dialect, names: data.names, records: data.records, cipher: auth.services.fieldCipher });
+      await accounts.ensureSchema();
+      access.check(data.records.collections.values());
+      // One process prints the setup link (cluster workers share the token store).
+      if (!cluster.isWorker || cluster.worker?.id === 1) firstSetupToken = await setupToken({ services: auth.services, accounts, records: data.records });
+    },
+  };
+  const ruleInput = (request: FastifyRequest, body?: unknown) => ({ body, query: request.query as Record<string, unknown> });
+
   // Order matters: the WAF inspects everything (gateway routes included), the
   // gateway's routes come before Strata's own.
   await app.register(waf.plugin());
@@ -124,6 +160,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   await app.register(authHooks({ services: lateBound(() => auth.services), trustedOrigins: config.auth.sessions.trustedOrigins }));
   await app.register(gateway.plugin);
   await app.register(jwksRoutes(lateBound(() => auth.services.keys)));
+  const authDeps = { services: lateBound(() => auth.services), accounts: needAccounts, records: () => data.records };
   const renderMetrics = metrics && cluster.isWorker ? workerMetrics(metrics.registry) : undefined;
   await app.register(opsRoutes({ readiness, metrics, metricsPath: config.metrics.path, renderMetrics }));
   // The records service exists once the data layer has started; routes read it per request.
@@ -134,14 +171,32 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       },
       bodyLimit: config.server.bodyLimit,
       info: { title: 'Strata', version: '0.1.0' },
+      rules: (request, collection, action, body) => access.where(principalOf(request.auth), collection, action, ruleInput(request, body)),
+      // A filter through a relation sees only related records the caller may list.
+      relationRules: (request) => {
+        const p = principalOf(request.auth);
+        if (p?.superuser) return undefined;
+        return (target, alias) => {
+          try {
+            return access.where(p, target.name, 'list', ruleInput(request), alias);
+          } catch (e) {
+            if (e instanceof ForbiddenError) return sql<boolean>`1 = 0`;
+            throw e;
+          }
+        };
+      },
+      writes: authWriteHook(authDeps),
     }),
   );
+  await app.register(authRoutes(authDeps));
+  await app.register(setupRoutes(() => ({ services: auth.services, accounts: needAccounts(), records: data.records })));
   await app.register(
     queueRoutes({ queue: () => messaging.queue, authorize: superuserOnly }),
   );
   await app.register(webhookRoutes({ store: webhookStore, authorize: superuserOnly }));
-  await app.register(waf.eventsRoutes(superuserOnly), { prefix: '/api/admin/waf/events' });
-  await app.register(gateway.purgeRoutes(superuserOnly));
+  const isSuperuser = (request: FastifyRequest) => principalOf(request.auth)?.superuser === true;
+  await app.register(waf.eventsRoutes(isSuperuser), { prefix: '/api/admin/waf/events' });
+  await app.register(gateway.purgeRoutes(isSuperuser));
 
   // Listeners other than Fastify's own server: WebSocket upgrades and the
   // per-IP connection limit (the WAF attaches it to app.server itself).
@@ -154,7 +209,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   }
 
   // Started in this order, stopped in reverse; the edge listens last.
-  const components: Component[] = [messaging, cache, auth, webhookDelivery, data, waf, gateway];
+  const components: Component[] = [messaging, cache, auth, webhookDelivery, data, accountsComponent, waf, gateway];
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
 
@@ -169,6 +224,12 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     waf,
     gateway,
     auth,
+    get accounts() {
+      return needAccounts();
+    },
+    get setupToken() {
+      return firstSetupToken;
+    },
     async start() {
       try {
         for (const c of [...components, edge]) {

@@ -94,8 +94,8 @@ export const ssrfDetector = {
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const d = v.view.decoded;
     if (d.length > 4096) return [];
-    // a Referer is a URL the browser came from, not one the server fetches: PL2+ only
-    if (v.location === 'header' && (v.name === 'referer' ? ctx.paranoia < 2 : !URLISH_NAME.test(v.name))) return [];
+    // a Referer or Origin is where the browser came from, not a URL the server fetches: PL2+ only
+    if (v.location === 'header' && (v.name === 'referer' || v.name === 'origin' ? ctx.paranoia < 2 : !URLISH_NAME.test(v.name))) return [];
     const urlParam = URLISH_NAME.test(v.name);
     if (!urlParam && d.indexOf('://') === -1) return [];
     return matchSsrf(d, urlParam, ctx.paranoia);
