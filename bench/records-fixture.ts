@@ -11,5 +11,7 @@ export const BENCH_COLLECTIONS: CollectionConfig[] = [
       { name: 'body', type: 'text' },
     ],
     indexes: [{ fields: ['status', 'created'] }],
+    // public, like the peer's routes: no rule to evaluate
+    rules: { list: '', view: '', create: '', update: '', delete: '' },
   },
 ];

@@ -93,11 +93,13 @@ test('strata migrate: dry run, apply, nothing to do, destructive refused then al
   writeFileSync(join(cwd, 'strata.yaml'), yaml('      - { name: title, type: text }\n      - { name: body, type: text }\n'));
   const dry = await runStrata({ cwd, args: ['migrate', '--dry-run'] });
   assert.equal(dry.code, 0, dry.stderr);
-  assert.match(dry.stdout, /plan \(1 step\):\n {2}- create collection posts/);
+  // The system collections (_superusers, users) come first on a fresh database.
+  assert.match(dry.stdout, /plan \(5 steps\):\n {2}- create collection _superusers\n {2}- create collection users\n {2}- create collection posts\n/);
   assert.doesNotMatch(dry.stdout, /done/);
   const apply = await runStrata({ cwd, args: ['migrate'] });
   assert.equal(apply.code, 0, apply.stderr);
-  assert.match(apply.stdout, /\[1\/1\] create collection posts\nmigrate: done/);
+  assert.match(apply.stdout, /\[3\/5\] create collection posts\n/);
+  assert.match(apply.stdout, /migrate: done/);
   const again = await runStrata({ cwd, args: ['migrate'] });
   assert.match(again.stdout, /nothing to do/);
   writeFileSync(join(cwd, 'strata.yaml'), yaml('      - { name: title, type: text }\n'));
@@ -108,4 +110,38 @@ test('strata migrate: dry run, apply, nothing to do, destructive refused then al
   const allowed = await runStrata({ cwd, args: ['migrate', '--allow-destructive'] });
   assert.equal(allowed.code, 0, allowed.stderr);
   assert.match(allowed.stdout, /migrate: done/);
+});
+
+test('strata superuser create: from stdin, refuses weak passwords and duplicates; then no setup link is printed', async () => {
+  const { spawn } = await import('node:child_process');
+  const { startStrata } = await import('./helpers/strata-process.js');
+  const dir = tempDir();
+  const run = (args: string[], input: string) =>
+    new Promise<{ code: number | null; out: string; err: string }>((res) => {
+      const p = spawn(process.execPath, [join(ROOT, 'bin/strata.mjs'), ...args], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (err += d));
+      p.on('exit', (code) => res({ code, out, err }));
+      p.stdin.end(input);
+    });
+  const weak = await run(['superuser', 'create', '--email', 'root@example.com', '--password-stdin', '-d', 'data'], 'password\n');
+  assert.equal(weak.code, 1);
+  assert.match(weak.err, /password/);
+  const ok = await run(['superuser', 'create', '--email', 'Root@Example.com', '--password-stdin', '-d', 'data'], 'correct horse battery staple 42\n');
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /superuser root@example\.com created/);
+  assert.ok(!ok.out.includes('correct horse'));
+  const dup = await run(['superuser', 'create', '--email', 'root@example.com', '--password-stdin', '-d', 'data'], 'correct horse battery staple 42\n');
+  assert.equal(dup.code, 1);
+  assert.match(dup.err, /exists/);
+  const noEmail = await run(['superuser', 'create', '--password-stdin'], 'x\n');
+  assert.equal(noEmail.code, 2);
+  const s = await startStrata({ cwd: dir, args: ['serve', '--port', '0', '--no-https', '-d', 'data'] });
+  try {
+    assert.doesNotMatch(s.output(), /setup:/);
+  } finally {
+    await s.stop();
+  }
 });

@@ -13,6 +13,7 @@ collections:
     fields:
       - { name: title, type: text, required: true, length: { max: 200 } }
       - { name: views, type: integer, default: 0, min: 0 }
+    rules: { list: "", view: "", create: "", update: "", delete: "" }
 gateway:
   sites: [{ name: www, root: ${JSON.stringify(www)} }]
   routes:
@@ -66,8 +67,8 @@ test('one strata.yaml: records, WAF, static site, closed superuser APIs, readine
     assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
 
     const queues = await json(`${s.http}/api/queues`);
-    assert.equal(queues.status, 403);
-    assert.equal(queues.body.type, 'strata/forbidden');
+    assert.equal(queues.status, 401);
+    assert.equal(queues.body.type, 'strata/unauthorized');
   } finally {
     assert.equal(await s.stop(), 0);
   }

@@ -47,7 +47,10 @@ test('record ids are 20 url-safe characters and increase', () => {
 
 test('migration diff: creates, widenings, destructive drops and narrowings', () => {
   const v1 = normalizeCollections([{ name: 'a', fields: [{ name: 'n', type: 'integer' }, { name: 't', type: 'text' }, { name: 'e', type: 'email' }] }]);
-  assert.deepEqual(planMigration([], v1).map(describeStep), ['create collection a']);
+  // Every app has the system collections (_superusers, users): diff against them.
+  const system = normalizeCollections([]);
+  assert.deepEqual(system.map((c) => c.name), ['_superusers', 'users']);
+  assert.deepEqual(planMigration(system, v1).map(describeStep), ['create collection a']);
   const v2 = normalizeCollections([{ name: 'a', fields: [{ name: 'n', type: 'number', indexed: true }, { name: 'e', type: 'text' }, { name: 'x', type: 'boolean' }] }]);
   const steps = planMigration(v1, v2);
   assert.deepEqual(steps.map(describeStep), ['drop field a.t (its values are deleted)', 'add field a.x (boolean)', 'change field a.n (integer -> number)', 'change field a.e (email -> text)', 'add index a(n)']);
@@ -55,7 +58,7 @@ test('migration diff: creates, widenings, destructive drops and narrowings', () 
   const v3 = normalizeCollections([{ name: 'a', fields: [{ name: 'n', type: 'boolean', indexed: true }, { name: 'e', type: 'text' }, { name: 'x', type: 'boolean' }] }]);
   const narrow = planMigration(v2, v3);
   assert.deepEqual(narrow.filter(isDestructive).map(describeStep), ['replace field a.n (number -> boolean; its values are deleted)']);
-  assert.deepEqual(planMigration(v3, []).map(describeStep), ['drop collection a (its records are deleted)']);
+  assert.deepEqual(planMigration(v3, system).map(describeStep), ['drop collection a (its records are deleted)']);
 });
 
 test('migrateCommand prints the plan, refuses destructive steps, then applies with progress', async () => {
@@ -71,6 +74,8 @@ test('migrateCommand prints the plan, refuses destructive steps, then applies wi
     const lines: string[] = [];
     const out = (l: string) => lines.push(l);
     const v1 = [{ name: 'a', fields: [{ name: 'x', type: 'text' as const }] }];
+    await migrateCommand({ dataDir: dir, data, collections: [], out }); // the system collections
+    lines.length = 0;
     await migrateCommand({ dataDir: dir, data, collections: v1, out, dryRun: true });
     assert.deepEqual(lines, ['migrate: plan (1 step):', '  - create collection a']);
     lines.length = 0;

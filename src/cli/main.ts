@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, ConfigSchema, loadConfig } from '../config/index.js';
 import { createLogger } from '../ops/index.js';
-import { COMMANDS, CONFIG_HELP, MAIN_HELP, MIGRATE_HELP, SERVE_HELP, suggest } from './usage.js';
+import { COMMANDS, CONFIG_HELP, MAIN_HELP, MIGRATE_HELP, SERVE_HELP, SUPERUSER_HELP, suggest } from './usage.js';
 
 class UsageError extends Error {}
 
@@ -92,6 +92,61 @@ async function migrate(args: string[]): Promise<number> {
   return !values['dry-run'] && result.plan.length > 0 && !result.applied ? 1 : 0;
 }
 
+/** Reads all of stdin (for --password-stdin), without the trailing newline. */
+async function readStdin(): Promise<string> {
+  let s = '';
+  for await (const chunk of process.stdin) s += chunk;
+  return s.replace(/\r?\n$/, '');
+}
+
+/** Asks for a secret on the terminal without echoing it. */
+async function promptSecret(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  const out = rl as unknown as { _writeToOutput: (s: string) => void };
+  let asked = false;
+  out._writeToOutput = (s: string) => {
+    if (!asked) {
+      asked = true;
+      process.stdout.write(s);
+    }
+  };
+  try {
+    return await new Promise<string>((res) => rl.question(question, res));
+  } finally {
+    rl.close();
+    process.stdout.write('\n');
+  }
+}
+
+async function superuser(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...CONFIG_OPTIONS, 'data-dir': { type: 'string', short: 'd' }, email: { type: 'string' }, 'password-stdin': { type: 'boolean' } }, 'superuser');
+  if (values.help || positionals[0] === undefined) return print(SUPERUSER_HELP);
+  if (positionals[0] !== 'create' || positionals.length > 1) throw new UsageError(`unknown superuser command '${positionals.join(' ')}'. Run 'strata superuser --help'.`);
+  const email = values.email;
+  if (!email) throw new UsageError("'strata superuser create' needs --email ADDRESS.");
+  let password: string;
+  if (values['password-stdin']) password = await readStdin();
+  else if (process.stdin.isTTY) {
+    password = await promptSecret('Password (at least 12 characters): ');
+    if ((await promptSecret('Repeat the password: ')) !== password) throw new UsageError('the passwords differ.');
+  } else throw new UsageError('give the password on stdin with --password-stdin, or run on a terminal to be asked.');
+  const overrides = overridesFrom(values);
+  if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
+  const { config } = loadConfig({ file: values.config, overrides });
+  const { superuserCreate } = await import('../server/index.js');
+  const { StrataError } = await import('../core/index.js');
+  try {
+    await superuserCreate(config, { email, password, out: (line) => process.stdout.write(line + '\n') });
+  } catch (e) {
+    if (!(e instanceof StrataError)) throw e;
+    const fields = (e.errors ?? []).map((x) => `${x.field}: ${x.message}`).join('; ');
+    process.stderr.write(`strata: ${e.detail}${fields ? ` (${fields})` : ''}\n`);
+    return 1;
+  }
+  return 0;
+}
+
 function configCommand(args: string[]): number {
   const { values, positionals } = parse(args, { ...CONFIG_OPTIONS, json: { type: 'boolean' } }, 'config');
   const sub = positionals[0];
@@ -120,7 +175,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       case '--help':
         return print(MAIN_HELP);
       case 'help':
-        return print(rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'config' ? CONFIG_HELP : rest[0] === 'migrate' ? MIGRATE_HELP : MAIN_HELP);
+        return print(rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'config' ? CONFIG_HELP : rest[0] === 'migrate' ? MIGRATE_HELP : rest[0] === 'superuser' ? SUPERUSER_HELP : MAIN_HELP);
       case '-v':
       case '--version':
       case 'version':
@@ -131,6 +186,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return configCommand(rest);
       case 'migrate':
         return await migrate(rest);
+      case 'superuser':
+        return await superuser(rest);
       default: {
         const hint = cmd.startsWith('-') ? undefined : suggest(cmd, COMMANDS);
         throw new UsageError(

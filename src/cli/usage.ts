@@ -1,11 +1,12 @@
 // Help texts and the "did you mean" hint for usage errors.
-export const COMMANDS = ['serve', 'migrate', 'config', 'help'] as const;
+export const COMMANDS = ['serve', 'migrate', 'superuser', 'config', 'help'] as const;
 
 export const MAIN_HELP = `Usage: strata <command> [options]
 
 Commands:
   serve                 Run the server (HTTP, HTTPS + HTTP/2) on embedded defaults or strata.yaml
   migrate               Apply the declared collections to the database (prints the plan first)
+  superuser create      Create a superuser (asks for the password, or --password-stdin)
   config print          Print the effective configuration (defaults + file + env + flags) as YAML
   config schema         Print the JSON Schema of strata.yaml (for editor completion)
   help [command]        Show help for a command
@@ -42,6 +43,19 @@ Options:
   -d, --data-dir DIR      Data directory                                   [dataDir]
       --dry-run           Print the plan only
       --allow-destructive Apply drops and narrowing type changes too      [data.allowDestructive]
+      --set KEY=VALUE     Set any config key (repeatable)
+  -h, --help              Show this help`;
+
+export const SUPERUSER_HELP = `Usage: strata superuser create --email ADDRESS [options]
+
+Creates a superuser (who may do everything, and reach /api/admin). The password
+is asked for on a terminal, or read from stdin with --password-stdin.
+
+Options:
+      --email ADDRESS     The superuser's email (their login)
+      --password-stdin    Read the password from stdin (for scripts)
+  -c, --config PATH       Config file
+  -d, --data-dir DIR      Data directory                                   [dataDir]
       --set KEY=VALUE     Set any config key (repeatable)
   -h, --help              Show this help`;
 

@@ -182,7 +182,9 @@ export function queueBackendContract(backendName: string, opts: QueueContractOpt
       const c2 = await other.consume(name, (job) => void again.push(job), { leaseMs: 300 });
       await until(() => again.length === 1, 'redelivery after the lease');
       assert.equal(again[0].id, id);
-      assert.equal(again[0].attempt, 2);
+      // The hung worker may itself take the redelivery and hang again (a third attempt) before
+      // the second consumer gets it; at-least-once says only that it comes back with a higher attempt.
+      assert.ok(again[0].attempt >= 2, `attempt ${again[0].attempt}`);
       await c2.stop();
       await hung.stop(10);
       await other.close();

@@ -1,3 +1,4 @@
 /** @module The composition root: builds capabilities from config, runs them, and shuts them down in order; cluster mode. */
 export { createServer, type StrataServer } from './server.js';
 export { runServe, type ServeOptions } from './run.js';
+export { superuserCreate, type SuperuserCommandOptions } from './superuser-command.js';
