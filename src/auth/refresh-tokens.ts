@@ -56,7 +56,14 @@ export function createRefreshTokens(opts: RefreshTokenOptions): RefreshTokens {
         opts.onReuse?.({ familyId: rec.familyId, userId: rec.userId });
         throw new InvalidTokenError();
       }
-      return mint(rec.userId, rec.familyId);
+      const next = await mint(rec.userId, rec.familyId);
+      // A concurrent replay may have revoked the family before the new token was inserted: look again so the
+      // new token never outlives its revoked family.
+      if ((await store.get(hash))?.revokedAt != null) {
+        await store.revokeFamily(rec.familyId, t);
+        throw new InvalidTokenError();
+      }
+      return next;
     },
     async revoke(token) {
       if (typeof token !== 'string') return;
