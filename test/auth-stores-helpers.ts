@@ -51,3 +51,11 @@ export async function authEngines(): Promise<AuthEngine[]> {
     await engine('mysql', () => MYSQL_URL, await unreachable(3306)),
   ];
 }
+
+/** The auth tables in a fresh SQLite file (for suites that only need SQLite; the handle closes with the process). */
+export async function sqliteAuthDb(): Promise<AuthDb> {
+  const o = await openDatabase({ url: 'sqlite:' + join(mkdtempSync(join(tmpdir(), 'strata-auth-')), 'data.db'), dataDir: '', poolSize: 1, busyTimeout: 5000 });
+  const ctx: AuthDb = { db: o.db, dialect: o.dialect, names: tableNames('') };
+  await ensureAuthTables(ctx);
+  return ctx;
+}

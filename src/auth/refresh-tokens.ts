@@ -57,12 +57,9 @@ export function createRefreshTokens(opts: RefreshTokenOptions): RefreshTokens {
         throw new InvalidTokenError();
       }
       const next = await mint(rec.userId, rec.familyId);
-      // A concurrent replay may have revoked the family before the new token was inserted: look again so the
-      // new token never outlives its revoked family.
-      if ((await store.get(hash))?.revokedAt != null) {
-        await store.revokeFamily(rec.familyId, t);
-        throw new InvalidTokenError();
-      }
+      // A concurrent replay may have revoked the family before the new token was inserted: look again and
+      // revoke once more, so the new token never outlives its family (the caller then holds a dead token).
+      if ((await store.get(hash))?.revokedAt != null) await store.revokeFamily(rec.familyId, t);
       return next;
     },
     async revoke(token) {

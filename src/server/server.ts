@@ -16,7 +16,7 @@ import { createDataLayer, type DataLayer } from '../data/index.js';
 import { recordsRoutes } from '../api/index.js';
 import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
-import { authComponent, authHooks, jwksRoutes } from '../auth/index.js';
+import { auditRoutes, authComponent, authHooks, jwksRoutes } from '../auth/index.js';
 import { workerMetrics } from './cluster-metrics.js';
 
 /**
@@ -91,13 +91,16 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       await webhookStore.close();
     },
   };
+  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log });
+  // Auth keeps its tables (tokens, API keys, MFA, email outbox, audit log) on the data layer's database.
   const auth = authComponent(config.auth, {
     dataDir,
     get cache() {
       return cache.cache;
     },
+    data: () => ({ db: data.db, dialect: data.dialect, names: data.names }),
+    logger: log,
   });
-  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log });
   const waf = createWaf({
     config: config.waf,
     registry,
@@ -142,6 +145,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   await app.register(webhookRoutes({ store: webhookStore, authorize: superuserOnly }));
   await app.register(waf.eventsRoutes(superuserOnly), { prefix: '/api/admin/waf/events' });
   await app.register(gateway.purgeRoutes(superuserOnly));
+  await app.register(auditRoutes(superuserOnly, () => auth.services.audit));
 
   // Listeners other than Fastify's own server: WebSocket upgrades and the
   // per-IP connection limit (the WAF attaches it to app.server itself).
@@ -153,8 +157,9 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     if (config.waf.ip.maxConnectionsPerIp > 0) new ConnectionLimiter(config.waf.ip.maxConnectionsPerIp).attach(l.server as import('node:net').Server);
   }
 
-  // Started in this order, stopped in reverse; the edge listens last.
-  const components: Component[] = [messaging, cache, auth, webhookDelivery, data, waf, gateway];
+  // Started in this order, stopped in reverse; the edge listens last. Auth needs the data layer's database;
+  // webhooks and the WAF use auth only per request (request.auth), never at start.
+  const components: Component[] = [messaging, cache, data, auth, webhookDelivery, waf, gateway];
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
 
