@@ -77,6 +77,10 @@ test('verify-email mail arrives over SMTP with the right link; values are HTML-e
     const [row] = await mailer.list();
     assert.equal(row.status, 'sent');
     assert.equal(row.attempts, 1);
+    assert.equal(row.text, '', 'the body (and its token) is not kept after sending');
+    assert.equal(row.html, undefined);
+    assert.equal(await mailer.pruneSent(row.sentAt! + 1), 1);
+    assert.equal((await mailer.list()).length, 0);
     assert.deepEqual(await sender.flush(), { sent: 0, failed: 0 }, 'nothing is sent twice');
   } finally {
     await sender.stop?.();

@@ -122,12 +122,14 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
       });
       await sender.start?.();
       const audit = createAuditLog({ ...authDb, retentionDays: config.audit.retentionDays });
-      if (config.audit.retentionDays > 0) {
-        const prune = () => void audit.prune().catch((err: unknown) => deps.logger?.error({ err }, 'audit log pruning failed'));
-        prune();
-        pruneTimer = setInterval(prune, 3_600_000);
-        pruneTimer.unref();
-      }
+      // Hourly: audit entries past their retention, and sent mail older than 30 days.
+      const prune = () => {
+        audit.prune().catch((err: unknown) => deps.logger?.error({ err }, 'audit log pruning failed'));
+        mailer.pruneSent(Date.now() - 30 * 86_400_000).catch((err: unknown) => deps.logger?.error({ err }, 'outbox pruning failed'));
+      };
+      prune();
+      pruneTimer = setInterval(prune, 3_600_000);
+      pruneTimer.unref();
       const c = config.sessions;
       const t = config.throttle;
       let attempts: AttemptStore = createMemoryAttemptStore();

@@ -136,7 +136,8 @@ export function createMailer(opts: MailerOptions): Mailer {
         const mine = at + leaseMs;
         try {
           await transport.send({ to: row.to, subject: row.subject, text: row.text, ...(row.html === undefined ? {} : { html: row.html }) });
-          await db.updateTable(t).set({ status: 'sent', sent_at: now(), lease_until: null, last_error: null }).where('id', '=', row.id).where('lease_until', '=', mine).execute();
+          // Sent mail keeps its envelope but not its body: bodies hold reset and verification links.
+          await db.updateTable(t).set({ status: 'sent', sent_at: now(), lease_until: null, last_error: null, body_text: '', body_html: null }).where('id', '=', row.id).where('lease_until', '=', mine).execute();
           sent++;
         } catch (e) {
           failed++;
