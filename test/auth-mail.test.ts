@@ -4,7 +4,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { createMailer, type OutgoingMail } from '../src/auth/mailer.js';
 import { mailSender, smtpTransport } from '../src/auth/mailer-sender.js';
 import { emailChangedMessage, passwordResetMessage, tokenLink, verifyEmailMessage } from '../src/auth/mailer-templates.js';
 import { ValidationError } from '../src/core/index.js';
+import { ensureDevCertificate } from '../src/edge/index.js';
 import { uniquePrefix } from './data-helpers.js';
 import { authEngines } from './auth-stores-helpers.js';
 
@@ -51,6 +52,40 @@ async function sqliteAuthDb(): Promise<AuthDb & { file: string; close(): Promise
   await ensureAuthTables(ctx);
   return { ...ctx, file, close: () => o.db.destroy() };
 }
+
+test('TLS: STARTTLS is required (no plaintext fallback), certificates are verified; implicit TLS works', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-mail-tls-'));
+  const cert = await ensureDevCertificate(dir);
+  const tls = { key: readFileSync(cert.keyPath), cert: readFileSync(cert.certPath) };
+  const ca = readFileSync(cert.caPath, 'utf8');
+  const secureSessions: boolean[] = [];
+  const onData: SMTPServerOptions['onData'] = (stream, session, cb) => {
+    secureSessions.push(session.secure);
+    stream.resume();
+    stream.on('end', () => cb());
+  };
+  const starttls = await smtpServer({ ...tls, disabledCommands: ['AUTH'], onData });
+  const plain = await smtpServer({ onData });
+  const implicit = await smtpServer({ ...tls, secure: true, disabledCommands: ['AUTH'], onData });
+  const mail = { to: 'ada@example.com', subject: 'Hi', text: 'x' };
+  const send = async (o: Parameters<typeof smtpTransport>[0]) => {
+    const t = await smtpTransport(o);
+    try {
+      await t.send(mail);
+    } finally {
+      await t.close();
+    }
+  };
+  try {
+    await send({ host: '127.0.0.1', port: starttls.port, security: 'starttls', from: 'a@example.com', ca });
+    await assert.rejects(send({ host: '127.0.0.1', port: plain.port, security: 'starttls', from: 'a@example.com', ca }), 'a server without STARTTLS is refused');
+    await assert.rejects(send({ host: '127.0.0.1', port: starttls.port, security: 'starttls', from: 'a@example.com' }), 'an untrusted certificate is refused');
+    await send({ host: '127.0.0.1', port: implicit.port, security: 'tls', from: 'a@example.com', ca });
+    assert.deepEqual(secureSessions, [true, true], 'only the two TLS sessions delivered, both encrypted');
+  } finally {
+    await Promise.all([starttls.close(), plain.close(), implicit.close()]);
+  }
+});
 
 const transportTo = (port: number) => smtpTransport({ host: '127.0.0.1', port, security: 'none', from: 'Acme <no-reply@example.com>' });
 

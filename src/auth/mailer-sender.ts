@@ -13,6 +13,8 @@ export interface SmtpOptions {
   from: string;
   /** Socket timeouts in ms. Default 30 000. */
   timeoutMs?: number;
+  /** Extra CA certificate(s) to trust (PEM), for a relay with a private CA. Certificates are always verified. */
+  ca?: string;
 }
 
 /** @example const transport = await smtpTransport({ host: 'smtp.example.com', port: 587, security: 'starttls', from: 'no-reply@example.com' }); */
@@ -26,6 +28,7 @@ export async function smtpTransport(o: SmtpOptions): Promise<MailTransport> {
     requireTLS: o.security === 'starttls',
     ignoreTLS: o.security === 'none',
     ...(o.user ? { auth: { user: o.user, pass: o.password ?? '' } } : {}),
+    tls: { minVersion: 'TLSv1.2', rejectUnauthorized: true, ...(o.ca ? { ca: o.ca } : {}) },
     connectionTimeout: timeout,
     greetingTimeout: timeout,
     socketTimeout: timeout,
