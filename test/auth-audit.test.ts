@@ -147,3 +147,31 @@ describe('GET /api/admin/audit', { skip: engines[0].skip }, () => {
     }
   });
 });
+
+test('authComponent on a data layer database: mailer and audit in its services; a refresh replay is audited', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { loadConfig } = await import('../src/config/index.js');
+  const { authComponent } = await import('../src/auth/index.js');
+  const dataDir = mkdtempSync(join(tmpdir(), 'strata-authaudit-'));
+  const ctx = await engines[0].fresh();
+  const auth = authComponent(loadConfig({ cwd: dataDir, env: {} }).config.auth, { dataDir, env: {}, data: () => ctx });
+  await auth.start?.();
+  try {
+    const s = auth.services;
+    const first = await s.refreshTokens.issue('u_alice');
+    await s.refreshTokens.rotate(first.token);
+    await assert.rejects(s.refreshTokens.rotate(first.token));
+    let items: { action: string; outcome: string; target: string | null; details: Record<string, unknown> | null }[] = [];
+    for (let i = 0; i < 250 && items.length === 0; i++) {
+      items = (await s.audit.query({ action: 'auth.refresh' })).items;
+      if (!items.length) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(items.map((r) => [r.action, r.outcome, r.target, r.details]), [['auth.refresh.reuse', 'denied', 'u_alice', { familyId: first.familyId }]]);
+    await s.mailer.enqueue({ to: 'ada@example.com', subject: 'Hi', text: 'x' });
+    assert.equal((await s.mailer.list({ status: 'pending' })).length, 1, 'no SMTP configured: the mail waits');
+  } finally {
+    await auth.stop?.();
+  }
+});

@@ -143,7 +143,15 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
         policy: createPasswordPolicy({ minLength: config.passwords.minLength, maxLength: config.passwords.maxLength, minScore: config.passwords.minScore as 0 | 1 | 2 | 3 | 4 }),
         keys,
         accessTokens: createAccessTokens({ keys, issuer: config.tokens.issuer, audience: config.tokens.audience, ttlSeconds: config.tokens.accessTtl }),
-        refreshTokens: createRefreshTokens({ store: stores.refresh, ttlSeconds: config.tokens.refreshTtl }),
+        refreshTokens: createRefreshTokens({
+          store: stores.refresh,
+          ttlSeconds: config.tokens.refreshTtl,
+          // A replayed refresh token means a stolen one: the family is revoked and the event audited.
+          onReuse: ({ familyId, userId }) => {
+            audit.record({ action: 'auth.refresh.reuse', target: userId, outcome: 'denied', details: { familyId } })
+              .catch((err: unknown) => deps.logger?.error({ err }, 'audit record failed'));
+          },
+        }),
         apiKeys: createApiKeys({ store: stores.apiKeys }),
         oneTimeTokens: createOneTimeTokens({ store: stores.oneTime }),
         totp: createTotp({ issuer: deps.totpIssuer ?? 'Strata', steps: stores.totpSteps }),
