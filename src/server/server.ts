@@ -129,6 +129,8 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   await app.register(jwksRoutes(lateBound(() => auth.services.keys)));
   const renderMetrics = metrics && cluster.isWorker ? workerMetrics(metrics.registry) : undefined;
   await app.register(opsRoutes({ readiness, metrics, metricsPath: config.metrics.path, renderMetrics }));
+  // Superusers read the audit log (auth keeps it on the data layer's database).
+  await app.register(auditRoutes(superuserOnly, () => auth.services.audit));
   // The records service exists once the data layer has started; routes read it per request.
   await app.register(
     recordsRoutes({
@@ -145,7 +147,6 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   await app.register(webhookRoutes({ store: webhookStore, authorize: superuserOnly }));
   await app.register(waf.eventsRoutes(superuserOnly), { prefix: '/api/admin/waf/events' });
   await app.register(gateway.purgeRoutes(superuserOnly));
-  await app.register(auditRoutes(superuserOnly, () => auth.services.audit));
 
   // Listeners other than Fastify's own server: WebSocket upgrades and the
   // per-IP connection limit (the WAF attaches it to app.server itself).
