@@ -16,8 +16,9 @@ import { createDataLayer, type DataLayer } from '../data/index.js';
 import { recordsRoutes } from '../api/index.js';
 import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
-import { auditRoutes, authComponent, authHooks, jwksRoutes } from '../auth/index.js';
+import { authComponent, authHooks, jwksRoutes } from '../auth/index.js';
 import { workerMetrics } from './cluster-metrics.js';
+import { auditRoutes } from '../auth/index.js';
 
 /**
  * An object whose properties are read from `target()` at the moment they are
