@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import * as OTPAuth from 'otpauth';
 import { SignJWT, generateKeyPair, UnsecuredJWT, decodeProtectedHeader } from 'jose';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
 import { startStrata, tempDir, type StrataProcess } from './helpers/strata-process.js';
 
 export interface FlowEngine {
@@ -18,9 +20,15 @@ export interface FlowEngine {
 
 const STRONG = 'correct horse battery staple 42';
 const STRONG2 = 'violet umbrella marching north 7';
+const STRONG3 = 'seven quiet lanterns over harbor 3';
 
-const CONFIG = (data: string) => `
+const CONFIG = (data: string, smtpPort: number) => `
 ${data ? `data:\n${data}\n` : ''}auth:
+  email:
+    from: "Strata Test <no-reply@example.com>"
+    linkBase: https://app.example.com
+    pollInterval: 100
+    smtp: { host: 127.0.0.1, port: ${smtpPort}, security: none }
   throttle:
     accountFreeAttempts: 50
     ipFreeAttempts: 1000
@@ -65,6 +73,29 @@ export function authFlows(engine: string, setup: () => Promise<FlowEngine>, skip
     let base = '';
     let agent: Agent;
     const dir = tempDir('strata-auth-');
+    const mail: ParsedMail[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onData(stream, _session, cb) {
+        simpleParser(stream).then((m) => (mail.push(m), cb()), cb);
+      },
+    });
+    /** The link token of the next email to `to` whose subject matches. */
+    async function mailTo(to: string, subject: RegExp): Promise<{ token: string; mail: ParsedMail }> {
+      for (let i = 0; i < 400; i++) {
+        const m = mail.find((x) => x.to && JSON.stringify(x.to).includes(to) && subject.test(x.subject ?? ''));
+        if (m) {
+          mail.splice(mail.indexOf(m), 1);
+          const token = /[?&]token=([A-Za-z0-9_-]+)/.exec(m.text ?? '')?.[1];
+          assert.ok(token, m.text);
+          return { token: token!, mail: m };
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no email to ${to} matching ${subject}`);
+    }
 
     async function call(method: string, path: string, opts: { body?: unknown; token?: string; cookie?: string; headers?: Record<string, string>; raw?: string } = {}): Promise<Res> {
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
@@ -90,7 +121,8 @@ export function authFlows(engine: string, setup: () => Promise<FlowEngine>, skip
 
     before(async () => {
       const e = await setup();
-      writeFileSync(join(dir, 'strata.yaml'), CONFIG(e.data));
+      await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+      writeFileSync(join(dir, 'strata.yaml'), CONFIG(e.data, (smtp.server.address() as { port: number }).port));
       s = await startStrata({ cwd: dir, args: ['serve', '--no-http', '--https-port', '0', '--data-dir', join(dir, 'data')] });
       base = s.https!;
       agent = new Agent({ connect: { ca: readFileSync(s.ca!) } });
@@ -98,6 +130,7 @@ export function authFlows(engine: string, setup: () => Promise<FlowEngine>, skip
     after(async () => {
       await s?.stop();
       await agent?.close();
+      await new Promise<void>((r) => smtp.close(() => r()));
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -129,6 +162,16 @@ export function authFlows(engine: string, setup: () => Promise<FlowEngine>, skip
       assert.equal(dup.status, 409);
     });
 
+    test('email verification: the sign-up mail carries a one-time link that verifies the address', async () => {
+      const { token, mail: m } = await mailTo('alice@example.com', /Verify/);
+      assert.match(m.text ?? '', /https:\/\/app\.example\.com\/auth\/verify-email\?token=/);
+      assert.equal((await call('POST', '/api/collections/users/auth/confirm-verification', { body: { token: 'x'.repeat(43) } })).status, 401);
+      assert.equal((await call('POST', '/api/collections/users/auth/confirm-verification', { body: { token } })).status, 204);
+      assert.equal((await call('POST', '/api/collections/users/auth/confirm-verification', { body: { token } })).status, 401, 'single use');
+      const unknown = await call('POST', '/api/collections/users/auth/request-verification', { body: { email: 'nobody@example.com' } });
+      assert.equal(unknown.status, 204, 'the same answer for an unknown address');
+    });
+
     test('login gives the same answer for a wrong password and an unknown account', async () => {
       const wrong = await login('alice@example.com', 'not the password at all 1');
       const unknown = await login('nobody@example.com', 'not the password at all 1');
@@ -146,6 +189,7 @@ export function authFlows(engine: string, setup: () => Promise<FlowEngine>, skip
       const me = await call('GET', '/api/collections/users/auth/me', { token: tokens.alice });
       assert.equal(me.status, 200);
       assert.equal((me.body.record as { email: string }).email, 'alice@example.com');
+      assert.equal((me.body.record as { verified: boolean }).verified, true);
       assert.equal((await call('GET', '/api/collections/users/auth/me')).status, 401);
     });
 
@@ -310,6 +354,25 @@ export function authFlows(engine: string, setup: () => Promise<FlowEngine>, skip
       assert.equal((await login('bob@example.com', STRONG2)).status, 200);
     });
 
+    test('password reset: same answer for unknown accounts; the emailed link works once and ends sessions', async () => {
+      const bob = await login('bob@example.com', STRONG2);
+      assert.equal(bob.status, 200);
+      const unknown = await call('POST', '/api/collections/users/auth/request-password-reset', { body: { email: 'nobody@example.com' } });
+      const known = await call('POST', '/api/collections/users/auth/request-password-reset', { body: { email: 'BOB@example.com' } });
+      assert.equal(unknown.status, 204);
+      assert.equal(known.status, 204);
+      assert.equal(unknown.text, known.text);
+      const { token, mail: m } = await mailTo('bob@example.com', /Reset/);
+      assert.match(m.text ?? '', /https:\/\/app\.example\.com\/auth\/reset-password\?token=/);
+      const weak = await call('POST', '/api/collections/users/auth/confirm-password-reset', { body: { token, password: 'password1234' } });
+      assert.equal(weak.status, 400, 'a weak password does not burn the link');
+      assert.equal((await call('POST', '/api/collections/users/auth/confirm-password-reset', { body: { token, password: STRONG3 } })).status, 204);
+      assert.equal((await call('POST', '/api/collections/users/auth/confirm-password-reset', { body: { token, password: STRONG3 } })).status, 401);
+      assert.equal((await call('POST', '/api/collections/users/auth/refresh', { body: { refreshToken: bob.body.refreshToken } })).status, 401);
+      assert.equal((await login('bob@example.com', STRONG2)).status, 401);
+      assert.equal((await login('bob@example.com', STRONG3)).status, 200);
+    });
+
     test('superusers: a one-time setup link creates the first; they see everything', async () => {
       const link = /setup: .* at (\S+)\/_strata\/setup#(\S+)/.exec(s.output());
       assert.ok(link, s.output());
@@ -333,9 +396,16 @@ export function authFlows(engine: string, setup: () => Promise<FlowEngine>, skip
       assert.equal((await call('GET', '/api/collections/_superusers/records', { token: tokens.alice })).status, 403);
       const q = await call('GET', '/api/queues', { token: t });
       assert.ok(q.status !== 401 && q.status !== 403, q.text);
-      const verify = await call('PATCH', `/api/collections/users/records/${ids.alice}`, { token: t, body: { verified: true, role: 'admin' } });
+      const verify = await call('PATCH', `/api/collections/users/records/${ids.bob}`, { token: t, body: { verified: true, role: 'admin' } });
       assert.equal(verify.status, 200, verify.text);
       assert.equal(verify.body.verified, true);
+      // The audit log saw the sign-ups, logins (both outcomes), MFA and resets, and holds no secret.
+      const audit = await call('GET', '/api/admin/audit?limit=500', { token: t });
+      assert.equal(audit.status, 200, audit.text);
+      const actions = new Set((audit.body.items as { action: string }[]).map((x) => x.action));
+      for (const a of ['auth.signup', 'auth.login.success', 'auth.login.failure', 'auth.mfa.enable', 'auth.password.reset', 'auth.email.verify', 'auth.refresh.reuse']) assert.ok(actions.has(a), a);
+      for (const secret of [STRONG, STRONG2, STRONG3, tokens.alice]) assert.ok(!audit.text.includes(secret));
+      assert.equal((await call('GET', '/api/admin/audit', { token: tokens.alice })).status, 403);
     });
   });
 }

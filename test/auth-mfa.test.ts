@@ -5,16 +5,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createMemoryRecoveryCodeStore, createMemoryTotpStepStore, createRecoveryCodes, createSqliteRecoveryCodeStore,
-  createSqliteTotpStepStore, createTotp,
+  createMemoryRecoveryCodeStore, createMemoryTotpStepStore, createRecoveryCodes, createSqlRecoveryCodeStore,
+  createSqlTotpStepStore, createTotp,
 } from '../src/auth/index.js';
+import { sqliteAuthDb } from './auth-stores-helpers.js';
 import { recoveryCodeStoreContract, totpStepStoreContract } from '../src/auth/mfa-store.contract.js';
 
-const dbFile = () => join(mkdtempSync(join(tmpdir(), 'strata-auth-')), 'auth.db');
 totpStepStoreContract('memory TOTP step store', async () => createMemoryTotpStepStore());
-totpStepStoreContract('sqlite TOTP step store', async () => createSqliteTotpStepStore({ db: dbFile() }));
+totpStepStoreContract('sqlite TOTP step store', async () => createSqlTotpStepStore(await sqliteAuthDb()));
 recoveryCodeStoreContract('memory recovery code store', async () => createMemoryRecoveryCodeStore());
-recoveryCodeStoreContract('sqlite recovery code store', async () => createSqliteRecoveryCodeStore({ db: dbFile() }));
+recoveryCodeStoreContract('sqlite recovery code store', async () => createSqlRecoveryCodeStore(await sqliteAuthDb()));
 
 const codeAt = (secret: string, ms: number) =>
   new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: ms });

@@ -4,20 +4,21 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createMemoryOneTimeTokenStore, createOneTimeTokens, createSqliteOneTimeTokenStore, InvalidTokenError, sha256Hex,
+  createMemoryOneTimeTokenStore, createOneTimeTokens, createSqlOneTimeTokenStore, InvalidTokenError, sha256Hex,
   type OneTimeTokenStore,
 } from '../src/auth/index.js';
+import { sqliteAuthDb } from './auth-stores-helpers.js';
 
 const isInvalid = (e: unknown) => e instanceof InvalidTokenError;
-const stores: [string, () => OneTimeTokenStore][] = [
+const stores: [string, () => OneTimeTokenStore | Promise<OneTimeTokenStore>][] = [
   ['memory', () => createMemoryOneTimeTokenStore()],
-  ['sqlite', () => createSqliteOneTimeTokenStore({ db: join(mkdtempSync(join(tmpdir(), 'strata-auth-')), 'auth.db') })],
+  ['sqlite', async () => createSqlOneTimeTokenStore(await sqliteAuthDb())],
 ];
 
 for (const [name, make] of stores) {
   test(`one-time tokens (${name}): single use, expiring, purpose-bound, newest only, hashed`, async () => {
     let t = 1_800_000_000;
-    const store = make();
+    const store = await make();
     const ott = createOneTimeTokens({ store, now: () => t });
     const reset = await ott.issue('password-reset', 'u1', 3600);
     assert.match(reset, /^[A-Za-z0-9_-]{43}$/);

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { SignJWT, UnsecuredJWT, generateKeyPair, exportJWK, base64url } from 'jose';
 import {
   createAccessTokens, createApiKeys, createKeyRing, createMemoryApiKeyStore, createMemoryRefreshStore,
-  createRefreshTokens, createSqliteRefreshStore, InvalidTokenError, type KeyRing,
+  createRefreshTokens, createSqlRefreshStore, InvalidTokenError, type KeyRing,
 } from '../src/auth/index.js';
 import { refreshStoreContract } from '../src/auth/refresh-store.contract.js';
 import { apiKeyStoreContract } from '../src/auth/api-key-store.contract.js';
-import { createSqliteApiKeyStore } from '../src/auth/index.js';
+import { createSqlApiKeyStore } from '../src/auth/index.js';
+import { sqliteAuthDb } from './auth-stores-helpers.js';
 import { ForbiddenError } from '../src/core/index.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'strata-auth-'));
@@ -139,11 +140,11 @@ test('access token claims: expired, not yet valid, wrong issuer/audience/typ', a
 });
 
 refreshStoreContract('memory refresh store', async () => createMemoryRefreshStore());
-refreshStoreContract('sqlite refresh store', async () => createSqliteRefreshStore({ db: join(tmp(), 'auth.db') }));
+refreshStoreContract('sqlite refresh store', async () => createSqlRefreshStore(await sqliteAuthDb()));
 
 for (const [name, make] of [
   ['memory', async () => createMemoryRefreshStore()],
-  ['sqlite', async () => createSqliteRefreshStore({ db: join(tmp(), 'auth.db') })],
+  ['sqlite', async () => createSqlRefreshStore(await sqliteAuthDb())],
 ] as const) {
   test(`refresh tokens (${name}): rotation, reuse revokes the family, expiry, logout`, async () => {
     const c = clock();
@@ -195,7 +196,7 @@ test('refresh tokens are stored hashed only', async () => {
 });
 
 apiKeyStoreContract('memory API key store', async () => createMemoryApiKeyStore());
-apiKeyStoreContract('sqlite API key store', async () => createSqliteApiKeyStore({ db: join(tmp(), 'auth.db') }));
+apiKeyStoreContract('sqlite API key store', async () => createSqlApiKeyStore(await sqliteAuthDb()));
 
 test('API keys: shown once, hashed, scoped, revocable, expiring; forgeries refused', async () => {
   const c = clock();

@@ -3,24 +3,26 @@
 import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Component } from '../core/index.js';
+import type { Component, Logger } from '../core/index.js';
+import { openDatabase, tableNames } from '../data/index.js';
 import type { AuthSchema } from '../config/schema-auth.js';
 import type { Cache } from '../cache/index.js';
 import { createApiKeys, type ApiKeys } from './api-keys.js';
-import { createSqliteApiKeyStore } from './api-key-store-sqlite.js';
+import { createAuditLog, type AuditLog } from './audit-log.js';
+import { ensureAuthTables, type AuthDb } from './auth-store-schema.js';
+import { createSqlAuthStores } from './auth-stores-sql.js';
+import { createMailer, type Mailer } from './mailer.js';
+import { mailSender, smtpTransport } from './mailer-sender.js';
 import { createCsrfTokens, type CsrfTokens } from './csrf.js';
 import { createFieldCipher, type FieldCipher } from './field-crypto.js';
 import { loadFieldKeys } from './field-keys.js';
 import { createRecoveryCodes, type RecoveryCodes } from './mfa-recovery.js';
-import { createSqliteRecoveryCodeStore, createSqliteTotpStepStore } from './mfa-store-sqlite.js';
 import { createTotp, type Totp } from './mfa-totp.js';
-import { createOneTimeTokens, createSqliteOneTimeTokenStore, type OneTimeTokens } from './one-time-tokens.js';
+import { createOneTimeTokens, type OneTimeTokens } from './one-time-tokens.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hash.js';
 import { createPasswordPolicy, type PasswordPolicy } from './password-policy.js';
-import { createSqliteRefreshStore } from './refresh-store-sqlite.js';
 import { createRefreshTokens, type RefreshTokens } from './refresh-tokens.js';
 import { loadOrCreateSecret } from './secret-file.js';
-import { openSqlite } from './sqlite-table.js';
 import { createSessionCookie, type SessionCookie } from './session-cookie.js';
 import { createCacheSessionStore } from './session-store-cache.js';
 import { createMemorySessionStore } from './session-store.js';
@@ -50,6 +52,10 @@ export interface AuthServices {
   sessionCookie(secure: boolean): SessionCookie;
   csrf: CsrfTokens;
   fieldCipher: FieldCipher;
+  /** Email outbox: enqueue in the caller's transaction; delivered over SMTP when `auth.email.smtp.host` is set. */
+  mailer: Mailer;
+  /** Audit log of sign-ups, logins, MFA, password, rule, collection and superuser changes. */
+  audit: AuditLog;
 }
 
 export interface AuthDeps {
@@ -60,6 +66,12 @@ export interface AuthDeps {
   env?: Record<string, string | undefined>;
   /** Product name shown in authenticator apps. */
   totpIssuer?: string;
+  /**
+   * The data layer's database, read at start (the auth tables live there, under its table prefix).
+   * Without it, auth opens the data layer's default SQLite file `<dataDir>/data.db` itself.
+   */
+  data?: () => AuthDb;
+  logger?: Logger;
 }
 
 /**
@@ -70,7 +82,9 @@ export interface AuthDeps {
  */
 export function authComponent(config: AuthConfig, deps: AuthDeps): Component & { readonly services: AuthServices } {
   let services: AuthServices | undefined;
-  let closeDb: (() => void) | undefined;
+  let closeDb: (() => Promise<void>) | undefined;
+  let sender: ReturnType<typeof mailSender> | undefined;
+  let pruneTimer: NodeJS.Timeout | undefined;
   let closeThrottle: (() => Promise<void>) | undefined;
   return {
     name: 'auth',
@@ -84,9 +98,38 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
       const fieldKeys = await loadFieldKeys({ keyFile: config.encryption.keyFile || join(keyDir, 'encryption.json'), env: env.STRATA_ENCRYPTION_KEY });
       const keys = createKeyRing({ dir: keyDir, alg: config.tokens.alg, retainSeconds: config.tokens.accessTtl + 60 });
       await keys.signingKey();
-      // Until the data layer hosts them, the auth tables live in their own SQLite file.
-      const { db, close } = openSqlite(join(deps.dataDir, 'auth.db'));
-      closeDb = close;
+      // The auth tables live on the data layer's database (created if missing).
+      let authDb: AuthDb;
+      if (deps.data) authDb = deps.data();
+      else {
+        const opened = await openDatabase({ url: '', dataDir: deps.dataDir, poolSize: 1, busyTimeout: 5000 });
+        authDb = { db: opened.db, dialect: opened.dialect, names: tableNames('') };
+        closeDb = () => opened.db.destroy();
+      }
+      await ensureAuthTables(authDb);
+      const stores = createSqlAuthStores(authDb);
+      const e = config.email;
+      const mailer = createMailer({ ...authDb, maxAttempts: e.maxAttempts, retryBaseMs: e.retryBase * 1000, leaseMs: e.leaseSeconds * 1000, logger: deps.logger });
+      sender = mailSender({
+        mailer,
+        pollMs: e.pollInterval,
+        logger: deps.logger,
+        transport: async () => {
+          if (!e.smtp.host) return undefined;
+          if (!e.from) throw new Error('auth.email.from must be set when auth.email.smtp.host is set');
+          return smtpTransport({ host: e.smtp.host, port: e.smtp.port, security: e.smtp.security, user: e.smtp.user, password: e.smtp.password, from: e.from });
+        },
+      });
+      await sender.start?.();
+      const audit = createAuditLog({ ...authDb, retentionDays: config.audit.retentionDays });
+      // Hourly: audit entries past their retention, and sent mail older than 30 days.
+      const prune = () => {
+        audit.prune().catch((err: unknown) => deps.logger?.error({ err }, 'audit log pruning failed'));
+        mailer.pruneSent(Date.now() - 30 * 86_400_000).catch((err: unknown) => deps.logger?.error({ err }, 'outbox pruning failed'));
+      };
+      prune();
+      pruneTimer = setInterval(prune, 3_600_000);
+      pruneTimer.unref();
       const c = config.sessions;
       const t = config.throttle;
       let attempts: AttemptStore = createMemoryAttemptStore();
@@ -100,11 +143,19 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
         policy: createPasswordPolicy({ minLength: config.passwords.minLength, maxLength: config.passwords.maxLength, minScore: config.passwords.minScore as 0 | 1 | 2 | 3 | 4 }),
         keys,
         accessTokens: createAccessTokens({ keys, issuer: config.tokens.issuer, audience: config.tokens.audience, ttlSeconds: config.tokens.accessTtl }),
-        refreshTokens: createRefreshTokens({ store: createSqliteRefreshStore({ db }), ttlSeconds: config.tokens.refreshTtl }),
-        apiKeys: createApiKeys({ store: createSqliteApiKeyStore({ db }) }),
-        oneTimeTokens: createOneTimeTokens({ store: createSqliteOneTimeTokenStore({ db }) }),
-        totp: createTotp({ issuer: deps.totpIssuer ?? 'Strata', steps: createSqliteTotpStepStore({ db }) }),
-        recoveryCodes: createRecoveryCodes({ store: createSqliteRecoveryCodeStore({ db }) }),
+        refreshTokens: createRefreshTokens({
+          store: stores.refresh,
+          ttlSeconds: config.tokens.refreshTtl,
+          // A replayed refresh token means a stolen one: the family is revoked and the event audited.
+          onReuse: ({ familyId, userId }) => {
+            audit.record({ action: 'auth.refresh.reuse', target: userId, outcome: 'denied', details: { familyId } })
+              .catch((err: unknown) => deps.logger?.error({ err }, 'audit record failed'));
+          },
+        }),
+        apiKeys: createApiKeys({ store: stores.apiKeys }),
+        oneTimeTokens: createOneTimeTokens({ store: stores.oneTime }),
+        totp: createTotp({ issuer: deps.totpIssuer ?? 'Strata', steps: stores.totpSteps }),
+        recoveryCodes: createRecoveryCodes({ store: stores.recoveryCodes }),
         throttle: createLoginThrottle({
           store: attempts,
           account: { freeAttempts: t.accountFreeAttempts, lockoutAfter: t.accountLockoutAfter, lockoutMs: t.lockoutSeconds * 1000 },
@@ -118,10 +169,16 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
         sessionCookie: (secure) => createSessionCookie({ secure, name: c.cookieName }),
         csrf: createCsrfTokens({ secret: await loadOrCreateSecret(join(keyDir, 'csrf.key')) }),
         fieldCipher: createFieldCipher(fieldKeys),
+        mailer,
+        audit,
       };
     },
     async stop() {
-      closeDb?.();
+      if (pruneTimer) clearInterval(pruneTimer);
+      pruneTimer = undefined;
+      await sender?.stop?.();
+      sender = undefined;
+      await closeDb?.();
       closeDb = undefined;
       await closeThrottle?.();
       closeThrottle = undefined;

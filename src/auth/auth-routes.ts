@@ -7,11 +7,17 @@ import type { Collection, RecordData, RecordsService } from '../data/index.js';
 import type { Accounts, Account } from './accounts.js';
 import type { AuthServices } from './auth-component.js';
 import { InvalidCredentialsError, InvalidTokenError } from './errors.js';
+import { passwordResetMessage, tokenLink, verifyEmailMessage } from './mailer-templates.js';
+import type { OutgoingMail } from './mailer.js';
+import { newRecordId } from '../data/index.js';
 import { createPasswordLogin } from './login.js';
 import { parseSubject, principalOf, subjectOf } from './request-auth.js';
 
 export interface AuthRoutesDeps {
   services: AuthServices;
+  /** `auth.email`: link base, paths and app name for verification and reset emails. */
+  email?: { linkBase: string; verifyPath: string; resetPath: string; appName: string };
+  log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   accounts: () => Accounts;
   records: () => RecordsService;
   /** Called for every auth event (the audit log); never given secrets. */
@@ -56,6 +62,23 @@ function caller(req: FastifyRequest, collection?: string, allowEnroll = false): 
   return p;
 }
 
+const VERIFY_TTL = 24 * 3600;
+const RESET_TTL = 3600;
+
+/**
+ * A verification email for `email` (its token issued now, outside any transaction: SQLite has one
+ * connection); undefined without `auth.email.linkBase`, since there is no link to send.
+ */
+async function verificationMail(deps: AuthRoutesDeps, collection: string, id: string, email: string): Promise<OutgoingMail | undefined> {
+  const e = deps.email;
+  if (!e?.linkBase) {
+    deps.log?.warn({ collection }, 'auth.email.linkBase is not set: no verification email sent');
+    return undefined;
+  }
+  const token = await deps.services.oneTimeTokens.issue('verify', `${subjectOf(collection, id)}|${email}`, VERIFY_TTL);
+  return verifyEmailMessage({ to: email, appName: e.appName, link: tokenLink(e.linkBase, e.verifyPath, token) });
+}
+
 /**
  * Write hook for records routes: on auth collections, `password` (+ `passwordConfirm`) is checked by the
  * policy and stored hashed, `email` is normalized, `verified` only a superuser may set, and a
@@ -96,9 +119,20 @@ export function authWriteHook(deps: AuthRoutesDeps) {
       }
       hash = await deps.services.hasher.hash(password);
     }
+    // A new address (sign-up or change) gets a verification link, committed with the record.
+    let mail: OutgoingMail | undefined;
+    if (action === 'create' && rest.id === undefined) rest.id = newRecordId();
+    const recordId = action === 'create' ? String(rest.id) : id!;
+    if (typeof rest.email === 'string' && rest.verified !== true) mail = await verificationMail(deps, c.name, recordId, rest.email);
     return {
       input: rest,
-      inTx: hash === undefined ? undefined : async (tx: Parameters<Accounts['setPassword']>[3], rec: RecordData) => deps.accounts().setPassword(c.name, String(rec.id), hash!, tx),
+      inTx:
+        hash === undefined && mail === undefined
+          ? undefined
+          : async (tx: Parameters<Accounts['setPassword']>[3], rec: RecordData) => {
+              if (hash !== undefined) await deps.accounts().setPassword(c.name, String(rec.id), hash, tx);
+              if (mail) await deps.services.mailer.enqueue(mail, tx);
+            },
       after: async (rec: RecordData) => {
         const recId = String(rec.id);
         if (action === 'create') await deps.audit?.(req, 'auth.signup', { collection: c.name, subject: recId, outcome: 'success' });
@@ -258,6 +292,74 @@ export function authRoutes(deps: AuthRoutesDeps): FastifyPluginAsync {
       const a = req.auth;
       if (a?.kind !== 'session') throw new UnauthorizedError('No session.');
       return { csrfToken: services.csrf.issue(a.sessionId) };
+    });
+
+    // --- Email verification and password reset ---------------------------------------------
+    // The request routes answer 204 at once whatever the address, and do the work afterwards,
+    // so neither the answer nor its timing tells whether an account exists.
+    const later = (req: FastifyRequest, what: string, fn: () => Promise<void>) => {
+      setImmediate(() => fn().catch((err) => deps.log?.error({ err, reqId: req.id }, `${what} failed`)));
+    };
+
+    app.post(`${base}/request-verification`, async (req, reply) => {
+      const c = authCollection(req);
+      const email = str(bodyObject(req), 'email', 254).trim().toLowerCase();
+      later(req, 'verification email', async () => {
+        const a = await deps.accounts().findByEmail(c.name, email);
+        const m = a && !a.verified ? await verificationMail(deps, c.name, a.id, a.email) : undefined;
+        if (m) await services.mailer.enqueue(m);
+      });
+      return reply.code(204).send();
+    });
+
+    app.post(`${base}/confirm-verification`, async (req, reply) => {
+      const c = authCollection(req);
+      const subject = await services.oneTimeTokens.consume('verify', str(bodyObject(req), 'token', 128));
+      const bar = subject.indexOf('|');
+      const email = subject.slice(bar + 1);
+      const { collection, id } = parseSubject(subject.slice(0, bar));
+      if (bar < 0 || collection !== c.name) throw new InvalidTokenError();
+      // The link verifies the address it was sent to, not one the account changed to since.
+      const rec = await publicRecord(c, id).catch(() => undefined);
+      if (!rec || rec.email !== email) throw new InvalidTokenError();
+      await deps.accounts().setVerified(c.name, id, true);
+      await deps.audit?.(req, 'auth.email.verify', { collection: c.name, subject: id, outcome: 'success' });
+      return reply.code(204).send();
+    });
+
+    app.post(`${base}/request-password-reset`, async (req, reply) => {
+      const c = authCollection(req);
+      const email = str(bodyObject(req), 'email', 254).trim().toLowerCase();
+      later(req, 'password reset email', async () => {
+        const a = await deps.accounts().findByEmail(c.name, email);
+        const e = deps.email;
+        if (!a) return;
+        if (!e?.linkBase) return deps.log?.warn({ collection: c.name }, 'auth.email.linkBase is not set: no password reset email sent');
+        const token = await services.oneTimeTokens.issue('reset', subjectOf(c.name, a.id), RESET_TTL);
+        await services.mailer.enqueue(passwordResetMessage({ to: a.email, appName: e.appName, link: tokenLink(e.linkBase, e.resetPath, token), ttlMinutes: RESET_TTL / 60 }));
+        await deps.audit?.(req, 'auth.password.reset.request', { collection: c.name, subject: a.id, outcome: 'success' });
+      });
+      return reply.code(204).send();
+    });
+
+    app.post(`${base}/confirm-password-reset`, async (req, reply) => {
+      const c = authCollection(req);
+      const body = bodyObject(req);
+      const password = str(body, 'password', 4096);
+      if (body.passwordConfirm !== undefined && body.passwordConfirm !== password) throw new ValidationError('The passwords differ.', [{ field: 'passwordConfirm', message: 'does not match password' }]);
+      const token = str(body, 'token', 128);
+      // The policy first, so a weak password does not burn the link.
+      services.policy.assert(password, [], 'password');
+      const { collection, id } = parseSubject(await services.oneTimeTokens.consume('reset', token));
+      if (collection !== c.name) throw new InvalidTokenError();
+      const rec = await publicRecord(c, id).catch(() => undefined);
+      if (!rec) throw new InvalidTokenError();
+      services.policy.assert(password, [String(rec.email)], 'password');
+      await deps.accounts().setPassword(c.name, id, await services.hasher.hash(password));
+      await services.sessions.destroyAllForUser(subjectOf(c.name, id));
+      await services.refreshTokens.revokeUser(subjectOf(c.name, id));
+      await deps.audit?.(req, 'auth.password.reset', { collection: c.name, subject: id, outcome: 'success' });
+      return reply.code(204).send();
     });
 
     // --- TOTP enrolment -------------------------------------------------------------------

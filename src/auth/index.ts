@@ -6,7 +6,6 @@ export { createKeyRing, type KeyRing, type KeyRingOptions, type SigningAlg, type
 export { createAccessTokens, type AccessTokens, type AccessClaims, type AccessTokenOptions } from './token-access.js';
 export { randomToken, sha256Hex, safeEqual } from './token-hash.js';
 export { createMemoryRefreshStore, type RefreshTokenStore, type RefreshTokenRecord } from './refresh-store.js';
-export { createSqliteRefreshStore, type SqliteRefreshStoreOptions } from './refresh-store-sqlite.js';
 export { createRefreshTokens, type RefreshTokens, type IssuedRefreshToken, type RefreshTokenOptions } from './refresh-tokens.js';
 export { createApiKeys, createMemoryApiKeyStore, type ApiKeys, type ApiKeyStore, type ApiKeyRecord } from './api-keys.js';
 export { createTotp, createMemoryTotpStepStore, type Totp, type TotpOptions, type TotpStepStore } from './mfa-totp.js';
@@ -24,12 +23,16 @@ export { createSessionCookie, parseCookies, type SessionCookie, type CookieOptio
 export { createCacheSessionStore } from './session-store-cache.js';
 export { loadOrCreateSecret } from './secret-file.js';
 export { authComponent, jwksRoutes, type AuthConfig, type AuthDeps, type AuthServices } from './auth-component.js';
-export { createSqliteApiKeyStore } from './api-key-store-sqlite.js';
-export { createSqliteTotpStepStore, createSqliteRecoveryCodeStore } from './mfa-store-sqlite.js';
-export { openSqlite, type SqliteDb } from './sqlite-table.js';
+export { ensureAuthTables, authTableNames, type AuthDb, type AuthTableNames } from './auth-store-schema.js';
+export { createSqlAuthStores, createSqlRefreshStore, createSqlApiKeyStore, createSqlOneTimeTokenStore, createSqlTotpStepStore, createSqlRecoveryCodeStore } from './auth-stores-sql.js';
+export { createMailer, checkMail, type Mailer, type MailerOptions, type MailTransport, type OutgoingMail, type OutboxRow, type OutboxStatus } from './mailer.js';
+export { mailSender, smtpTransport, type SmtpOptions, type MailSenderOptions } from './mailer-sender.js';
+export { verifyEmailMessage, passwordResetMessage, emailChangedMessage, tokenLink, escapeHtml } from './mailer-templates.js';
+export { createAuditLog, redactDetails, type AuditLog, type AuditEntry, type AuditRecord, type AuditQuery, type AuditOutcome } from './audit-log.js';
+export { auditRoutes } from './audit-routes.js';
 export { authHooks, principalOf, type RequestAuth, type AuthHookOptions } from './request-auth.js';
 export { createRedisAttemptStore, type RedisAttemptStoreOptions } from './throttle-store-redis.js';
-export { createOneTimeTokens, createMemoryOneTimeTokenStore, createSqliteOneTimeTokenStore, type OneTimeTokens, type OneTimeTokenStore, type OneTimeTokenRecord } from './one-time-tokens.js';
+export { createOneTimeTokens, createMemoryOneTimeTokenStore, type OneTimeTokens, type OneTimeTokenStore, type OneTimeTokenRecord } from './one-time-tokens.js';
 export { parseSubject, subjectOf } from './request-auth.js';
 export { createAccessControl, scopeAllows, type AccessRulesDeps } from './access-rules.js';
 export { createAccounts, type Accounts, type Account, type Credentials, type AccountsDeps } from './accounts.js';

@@ -1,7 +1,6 @@
 // Single-use, expiring, purpose-bound tokens for password reset and email verification (OWASP Forgot Password
 // Cheat Sheet): 256-bit random, stored as SHA-256, consumed atomically; issuing a new one voids the previous ones.
 import { InvalidTokenError } from './errors.js';
-import { openSqlite, tableName, type SqliteDb } from './sqlite-table.js';
 import { randomToken, sha256Hex } from './token-hash.js';
 
 export interface OneTimeTokenRecord {
@@ -38,31 +37,6 @@ export function createMemoryOneTimeTokenStore(): OneTimeTokenStore {
       for (const [h, r] of rows) if (r.subject === subject && r.purpose === purpose) rows.delete(h);
     },
   } satisfies OneTimeTokenStore;
-}
-
-export function createSqliteOneTimeTokenStore(opts: { db: string | SqliteDb; table?: string }): OneTimeTokenStore & { close(): void } {
-  const t = tableName(opts.table ?? '_auth_one_time_tokens');
-  const { db, close } = openSqlite(opts.db);
-  db.exec(`CREATE TABLE IF NOT EXISTS ${t} (hash TEXT PRIMARY KEY, purpose TEXT NOT NULL, subject TEXT NOT NULL, expires_at INTEGER NOT NULL);
-    CREATE INDEX IF NOT EXISTS ${t.slice(0, -1)}_subject" ON ${t}(subject, purpose);`);
-  const ins = db.prepare(`INSERT INTO ${t} (hash, purpose, subject, expires_at) VALUES (?, ?, ?, ?)`);
-  const take = db.prepare(`DELETE FROM ${t} WHERE hash = ? AND purpose = ? RETURNING subject, expires_at`);
-  const del = db.prepare(`DELETE FROM ${t} WHERE subject = ? AND purpose = ?`);
-  const store = {
-    async insert(r: OneTimeTokenRecord) {
-      ins.run(r.hash, r.purpose, r.subject, r.expiresAt);
-    },
-    async consume(hash: string, purpose: string, now: number) {
-      const row = take.get(hash, purpose) as { subject: string; expires_at: number } | undefined;
-      if (!row || row.expires_at <= now) return undefined;
-      return { hash, purpose, subject: row.subject, expiresAt: row.expires_at };
-    },
-    async deleteFor(subject: string, purpose: string) {
-      del.run(subject, purpose);
-    },
-    close,
-  };
-  return store satisfies OneTimeTokenStore;
 }
 
 export interface OneTimeTokens {

@@ -56,7 +56,11 @@ export function createRefreshTokens(opts: RefreshTokenOptions): RefreshTokens {
         opts.onReuse?.({ familyId: rec.familyId, userId: rec.userId });
         throw new InvalidTokenError();
       }
-      return mint(rec.userId, rec.familyId);
+      const next = await mint(rec.userId, rec.familyId);
+      // A concurrent replay may have revoked the family before the new token was inserted: look again and
+      // revoke once more, so the new token never outlives its family (the caller then holds a dead token).
+      if ((await store.get(hash))?.revokedAt != null) await store.revokeFamily(rec.familyId, t);
+      return next;
     },
     async revoke(token) {
       if (typeof token !== 'string') return;

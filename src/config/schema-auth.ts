@@ -38,4 +38,28 @@ export const AuthSchema = Section({
   encryption: Section({
     keyFile: Type.String({ default: '', description: 'Field encryption key file (JSON, mode 0600); empty = `<dataDir>/keys/encryption.json`. STRATA_ENCRYPTION_KEY overrides it.' }),
   }),
+  email: Section({
+    from: Type.String({ default: '', maxLength: 320, description: 'Sender of auth emails, e.g. `App <no-reply@example.com>` (required when `auth.email.smtp.host` is set).' }),
+    linkBase: Type.String({ default: '', maxLength: 2048, description: 'Public URL that links in emails start with, e.g. `https://app.example.com`.' }),
+    verifyPath: Type.String({ default: '/auth/verify-email', pattern: '^/[^?#\\s]*$', description: 'Path of the email-verification link (the token is added as `?token=`).' }),
+    resetPath: Type.String({ default: '/auth/reset-password', pattern: '^/[^?#\\s]*$', description: 'Path of the password-reset link (the token is added as `?token=`).' }),
+    appName: Type.String({ default: 'Strata', minLength: 1, maxLength: 100, description: 'Product name used in email subjects and bodies.' }),
+    maxAttempts: Int(1, 100, 10, 'Delivery attempts per email before it is marked failed.'),
+    retryBase: Int(1, 3_600, 30, 'Seconds before the first retry; doubled after each failure (capped at one hour).'),
+    leaseSeconds: Int(10, 3_600, 120, 'How long a sender owns a claimed email; after that (for example after a crash) another sender may deliver it.'),
+    pollInterval: Int(100, 600_000, 2_000, 'Milliseconds between outbox scans of the email sender.'),
+    smtp: Section({
+      host: Type.String({ default: '', description: 'SMTP server host; empty = no delivery (emails wait in the outbox, one warning is logged).' }),
+      port: Int(1, 65_535, 587, 'SMTP server port (587 for STARTTLS, 465 for TLS).'),
+      security: Type.Union([Type.Literal('starttls'), Type.Literal('tls'), Type.Literal('none')], {
+        default: 'starttls',
+        description: '`starttls` (upgrade required), `tls` (implicit TLS, port 465) or `none` (plain text; local relays only).',
+      }),
+      user: Type.String({ default: '', description: 'SMTP user name (empty = no authentication).' }),
+      password: Type.String({ default: '', description: 'SMTP password; prefer the environment variable STRATA_AUTH_EMAIL_SMTP_PASSWORD.' }),
+    }),
+  }),
+  audit: Section({
+    retentionDays: Int(0, 36_500, 365, 'Days audit log entries are kept (0 = forever); older entries are pruned hourly.'),
+  }),
 });

@@ -29,8 +29,10 @@ import {
   setupRoutes,
   setupToken,
   type Accounts,
+  type AuthRoutesDeps,
 } from '../auth/index.js';
 import { workerMetrics } from './cluster-metrics.js';
+import { auditRoutes } from '../auth/index.js';
 
 /**
  * An object whose properties are read from `target()` at the moment they are
@@ -107,13 +109,16 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       await webhookStore.close();
     },
   };
+  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log });
+  // Auth keeps its tables (tokens, API keys, MFA, email outbox, audit log) on the data layer's database.
   const auth = authComponent(config.auth, {
     dataDir,
     get cache() {
       return cache.cache;
     },
+    data: () => ({ db: data.db, dialect: data.dialect, names: data.names }),
+    logger: log,
   });
-  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log });
   const waf = createWaf({
     config: config.waf,
     registry,
@@ -160,9 +165,28 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   await app.register(authHooks({ services: lateBound(() => auth.services), trustedOrigins: config.auth.sessions.trustedOrigins }));
   await app.register(gateway.plugin);
   await app.register(jwksRoutes(lateBound(() => auth.services.keys)));
-  const authDeps = { services: lateBound(() => auth.services), accounts: needAccounts, records: () => data.records };
+  const authDeps: AuthRoutesDeps = {
+    services: lateBound(() => auth.services),
+    accounts: needAccounts,
+    records: () => data.records,
+    email: config.auth.email,
+    log,
+    // Every auth event goes to the audit log (details never hold secrets: the log redacts them too).
+    audit: (request, action, e) =>
+      auth.services.audit.record({
+        action,
+        actor: request.auth ? { id: request.auth.userId, collection: request.auth.collection ?? 'users' } : e.subject ? { id: e.subject, collection: e.collection } : null,
+        target: e.subject ? `${e.collection}/${e.subject}` : e.collection,
+        ip: request.ip,
+        userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : undefined,
+        outcome: e.outcome,
+        details: e.details,
+      }),
+  };
   const renderMetrics = metrics && cluster.isWorker ? workerMetrics(metrics.registry) : undefined;
   await app.register(opsRoutes({ readiness, metrics, metricsPath: config.metrics.path, renderMetrics }));
+  // Superusers read the audit log (auth keeps it on the data layer's database).
+  await app.register(auditRoutes(superuserOnly, () => auth.services.audit));
   // The records service exists once the data layer has started; routes read it per request.
   await app.register(
     recordsRoutes({
@@ -208,8 +232,9 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     if (config.waf.ip.maxConnectionsPerIp > 0) new ConnectionLimiter(config.waf.ip.maxConnectionsPerIp).attach(l.server as import('node:net').Server);
   }
 
-  // Started in this order, stopped in reverse; the edge listens last.
-  const components: Component[] = [messaging, cache, auth, webhookDelivery, data, accountsComponent, waf, gateway];
+  // Started in this order, stopped in reverse; the edge listens last. Auth needs the data layer's database;
+  // webhooks and the WAF use auth only per request (request.auth), never at start.
+  const components: Component[] = [messaging, cache, data, auth, webhookDelivery, accountsComponent, waf, gateway];
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
 
