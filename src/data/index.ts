@@ -1,5 +1,7 @@
 /** @module Data: declared collections on SQLite, PostgreSQL or MySQL, migrations, the filter language and the records service. */
-export { createDataLayer, type DataLayer, type DataLayerOptions } from './data-layer.js';
+export { createDataLayer, recordEventRelay, type DataLayer, type DataLayerOptions } from './data-layer.js';
+export { eventRelay, type EventRelay, type EventRelayOptions, type EventPublisher } from './event-relay.js';
+export { outboxFeed, ensureOutbox, dropOutbox, pruneOutbox, EventsGoneError, type OutboxContext } from './event-outbox.js';
 export { normalizeCollections, SYSTEM_FIELDS, type Collection, type Field, type FieldType, type CompositeIndex, type OnDelete } from './collection-model.js';
 export type { Db, SqlDialect, DialectName } from './dialects/dialect.js';
 export { openDatabase, dialectFor } from './database-open.js';
@@ -19,6 +21,7 @@ export {
   type OperationOptions,
   type BatchOperation,
   type BatchResult,
+  type RecordEventSink,
 } from './record-service.js';
 export type { RecordData } from './record-row.js';
 export type { AggregateQuery, AggregateRow } from './record-aggregate.js';

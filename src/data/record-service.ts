@@ -1,7 +1,7 @@
 // The records service: list/get/create/update/delete/batch over declared collections, with no
 // HTTP in sight. Access rules arrive as optional Kysely WHERE expressions on the alias `t`.
 import { sql, type CompiledQuery, type Expression, type RawBuilder, type SqlBool } from 'kysely';
-import { NotFoundError, StrataError, ValidationError } from '../core/index.js';
+import { NotFoundError, StrataError, ValidationError, type RecordChangeAction } from '../core/index.js';
 import type { Collection } from './collection-model.js';
 import type { Db, ReadNow, SqlDialect } from './dialects/dialect.js';
 import { compileDocumentFilter } from './document-filter.js';
@@ -78,6 +78,16 @@ export interface RecordsServiceOptions {
   fullText?: FilterContext['fullText'];
   /** Immediate reads outside transactions (SQLite). */
   readNow?: ReadNow;
+  /** Record-change events: written in each write's transaction, announced after it commits. */
+  events?: RecordEventSink;
+}
+
+/** Where record-change events go (the data layer's outbox). */
+export interface RecordEventSink {
+  /** Called inside the write's transaction with the record as REST returns it. */
+  write(tx: Db, collection: string, action: RecordChangeAction, record: RecordData): Promise<void>;
+  /** Called after a transaction holding events committed. */
+  committed(): void;
 }
 
 export interface RecordsService {
@@ -199,12 +209,22 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     return out;
   }
 
+  // Record-change events (outbox): the full record as REST returns it, not the caller's projection.
+  async function writeEvent(tx: Db, c: Collection, action: RecordChangeAction, id: string, shown: StoredRecord, opts: OperationOptions = {}): Promise<void> {
+    if (!o.events) return;
+    const record = opts.fields === undefined && opts.expand === undefined ? shown.record : (await read(tx, c, id)).record;
+    await o.events.write(tx, c.name, action, record);
+  }
+  const announce = <T>(p: Promise<T>): Promise<T> => (o.events ? p.then((v) => (o.events!.committed(), v)) : p);
+
   async function create(db: Db, collName: string, body: unknown, opts: OperationOptions = {}): Promise<StoredRecord> {
     const c = collection(collName);
     const values = c.type === 'document' ? validateDocument(c, body, false) : validateInput(c, body, false);
     return inTx(db, async (tx) => {
       const id = await insertRecord(tx, ctx, c, values, opts.where);
-      return read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      const out = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      await writeEvent(tx, c, 'create', id, out, opts);
+      return out;
     });
   }
 
@@ -218,14 +238,20 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
         return mergePatch(data, values) as RecordData;
       } : undefined;
       await updateRecord(tx, ctx, c, id, values, { rule: opts.where, ifMatch: opts.ifMatch, merge });
-      return read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      const out = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      await writeEvent(tx, c, 'update', id, out, opts);
+      return out;
     });
   }
 
   async function remove(db: Db, collName: string, id: string, opts: OperationOptions = {}): Promise<void> {
     const c = collection(collName);
     checkId(id);
-    await inTx(db, (tx) => deleteRecord(tx, ctx, c, id, { rule: opts.where, ifMatch: opts.ifMatch }));
+    await inTx(db, async (tx) => {
+      const before = o.events ? await read(tx, c, id) : undefined;
+      await deleteRecord(tx, ctx, c, id, { rule: opts.where, ifMatch: opts.ifMatch });
+      if (before) await writeEvent(tx, c, 'delete', id, before);
+    });
   }
 
   return {
@@ -233,14 +259,14 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     collection,
     list,
     get: (coll, id, opts) => read(o.db, collection(coll), id, opts),
-    create: (coll, body, opts) => create(o.db, coll, body, opts),
-    update: (coll, id, body, opts) => update(o.db, coll, id, body, opts),
-    delete: (coll, id, opts) => remove(o.db, coll, id, opts),
+    create: (coll, body, opts) => announce(create(o.db, coll, body, opts)),
+    update: (coll, id, body, opts) => announce(update(o.db, coll, id, body, opts)),
+    delete: (coll, id, opts) => announce(remove(o.db, coll, id, opts)),
     aggregate: (coll, q, opts = {}) => aggregate(o.db, ctx, collection(coll), q, opts.where, maxPerPage),
     async batch(ops, rules) {
       if (!Array.isArray(ops) || ops.length === 0) throw new ValidationError('A batch needs at least one operation.', [{ field: 'requests', message: 'must be a non-empty list' }]);
       if (ops.length > (o.maxBatch ?? 100)) throw new ValidationError(`A batch holds at most ${o.maxBatch ?? 100} operations.`, [{ field: 'requests', message: 'too many operations' }]);
-      return o.db.transaction().execute(async (tx) => {
+      return announce(o.db.transaction().execute(async (tx) => {
         const results: BatchResult[] = [];
         for (const [i, op] of ops.entries()) {
           try {
@@ -261,7 +287,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
           }
         }
         return results;
-      });
+      }));
     },
   };
 }

@@ -7,6 +7,9 @@ export interface TableNames {
   /** Link table of a multiple relation. */
   link(collection: string, field: string): string;
   readonly history: string;
+  /** The record-change event outbox and its one-row-per-key state (prune watermark). */
+  readonly outbox: string;
+  readonly outboxState: string;
   /** Index/constraint name, at most 60 characters (PostgreSQL and MySQL cut at 63/64). */
   index(table: string, columns: readonly string[], unique: boolean): string;
   foreignKey(table: string, column: string): string;
@@ -23,6 +26,8 @@ export function tableNames(prefix: string): TableNames {
     record: (c) => `${prefix}${c}`,
     link: (c, f) => `${prefix}${c}__${f}`,
     history: `${prefix}_strata_migrations`,
+    outbox: `${prefix}_strata_outbox`,
+    outboxState: `${prefix}_strata_outbox_state`,
     index: (t, cols, unique) => bounded(`${unique ? 'ux' : 'ix'}_${t}__${cols.join('_')}`),
     foreignKey: (t, col) => bounded(`fk_${t}__${col}`),
   };

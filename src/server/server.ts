@@ -12,7 +12,7 @@ import { createMetrics, opsRoutes, Readiness, type HttpMetrics } from '../ops/in
 import { join } from 'node:path';
 import { busInvalidation, cacheComponent } from '../cache/index.js';
 import { messagingComponent, queueRoutes, sqliteWebhookStore, webhookRoutes, webhooks, type Consumer } from '../messaging/index.js';
-import { createDataLayer, type DataLayer } from '../data/index.js';
+import { createDataLayer, recordEventRelay, type DataLayer } from '../data/index.js';
 import { recordsRoutes } from '../api/index.js';
 import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
@@ -154,7 +154,10 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   }
 
   // Started in this order, stopped in reverse; the edge listens last.
-  const components: Component[] = [messaging, cache, auth, webhookDelivery, data, waf, gateway];
+  // --- record-change events (issue 5): the outbox relay publishes committed writes to the bus, after messaging and data
+  const recordEvents = recordEventRelay(data, () => messaging.bus, log);
+  // --- end record-change events
+  const components: Component[] = [messaging, cache, auth, webhookDelivery, data, recordEvents, waf, gateway];
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
 

@@ -1,0 +1,152 @@
+// The transactional outbox for record-change events: one row per write, inserted in the write's own
+// transaction (so a rollback leaves no event), read by the relay in seq order and by the change feed.
+import { sql, type RawBuilder } from 'kysely';
+import { StrataError, type ChangeFeed, type RecordChangeAction, type RecordChangeEvent } from '../core/index.js';
+import type { Db, SqlDialect } from './dialects/dialect.js';
+import type { TableNames } from './table-names.js';
+
+/** The change feed was asked for events older than the retention window (they were pruned). */
+export class EventsGoneError extends StrataError {
+  constructor(afterSeq: number, oldest: number) {
+    super(410, 'strata/events-gone', 'Gone', `Events after ${afterSeq} are no longer retained; the oldest resumable position is ${oldest}.`, { extensions: { oldest } });
+    this.name = 'EventsGoneError';
+  }
+}
+
+export interface OutboxContext {
+  db: Db;
+  dialect: SqlDialect;
+  names: TableNames;
+}
+
+export interface OutboxRow {
+  seq: number;
+  collection: string;
+  action: RecordChangeAction;
+  record_id: string;
+  record: string;
+  at: string;
+}
+
+const PRUNED = 'pruned_through';
+const FEED_MAX = 1000;
+
+/** Statements that create the outbox tables when missing (idempotent, all three engines). */
+export function outboxDdl(dialect: SqlDialect, names: TableNames): RawBuilder<unknown>[] {
+  const t = sql.table(names.outbox);
+  const s = sql.table(names.outboxState);
+  const ix = sql.id(names.index(names.outbox, ['published_at', 'seq'], false));
+  const text = dialect.name === 'mysql' ? 'LONGTEXT' : 'TEXT';
+  const name = dialect.name === 'mysql' ? 'VARCHAR(64)' : dialect.name === 'postgres' ? 'varchar(64) COLLATE "C"' : 'TEXT';
+  const cols = sql`collection ${sql.raw(name)} NOT NULL,
+    action ${sql.raw(name)} NOT NULL,
+    record_id ${sql.raw(dialect.idType)} NOT NULL,
+    record ${sql.raw(text)} NOT NULL,
+    at ${sql.raw(dialect.dateType)} NOT NULL,
+    published_at ${sql.raw(dialect.dateType)} NULL`;
+  const state = sql`CREATE TABLE IF NOT EXISTS ${s} (name ${sql.raw(name)} NOT NULL PRIMARY KEY, value BIGINT NOT NULL)${sql.raw(dialect.tableOptions)}`;
+  switch (dialect.name) {
+    case 'sqlite':
+      // AUTOINCREMENT: a seq is never reused, even after the newest rows are pruned
+      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq INTEGER PRIMARY KEY AUTOINCREMENT, ${cols})`, sql`CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (published_at, seq)`, state];
+    case 'postgres':
+      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq BIGSERIAL PRIMARY KEY, ${cols})`, sql`CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (published_at, seq)`, state];
+    case 'mysql':
+      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, ${cols}, INDEX ${ix} (published_at, seq))${sql.raw(dialect.tableOptions)}`, state];
+  }
+}
+
+/** Creates the outbox tables if missing. */
+export async function ensureOutbox(o: OutboxContext): Promise<void> {
+  for (const stmt of outboxDdl(o.dialect, o.names)) await stmt.execute(o.db);
+}
+
+/** Drops the outbox tables (tests, `dropAll`). */
+export async function dropOutbox(db: Db, names: TableNames): Promise<void> {
+  await sql`DROP TABLE IF EXISTS ${sql.table(names.outbox)}`.execute(db);
+  await sql`DROP TABLE IF EXISTS ${sql.table(names.outboxState)}`.execute(db);
+}
+
+/** Inserts one event; `tx` must be the write's transaction. */
+export async function writeOutbox(tx: Db, names: TableNames, collection: string, action: RecordChangeAction, record: Record<string, unknown>): Promise<void> {
+  await tx
+    .insertInto(names.outbox)
+    .values({ collection, action, record_id: String(record.id), record: JSON.stringify(record), at: new Date().toISOString(), published_at: null })
+    .execute();
+}
+
+export function toEvent(r: OutboxRow): RecordChangeEvent {
+  const seq = Number(r.seq);
+  return { id: String(seq).padStart(16, '0'), seq, action: r.action, collection: r.collection, recordId: r.record_id, record: JSON.parse(r.record) as Record<string, unknown>, at: r.at };
+}
+
+const COLUMNS = ['seq', 'collection', 'action', 'record_id', 'record', 'at'] as const;
+
+/** Unpublished rows, oldest first. */
+export async function pendingRows(db: Db, names: TableNames, limit: number): Promise<OutboxRow[]> {
+  return (await db.selectFrom(names.outbox).select(COLUMNS).where('published_at', 'is', null).orderBy('seq').limit(limit).execute()) as OutboxRow[];
+}
+
+export async function markPublished(db: Db, names: TableNames, seqs: readonly number[]): Promise<void> {
+  if (seqs.length === 0) return;
+  await db.updateTable(names.outbox).set({ published_at: new Date().toISOString() }).where('seq', 'in', seqs).execute();
+}
+
+async function prunedThrough(db: Db, names: TableNames): Promise<number> {
+  const row = await db.selectFrom(names.outboxState).select('value').where('name', '=', PRUNED).executeTakeFirst();
+  return row ? Number(row.value) : 0;
+}
+
+/**
+ * Deletes published events older than `retentionSec` or beyond the newest `maxRows`, and records
+ * the highest pruned seq so the feed can answer 410 for positions before it. Returns rows deleted.
+ */
+export async function pruneOutbox(o: OutboxContext, retentionSec: number, maxRows: number): Promise<number> {
+  // the watermark is the highest deleted seq: a feed position before it may have missed events
+  return o.db.transaction().execute(async (tx) => {
+    const cutoff = new Date(Date.now() - retentionSec * 1000).toISOString();
+    const byAge = await tx.selectFrom(o.names.outbox).select(sql<number>`MAX(seq)`.as('s')).where('published_at', 'is not', null).where('published_at', '<', cutoff).executeTakeFirst();
+    const newest = await tx.selectFrom(o.names.outbox).select(sql<number>`MAX(seq)`.as('s')).executeTakeFirst();
+    const byCount = newest?.s == null ? 0 : Number(newest.s) - maxRows;
+    const through = Math.max(byAge?.s == null ? 0 : Number(byAge.s), byCount);
+    if (through <= 0) return 0;
+    // only published rows go: an unpublished event is never lost to pruning
+    const last = await tx.selectFrom(o.names.outbox).select(sql<number>`MAX(seq)`.as('s')).where('seq', '<=', through).where('published_at', 'is not', null).executeTakeFirst();
+    if (last?.s == null) return 0;
+    const mark = Number(last.s);
+    const r = await tx.deleteFrom(o.names.outbox).where('seq', '<=', mark).where('published_at', 'is not', null).executeTakeFirst();
+    const deleted = Number(r.numDeletedRows);
+    const before = await prunedThrough(tx, o.names);
+    if (mark <= before) return deleted;
+    const upd = await tx.updateTable(o.names.outboxState).set({ value: mark }).where('name', '=', PRUNED).executeTakeFirst();
+    if (Number(upd.numUpdatedRows) === 0) await tx.insertInto(o.names.outboxState).values({ name: PRUNED, value: mark }).execute();
+    return deleted;
+  });
+}
+
+/**
+ * The change feed over the outbox: replay of retained events by seq.
+ *
+ * @example
+ * const feed = outboxFeed({ db, dialect, names });
+ * const events = await feed.since(lastSeen, { collections: ['posts'], limit: 100 });
+ */
+export function outboxFeed(o: OutboxContext): ChangeFeed {
+  return {
+    async since(afterSeq, opts = {}) {
+      if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new StrataError(400, 'strata/validation', 'Validation Failed', 'afterSeq must be a non-negative integer.', { errors: [{ field: 'afterSeq', message: 'must be a non-negative integer' }] });
+      const limit = Math.min(Math.max(1, Math.trunc(opts.limit ?? 100)), FEED_MAX);
+      const pruned = await prunedThrough(o.db, o.names);
+      if (afterSeq < pruned) throw new EventsGoneError(afterSeq, pruned);
+      let q = o.db.selectFrom(o.names.outbox).select(COLUMNS).where('seq', '>', afterSeq);
+      if (opts.collections && opts.collections.length > 0) q = q.where('collection', 'in', [...opts.collections]);
+      const rows = (await q.orderBy('seq').limit(limit).execute()) as OutboxRow[];
+      return rows.map(toEvent);
+    },
+    async latest() {
+      const row = await o.db.selectFrom(o.names.outbox).select(sql<number>`MAX(seq)`.as('s')).executeTakeFirst();
+      const max = row?.s == null ? 0 : Number(row.s);
+      return Math.max(max, await prunedThrough(o.db, o.names));
+    },
+  };
+}
