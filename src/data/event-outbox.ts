@@ -1,17 +1,10 @@
 // The transactional outbox for record-change events: one row per write, inserted in the write's own
 // transaction (so a rollback leaves no event), read by the relay in seq order and by the change feed.
 import { sql, type RawBuilder } from 'kysely';
-import { StrataError, type ChangeFeed, type RecordChangeAction, type RecordChangeEvent } from '../core/index.js';
+import { ValidationError, type ChangeFeed, type RecordChangeAction, type RecordChangeEvent } from '../core/index.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
 import type { TableNames } from './table-names.js';
-
-/** The change feed was asked for events older than the retention window (they were pruned). */
-export class EventsGoneError extends StrataError {
-  constructor(afterSeq: number, oldest: number) {
-    super(410, 'strata/events-gone', 'Gone', `Events after ${afterSeq} are no longer retained; the oldest resumable position is ${oldest}.`, { extensions: { oldest } });
-    this.name = 'EventsGoneError';
-  }
-}
+import { EventsGoneError } from './errors.js';
 
 export interface OutboxContext {
   db: Db;
@@ -134,7 +127,7 @@ export async function pruneOutbox(o: OutboxContext, retentionSec: number, maxRow
 export function outboxFeed(o: OutboxContext): ChangeFeed {
   return {
     async since(afterSeq, opts = {}) {
-      if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new StrataError(400, 'strata/validation', 'Validation Failed', 'afterSeq must be a non-negative integer.', { errors: [{ field: 'afterSeq', message: 'must be a non-negative integer' }] });
+      if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new ValidationError('afterSeq must be a non-negative integer.', [{ field: 'afterSeq', message: 'must be a non-negative integer' }]);
       const limit = Math.min(Math.max(1, Math.trunc(opts.limit ?? 100)), FEED_MAX);
       const pruned = await prunedThrough(o.db, o.names);
       if (afterSeq < pruned) throw new EventsGoneError(afterSeq, pruned);

@@ -1,7 +1,7 @@
 /** @module Data: declared collections on SQLite, PostgreSQL or MySQL, migrations, the filter language and the records service. */
 export { createDataLayer, recordEventRelay, type DataLayer, type DataLayerOptions } from './data-layer.js';
 export { eventRelay, type EventRelay, type EventRelayOptions, type EventPublisher } from './event-relay.js';
-export { outboxFeed, ensureOutbox, dropOutbox, pruneOutbox, EventsGoneError, type OutboxContext } from './event-outbox.js';
+export { outboxFeed, ensureOutbox, dropOutbox, pruneOutbox, type OutboxContext } from './event-outbox.js';
 export { normalizeCollections, SYSTEM_FIELDS, type Collection, type Field, type FieldType, type CompositeIndex, type OnDelete } from './collection-model.js';
 export type { Db, SqlDialect, DialectName } from './dialects/dialect.js';
 export { openDatabase, dialectFor } from './database-open.js';
@@ -26,5 +26,5 @@ export {
 export type { RecordData } from './record-row.js';
 export type { AggregateQuery, AggregateRow } from './record-aggregate.js';
 export { newRecordId, ID_PATTERN } from './record-id.js';
-export { PreconditionFailedError, DestructiveMigrationError, UniqueConflictError, QueryParamError } from './errors.js';
+export { PreconditionFailedError, DestructiveMigrationError, UniqueConflictError, QueryParamError, EventsGoneError } from './errors.js';
 export { fullTextFor } from './full-text.js';
