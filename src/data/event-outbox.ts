@@ -28,7 +28,7 @@ const FEED_MAX = 1000;
 export function outboxDdl(dialect: SqlDialect, names: TableNames): RawBuilder<unknown>[] {
   const t = sql.table(names.outbox);
   const s = sql.table(names.outboxState);
-  const ix = sql.id(names.index(names.outbox, ['published_at', 'seq'], false));
+  const ix = sql.id(names.index(names.outbox, ['pending'], false));
   const text = dialect.name === 'mysql' ? 'LONGTEXT' : 'TEXT';
   const name = dialect.name === 'mysql' ? 'VARCHAR(64)' : dialect.name === 'postgres' ? 'varchar(64) COLLATE "C"' : 'TEXT';
   const cols = sql`collection ${sql.raw(name)} NOT NULL,
@@ -40,10 +40,11 @@ export function outboxDdl(dialect: SqlDialect, names: TableNames): RawBuilder<un
   const state = sql`CREATE TABLE IF NOT EXISTS ${s} (name ${sql.raw(name)} NOT NULL PRIMARY KEY, value BIGINT NOT NULL)${sql.raw(dialect.tableOptions)}`;
   switch (dialect.name) {
     case 'sqlite':
-      // AUTOINCREMENT: a seq is never reused, even after the newest rows are pruned
-      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq INTEGER PRIMARY KEY AUTOINCREMENT, ${cols})`, sql`CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (published_at, seq)`, state];
+      // no AUTOINCREMENT (it costs a write per insert): pruning always keeps the newest row, so a
+      // rowid is never reused. The partial index holds only unpublished rows, so it stays small.
+      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq INTEGER PRIMARY KEY, ${cols})`, sql`CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (seq) WHERE published_at IS NULL`, state];
     case 'postgres':
-      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq BIGSERIAL PRIMARY KEY, ${cols})`, sql`CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (published_at, seq)`, state];
+      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq BIGSERIAL PRIMARY KEY, ${cols})`, sql`CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (seq) WHERE published_at IS NULL`, state];
     case 'mysql':
       return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, ${cols}, INDEX ${ix} (published_at, seq))${sql.raw(dialect.tableOptions)}`, state];
   }
@@ -80,9 +81,15 @@ export async function pendingRows(db: Db, names: TableNames, limit: number): Pro
   return (await db.selectFrom(names.outbox).select(COLUMNS).where('published_at', 'is', null).orderBy('seq').limit(limit).execute()) as OutboxRow[];
 }
 
-export async function markPublished(db: Db, names: TableNames, seqs: readonly number[]): Promise<void> {
+/** Marks the rows `seqs` (a prefix of what pendingRows returned, in order) as published. */
+export async function markPublished(db: Db, dialect: SqlDialect, names: TableNames, seqs: readonly number[]): Promise<void> {
   if (seqs.length === 0) return;
-  await db.updateTable(names.outbox).set({ published_at: new Date().toISOString() }).where('seq', 'in', seqs).execute();
+  const q = db.updateTable(names.outbox).set({ published_at: new Date().toISOString() });
+  // SQLite has one writer and gives each row a seq above every existing one, so the unpublished rows
+  // in [first, last] are exactly these: a range keeps one cached statement instead of one per list
+  // length. Elsewhere a row in the range may have committed meanwhile, unpublished: name each one.
+  if (dialect.name === 'sqlite') await q.where('seq', '>=', seqs[0]).where('seq', '<=', seqs[seqs.length - 1]).where('published_at', 'is', null).execute();
+  else await q.where('seq', 'in', seqs).execute();
 }
 
 async function prunedThrough(db: Db, names: TableNames): Promise<number> {
@@ -100,8 +107,10 @@ export async function pruneOutbox(o: OutboxContext, retentionSec: number, maxRow
     const cutoff = new Date(Date.now() - retentionSec * 1000).toISOString();
     const byAge = await tx.selectFrom(o.names.outbox).select(sql<number>`MAX(seq)`.as('s')).where('published_at', 'is not', null).where('published_at', '<', cutoff).executeTakeFirst();
     const newest = await tx.selectFrom(o.names.outbox).select(sql<number>`MAX(seq)`.as('s')).executeTakeFirst();
-    const byCount = newest?.s == null ? 0 : Number(newest.s) - maxRows;
-    const through = Math.max(byAge?.s == null ? 0 : Number(byAge.s), byCount);
+    if (newest?.s == null) return 0;
+    const byCount = Number(newest.s) - maxRows;
+    // the newest row always stays: latest() needs it, and SQLite would otherwise reuse its rowid
+    const through = Math.min(Math.max(byAge?.s == null ? 0 : Number(byAge.s), byCount), Number(newest.s) - 1);
     if (through <= 0) return 0;
     // only published rows go: an unpublished event is never lost to pruning
     const last = await tx.selectFrom(o.names.outbox).select(sql<number>`MAX(seq)`.as('s')).where('seq', '<=', through).where('published_at', 'is not', null).executeTakeFirst();

@@ -102,7 +102,7 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
         }
       } finally {
         // what was published is marked even when a later publish failed (it is retried next pass)
-        await markPublished(conn, o.names, done);
+        await markPublished(conn, o.dialect, o.names, done);
       }
       if (Date.now() - lastPrune >= pruneEvery) {
         lastPrune = Date.now();
@@ -134,7 +134,9 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
       again = true;
       return;
     }
-    running = loop().finally(() => {
+    // on the next turn of the event loop, so the commits of concurrent writers share one pass (one
+    // read, one mark); commits made while a pass runs are gathered into the next one (`again`)
+    running = new Promise((r) => setImmediate(r)).then(loop).finally(() => {
       running = undefined;
     });
   }
