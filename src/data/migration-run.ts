@@ -62,7 +62,7 @@ export async function migrate(db: Db, ctx: DdlContext, declared: readonly Collec
     let n = 0;
     for (const step of steps) {
       opts.onProgress?.(++n, steps.length, describeStep(step));
-      for (const stmt of stepDdl(ctx, step)) await stmt.execute(conn);
+      for (const stmt of stepDdl(ctx, step)) await (typeof stmt === 'function' ? stmt(conn) : stmt.execute(conn));
     }
     await conn
       .insertInto(ctx.names.history)
