@@ -3,6 +3,7 @@
 import safeRegex from 'safe-regex2';
 import { ValidationError, type FieldError } from '../core/index.js';
 import type { CollectionConfig, FieldConfig } from '../config/schema-data.js';
+import type { FieldNumbering } from './field-numbers.js';
 
 export type FieldType = 'text' | 'number' | 'integer' | 'boolean' | 'date' | 'email' | 'url' | 'select' | 'json' | 'relation';
 export type OnDelete = 'cascade' | 'restrict' | 'setNull';
@@ -36,6 +37,8 @@ export interface Collection {
   readonly fields: readonly Field[];
   readonly indexes: readonly CompositeIndex[];
   readonly fullText: readonly string[];
+  /** Stable wire numbers of the fields (set by the data layer at start; not part of the declaration). */
+  readonly numbering?: FieldNumbering;
 }
 
 /** The system fields every record has; users cannot declare them. */

@@ -9,6 +9,7 @@ import type { Db, SqlDialect } from './dialects/dialect.js';
 import { fullTextFor } from './full-text.js';
 import { migrate, type MigrateOptions, type MigrationResult } from './migration-run.js';
 import { createRecordsService, type RecordsService } from './record-service.js';
+import { loadFieldNumbers } from './field-numbers.js';
 import { ensureOutbox, outboxFeed, writeOutbox, type OutboxContext } from './event-outbox.js';
 import { eventRelay, type EventPublisher, type EventRelay } from './event-relay.js';
 import { tableNames, type TableNames } from './table-names.js';
@@ -102,6 +103,10 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
       if (opts.data.migrateOnStart) {
         const r = await layer.migrate({ onProgress: (n, total, d) => opts.logger?.info({ step: n, total }, `migrate: ${d}`) });
         if (r.applied) opts.logger?.info({ steps: r.plan.length }, 'migration applied');
+      }
+      for (const [name, numbering] of await loadFieldNumbers(db, names, collections)) {
+        // not enumerable: collections are also written as migration snapshots
+        Object.defineProperty(collections.find((c) => c.name === name)!, 'numbering', { value: numbering, enumerable: false, configurable: true });
       }
       if (events.enabled) {
         await ensureOutbox({ db, dialect, names });

@@ -6,6 +6,7 @@ export { normalizeCollections, SYSTEM_FIELDS, type Collection, type Field, type 
 export type { Db, SqlDialect, DialectName } from './dialects/dialect.js';
 export { openDatabase, dialectFor } from './database-open.js';
 export { tableNames, type TableNames } from './table-names.js';
+export { assignFieldNumbers, loadFieldNumbers, fieldKind, FIRST_FIELD_NUMBER, type FieldNumbering } from './field-numbers.js';
 export { migrateCommand, type MigrateCommandOptions } from './migrate-command.js';
 export { migrate, dropAll, type MigrateOptions, type MigrationResult } from './migration-run.js';
 export { planMigration, describeStep, isDestructive, type MigrationStep } from './migration-plan.js';
