@@ -145,6 +145,23 @@ export function eventsContract(engine: string, setup: () => Promise<EngineSetup>
       for (let i = 1; i < got.length; i++) assert.ok(got[i].event.seq > got[i - 1].event.seq);
     });
 
+    test('concurrent writers, some rolled back: seqs have no gaps and are published in order', async () => {
+      await relay.drain();
+      const start = await layer.changes.latest();
+      const from = pub.seen.length;
+      const writes = Array.from({ length: 24 }, (_, i) =>
+        // every fourth collides with an existing name and rolls back
+        layer.records.create('users', { name: i % 4 === 3 ? 'ann' : `conc-${i}` }).then(() => true, () => false),
+      );
+      const ok = (await Promise.all(writes)).filter(Boolean).length;
+      assert.equal(ok, 18);
+      const got = await since(from);
+      const seqs = got.map((g) => g.event.seq);
+      assert.deepEqual(seqs, Array.from({ length: 18 }, (_, i) => start + 1 + i));
+      const feed = await layer.changes.since(start, { limit: 100 });
+      assert.deepEqual(feed.map((e) => e.seq), seqs);
+    });
+
     test('a local write wakes the relay without drain()', async () => {
       const from = pub.seen.length;
       await layer.records.create('users', { name: 'woken' });

@@ -122,7 +122,7 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
         maxExpandDepth: opts.data.maxExpandDepth,
         fullText: fullTextFor(dialect, names),
         readNow,
-        events: events.enabled ? { write: (tx, c, action, record) => writeOutbox(tx, names, c, action, record), committed: () => commitListeners.forEach((l) => l()) } : undefined,
+        events: events.enabled ? { write: (tx, evs) => writeOutbox(tx, dialect, names, evs), committed: () => commitListeners.forEach((l) => l()) } : undefined,
       });
     },
     async stop() {

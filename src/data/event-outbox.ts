@@ -22,6 +22,7 @@ export interface OutboxRow {
 }
 
 const PRUNED = 'pruned_through';
+const SEQ = 'seq';
 const FEED_MAX = 1000;
 
 /** Statements that create the outbox tables when missing (idempotent, all three engines). */
@@ -44,15 +45,22 @@ export function outboxDdl(dialect: SqlDialect, names: TableNames): RawBuilder<un
       // rowid is never reused. The partial index holds only unpublished rows, so it stays small.
       return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq INTEGER PRIMARY KEY, ${cols})`, sql`CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (seq) WHERE published_at IS NULL`, state];
     case 'postgres':
-      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq BIGSERIAL PRIMARY KEY, ${cols})`, sql`CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (seq) WHERE published_at IS NULL`, state];
+      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq BIGINT NOT NULL PRIMARY KEY, ${cols})`, sql`CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (seq) WHERE published_at IS NULL`, state];
     case 'mysql':
-      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, ${cols}, INDEX ${ix} (published_at, seq))${sql.raw(dialect.tableOptions)}`, state];
+      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq BIGINT NOT NULL PRIMARY KEY, ${cols}, INDEX ${ix} (published_at, seq))${sql.raw(dialect.tableOptions)}`, state];
   }
 }
 
-/** Creates the outbox tables if missing. */
+/** Creates the outbox tables if missing, and the seq counter row (PostgreSQL, MySQL). */
 export async function ensureOutbox(o: OutboxContext): Promise<void> {
   for (const stmt of outboxDdl(o.dialect, o.names)) await stmt.execute(o.db);
+  if (o.dialect.name === 'sqlite') return;
+  const s = sql.table(o.names.outboxState);
+  try {
+    await sql`INSERT INTO ${s} (name, value) SELECT ${SEQ}, COALESCE(MAX(seq), 0) FROM ${sql.table(o.names.outbox)} WHERE NOT EXISTS (SELECT 1 FROM ${s} WHERE name = ${SEQ})`.execute(o.db);
+  } catch (e) {
+    if (!o.dialect.isUniqueViolation(e)) throw e; // another instance made it first
+  }
 }
 
 /** Drops the outbox tables (tests, `dropAll`). */
@@ -61,12 +69,31 @@ export async function dropOutbox(db: Db, names: TableNames): Promise<void> {
   await sql`DROP TABLE IF EXISTS ${sql.table(names.outboxState)}`.execute(db);
 }
 
-/** Inserts one event; `tx` must be the write's transaction. */
-export async function writeOutbox(tx: Db, names: TableNames, collection: string, action: RecordChangeAction, record: Record<string, unknown>): Promise<void> {
-  await tx
-    .insertInto(names.outbox)
-    .values({ collection, action, record_id: String(record.id), record: JSON.stringify(record), at: new Date().toISOString(), published_at: null })
-    .execute();
+/**
+ * Inserts a transaction's events; `tx` is the write's transaction and this is its last write.
+ * SQLite has one writer, so rowids follow commit order. PostgreSQL and MySQL take the numbers from
+ * the `seq` counter row: its row lock, held until commit, makes seq order commit order with no gaps
+ * (a sequence would number at insert time, and a reader resuming after 6 could miss a late 5).
+ */
+export async function writeOutbox(tx: Db, dialect: SqlDialect, names: TableNames, events: readonly { collection: string; action: RecordChangeAction; record: Record<string, unknown> }[]): Promise<void> {
+  if (events.length === 0) return;
+  const at = new Date().toISOString();
+  const rows = events.map((e) => ({ collection: e.collection, action: e.action, record_id: String(e.record.id), record: JSON.stringify(e.record), at, published_at: null }));
+  if (dialect.name === 'sqlite') {
+    await tx.insertInto(names.outbox).values(rows).execute();
+    return;
+  }
+  const n = rows.length;
+  let last: number;
+  if (dialect.name === 'postgres') {
+    const r = await sql<{ value: number }>`UPDATE ${sql.table(names.outboxState)} SET value = value + ${n} WHERE name = ${SEQ} RETURNING value`.execute(tx);
+    last = Number(r.rows[0]?.value);
+  } else {
+    await tx.updateTable(names.outboxState).set({ value: sql`value + ${n}` }).where('name', '=', SEQ).execute();
+    last = Number((await tx.selectFrom(names.outboxState).select('value').where('name', '=', SEQ).executeTakeFirst())?.value);
+  }
+  if (!Number.isSafeInteger(last)) throw new Error('the outbox sequence row is missing');
+  await tx.insertInto(names.outbox).values(rows.map((r, i) => ({ seq: last - n + 1 + i, ...r }))).execute();
 }
 
 export function toEvent(r: OutboxRow): RecordChangeEvent {

@@ -23,6 +23,7 @@ export {
   type BatchOperation,
   type BatchResult,
   type RecordEventSink,
+  type PendingRecordEvent,
 } from './record-service.js';
 export type { RecordData } from './record-row.js';
 export type { AggregateQuery, AggregateRow } from './record-aggregate.js';

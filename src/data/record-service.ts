@@ -82,10 +82,17 @@ export interface RecordsServiceOptions {
   events?: RecordEventSink;
 }
 
+/** One record-change event before it is stored: the record as REST returns it. */
+export interface PendingRecordEvent {
+  collection: string;
+  action: RecordChangeAction;
+  record: RecordData;
+}
+
 /** Where record-change events go (the data layer's outbox). */
 export interface RecordEventSink {
-  /** Called inside the write's transaction with the record as REST returns it. */
-  write(tx: Db, collection: string, action: RecordChangeAction, record: RecordData): Promise<void>;
+  /** Called inside the write's transaction, as its last statement(s). */
+  write(tx: Db, events: readonly PendingRecordEvent[]): Promise<void>;
   /** Called after a transaction holding events committed. */
   committed(): void;
 }
@@ -213,8 +220,13 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   async function writeEvent(tx: Db, c: Collection, action: RecordChangeAction, id: string, shown: StoredRecord, opts: OperationOptions = {}): Promise<void> {
     if (!o.events) return;
     const record = opts.fields === undefined && opts.expand === undefined ? shown.record : (await read(tx, c, id)).record;
-    await o.events.write(tx, c.name, action, record);
+    const ev = { collection: c.name, action, record };
+    const batched = batchEvents.get(tx);
+    if (batched) batched.push(ev);
+    else await o.events.write(tx, [ev]);
   }
+  // a batch stores its events together at its end, so the outbox is always a transaction's last write
+  const batchEvents = new WeakMap<Db, PendingRecordEvent[]>();
   const announce = <T>(p: Promise<T>): Promise<T> => (o.events ? p.then((v) => (o.events!.committed(), v)) : p);
 
   async function create(db: Db, collName: string, body: unknown, opts: OperationOptions = {}): Promise<StoredRecord> {
@@ -268,6 +280,8 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
       if (ops.length > (o.maxBatch ?? 100)) throw new ValidationError(`A batch holds at most ${o.maxBatch ?? 100} operations.`, [{ field: 'requests', message: 'too many operations' }]);
       return announce(o.db.transaction().execute(async (tx) => {
         const results: BatchResult[] = [];
+        const events: PendingRecordEvent[] = [];
+        if (o.events) batchEvents.set(tx, events);
         for (const [i, op] of ops.entries()) {
           try {
             const where = rules?.(op.collection, op.action);
@@ -286,6 +300,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
             throw e;
           }
         }
+        if (events.length > 0) await o.events!.write(tx, events);
         return results;
       }));
     },
