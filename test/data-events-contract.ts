@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { StrataError, type RecordChangeEvent } from '../src/core/index.js';
-import { dropAll, normalizeCollections, pruneOutbox, recordEventRelay, type DataLayer, type EventRelay } from '../src/data/index.js';
+import { dropAll, eventRelay, normalizeCollections, pruneOutbox, recordEventRelay, type DataLayer, type EventRelay } from '../src/data/index.js';
 import type { CollectionConfig } from '../src/config/schema-data.js';
 import { memoryBus } from '../src/messaging/index.js';
 import { layerFor, type EngineSetup } from './data-contract.js';
@@ -206,6 +206,43 @@ export function eventsContract(engine: string, setup: () => Promise<EngineSetup>
       const from = pub.seen.length;
       const got = await since(from);
       assert.deepEqual(got.map((g) => g.event.record.name), ['unpublished']);
+    });
+
+    test('a publish that hangs or fails is retried; nothing is lost or marked unpublished-as-published', async () => {
+      await relay.stop();
+      let calls = 0;
+      const seen: string[] = [];
+      const flaky = eventRelay({
+        outbox: () => layer.outbox,
+        onCommit: (wake) => layer.onCommit(wake),
+        publisher: () => ({
+          async publish(_t: string, e: RecordChangeEvent) {
+            calls++;
+            if (calls === 1) await new Promise(() => undefined); // hangs: the timeout fails the pass
+            if (calls === 2) throw new Error('broker down');
+            seen.push(String(e.record.name));
+          },
+        }),
+        pollInterval: 20,
+        batchSize: 10,
+        retention: 3600,
+        maxRows: 100_000,
+        publishTimeout: 50,
+      });
+      try {
+        await layer.records.create('users', { name: 'flaky-1' });
+        await layer.records.create('users', { name: 'flaky-2' });
+        await flaky.start();
+        for (let i = 0; i < 300 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.deepEqual(seen, ['flaky-1', 'flaky-2']);
+        assert.ok(calls >= 4);
+        assert.equal(await pending(), 0);
+      } finally {
+        await flaky.stop();
+        relay = recordEventRelay(layer, () => pub);
+        await relay.start();
+        await relay.drain();
+      }
     });
 
     test('events off: no outbox rows are written', async () => {

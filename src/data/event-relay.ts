@@ -24,6 +24,8 @@ export interface EventRelayOptions {
   maxRows: number;
   /** Milliseconds between prunes (default 60 s). */
   pruneInterval?: number;
+  /** A publish that takes longer fails the pass (retried at the next poll; default 10 s). */
+  publishTimeout?: number;
   logger?: Logger;
 }
 
@@ -32,6 +34,16 @@ export interface EventRelay extends Component {
   stop(): Promise<void>;
   /** Publishes everything pending now; resolves when the outbox had nothing left (tests, shutdown). */
   drain(): Promise<void>;
+}
+
+/** A bus that hangs (a broker outage) must not stall the relay for good. */
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error(`bus publish took longer than ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A stable 31-bit key for pg_try_advisory_lock from the lock name. */
@@ -79,6 +91,7 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
   let unlisten: (() => void) | undefined;
   let lastPrune = 0;
   const pruneEvery = opts.pruneInterval ?? 60_000;
+  const publishTimeout = opts.publishTimeout ?? 10_000;
   // passes never overlap (the poll, local wake-ups and drain() all go through here)
   let tail: Promise<unknown> = Promise.resolve();
   const serialPass = (): Promise<number> => {
@@ -97,7 +110,7 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
       try {
         for (const row of rows) {
           const ev = toEvent(row);
-          await bus.publish(recordTopic(ev.collection, ev.action), ev);
+          await withTimeout(bus.publish(recordTopic(ev.collection, ev.action), ev), publishTimeout);
           done.push(ev.seq);
         }
       } finally {
