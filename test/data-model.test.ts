@@ -92,23 +92,57 @@ test('migrateCommand prints the plan, refuses destructive steps, then applies wi
   }
 });
 
-test('SQLite refuses to drop a relation field with a clear problem, and changes nothing', async () => {
+test('SQLite drops and replaces to-one relation fields (table rebuild), keeping data, indexes, full-text and other references', async () => {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
+  const { sql } = await import('kysely');
   const { StrataError } = await import('../src/core/index.js');
   const { layerFor } = await import('./data-contract.js');
   const dir = mkdtempSync(join(tmpdir(), 'strata-relation-'));
-  const v1 = [{ name: 'u' }, { name: 'p', fields: [{ name: 'x', type: 'text' as const }, { name: 'owner', type: 'relation' as const, collection: 'u' }] }];
+  type C = import('../src/config/schema-data.js').CollectionConfig[];
+  const p = (fields: NonNullable<C[number]['fields']>): C[number] => ({ name: 'p', fields, fullText: ['x'], indexes: [{ fields: ['x', 'created'] }] });
+  const base = [{ name: 'x', type: 'text' as const, unique: true }, { name: 'reviewer', type: 'relation' as const, collection: 'u', onDelete: 'restrict' as const }];
+  const v1: C = [{ name: 'u', fields: [{ name: 'n', type: 'text' }] }, p([...base, { name: 'owner', type: 'relation', collection: 'u', onDelete: 'cascade' }, { name: 'other', type: 'relation', collection: 'u' }])];
   const a = layerFor({ url: '', dataDir: dir, prefix: '' }, v1);
+  let b: ReturnType<typeof layerFor> | undefined;
   try {
     await a.start();
-    const b = layerFor({ url: '', dataDir: dir, prefix: '' }, [{ name: 'u' }, { name: 'p', fields: [{ name: 'y', type: 'text' as const }] }]);
-    await assert.rejects(b.migrate({ allowDestructive: true }), (e: unknown) => e instanceof StrataError && e.type === 'strata/migration-unsupported');
-    await b.stop();
-    assert.deepEqual((await a.migrate({ dryRun: true })).plan, [], 'the failed plan rolled back entirely');
-    assert.equal((await a.records.create('p', { x: 'still here' })).record.x, 'still here');
+    const u1 = String((await a.records.create('u', { n: 'one' })).record.id);
+    const u2 = String((await a.records.create('u', { n: 'two' })).record.id);
+    const kept = (await a.records.create('p', { x: 'kept words here', owner: u1, reviewer: u2, other: u2 })).record;
+    await a.stop();
+
+    // drop `owner` (cascade), replace `other` (relation -> text)
+    const v2: C = [{ name: 'u', fields: [{ name: 'n', type: 'text' }] }, p([...base, { name: 'other', type: 'text' }])];
+    b = layerFor({ url: '', dataDir: dir, prefix: '' }, v2);
+    await assert.rejects(b.migrate(), (e: unknown) => e instanceof StrataError && e.type === 'strata/destructive-migration');
+    const r = await b.migrate({ allowDestructive: true });
+    assert.ok(r.applied);
+    assert.ok(r.destructive.some((d) => d.startsWith('drop field p.owner')));
+    await b.start();
+    const got = (await b.records.get('p', String(kept.id))).record;
+    assert.equal(got.x, 'kept words here');
+    assert.equal(got.reviewer, u2);
+    assert.equal(got.other, null, 'the replaced field starts empty');
+    assert.equal('owner' in got, false);
+    const cols = (await sql<{ name: string }>`SELECT name FROM pragma_table_info('p')`.execute(b.db)).rows.map((c) => c.name);
+    assert.deepEqual(cols.sort(), ['_version', 'created', 'id', 'other', 'reviewer', 'updated', 'x']);
+    // the dropped cascade is gone: deleting u1 keeps the post
+    await b.records.delete('u', u1);
+    assert.equal((await b.records.get('p', String(kept.id))).record.x, 'kept words here');
+    // the kept relation still enforces restrict and existence
+    await assert.rejects(b.records.delete('u', u2), (e: unknown) => e instanceof StrataError && e.status === 409);
+    await assert.rejects(b.records.create('p', { x: 'y', reviewer: 'nosuchuser1' }), (e: unknown) => e instanceof StrataError && e.status === 400);
+    // unique index and full-text survive the rebuild (same rowids)
+    await assert.rejects(b.records.create('p', { x: 'kept words here' }), (e: unknown) => e instanceof StrataError && e.status === 409);
+    assert.deepEqual((await b.records.list('p', { filter: 'x @@ "words"' })).items.map((i) => i.id), [kept.id]);
+    const fresh = (await b.records.create('p', { x: 'fresh entry', other: 'text now' })).record;
+    assert.deepEqual((await b.records.list('p', { filter: 'x @@ "fresh"' })).items.map((i) => i.id), [fresh.id]);
+    assert.equal(((await sql<{ fk: number }>`PRAGMA foreign_keys`.execute(b.db)).rows[0] as unknown as { foreign_keys: number }).foreign_keys, 1, 'foreign keys are back on');
+    assert.deepEqual((await b.migrate({ dryRun: true })).plan, []);
   } finally {
+    await b?.stop();
     await a.stop();
     rmSync(dir, { recursive: true, force: true });
   }

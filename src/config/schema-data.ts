@@ -111,6 +111,16 @@ export const DataSchema = Type.Object(
     maxPerPage: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'Largest page size a list may ask for.' }),
     maxBatch: Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Most operations in one batch request.' }),
     maxExpandDepth: Type.Integer({ minimum: 0, maximum: 6, default: 3, description: 'Deepest relation expansion (`expand=a.b.c` is depth 3).' }),
+    events: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Write a record-change event to the outbox in the same transaction as every create/update/delete, and publish it on the bus as `records.<collection>.<action>`.' }),
+        retention: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 3600, description: 'Seconds published events are kept for the change feed (replay after a disconnect).' }),
+        maxRows: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 100_000, description: 'Most published events kept, whatever their age.' }),
+        pollInterval: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000, description: 'Milliseconds between outbox polls (catches other instances\' writes; local writes wake the relay at once).' }),
+        batchSize: Type.Integer({ minimum: 1, maximum: 10_000, default: 200, description: 'Most events the relay publishes per outbox read.' }),
+      },
+      { default: {}, additionalProperties: false, description: 'Record-change events through the transactional outbox.' },
+    ),
   },
   { default: {}, additionalProperties: false },
 );

@@ -3,6 +3,7 @@
 import safeRegex from 'safe-regex2';
 import { ValidationError, type FieldError } from '../core/index.js';
 import type { CollectionConfig, FieldConfig, RulesConfig } from '../config/schema-data.js';
+import type { FieldNumbering } from './field-numbers.js';
 
 export type FieldType = 'text' | 'number' | 'integer' | 'boolean' | 'date' | 'email' | 'url' | 'select' | 'json' | 'relation';
 export type OnDelete = 'cascade' | 'restrict' | 'setNull';
@@ -49,6 +50,8 @@ export interface Collection {
   readonly rules: Rules;
   /** Set on auth collections (`type: auth`), which also get the fields `email` and `verified`. */
   readonly auth?: AuthOptions;
+  /** Stable wire numbers of the fields (set by the data layer at start; not part of the declaration). */
+  readonly numbering?: FieldNumbering;
 }
 
 /** The collection of superusers: an auth collection only superusers can reach. */

@@ -37,3 +37,11 @@ export class QueryParamError extends ValidationErrorBase {
     if (position !== undefined) Object.assign(this, { extensions: { position } });
   }
 }
+
+/** The change feed was asked for events older than the retention window (they were pruned). */
+export class EventsGoneError extends StrataError {
+  constructor(afterSeq: number, oldest: number) {
+    super(410, 'strata/events-gone', 'Gone', `Events after ${afterSeq} are no longer retained; the oldest resumable position is ${oldest}.`, { extensions: { oldest } });
+    this.name = 'EventsGoneError';
+  }
+}

@@ -1,9 +1,12 @@
 /** @module Data: declared collections on SQLite, PostgreSQL or MySQL, migrations, the filter language and the records service. */
-export { createDataLayer, type DataLayer, type DataLayerOptions } from './data-layer.js';
+export { createDataLayer, recordEventRelay, type DataLayer, type DataLayerOptions } from './data-layer.js';
+export { eventRelay, type EventRelay, type EventRelayOptions, type EventPublisher } from './event-relay.js';
+export { outboxFeed, ensureOutbox, dropOutbox, pruneOutbox, type OutboxContext } from './event-outbox.js';
 export { normalizeCollections, withSystemCollections, fieldOf, hasColumn, SYSTEM_FIELDS, SUPERUSERS_COLLECTION, AUTH_FIELDS, type Rules, type RuleName, type AuthOptions, type Collection, type Field, type FieldType, type CompositeIndex, type OnDelete } from './collection-model.js';
 export type { Db, SqlDialect, DialectName } from './dialects/dialect.js';
 export { openDatabase, dialectFor } from './database-open.js';
 export { tableNames, type TableNames } from './table-names.js';
+export { assignFieldNumbers, loadFieldNumbers, fieldKind, FIRST_FIELD_NUMBER, type FieldNumbering } from './field-numbers.js';
 export { migrateCommand, type MigrateCommandOptions } from './migrate-command.js';
 export { migrate, dropAll, type MigrateOptions, type MigrationResult } from './migration-run.js';
 export { planMigration, describeStep, isDestructive, type MigrationStep } from './migration-plan.js';
@@ -19,9 +22,11 @@ export {
   type OperationOptions,
   type BatchOperation,
   type BatchResult,
+  type RecordEventSink,
+  type PendingRecordEvent,
 } from './record-service.js';
 export type { RecordData } from './record-row.js';
 export type { AggregateQuery, AggregateRow } from './record-aggregate.js';
 export { newRecordId, ID_PATTERN } from './record-id.js';
-export { PreconditionFailedError, DestructiveMigrationError, UniqueConflictError, QueryParamError } from './errors.js';
+export { PreconditionFailedError, DestructiveMigrationError, UniqueConflictError, QueryParamError, EventsGoneError } from './errors.js';
 export { fullTextFor } from './full-text.js';

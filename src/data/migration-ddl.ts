@@ -1,7 +1,6 @@
 // Migration steps as DDL for one dialect. Identifiers come only from validated declarations
 // and go through sql.id / sql.table; no user value is ever spliced into the text.
 import { sql, type RawBuilder } from 'kysely';
-import { StrataError } from '../core/index.js';
 import { hasColumn, type Collection, type Field } from './collection-model.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import type { IndexSpec, MigrationStep } from './migration-plan.js';
@@ -9,6 +8,11 @@ import { isDestructive } from './migration-plan.js';
 import type { TableNames } from './table-names.js';
 import { addFullTextDdl, dropFullTextDdl } from './full-text.js';
 import { jsonOperand, jsonSegments } from './filter-json.js';
+import { sqliteDropColumn } from './sqlite-rebuild.js';
+import type { Db } from './dialects/dialect.js';
+
+/** A DDL statement, or a procedure that needs to read the catalog first (SQLite table rebuild). */
+export type DdlStatement = RawBuilder<unknown> | ((db: Db) => Promise<void>);
 
 const ON_DELETE = { cascade: 'CASCADE', restrict: 'RESTRICT', setNull: 'SET NULL' } as const;
 
@@ -69,14 +73,14 @@ function addField(ctx: DdlContext, collection: string, f: Field): RawBuilder<unk
   return [sql`ALTER TABLE ${t} ADD COLUMN ${columnDef(ctx, f)} REFERENCES ${ref}`];
 }
 
-function dropField(ctx: DdlContext, collection: string, f: Field): RawBuilder<unknown>[] {
+function dropField(ctx: DdlContext, collection: string, f: Field): DdlStatement[] {
   const { dialect: d, names } = ctx;
   if (f.type === 'relation' && f.multiple) return [sql`DROP TABLE ${sql.table(names.link(collection, f.name))}`];
   const t = sql.table(names.record(collection));
   if (f.type === 'relation' && d.name === 'sqlite') {
-    // SQLite cannot drop a column that carries a foreign key, and rebuilding the table with
-    // foreign keys on would cascade deletes; refuse clearly (the whole plan rolls back).
-    throw new StrataError(409, 'strata/migration-unsupported', 'Migration Not Supported', `Removing or replacing the relation field ${collection}.${f.name} is not supported on SQLite yet.`);
+    // SQLite cannot drop a column that carries a foreign key: rebuild the table without it (the
+    // migration lock turns foreign keys off around the plan, so nothing cascades)
+    return [(db) => sqliteDropColumn(db, names.record(collection), f.name)];
   }
   if (f.type === 'relation' && d.name === 'mysql') {
     return [
@@ -115,7 +119,7 @@ function indexDdl(ctx: DdlContext, i: IndexSpec, create: boolean): RawBuilder<un
 }
 
 /** The statements of one step, in order. */
-export function stepDdl(ctx: DdlContext, s: MigrationStep): RawBuilder<unknown>[] {
+export function stepDdl(ctx: DdlContext, s: MigrationStep): DdlStatement[] {
   const { dialect: d, names } = ctx;
   switch (s.kind) {
     case 'createCollection':

@@ -8,6 +8,8 @@ import { describeStep, isDestructive, planMigration, type MigrationStep } from '
 import { DestructiveMigrationError } from './errors.js';
 import { newRecordId } from './record-id.js';
 import { dropFullTextDdl } from './full-text.js';
+import { dropOutbox } from './event-outbox.js';
+import { assignFieldNumbers } from './field-numbers.js';
 
 export interface MigrateOptions {
   allowDestructive?: boolean;
@@ -56,17 +58,22 @@ export async function migrate(db: Db, ctx: DdlContext, declared: readonly Collec
     const steps = orderDrops(planMigration(current, declared));
     const plan = steps.map(describeStep);
     const destructive = steps.filter(isDestructive).map(describeStep);
-    if (opts.dryRun || steps.length === 0) return { plan, destructive, applied: false };
+    if (opts.dryRun) return { plan, destructive, applied: false };
+    if (steps.length === 0) {
+      await assignFieldNumbers(conn, ctx, declared);
+      return { plan, destructive, applied: false };
+    }
     if (destructive.length > 0 && !opts.allowDestructive) throw new DestructiveMigrationError(destructive);
     let n = 0;
     for (const step of steps) {
       opts.onProgress?.(++n, steps.length, describeStep(step));
-      for (const stmt of stepDdl(ctx, step)) await stmt.execute(conn);
+      for (const stmt of stepDdl(ctx, step)) await (typeof stmt === 'function' ? stmt(conn) : stmt.execute(conn));
     }
     await conn
       .insertInto(ctx.names.history)
       .values({ id: newRecordId(), applied_at: new Date().toISOString(), steps: JSON.stringify(plan), snapshot: JSON.stringify(declared) })
       .execute();
+    await assignFieldNumbers(conn, ctx, declared);
     return { plan, destructive, applied: true };
   });
 }
@@ -85,6 +92,8 @@ export async function dropAll(db: Db, ctx: DdlContext, collections: readonly Col
       await sql`DROP TABLE IF EXISTS ${sql.table(ctx.names.record(c.name))}${cascade}`.execute(conn);
     }
     await sql`DROP TABLE IF EXISTS ${sql.table(ctx.names.history)}`.execute(conn);
+    await dropOutbox(conn, ctx.names);
+    await sql`DROP TABLE IF EXISTS ${sql.table(ctx.names.fieldNumbers)}`.execute(conn);
     if (ctx.dialect.name === 'mysql') await sql`SET FOREIGN_KEY_CHECKS = 1`.execute(conn);
   });
 }

@@ -1,7 +1,7 @@
 // The records service: list/get/create/update/delete/batch over declared collections, with no
 // HTTP in sight. Access rules arrive as optional Kysely WHERE expressions on the alias `t`.
 import { sql, type CompiledQuery, type Expression, type RawBuilder, type SqlBool } from 'kysely';
-import { NotFoundError, StrataError, ValidationError } from '../core/index.js';
+import { NotFoundError, StrataError, ValidationError, type RecordChangeAction } from '../core/index.js';
 import type { Collection } from './collection-model.js';
 import type { Db, ReadNow, SqlDialect } from './dialects/dialect.js';
 import { compileDocumentFilter } from './document-filter.js';
@@ -82,6 +82,23 @@ export interface RecordsServiceOptions {
   fullText?: FilterContext['fullText'];
   /** Immediate reads outside transactions (SQLite). */
   readNow?: ReadNow;
+  /** Record-change events: written in each write's transaction, announced after it commits. */
+  events?: RecordEventSink;
+}
+
+/** One record-change event before it is stored: the record as REST returns it. */
+export interface PendingRecordEvent {
+  collection: string;
+  action: RecordChangeAction;
+  record: RecordData;
+}
+
+/** Where record-change events go (the data layer's outbox). */
+export interface RecordEventSink {
+  /** Called inside the write's transaction, as its last statement(s). */
+  write(tx: Db, events: readonly PendingRecordEvent[]): Promise<void>;
+  /** Called after a transaction holding events committed. */
+  committed(): void;
 }
 
 export interface RecordsService {
@@ -207,14 +224,29 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     return out;
   }
 
+  // Record-change events (outbox): the full record as REST returns it, not the caller's projection.
+  async function writeEvent(tx: Db, c: Collection, action: RecordChangeAction, id: string, shown: StoredRecord, opts: OperationOptions = {}): Promise<void> {
+    // System collections (`_superusers`) publish nothing: their records are not app data.
+    if (!o.events || c.name.startsWith('_')) return;
+    const record = opts.fields === undefined && opts.expand === undefined ? shown.record : (await read(tx, c, id)).record;
+    const ev = { collection: c.name, action, record };
+    const batched = batchEvents.get(tx);
+    if (batched) batched.push(ev);
+    else await o.events.write(tx, [ev]);
+  }
+  // a batch stores its events together at its end, so the outbox is always a transaction's last write
+  const batchEvents = new WeakMap<Db, PendingRecordEvent[]>();
+  const announce = <T>(p: Promise<T>): Promise<T> => (o.events ? p.then((v) => (o.events!.committed(), v)) : p);
+
   async function create(db: Db, collName: string, body: unknown, opts: OperationOptions = {}): Promise<StoredRecord> {
     const c = collection(collName);
     const values = c.type === 'document' ? validateDocument(c, body, false) : validateInput(c, body, false);
     return inTx(db, async (tx) => {
       const id = await insertRecord(tx, ctx, c, values, opts.where);
-      const stored = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      const out = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
       if (opts.inTx) await opts.inTx(tx, (await read(tx, c, id)).record);
-      return stored;
+      await writeEvent(tx, c, 'create', id, out, opts);
+      return out;
     });
   }
 
@@ -228,9 +260,10 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
         return mergePatch(data, values) as RecordData;
       } : undefined;
       await updateRecord(tx, ctx, c, id, values, { rule: opts.where, ifMatch: opts.ifMatch, merge });
-      const stored = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      const out = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
       if (opts.inTx) await opts.inTx(tx, (await read(tx, c, id)).record);
-      return stored;
+      await writeEvent(tx, c, 'update', id, out, opts);
+      return out;
     });
   }
 
@@ -238,8 +271,10 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     const c = collection(collName);
     checkId(id);
     await inTx(db, async (tx) => {
+      const before = o.events && !c.name.startsWith('_') ? await read(tx, c, id) : undefined;
       await deleteRecord(tx, ctx, c, id, { rule: opts.where, ifMatch: opts.ifMatch });
       await opts.inTx?.(tx, { id });
+      if (before) await writeEvent(tx, c, 'delete', id, before);
     });
   }
 
@@ -248,15 +283,17 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     collection,
     list,
     get: (coll, id, opts) => read(o.db, collection(coll), id, opts),
-    create: (coll, body, opts) => create(o.db, coll, body, opts),
-    update: (coll, id, body, opts) => update(o.db, coll, id, body, opts),
-    delete: (coll, id, opts) => remove(o.db, coll, id, opts),
+    create: (coll, body, opts) => announce(create(o.db, coll, body, opts)),
+    update: (coll, id, body, opts) => announce(update(o.db, coll, id, body, opts)),
+    delete: (coll, id, opts) => announce(remove(o.db, coll, id, opts)),
     aggregate: (coll, q, opts = {}) => aggregate(o.db, opts.relationWhere ? { ...ctx, hopWhere: opts.relationWhere } : ctx, collection(coll), q, opts.where, maxPerPage),
     async batch(ops, rules) {
       if (!Array.isArray(ops) || ops.length === 0) throw new ValidationError('A batch needs at least one operation.', [{ field: 'requests', message: 'must be a non-empty list' }]);
       if (ops.length > (o.maxBatch ?? 100)) throw new ValidationError(`A batch holds at most ${o.maxBatch ?? 100} operations.`, [{ field: 'requests', message: 'too many operations' }]);
-      return o.db.transaction().execute(async (tx) => {
+      return announce(o.db.transaction().execute(async (tx) => {
         const results: BatchResult[] = [];
+        const events: PendingRecordEvent[] = [];
+        if (o.events) batchEvents.set(tx, events);
         for (const [i, op] of ops.entries()) {
           try {
             const where = rules?.(op.collection, op.action, i);
@@ -275,8 +312,9 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
             throw e;
           }
         }
+        if (events.length > 0) await o.events!.write(tx, events);
         return results;
-      });
+      }));
     },
   };
 }

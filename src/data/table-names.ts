@@ -7,6 +7,11 @@ export interface TableNames {
   /** Link table of a multiple relation. */
   link(collection: string, field: string): string;
   readonly history: string;
+  /** The record-change event outbox and its one-row-per-key state (prune watermark). */
+  readonly outbox: string;
+  readonly outboxState: string;
+  /** Stable wire numbers of declared fields (Protocol Buffers). */
+  readonly fieldNumbers: string;
   /** Index/constraint name, at most 60 characters (PostgreSQL and MySQL cut at 63/64). */
   index(table: string, columns: readonly string[], unique: boolean): string;
   foreignKey(table: string, column: string): string;
@@ -23,6 +28,9 @@ export function tableNames(prefix: string): TableNames {
     record: (c) => `${prefix}${c}`,
     link: (c, f) => `${prefix}${c}__${f}`,
     history: `${prefix}_strata_migrations`,
+    outbox: `${prefix}_strata_outbox`,
+    outboxState: `${prefix}_strata_outbox_state`,
+    fieldNumbers: `${prefix}_strata_field_numbers`,
     index: (t, cols, unique) => bounded(`${unique ? 'ux' : 'ix'}_${t}__${cols.join('_')}`),
     foreignKey: (t, col) => bounded(`fk_${t}__${col}`),
   };

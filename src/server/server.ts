@@ -13,7 +13,7 @@ import { createMetrics, opsRoutes, Readiness, type HttpMetrics } from '../ops/in
 import { join } from 'node:path';
 import { busInvalidation, cacheComponent } from '../cache/index.js';
 import { messagingComponent, queueRoutes, sqliteWebhookStore, webhookRoutes, webhooks, type Consumer } from '../messaging/index.js';
-import { createDataLayer, type DataLayer } from '../data/index.js';
+import { createDataLayer, recordEventRelay, type DataLayer } from '../data/index.js';
 import { recordsRoutes } from '../api/index.js';
 import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
@@ -234,7 +234,9 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
 
   // Started in this order, stopped in reverse; the edge listens last. Auth needs the data layer's database;
   // webhooks and the WAF use auth only per request (request.auth), never at start.
-  const components: Component[] = [messaging, cache, data, auth, webhookDelivery, accountsComponent, waf, gateway];
+  // The outbox relay publishes committed writes to the bus, after messaging and data.
+  const recordEvents = recordEventRelay(data, () => messaging.bus, log);
+  const components: Component[] = [messaging, cache, data, auth, webhookDelivery, recordEvents, accountsComponent, waf, gateway];
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
 

@@ -73,6 +73,17 @@ export const sqliteDialect = {
     // better-sqlite3 has one connection; BEGIN IMMEDIATE takes the file's write lock at once,
     // so a second process waits (busy_timeout) instead of planning from a stale schema.
     return db.connection().execute(async (conn) => {
+      // Foreign keys off for the plan (the pragma is a no-op inside a transaction, so before BEGIN):
+      // a table rebuild drops the old table, which with them on would cascade to referencing rows.
+      // foreign_key_check before COMMIT keeps the guarantee.
+      await sql`PRAGMA foreign_keys = OFF`.execute(conn);
+      try {
+        return await locked(conn);
+      } finally {
+        await sql`PRAGMA foreign_keys = ON`.execute(conn);
+      }
+    });
+    async function locked(conn: Db): Promise<T> {
       // better-sqlite3 waits synchronously on a busy file, which would freeze this process if the
       // holder is another connection in it; so poll with busy_timeout 0 and yield between tries.
       const { rows } = await sql<{ timeout: number }>`PRAGMA busy_timeout`.execute(conn);
@@ -93,12 +104,14 @@ export const sqliteDialect = {
       }
       try {
         const out = await fn(conn);
+        const broken = await sql<{ table: string }>`PRAGMA foreign_key_check`.execute(conn);
+        if (broken.rows.length > 0) throw new Error(`migration would leave ${broken.rows.length} dangling reference(s) (first in ${broken.rows[0].table})`);
         await sql`COMMIT`.execute(conn);
         return out;
       } catch (e) {
         await sql`ROLLBACK`.execute(conn).catch(() => undefined);
         throw e;
       }
-    });
+    }
   },
 } satisfies SqlDialect;
