@@ -43,7 +43,7 @@ export class Connection {
   /** While a resume replays, live events wait here (bounded by the send buffer limit). */
   pending: Array<{ seq: number; id: string; text: string }> | undefined;
   private pendingBytes = 0;
-  /** `collection/id` of records this client was sent, so it also gets their deletes (insertion-ordered, bounded). */
+  /** `sub/collection/id` of records each subscription was sent, so it also gets their deletes (insertion-ordered, bounded). */
   private readonly seen = new Set<string>();
   /** Ids of recent events sent, to drop the bus's at-least-once duplicates. */
   private readonly sent = new Set<string>();
@@ -113,19 +113,19 @@ export class Connection {
     for (const e of held) if (e.seq > afterSeq) this.sendEvent(e.seq, e.id, e.text);
   }
 
-  markSeen(collection: string, id: string): void {
-    const k = `${collection}/${id}`;
+  markSeen(sub: string, collection: string, id: string): void {
+    const k = `${sub}\u0000${collection}/${id}`;
     this.seen.delete(k);
     this.seen.add(k);
     if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.values().next().value!);
   }
 
-  wasSeen(collection: string, id: string): boolean {
-    return this.seen.has(`${collection}/${id}`);
+  wasSeen(sub: string, collection: string, id: string): boolean {
+    return this.seen.has(`${sub}\u0000${collection}/${id}`);
   }
 
-  forget(collection: string, id: string): void {
-    this.seen.delete(`${collection}/${id}`);
+  forget(sub: string, collection: string, id: string): void {
+    this.seen.delete(`${sub}\u0000${collection}/${id}`);
   }
 
   /** The transport went away on its own (client left, socket error). */

@@ -128,7 +128,7 @@ export class RealtimeHub {
     }
     const sub: RecordSub = { id: m.id, kind: 'records', collection: coll.name, record: m.record, filter: m.filter, where };
     // Deletes go to clients that were sent the record; a record subscription counts the record as sent when it is visible now.
-    if (m.record !== undefined && (await this.visible(c.principal, sub, m.record))) c.markSeen(coll.name, m.record);
+    if (m.record !== undefined && (await this.visible(c.principal, sub, m.record))) c.markSeen(m.id, coll.name, m.record);
     if (c.closed) return;
     c.subs.set(m.id, sub);
     let set = this.byCollection.get(coll.name);
@@ -262,7 +262,7 @@ export class RealtimeHub {
         let ok: boolean | undefined;
         if (e.action === 'delete') {
           // The row is gone, so rules cannot run on it: only clients that were sent the record (or whose view is unrestricted and unfiltered) get its delete.
-          for (const m of g.members) if ((rule === undefined && m.s.where === undefined) || m.c.wasSeen(e.collection, e.recordId)) push(allowed, m.c, m.s.id);
+          for (const m of g.members) if ((rule === undefined && m.s.where === undefined) || m.c.wasSeen(m.s.id, e.collection, e.recordId)) push(allowed, m.c, m.s.id);
           return;
         }
         ok = rule === undefined && g.sub.where === undefined ? true : await this.visible(g.principal, g.sub, e.recordId, rule ?? null);
@@ -276,8 +276,10 @@ export class RealtimeHub {
       const subs = JSON.stringify(ids);
       let text = frames.get(subs);
       if (text === undefined) frames.set(subs, (text = `${base.slice(0, -1)},"subs":${subs}}`));
-      if (e.action === 'delete') c.forget(e.collection, e.recordId);
-      else c.markSeen(e.collection, e.recordId);
+      for (const id of ids) {
+        if (e.action === 'delete') c.forget(id, e.collection, e.recordId);
+        else c.markSeen(id, e.collection, e.recordId);
+      }
       c.sendEvent(e.seq, e.id, text, replay);
     }
   }

@@ -111,13 +111,19 @@ export function realtimeRoutes(deps: RealtimeDeps): FastifyPluginAsync & { reado
     await app.register(websocket, { options: { maxPayload: cfg.maxMessageBytes, perMessageDeflate: false } });
     app.addHook('onReady', () => hub.start());
     app.addHook('onClose', () => hub.stop());
+    // A refused handshake (401 from authHooks, 403, 503) was answered over the raw upgrade socket, which
+    // no HTTP timeout watches any more: end it, or an idle client could hold it open forever.
+    app.addHook('onResponse', (request, _reply, done) => {
+      if (request.raw.headers.upgrade !== undefined) request.raw.socket.end();
+      done();
+    });
 
     app.route({
       method: 'GET',
       url: '/api/realtime',
       preHandler: admit,
       handler: async () => {
-        throw new StrataError(426, 'strata/upgrade-required', 'Upgrade Required', 'This endpoint speaks WebSocket; use GET /api/realtime/sse for Server-Sent Events.', { headers: { upgrade: 'websocket', connection: 'Upgrade' } });
+        throw new StrataError(426, 'strata/upgrade-required', 'Upgrade Required', 'This endpoint speaks WebSocket; use GET /api/realtime/sse for Server-Sent Events.', { headers: { upgrade: 'websocket' } });
       },
       wsHandler: (socket: WebSocket, request: FastifyRequest) => {
         const transport: Transport = {
@@ -190,7 +196,7 @@ export function realtimeRoutes(deps: RealtimeDeps): FastifyPluginAsync & { reado
         c.dropped();
         throw e instanceof ProtocolError ? problemOf(e) : e;
       }
-      request.raw.once('close', () => c.dropped());
+      res.once('close', () => c.dropped());
       stream.once('close', () => c.dropped());
       reply
         .header('content-type', 'text/event-stream; charset=utf-8')
