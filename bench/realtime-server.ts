@@ -30,12 +30,12 @@ function emitWhen(ready: () => boolean, emit: () => void): void {
     let sent = 0;
     const tick = setInterval(() => {
       // catch up to the schedule, so timer jitter does not lower the rate
-      const due = Math.floor((now() - start) / every);
+      const due = Math.min(rate * seconds, Math.floor((now() - start) / every));
       while (sent < due) {
         emit();
         sent++;
       }
-      if (now() - start > seconds * 1000) clearInterval(tick);
+      if (sent >= rate * seconds) clearInterval(tick);
     }, Math.max(1, Math.floor(every)));
   }, 100);
 }

@@ -5,9 +5,10 @@
 // `npm run bench -- realtime [subscribers] [rate] --seconds 10 --rounds 2`
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { CAN_PIN, median, progress, progressDone, startServer, writeResults, type BenchOptions } from './lib.js';
+import { CAN_PIN, ROOT, median, progress, progressDone, startServer, writeResults, type BenchOptions } from './lib.js';
 
 const KINDS = ['strata', 'ws', 'socketio'] as const;
 type Kind = (typeof KINDS)[number];
@@ -60,7 +61,7 @@ async function connectAll(kind: Kind, port: number, n: number, onEvent: (sentAt:
 }
 
 async function once(kind: Kind, n: number, rate: number, seconds: number): Promise<Run> {
-  const srv = await startServer({ name: kind, cmd: [process.execPath, '--import', 'tsx', 'bench/realtime-server.ts', kind], env: { SUBSCRIBERS: String(n), RATE: String(rate), SECONDS: String(seconds) } });
+  const srv = await startServer({ name: kind, cmd: [process.execPath, '--import', join(ROOT, 'node_modules/tsx/dist/loader.mjs'), join(ROOT, 'bench/realtime-server.ts'), kind], env: { SUBSCRIBERS: String(n), RATE: String(rate), SECONDS: String(seconds) } });
   const latencies = new Float64Array(Math.ceil(n * rate * (seconds + 2)));
   let count = 0;
   let first = 0;
@@ -78,11 +79,12 @@ async function once(kind: Kind, n: number, rate: number, seconds: number): Promi
     const t0 = now();
     // The server starts once everyone is subscribed; wait for its run plus a drain margin.
     const end = Date.now() + (seconds + 3) * 1000;
+    // ...and until nothing more arrives for a second (a backlog still draining counts).
     let seen = -1;
     while (Date.now() < end || count !== seen) {
       seen = count;
-      await new Promise((r) => setTimeout(r, 500));
-      if (Date.now() > end + 10_000) break;
+      await new Promise((r) => setTimeout(r, 1000));
+      if (Date.now() > end + 30_000) break;
     }
     const cpu = process.cpuUsage(cpu0);
     const wall = now() - t0;

@@ -36,6 +36,8 @@ const SENT_MAX = 1024;
 
 export class Connection {
   credential: Credential | undefined;
+  /** Who this is, as a key for batching rule checks ('' when anonymous). */
+  principalKey = '';
   readonly subs = new Map<string, Subscription>();
   closed = false;
   /** Epoch ms of the last frame or pong from the client. */
@@ -63,6 +65,8 @@ export class Connection {
   /** Sets who the client is; a credential with an expiry closes the connection when it passes. */
   authenticate(cred: Credential): void {
     this.credential = cred;
+    const p = cred.principal;
+    this.principalKey = `${p.collection}\u0000${p.id}\u0000${p.superuser ? 1 : 0}\u0000${p.scopes.join(' ')}`;
     clearTimeout(this.expiry);
     if (cred.expiresAt !== undefined) {
       const ms = Math.max(0, cred.expiresAt - Date.now());

@@ -40,8 +40,8 @@ export interface HubOptions {
 
 type RecordSub = Extract<Subscription, { kind: 'records' }>;
 
-/** Stable key of who is asking, for batching rule checks. */
-const principalKey = (p: Principal | null): string => (p ? `${p.collection}\u0000${p.id}\u0000${p.superuser ? 1 : 0}\u0000${p.scopes.join(' ')}` : '');
+/** Subscription ids are `[A-Za-z0-9_.:-]` (protocol.ts), so they need no JSON escaping. */
+const idList = (ids: readonly string[]): string => (ids.length === 1 ? `["${ids[0]}"]` : `["${ids.join('","')}"]`);
 
 /** Most events waiting to be checked and fanned out; past it new events are dropped (and logged). */
 const MAX_QUEUE = 10_000;
@@ -200,7 +200,7 @@ export class RealtimeHub {
       for (const s of c.subs.values()) if (s.kind === 'topic' && s.pattern === pattern) ids.push(s.id);
       if (ids.length === 0) continue;
       base ??= JSON.stringify({ type: 'message', topic, data: data ?? null });
-      c.send(`${base.slice(0, -1)},"subs":${JSON.stringify(ids)}}`);
+      c.send(`${base.slice(0, -1)},"subs":${idList(ids)}}`);
     }
   }
 
@@ -240,11 +240,13 @@ export class RealtimeHub {
     // (connection, matching subscriptions) grouped by principal + filter: one check per group.
     const groups = new Map<string, { principal: Principal | null; sub: RecordSub; members: Array<{ c: Connection; s: RecordSub }> }>();
     const allowed = new Map<Connection, string[]>();
+    // Subscriptions that may later need a delete they cannot rule-check (restricted rule or a filter).
+    const tracked = new Set<string>();
     for (const c of conns) {
       if (c.closed) continue;
       for (const s of c.subs.values()) {
         if (s.kind !== 'records' || s.collection !== e.collection || (s.record !== undefined && s.record !== e.recordId)) continue;
-        const key = `${principalKey(c.principal)}\u0001${s.filter ?? ''}`;
+        const key = s.filter === undefined ? c.principalKey : `${c.principalKey}\u0001${s.filter}`;
         let g = groups.get(key);
         if (!g) groups.set(key, (g = { principal: c.principal, sub: s, members: [] }));
         g.members.push({ c, s });
@@ -266,19 +268,26 @@ export class RealtimeHub {
           return;
         }
         ok = rule === undefined && g.sub.where === undefined ? true : await this.visible(g.principal, g.sub, e.recordId, rule ?? null);
-        if (ok) for (const m of g.members) push(allowed, m.c, m.s.id);
+        if (!ok) return;
+        const track = rule !== undefined || g.sub.where !== undefined;
+        for (const m of g.members) {
+          push(allowed, m.c, m.s.id);
+          if (track) tracked.add(`${m.c.id}\u0000${m.s.id}`);
+        }
       }),
     );
     if (allowed.size === 0) return;
     const base = JSON.stringify({ type: 'event', id: e.id, action: e.action, collection: e.collection, record: e.record, at: e.at });
     const frames = new Map<string, string>();
     for (const [c, ids] of allowed) {
-      const subs = JSON.stringify(ids);
+      const subs = idList(ids);
       let text = frames.get(subs);
       if (text === undefined) frames.set(subs, (text = `${base.slice(0, -1)},"subs":${subs}}`));
-      for (const id of ids) {
-        if (e.action === 'delete') c.forget(id, e.collection, e.recordId);
-        else c.markSeen(id, e.collection, e.recordId);
+      if (tracked.size > 0 || e.action === 'delete') {
+        for (const id of ids) {
+          if (e.action === 'delete') c.forget(id, e.collection, e.recordId);
+          else if (tracked.has(`${c.id}\u0000${id}`)) c.markSeen(id, e.collection, e.recordId);
+        }
       }
       c.sendEvent(e.seq, e.id, text, replay);
     }
