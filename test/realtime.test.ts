@@ -325,3 +325,18 @@ test('raw garbage on the socket is not a crash', async () => {
   assert.equal((await c.request({ type: 'ping' }, ['pong'])).type, 'pong');
   c.close();
 });
+
+test('heartbeats: every client is pinged; one that answers no pings is closed as idle (4002)', async () => {
+  const quick = await startInstance({ bus, auth: s, dir: tempDir(), limits: { heartbeatInterval: 100, idleTimeout: 400 } });
+  try {
+    const silent = await Client.open(quick.ws, { autoPong: false });
+    const alive = await Client.open(quick.ws);
+    let pings = 0;
+    alive.ws.on('ping', () => pings++);
+    assert.equal((await silent.closedWith()).code, 4002);
+    assert.ok(pings > 0);
+    alive.close();
+  } finally {
+    await quick.close();
+  }
+});

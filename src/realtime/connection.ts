@@ -9,8 +9,8 @@ export interface Transport {
   readonly kind: 'websocket' | 'sse';
   /** Bytes queued for the client and not yet written to the network. */
   buffered(): number;
-  /** Sends one frame; `eventId` becomes SSE's `id:` line. */
-  send(text: string, eventId?: string): void;
+  /** Sends one JSON text frame (a Buffer when encoded once for many clients); `eventId` becomes SSE's `id:` line. */
+  send(frame: string | Buffer, eventId?: string): void;
   /** Ends the connection with a WebSocket close code (SSE just ends the stream). */
   close(code: number, reason: string): void;
   /** A keep-alive: a WebSocket ping frame or an SSE comment line. */
@@ -43,7 +43,7 @@ export class Connection {
   /** Epoch ms of the last frame or pong from the client. */
   lastSeen = Date.now();
   /** While a resume replays, live events wait here (bounded by the send buffer limit). */
-  pending: Array<{ seq: number; id: string; text: string }> | undefined;
+  pending: Array<{ seq: number; id: string; text: string | Buffer }> | undefined;
   private pendingBytes = 0;
   /** `sub/collection/id` of records each subscription was sent, so it also gets their deletes (insertion-ordered, bounded). */
   private readonly seen = new Set<string>();
@@ -79,7 +79,7 @@ export class Connection {
   }
 
   /** Queues a frame, or cuts the client off when its buffer is past the bound. Returns false once closed. */
-  send(text: string, eventId?: string): boolean {
+  send(text: string | Buffer, eventId?: string): boolean {
     if (this.closed) return false;
     if (this.transport.buffered() + text.length > this.maxBufferBytes) {
       this.close(CloseCode.tooSlow, 'send buffer full');
@@ -90,7 +90,7 @@ export class Connection {
   }
 
   /** Sends a record event unless this id was just sent; during a replay, holds it back. */
-  sendEvent(seq: number, id: string, text: string, replay = false): void {
+  sendEvent(seq: number, id: string, text: string | Buffer, replay = false): void {
     if (this.pending && !replay) {
       this.pendingBytes += text.length;
       if (this.pendingBytes > this.maxBufferBytes) return this.close(CloseCode.tooSlow, 'send buffer full');

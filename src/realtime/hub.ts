@@ -278,11 +278,12 @@ export class RealtimeHub {
     );
     if (allowed.size === 0) return;
     const base = JSON.stringify({ type: 'event', id: e.id, action: e.action, collection: e.collection, record: e.record, at: e.at });
-    const frames = new Map<string, string>();
+    // Encoded once per distinct subscription list, not once per client.
+    const frames = new Map<string, Buffer>();
     for (const [c, ids] of allowed) {
       const subs = idList(ids);
       let text = frames.get(subs);
-      if (text === undefined) frames.set(subs, (text = `${base.slice(0, -1)},"subs":${subs}}`));
+      if (text === undefined) frames.set(subs, (text = Buffer.from(`${base.slice(0, -1)},"subs":${subs}}`)));
       if (tracked.size > 0 || e.action === 'delete') {
         for (const id of ids) {
           if (e.action === 'delete') c.forget(id, e.collection, e.recordId);

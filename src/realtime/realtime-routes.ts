@@ -129,7 +129,7 @@ export function realtimeRoutes(deps: RealtimeDeps): FastifyPluginAsync & { reado
         const transport: Transport = {
           kind: 'websocket',
           buffered: () => socket.bufferedAmount,
-          send: (text) => socket.send(text),
+          send: (frame) => socket.send(frame, { binary: false }),
           ping: () => socket.ping(),
           close: (code, reason) => {
             socket.close(code, reason);
@@ -175,7 +175,7 @@ export function realtimeRoutes(deps: RealtimeDeps): FastifyPluginAsync & { reado
       const transport: Transport = {
         kind: 'sse',
         buffered: () => stream.readableLength + stream.writableLength + (res.writableLength ?? 0),
-        send: (text, eventId) => void stream.write(eventId === undefined ? `data: ${text}\n\n` : `id: ${eventId}\ndata: ${text}\n\n`),
+        send: (frame, eventId) => void stream.write(eventId === undefined ? `data: ${String(frame)}\n\n` : `id: ${eventId}\ndata: ${String(frame)}\n\n`),
         ping: () => void stream.write(': ping\n\n'),
         close: (code, reason) => {
           if (code === CloseCode.tooSlow) {
