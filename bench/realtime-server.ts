@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const kind = process.argv[2];
+process.on('SIGTERM', () => process.exit(0));
 const port = Number(process.env.PORT);
 const subscribers = Number(process.env.SUBSCRIBERS ?? 1000);
 const rate = Number(process.env.RATE ?? 100);
