@@ -65,7 +65,7 @@ export class ConnectionTracker {
   /** Stops keep-alive reuse, closes idle connections and HTTP/2 sessions gracefully. */
   beginDrain(): void {
     this.draining = true;
-    for (const [s, active] of this.sockets) if (active === 0 && !(s as Socket & { alpnProtocol?: string }).alpnProtocol?.startsWith('h2')) s.destroySoon?.() ?? s.end();
+    for (const [s, active] of this.sockets) if (active === 0 && !String((s as Socket & { alpnProtocol?: string | false }).alpnProtocol || '').startsWith('h2')) s.destroySoon?.() ?? s.end();
     for (const s of this.sessions) s.close();
   }
 

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ForbiddenError, UnauthorizedError, type Component } from '../core/index.js';
+import { ForbiddenError, UnauthorizedError, type AccessControl, type Component } from '../core/index.js';
 import { sql } from 'kysely';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
@@ -31,6 +31,7 @@ import {
   type Accounts,
   type AuthRoutesDeps,
 } from '../auth/index.js';
+import { realtimeRoutes } from '../realtime/index.js';
 import { workerMetrics } from './cluster-metrics.js';
 import { auditRoutes } from '../auth/index.js';
 
@@ -222,12 +223,32 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   await app.register(waf.eventsRoutes(isSuperuser), { prefix: '/api/admin/waf/events' });
   await app.register(gateway.purgeRoutes(isSuperuser));
 
+  // --- realtime: WebSocket + SSE subscriptions (src/realtime) ---
+  // Events reach a subscriber only when its view rule allows the record (the same rules as REST).
+  const realtimeAccess: AccessControl = access;
+  const realtime = config.realtime.enabled
+    ? realtimeRoutes({
+        bus: lateBound(() => messaging.bus),
+        data,
+        access: realtimeAccess,
+        feed: lateBound(() => data.changes),
+        auth: lateBound(() => auth.services),
+        config: config.realtime,
+        trustedOrigins: config.auth.sessions.trustedOrigins,
+        log,
+      })
+    : undefined;
+  if (realtime) await app.register(realtime);
+  // --- end realtime ---
+
   // Listeners other than Fastify's own server: WebSocket upgrades and the
   // per-IP connection limit (the WAF attaches it to app.server itself).
   for (const l of edge.listeners) {
     if (l.server === app.server) continue;
     l.server.on('upgrade', (req, socket, head) => {
-      if (!gateway.upgrade(req, socket, head)) socket.destroy();
+      if (gateway.upgrade(req, socket, head)) return;
+      // Everything else goes where Fastify's own server sends it (@fastify/websocket: /api/realtime).
+      if (!app.server.emit('upgrade', req, socket, head)) socket.destroy();
     });
     if (config.waf.ip.maxConnectionsPerIp > 0) new ConnectionLimiter(config.waf.ip.maxConnectionsPerIp).attach(l.server as import('node:net').Server);
   }
@@ -274,6 +295,8 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     stop() {
       stopping ??= (async () => {
         readiness.phase = 'draining';
+        // Long-lived realtime streams would otherwise hold the drain open until the grace ends.
+        await realtime?.hub.stop();
         const drained = await edge.drain(config.server.shutdownGrace);
         if (!drained) log.warn({ graceMs: config.server.shutdownGrace }, 'shutdown grace period ended with requests in flight; connections cut');
         for (const c of started.reverse()) {
