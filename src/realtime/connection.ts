@@ -133,7 +133,11 @@ export class Connection {
   }
 
   /** The transport went away on its own (client left, socket error). */
+  /** The transport has closed (the peer answered the close, or the socket went away). */
+  gone = false;
+
   dropped(): void {
+    this.gone = true;
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.expiry);

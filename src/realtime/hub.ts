@@ -82,10 +82,15 @@ export class RealtimeHub {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    for (const c of [...this.connections]) c.close(CloseCode.goingAway, 'server shutting down');
+    // No new events, and the ones being delivered finish before the connections close.
     await this.unsubscribeRecords?.().catch(() => undefined);
     this.unsubscribeRecords = undefined;
     await this.chain;
+    const open = [...this.connections];
+    for (const c of open) c.close(CloseCode.goingAway, 'server shutting down');
+    // Give the close frames a moment to reach the clients (and their replies to come back)
+    // before the edge's drain cuts the sockets; bounded so shutdown never waits on a dead peer.
+    for (let waited = 0; open.some((c) => !c.gone) && waited < 1_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
   }
 
   full(): boolean {
