@@ -10,12 +10,15 @@ import { fullTextFor } from './full-text.js';
 import { migrate, type MigrateOptions, type MigrationResult } from './migration-run.js';
 import { createRecordsService, type RecordsService } from './record-service.js';
 import { tableNames, type TableNames } from './table-names.js';
+import { checkFieldKeys, type ValueCipher } from './field-cipher.js';
 
 export interface DataLayerOptions {
   dataDir: string;
   data: DataConfig;
   collections: readonly CollectionConfig[];
   logger?: Logger;
+  /** Cipher for fields marked `encrypted` (the composition root passes auth's FieldCipher). */
+  cipher?: ValueCipher;
 }
 
 export interface DataLayer extends Component {
@@ -77,6 +80,8 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
         const r = await layer.migrate({ onProgress: (n, total, d) => opts.logger?.info({ step: n, total }, `migrate: ${d}`) });
         if (r.applied) opts.logger?.info({ steps: r.plan.length }, 'migration applied');
       }
+      // A lost or wrong key stops start-up here rather than failing every read of an encrypted field.
+      if (collections.some((c) => c.fields.some((f) => f.encrypted))) await checkFieldKeys(db, names, collections, opts.cipher);
       records = createRecordsService({
         db,
         dialect,
@@ -87,6 +92,7 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
         maxExpandDepth: opts.data.maxExpandDepth,
         fullText: fullTextFor(dialect, names),
         readNow,
+        cipher: opts.cipher,
       });
     },
     async stop() {

@@ -25,3 +25,4 @@ export type { AggregateQuery, AggregateRow } from './record-aggregate.js';
 export { newRecordId, ID_PATTERN } from './record-id.js';
 export { PreconditionFailedError, DestructiveMigrationError, UniqueConflictError, QueryParamError } from './errors.js';
 export { fullTextFor } from './full-text.js';
+export { aadOf, checkFieldKeys, FieldEncryptionError, SEALED_PREFIX, ENCRYPTABLE, type ValueCipher } from './field-cipher.js';

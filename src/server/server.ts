@@ -97,7 +97,8 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       return cache.cache;
     },
   });
-  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log });
+  // dataadmin: encrypted fields use auth's FieldCipher (auth starts before data).
+  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log, cipher: lateBound(() => auth.services.fieldCipher) });
   const waf = createWaf({
     config: config.waf,
     registry,
