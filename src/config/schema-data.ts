@@ -87,6 +87,12 @@ export const DataSchema = Type.Object(
     maxPerPage: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'Largest page size a list may ask for.' }),
     maxBatch: Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Most operations in one batch request.' }),
     maxExpandDepth: Type.Integer({ minimum: 0, maximum: 6, default: 3, description: 'Deepest relation expansion (`expand=a.b.c` is depth 3).' }),
+    schemaPollInterval: Type.Integer({
+      minimum: 0,
+      maximum: 3_600_000,
+      default: 2_000,
+      description: 'How often (ms) an instance checks the database for collection changes made over the admin API on another instance; 0 = never.',
+    }),
   },
   { default: {}, additionalProperties: false },
 );

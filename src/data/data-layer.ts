@@ -1,5 +1,6 @@
-// The data capability as a lifecycle Component: opens the configured database, migrates it to
-// the declared collections (under the migration lock) and exposes the records service.
+// The data capability as a lifecycle Component: opens the configured database, migrates it to the declared
+// collections plus those managed over the admin API (under the migration lock) and exposes the records service,
+// swapped atomically when the collections change here or on another instance (schema version poll).
 import { sql } from 'kysely';
 import type { Component, Logger } from '../core/index.js';
 import type { CollectionConfig, DataConfig } from '../config/schema-data.js';
@@ -11,6 +12,8 @@ import { migrate, type MigrateOptions, type MigrationResult } from './migration-
 import { createRecordsService, type RecordsService } from './record-service.js';
 import { tableNames, type TableNames } from './table-names.js';
 import { checkFieldKeys, type ValueCipher } from './field-cipher.js';
+import { ensureStore, loadStored, schemaVersion } from './admin-collection-store.js';
+import { createCollectionAdmin, type CollectionAdmin } from './admin-collections.js';
 
 export interface DataLayerOptions {
   dataDir: string;
@@ -22,17 +25,29 @@ export interface DataLayerOptions {
 }
 
 export interface DataLayer extends Component {
-  /** The records service (after start). */
+  /** The records service (after start); a new one after every collection change. */
   readonly records: RecordsService;
+  /** Declared plus API-managed collections (API ones appear after start). */
   readonly collections: readonly Collection[];
+  /** Create/change/drop collections at run time (the admin API's engine; after start). */
+  readonly admin: CollectionAdmin;
   /** Engine handles for capabilities that keep their own tables (after start). */
   readonly db: Db;
   readonly dialect: SqlDialect;
   readonly names: TableNames;
   /** Plans (dryRun) or applies the migration to the declared collections. */
   migrate(opts?: MigrateOptions): Promise<MigrationResult>;
+  /** Re-reads API-managed collections if another instance changed them; true when something changed. */
+  refresh(): Promise<boolean>;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+interface Schema {
+  stored: CollectionConfig[];
+  collections: Collection[];
+  records: RecordsService;
+  version: number;
 }
 
 /**
@@ -42,24 +57,58 @@ export interface DataLayer extends Component {
  * await data.records.create('posts', { title: 'Hello' });
  */
 export function createDataLayer(opts: DataLayerOptions): DataLayer {
-  const collections = normalizeCollections(opts.collections);
+  const declared = normalizeCollections(opts.collections);
   const names = tableNames(opts.data.tablePrefix);
   let opened: OpenedDatabase | undefined;
-  let records: RecordsService | undefined;
+  let schema: Schema | undefined;
+  let admin: CollectionAdmin | undefined;
+  let poll: NodeJS.Timeout | undefined;
+  let refreshing: Promise<boolean> | undefined;
   const need = () => {
     if (!opened) throw new Error('data layer not started');
     return opened;
   };
+  const all = (stored: readonly CollectionConfig[]) => normalizeCollections([...opts.collections, ...stored]);
 
   async function open(): Promise<OpenedDatabase> {
     opened ??= await openDatabase({ url: opts.data.url, dataDir: opts.dataDir, poolSize: opts.data.poolSize, busyTimeout: opts.data.busyTimeout });
     return opened;
   }
 
+  /** Swaps in a records service for `stored`: requests already holding the old one finish on it. */
+  function apply(stored: CollectionConfig[], version: number): void {
+    const { db, dialect, readNow } = need();
+    const collections = all(stored);
+    const records = createRecordsService({
+      db,
+      dialect,
+      names,
+      collections,
+      maxPerPage: opts.data.maxPerPage,
+      maxBatch: opts.data.maxBatch,
+      maxExpandDepth: opts.data.maxExpandDepth,
+      fullText: fullTextFor(dialect, names),
+      readNow,
+      cipher: opts.cipher,
+    });
+    schema = { stored, collections, records, version };
+  }
+
+  async function refresh(): Promise<boolean> {
+    const { db } = need();
+    const version = await schemaVersion(db, names);
+    if (!schema || version === schema.version) return false;
+    apply(await loadStored(db, names), version);
+    opts.logger?.info({ version }, 'collections changed on another instance; reloaded');
+    return true;
+  }
+
   const layer: DataLayer = {
     name: 'data',
-    collections,
     names,
+    get collections() {
+      return schema?.collections ?? declared;
+    },
     get db() {
       return need().db;
     },
@@ -67,38 +116,54 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
       return need().dialect;
     },
     get records() {
-      if (!records) throw new Error('data layer not started');
-      return records;
+      if (!schema) throw new Error('data layer not started');
+      return schema.records;
+    },
+    get admin() {
+      if (!admin) throw new Error('data layer not started');
+      return admin;
     },
     async migrate(m: MigrateOptions = {}) {
       const { db, dialect } = await open();
-      return migrate(db, { dialect, names }, collections, { allowDestructive: opts.data.allowDestructive, ...m });
+      // API-managed collections are part of the target, or a migration would drop them.
+      return migrate(db, { dialect, names }, async (conn) => all(await loadStored(conn, names)), { allowDestructive: opts.data.allowDestructive, ...m });
     },
+    refresh: () => (refreshing ??= refresh().finally(() => (refreshing = undefined))),
     async start() {
-      const { db, dialect, readNow } = await open();
+      const { db, dialect } = await open();
+      await ensureStore(db, dialect, names);
       if (opts.data.migrateOnStart) {
         const r = await layer.migrate({ onProgress: (n, total, d) => opts.logger?.info({ step: n, total }, `migrate: ${d}`) });
         if (r.applied) opts.logger?.info({ steps: r.plan.length }, 'migration applied');
       }
+      const version = await schemaVersion(db, names);
+      apply(await loadStored(db, names), version);
       // A lost or wrong key stops start-up here rather than failing every read of an encrypted field.
-      if (collections.some((c) => c.fields.some((f) => f.encrypted))) await checkFieldKeys(db, names, collections, opts.cipher);
-      records = createRecordsService({
+      if (schema!.collections.some((c) => c.fields.some((f) => f.encrypted))) await checkFieldKeys(db, names, schema!.collections, opts.cipher);
+      admin = createCollectionAdmin({
         db,
         dialect,
         names,
-        collections,
-        maxPerPage: opts.data.maxPerPage,
-        maxBatch: opts.data.maxBatch,
-        maxExpandDepth: opts.data.maxExpandDepth,
-        fullText: fullTextFor(dialect, names),
-        readNow,
-        cipher: opts.cipher,
+        declared: opts.collections,
+        stored: () => schema!.stored,
+        apply,
+        logger: opts.logger,
       });
+      if (opts.data.schemaPollInterval > 0) {
+        poll = setInterval(() => {
+          layer.refresh().catch((err) => opts.logger?.warn({ err }, 'collection change poll failed'));
+        }, opts.data.schemaPollInterval);
+        poll.unref();
+      }
     },
     async stop() {
+      if (poll) clearInterval(poll);
+      poll = undefined;
+      await refreshing?.catch(() => undefined);
       const o = opened;
       opened = undefined;
-      records = undefined;
+      schema = undefined;
+      admin = undefined;
       await o?.db.destroy();
     },
     async ready() {

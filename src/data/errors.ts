@@ -37,3 +37,11 @@ export class QueryParamError extends ValidationErrorBase {
     if (position !== undefined) Object.assign(this, { extensions: { position } });
   }
 }
+
+/** A collection declared in strata.yaml cannot be changed over the admin API (409). */
+export class ReadOnlyCollectionError extends StrataError {
+  constructor(name: string) {
+    super(409, 'strata/collection-read-only', 'Collection Is Read-Only', `The collection ${JSON.stringify(name)} is declared in strata.yaml; change it there, not over the API.`);
+    this.name = 'ReadOnlyCollectionError';
+  }
+}

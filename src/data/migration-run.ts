@@ -15,6 +15,8 @@ export interface MigrateOptions {
   dryRun?: boolean;
   /** Called before each step with its 1-based number, the total and a description. */
   onProgress?: (n: number, total: number, description: string) => void;
+  /** Runs inside the lock after the steps (even when there are none), e.g. to store an admin API change with them. */
+  commit?: (conn: Db) => Promise<void>;
 }
 
 export interface MigrationResult {
@@ -49,15 +51,26 @@ function orderDrops(steps: MigrationStep[]): MigrationStep[] {
  * @example
  * const r = await migrate(db, ctx, collections, { onProgress: (n, t, d) => console.log(`[${n}/${t}] ${d}`) });
  */
-export async function migrate(db: Db, ctx: DdlContext, declared: readonly Collection[], opts: MigrateOptions = {}): Promise<MigrationResult> {
+export async function migrate(
+  db: Db,
+  ctx: DdlContext,
+  target: readonly Collection[] | ((conn: Db) => Promise<readonly Collection[]>),
+  opts: MigrateOptions = {},
+): Promise<MigrationResult> {
   return ctx.dialect.withMigrationLock(db, `strata_migrate_${ctx.names.prefix}`, async (conn) => {
     await historyDdl(ctx).execute(conn);
+    // Computed under the lock when it depends on what other instances stored (admin API changes).
+    const declared = typeof target === 'function' ? await target(conn) : target;
     const current = await lastSnapshot(conn, ctx);
     const steps = orderDrops(planMigration(current, declared));
     const plan = steps.map(describeStep);
     const destructive = steps.filter(isDestructive).map(describeStep);
-    if (opts.dryRun || steps.length === 0) return { plan, destructive, applied: false };
+    if (opts.dryRun) return { plan, destructive, applied: false };
     if (destructive.length > 0 && !opts.allowDestructive) throw new DestructiveMigrationError(destructive);
+    if (steps.length === 0) {
+      await opts.commit?.(conn);
+      return { plan, destructive, applied: false };
+    }
     let n = 0;
     for (const step of steps) {
       opts.onProgress?.(++n, steps.length, describeStep(step));
@@ -67,6 +80,7 @@ export async function migrate(db: Db, ctx: DdlContext, declared: readonly Collec
       .insertInto(ctx.names.history)
       .values({ id: newRecordId(), applied_at: new Date().toISOString(), steps: JSON.stringify(plan), snapshot: JSON.stringify(declared) })
       .execute();
+    await opts.commit?.(conn);
     return { plan, destructive, applied: true };
   });
 }

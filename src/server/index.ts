@@ -1,3 +1,4 @@
 /** @module The composition root: builds capabilities from config, runs them, and shuts them down in order; cluster mode. */
 export { createServer, type StrataServer } from './server.js';
 export { runServe, type ServeOptions } from './run.js';
+export { keysRotate, fieldKeyFile, type KeysRotateOptions, type KeysRotateResult } from './keys-rotate.js';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { busInvalidation, cacheComponent } from '../cache/index.js';
 import { messagingComponent, queueRoutes, sqliteWebhookStore, webhookRoutes, webhooks, type Consumer } from '../messaging/index.js';
 import { createDataLayer, type DataLayer } from '../data/index.js';
-import { recordsRoutes } from '../api/index.js';
+import { adminCollectionsRoutes, recordsRoutes } from '../api/index.js';
 import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
 import { authComponent, authHooks, jwksRoutes } from '../auth/index.js';
@@ -141,6 +141,8 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     queueRoutes({ queue: () => messaging.queue, authorize: superuserOnly }),
   );
   await app.register(webhookRoutes({ store: webhookStore, authorize: superuserOnly }));
+  // dataadmin: collections over the admin API (superusers only), applied under the migration lock.
+  await app.register(adminCollectionsRoutes({ admin: () => data.admin, authorize: superuserOnly, bodyLimit: config.server.bodyLimit }));
   await app.register(waf.eventsRoutes(superuserOnly), { prefix: '/api/admin/waf/events' });
   await app.register(gateway.purgeRoutes(superuserOnly));
 
