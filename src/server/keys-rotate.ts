@@ -96,10 +96,12 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
     const declared = normalizeCollections(o.config.collections);
     const extra = (await o.extraCollections?.(db)) ?? [];
     const all = [...declared, ...extra.filter((c) => !declared.some((d) => d.name === c.name))];
+    const tables = new Set((await db.introspection.getTables()).map((t) => t.name));
     for (const c of all) {
       const fields = c.fields.filter((f) => f.encrypted).map((f) => f.name);
-      if (fields.length === 0 || st.progress[c.name] === true) continue;
       const table = names.record(c.name);
+      // not migrated yet: nothing stored to rotate
+      if (fields.length === 0 || st.progress[c.name] === true || !tables.has(table)) continue;
       const after = (st.progress[c.name] as string | undefined) ?? null;
       const count = Number((await db.selectFrom(table).select(sql<number>`COUNT(*)`.as('n')).executeTakeFirstOrThrow()).n);
       let seen = after === null ? 0 : Number((await db.selectFrom(table).select(sql<number>`COUNT(*)`.as('n')).where('id', '<=', after).executeTakeFirstOrThrow()).n);
