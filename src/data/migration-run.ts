@@ -8,6 +8,7 @@ import { describeStep, isDestructive, planMigration, type MigrationStep } from '
 import { DestructiveMigrationError } from './errors.js';
 import { newRecordId } from './record-id.js';
 import { dropFullTextDdl } from './full-text.js';
+import { storeTables } from './admin-collection-store.js';
 
 export interface MigrateOptions {
   allowDestructive?: boolean;
@@ -99,6 +100,7 @@ export async function dropAll(db: Db, ctx: DdlContext, collections: readonly Col
       await sql`DROP TABLE IF EXISTS ${sql.table(ctx.names.record(c.name))}${cascade}`.execute(conn);
     }
     await sql`DROP TABLE IF EXISTS ${sql.table(ctx.names.history)}`.execute(conn);
+    for (const t of Object.values(storeTables(ctx.names))) await sql`DROP TABLE IF EXISTS ${sql.table(t)}`.execute(conn);
     if (ctx.dialect.name === 'mysql') await sql`SET FOREIGN_KEY_CHECKS = 1`.execute(conn);
   });
 }
