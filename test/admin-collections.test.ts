@@ -15,6 +15,7 @@ import { adminCollectionsRoutes, recordsRoutes } from '../src/api/index.js';
 import { createDataLayer, dropAll, normalizeCollections, type DataLayer } from '../src/data/index.js';
 import { DataSchema, type CollectionConfig, type DataConfig } from '../src/config/schema-data.js';
 import { MYSQL_URL, PG_URL, uniquePrefix, unreachable } from './data-helpers.js';
+import { startStrata } from './helpers/strata-process.js';
 
 const DECLARED: CollectionConfig[] = [{ name: 'posts', fields: [{ name: 'title', type: 'text', required: true }] }];
 
@@ -191,8 +192,13 @@ function suite(engine: string, setup: () => Engine, skip: false | string): void 
       await other.start();
       try {
         assert.ok(other.records.collections.has('notes'), 'API collections are loaded at start');
+        const before = data.records;
         const created = await call(srv.base, { method: 'POST', url: A, user: root, body: { name: 'late', fields: [{ name: 'v', type: 'text', encrypted: false }] } });
         assert.equal(created.status, 201, JSON.stringify(created.body));
+        // swapped, and a request still holding the old service finishes on it
+        assert.notEqual(data.records, before);
+        assert.equal(before.collections.has('late'), false);
+        assert.equal((await before.list('notes', {})).items.length, 2);
         // the poll (every 20 ms) swaps the other instance's records service; bounded wait, no timing assertion
         for (let i = 0; i < 500 && !other.records.collections.has('late'); i++) await new Promise((r) => setTimeout(r, 20));
         assert.ok(other.records.collections.has('late'), 'the other instance learned of the new collection');
@@ -216,6 +222,19 @@ function suite(engine: string, setup: () => Engine, skip: false | string): void 
     });
   });
 }
+
+test('the server wires the API closed until superusers exist', async () => {
+  const s = await startStrata({ args: ['serve', '--port', '0', '--no-https'] });
+  try {
+    for (const [method, url] of [['GET', A], ['POST', A], ['DELETE', `${A}/x`], ['POST', `${A}/plan`]]) {
+      const r = await call(s.http!, { method, url, body: method === 'POST' ? { name: 'x' } : undefined });
+      assert.equal(r.status, 403, `${method} ${url}`);
+      assert.equal(r.body.type, 'strata/forbidden');
+    }
+  } finally {
+    await s.stop();
+  }
+});
 
 suite('sqlite', () => ({ url: '', dir: mkdtempSync(join(tmpdir(), 'strata-admin-')), prefix: '' }), false);
 suite('postgres', () => ({ url: PG_URL, dir: mkdtempSync(join(tmpdir(), 'strata-admin-')), prefix: uniquePrefix() }), await unreachable(5432));
