@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { normalizeCollections } from '../src/data/index.js';
+import { isDestructive, normalizeCollections, planMigration } from '../src/data/index.js';
 import { runStrata, startStrata, tempDir } from './helpers/strata-process.js';
 
 const yaml = `
@@ -119,4 +119,18 @@ test('config refuses encrypted fields that would need plaintext in the database'
     );
   }
   assert.equal(normalizeCollections([{ name: 'a', fields: [{ name: 'x', type: 'json', encrypted: true }] } as never])[0].fields[0].encrypted, true);
+});
+
+test('migration plans: encrypting a field keeps its values, decrypting one replaces the column', () => {
+  const [plainC] = normalizeCollections([{ name: 'a', fields: [{ name: 'x', type: 'text' }] } as never]);
+  const [sealedC] = normalizeCollections([{ name: 'a', fields: [{ name: 'x', type: 'text', encrypted: true }] } as never]);
+  const on = planMigration([plainC], [sealedC]);
+  assert.equal(on.length, 1);
+  assert.equal(isDestructive(on[0]), false);
+  const off = planMigration([sealedC], [plainC]);
+  assert.equal(off.length, 1);
+  assert.equal(isDestructive(off[0]), true);
+  // snapshots written before the option existed have no `encrypted` key: no change planned
+  const { encrypted: _e, ...legacyField } = plainC.fields[0];
+  assert.deepEqual(planMigration([{ ...plainC, fields: [legacyField as never] }], [plainC]), []);
 });
