@@ -32,8 +32,8 @@ function keyFile(cwd: string): { current: string; keys: Record<string, string> }
 function storedKids(cwd: string): string[] {
   const db = new Database(join(cwd, 'strata-data', 'data.db'), { readonly: true });
   try {
-    const rows = db.prepare('SELECT ssn, notes FROM patients ORDER BY id').all() as Array<{ ssn: string; notes: string }>;
-    return rows.flatMap((r) => [r.ssn, r.notes].map((v) => v.split(':')[2]));
+    const rows = db.prepare('SELECT ssn, notes FROM patients ORDER BY id').all() as Array<{ ssn: string | null; notes: string | null }>;
+    return rows.flatMap((r) => [r.ssn, r.notes].flatMap((v) => (v === null ? [] : [v.split(':')[2]])));
   } finally {
     db.close();
   }
@@ -130,4 +130,28 @@ test('keys rotate: usage errors and STRATA_ENCRYPTION_KEY setups', async () => {
   const ok = await runStrata({ cwd, args: ['keys', 'rotate', '--no-new-key'], env: { STRATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') } });
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /done; current key k[0-9a-f]{8}; 0 of 0 record/);
+
+  // the documented env-key rotation: new key first, --no-new-key, then the old key can go
+  const A = `ka:${Buffer.alloc(32, 1).toString('base64')}`;
+  const B = `kb:${Buffer.alloc(32, 2).toString('base64')}`;
+  let s = await startStrata({ cwd, args: ['serve', '--port', '0', '--no-https'], env: { STRATA_ENCRYPTION_KEY: A } });
+  let id: string;
+  try {
+    const r = await fetch(`${s.http}/api/collections/patients/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', ssn: 'secret-1' }) });
+    assert.equal(r.status, 201);
+    id = ((await r.json()) as { id: string }).id;
+  } finally {
+    await s.stop();
+  }
+  const env2 = await runStrata({ cwd, args: ['keys', 'rotate', '--no-new-key'], env: { STRATA_ENCRYPTION_KEY: `${B},${A}` } });
+  assert.equal(env2.code, 0, env2.stderr);
+  assert.match(env2.stdout, /done; current key kb; 1 of 1 record/);
+  assert.deepEqual(storedKids(cwd), ['kb']);
+  s = await startStrata({ cwd, args: ['serve', '--port', '0', '--no-https'], env: { STRATA_ENCRYPTION_KEY: B } });
+  try {
+    const r = await fetch(`${s.http}/api/collections/patients/records/${id}`);
+    assert.equal(((await r.json()) as { ssn: string }).ssn, 'secret-1');
+  } finally {
+    await s.stop();
+  }
 });

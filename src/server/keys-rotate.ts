@@ -88,6 +88,8 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
     if (!fromEnv) await writeState(statePath, state);
   }
   const st = state!;
+  // With env keys nothing is persisted: a rerun under the same current key skips what is done anyway.
+  const save = (x: RotationState) => (fromEnv ? Promise.resolve() : writeState(statePath, x));
   const cipher = createFieldCipher(keys);
   const { db } = await openDatabase({ url: o.config.data.url, dataDir: resolve(o.config.dataDir), poolSize: 2, busyTimeout: o.config.data.busyTimeout });
   const names = tableNames(o.config.data.tablePrefix);
@@ -122,7 +124,10 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
             }
           });
         }
-        if (cursor !== null) await writeState(statePath, { ...st, progress: { ...st.progress, [c.name]: cursor } }).then(() => (st.progress[c.name] = cursor));
+        if (cursor !== null) {
+          st.progress[c.name] = cursor;
+          await save(st);
+        }
         show();
         if (o.pauseMs) await sleep(o.pauseMs);
       };
@@ -164,7 +169,7 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
       total.scanned += r.scanned;
       total.rewritten += r.rewritten;
       st.progress[c.name] = true;
-      await writeState(statePath, st);
+      await save(st);
     }
   } finally {
     await db.destroy();
