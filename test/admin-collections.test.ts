@@ -171,7 +171,7 @@ function suite(engine: string, setup: () => Engine, skip: false | string): void 
       if (e.url) {
         const cleanup = layer(e);
         await cleanup.migrate({ dryRun: true });
-        await dropAll(cleanup.db, { dialect: cleanup.dialect, names: cleanup.names }, normalizeCollections([...DECLARED, { name: 'notes' }, { name: 'tags' }, { name: 'late' }]));
+        await dropAll(cleanup.db, { dialect: cleanup.dialect, names: cleanup.names }, normalizeCollections([...DECLARED, { name: 'notes' }, { name: 'tags' }, { name: 'late' }, { name: 'race' }]));
         await cleanup.stop();
       }
       rmSync(e.dir, { recursive: true, force: true });
@@ -205,6 +205,17 @@ function suite(engine: string, setup: () => Engine, skip: false | string): void 
         const rec = await other.records.create('late', { v: 'from B' });
         assert.equal((await data.records.get('late', String(rec.record.id))).record.v, 'from B');
         assert.equal(await other.refresh(), false, 'nothing newer to load');
+        // two instances creating the same collection at once: the migration lock lets exactly one win
+        const race = await Promise.allSettled([
+          data.admin.change({ action: 'create', definition: { name: 'race', fields: [{ name: 'a', type: 'text' }] } }),
+          other.admin.change({ action: 'create', definition: { name: 'race', fields: [{ name: 'b', type: 'integer' }] } }),
+        ]);
+        assert.equal(race.filter((x) => x.status === 'fulfilled').length, 1, JSON.stringify(race.map((x) => x.status)));
+        const lost = race.find((x) => x.status === 'rejected') as PromiseRejectedResult;
+        assert.equal((lost.reason as { status?: number }).status, 409, String(lost.reason));
+        await data.refresh();
+        await other.refresh();
+        assert.deepEqual(data.records.collection('race').fields, other.records.collection('race').fields);
       } finally {
         await other.stop();
       }
@@ -214,7 +225,7 @@ function suite(engine: string, setup: () => Engine, skip: false | string): void 
       await data.start();
       srv = await serve(data);
       const list = await call(srv.base, { method: 'GET', url: A, user: root });
-      assert.deepEqual((list.body.items as Array<{ name: string }>).map((x) => x.name), ['posts', 'late', 'notes']);
+      assert.deepEqual((list.body.items as Array<{ name: string }>).map((x) => x.name), ['posts', 'late', 'notes', 'race']);
       const notes = await call(srv.base, { method: 'GET', url: `${R}/notes/records` });
       assert.equal((notes.body.items as unknown[]).length, 2);
       // a start-up migration keeps API collections (it would otherwise plan to drop them)
