@@ -147,6 +147,11 @@ test('keys rotate: usage errors and STRATA_ENCRYPTION_KEY setups', async () => {
   assert.equal(env2.code, 0, env2.stderr);
   assert.match(env2.stdout, /done; current key kb; 1 of 1 record/);
   assert.deepEqual(storedKids(cwd), ['kb']);
+  // a key that cannot read the stored values stops the rotation before anything is written
+  const wrong = await runStrata({ cwd, args: ['keys', 'rotate', '--no-new-key'], env: { STRATA_ENCRYPTION_KEY: A } });
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /cannot decrypt stored values of patients\.ssn \(encrypted with key id kb\)/);
+  assert.deepEqual(storedKids(cwd), ['kb']);
   s = await startStrata({ cwd, args: ['serve', '--port', '0', '--no-https'], env: { STRATA_ENCRYPTION_KEY: B } });
   try {
     const r = await fetch(`${s.http}/api/collections/patients/records/${id}`);

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { createFieldCipher, loadFieldKeys, reencryptRows, rotateFieldKeyFile, type EncryptedRow } from '../auth/index.js';
 import type { StrataConfig } from '../config/index.js';
-import { aadOf, normalizeCollections, openDatabase, tableNames, type Collection, type Db } from '../data/index.js';
+import { aadOf, checkFieldKeys, normalizeCollections, openDatabase, tableNames, type Collection, type Db } from '../data/index.js';
 
 export interface KeysRotateOptions {
   config: StrataConfig;
@@ -78,27 +78,30 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
   if (fromEnv && o.newKey !== false) {
     throw new Error('keys rotate: the keys come from STRATA_ENCRYPTION_KEY; put a new key first in it (kid:base64,oldkid:base64) and run `strata keys rotate --no-new-key`');
   }
-  let state = fromEnv ? undefined : await readState(statePath);
   let keys = await loadFieldKeys({ keyFile, env: env.STRATA_ENCRYPTION_KEY });
-  const resumed = state !== undefined && state.kid === keys.current;
-  if (!resumed) {
-    if (o.newKey !== false) await rotateFieldKeyFile(keyFile);
-    keys = await loadFieldKeys({ keyFile, env: env.STRATA_ENCRYPTION_KEY });
-    state = { kid: keys.current, progress: {} };
-    if (!fromEnv) await writeState(statePath, state);
-  }
-  const st = state!;
-  // With env keys nothing is persisted: a rerun under the same current key skips what is done anyway.
-  const save = (x: RotationState) => (fromEnv ? Promise.resolve() : writeState(statePath, x));
-  const cipher = createFieldCipher(keys);
   const { db } = await openDatabase({ url: o.config.data.url, dataDir: resolve(o.config.dataDir), poolSize: 2, busyTimeout: o.config.data.busyTimeout });
   const names = tableNames(o.config.data.tablePrefix);
   const total = { scanned: 0, rewritten: 0 };
+  let resumed = false;
   try {
     const declared = normalizeCollections(o.config.collections);
     const extra = (await o.extraCollections?.(db)) ?? [];
     const all = [...declared, ...extra.filter((c) => !declared.some((d) => d.name === c.name))];
     const tables = new Set((await db.introspection.getTables()).map((t) => t.name));
+    // Values the present keys cannot read (a lost key file, a wrong env key) stop us before a key is added.
+    await checkFieldKeys(db, names, all.filter((c) => tables.has(names.record(c.name))), createFieldCipher(keys));
+    let state = fromEnv ? undefined : await readState(statePath);
+    resumed = state !== undefined && state.kid === keys.current;
+    if (!resumed) {
+      if (o.newKey !== false) await rotateFieldKeyFile(keyFile);
+      keys = await loadFieldKeys({ keyFile, env: env.STRATA_ENCRYPTION_KEY });
+      state = { kid: keys.current, progress: {} };
+      if (!fromEnv) await writeState(statePath, state);
+    }
+    const st = state!;
+    // With env keys nothing is persisted: a rerun under the same current key skips what is done anyway.
+    const save = (x: RotationState) => (fromEnv ? Promise.resolve() : writeState(statePath, x));
+    const cipher = createFieldCipher(keys);
     for (const c of all) {
       const fields = c.fields.filter((f) => f.encrypted).map((f) => f.name);
       const table = names.record(c.name);
