@@ -89,3 +89,35 @@ function engine(name: string, url: string, skip: false | string): void {
 engine('sqlite', '', false);
 engine('postgres', PG_URL, await unreachable(5432));
 engine('mysql', MYSQL_URL, await unreachable(3306));
+
+test('keys rotate covers collections made over the admin API', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-enc-api-'));
+  const cwd = mkdtempSync(join(tmpdir(), 'strata-enc-api-cfg-'));
+  try {
+    const keyFile = join(dir, 'keys', 'encryption.json');
+    const data = Value.Default(DataSchema, { schemaPollInterval: 0 }) as DataConfig;
+    let layer = createDataLayer({ dataDir: dir, data, collections: [], cipher: createFieldCipher(await loadFieldKeys({ keyFile })) });
+    await layer.start();
+    await layer.admin.change({ action: 'create', definition: { name: 'vault', fields: [{ name: 's', type: 'text', encrypted: true }] } });
+    const id = String((await layer.records.create('vault', { s: 'hidden' })).record.id);
+    await layer.stop();
+
+    writeFileSync(join(cwd, 'strata.yaml'), JSON.stringify({ dataDir: dir, auth: { encryption: { keyFile } } }));
+    const r = await keysRotate({ config: loadConfig({ cwd, env: {} }).config, env: {}, out: { write: () => undefined } });
+    assert.equal(r.rewritten, 1);
+
+    const rotated = createFieldCipher(await loadFieldKeys({ keyFile }));
+    layer = createDataLayer({ dataDir: dir, data, collections: [], cipher: rotated });
+    await layer.start();
+    try {
+      const row = (await sql<{ s: string }>`SELECT s FROM vault WHERE id = ${id}`.execute(layer.db)).rows[0];
+      assert.equal(rotated.keyIdOf(row.s), r.kid);
+      assert.equal((await layer.records.get('vault', id)).record.s, 'hidden');
+    } finally {
+      await layer.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});

@@ -52,13 +52,11 @@ export async function keysCommand(args: string[], deps: KeysCommandDeps): Promis
   if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
   const config = deps.load(values.config, overrides);
   const { keysRotate } = await import('../server/index.js');
-  const { storedCollections } = await import('../data/index.js');
   const r = await keysRotate({
     config,
     batch,
     pauseMs,
     newKey: !values['no-new-key'],
-    extraCollections: (db) => storedCollections(db, config.data.tablePrefix),
     out: process.stdout,
   });
   process.stdout.write(`keys rotate: ${r.resumed ? 'resumed and finished' : 'done'}; current key ${r.kid}; ${r.rewritten} of ${r.scanned} record(s) rewritten\n`);

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { createFieldCipher, loadFieldKeys, reencryptRows, rotateFieldKeyFile, type EncryptedRow } from '../auth/index.js';
 import type { StrataConfig } from '../config/index.js';
-import { aadOf, checkFieldKeys, normalizeCollections, openDatabase, tableNames, type Collection, type Db } from '../data/index.js';
+import { aadOf, checkFieldKeys, normalizeCollections, storedCollections, openDatabase, tableNames, type Collection, type Db } from '../data/index.js';
 
 export interface KeysRotateOptions {
   config: StrataConfig;
@@ -18,7 +18,7 @@ export interface KeysRotateOptions {
   newKey?: boolean;
   /** Pause between batches, to spare a live database. */
   pauseMs?: number;
-  /** Collections kept outside strata.yaml (the admin API's), added to the declared ones. */
+  /** Collections kept outside strata.yaml, added to the declared ones (default: the admin API's, from the database). */
   extraCollections?: (db: Db) => Promise<Collection[]>;
   env?: NodeJS.ProcessEnv;
   /** Progress output: a bar redrawn in place on a TTY, plain lines otherwise. */
@@ -85,7 +85,7 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
   let resumed = false;
   try {
     const declared = normalizeCollections(o.config.collections);
-    const extra = (await o.extraCollections?.(db)) ?? [];
+    const extra = await (o.extraCollections ?? ((d: Db) => storedCollections(d, o.config.data.tablePrefix)))(db);
     const all = [...declared, ...extra.filter((c) => !declared.some((d) => d.name === c.name))];
     const tables = new Set((await db.introspection.getTables()).map((t) => t.name));
     // Values the present keys cannot read (a lost key file, a wrong env key) stop us before a key is added.
