@@ -10,6 +10,10 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config/index.js';
 import { keysRotate } from '../src/server/index.js';
 import { BIN, runStrata, startStrata, tempDir } from './helpers/strata-process.js';
+import { CollectionSchema } from '../src/config/schema-data.js';
+
+// Public access rules once collections take them (access is closed by default where they exist).
+const PUBLIC = 'rules' in CollectionSchema.properties ? '    rules: { list: "", view: "", create: "", update: "", delete: "" }\n' : '';
 
 const yaml = `
 collections:
@@ -18,7 +22,7 @@ collections:
       - { name: name, type: text, required: true }
       - { name: ssn, type: text, encrypted: true }
       - { name: notes, type: json, encrypted: true }
-  - name: plain
+${PUBLIC}  - name: plain
     fields:
       - { name: title, type: text }
 `;

@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isDestructive, normalizeCollections, planMigration } from '../src/data/index.js';
 import { runStrata, startStrata, tempDir } from './helpers/strata-process.js';
+import { CollectionSchema } from '../src/config/schema-data.js';
+
+// Public access rules once collections take them (access is closed by default where they exist).
+const PUBLIC = 'rules' in CollectionSchema.properties ? '    rules: { list: "", view: "", create: "", update: "", delete: "" }\n' : '';
 
 const yaml = `
 collections:
@@ -19,7 +23,7 @@ collections:
       - { name: contact, type: email, encrypted: true }
       - { name: notes, type: json, encrypted: true }
       - { name: level, type: select, values: [low, high], encrypted: true }
-`;
+${PUBLIC}`;
 
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown>; type: string | null }> {
   const r = await fetch(url, init);

@@ -65,6 +65,7 @@ export async function storedCollections(db: Db, tablePrefix: string): Promise<Co
   if (stored.length === 0) return [];
   // Relations may point at strata.yaml collections: resolve against stubs of any name referenced.
   const known = new Set(stored.map((c) => c.name));
-  const stubs = [...new Set(stored.flatMap((c) => (c.fields ?? []).flatMap((f) => (f.collection && !known.has(f.collection) ? [f.collection] : []))))].map((name) => ({ name }));
+  // (`_`-prefixed names are system collections, which normalizeCollections adds itself.)
+  const stubs = [...new Set(stored.flatMap((c) => (c.fields ?? []).flatMap((f) => (f.collection && !known.has(f.collection) && !f.collection.startsWith('_') ? [f.collection] : []))))].map((name) => ({ name }));
   return normalizeCollections([...stored, ...stubs] as CollectionConfig[]).filter((c) => known.has(c.name));
 }

@@ -64,7 +64,8 @@ function checkEntry(input: unknown): CollectionConfig {
  * await admin.change({ action: 'create', definition: { name: 'notes', fields: [{ name: 'text', type: 'text' }] } });
  */
 export function createCollectionAdmin(d: CollectionAdminDeps): CollectionAdmin {
-  const declaredNames = new Set(d.declared.map((c) => c.name));
+  // strata.yaml collections and any the data layer adds itself (system collections) are read-only here.
+  const declaredNames = new Set(normalizeCollections(d.declared).map((c) => c.name));
   const entry = (definition: CollectionConfig, source: CollectionEntry['source']): CollectionEntry => ({ name: definition.name, source, definition });
   const ownName = (name: string): string => {
     if (typeof name !== 'string' || !/^[a-z][a-z0-9_]{0,47}$/.test(name)) throw new NotFoundError(`No collection named ${JSON.stringify(String(name).slice(0, 64))}.`);

@@ -14,8 +14,8 @@ export interface Field {
   readonly required: boolean;
   readonly unique: boolean;
   readonly indexed: boolean;
-  /** Stored encrypted at rest (see field-cipher.ts); never filtered, sorted or indexed. */
-  readonly encrypted: boolean;
+  /** Stored encrypted at rest (see field-cipher.ts); never filtered, sorted or indexed. Absent = false. */
+  readonly encrypted?: boolean;
   readonly default?: unknown;
   readonly min?: number | string;
   readonly max?: number | string;
