@@ -138,8 +138,9 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
       }
       const version = await schemaVersion(db, names);
       apply(await loadStored(db, names), version);
-      // A lost or wrong key stops start-up here rather than failing every read of an encrypted field.
-      if (schema!.collections.some((c) => c.fields.some((f) => f.encrypted))) await checkFieldKeys(db, names, schema!.collections, opts.cipher);
+      // A lost or wrong key stops start-up here rather than failing every read of an encrypted field. Without a
+      // cipher (tools that never touch encrypted fields) such fields fail clearly when used.
+      if (opts.cipher && schema!.collections.some((c) => c.fields.some((f) => f.encrypted))) await checkFieldKeys(db, names, schema!.collections, opts.cipher);
       admin = createCollectionAdmin({
         db,
         dialect,
