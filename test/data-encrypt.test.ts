@@ -138,3 +138,19 @@ test('migration plans: encrypting a field keeps its values, decrypting one repla
   const { encrypted: _e, ...legacyField } = plainC.fields[0];
   assert.deepEqual(planMigration([{ ...plainC, fields: [legacyField as never] }], [plainC]), []);
 });
+
+test('without a cipher the layer starts, and encrypted fields fail clearly when used', async () => {
+  const { createDataLayer } = await import('../src/data/index.js');
+  const { Value } = await import('@sinclair/typebox/value');
+  const { DataSchema } = await import('../src/config/schema-data.js');
+  const dir = tempDir();
+  const layer = createDataLayer({ dataDir: dir, data: Value.Default(DataSchema, { schemaPollInterval: 0 }) as never, collections: [{ name: 'v', fields: [{ name: 's', type: 'text', encrypted: true }, { name: 'p', type: 'text' }] }] as never });
+  await layer.start();
+  try {
+    await assert.rejects(layer.records.create('v', { s: 'x' }), (e: { type?: string; detail?: string }) => e.type === 'strata/field-encryption' && /v\.s is encrypted but no field encryption key/.test(String(e.detail)));
+    assert.equal((await layer.records.create('v', { p: 'plain' })).record.p, 'plain');
+  } finally {
+    await layer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
