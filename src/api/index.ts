@@ -8,3 +8,4 @@ export { avroCodec, avroRecordSchema, avroListSchema } from './codecs/avro.js';
 export { msgpackCodec } from './codecs/msgpack.js';
 export { openapiDocument } from './openapi.js';
 export { chooseRequestCodec, chooseResponseCodec, NotAcceptableError, UnsupportedMediaTypeError } from './negotiate.js';
+export { adminCollectionsRoutes, type AdminCollectionsRoutesDeps } from './admin-collections-routes.js';

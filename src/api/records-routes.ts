@@ -93,7 +93,8 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
     return p ?? { input: input as Record<string, unknown> };
   };
   const send = (reply: FastifyReply, codec: RecordCodec, payload: Buffer | string) => reply.header('vary', 'Accept').type(codec.mediaTypes[0]).send(payload);
-  let openapi: string | undefined;
+  // Per records service: the admin API swaps in a new one when collections change.
+  let openapi: { for: RecordsService; text: string } | undefined;
   /** Records reached through `expand` obey their own collection's view rule. */
   const expandRules = async (req: FastifyRequest, expand: string | undefined) => {
     if (!deps.rules || !expand) return undefined;
@@ -230,8 +231,9 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
     });
 
     app.get('/api/openapi.json', async (_req, reply) => {
-      openapi ??= JSON.stringify(openapiDocument([...deps.records.collections.values()], deps.info ?? { title: 'Strata API', version: '1.0.0' }));
-      return reply.type('application/json').send(openapi);
+      const records = deps.records;
+      if (openapi?.for !== records) openapi = { for: records, text: JSON.stringify(openapiDocument([...records.collections.values()], deps.info ?? { title: 'Strata API', version: '1.0.0' })) };
+      return reply.type('application/json').send(openapi.text);
     });
   };
 }

@@ -5,7 +5,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, ConfigSchema, loadConfig } from '../config/index.js';
 import { createLogger } from '../ops/index.js';
-import { COMMANDS, CONFIG_HELP, MAIN_HELP, MIGRATE_HELP, SERVE_HELP, SUPERUSER_HELP, suggest } from './usage.js';
+import { COMMANDS, CONFIG_HELP, KEYS_HELP, MAIN_HELP, MIGRATE_HELP, SERVE_HELP, SUPERUSER_HELP, suggest } from './usage.js';
+import { keysCommand } from './keys-command.js';
 
 class UsageError extends Error {}
 
@@ -175,7 +176,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       case '--help':
         return print(MAIN_HELP);
       case 'help':
-        return print(rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'config' ? CONFIG_HELP : rest[0] === 'migrate' ? MIGRATE_HELP : rest[0] === 'superuser' ? SUPERUSER_HELP : MAIN_HELP);
+        return print(rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'config' ? CONFIG_HELP : rest[0] === 'migrate' ? MIGRATE_HELP : rest[0] === 'superuser' ? SUPERUSER_HELP : rest[0] === 'keys' ? KEYS_HELP : MAIN_HELP);
       case '-v':
       case '--version':
       case 'version':
@@ -188,6 +189,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return await migrate(rest);
       case 'superuser':
         return await superuser(rest);
+      case 'keys':
+        return await keysCommand(rest, { load: (file, overrides) => loadConfig({ file, overrides }).config, overrides: overridesFrom, usage: (m) => new UsageError(m), help: KEYS_HELP });
       default: {
         const hint = cmd.startsWith('-') ? undefined : suggest(cmd, COMMANDS);
         throw new UsageError(

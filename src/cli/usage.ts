@@ -1,5 +1,5 @@
 // Help texts and the "did you mean" hint for usage errors.
-export const COMMANDS = ['serve', 'migrate', 'superuser', 'config', 'help'] as const;
+export const COMMANDS = ['serve', 'migrate', 'superuser', 'keys', 'config', 'help'] as const;
 
 export const MAIN_HELP = `Usage: strata <command> [options]
 
@@ -7,6 +7,7 @@ Commands:
   serve                 Run the server (HTTP, HTTPS + HTTP/2) on embedded defaults or strata.yaml
   migrate               Apply the declared collections to the database (prints the plan first)
   superuser create      Create a superuser (asks for the password, or --password-stdin)
+  keys rotate           Make a new field-encryption key current and re-encrypt every encrypted value
   config print          Print the effective configuration (defaults + file + env + flags) as YAML
   config schema         Print the JSON Schema of strata.yaml (for editor completion)
   help [command]        Show help for a command
@@ -56,6 +57,24 @@ Options:
       --password-stdin    Read the password from stdin (for scripts)
   -c, --config PATH       Config file
   -d, --data-dir DIR      Data directory                                   [dataDir]
+      --set KEY=VALUE     Set any config key (repeatable)
+  -h, --help              Show this help`;
+
+export const KEYS_HELP = `Usage: strata keys rotate [options]
+
+Adds a new field-encryption key to the key file, makes it current and re-encrypts
+every value of every \`encrypted: true\` field under it, in batches, with progress.
+Old keys stay in the key file, so values not yet rewritten still decrypt. If it is
+interrupted (even kill -9), run it again: it resumes under the same new key.
+Restart running servers afterwards so they load the new key.
+
+Options:
+  -c, --config PATH       Config file
+  -d, --data-dir DIR      Data directory                                   [dataDir]
+      --batch N           Rows per batch (one transaction each; default 500)
+      --pause-ms N        Pause between batches to spare a live database (default 0)
+      --no-new-key        Re-encrypt under the current key only (keys from STRATA_ENCRYPTION_KEY,
+                          or to encrypt values stored before a field was marked encrypted)
       --set KEY=VALUE     Set any config key (repeatable)
   -h, --help              Show this help`;
 

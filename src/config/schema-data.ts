@@ -13,6 +13,12 @@ export const FieldSchema = Type.Object(
     required: Type.Optional(Type.Boolean({ default: false, description: 'A value must be present (not null, not empty).' })),
     unique: Type.Optional(Type.Boolean({ default: false, description: 'No two records may share a value (unique index).' })),
     indexed: Type.Optional(Type.Boolean({ default: false, description: 'Create an index on this field.' })),
+    encrypted: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Store the value AES-256-GCM encrypted at rest (text, email, url, select, json only; cannot be unique, indexed, full-text, filtered, sorted or grouped).',
+      }),
+    ),
     default: Type.Optional(Type.Unknown({ description: 'Value used on create when the field is absent.' })),
     min: Type.Optional(Type.Union([Type.Number(), Type.String()], { description: 'Lowest value (number, integer) or earliest date (ISO 8601).' })),
     max: Type.Optional(Type.Union([Type.Number(), Type.String()], { description: 'Highest value (number, integer) or latest date (ISO 8601).' })),
@@ -121,6 +127,12 @@ export const DataSchema = Type.Object(
       },
       { default: {}, additionalProperties: false, description: 'Record-change events through the transactional outbox.' },
     ),
+    schemaPollInterval: Type.Integer({
+      minimum: 0,
+      maximum: 3_600_000,
+      default: 2_000,
+      description: 'How often (ms) an instance checks the database for collection changes made over the admin API on another instance; 0 = never.',
+    }),
   },
   { default: {}, additionalProperties: false },
 );

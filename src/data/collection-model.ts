@@ -4,6 +4,7 @@ import safeRegex from 'safe-regex2';
 import { ValidationError, type FieldError } from '../core/index.js';
 import type { CollectionConfig, FieldConfig, RulesConfig } from '../config/schema-data.js';
 import type { FieldNumbering } from './field-numbers.js';
+import { ENCRYPTABLE } from './field-cipher.js';
 
 export type FieldType = 'text' | 'number' | 'integer' | 'boolean' | 'date' | 'email' | 'url' | 'select' | 'json' | 'relation';
 export type OnDelete = 'cascade' | 'restrict' | 'setNull';
@@ -14,6 +15,8 @@ export interface Field {
   readonly required: boolean;
   readonly unique: boolean;
   readonly indexed: boolean;
+  /** Stored encrypted at rest (see field-cipher.ts); never filtered, sorted or indexed. Absent = false. */
+  readonly encrypted?: boolean;
   readonly default?: unknown;
   readonly min?: number | string;
   readonly max?: number | string;
@@ -136,6 +139,9 @@ function normalizeField(collection: string, f: FieldConfig, errors: FieldError[]
   }
   if (f.multiple && (unique || indexed)) err('multiple relations cannot be unique or indexed');
   if (type === 'json' && (unique || indexed)) err('json fields cannot be unique or indexed');
+  const encrypted = f.encrypted ?? false;
+  if (encrypted && !ENCRYPTABLE.has(type)) err(`${type} fields cannot be encrypted (only text, email, url, select and json)`);
+  if (encrypted && (unique || indexed)) err('encrypted fields cannot be unique or indexed (the database only holds ciphertext)');
   const onDelete = (f.onDelete ?? 'setNull') as OnDelete;
   if (type === 'relation' && !f.multiple && onDelete === 'setNull' && f.required) err('a required relation cannot use onDelete setNull');
   return {
@@ -144,6 +150,7 @@ function normalizeField(collection: string, f: FieldConfig, errors: FieldError[]
     required: f.required ?? false,
     unique,
     indexed,
+    encrypted,
     ...(f.default !== undefined ? { default: f.default } : {}),
     ...(f.min !== undefined ? { min: f.min } : {}),
     ...(f.max !== undefined ? { max: f.max } : {}),
@@ -179,18 +186,23 @@ export function normalizeCollections(declared: readonly CollectionConfig[]): Col
       if (seen.has(f.name)) errors.push({ field: `collections.${c.name}.fields.${f.name}`, message: 'declared twice' });
       seen.add(f.name);
     }
+    if (c.type === 'document') {
+      for (const f of fields) if (f.encrypted) errors.push({ field: `collections.${c.name}.fields.${f.name}`, message: 'document collections cannot encrypt fields (their data is one JSON document)' });
+    }
     const known = new Set<string>([...SYSTEM_FIELDS, ...fields.filter(hasColumn).map((f) => f.name)]);
     const indexes = (c.indexes ?? []).map((ix) => ({ fields: [...ix.fields], unique: ix.unique ?? false }));
     for (const ix of indexes) {
       for (const name of ix.fields) {
         const f = fields.find((x) => x.name === name);
         if (c.type === 'document' && !SYSTEM_FIELDS.includes(name as (typeof SYSTEM_FIELDS)[number])) continue; // a JSON path
-        if (!known.has(name) || f?.type === 'json') errors.push({ field: `collections.${c.name}.indexes`, message: `cannot index "${name}"` });
+        if (!known.has(name) || f?.type === 'json' || f?.encrypted) errors.push({ field: `collections.${c.name}.indexes`, message: `cannot index "${name}"` });
       }
     }
     const fullText = [...(c.fullText ?? [])];
     for (const name of fullText) {
-      if (fields.find((f) => f.name === name)?.type !== 'text') errors.push({ field: `collections.${c.name}.fullText`, message: `"${name}" is not a text field` });
+      const f = fields.find((x) => x.name === name);
+      if (f?.type !== 'text') errors.push({ field: `collections.${c.name}.fullText`, message: `"${name}" is not a text field` });
+      else if (f.encrypted) errors.push({ field: `collections.${c.name}.fullText`, message: `"${name}" is encrypted and cannot be searched` });
     }
     const isAuth = c.type === 'auth';
     if (isAuth) {

@@ -1,5 +1,6 @@
-// The data capability as a lifecycle Component: opens the configured database, migrates it to
-// the declared collections (under the migration lock) and exposes the records service.
+// The data capability as a lifecycle Component: opens the configured database, migrates it to the declared
+// collections plus those managed over the admin API (under the migration lock) and exposes the records service,
+// swapped atomically when the collections change here or on another instance (schema version poll).
 import { sql } from 'kysely';
 import type { ChangeFeed, Component, Logger } from '../core/index.js';
 import type { CollectionConfig, DataConfig } from '../config/schema-data.js';
@@ -13,18 +14,26 @@ import { loadFieldNumbers } from './field-numbers.js';
 import { ensureOutbox, outboxFeed, writeOutbox, type OutboxContext } from './event-outbox.js';
 import { eventRelay, type EventPublisher, type EventRelay } from './event-relay.js';
 import { tableNames, type TableNames } from './table-names.js';
+import { checkFieldKeys, type ValueCipher } from './field-cipher.js';
+import { ensureStore, loadStored, schemaVersion } from './admin-collection-store.js';
+import { createCollectionAdmin, type CollectionAdmin } from './admin-collections.js';
 
 export interface DataLayerOptions {
   dataDir: string;
   data: DataConfig;
   collections: readonly CollectionConfig[];
   logger?: Logger;
+  /** Cipher for fields marked `encrypted` (the composition root passes auth's FieldCipher). */
+  cipher?: ValueCipher;
 }
 
 export interface DataLayer extends Component {
-  /** The records service (after start). */
+  /** The records service (after start); a new one after every collection change. */
   readonly records: RecordsService;
+  /** Declared plus API-managed collections (API ones appear after start). */
   readonly collections: readonly Collection[];
+  /** Create/change/drop collections at run time (the admin API's engine; after start). */
+  readonly admin: CollectionAdmin;
   /** Engine handles for capabilities that keep their own tables (after start). */
   readonly db: Db;
   readonly dialect: SqlDialect;
@@ -39,8 +48,17 @@ export interface DataLayer extends Component {
   onCommit(listener: () => void): () => void;
   /** Plans (dryRun) or applies the migration to the declared collections. */
   migrate(opts?: MigrateOptions): Promise<MigrationResult>;
+  /** Re-reads API-managed collections if another instance changed them; true when something changed. */
+  refresh(): Promise<boolean>;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+interface Schema {
+  stored: CollectionConfig[];
+  collections: Collection[];
+  records: RecordsService;
+  version: number;
 }
 
 /**
@@ -50,10 +68,13 @@ export interface DataLayer extends Component {
  * await data.records.create('posts', { title: 'Hello' });
  */
 export function createDataLayer(opts: DataLayerOptions): DataLayer {
-  const collections = normalizeCollections(opts.collections);
+  const declared = normalizeCollections(opts.collections);
   const names = tableNames(opts.data.tablePrefix);
   let opened: OpenedDatabase | undefined;
-  let records: RecordsService | undefined;
+  let schema: Schema | undefined;
+  let admin: CollectionAdmin | undefined;
+  let poll: NodeJS.Timeout | undefined;
+  let refreshing: Promise<boolean> | undefined;
   let feed: ChangeFeed | undefined;
   const commitListeners = new Set<() => void>();
   const events = opts.data.events;
@@ -61,16 +82,58 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
     if (!opened) throw new Error('data layer not started');
     return opened;
   };
+  const all = (stored: readonly CollectionConfig[]) => normalizeCollections([...opts.collections, ...stored]);
 
   async function open(): Promise<OpenedDatabase> {
     opened ??= await openDatabase({ url: opts.data.url, dataDir: opts.dataDir, poolSize: opts.data.poolSize, busyTimeout: opts.data.busyTimeout });
     return opened;
   }
 
+  /** Swaps in a records service for `stored`: requests already holding the old one finish on it. */
+  function apply(stored: CollectionConfig[], version: number): void {
+    const { db, dialect, readNow } = need();
+    const collections = all(stored);
+    const records = createRecordsService({
+      db,
+      dialect,
+      names,
+      collections,
+      maxPerPage: opts.data.maxPerPage,
+      maxBatch: opts.data.maxBatch,
+      maxExpandDepth: opts.data.maxExpandDepth,
+      fullText: fullTextFor(dialect, names),
+      readNow,
+      cipher: opts.cipher,
+      events: events.enabled ? { write: (tx, evs) => writeOutbox(tx, dialect, names, evs), committed: () => commitListeners.forEach((l) => l()) } : undefined,
+    });
+    schema = { stored, collections, records, version };
+    void number(collections);
+  }
+
+  /** Stable protobuf field numbers (written by migrations), attached to the collections. */
+  async function number(collections: Collection[]): Promise<void> {
+    const { db } = need();
+    for (const [name, numbering] of await loadFieldNumbers(db, names, collections)) {
+      // not enumerable: collections are also written as migration snapshots
+      Object.defineProperty(collections.find((c) => c.name === name)!, 'numbering', { value: numbering, enumerable: false, configurable: true });
+    }
+  }
+
+  async function refresh(): Promise<boolean> {
+    const { db } = need();
+    const version = await schemaVersion(db, names);
+    if (!schema || version === schema.version) return false;
+    apply(await loadStored(db, names), version);
+    opts.logger?.info({ version }, 'collections changed on another instance; reloaded');
+    return true;
+  }
+
   const layer: DataLayer = {
     name: 'data',
-    collections,
     names,
+    get collections() {
+      return schema?.collections ?? declared;
+    },
     get db() {
       return need().db;
     },
@@ -78,8 +141,17 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
       return need().dialect;
     },
     get records() {
-      if (!records) throw new Error('data layer not started');
-      return records;
+      if (!schema) throw new Error('data layer not started');
+      return schema.records;
+    },
+    get admin() {
+      if (!admin) throw new Error('data layer not started');
+      return admin;
+    },
+    async migrate(m: MigrateOptions = {}) {
+      const { db, dialect } = await open();
+      // API-managed collections are part of the target, or a migration would drop them.
+      return migrate(db, { dialect, names }, async (conn) => all(await loadStored(conn, names)), { allowDestructive: opts.data.allowDestructive, ...m });
     },
     eventsConfig: events,
     get changes() {
@@ -94,41 +166,48 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
       commitListeners.add(listener);
       return () => void commitListeners.delete(listener);
     },
-    async migrate(m: MigrateOptions = {}) {
-      const { db, dialect } = await open();
-      return migrate(db, { dialect, names }, collections, { allowDestructive: opts.data.allowDestructive, ...m });
-    },
+    refresh: () => (refreshing ??= refresh().finally(() => (refreshing = undefined))),
     async start() {
-      const { db, dialect, readNow } = await open();
+      const { db, dialect } = await open();
+      await ensureStore(db, dialect, names);
       if (opts.data.migrateOnStart) {
         const r = await layer.migrate({ onProgress: (n, total, d) => opts.logger?.info({ step: n, total }, `migrate: ${d}`) });
         if (r.applied) opts.logger?.info({ steps: r.plan.length }, 'migration applied');
-      }
-      for (const [name, numbering] of await loadFieldNumbers(db, names, collections)) {
-        // not enumerable: collections are also written as migration snapshots
-        Object.defineProperty(collections.find((c) => c.name === name)!, 'numbering', { value: numbering, enumerable: false, configurable: true });
       }
       if (events.enabled) {
         await ensureOutbox({ db, dialect, names });
         feed = outboxFeed({ db, dialect, names });
       }
-      records = createRecordsService({
+      const version = await schemaVersion(db, names);
+      apply(await loadStored(db, names), version);
+      await number(schema!.collections);
+      // A lost or wrong key stops start-up here rather than failing every read of an encrypted field. Without a
+      // cipher (tools that never touch encrypted fields) such fields fail clearly when used.
+      if (opts.cipher && schema!.collections.some((c) => c.fields.some((f) => f.encrypted))) await checkFieldKeys(db, names, schema!.collections, opts.cipher);
+      admin = createCollectionAdmin({
         db,
         dialect,
         names,
-        collections,
-        maxPerPage: opts.data.maxPerPage,
-        maxBatch: opts.data.maxBatch,
-        maxExpandDepth: opts.data.maxExpandDepth,
-        fullText: fullTextFor(dialect, names),
-        readNow,
-        events: events.enabled ? { write: (tx, evs) => writeOutbox(tx, dialect, names, evs), committed: () => commitListeners.forEach((l) => l()) } : undefined,
+        declared: opts.collections,
+        stored: () => schema!.stored,
+        apply,
+        logger: opts.logger,
       });
+      if (opts.data.schemaPollInterval > 0) {
+        poll = setInterval(() => {
+          layer.refresh().catch((err) => opts.logger?.warn({ err }, 'collection change poll failed'));
+        }, opts.data.schemaPollInterval);
+        poll.unref();
+      }
     },
     async stop() {
+      if (poll) clearInterval(poll);
+      poll = undefined;
+      await refreshing?.catch(() => undefined);
       const o = opened;
       opened = undefined;
-      records = undefined;
+      schema = undefined;
+      admin = undefined;
       feed = undefined;
       await o?.db.destroy();
     },

@@ -45,3 +45,11 @@ export class EventsGoneError extends StrataError {
     this.name = 'EventsGoneError';
   }
 }
+
+/** A collection declared in strata.yaml cannot be changed over the admin API (409). */
+export class ReadOnlyCollectionError extends StrataError {
+  constructor(name: string) {
+    super(409, 'strata/collection-read-only', 'Collection Is Read-Only', `The collection ${JSON.stringify(name)} is declared in strata.yaml; change it there, not over the API.`);
+    this.name = 'ReadOnlyCollectionError';
+  }
+}

@@ -2,6 +2,7 @@
 // resolved against the declared collections; values only ever travel as bind parameters.
 // Relation paths: to-one hops become scalar subqueries, to-many hops EXISTS over the link table.
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { refuseEncrypted } from './field-cipher.js';
 import { fieldOf, type Collection, type FieldType } from './collection-model.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import { QueryParamError } from './errors.js';
@@ -78,6 +79,7 @@ export function compileFilter(src: string | FilterNode, c: Collection, alias: st
     }
     const f = fieldOf(coll, head);
     if (!f) return bad(`unknown field "${head}" in ${coll.name}`);
+    if (f.encrypted) refuseEncrypted('filter', f, 'filtered', pos);
     if (f.type === 'json') {
       const path = jsonSegments(rest);
       if (path.length > 8) bad('JSON path too deep');

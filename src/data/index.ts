@@ -28,5 +28,8 @@ export {
 export type { RecordData } from './record-row.js';
 export type { AggregateQuery, AggregateRow } from './record-aggregate.js';
 export { newRecordId, ID_PATTERN } from './record-id.js';
-export { PreconditionFailedError, DestructiveMigrationError, UniqueConflictError, QueryParamError, EventsGoneError } from './errors.js';
+export { PreconditionFailedError, DestructiveMigrationError, UniqueConflictError, QueryParamError, EventsGoneError, ReadOnlyCollectionError } from './errors.js';
 export { fullTextFor } from './full-text.js';
+export { aadOf, checkFieldKeys, FieldEncryptionError, SEALED_PREFIX, ENCRYPTABLE, type ValueCipher } from './field-cipher.js';
+export { createCollectionAdmin, type CollectionAdmin, type CollectionChange, type CollectionEntry, type ChangeResult } from './admin-collections.js';
+export { storedCollections, schemaVersion } from './admin-collection-store.js';

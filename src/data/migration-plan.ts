@@ -27,6 +27,9 @@ function compatible(from: Field, to: Field): boolean {
   if (from.type === 'relation' || to.type === 'relation') {
     return from.type === to.type && from.collection === to.collection && from.multiple === to.multiple && from.onDelete === to.onDelete;
   }
+  // Encrypting keeps values (old plaintext stays readable until `strata keys rotate`); dropping encryption would
+  // leave ciphertext behind, so it replaces the column.
+  if (from.encrypted && !to.encrypted) return false;
   return from.type === to.type || WIDENINGS.has(`${from.type}>${to.type}`);
 }
 
@@ -46,7 +49,7 @@ export function describeStep(s: MigrationStep): string {
       return `drop field ${s.collection}.${s.field.name} (its values are deleted)`;
     case 'alterField':
       return compatible(s.from, s.to)
-        ? `change field ${s.collection}.${s.to.name} (${s.from.type} -> ${s.to.type})`
+        ? `change field ${s.collection}.${s.to.name} (${s.from.type} -> ${s.to.type}${s.to.encrypted && !s.from.encrypted ? ', encrypted' : ''})`
         : `replace field ${s.collection}.${s.to.name} (${s.from.type} -> ${s.to.type}; its values are deleted)`;
     case 'addIndex':
       return `add ${s.index.unique ? 'unique ' : ''}index ${s.index.collection}(${s.index.columns.join(', ')})`;
@@ -75,7 +78,7 @@ const ixKey = (i: IndexSpec) => `${i.collection}|${i.columns.join(',')}|${i.uniq
 
 /** Fields whose column definition (type or relation) differs. */
 function columnChanged(a: Field, b: Field): boolean {
-  return a.type !== b.type || a.collection !== b.collection || a.multiple !== b.multiple || a.onDelete !== b.onDelete || (a.maxLength ?? 0) < (b.maxLength ?? 0);
+  return a.type !== b.type || Boolean(a.encrypted) !== Boolean(b.encrypted) || a.collection !== b.collection || a.multiple !== b.multiple || a.onDelete !== b.onDelete || (a.maxLength ?? 0) < (b.maxLength ?? 0);
 }
 
 /**

@@ -10,6 +10,7 @@ import { newRecordId } from './record-id.js';
 import { dropFullTextDdl } from './full-text.js';
 import { dropOutbox } from './event-outbox.js';
 import { assignFieldNumbers } from './field-numbers.js';
+import { storeTables } from './admin-collection-store.js';
 
 export interface MigrateOptions {
   allowDestructive?: boolean;
@@ -17,6 +18,8 @@ export interface MigrateOptions {
   dryRun?: boolean;
   /** Called before each step with its 1-based number, the total and a description. */
   onProgress?: (n: number, total: number, description: string) => void;
+  /** Runs inside the lock after the steps (even when there are none), e.g. to store an admin API change with them. */
+  commit?: (conn: Db) => Promise<void>;
 }
 
 export interface MigrationResult {
@@ -51,9 +54,16 @@ function orderDrops(steps: MigrationStep[]): MigrationStep[] {
  * @example
  * const r = await migrate(db, ctx, collections, { onProgress: (n, t, d) => console.log(`[${n}/${t}] ${d}`) });
  */
-export async function migrate(db: Db, ctx: DdlContext, declared: readonly Collection[], opts: MigrateOptions = {}): Promise<MigrationResult> {
+export async function migrate(
+  db: Db,
+  ctx: DdlContext,
+  target: readonly Collection[] | ((conn: Db) => Promise<readonly Collection[]>),
+  opts: MigrateOptions = {},
+): Promise<MigrationResult> {
   return ctx.dialect.withMigrationLock(db, `strata_migrate_${ctx.names.prefix}`, async (conn) => {
     await historyDdl(ctx).execute(conn);
+    // Computed under the lock when it depends on what other instances stored (admin API changes).
+    const declared = typeof target === 'function' ? await target(conn) : target;
     const current = await lastSnapshot(conn, ctx);
     const steps = orderDrops(planMigration(current, declared));
     const plan = steps.map(describeStep);
@@ -61,6 +71,7 @@ export async function migrate(db: Db, ctx: DdlContext, declared: readonly Collec
     if (opts.dryRun) return { plan, destructive, applied: false };
     if (steps.length === 0) {
       await assignFieldNumbers(conn, ctx, declared);
+      await opts.commit?.(conn);
       return { plan, destructive, applied: false };
     }
     if (destructive.length > 0 && !opts.allowDestructive) throw new DestructiveMigrationError(destructive);
@@ -74,6 +85,7 @@ export async function migrate(db: Db, ctx: DdlContext, declared: readonly Collec
       .values({ id: newRecordId(), applied_at: new Date().toISOString(), steps: JSON.stringify(plan), snapshot: JSON.stringify(declared) })
       .execute();
     await assignFieldNumbers(conn, ctx, declared);
+    await opts.commit?.(conn);
     return { plan, destructive, applied: true };
   });
 }
@@ -94,6 +106,7 @@ export async function dropAll(db: Db, ctx: DdlContext, collections: readonly Col
     await sql`DROP TABLE IF EXISTS ${sql.table(ctx.names.history)}`.execute(conn);
     await dropOutbox(conn, ctx.names);
     await sql`DROP TABLE IF EXISTS ${sql.table(ctx.names.fieldNumbers)}`.execute(conn);
+    for (const t of Object.values(storeTables(ctx.names))) await sql`DROP TABLE IF EXISTS ${sql.table(t)}`.execute(conn);
     if (ctx.dialect.name === 'mysql') await sql`SET FOREIGN_KEY_CHECKS = 1`.execute(conn);
   });
 }

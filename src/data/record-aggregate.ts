@@ -1,6 +1,7 @@
 // Aggregates over a collection: count, sum, avg, min, max grouped by fields, with the same
 // filter language and access rule as lists (GET .../aggregate).
 import { sql, type AliasedRawBuilder, type Expression, type SqlBool } from 'kysely';
+import { refuseEncrypted } from './field-cipher.js';
 import { fieldOf, hasColumn, type Collection } from './collection-model.js';
 import type { Db } from './dialects/dialect.js';
 import { QueryParamError } from './errors.js';
@@ -28,6 +29,7 @@ export async function aggregate(db: Db, ctx: FilterContext, c: Collection, q: Ag
   for (const g of groups) {
     const f = fieldOf(c, g);
     if (!SYSTEM.has(g) && (!f || !hasColumn(f) || f.type === 'json')) throw new QueryParamError('groupBy', `cannot group by "${g.slice(0, 64)}"`);
+    if (f?.encrypted) refuseEncrypted('groupBy', f, 'grouped');
   }
   const items = (q.metrics ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (items.length === 0 || items.length > 16) throw new QueryParamError('metrics', 'name 1 to 16 metrics, e.g. count,sum(views)');
@@ -44,6 +46,7 @@ export async function aggregate(db: Db, ctx: FilterContext, c: Collection, q: Ag
     }
     if (!field) throw new QueryParamError('metrics', `${fn} needs a field, like ${fn}(views)`);
     const f = fieldOf(c, field);
+    if (f?.encrypted && fn !== 'count') refuseEncrypted('metrics', f, 'aggregated with ' + fn);
     const numeric = f?.type === 'number' || f?.type === 'integer';
     const orderable = numeric || SYSTEM.has(field) || f?.type === 'date' || f?.type === 'text' || f?.type === 'select';
     if ((fn === 'sum' || fn === 'avg') && !numeric) throw new QueryParamError('metrics', `${fn} needs a number field, not "${field}"`);

@@ -6,11 +6,14 @@ import type { Db, SqlDialect } from './dialects/dialect.js';
 import { fromRow, type RecordData, type Row } from './record-row.js';
 import type { ExpandTree } from './record-query.js';
 import type { TableNames } from './table-names.js';
+import type { ValueCipher } from './field-cipher.js';
 
 export interface LoadContext {
   dialect: SqlDialect;
   names: TableNames;
   collections: ReadonlyMap<string, Collection>;
+  /** Encrypts/decrypts fields marked `encrypted` (absent: such fields fail clearly). */
+  cipher?: ValueCipher;
 }
 
 /** Access rule of a collection for reading expanded records (alias `t`), when there is one. */
@@ -48,7 +51,7 @@ export async function loadByIds(db: Db, ctx: LoadContext, c: Collection, ids: st
     let q = db.selectFrom(`${ctx.names.record(c.name)} as t`).selectAll('t').where('t.id', 'in', part);
     if (rule) q = q.where(rule);
     const rows = (await q.execute()) as Row[];
-    out.push(...rows.map((r) => fromRow(c, r, ctx.dialect)));
+    out.push(...rows.map((r) => fromRow(c, r, ctx.dialect, ctx.cipher)));
   }
   await loadLinks(db, ctx, c, out);
   return out;

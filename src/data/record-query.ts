@@ -1,6 +1,7 @@
 // The list query parameters other than `filter`: sort, fields, expand and opaque cursors,
 // each checked against the collection and bounded in size.
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { refuseEncrypted } from './field-cipher.js';
 import { fieldOf, hasColumn, type Collection } from './collection-model.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import { QueryParamError } from './errors.js';
@@ -40,6 +41,7 @@ export function parseSort(c: Collection, raw: string | undefined, a: string, d: 
       } else {
         const f = fieldOf(c, name);
         if (!f || !hasColumn(f) || f.type === 'json') throw new QueryParamError('sort', `cannot sort by "${name}"`, pos);
+        if (f.encrypted) refuseEncrypted('sort', f, 'sorted', pos);
         const kind = f.type === 'number' || f.type === 'integer' ? 'number' : f.type === 'boolean' ? 'boolean' : 'text';
         keys.push({ name, desc, expr: sql.ref(`${a}.${name}`), total: f.required && f.type !== 'relation', kind });
       }

@@ -2,19 +2,24 @@
 // booleans as 0/1 where needed, JSON as text, multiple relations in link tables, ETags from _version.
 import { hasColumn, type Collection } from './collection-model.js';
 import type { SqlDialect } from './dialects/dialect.js';
+import { openValue, sealValue, type ValueCipher } from './field-cipher.js';
 
 /** A record as clients see it: system fields, declared fields, optional `expand`. */
 export type RecordData = Record<string, unknown>;
 export type Row = Record<string, unknown>;
 
-/** Column values for the given clean field values (multiple relations excluded). */
-export function toRow(c: Collection, values: RecordData, d: SqlDialect): Row {
+/**
+ * Column values for the given clean field values (multiple relations excluded); encrypted fields are sealed
+ * with `cipher`, bound to the record `id`.
+ */
+export function toRow(c: Collection, values: RecordData, d: SqlDialect, id: string, cipher?: ValueCipher): Row {
   const row: Row = {};
   if (c.type === 'document') return row;
   for (const f of c.fields) {
     if (!(f.name in values) || !hasColumn(f)) continue;
     const v = values[f.name];
     if (v === null || v === undefined) row[f.name] = null;
+    else if (f.encrypted) row[f.name] = sealValue(cipher, c, f, id, f.type === 'json' ? JSON.stringify(v) : String(v));
     else if (f.type === 'boolean') row[f.name] = d.bool(v as boolean);
     else if (f.type === 'json') row[f.name] = JSON.stringify(v);
     else row[f.name] = v;
@@ -28,8 +33,8 @@ function parseJson(v: unknown, d: SqlDialect): unknown {
   return JSON.parse(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
 }
 
-/** The record of a row; multiple relations start empty and are filled from the link tables. */
-export function fromRow(c: Collection, row: Row, d: SqlDialect): RecordData {
+/** The record of a row (encrypted fields opened); multiple relations start empty and are filled from the link tables. */
+export function fromRow(c: Collection, row: Row, d: SqlDialect, cipher?: ValueCipher): RecordData {
   const rec: RecordData = { id: row.id, created: row.created, updated: row.updated };
   if (c.type === 'document') {
     const data = parseJson(row.data, d) as Record<string, unknown>;
@@ -42,7 +47,10 @@ export function fromRow(c: Collection, row: Row, d: SqlDialect): RecordData {
     }
     const v = row[f.name];
     if (v === null || v === undefined) rec[f.name] = null;
-    else if (f.type === 'boolean') rec[f.name] = v === true || v === 1 || v === '1';
+    else if (f.encrypted) {
+      const text = openValue(cipher, c, f, String(row.id), typeof v === 'string' ? v : JSON.stringify(v));
+      rec[f.name] = f.type === 'json' ? JSON.parse(text) : text;
+    } else if (f.type === 'boolean') rec[f.name] = v === true || v === 1 || v === '1';
     else if (f.type === 'json') rec[f.name] = parseJson(v, d);
     else if (f.type === 'number' || f.type === 'integer') rec[f.name] = Number(v);
     else rec[f.name] = v;

@@ -15,6 +15,7 @@ import { etagOf, fromRow, type RecordData, type Row } from './record-row.js';
 import { validateInput } from './record-validate.js';
 import { deleteRecord, insertRecord, updateRecord } from './record-write.js';
 import type { TableNames } from './table-names.js';
+import type { ValueCipher } from './field-cipher.js';
 
 export interface ListQuery {
   filter?: string;
@@ -82,6 +83,8 @@ export interface RecordsServiceOptions {
   fullText?: FilterContext['fullText'];
   /** Immediate reads outside transactions (SQLite). */
   readNow?: ReadNow;
+  /** Cipher for fields marked `encrypted` (the auth capability's FieldCipher). */
+  cipher?: ValueCipher;
   /** Record-change events: written in each write's transaction, announced after it commits. */
   events?: RecordEventSink;
 }
@@ -131,7 +134,7 @@ const intParam = (name: string, v: unknown, min: number, max: number, def: numbe
  */
 export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   const collections = new Map(o.collections.map((c) => [c.name, c]));
-  const ctx: LoadContext & FilterContext = { dialect: o.dialect, names: o.names, collections, fullText: o.fullText };
+  const ctx: LoadContext & FilterContext = { dialect: o.dialect, names: o.names, collections, fullText: o.fullText, cipher: o.cipher };
   const maxPerPage = o.maxPerPage ?? 500;
   const maxExpand = o.maxExpandDepth ?? 3;
   const listCache = new Map<string, { compiled: CompiledQuery; ranked: boolean }>();
@@ -162,7 +165,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
       row = (await readRows(db, { ...byId, parameters: [id] }))[0];
     }
     if (!row) throw new NotFoundError(`No record ${id} in ${c.name}.`);
-    const rec = fromRow(c, row, o.dialect);
+    const rec = fromRow(c, row, o.dialect, o.cipher);
     await loadLinks(db, ctx, c, [rec]);
     await expandRecords(db, ctx, c, [rec], tree, opts.expandWhere);
     return { record: project(rec, fields), etag: etagOf(row) };
@@ -209,7 +212,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     }
     const rows = await readRows(o.db, compiled);
     const more = rows.length > perPage;
-    const items = rows.slice(0, perPage).map((r) => fromRow(c, r, o.dialect));
+    const items = rows.slice(0, perPage).map((r) => fromRow(c, r, o.dialect, o.cipher));
     const last = items[items.length - 1];
     const nextCursor = more && last && !hit?.ranked && keys.every((k) => k.total) ? encodeCursor(keys, last) : null;
     await loadLinks(o.db, ctx, c, items, fields && new Set([...fields, ...tree.keys()]));
@@ -256,7 +259,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     const values = c.type === 'document' ? validateDocument(c, body, true) : validateInput(c, body, true);
     return inTx(db, async (tx) => {
       const merge = c.type === 'document' ? (old: Row) => {
-        const { id: _i, created: _c, updated: _u, ...data } = fromRow(c, old, o.dialect);
+        const { id: _i, created: _c, updated: _u, ...data } = fromRow(c, old, o.dialect, o.cipher);
         return mergePatch(data, values) as RecordData;
       } : undefined;
       await updateRecord(tx, ctx, c, id, values, { rule: opts.where, ifMatch: opts.ifMatch, merge });

@@ -69,7 +69,7 @@ function documentData(values: RecordData): RecordData {
 export async function insertRecord(db: Db, ctx: LoadContext, c: Collection, values: RecordData, rule?: Expression<SqlBool>): Promise<string> {
   const id = typeof values.id === 'string' ? values.id : newRecordId();
   const now = new Date().toISOString();
-  const row: Row = { id, created: now, updated: now, _version: 1, ...toRow(c, values, ctx.dialect) };
+  const row: Row = { id, created: now, updated: now, _version: 1, ...toRow(c, values, ctx.dialect, id, ctx.cipher) };
   if (c.type === 'document') row.data = JSON.stringify(documentData(values));
   await checkTargets(db, ctx, c, values);
   try {
@@ -100,7 +100,7 @@ export async function updateRecord(
 ): Promise<void> {
   const row = await current(db, ctx, c, id, opts.rule, opts.ifMatch);
   await checkTargets(db, ctx, c, values);
-  const set: Row = { ...toRow(c, values, ctx.dialect), updated: new Date().toISOString(), _version: sql`_version + 1` };
+  const set: Row = { ...toRow(c, values, ctx.dialect, id, ctx.cipher), updated: new Date().toISOString(), _version: sql`_version + 1` };
   if (c.type === 'document' && opts.merge) set.data = JSON.stringify(opts.merge(row));
   try {
     const r = await db.updateTable(ctx.names.record(c.name)).set(set).where('id', '=', id).where('_version', '=', row._version).executeTakeFirst();

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { busInvalidation, cacheComponent } from '../cache/index.js';
 import { messagingComponent, queueRoutes, sqliteWebhookStore, webhookRoutes, webhooks, type Consumer } from '../messaging/index.js';
 import { createDataLayer, recordEventRelay, type DataLayer } from '../data/index.js';
-import { recordsRoutes } from '../api/index.js';
+import { adminCollectionsRoutes, recordsRoutes } from '../api/index.js';
 import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
 import {
@@ -24,6 +24,8 @@ import {
   authWriteHook,
   createAccessControl,
   createAccounts,
+  createFieldCipher,
+  loadFieldKeys,
   jwksRoutes,
   principalOf,
   setupRoutes,
@@ -110,7 +112,10 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       await webhookStore.close();
     },
   };
-  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log });
+  // Encrypted fields use the same key set as auth (which starts after data, so it is loaded here).
+  const keyDir = config.auth.tokens.keyDir || join(dataDir, 'keys');
+  const fieldCipher = createFieldCipher(await loadFieldKeys({ keyFile: config.auth.encryption.keyFile || join(keyDir, 'encryption.json'), env: process.env.STRATA_ENCRYPTION_KEY }));
+  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log, cipher: fieldCipher });
   // Auth keeps its tables (tokens, API keys, MFA, email outbox, audit log) on the data layer's database.
   const auth = authComponent(config.auth, {
     dataDir,
@@ -222,6 +227,9 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   const isSuperuser = (request: FastifyRequest) => principalOf(request.auth)?.superuser === true;
   await app.register(waf.eventsRoutes(isSuperuser), { prefix: '/api/admin/waf/events' });
   await app.register(gateway.purgeRoutes(isSuperuser));
+
+  // Collections over the admin API (superusers only), applied under the migration lock.
+  await app.register(adminCollectionsRoutes({ admin: () => data.admin, authorize: superuserOnly, bodyLimit: config.server.bodyLimit }));
 
   // --- realtime: WebSocket + SSE subscriptions (src/realtime) ---
   // Events reach a subscriber only when its view rule allows the record (the same rules as REST).

@@ -5,6 +5,7 @@ import { INDEXED_TEXT_MAX, type Field } from '../collection-model.js';
 import { errorCode, jsonPathText, type Db, type OpenedEngine, type OpenOptions, type SqlDialect } from './dialect.js';
 
 function columnType(f: Field): string {
+  if (f.encrypted) return 'MEDIUMTEXT'; // ciphertext: longer than the value, never indexed
   switch (f.type) {
     case 'number':
       return 'DOUBLE';

@@ -4,6 +4,7 @@ import type { Field } from '../collection-model.js';
 import { errorCode, type Db, type OpenedEngine, type OpenOptions, type SqlDialect } from './dialect.js';
 
 function columnType(f: Field): string {
+  if (f.encrypted) return 'text'; // ciphertext: longer than the value, never indexed
   switch (f.type) {
     case 'number':
       return 'double precision';

@@ -9,6 +9,7 @@ import { errorCode, jsonPathText, type Db, type OpenedEngine, type OpenOptions, 
 const STATEMENT_CACHE = 256;
 
 function columnType(f: Field): string {
+  if (f.encrypted) return 'TEXT'; // ciphertext: longer than the value, never indexed
   switch (f.type) {
     case 'number':
       return 'REAL';
