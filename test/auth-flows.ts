@@ -406,6 +406,13 @@ export function authFlows(engine: string, setup: () => Promise<FlowEngine>, skip
       for (const a of ['auth.signup', 'auth.login.success', 'auth.login.failure', 'auth.mfa.enable', 'auth.password.reset', 'auth.email.verify', 'auth.refresh.reuse']) assert.ok(actions.has(a), a);
       for (const secret of [STRONG, STRONG2, STRONG3, tokens.alice]) assert.ok(!audit.text.includes(secret));
       assert.equal((await call('GET', '/api/admin/audit', { token: tokens.alice })).status, 403);
+      // Superuser actions are audited too (written once the response is sent).
+      let su_actions: { action: string; target: string }[] = [];
+      for (let i = 0; i < 50 && !su_actions.some((x) => x.action === 'superuser.request'); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        su_actions = (await call('GET', '/api/admin/audit?action=superuser', { token: t })).body.items as typeof su_actions;
+      }
+      assert.ok(su_actions.some((x) => x.action === 'superuser.request' && x.target === `/api/collections/users/records/${ids.bob}`), JSON.stringify(su_actions));
     });
   });
 }

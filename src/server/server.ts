@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ForbiddenError, UnauthorizedError, type AccessControl, type Component } from '../core/index.js';
+import { ForbiddenError, SUPERUSERS, UnauthorizedError, type AccessControl, type Component } from '../core/index.js';
 import { sql } from 'kysely';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
@@ -219,6 +219,23 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     }),
   );
   await app.register(authRoutes(authDeps));
+  // Superuser actions (collection and rule changes, queue and cache operations, record edits) are audited.
+  app.addHook('onResponse', (request, reply, done) => {
+    const a = request.auth;
+    if (!a || a.collection !== SUPERUSERS || request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
+    const path = request.url.split('?')[0].slice(0, 512);
+    auth.services.audit
+      .record({
+        action: path.startsWith('/api/admin/collections') ? 'collections.change' : 'superuser.request',
+        actor: { id: a.userId, collection: SUPERUSERS },
+        target: path,
+        ip: request.ip,
+        outcome: reply.statusCode < 400 ? 'success' : 'failure',
+        details: { method: request.method, status: reply.statusCode },
+      })
+      .catch((err: unknown) => log.error({ err }, 'audit write failed'));
+    done();
+  });
   await app.register(setupRoutes(() => ({ services: auth.services, accounts: needAccounts(), records: data.records })));
   await app.register(
     queueRoutes({ queue: () => messaging.queue, authorize: superuserOnly }),
