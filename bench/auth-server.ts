@@ -1,5 +1,5 @@
 // A server for bench/auth.ts: the edge stack + records API over the data layer (SQLite), with the auth hooks
-// resolving bearer JWTs, API keys and session cookies. Seeds 1,000 posts and writes credentials to <dataDir>/creds.json.
+// resolving bearer JWTs, API keys and session cookies, and an access rule compiled per request. Seeds 1,000 posts and writes credentials to <dataDir>/creds.json.
 // Usage: node --import tsx bench/auth-server.ts <port> <dataDir>
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config/index.js';
 import { Edge } from '../src/edge/index.js';
 import { createDataLayer } from '../src/data/index.js';
 import { recordsRoutes } from '../src/api/index.js';
-import { authComponent, authHooks } from '../src/auth/index.js';
+import { authComponent, authHooks, createAccessControl, principalOf } from '../src/auth/index.js';
 import { BENCH_COLLECTIONS } from './records-fixture.js';
 
 const [portArg, dataDir] = process.argv.slice(2);
@@ -18,7 +18,9 @@ const { config } = loadConfig({
   env: {},
   overrides: { dataDir, 'server.http.port': Number(portArg), 'server.https.enabled': false, 'log.level': 'silent', 'log.access': false, 'metrics.enabled': false },
 });
-const data = createDataLayer({ dataDir, data: config.data, collections: BENCH_COLLECTIONS });
+// An access rule on reads, as a real app has: published posts for everyone, all posts for signed-in users.
+const collections = BENCH_COLLECTIONS.map((c) => ({ ...c, rules: { ...c.rules, list: "status = 'published' || @request.auth.id != ''", view: "status = 'published' || @request.auth.id != ''" } }));
+const data = createDataLayer({ dataDir, data: config.data, collections });
 await data.start();
 const ids: string[] = [];
 await data.db.transaction().execute(async (tx) => {
@@ -30,12 +32,13 @@ await data.db.transaction().execute(async (tx) => {
   });
   for (let i = 0; i < rows.length; i += 500) await tx.insertInto(data.names.record('posts')).values(rows.slice(i, i + 500)).execute();
 });
-const auth = authComponent(config.auth, { dataDir, env: {} });
+const auth = authComponent(config.auth, { dataDir, env: {}, data: () => ({ db: data.db, dialect: data.dialect, names: data.names }) });
 await auth.start?.();
 const s = auth.services;
 const edge = await Edge.create({ config, log: pino({ level: 'silent' }) });
 await edge.app.register(authHooks({ services: s }));
-await edge.app.register(recordsRoutes({ records: data.records }));
+const access = createAccessControl({ data: () => ({ collections: data.records.collections, dialect: data.dialect, names: data.names }) });
+await edge.app.register(recordsRoutes({ records: data.records, rules: (req, c, a, body) => access.where(principalOf(req.auth), c, a, { body, query: req.query as Record<string, unknown> }) }));
 const session = await s.sessions.create({ userId: 'bench', collection: 'users' });
 writeFileSync(
   join(dataDir, 'creds.json'),

@@ -122,12 +122,13 @@ test('config refuses encrypted fields that would need plaintext in the database'
       String(re),
     );
   }
-  assert.equal(normalizeCollections([{ name: 'a', fields: [{ name: 'x', type: 'json', encrypted: true }] } as never])[0].fields[0].encrypted, true);
+  assert.equal(normalizeCollections([{ name: 'a', fields: [{ name: 'x', type: 'json', encrypted: true }] } as never]).find((c) => c.name === 'a')!.fields[0].encrypted, true);
 });
 
 test('migration plans: encrypting a field keeps its values, decrypting one replaces the column', () => {
-  const [plainC] = normalizeCollections([{ name: 'a', fields: [{ name: 'x', type: 'text' }] } as never]);
-  const [sealedC] = normalizeCollections([{ name: 'a', fields: [{ name: 'x', type: 'text', encrypted: true }] } as never]);
+  // (the system collections come first: pick `a`)
+  const plainC = normalizeCollections([{ name: 'a', fields: [{ name: 'x', type: 'text' }] } as never]).find((c) => c.name === 'a')!;
+  const sealedC = normalizeCollections([{ name: 'a', fields: [{ name: 'x', type: 'text', encrypted: true }] } as never]).find((c) => c.name === 'a')!;
   const on = planMigration([plainC], [sealedC]);
   assert.equal(on.length, 1);
   assert.equal(isDestructive(on[0]), false);

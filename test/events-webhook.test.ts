@@ -12,6 +12,7 @@ dataDir: ./data
 collections:
   - name: posts
     fields: [{ name: title, type: text, required: true }]
+    rules: { create: "" }
   - name: users
     fields: [{ name: name, type: text }]
 `;
