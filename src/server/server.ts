@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ForbiddenError, type Component } from '../core/index.js';
+import { ForbiddenError, type AccessControl, type Component } from '../core/index.js';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
 import { createMetrics, opsRoutes, Readiness, type HttpMetrics } from '../ops/index.js';
@@ -18,6 +18,7 @@ import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js
 import { createGateway, type Gateway } from '../gateway/index.js';
 import { authComponent, authHooks, jwksRoutes } from '../auth/index.js';
 import { workerMetrics } from './cluster-metrics.js';
+import { createRpc, recordWatch, type Rpc } from '../rpc/index.js';
 
 /**
  * An object whose properties are read from `target()` at the moment they are
@@ -136,6 +137,30 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       info: { title: 'Strata', version: '0.1.0' },
     }),
   );
+  // --- rpc: gRPC, gRPC-Web and Connect services from the collections (src/rpc) ---
+  // Until the auth capability's AccessControl lands, RPCs are for superusers only.
+  const rpcAccess: AccessControl = {
+    where(principal) {
+      if (principal?.superuser) return undefined;
+      throw new ForbiddenError('RPC access rules are not available yet; only superusers may call.');
+    },
+  };
+  let rpc: Rpc | undefined;
+  if (config.rpc.enabled) {
+    const access = lateBound(() => rpcAccess);
+    rpc = createRpc({
+      collections: data.collections,
+      records: () => data.records,
+      access,
+      auth: lateBound(() => auth.services),
+      watch: recordWatch({ bus: () => messaging.bus, access, db: () => data.db, dialect: () => data.dialect, names: () => data.names, maxBuffered: config.rpc.watchBuffer }),
+      maxMessageBytes: config.rpc.maxMessageBytes,
+      reflection: config.rpc.reflection,
+      ready: () => readiness.phase === 'ready',
+    });
+    await app.register(rpc.plugin);
+  }
+  // --- end rpc ---
   await app.register(
     queueRoutes({ queue: () => messaging.queue, authorize: superuserOnly }),
   );
@@ -186,6 +211,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     stop() {
       stopping ??= (async () => {
         readiness.phase = 'draining';
+        rpc?.close(); // rpc: open Watch streams end so the drain need not wait for them
         const drained = await edge.drain(config.server.shutdownGrace);
         if (!drained) log.warn({ graceMs: config.server.shutdownGrace }, 'shutdown grace period ended with requests in flight; connections cut');
         for (const c of started.reverse()) {

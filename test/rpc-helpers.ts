@@ -1,0 +1,152 @@
+// Test helpers for the rpc capability: a Strata server with h2c on, tokens, and a gRPC client
+// (@grpc/grpc-js) whose service descriptors come from Strata's own reflection service.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import type { TestContext } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config/index.js';
+import { createServer, type StrataServer } from '../src/server/index.js';
+
+const require = createRequire(import.meta.url);
+/** The standard reflection protocol (the only .proto the client holds; the collections come from the server). */
+export const REFLECTION_PROTO = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+export const REFLECTION_V1ALPHA_PROTO = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1alpha/reflection.proto');
+
+export const COLLECTIONS = `
+collections:
+  - name: posts
+    fields:
+      - { name: title, type: text, required: true, length: { max: 200 } }
+      - { name: views, type: integer, default: 0, min: 0 }
+      - { name: owner, type: text }
+      - { name: published, type: boolean }
+      - { name: meta, type: json }
+  - name: notes
+    type: document
+`;
+
+export interface Started {
+  server: StrataServer;
+  /** http://127.0.0.1:port (HTTP/1.1 and h2c). */
+  base: string;
+  /** 127.0.0.1:port for grpc-js. */
+  target: string;
+  token(sub: string, col?: string): Promise<string>;
+}
+
+/** Starts Strata in process on port 0 (h2c on, HTTPS off unless asked); stopped after the test. */
+export async function startServer(t: TestContext, overrides: Record<string, unknown> = {}, register?: (s: StrataServer) => Promise<void>): Promise<Started> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'strata-rpc-'));
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(dataDir, 'strata.yaml'), COLLECTIONS);
+  const config = loadConfig({
+    cwd: dataDir,
+    env: {},
+    overrides: { dataDir, 'server.http.port': 0, 'server.http.h2c': true, 'server.https.enabled': false, 'server.shutdownGrace': 2000, ...overrides },
+  }).config;
+  const server = await createServer(config, pino({ level: 'silent' }));
+  await register?.(server);
+  await server.start();
+  t.after(async () => {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const http = server.edge.urls().find((u) => u.kind === 'http');
+  const base = http?.url ?? '';
+  return {
+    server,
+    base,
+    target: base.replace(/^http:\/\//, ''),
+    token: async (sub, col = 'users') => (await server.auth.services.accessTokens.issue({ sub, col })).token,
+  };
+}
+
+/** A FileDescriptorSet (field 1, repeated FileDescriptorProto) around serialized files. */
+function descriptorSet(files: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const f of files) {
+    const len: number[] = [];
+    let n = f.length;
+    while (n > 0x7f) {
+      len.push((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
+    len.push(n);
+    parts.push(Buffer.from([0x0a, ...len]), f);
+  }
+  return Buffer.concat(parts);
+}
+
+type ReflectionStream = grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>;
+
+/** A reflection client (v1 or v1alpha) over grpc-js. */
+export function reflectionClient(target: string, credentials = grpc.credentials.createInsecure(), version: 'v1' | 'v1alpha' = 'v1') {
+  const def = protoLoader.loadSync(version === 'v1' ? REFLECTION_PROTO : REFLECTION_V1ALPHA_PROTO, { keepCase: false, longs: String, defaults: true, oneofs: true });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { reflection: Record<string, { ServerReflection: grpc.ServiceClientConstructor }> } };
+  const Client = pkg.grpc.reflection[version].ServerReflection;
+  const client = new Client(target, credentials);
+  /** One request, one answer, on a fresh stream. */
+  const ask = (req: Record<string, unknown>): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const call = (client as unknown as { serverReflectionInfo(): ReflectionStream }).serverReflectionInfo();
+      call.once('data', (d) => {
+        resolve(d);
+        call.end();
+      });
+      call.once('error', reject);
+      call.write(req);
+    });
+  return {
+    async listServices(): Promise<string[]> {
+      const r = await ask({ listServices: '*' });
+      return ((r.listServicesResponse as { service: Array<{ name: string }> }).service ?? []).map((s) => s.name);
+    },
+    async fileContainingSymbol(symbol: string): Promise<Buffer[]> {
+      const r = await ask({ fileContainingSymbol: symbol });
+      if (r.errorResponse) throw new Error(`reflection: ${JSON.stringify(r.errorResponse)}`);
+      return (r.fileDescriptorResponse as { fileDescriptorProto: Buffer[] }).fileDescriptorProto;
+    },
+    ask,
+    close: () => client.close(),
+  };
+}
+
+export type RecordClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+/** A grpc-js client of `strata.<collection>.RecordService` built only from what reflection returned. */
+export async function recordClient(target: string, collection: string, credentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}): Promise<RecordClient> {
+  const refl = reflectionClient(target, credentials);
+  try {
+    const files = await refl.fileContainingSymbol(`strata.${collection}.RecordService`);
+    const def = protoLoader.loadFileDescriptorSetFromBuffer(descriptorSet(files), { keepCase: true, longs: Number, defaults: false, oneofs: true });
+    const pkg = grpc.loadPackageDefinition(def) as unknown as { strata: Record<string, { RecordService: grpc.ServiceClientConstructor }> };
+    return new pkg.strata[collection].RecordService(target, credentials, options) as unknown as RecordClient;
+  } finally {
+    refl.close();
+  }
+}
+
+/** Promisified unary call with metadata. */
+export function unary<T = Record<string, unknown>>(client: RecordClient, method: string, req: unknown, token?: string): Promise<T> {
+  const md = new grpc.Metadata();
+  if (token) md.set('authorization', `Bearer ${token}`);
+  return new Promise((resolve, reject) => {
+    (client[method] as (r: unknown, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, v: T) => void) => void).call(client, req, md, (e, v) => (e ? reject(e) : resolve(v)));
+  });
+}
+
+/** The error a call failed with (fails the test if it succeeded). */
+export async function rejected(p: Promise<unknown>): Promise<grpc.ServiceError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as grpc.ServiceError;
+  }
+  throw new Error('the call succeeded but an error was expected');
+}
+
+export { grpc };
