@@ -4,42 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { sql, type SqlBool } from 'kysely';
-import { ForbiddenError, type AccessControl } from '../src/core/index.js';
-import { createRpc, recordWatch } from '../src/rpc/index.js';
-import type { StrataServer } from '../src/server/index.js';
-import { grpc, recordClient, reflectionClient, rejected, startServer, unary } from './rpc-helpers.js';
-
-/** A small real rule set: superusers see everything, users only records they own. */
-export const ownerAccess: AccessControl = {
-  where(p) {
-    if (!p) throw new ForbiddenError('Sign in to use this collection.');
-    if (p.superuser) return undefined;
-    return sql<SqlBool>`t.owner = ${p.id}`;
-  },
-};
-
-/** Registers an rpc plugin with `access` on a server built with rpc.enabled=false. */
-export function withRpc(access: AccessControl, maxMessageBytes?: number) {
-  return async (s: StrataServer) => {
-    const rpc = createRpc({
-      collections: s.data.collections,
-      records: () => s.data.records,
-      access,
-      auth: {
-        get accessTokens() {
-          return s.auth.services.accessTokens;
-        },
-        get apiKeys() {
-          return s.auth.services.apiKeys;
-        },
-      },
-      watch: recordWatch({ bus: () => s.messaging.bus, access, db: () => s.data.db, dialect: () => s.data.dialect, names: () => s.data.names }),
-      maxMessageBytes,
-    });
-    await s.edge.app.register(rpc.plugin);
-  };
-}
+import { grpc, ownerAccess, recordClient, reflectionClient, rejected, startServer, unary, withRpc } from './rpc-helpers.js';
 
 test('reflection (v1 and v1alpha) lists the collection services, health and reflection itself', async (t) => {
   const s = await startServer(t);

@@ -8,7 +8,10 @@ import type { TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { pino } from 'pino';
+import { sql, type SqlBool } from 'kysely';
 import { loadConfig } from '../src/config/index.js';
+import { ForbiddenError, type AccessControl } from '../src/core/index.js';
+import { createRpc, recordWatch } from '../src/rpc/index.js';
 import { createServer, type StrataServer } from '../src/server/index.js';
 
 const require = createRequire(import.meta.url);
@@ -149,4 +152,36 @@ export async function rejected(p: Promise<unknown>): Promise<grpc.ServiceError> 
   throw new Error('the call succeeded but an error was expected');
 }
 
+/** A small real rule set: superusers see everything, users only records they own. */
+export const ownerAccess: AccessControl = {
+  where(p) {
+    if (!p) throw new ForbiddenError('Sign in to use this collection.');
+    if (p.superuser) return undefined;
+    return sql<SqlBool>`t.owner = ${p.id}`;
+  },
+};
+
+/** Registers an rpc plugin with `access` on a server built with rpc.enabled=false. */
+export function withRpc(access: AccessControl, maxMessageBytes?: number) {
+  return async (s: StrataServer) => {
+    const rpc = createRpc({
+      collections: s.data.collections,
+      records: () => s.data.records,
+      access,
+      auth: {
+        get accessTokens() {
+          return s.auth.services.accessTokens;
+        },
+        get apiKeys() {
+          return s.auth.services.apiKeys;
+        },
+      },
+      watch: recordWatch({ bus: () => s.messaging.bus, access, db: () => s.data.db, dialect: () => s.data.dialect, names: () => s.data.names }),
+      maxMessageBytes,
+    });
+    await s.edge.app.register(rpc.plugin);
+  };
+}
+
 export { grpc };
+

@@ -111,7 +111,10 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
       const recordId = opt(req.recordId);
       try {
         const accept = (ev: { action: string; recordId: string }) => (actions.size === 0 || actions.has(ev.action)) && (recordId === undefined || ev.recordId === recordId);
-        for await (const ev of deps.watch.events(c, principal, ctx.signal, accept)) {
+        const events = await deps.watch.open(c, principal, ctx.signal, accept);
+        // The first message says the subscription is live: every later change will be seen.
+        yield create(p.event, { action: 'subscribed' });
+        for await (const ev of events) {
           yield create(p.event, { id: ev.id, action: ev.action, recordId: ev.recordId, record: toRecord(ev.record), at: ev.at });
         }
       } catch (e) {

@@ -16,8 +16,11 @@ export interface RecordWatchDeps {
 }
 
 export interface RecordWatch {
-  /** Readable events of `c` until `signal` aborts; `accept` filters before the access check. */
-  events(c: Collection, principal: Principal | null, signal: AbortSignal, accept?: (ev: RecordChangeEvent) => boolean): AsyncIterable<RecordChangeEvent>;
+  /**
+   * Subscribes, then resolves with the readable events of `c` until `signal` aborts; `accept` filters
+   * before the access check.
+   */
+  open(c: Collection, principal: Principal | null, signal: AbortSignal, accept?: (ev: RecordChangeEvent) => boolean): Promise<AsyncIterable<RecordChangeEvent>>;
 }
 
 export class SlowConsumerError extends StrataError {
@@ -44,7 +47,7 @@ function isEvent(v: unknown, collection: string): v is RecordChangeEvent {
 /**
  * @example
  * const watch = recordWatch({ bus: () => messaging.bus, access, db: () => data.db, dialect: () => data.dialect, names: () => data.names });
- * for await (const ev of watch.events(posts, principal, signal)) send(ev);
+ * for await (const ev of await watch.open(posts, principal, signal)) send(ev);
  */
 export function recordWatch(deps: RecordWatchDeps): RecordWatch {
   const max = deps.maxBuffered ?? 1000;
@@ -70,35 +73,47 @@ export function recordWatch(deps: RecordWatchDeps): RecordWatch {
   }
 
   return {
-    async *events(c, principal, signal, accept) {
+    async open(c, principal, signal, accept) {
       const queue: RecordChangeEvent[] = [];
       let wake: (() => void) | undefined;
       let failure: Error | undefined;
       const onAbort = () => wake?.();
-      signal.addEventListener('abort', onAbort, { once: true });
       const unsubscribe = await deps.bus().subscribe(recordTopic(c.name, '*' as never), (payload) => {
         if (failure || !isEvent(payload, c.name) || (accept && !accept(payload))) return;
         if (queue.length >= max) failure = new SlowConsumerError(max);
         else queue.push(payload);
         wake?.();
       });
-      try {
-        while (!signal.aborted) {
-          if (failure) throw failure;
-          const ev = queue.shift();
-          if (!ev) {
-            await new Promise<void>((resolve) => (wake = resolve));
-            wake = undefined;
-            continue;
-          }
-          // Rules are asked per event: a refused principal ends the stream (PERMISSION_DENIED).
-          const rule = deps.access.where(principal, c.name, 'view');
-          if (rule === undefined || (await readable(c, ev, rule))) yield ev;
-        }
-      } finally {
+      let closed = false;
+      const close = async () => {
+        if (closed) return;
+        closed = true;
         signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', close);
         await unsubscribe().catch(() => undefined);
-      }
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      // Also when the stream is abandoned before it is read.
+      signal.addEventListener('abort', close, { once: true });
+      if (signal.aborted) await close();
+      return (async function* () {
+        try {
+          while (!signal.aborted) {
+            if (failure) throw failure;
+            const ev = queue.shift();
+            if (!ev) {
+              await new Promise<void>((resolve) => (wake = resolve));
+              wake = undefined;
+              continue;
+            }
+            // Rules are asked per event: a refused principal ends the stream (PERMISSION_DENIED).
+            const rule = deps.access.where(principal, c.name, 'view');
+            if (rule === undefined || (await readable(c, ev, rule))) yield ev;
+          }
+        } finally {
+          await close();
+        }
+      })();
     },
   };
 }
