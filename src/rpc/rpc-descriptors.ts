@@ -62,9 +62,23 @@ export function service(name: string, methods: Array<[name: string, input: strin
   };
 }
 
+/** protoc's json_name: `per_page` → `perPage`. */
+export const jsonName = (field: string): string => field.replace(/_+([a-zA-Z0-9])/g, (_m, ch: string) => ch.toUpperCase());
+
+interface MessageInit {
+  field?: Array<{ name: string; jsonName?: string }>;
+  nestedType?: MessageInit[];
+}
+
+/** Fills json_name as protoc does; without it the JSON forms (Connect, gRPC-Web JSON) have no field names. */
+function withJsonNames<T>(m: T): T {
+  const init = m as MessageInit;
+  return { ...init, field: init.field?.map((f) => ({ ...f, jsonName: f.jsonName || jsonName(f.name) })), nestedType: init.nestedType?.map(withJsonNames) } as T;
+}
+
 /** A proto3 file descriptor and its registry (the file has no imports). */
 export function buildFile(name: string, pkg: string, messageType: unknown[], services: unknown[] = []): { proto: FileDescriptorProto; file: DescFile; registry: FileRegistry } {
-  const proto = create(FileDescriptorProtoSchema, { name, package: pkg, syntax: 'proto3', messageType: messageType as never, service: services as never });
+  const proto = create(FileDescriptorProtoSchema, { name, package: pkg, syntax: 'proto3', messageType: messageType.map(withJsonNames) as never, service: services as never });
   const registry = createFileRegistry(proto, () => undefined);
   const file = registry.getFile(name);
   if (!file) throw new Error(`descriptor ${name} did not build`);

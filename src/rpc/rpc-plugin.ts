@@ -90,6 +90,8 @@ export function createRpc(o: RpcOptions): Rpc {
     writeMaxBytes: maxBytes,
     shutdownSignal: shutdown.signal,
     acceptCompression: [compressionGzip, compressionBrotli],
+    // Like REST, a field the schema does not have is an error, not silently dropped.
+    jsonOptions: { ignoreUnknownFields: false },
     interceptors: [logInternal],
   });
   for (const p of protos) router.service(p.service, collectionHandlers(p, { records: o.records, access: o.access, principal, watch: o.watch }));
