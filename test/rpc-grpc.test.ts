@@ -3,8 +3,11 @@
 // errors as status codes with details, authentication, access rules, bad and oversized messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { grpc, ownerAccess, recordClient, reflectionClient, rejected, startServer, unary, withRpc } from './rpc-helpers.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as protoLoader from '@grpc/proto-loader';
+import { grpc, ownerAccess, recordClient, reflectionClient, rejected, startServer, unary, withRpc, type RecordClient } from './rpc-helpers.js';
 
 test('reflection (v1 and v1alpha) lists the collection services, health and reflection itself', async (t) => {
   const s = await startServer(t);
@@ -169,4 +172,36 @@ test('as wired in server.ts: gRPC over TLS (HTTP/2 by ALPN), superusers only unt
   const user = await s.token('alice');
   assert.equal((await rejected(unary(c, 'Get', { id: r.id }, user))).code, grpc.status.PERMISSION_DENIED);
   assert.equal((await rejected(unary(c, 'Get', { id: r.id }))).code, grpc.status.PERMISSION_DENIED);
+});
+
+test('service.proto: the served definitions as .proto source, usable by a client built from the text alone', async (t) => {
+  const s = await startServer(t);
+  const r = await fetch(`${s.base}/api/collections/posts/service.proto`);
+  assert.equal(r.status, 200);
+  const source = await r.text();
+  assert.match(source, /service RecordService \{/);
+  assert.match(source, /rpc Watch\(WatchRequest\) returns \(stream RecordEvent\);/);
+  // The messages are those of the REST schema.proto, field for field.
+  const rest = await (await fetch(`${s.base}/api/collections/posts/schema.proto`)).text();
+  const body = (text: string, name: string) => text.slice(text.indexOf(`message ${name} {`), text.indexOf('}', text.indexOf(`message ${name} {`)));
+  assert.equal(body(source, 'Record'), body(rest, 'Record'));
+  assert.equal(body(source, 'RecordList'), body(rest, 'RecordList'));
+
+  const dir = mkdtempSync(join(tmpdir(), 'strata-proto-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'posts.proto'), source);
+  const def = protoLoader.loadSync(join(dir, 'posts.proto'), { keepCase: true, longs: Number });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as { strata: { posts: { RecordService: grpc.ServiceClientConstructor } } };
+  const c = new pkg.strata.posts.RecordService(s.target, grpc.credentials.createInsecure()) as unknown as RecordClient;
+  t.after(() => c.close());
+  const admin = await s.token('root', '_superusers');
+  const created = await unary(c, 'Create', { record: { title: 'from text', views: 2 } }, admin);
+  assert.equal((await unary(c, 'Get', { id: created.id }, admin)).views, 2);
+
+  for (const name of ['notes', 'nope']) {
+    const missing = await fetch(`${s.base}/api/collections/${name}/service.proto`);
+    assert.equal(missing.status, 404, name);
+    assert.match(missing.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    await missing.body?.cancel();
+  }
 });

@@ -4,3 +4,4 @@ export { recordWatch, SlowConsumerError, type RecordWatch, type RecordWatchDeps 
 export { collectionProto, serviceName, type CollectionProto } from './collection-proto.js';
 export { principalFromMetadata, type RpcAuthServices } from './rpc-auth.js';
 export { toConnectError, codeFor } from './rpc-errors.js';
+export { protoSourceOf } from './rpc-proto-source.js';

@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fast
 import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
 import { principalOf, type RequestAuth } from '../auth/index.js';
-import type { AccessControl, Principal } from '../core/index.js';
+import { NotFoundError, type AccessControl, type Principal } from '../core/index.js';
 import type { Collection, RecordsService } from '../data/index.js';
 import { collectionHandlers } from './collection-handlers.js';
 import { collectionProto, type CollectionProto } from './collection-proto.js';
@@ -13,6 +13,7 @@ import { toConnectError } from './rpc-errors.js';
 import { healthFile, healthHandlers, HealthService } from './rpc-health.js';
 import { reflectionHandlers, reflectionV1, reflectionV1alpha, type ReflectedFile } from './rpc-reflection.js';
 import type { RecordWatch } from './record-watch.js';
+import { protoSourceOf } from './rpc-proto-source.js';
 
 export interface RpcOptions {
   /** Collections to serve; document collections are skipped (their records have no fixed message). */
@@ -106,6 +107,13 @@ export function createRpc(o: RpcOptions): Rpc {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
     app.addHook('onClose', async () => shutdown.abort());
+    // The collection's whole gRPC file as .proto source (schema.proto has its messages only).
+    const sources = new Map(protos.map((p) => [p.collection.name, protoSourceOf(p.proto)]));
+    app.get('/api/collections/:collection/service.proto', async (req, reply) => {
+      const source = sources.get((req.params as { collection: string }).collection);
+      if (source === undefined) throw new NotFoundError('No gRPC service for this collection (unknown, or a document collection).');
+      return reply.type('text/plain; charset=utf-8').send(source);
+    });
     for (const handler of router.handlers) {
       app.route({
         method: ['POST', 'GET'],
