@@ -1,7 +1,7 @@
 // The RecordService methods of one collection over the records service: the same validation,
 // access rules (AccessControl.where) and errors as REST, with record messages in place of JSON.
 import { create, type MessageShape } from '@bufbuild/protobuf';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
 import type { AccessControl, Principal, RuleAction } from '../core/index.js';
 import { ValidationError } from '../core/index.js';
 import { recordFromMessage, recordInit } from '../api/index.js';
@@ -120,6 +120,9 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
       } catch (e) {
         throw toConnectError(e);
       }
+      // The stream only ends when aborted: a client that left hears nothing; one still there (the
+      // server is stopping) gets UNAVAILABLE, which gRPC clients treat as "retry elsewhere".
+      throw new ConnectError('The server is shutting down; watch again.', Code.Unavailable);
     },
   };
   return impl as unknown as ServiceImpl<typeof p.service>;
