@@ -120,7 +120,9 @@ test('errors map to status codes with google.rpc details', async (t) => {
   assert.equal((await rejected(unary(c, 'List', { per_page: 100000 }, alice))).code, grpc.status.INVALID_ARGUMENT, 'perPage bound');
   assert.equal((await rejected(unary(c, 'Get', { id: 'doesnotexist123' }, alice))).code, grpc.status.NOT_FOUND);
 
-  const r = await unary(c, 'Create', { record: { title: 'mine', owner: 'alice' } }, alice);
+  const r = await unary(c, 'Create', { record: { title: 'mine', owner: 'alice', slug: 'mine' } }, alice);
+  const taken = await rejected(unary(c, 'Create', { record: { title: 'again', owner: 'alice', slug: 'mine' } }, alice));
+  assert.equal(taken.code, grpc.status.ALREADY_EXISTS);
   const stale = await rejected(unary(c, 'Update', { id: r.id, record: { views: 2 }, if_match: '"0-0"' }, alice));
   assert.equal(stale.code, grpc.status.FAILED_PRECONDITION);
 

@@ -28,6 +28,7 @@ collections:
       - { name: owner, type: text }
       - { name: published, type: boolean }
       - { name: meta, type: json }
+      - { name: slug, type: text, unique: true }
   - name: notes
     type: document
 `;
