@@ -103,3 +103,13 @@ test('gRPC-Web (connect-web transport): unary calls, errors, and a Watch stream 
   abort.abort();
   await it.return?.();
 });
+
+test('every gRPC-Web and gRPC media type passes the WAF to the RPC handler', async (t) => {
+  const s = await startServer(t);
+  for (const ct of ['application/grpc', 'application/grpc+proto', 'application/grpc-web', 'application/grpc-web+proto', 'application/grpc-web+json', 'application/grpc-web-text', 'application/grpc-web-text+proto']) {
+    const r = await fetch(`${s.base}/strata.posts.RecordService/Get`, { method: 'POST', headers: { 'content-type': ct }, body: new Uint8Array(5) });
+    const body = await r.text();
+    assert.doesNotMatch(body, /strata\/waf-blocked/, ct);
+    assert.notEqual(r.headers.get('content-type')?.startsWith('application/problem+json'), true, `${ct}: ${r.status} ${body.slice(0, 120)}`);
+  }
+});
