@@ -163,7 +163,7 @@ export const ownerAccess: AccessControl = {
 };
 
 /** Registers an rpc plugin with `access` on a server built with rpc.enabled=false. */
-export function withRpc(access: AccessControl, maxMessageBytes?: number) {
+export function withRpc(access: AccessControl, maxMessageBytes?: number, watchHeartbeatMs?: number) {
   return async (s: StrataServer) => {
     const rpc = createRpc({
       collections: s.data.collections,
@@ -179,6 +179,7 @@ export function withRpc(access: AccessControl, maxMessageBytes?: number) {
       },
       watch: recordWatch({ bus: () => s.messaging.bus, access, db: () => s.data.db, dialect: () => s.data.dialect, names: () => s.data.names }),
       maxMessageBytes,
+      watchHeartbeatMs,
     });
     await s.edge.app.register(rpc.plugin);
   };

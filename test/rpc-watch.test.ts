@@ -126,3 +126,19 @@ test('Watch: refused without credentials, bad requests, one record only', async 
   assert.equal(ev.record_id, first.id);
   assert.equal(ev.action, 'update');
 });
+
+test('Watch: a quiet stream gets heartbeats, then events as usual', async (t) => {
+  const s = await startServer(t, { 'rpc.enabled': false }, withRpc(ownerAccess, undefined, 50));
+  const c = await recordClient(s.target, 'posts');
+  const w = await watch(c, await s.token('alice'));
+  t.after(() => {
+    w.call.cancel();
+    c.close();
+  });
+  assert.equal((await w.next()).action, 'heartbeat');
+  const r = await rest(s, 'create', { title: 'after beats', owner: 'alice' });
+  let ev = await w.next();
+  while (ev.action === 'heartbeat') ev = await w.next();
+  assert.equal(ev.action, 'create');
+  assert.equal(ev.record_id, r.id);
+});

@@ -16,6 +16,20 @@ export interface CollectionHandlerDeps {
   /** The caller of this RPC (from its metadata). */
   principal: (ctx: HandlerContext) => Promise<Principal | null>;
   watch: RecordWatch;
+  /** A Watch with no event for this long sends `action: "heartbeat"` (0 = never). */
+  heartbeatMs?: number;
+}
+
+const HEARTBEAT = Symbol('heartbeat');
+
+/** `next`, or HEARTBEAT when `ms` pass first (the pending `next` stays valid for the following wait). */
+function withHeartbeat<T>(next: Promise<T>, ms: number | undefined): Promise<T | typeof HEARTBEAT> {
+  if (!ms) return next;
+  let timer: NodeJS.Timeout | undefined;
+  const beat = new Promise<typeof HEARTBEAT>((resolve) => {
+    timer = setTimeout(() => resolve(HEARTBEAT), ms);
+  });
+  return Promise.race([next, beat]).finally(() => clearTimeout(timer));
 }
 
 type Msg = Record<string, unknown>;
@@ -111,10 +125,20 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
       const recordId = opt(req.recordId);
       try {
         const accept = (ev: { action: string; recordId: string }) => (actions.size === 0 || actions.has(ev.action)) && (recordId === undefined || ev.recordId === recordId);
-        const events = await deps.watch.open(c, principal, ctx.signal, accept);
+        const events = (await deps.watch.open(c, principal, ctx.signal, accept))[Symbol.asyncIterator]();
         // The first message says the subscription is live: every later change will be seen.
         yield create(p.event, { action: 'subscribed' });
-        for await (const ev of events) {
+        let next = events.next();
+        for (;;) {
+          const r = await withHeartbeat(next, deps.heartbeatMs);
+          if (r === HEARTBEAT) {
+            // Keeps quiet streams alive through idle timeouts (server.idleTimeout, proxies).
+            yield create(p.event, { action: 'heartbeat' });
+            continue;
+          }
+          if (r.done) break;
+          next = events.next();
+          const ev = r.value;
           yield create(p.event, { id: ev.id, action: ev.action, recordId: ev.recordId, record: toRecord(ev.record), at: ev.at });
         }
       } catch (e) {

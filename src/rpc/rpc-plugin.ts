@@ -26,6 +26,8 @@ export interface RpcOptions {
   maxMessageBytes?: number;
   /** Serve grpc.reflection.v1 and v1alpha (default true). */
   reflection?: boolean;
+  /** Heartbeat of quiet Watch streams in ms (default 30 s; 0 = none). */
+  watchHeartbeatMs?: number;
   /** For the health service: whether the server is ready. */
   ready?: () => boolean;
 }
@@ -95,7 +97,7 @@ export function createRpc(o: RpcOptions): Rpc {
     jsonOptions: { ignoreUnknownFields: false },
     interceptors: [logInternal],
   });
-  for (const p of protos) router.service(p.service, collectionHandlers(p, { records: o.records, access: o.access, principal, watch: o.watch }));
+  for (const p of protos) router.service(p.service, collectionHandlers(p, { records: o.records, access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000 }));
   router.service(HealthService, healthHandlers({ ready: o.ready ?? (() => true), services: () => services }));
   if (reflection) {
     for (const r of [reflectionV1, reflectionV1alpha]) router.service(r.file.services[0], reflectionHandlers(() => files));

@@ -156,6 +156,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       watch: recordWatch({ bus: () => messaging.bus, access, db: () => data.db, dialect: () => data.dialect, names: () => data.names, maxBuffered: config.rpc.watchBuffer }),
       maxMessageBytes: config.rpc.maxMessageBytes,
       reflection: config.rpc.reflection,
+      watchHeartbeatMs: config.rpc.watchHeartbeat,
       ready: () => readiness.phase === 'ready',
     });
     await app.register(rpc.plugin);
