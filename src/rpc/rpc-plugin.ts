@@ -51,9 +51,9 @@ const principalKey = createContextKey<Promise<Principal | null> | undefined>(und
  * await app.register(rpc.plugin);
  */
 export function createRpc(o: RpcOptions): Rpc {
-  const protos = o.collections.filter((c) => c.type === 'base').map(collectionProto);
   const shutdown = new AbortController();
   const maxBytes = o.maxMessageBytes ?? 4 * 1024 * 1024;
+  const reflection = o.reflection !== false;
 
   /** The caller: authHooks' bearer result when it ran, else the metadata verified here. Cookies never count. */
   const principal = (ctx: HandlerContext): Promise<Principal | null> => {
@@ -67,16 +67,6 @@ export function createRpc(o: RpcOptions): Rpc {
     return p;
   };
 
-  const files: ReflectedFile[] = [
-    ...protos.map((p) => ({ proto: p.proto, services: [p.service] })),
-    { proto: healthFile.proto, services: [HealthService] },
-  ];
-  const reflection = o.reflection !== false;
-  if (reflection) {
-    for (const r of [reflectionV1, reflectionV1alpha]) files.push({ proto: r.proto, services: [...r.file.services] });
-  }
-  const services = files.flatMap((f) => f.services.map((s) => s.typeName));
-
   let log: FastifyBaseLogger | undefined;
   const logInternal: Interceptor = (next) => async (req) => {
     try {
@@ -88,20 +78,35 @@ export function createRpc(o: RpcOptions): Rpc {
     }
   };
 
-  const router = createConnectRouter({
-    readMaxBytes: maxBytes,
-    writeMaxBytes: maxBytes,
-    shutdownSignal: shutdown.signal,
-    acceptCompression: [compressionGzip, compressionBrotli],
-    // Like REST, a field the schema does not have is an error, not silently dropped.
-    jsonOptions: { ignoreUnknownFields: false },
-    interceptors: [logInternal],
-  });
-  for (const p of protos) router.service(p.service, collectionHandlers(p, { records: o.records, access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000 }));
-  router.service(HealthService, healthHandlers({ ready: o.ready ?? (() => true), services: () => services }));
-  if (reflection) {
-    for (const r of [reflectionV1, reflectionV1alpha]) router.service(r.file.services[0], reflectionHandlers(() => files));
+  /** Descriptors, reflection index and Connect handlers, from the collections as they are now. */
+  function build() {
+    const protos = o.collections.filter((c) => c.type === 'base').map(collectionProto);
+    const files: ReflectedFile[] = [...protos.map((p) => ({ proto: p.proto, services: [p.service] })), { proto: healthFile.proto, services: [HealthService] }];
+    if (reflection) {
+      for (const r of [reflectionV1, reflectionV1alpha]) files.push({ proto: r.proto, services: [...r.file.services] });
+    }
+    const services = files.flatMap((f) => f.services.map((s) => s.typeName));
+    const router = createConnectRouter({
+      readMaxBytes: maxBytes,
+      writeMaxBytes: maxBytes,
+      shutdownSignal: shutdown.signal,
+      acceptCompression: [compressionGzip, compressionBrotli],
+      // Like REST, a field the schema does not have is an error, not silently dropped.
+      jsonOptions: { ignoreUnknownFields: false },
+      interceptors: [logInternal],
+    });
+    for (const p of protos) router.service(p.service, collectionHandlers(p, { records: o.records, access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000 }));
+    router.service(HealthService, healthHandlers({ ready: o.ready ?? (() => true), services: () => services }));
+    if (reflection) {
+      for (const r of [reflectionV1, reflectionV1alpha]) router.service(r.file.services[0], reflectionHandlers(() => files));
+    }
+    return { protos, services, handlers: new Map(router.handlers.map((h) => [h.requestPath, h])) };
   }
+  // Routes are known from the collection names at registration; the messages are built on the first
+  // call, once the data layer has started and fixed each collection's field numbers.
+  const paths = [...build().handlers.keys()];
+  let built: ReturnType<typeof build> | undefined;
+  const current = () => (built ??= build());
 
   const plugin: FastifyPluginAsync = async (app) => {
     log = app.log;
@@ -110,29 +115,39 @@ export function createRpc(o: RpcOptions): Rpc {
     app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
     app.addHook('onClose', async () => shutdown.abort());
     // The collection's whole gRPC file as .proto source (schema.proto has its messages only).
-    const sources = new Map(protos.map((p) => [p.collection.name, protoSourceOf(p.proto)]));
     app.get('/api/collections/:collection/service.proto', async (req, reply) => {
-      const source = sources.get((req.params as { collection: string }).collection);
+      const p = current().protos.find((x) => x.collection.name === (req.params as { collection: string }).collection);
+      const source = p && protoSourceOf(p.proto);
       if (source === undefined) throw new NotFoundError('No gRPC service for this collection (unknown, or a document collection).');
       return reply.type('text/plain; charset=utf-8').send(source);
     });
-    for (const handler of router.handlers) {
+    for (const path of paths) {
       app.route({
         method: ['POST', 'GET'],
-        url: handler.requestPath,
+        url: path,
         handler: async (req, reply) => {
           reply.hijack();
           const values = createContextValues().set(requestKey, req);
+          const handler = current().handlers.get(path)!;
           try {
             const res = await handler(universalRequestFromNodeRequest(req.raw, reply.raw, undefined, values));
             for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v);
             await universalResponseToNodeResponse(res, reply.raw);
           } catch (e) {
-            if (ConnectError.from(e).code !== Code.Aborted) req.log.warn({ err: e, rpc: handler.requestPath }, 'rpc response failed');
+            if (ConnectError.from(e).code !== Code.Aborted) req.log.warn({ err: e, rpc: path }, 'rpc response failed');
           }
         },
       });
     }
   };
-  return { plugin, services, protos, close: () => shutdown.abort() };
+  return {
+    plugin,
+    get services() {
+      return current().services;
+    },
+    get protos() {
+      return current().protos;
+    },
+    close: () => shutdown.abort(),
+  };
 }
