@@ -10,8 +10,9 @@ import * as protoLoader from '@grpc/proto-loader';
 import { pino } from 'pino';
 import { sql, type SqlBool } from 'kysely';
 import { loadConfig } from '../src/config/index.js';
-import { ForbiddenError, type AccessControl } from '../src/core/index.js';
+import { ForbiddenError, recordTopic, type AccessControl, type RecordChangeEvent } from '../src/core/index.js';
 import { createRpc, recordWatch } from '../src/rpc/index.js';
+import * as dataCapability from '../src/data/index.js';
 import { createServer, type StrataServer } from '../src/server/index.js';
 
 const require = createRequire(import.meta.url);
@@ -183,6 +184,33 @@ export function withRpc(access: AccessControl, maxMessageBytes?: number, watchHe
     });
     await s.edge.app.register(rpc.plugin);
   };
+}
+
+/**
+ * Whether the data layer publishes record-change events itself (its transactional outbox and relay).
+ * Before that lands the tests publish each REST change's event on the bus; after, they use the real path.
+ */
+export const OUTBOX_LANDED = 'recordEventRelay' in dataCapability;
+
+let seq = 0;
+/** A REST write as a superuser (so access rules never refuse it), then, until the outbox lands, its RecordChangeEvent on the bus. */
+export async function restChange(s: Started, action: 'create' | 'update' | 'delete', body?: Record<string, unknown>, id?: string): Promise<Record<string, unknown>> {
+  const auth = { authorization: `Bearer ${await s.token('rest-writer', '_superusers')}` };
+  const url = `${s.base}/api/collections/posts/records${id ? `/${id}` : ''}`;
+  const before = action === 'delete' ? ((await (await fetch(url, { headers: auth })).json()) as Record<string, unknown>) : undefined;
+  const r = await fetch(url, {
+    method: action === 'create' ? 'POST' : action === 'update' ? 'PATCH' : 'DELETE',
+    headers: body ? { ...auth, 'content-type': 'application/json' } : auth,
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (r.status !== (action === 'create' ? 201 : action === 'update' ? 200 : 204)) throw new Error(`REST ${action}: ${r.status} ${await r.text()}`);
+  const record = before ?? ((await r.json()) as Record<string, unknown>);
+  if (!OUTBOX_LANDED) {
+    seq++;
+    const ev: RecordChangeEvent = { id: String(seq).padStart(20, '0'), seq, action, collection: 'posts', recordId: String(record.id), record, at: new Date().toISOString() };
+    await s.server.messaging.bus.publish(recordTopic('posts', action), ev);
+  }
+  return record;
 }
 
 export { grpc };

@@ -2,34 +2,9 @@
 // filtered by each subscriber's access rule; a record that becomes unreadable is not delivered.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { recordTopic, type RecordChangeAction, type RecordChangeEvent } from '../src/core/index.js';
-import { grpc, ownerAccess, recordClient, rejected, startServer, withRpc, type RecordClient, type Started } from './rpc-helpers.js';
+import { grpc, ownerAccess, recordClient, rejected, restChange, startServer, withRpc, type RecordClient } from './rpc-helpers.js';
 
-/**
- * Whether the data layer's transactional outbox publishes record-change events on the bus. Until it
- * lands on main the test publishes each REST change's event itself; the lead flips this to true.
- */
-const OUTBOX_LANDED = false;
-
-let seq = 0;
-/** A REST write, then (until the outbox lands) its RecordChangeEvent on the bus. */
-async function rest(s: Started, action: RecordChangeAction, body?: Record<string, unknown>, id?: string): Promise<Record<string, unknown>> {
-  const url = `${s.base}/api/collections/posts/records${id ? `/${id}` : ''}`;
-  const before = action === 'delete' ? ((await (await fetch(url)).json()) as Record<string, unknown>) : undefined;
-  const r = await fetch(url, {
-    method: action === 'create' ? 'POST' : action === 'update' ? 'PATCH' : 'DELETE',
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  assert.equal(r.status, action === 'create' ? 201 : action === 'update' ? 200 : 204);
-  const record = before ?? ((await r.json()) as Record<string, unknown>);
-  if (!OUTBOX_LANDED) {
-    seq++;
-    const ev: RecordChangeEvent = { id: String(seq).padStart(20, '0'), seq, action, collection: 'posts', recordId: String(record.id), record, at: new Date().toISOString() };
-    await s.server.messaging.bus.publish(recordTopic('posts', action), ev);
-  }
-  return record;
-}
+const rest = restChange;
 
 interface Stream {
   next(): Promise<Record<string, unknown>>;

@@ -7,8 +7,7 @@ import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-web';
-import { recordTopic, type RecordChangeEvent } from '../src/core/index.js';
-import { ownerAccess, reflectionClient, startServer, withRpc } from './rpc-helpers.js';
+import { ownerAccess, reflectionClient, restChange, startServer, withRpc } from './rpc-helpers.js';
 
 async function connectCall(base: string, method: string, body: unknown, token?: string, contentType = 'application/json') {
   const r = await fetch(`${base}/strata.posts.RecordService/${method}`, {
@@ -92,11 +91,8 @@ test('gRPC-Web (connect-web transport): unary calls, errors, and a Watch stream 
   const abort = new AbortController();
   const it = client.watch({}, { headers, signal: abort.signal })[Symbol.asyncIterator]();
   assert.equal((await it.next()).value.action, 'subscribed');
-  const res = await fetch(`${s.base}/api/collections/posts/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'streamed', owner: 'alice' }) });
-  const record = (await res.json()) as Record<string, unknown>;
-  // Until the data layer's outbox lands on main, the test publishes the change event itself.
-  const ev: RecordChangeEvent = { id: '1', seq: 1, action: 'create', collection: 'posts', recordId: String(record.id), record, at: new Date().toISOString() };
-  await s.server.messaging.bus.publish(recordTopic('posts', 'create'), ev);
+  // A change over REST (published by the data layer's outbox, or by the test until that lands).
+  const record = await restChange(s, 'create', { title: 'streamed', owner: 'alice' });
   const got = (await it.next()).value;
   assert.equal(got.action, 'create');
   assert.equal(got.recordId, record.id);
