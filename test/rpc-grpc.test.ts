@@ -121,6 +121,8 @@ test('errors map to status codes with google.rpc details', async (t) => {
   assert.equal((await rejected(unary(c, 'Get', { id: 'doesnotexist123' }, alice))).code, grpc.status.NOT_FOUND);
 
   const r = await unary(c, 'Create', { record: { title: 'mine', owner: 'alice', slug: 'mine' } }, alice);
+  assert.equal((await rejected(unary(c, 'Create', { record: { title: 'refused by rule', owner: 'alice' } }, alice))).code, grpc.status.PERMISSION_DENIED, 'the rule saw the body');
+  assert.equal((await rejected(unary(c, 'Update', { id: r.id, record: { title: 'refused by rule' } }, alice))).code, grpc.status.PERMISSION_DENIED);
   const taken = await rejected(unary(c, 'Create', { record: { title: 'again', owner: 'alice', slug: 'mine' } }, alice));
   assert.equal(taken.code, grpc.status.ALREADY_EXISTS);
   const stale = await rejected(unary(c, 'Update', { id: r.id, record: { views: 2 }, if_match: '"0-0"' }, alice));

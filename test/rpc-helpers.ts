@@ -156,8 +156,10 @@ export async function rejected(p: Promise<unknown>): Promise<grpc.ServiceError> 
 
 /** A small real rule set: superusers see everything, users only records they own. */
 export const ownerAccess: AccessControl = {
-  where(p) {
+  where(p, _collection, action, input) {
     if (!p) throw new ForbiddenError('Sign in to use this collection.');
+    // Rules see the written values (`@request.body`): this one refuses one title outright.
+    if ((action === 'create' || action === 'update') && (input?.body as { title?: unknown } | undefined)?.title === 'refused by rule') throw new ForbiddenError('That title is refused.');
     if (p.superuser) return undefined;
     return sql<SqlBool>`t.owner = ${p.id}`;
   },

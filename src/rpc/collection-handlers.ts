@@ -58,7 +58,7 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
     for (const k of ['id', 'created', 'updated', 'expand']) delete out[k];
     return out;
   };
-  const where = async (ctx: HandlerContext, action: RuleAction) => deps.access.where(await deps.principal(ctx), c.name, action);
+  const where = async (ctx: HandlerContext, action: RuleAction, body?: RecordData) => deps.access.where(await deps.principal(ctx), c.name, action, body === undefined ? undefined : { body });
   const guard =
     <I, O>(fn: (req: I, ctx: HandlerContext) => Promise<O>) =>
     async (req: I, ctx: HandlerContext): Promise<O> => {
@@ -97,12 +97,14 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
       return create(p.list, init);
     }),
     create: guard(async (req: Msg, ctx) => {
-      const r = await deps.records().create(c.name, input(req.record), { where: await where(ctx, 'create') });
+      const body = input(req.record);
+      const r = await deps.records().create(c.name, body, { where: await where(ctx, 'create', body) });
       ctx.responseHeader.set('etag', r.etag);
       return toRecord(r.record);
     }),
     update: guard(async (req: Msg, ctx) => {
-      const r = await deps.records().update(c.name, requireId(req.id), input(req.record), { where: await where(ctx, 'update'), ifMatch: opt(req.ifMatch) });
+      const body = input(req.record);
+      const r = await deps.records().update(c.name, requireId(req.id), body, { where: await where(ctx, 'update', body), ifMatch: opt(req.ifMatch) });
       ctx.responseHeader.set('etag', r.etag);
       return toRecord(r.record);
     }),
