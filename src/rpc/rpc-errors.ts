@@ -23,39 +23,29 @@ const details = buildFile('google/rpc/error_details.proto', 'google.rpc', [
 export const ErrorInfoSchema = details.registry.getMessage('google.rpc.ErrorInfo')!;
 export const BadRequestSchema = details.registry.getMessage('google.rpc.BadRequest')!;
 
+const BY_STATUS: Record<number, Code> = {
+  400: Code.InvalidArgument,
+  401: Code.Unauthenticated,
+  403: Code.PermissionDenied,
+  404: Code.NotFound,
+  409: Code.Aborted,
+  410: Code.FailedPrecondition,
+  412: Code.FailedPrecondition,
+  413: Code.ResourceExhausted,
+  414: Code.InvalidArgument,
+  415: Code.InvalidArgument,
+  422: Code.InvalidArgument,
+  428: Code.FailedPrecondition,
+  429: Code.ResourceExhausted,
+  501: Code.Unimplemented,
+  503: Code.Unavailable,
+  504: Code.DeadlineExceeded,
+};
+
 /** gRPC code for an HTTP-style status of a StrataError. */
 export function codeFor(e: StrataError): Code {
   if (e instanceof UniqueConflictError) return Code.AlreadyExists;
-  switch (e.status) {
-    case 400:
-    case 413:
-    case 414:
-    case 415:
-    case 422:
-      return e.status === 413 ? Code.ResourceExhausted : Code.InvalidArgument;
-    case 401:
-      return Code.Unauthenticated;
-    case 403:
-      return Code.PermissionDenied;
-    case 404:
-      return Code.NotFound;
-    case 409:
-      return Code.Aborted;
-    case 410:
-    case 412:
-    case 428:
-      return Code.FailedPrecondition;
-    case 429:
-      return Code.ResourceExhausted;
-    case 501:
-      return Code.Unimplemented;
-    case 503:
-      return Code.Unavailable;
-    case 504:
-      return Code.DeadlineExceeded;
-    default:
-      return Code.Internal;
-  }
+  return BY_STATUS[e.status] ?? Code.Internal;
 }
 
 /**

@@ -99,18 +99,18 @@ export function reflectionHandlers(files: () => readonly ReflectedFile[]) {
     cached ??= index();
     const { bytes, bySymbol } = cached;
     const r = req.messageRequest;
-    const files = (name: string | undefined) => (name && bytes.has(name) ? { case: 'fileDescriptorResponse', value: { fileDescriptorProto: [bytes.get(name)!] } } : undefined);
+    const fileResponse = (name: string | undefined) => (name && bytes.has(name) ? { case: 'fileDescriptorResponse', value: { fileDescriptorProto: [bytes.get(name)!] } } : undefined);
     const error = (code: number, msg: string) => ({ case: 'errorResponse', value: { errorCode: code, errorMessage: msg } });
     let response: unknown;
     switch (r.case) {
       case 'listServices':
-        response = { case: 'listServicesResponse', value: { service: files0().flatMap((f) => f.services.map((s) => ({ name: s.typeName }))) } };
+        response = { case: 'listServicesResponse', value: { service: files().flatMap((f) => f.services.map((s) => ({ name: s.typeName }))) } };
         break;
       case 'fileByFilename':
-        response = files(String(r.value)) ?? error(NOT_FOUND, 'file not found');
+        response = fileResponse(String(r.value)) ?? error(NOT_FOUND, 'file not found');
         break;
       case 'fileContainingSymbol':
-        response = files(bySymbol.get(String(r.value).replace(/^\./, ''))) ?? error(NOT_FOUND, 'symbol not found');
+        response = fileResponse(bySymbol.get(String(r.value).replace(/^\./, ''))) ?? error(NOT_FOUND, 'symbol not found');
         break;
       case 'fileContainingExtension':
         response = error(NOT_FOUND, 'no extensions are served');
@@ -123,7 +123,6 @@ export function reflectionHandlers(files: () => readonly ReflectedFile[]) {
     }
     return { validHost: req.host, originalRequest: req, messageResponse: response };
   };
-  const files0 = () => files();
 
   return {
     async *serverReflectionInfo(requests: AsyncIterable<ReflectionRequest>) {
