@@ -3,7 +3,7 @@ export { recordsRoutes, DEFAULT_CODECS, type RecordsRoutesDeps, type AccessRule,
 export type { RecordCodec } from './codecs/codec.js';
 export { jsonCodec } from './codecs/json.js';
 export { xmlCodec } from './codecs/xml.js';
-export { protobufCodec, protoSource } from './codecs/protobuf.js';
+export { protobufCodec, protoSource, recordMessageProtos, recordInit, recordFromMessage } from './codecs/protobuf.js';
 export { avroCodec, avroRecordSchema, avroListSchema } from './codecs/avro.js';
 export { msgpackCodec } from './codecs/msgpack.js';
 export { openapiDocument } from './openapi.js';

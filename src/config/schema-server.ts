@@ -12,6 +12,7 @@ export const ServerSchema = Type.Object(
         enabled: Type.Boolean({ default: true, description: 'Serve plain HTTP/1.1.' }),
         host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address to bind; `0.0.0.0` for all IPv4, `::` for all IPv4+IPv6.' }),
         port: { ...Port, default: 8080, description: 'Port for plain HTTP (0 picks a free port).' },
+        h2c: Type.Boolean({ default: false, description: 'Also accept cleartext HTTP/2 with prior knowledge (h2c) on the plain port, e.g. for gRPC clients without TLS.' }),
       },
       { default: {}, additionalProperties: false },
     ),

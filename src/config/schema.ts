@@ -9,6 +9,7 @@ import { WafSchema } from './schema-waf.js';
 import { GatewaySchema } from './schema-gateway.js';
 import { AuthSchema } from './schema-auth.js';
 import { RealtimeSchema } from './schema-realtime.js';
+import { RpcSchema } from './schema-rpc.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -25,6 +26,7 @@ export const ConfigSchema = Type.Object(
     gateway: GatewaySchema,
     auth: AuthSchema,
     realtime: RealtimeSchema,
+    rpc: RpcSchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );

@@ -8,6 +8,7 @@ import type { Socket, AddressInfo } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import type { StrataConfig } from '../config/index.js';
 import type { RawHandler } from './app.js';
+import { acceptH2c } from './h2c.js';
 
 export type ListenerKind = 'http' | 'https';
 
@@ -108,6 +109,7 @@ function checkingInterval(cfg: StrataConfig['server']): number {
 }
 
 export function createHttpListener(cfg: StrataConfig['server'], handler: RawHandler, tracker: ConnectionTracker): Listener {
+  const wrapped = tracker.wrap(handler);
   const server = http.createServer(
     {
       maxHeaderSize: cfg.maxHeaderSize,
@@ -117,8 +119,10 @@ export function createHttpListener(cfg: StrataConfig['server'], handler: RawHand
       connectionsCheckingInterval: checkingInterval(cfg),
       requireHostHeader: true,
     },
-    tracker.wrap(handler),
+    wrapped,
   );
+  // Before the tracker's listener below: acceptH2c takes over Node's own connection listener.
+  if (cfg.http.h2c) acceptH2c(server, wrapped, tracker, cfg);
   server.on('connection', (s: Socket) => tracker.socket(s));
   return { kind: 'http', server, host: cfg.http.host, port: cfg.http.port };
 }

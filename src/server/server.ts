@@ -36,6 +36,7 @@ import {
 import { realtimeRoutes } from '../realtime/index.js';
 import { workerMetrics } from './cluster-metrics.js';
 import { auditRoutes } from '../auth/index.js';
+import { createRpc, recordWatch, type Rpc } from '../rpc/index.js';
 
 /**
  * An object whose properties are read from `target()` at the moment they are
@@ -237,6 +238,25 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     done();
   });
   await app.register(setupRoutes(() => ({ services: auth.services, accounts: needAccounts(), records: data.records })));
+  // --- rpc: gRPC, gRPC-Web and Connect services from the collections (src/rpc) ---
+  // The same access rules as REST, compiled per call.
+  const rpcAccess: AccessControl = access;
+  let rpc: Rpc | undefined;
+  if (config.rpc.enabled) {
+    rpc = createRpc({
+      collections: data.collections,
+      records: () => data.records,
+      access: rpcAccess,
+      auth: lateBound(() => auth.services),
+      watch: recordWatch({ bus: () => messaging.bus, access: rpcAccess, db: () => data.db, dialect: () => data.dialect, names: () => data.names, maxBuffered: config.rpc.watchBuffer }),
+      maxMessageBytes: config.rpc.maxMessageBytes,
+      reflection: config.rpc.reflection,
+      watchHeartbeatMs: config.rpc.watchHeartbeat,
+      ready: () => readiness.phase === 'ready',
+    });
+    await app.register(rpc.plugin);
+  }
+  // --- end rpc ---
   await app.register(
     queueRoutes({ queue: () => messaging.queue, authorize: superuserOnly }),
   );
@@ -322,6 +342,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
         readiness.phase = 'draining';
         // Long-lived realtime streams would otherwise hold the drain open until the grace ends.
         await realtime?.hub.stop();
+        rpc?.close(); // rpc: open Watch streams end so the drain need not wait for them
         const drained = await edge.drain(config.server.shutdownGrace);
         if (!drained) log.warn({ graceMs: config.server.shutdownGrace }, 'shutdown grace period ended with requests in flight; connections cut');
         for (const c of started.reverse()) {

@@ -76,6 +76,12 @@ export function protoSource(c: Collection): string {
 
 const TYPE = { string: FieldDescriptorProto_Type.STRING, double: FieldDescriptorProto_Type.DOUBLE, int64: FieldDescriptorProto_Type.INT64, bool: FieldDescriptorProto_Type.BOOL, int32: FieldDescriptorProto_Type.INT32, Record: FieldDescriptorProto_Type.MESSAGE };
 
+/** Descriptor protos of `Record` and `RecordList` (package `strata.<collection>`), for files that embed them (gRPC services). */
+export function recordMessageProtos(c: Collection) {
+  const pkg = `strata.${c.name}`;
+  return [messageProto('Record', recordFields(c), pkg), messageProto('RecordList', LIST_FIELDS, pkg)];
+}
+
 function messageProto(name: string, fields: ProtoField[], pkg: string) {
   const optionals = fields.filter((f) => f.optional);
   return {
@@ -121,8 +127,9 @@ function local(desc: DescMessage, name: string): string {
   return desc.fields.find((f) => f.name === name)!.localName;
 }
 
-function recordInit(c: Collection, rec: RecordData): Record<string, unknown> {
-  const { record, fields } = messages(c);
+/** Init object (by local field name) of a `Record` message holding `rec`; `record` may be any descriptor built from recordMessageProtos. */
+export function recordInit(c: Collection, rec: RecordData, record: DescMessage = messages(c).record): Record<string, unknown> {
+  const { fields } = messages(c);
   const init: Record<string, unknown> = {};
   for (const f of fields) {
     const v = rec[f.name];
@@ -134,6 +141,28 @@ function recordInit(c: Collection, rec: RecordData): Record<string, unknown> {
 
 function bad(): never {
   throw new ValidationError('The body is not a valid Protocol Buffers Record message.', [{ field: '', message: 'malformed protobuf' }]);
+}
+
+/** The record (field name → value) a decoded `Record` message holds: only fields that are set. */
+export function recordFromMessage(c: Collection, msg: Record<string, unknown>, record: DescMessage = messages(c).record): Record<string, unknown> {
+  const { fields } = messages(c);
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    const df = record.fields.find((x) => x.name === f.name)!;
+    const v = msg[df.localName];
+    if (f.repeated ? (v as unknown[]).length === 0 : !isFieldSet(msg as never, df)) continue;
+    if (f.map === 'int') {
+      const n = Number(v as bigint);
+      out[f.name] = Number.isSafeInteger(n) ? n : String(v);
+    } else if (f.map === 'json') {
+      try {
+        out[f.name] = JSON.parse(String(v));
+      } catch {
+        throw new ValidationError('A json field does not hold JSON text.', [{ field: f.name, message: 'must hold JSON text' }]);
+      }
+    } else out[f.name] = Array.isArray(v) ? [...v] : v;
+  }
+  return out;
 }
 
 export const protobufCodec = {
@@ -155,29 +184,13 @@ export const protobufCodec = {
     return Buffer.from(toBinary(desc, create(desc, init)));
   },
   decodeRecord(c, body) {
-    const { record, fields } = messages(c);
+    const { record } = messages(c);
     let msg: Record<string, unknown>;
     try {
       msg = fromBinary(record, new Uint8Array(body.buffer, body.byteOffset, body.byteLength), { readUnknownFields: false }) as unknown as Record<string, unknown>;
     } catch {
       return bad();
     }
-    const out: Record<string, unknown> = {};
-    for (const f of fields) {
-      const df = record.fields.find((x) => x.name === f.name)!;
-      const v = msg[df.localName];
-      if (f.repeated ? (v as unknown[]).length === 0 : !isFieldSet(msg as never, df)) continue;
-      if (f.map === 'int') {
-        const n = Number(v as bigint);
-        out[f.name] = Number.isSafeInteger(n) ? n : String(v);
-      } else if (f.map === 'json') {
-        try {
-          out[f.name] = JSON.parse(String(v));
-        } catch {
-          throw new ValidationError('A json field does not hold JSON text.', [{ field: f.name, message: 'must hold JSON text' }]);
-        }
-      } else out[f.name] = Array.isArray(v) ? [...v] : v;
-    }
-    return out;
+    return recordFromMessage(c, msg, record);
   },
 } satisfies RecordCodec;

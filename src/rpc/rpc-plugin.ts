@@ -1,0 +1,153 @@
+// gRPC (HTTP/2), gRPC-Web and the Connect protocol on the Fastify app, through Connect-RPC's
+// router: a RecordService per base collection, server reflection and the health service.
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues, type HandlerContext, type Interceptor } from '@connectrpc/connect';
+import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
+import { principalOf, type RequestAuth } from '../auth/index.js';
+import { NotFoundError, type AccessControl, type Principal } from '../core/index.js';
+import type { Collection, RecordsService } from '../data/index.js';
+import { collectionHandlers } from './collection-handlers.js';
+import { collectionProto, type CollectionProto } from './collection-proto.js';
+import { principalFromMetadata, type RpcAuthServices } from './rpc-auth.js';
+import { toConnectError } from './rpc-errors.js';
+import { healthFile, healthHandlers, HealthService } from './rpc-health.js';
+import { reflectionHandlers, reflectionV1, reflectionV1alpha, type ReflectedFile } from './rpc-reflection.js';
+import type { RecordWatch } from './record-watch.js';
+import { protoSourceOf } from './rpc-proto-source.js';
+
+export interface RpcOptions {
+  /** Collections to serve; document collections are skipped (their records have no fixed message). */
+  collections: readonly Collection[];
+  records: () => RecordsService;
+  access: AccessControl;
+  auth: RpcAuthServices;
+  watch: RecordWatch;
+  /** Largest request or response message, in bytes. */
+  maxMessageBytes?: number;
+  /** Serve grpc.reflection.v1 and v1alpha (default true). */
+  reflection?: boolean;
+  /** Heartbeat of quiet Watch streams in ms (default 30 s; 0 = none). */
+  watchHeartbeatMs?: number;
+  /** For the health service: whether the server is ready. */
+  ready?: () => boolean;
+}
+
+export interface Rpc {
+  plugin: FastifyPluginAsync;
+  /** Full names of the served services (collections, health, reflection). */
+  readonly services: readonly string[];
+  /** The served collection files, for reflection and .proto output. */
+  readonly protos: readonly CollectionProto[];
+  /** Ends open streams (Watch, health Watch); unary calls finish. */
+  close(): void;
+}
+
+const requestKey = createContextKey<FastifyRequest | undefined>(undefined, { description: 'strata fastify request' });
+const principalKey = createContextKey<Promise<Principal | null> | undefined>(undefined, { description: 'strata principal' });
+
+/**
+ * @example
+ * const rpc = createRpc({ collections: data.collections, records: () => data.records, access, auth: auth.services, watch });
+ * await app.register(rpc.plugin);
+ */
+export function createRpc(o: RpcOptions): Rpc {
+  const shutdown = new AbortController();
+  const maxBytes = o.maxMessageBytes ?? 4 * 1024 * 1024;
+  const reflection = o.reflection !== false;
+
+  /** The caller: authHooks' bearer result when it ran, else the metadata verified here. Cookies never count. */
+  const principal = (ctx: HandlerContext): Promise<Principal | null> => {
+    let p = ctx.values.get(principalKey);
+    if (!p) {
+      const req = ctx.values.get(requestKey);
+      const a = (req as { auth?: RequestAuth | null } | undefined)?.auth;
+      p = a && a.kind !== 'session' ? Promise.resolve(principalOf(a)) : principalFromMetadata(ctx.requestHeader.get('authorization'), o.auth);
+      ctx.values.set(principalKey, p);
+    }
+    return p;
+  };
+
+  let log: FastifyBaseLogger | undefined;
+  const logInternal: Interceptor = (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (e) {
+      const err = toConnectError(e);
+      if (err.code === Code.Internal) log?.error({ err: err.cause ?? err, rpc: req.url }, 'rpc failed');
+      throw err;
+    }
+  };
+
+  /** Descriptors, reflection index and Connect handlers, from the collections as they are now. */
+  function build() {
+    const protos = o.collections.filter((c) => c.type === 'base').map(collectionProto);
+    const files: ReflectedFile[] = [...protos.map((p) => ({ proto: p.proto, services: [p.service] })), { proto: healthFile.proto, services: [HealthService] }];
+    if (reflection) {
+      for (const r of [reflectionV1, reflectionV1alpha]) files.push({ proto: r.proto, services: [...r.file.services] });
+    }
+    const services = files.flatMap((f) => f.services.map((s) => s.typeName));
+    const router = createConnectRouter({
+      readMaxBytes: maxBytes,
+      writeMaxBytes: maxBytes,
+      shutdownSignal: shutdown.signal,
+      acceptCompression: [compressionGzip, compressionBrotli],
+      // Like REST, a field the schema does not have is an error, not silently dropped.
+      jsonOptions: { ignoreUnknownFields: false },
+      interceptors: [logInternal],
+    });
+    for (const p of protos) router.service(p.service, collectionHandlers(p, { records: o.records, access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000 }));
+    router.service(HealthService, healthHandlers({ ready: o.ready ?? (() => true), services: () => services }));
+    if (reflection) {
+      for (const r of [reflectionV1, reflectionV1alpha]) router.service(r.file.services[0], reflectionHandlers(() => files));
+    }
+    return { protos, services, handlers: new Map(router.handlers.map((h) => [h.requestPath, h])) };
+  }
+  // Routes are known from the collection names at registration; the messages are built on the first
+  // call, once the data layer has started and fixed each collection's field numbers.
+  const paths = [...build().handlers.keys()];
+  let built: ReturnType<typeof build> | undefined;
+  const current = () => (built ??= build());
+
+  const plugin: FastifyPluginAsync = async (app) => {
+    log = app.log;
+    // Connect reads the body itself (bounded by readMaxBytes); no Fastify parsing on these routes.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+    app.addHook('onClose', async () => shutdown.abort());
+    // The collection's whole gRPC file as .proto source (schema.proto has its messages only).
+    app.get('/api/collections/:collection/service.proto', async (req, reply) => {
+      const p = current().protos.find((x) => x.collection.name === (req.params as { collection: string }).collection);
+      const source = p && protoSourceOf(p.proto);
+      if (source === undefined) throw new NotFoundError('No gRPC service for this collection (unknown, or a document collection).');
+      return reply.type('text/plain; charset=utf-8').send(source);
+    });
+    for (const path of paths) {
+      app.route({
+        method: ['POST', 'GET'],
+        url: path,
+        handler: async (req, reply) => {
+          reply.hijack();
+          const values = createContextValues().set(requestKey, req);
+          const handler = current().handlers.get(path)!;
+          try {
+            const res = await handler(universalRequestFromNodeRequest(req.raw, reply.raw, undefined, values));
+            for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v);
+            await universalResponseToNodeResponse(res, reply.raw);
+          } catch (e) {
+            if (ConnectError.from(e).code !== Code.Aborted) req.log.warn({ err: e, rpc: path }, 'rpc response failed');
+          }
+        },
+      });
+    }
+  };
+  return {
+    plugin,
+    get services() {
+      return current().services;
+    },
+    get protos() {
+      return current().protos;
+    },
+    close: () => shutdown.abort(),
+  };
+}
