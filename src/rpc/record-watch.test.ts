@@ -5,7 +5,7 @@ import { normalizeCollections } from '../data/index.js';
 import { memoryBus } from '../messaging/index.js';
 import { recordWatch, SlowConsumerError } from './record-watch.js';
 
-const posts = normalizeCollections([{ name: 'posts', fields: [{ name: 'title', type: 'text' }] } as never])[0];
+const posts = normalizeCollections([{ name: 'posts', fields: [{ name: 'title', type: 'text' }] } as never]).find((c) => c.name === 'posts')!;
 const open: AccessControl = { where: () => undefined };
 const event = (n: number, collection = 'posts'): RecordChangeEvent => ({ id: String(n), seq: n, action: 'create', collection, recordId: `r${n}`, record: { id: `r${n}`, title: `t${n}` }, at: new Date(0).toISOString() });
 const unused = () => {

@@ -80,7 +80,8 @@ export function createRpc(o: RpcOptions): Rpc {
 
   /** Descriptors, reflection index and Connect handlers, from the collections as they are now. */
   function build() {
-    const protos = o.collections.filter((c) => c.type === 'base').map(collectionProto);
+    // Auth collections (users, _superusers) take passwords through their own REST flows: no RPC service.
+    const protos = o.collections.filter((c) => c.type === 'base' && !c.auth).map(collectionProto);
     const files: ReflectedFile[] = [...protos.map((p) => ({ proto: p.proto, services: [p.service] })), { proto: healthFile.proto, services: [HealthService] }];
     if (reflection) {
       for (const r of [reflectionV1, reflectionV1alpha]) files.push({ proto: r.proto, services: [...r.file.services] });
