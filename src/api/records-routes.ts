@@ -27,6 +27,8 @@ export interface RecordsRoutesDeps {
   bodyLimit?: number;
   /** Title/version written into the OpenAPI document. */
   info?: { title: string; version: string };
+  /** More OpenAPI path items (function routes), read on each request of the document. */
+  extraPaths?: () => Record<string, Record<string, unknown>>;
 }
 
 export const DEFAULT_CODECS: RecordCodec[] = [jsonCodec, xmlCodec, protobufCodec, avroCodec, msgpackCodec];
@@ -191,7 +193,9 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
     });
 
     app.get('/api/openapi.json', async (_req, reply) => {
-      openapi ??= JSON.stringify(openapiDocument([...deps.records.collections.values()], deps.info ?? { title: 'Strata API', version: '1.0.0' }));
+      const doc = () => openapiDocument([...deps.records.collections.values()], deps.info ?? { title: 'Strata API', version: '1.0.0' }, deps.extraPaths?.());
+      if (deps.extraPaths) return reply.type('application/json').send(JSON.stringify(doc()));
+      openapi ??= JSON.stringify(doc());
       return reply.type('application/json').send(openapi);
     });
   };

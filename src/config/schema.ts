@@ -8,6 +8,7 @@ import { MessagingSchema } from './schema-messaging.js';
 import { WafSchema } from './schema-waf.js';
 import { GatewaySchema } from './schema-gateway.js';
 import { AuthSchema } from './schema-auth.js';
+import { FunctionsSchema } from './schema-functions.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -23,6 +24,7 @@ export const ConfigSchema = Type.Object(
     waf: WafSchema,
     gateway: GatewaySchema,
     auth: AuthSchema,
+    functions: FunctionsSchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );

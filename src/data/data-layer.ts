@@ -8,7 +8,7 @@ import { openDatabase, type OpenedDatabase } from './database-open.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
 import { fullTextFor } from './full-text.js';
 import { migrate, type MigrateOptions, type MigrationResult } from './migration-run.js';
-import { createRecordsService, type RecordsService } from './record-service.js';
+import { createRecordsService, type RecordHooks, type RecordsService } from './record-service.js';
 import { tableNames, type TableNames } from './table-names.js';
 
 export interface DataLayerOptions {
@@ -16,6 +16,8 @@ export interface DataLayerOptions {
   data: DataConfig;
   collections: readonly CollectionConfig[];
   logger?: Logger;
+  /** Record hooks (the functions capability): before-hooks inside each write, after-hooks after commit. */
+  hooks?: RecordHooks;
 }
 
 export interface DataLayer extends Component {
@@ -87,6 +89,7 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
         maxExpandDepth: opts.data.maxExpandDepth,
         fullText: fullTextFor(dialect, names),
         readNow,
+        hooks: opts.hooks,
       });
     },
     async stop() {

@@ -19,6 +19,7 @@ export {
   type OperationOptions,
   type BatchOperation,
   type BatchResult,
+  type RecordHooks,
 } from './record-service.js';
 export type { RecordData } from './record-row.js';
 export type { AggregateQuery, AggregateRow } from './record-aggregate.js';

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ForbiddenError, type Component } from '../core/index.js';
+import { ForbiddenError, type AccessControl, type Component } from '../core/index.js';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
 import { createMetrics, opsRoutes, Readiness, type HttpMetrics } from '../ops/index.js';
@@ -18,6 +18,8 @@ import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js
 import { createGateway, type Gateway } from '../gateway/index.js';
 import { authComponent, authHooks, jwksRoutes } from '../auth/index.js';
 import { workerMetrics } from './cluster-metrics.js';
+import { createFunctions, etaRenderer, type Functions } from '../functions/index.js';
+import { redisLock, sqliteLock } from '../messaging/index.js';
 
 /**
  * An object whose properties are read from `target()` at the moment they are
@@ -38,6 +40,7 @@ export interface StrataServer {
   readonly waf: WafComponent;
   readonly gateway: Gateway;
   readonly auth: ReturnType<typeof authComponent>;
+  readonly functions: Functions;
   start(): Promise<void>;
   /** Drains in-flight requests (bounded by server.shutdownGrace) and stops every component in reverse order. */
   stop(): Promise<void>;
@@ -97,7 +100,27 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       return cache.cache;
     },
   });
-  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log });
+  // ---- functions (issue 9): the user's functions/ folder as routes, consumers, subscribers, cron and record hooks.
+  // Until the real rule compiler lands, functions' ctx.records lets superusers only (the lead replaces this).
+  const superusersOnlyAccess: AccessControl = {
+    where(principal) {
+      if (principal?.superuser) return undefined;
+      throw new ForbiddenError('Access rules are not available yet: only superusers may use records through functions.');
+    },
+  };
+  const functionsDir = resolve(config.functions.dir);
+  const functions = await createFunctions({
+    dir: functionsDir,
+    watch: config.functions.watch,
+    timeout: config.functions.timeout,
+    log,
+    services: { records: () => data.records, db: () => data.db, cache: () => cache.cache, queue: () => messaging.queue, bus: () => messaging.bus, access: lateBound(() => superusersOnlyAccess) },
+    // Cron ticks fire once across instances sharing this lock (Redis when queues are on Redis, else a file in dataDir).
+    lock: () => (config.messaging.queue.backend === 'redis' ? redisLock({ url: config.messaging.queue.redis.url }) : sqliteLock(join(dataDir, 'locks.db'))),
+    render: etaRenderer(resolve(functionsDir, config.functions.templates), { cache: !config.functions.watch }),
+  });
+  // ---- end functions
+  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log, hooks: functions.hooks });
   const waf = createWaf({
     config: config.waf,
     registry,
@@ -134,8 +157,10 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       },
       bodyLimit: config.server.bodyLimit,
       info: { title: 'Strata', version: '0.1.0' },
+      extraPaths: () => functions.openapiPaths(),
     }),
   );
+  await app.register(functions.plugin);
   await app.register(
     queueRoutes({ queue: () => messaging.queue, authorize: superuserOnly }),
   );
@@ -154,7 +179,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   }
 
   // Started in this order, stopped in reverse; the edge listens last.
-  const components: Component[] = [messaging, cache, auth, webhookDelivery, data, waf, gateway];
+  const components: Component[] = [messaging, cache, auth, webhookDelivery, data, functions, waf, gateway];
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
 
@@ -169,6 +194,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     waf,
     gateway,
     auth,
+    functions,
     async start() {
       try {
         for (const c of [...components, edge]) {
