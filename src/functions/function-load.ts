@@ -113,6 +113,9 @@ export async function loadFile(dir: string, absoluteFile: string, importer: Modu
     const at = locate(err, absoluteFile);
     throw new FunctionLoadError(file, at.message, { line: at.line, column: at.column, cause: err });
   }
+  // A file compiled as CommonJS (no `"type": "module"` above it) arrives wrapped: its exports are on `default`.
+  const cjs = mod.default as Record<string, unknown> | undefined;
+  if (cjs && typeof cjs === 'object' && cjs.__esModule === true) mod = cjs;
   const out: LoadedFunction[] = [];
   for (const [exportName, value] of Object.entries(mod)) {
     const defs = Array.isArray(value) ? value : [value];

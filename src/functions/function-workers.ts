@@ -9,7 +9,7 @@ import { FUNCTION_KIND } from './function-define.js';
 import { cronName, type LoadedFunction } from './function-load.js';
 
 /** The queue cron ticks travel on. */
-export const CRON_QUEUE = 'strata.functions.cron';
+export const CRON_QUEUE = 'strata-functions-cron';
 
 export interface WorkerDeps {
   services: ContextServices;
