@@ -131,6 +131,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return configCommand(rest);
       case 'migrate':
         return await migrate(rest);
+      case 'build':
+        return await (await import('./functions-commands.js')).buildCommand(rest);
+      case 'gen':
+        return await (await import('./functions-commands.js')).genCommand(rest);
       default: {
         const hint = cmd.startsWith('-') ? undefined : suggest(cmd, COMMANDS);
         throw new UsageError(

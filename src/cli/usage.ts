@@ -1,5 +1,5 @@
 // Help texts and the "did you mean" hint for usage errors.
-export const COMMANDS = ['serve', 'migrate', 'config', 'help'] as const;
+export const COMMANDS = ['serve', 'migrate', 'config', 'build', 'gen', 'help'] as const;
 
 export const MAIN_HELP = `Usage: strata <command> [options]
 
@@ -8,6 +8,8 @@ Commands:
   migrate               Apply the declared collections to the database (prints the plan first)
   config print          Print the effective configuration (defaults + file + env + flags) as YAML
   config schema         Print the JSON Schema of strata.yaml (for editor completion)
+  build                 Type-check and compile the functions directory for production
+  gen client --out F    Write a typed TypeScript client for the collections and function routes
   help [command]        Show help for a command
 
 Options:

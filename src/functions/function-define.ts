@@ -203,3 +203,8 @@ export function defineHook(def: HookDefinition): HookDefinition & { [FUNCTION_KI
 export function isDefinition(v: unknown): v is Definition {
   return typeof v === 'object' && v !== null && typeof (v as Record<symbol, unknown>)[FUNCTION_KIND] === 'string';
 }
+
+/** Which define* made it: `route`, `consumer`, `subscriber`, `cron` or `hook`. */
+export function kindOf(d: Definition): Definition[typeof FUNCTION_KIND] {
+  return d[FUNCTION_KIND];
+}

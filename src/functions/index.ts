@@ -6,6 +6,7 @@ export {
   defineCron,
   defineHook,
   isDefinition,
+  kindOf,
   FUNCTION_KIND,
   type AuthLevel,
   type HttpMethod,
@@ -32,3 +33,5 @@ export { createFunctions, type Functions, type FunctionsOptions } from './functi
 export { etaRenderer } from './function-templates.js';
 export { CRON_QUEUE } from './function-workers.js';
 export { openapiPaths } from './function-openapi.js';
+export { buildFunctions, type BuildOptions, type BuildResult } from './function-build.js';
+export { generateClient } from './client-gen.js';
