@@ -221,6 +221,12 @@ test('function routes, workers, hooks, reload and OpenAPI in one server', async 
       assert.ok(bad.some((e) => e.file === 'tasks.ts' && e.line !== undefined), JSON.stringify(bad.map((e) => e.message)));
       assert.deepEqual((await call(`${url}/fn/version`)).body, { version: 'v2' });
     });
+
+    await t.test('the watcher reloads an edited file by itself', async () => {
+      writeFiles(dir, { 'functions/tasks.ts': tasks('v4') });
+      await until(async () => (await call(`${url}/fn/version`)).body.version === 'v4' || undefined, 'watcher reload', 30_000);
+      assert.match(app.logs(), /functions reloaded/);
+    });
   } finally {
     await server.stop();
   }

@@ -51,16 +51,30 @@ export function findFunctionFiles(dir: string): string[] {
   return out;
 }
 
-/** Imports TypeScript through tsx (fresh each call) and JavaScript natively (cache-busted for reloads). */
-export function defaultImporter(): ModuleImporter {
-  let generation = 0;
+/**
+ * `fresh` (watch mode): TypeScript through tsx's tsImport, a new module graph on every call, so
+ * edited helpers reload too. Otherwise the process's own loader (tsx when `strata` runs from source),
+ * sharing modules with the server; tsImport only when no loader handles `.ts`.
+ */
+export function defaultImporter(opts: { fresh?: boolean } = {}): ModuleImporter {
+  const seen = new Map<string, number>();
+  const viaTsx = async (url: string) => {
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  };
   return async (file) => {
     const url = pathToFileURL(file).href;
-    if (/\.m?ts$/.test(file)) {
-      const { tsImport } = await import('tsx/esm/api');
-      return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+    const ts = /\.m?ts$/.test(file);
+    if (ts && opts.fresh) return viaTsx(url);
+    try {
+      // A second load of the same file (a reload) needs a new URL to bypass the module cache.
+      const n = seen.get(url) ?? 0;
+      seen.set(url, n + 1);
+      return (await import(n === 0 ? url : `${url}?v=${n}`)) as Record<string, unknown>;
+    } catch (e) {
+      if (ts && (e as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION') return viaTsx(url);
+      throw e;
     }
-    return (await import(`${url}?v=${generation++}`)) as Record<string, unknown>;
   };
 }
 
@@ -131,7 +145,7 @@ export async function loadFile(dir: string, absoluteFile: string, importer: Modu
 }
 
 /** Loads every function file under `dir`; a file that fails is reported and the rest still load. */
-export async function loadFunctions(dir: string, importer: ModuleImporter = defaultImporter()): Promise<LoadResult> {
+export async function loadFunctions(dir: string, importer: ModuleImporter = defaultImporter({ fresh: true })): Promise<LoadResult> {
   const result: LoadResult = { functions: [], errors: [] };
   for (const f of findFunctionFiles(dir)) {
     try {

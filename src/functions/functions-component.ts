@@ -69,7 +69,7 @@ function compileAll(functions: readonly LoadedFunction[], timeout: number): Map<
  * await app.register(functions.plugin);
  */
 export async function createFunctions(opts: FunctionsOptions): Promise<Functions> {
-  const importer = opts.importer ?? defaultImporter();
+  const importer = opts.importer ?? defaultImporter({ fresh: opts.watch });
   const shutdown = new AbortController();
   const first = await loadFunctions(opts.dir, importer);
   for (const e of first.errors) {
