@@ -136,6 +136,20 @@ test('function routes, workers, hooks, reload and OpenAPI in one server', async 
       assert.deepEqual((await call(`${url}/fn/sum?a=2&b=3`)).body, { sum: 5 });
     });
 
+    await t.test('content negotiation: MessagePack in and out, 406 for formats a route cannot speak', async () => {
+      const { pack, unpack } = await import('msgpackr');
+      const r = await fetch(`${url}/fn/sum?a=2&b=3`, { headers: { accept: 'application/msgpack' } });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('content-type'), 'application/msgpack');
+      assert.deepEqual(unpack(Buffer.from(await r.arrayBuffer())), { sum: 5 });
+      const created = await fetch(`${url}/fn/tasks`, { method: 'POST', headers: { 'content-type': 'application/msgpack', accept: 'application/msgpack' }, body: pack({ title: 'packed', priority: 3 }) });
+      assert.equal(created.status, 201);
+      assert.deepEqual(Object.keys(unpack(Buffer.from(await created.arrayBuffer()))).sort(), ['id', 'title']);
+      const xml = await call(`${url}/fn/sum?a=1&b=1`, { headers: { accept: 'application/xml' } });
+      assert.equal(xml.status, 406);
+      assert.equal(xml.body.type, 'strata/not-acceptable');
+    });
+
     await t.test('a before-hook that rejects: its problem reaches the client, nothing is written', async () => {
       const r = await call(`${url}/fn/tasks`, { method: 'POST', body: JSON.stringify({ title: 'forbidden', priority: 1 }) });
       assert.equal(r.status, 400);

@@ -9,6 +9,7 @@ import addFormats from 'ajv-formats';
 import fastJson from 'fast-json-stringify';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../core/index.js';
 import { principalOf } from '../auth/index.js';
+import { chooseResponseCodec, jsonCodec, msgpackCodec, type RecordCodec } from '../api/index.js';
 import { FunctionTimeoutError, FunctionUnavailableError } from './errors.js';
 import { functionContext, type ContextServices } from './function-context.js';
 import type { AuthLevel, RouteContext, RouteDefinition, Schema } from './function-define.js';
@@ -30,6 +31,11 @@ export interface CompiledRoute {
 }
 
 export type Renderer = (template: string, data: Record<string, unknown>, nonce: string) => Promise<string>;
+
+/** Formats a function route speaks (the records API's schemaless codecs): JSON first, then MessagePack. */
+const CODECS: RecordCodec[] = [jsonCodec, msgpackCodec];
+/** The common case (no Accept, JSON, or anything) costs no negotiation. */
+const PLAIN_ACCEPT = /^(\*\/\*|application\/json)(\s*[;,]|$)/;
 
 const STATUS_KEY = /^([1-5]\d\d|[1-5]xx|default)$/;
 
@@ -98,6 +104,9 @@ export function dispatcher(key: string, deps: DispatchDeps) {
     const r = deps.table.routes.get(key);
     if (!r) throw new NotFoundError('This function route was removed.');
     const principal = authorize(r.auth, request);
+    // Routes with a response schema negotiate (406 before the handler runs); others answer as they choose (HTML...).
+    const accept = request.headers.accept;
+    const codec = r.responses.size > 0 && accept && !PLAIN_ACCEPT.test(accept) ? chooseResponseCodec(accept, CODECS) : jsonCodec;
     check(r.params, request.params, 'params');
     check(r.query, request.query, 'query');
     check(r.body, request.body, 'body');
@@ -149,13 +158,25 @@ export function dispatcher(key: string, deps: DispatchDeps) {
       return reply.send();
     }
     const serialize = serializerFor(r, reply.statusCode);
-    if (serialize) return reply.type('application/json; charset=utf-8').send(serialize(result));
-    return reply.send(result);
+    if (!serialize) return reply.send(result);
+    reply.header('vary', 'Accept');
+    const json = serialize(result);
+    if (codec === jsonCodec) return reply.type('application/json; charset=utf-8').send(json);
+    // Other formats carry exactly what the schema let through.
+    return reply.type(codec.mediaTypes[0]).send(codec.encodeValue!(JSON.parse(json)));
   };
 }
 
 /** Registers one Fastify route per distinct method and path. */
 export function registerRoutes(app: FastifyInstance, routes: Iterable<CompiledRoute>, deps: DispatchDeps, bodyLimit?: number): void {
+  // MessagePack bodies, in this plugin's scope only.
+  app.addContentTypeParser(msgpackCodec.mediaTypes as unknown as string[], { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, msgpackCodec.decodeValue(body as Buffer));
+    } catch (e) {
+      done(e as Error);
+    }
+  });
   for (const r of routes) {
     app.route({ method: r.def.method, url: r.def.path, handler: dispatcher(r.key, deps), ...(bodyLimit ? { bodyLimit } : {}) });
   }
