@@ -10,9 +10,10 @@ import fastJson from 'fast-json-stringify';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../core/index.js';
 import { principalOf } from '../auth/index.js';
 import { chooseResponseCodec, jsonCodec, msgpackCodec, type RecordCodec } from '../api/index.js';
-import { FunctionTimeoutError, FunctionUnavailableError } from './errors.js';
-import { functionContext, type ContextServices } from './function-context.js';
-import type { AuthLevel, RouteContext, RouteDefinition, Schema } from './function-define.js';
+import { FunctionLoadError, FunctionTimeoutError, FunctionUnavailableError } from './errors.js';
+import { scopedRecords, type ContextServices } from './function-context.js';
+import type { Principal } from '../core/index.js';
+import type { AuthLevel, RouteContext, RouteDefinition, Schema, ScopedRecords } from './function-define.js';
 import { identityOf, type LoadedFunction } from './function-load.js';
 
 type Serializer = (v: unknown) => string;
@@ -85,6 +86,66 @@ function authorize(level: AuthLevel, request: FastifyRequest) {
   return principal;
 }
 
+const csp = (n: string) => `default-src 'self'; script-src 'nonce-${n}'; style-src 'self' 'nonce-${n}'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`;
+
+/** A route handler's context: one small object per request, services and the nonce made on first use. */
+class HttpContext implements RouteContext {
+  readonly params: unknown;
+  readonly query: unknown;
+  readonly body: unknown;
+  readonly auth: Principal | null;
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+  readonly signal: AbortSignal;
+  readonly #services: ContextServices;
+  readonly #renderer?: Renderer;
+  #records?: ScopedRecords;
+  #nonce?: string;
+
+  constructor(services: ContextServices, auth: Principal | null, request: FastifyRequest, reply: FastifyReply, signal: AbortSignal, renderer?: Renderer) {
+    this.#services = services;
+    this.#renderer = renderer;
+    this.auth = auth;
+    this.request = request;
+    this.reply = reply;
+    this.signal = signal;
+    this.params = request.params;
+    this.query = request.query;
+    this.body = request.body;
+  }
+  get records(): ScopedRecords {
+    return (this.#records ??= scopedRecords(this.#services.records(), this.#services.access, this.auth));
+  }
+  get db() {
+    return this.#services.db();
+  }
+  get cache() {
+    return this.#services.cache();
+  }
+  get queue() {
+    return this.#services.queue();
+  }
+  get bus() {
+    return this.#services.bus();
+  }
+  get log() {
+    return this.request.log;
+  }
+  get nonce(): string {
+    return (this.#nonce ??= randomBytes(16).toString('base64'));
+  }
+  /** A getter handing out a bound function: handlers destructure it (`{ render }`). */
+  get render(): RouteContext['render'] {
+    return async (template, data = {}) => {
+      if (!this.#renderer) throw new Error('templates are not configured');
+      const n = this.nonce;
+      const html = await this.#renderer(template, { ...data, nonce: n }, n);
+      this.reply.type('text/html; charset=utf-8').header('content-security-policy', csp(n));
+      return html;
+    };
+  }
+}
+
 export interface RouteTable {
   /** Current definitions by identity (`route GET /api/x/:`); replaced whole on reload. */
   routes: Map<string, CompiledRoute>;
@@ -118,25 +179,7 @@ export function dispatcher(key: string, deps: DispatchDeps) {
     reply.raw.once('close', onClose);
     deps.table.inflight.add(ac);
     let timer: NodeJS.Timeout | undefined;
-    let nonce: string | undefined;
-    const base = functionContext(deps.services, principal, request.log, ac.signal);
-    const ctx: RouteContext = Object.create(base, {
-      params: { value: request.params },
-      query: { value: request.query },
-      body: { value: request.body },
-      request: { value: request },
-      reply: { value: reply },
-      nonce: { get: () => (nonce ??= randomBytes(16).toString('base64')) },
-      render: {
-        value: async (template: string, data: Record<string, unknown> = {}) => {
-          if (!deps.render) throw new Error('templates are not configured');
-          const n = ctx.nonce;
-          const html = await deps.render(template, { ...data, nonce: n }, n);
-          reply.type('text/html; charset=utf-8').header('content-security-policy', `default-src 'self'; script-src 'nonce-${n}'; style-src 'self' 'nonce-${n}'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`);
-          return html;
-        },
-      },
-    });
+    const ctx = new HttpContext(deps.services, principal, request, reply, ac.signal, deps.render);
     let result: unknown;
     try {
       const timeout = new Promise<never>((_, reject) => {
@@ -178,6 +221,11 @@ export function registerRoutes(app: FastifyInstance, routes: Iterable<CompiledRo
     }
   });
   for (const r of routes) {
-    app.route({ method: r.def.method, url: r.def.path, handler: dispatcher(r.key, deps), ...(bodyLimit ? { bodyLimit } : {}) });
+    try {
+      app.route({ method: r.def.method, url: r.def.path, handler: dispatcher(r.key, deps), ...(bodyLimit ? { bodyLimit } : {}) });
+    } catch (e) {
+      // Most often a path Strata itself serves (the records API, health...): name the file.
+      throw new FunctionLoadError(r.file, `${r.def.method} ${r.def.path} cannot be registered: ${(e as Error).message}`, { cause: e });
+    }
   }
 }
