@@ -265,3 +265,22 @@ test('without watch, a broken function file stops start-up with its file and lin
   const { config } = loadConfig({ cwd: dir, env: {}, overrides: { dataDir: join(dir, 'data'), 'server.http.port': 0, 'server.https.enabled': false, 'functions.dir': join(dir, 'functions') } });
   await assert.rejects(createServer(config, pino({ level: 'silent' })), /^FunctionLoadError: bad\.ts:1:\d+: /);
 });
+
+test('shutdown aborts the signal of a handler still running when the drain grace ends', async () => {
+  const dir = appDir({
+    'functions/wait.ts': `import { defineRoute } from 'strata/functions';
+export default defineRoute({ method: 'GET', path: '/fn/wait', auth: 'public', timeout: 600000,
+  handler: ({ signal }) => new Promise((resolve) => { (globalThis as any).waitStarted = true; signal.addEventListener('abort', () => { (globalThis as any).waitAborted = true; resolve({ aborted: true }); }); }) });
+`,
+  });
+  const app = await startApp(dir, { 'server.shutdownGrace': 300 });
+  const pending = fetch(`${app.url}/fn/wait`).catch(() => undefined);
+  try {
+    await until(() => g.waitStarted, 'request received');
+    assert.equal(g.waitAborted, undefined);
+  } finally {
+    await app.server.stop();
+  }
+  assert.equal(g.waitAborted, true);
+  await pending;
+});
