@@ -42,6 +42,15 @@ test('strata build: compiles to ES modules that load without tsx; a type error f
   const loaded = await loadFunctions(join(dir, 'dist/fn'));
   assert.deepEqual(loaded.errors, []);
   assert.deepEqual(loaded.functions.map((f) => f.exportName).sort(), ['add', 'hello']);
+  // Served from the build output, as in production.
+  const app = await startApp(dir, { 'functions.dir': join(dir, 'dist/fn') });
+  try {
+    const r = await fetch(`${app.url}/fn/hello/bo?loud=true`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { text: 'HELLO BO' });
+  } finally {
+    await app.server.stop();
+  }
 
   writeFiles(dir, { 'functions/bad.ts': "import { defineRoute } from 'strata/functions';\nconst n: number = 'not a number';\nexport default defineRoute({ method: 'GET', path: '/x', handler: () => n });\n" });
   const bad = await runStrata({ cwd: dir, args: ['build', '--out', 'dist/fn'] });
