@@ -131,7 +131,7 @@ function paths(c: Collection): Record<string, Json> {
   return out;
 }
 
-export function openapiDocument(collections: readonly Collection[], info: { title: string; version: string }): Json {
+export function openapiDocument(collections: readonly Collection[], info: { title: string; version: string }, extraPaths: Record<string, Json> = {}): Json {
   const allPaths: Record<string, Json> = {};
   const allSchemas: Record<string, Json> = {
     problem: {
@@ -163,5 +163,6 @@ export function openapiDocument(collections: readonly Collection[], info: { titl
       responses: { '200': { description: 'Every result, in order', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors, '409': problem('Conflict'), '412': problem('ETag mismatch') },
     },
   };
+  for (const [path, item] of Object.entries(extraPaths)) allPaths[path] = { ...(allPaths[path] ?? {}), ...item };
   return { openapi: '3.1.0', info, paths: allPaths, components: { schemas: allSchemas } };
 }

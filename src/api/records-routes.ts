@@ -40,6 +40,8 @@ export interface RecordsRoutesDeps {
   bodyLimit?: number;
   /** Title/version written into the OpenAPI document. */
   info?: { title: string; version: string };
+  /** More OpenAPI path items (function routes), read on each request of the document. */
+  extraPaths?: () => Record<string, Record<string, unknown>>;
 }
 
 export const DEFAULT_CODECS: RecordCodec[] = [jsonCodec, xmlCodec, protobufCodec, avroCodec, msgpackCodec];
@@ -232,7 +234,10 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
 
     app.get('/api/openapi.json', async (_req, reply) => {
       const records = deps.records;
-      if (openapi?.for !== records) openapi = { for: records, text: JSON.stringify(openapiDocument([...records.collections.values()], deps.info ?? { title: 'Strata API', version: '1.0.0' })) };
+      const doc = () => JSON.stringify(openapiDocument([...records.collections.values()], deps.info ?? { title: 'Strata API', version: '1.0.0' }, deps.extraPaths?.()));
+      // Function routes can change (hot reload): then the document is built per request.
+      if (deps.extraPaths) return reply.type('application/json').send(doc());
+      if (openapi?.for !== records) openapi = { for: records, text: doc() };
       return reply.type('application/json').send(openapi.text);
     });
   };

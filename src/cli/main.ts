@@ -191,6 +191,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return await superuser(rest);
       case 'keys':
         return await keysCommand(rest, { load: (file, overrides) => loadConfig({ file, overrides }).config, overrides: overridesFrom, usage: (m) => new UsageError(m), help: KEYS_HELP });
+      case 'build':
+        return await (await import('./functions-commands.js')).buildCommand(rest);
+      case 'gen':
+        return await (await import('./functions-commands.js')).genCommand(rest);
       default: {
         const hint = cmd.startsWith('-') ? undefined : suggest(cmd, COMMANDS);
         throw new UsageError(

@@ -1,5 +1,5 @@
 // Help texts and the "did you mean" hint for usage errors.
-export const COMMANDS = ['serve', 'migrate', 'superuser', 'keys', 'config', 'help'] as const;
+export const COMMANDS = ['serve', 'migrate', 'superuser', 'keys', 'config', 'build', 'gen', 'help'] as const;
 
 export const MAIN_HELP = `Usage: strata <command> [options]
 
@@ -10,6 +10,8 @@ Commands:
   keys rotate           Make a new field-encryption key current and re-encrypt every encrypted value
   config print          Print the effective configuration (defaults + file + env + flags) as YAML
   config schema         Print the JSON Schema of strata.yaml (for editor completion)
+  build                 Type-check and compile the functions directory for production
+  gen client --out F    Write a typed TypeScript client for the collections and function routes
   help [command]        Show help for a command
 
 Options:

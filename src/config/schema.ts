@@ -10,6 +10,7 @@ import { GatewaySchema } from './schema-gateway.js';
 import { AuthSchema } from './schema-auth.js';
 import { RealtimeSchema } from './schema-realtime.js';
 import { RpcSchema } from './schema-rpc.js';
+import { FunctionsSchema } from './schema-functions.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -27,6 +28,7 @@ export const ConfigSchema = Type.Object(
     auth: AuthSchema,
     realtime: RealtimeSchema,
     rpc: RpcSchema,
+    functions: FunctionsSchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );

@@ -27,6 +27,15 @@ export interface Problem {
  * throw new StrataError(404, 'strata/not-found', 'Not Found', `No record ${id}.`);
  */
 export class StrataError extends Error {
+  /**
+   * `x instanceof StrataError` holds across copies of this module: user function files are
+   * loaded in their own module graph (tsx) and throw their copy's errors. Subclasses check as usual.
+   */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    if (this !== StrataError) return Function.prototype[Symbol.hasInstance].call(this, v);
+    return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[STRATA_ERROR] === true;
+  }
+
   readonly status: number;
   readonly type: string;
   readonly title: string;
@@ -62,6 +71,10 @@ export class StrataError extends Error {
     return p;
   }
 }
+
+/** Brand shared by every copy of StrataError (a registry symbol). */
+const STRATA_ERROR = Symbol.for('strata.error');
+Object.defineProperty(StrataError.prototype, STRATA_ERROR, { value: true });
 
 export class ValidationError extends StrataError {
   constructor(detail: string, errors: FieldError[] = []) {

@@ -9,7 +9,7 @@ import { openDatabase, type OpenedDatabase } from './database-open.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
 import { fullTextFor } from './full-text.js';
 import { migrate, type MigrateOptions, type MigrationResult } from './migration-run.js';
-import { createRecordsService, type RecordsService } from './record-service.js';
+import { createRecordsService, type RecordHooks, type RecordsService } from './record-service.js';
 import { loadFieldNumbers } from './field-numbers.js';
 import { ensureOutbox, outboxFeed, writeOutbox, type OutboxContext } from './event-outbox.js';
 import { eventRelay, type EventPublisher, type EventRelay } from './event-relay.js';
@@ -25,6 +25,8 @@ export interface DataLayerOptions {
   logger?: Logger;
   /** Cipher for fields marked `encrypted` (the composition root passes auth's FieldCipher). */
   cipher?: ValueCipher;
+  /** Record hooks (the functions capability): before-hooks inside each write, after-hooks after commit. */
+  hooks?: RecordHooks;
 }
 
 export interface DataLayer extends Component {
@@ -104,6 +106,7 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
       fullText: fullTextFor(dialect, names),
       readNow,
       cipher: opts.cipher,
+      hooks: opts.hooks,
       events: events.enabled ? { write: (tx, evs) => writeOutbox(tx, dialect, names, evs), committed: () => commitListeners.forEach((l) => l()) } : undefined,
     });
     schema = { stored, collections, records, version };

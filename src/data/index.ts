@@ -24,6 +24,7 @@ export {
   type BatchResult,
   type RecordEventSink,
   type PendingRecordEvent,
+  type RecordHooks,
 } from './record-service.js';
 export type { RecordData } from './record-row.js';
 export type { AggregateQuery, AggregateRow } from './record-aggregate.js';

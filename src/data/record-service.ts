@@ -85,6 +85,8 @@ export interface RecordsServiceOptions {
   readNow?: ReadNow;
   /** Cipher for fields marked `encrypted` (the auth capability's FieldCipher). */
   cipher?: ValueCipher;
+  /** Record hooks (user functions): before-hooks inside each write's transaction, after-hooks after commit. */
+  hooks?: RecordHooks;
   /** Record-change events: written in each write's transaction, announced after it commits. */
   events?: RecordEventSink;
 }
@@ -103,6 +105,18 @@ export interface RecordEventSink {
   /** Called after a transaction holding events committed. */
   committed(): void;
 }
+
+/** Hooks around writes. A before-hook may return a replacement body, or throw (a StrataError reaches the client). */
+export interface RecordHooks {
+  before?(action: 'create' | 'update' | 'delete', collection: string, input: { id?: string; body?: unknown }, tx: Db): unknown;
+  after?(action: 'create' | 'update' | 'delete', collection: string, result: { id: string; record?: RecordData }): Promise<void> | void;
+}
+
+/** After-hooks of one operation (or one batch), run once the transaction committed. */
+type AfterCommit = (() => Promise<void> | void)[];
+const runAfter = async (afters: AfterCommit) => {
+  for (const a of afters) await a();
+};
 
 export interface RecordsService {
   readonly collections: ReadonlyMap<string, Collection>;
@@ -139,6 +153,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   const maxExpand = o.maxExpandDepth ?? 3;
   const listCache = new Map<string, { compiled: CompiledQuery; ranked: boolean }>();
   const getCache = new Map<string, CompiledQuery>();
+  const hooks = o.hooks;
 
   const collection = (name: string): Collection => {
     const c = typeof name === 'string' ? collections.get(name) : undefined;
@@ -241,23 +256,28 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   const batchEvents = new WeakMap<Db, PendingRecordEvent[]>();
   const announce = <T>(p: Promise<T>): Promise<T> => (o.events ? p.then((v) => (o.events!.committed(), v)) : p);
 
-  async function create(db: Db, collName: string, body: unknown, opts: OperationOptions = {}): Promise<StoredRecord> {
+  async function create(db: Db, collName: string, body: unknown, opts: OperationOptions = {}, afters: AfterCommit = []): Promise<StoredRecord> {
     const c = collection(collName);
-    const values = c.type === 'document' ? validateDocument(c, body, false) : validateInput(c, body, false);
+    const validate = (b: unknown) => (c.type === 'document' ? validateDocument(c, b, false) : validateInput(c, b, false));
+    const checked = hooks?.before ? undefined : validate(body);
     return inTx(db, async (tx) => {
+      const values = checked ?? validate((await hooks!.before!('create', c.name, { body }, tx)) ?? body);
       const id = await insertRecord(tx, ctx, c, values, opts.where);
       const out = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
       if (opts.inTx) await opts.inTx(tx, (await read(tx, c, id)).record);
       await writeEvent(tx, c, 'create', id, out, opts);
+      if (hooks?.after) afters.push(() => hooks.after!('create', c.name, { id, record: out.record }));
       return out;
     });
   }
 
-  async function update(db: Db, collName: string, id: string, body: unknown, opts: OperationOptions = {}): Promise<StoredRecord> {
+  async function update(db: Db, collName: string, id: string, body: unknown, opts: OperationOptions = {}, afters: AfterCommit = []): Promise<StoredRecord> {
     const c = collection(collName);
     checkId(id);
-    const values = c.type === 'document' ? validateDocument(c, body, true) : validateInput(c, body, true);
+    const validate = (b: unknown) => (c.type === 'document' ? validateDocument(c, b, true) : validateInput(c, b, true));
+    const checked = hooks?.before ? undefined : validate(body);
     return inTx(db, async (tx) => {
+      const values = checked ?? validate((await hooks!.before!('update', c.name, { id, body }, tx)) ?? body);
       const merge = c.type === 'document' ? (old: Row) => {
         const { id: _i, created: _c, updated: _u, ...data } = fromRow(c, old, o.dialect, o.cipher);
         return mergePatch(data, values) as RecordData;
@@ -266,34 +286,45 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
       const out = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
       if (opts.inTx) await opts.inTx(tx, (await read(tx, c, id)).record);
       await writeEvent(tx, c, 'update', id, out, opts);
+      if (hooks?.after) afters.push(() => hooks.after!('update', c.name, { id, record: out.record }));
       return out;
     });
   }
 
-  async function remove(db: Db, collName: string, id: string, opts: OperationOptions = {}): Promise<void> {
+  async function remove(db: Db, collName: string, id: string, opts: OperationOptions = {}, afters: AfterCommit = []): Promise<void> {
     const c = collection(collName);
     checkId(id);
     await inTx(db, async (tx) => {
+      if (hooks?.before) await hooks.before('delete', c.name, { id }, tx);
       const before = o.events && !c.name.startsWith('_') ? await read(tx, c, id) : undefined;
       await deleteRecord(tx, ctx, c, id, { rule: opts.where, ifMatch: opts.ifMatch });
       await opts.inTx?.(tx, { id });
       if (before) await writeEvent(tx, c, 'delete', id, before);
+      if (hooks?.after) afters.push(() => hooks.after!('delete', c.name, { id }));
     });
   }
+  /** Runs one write, then its after-hooks once it committed. */
+  const withAfter = async <T>(fn: (afters: AfterCommit) => Promise<T>): Promise<T> => {
+    const afters: AfterCommit = [];
+    const r = await fn(afters);
+    await runAfter(afters);
+    return r;
+  };
 
   return {
     collections,
     collection,
     list,
     get: (coll, id, opts) => read(o.db, collection(coll), id, opts),
-    create: (coll, body, opts) => announce(create(o.db, coll, body, opts)),
-    update: (coll, id, body, opts) => announce(update(o.db, coll, id, body, opts)),
-    delete: (coll, id, opts) => announce(remove(o.db, coll, id, opts)),
+    create: (coll, body, opts) => announce(hooks ? withAfter((a) => create(o.db, coll, body, opts, a)) : create(o.db, coll, body, opts)),
+    update: (coll, id, body, opts) => announce(hooks ? withAfter((a) => update(o.db, coll, id, body, opts, a)) : update(o.db, coll, id, body, opts)),
+    delete: (coll, id, opts) => announce(hooks ? withAfter((a) => remove(o.db, coll, id, opts, a)) : remove(o.db, coll, id, opts)),
     aggregate: (coll, q, opts = {}) => aggregate(o.db, opts.relationWhere ? { ...ctx, hopWhere: opts.relationWhere } : ctx, collection(coll), q, opts.where, maxPerPage),
     async batch(ops, rules) {
       if (!Array.isArray(ops) || ops.length === 0) throw new ValidationError('A batch needs at least one operation.', [{ field: 'requests', message: 'must be a non-empty list' }]);
       if (ops.length > (o.maxBatch ?? 100)) throw new ValidationError(`A batch holds at most ${o.maxBatch ?? 100} operations.`, [{ field: 'requests', message: 'too many operations' }]);
-      return announce(o.db.transaction().execute(async (tx) => {
+      const afters: AfterCommit = [];
+      const done = await announce(o.db.transaction().execute(async (tx) => {
         const results: BatchResult[] = [];
         const events: PendingRecordEvent[] = [];
         if (o.events) batchEvents.set(tx, events);
@@ -301,13 +332,13 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
           try {
             const where = rules?.(op.collection, op.action, i);
             if (op.action === 'create') {
-              const r = await create(tx, op.collection, op.body, { where });
+              const r = await create(tx, op.collection, op.body, { where }, afters);
               results.push({ status: 201, body: r.record, etag: r.etag });
             } else if (op.action === 'update') {
-              const r = await update(tx, op.collection, op.id, op.body, { where, ifMatch: op.ifMatch });
+              const r = await update(tx, op.collection, op.id, op.body, { where, ifMatch: op.ifMatch }, afters);
               results.push({ status: 200, body: r.record, etag: r.etag });
             } else if (op.action === 'delete') {
-              await remove(tx, op.collection, op.id, { where, ifMatch: op.ifMatch });
+              await remove(tx, op.collection, op.id, { where, ifMatch: op.ifMatch }, afters);
               results.push({ status: 204 });
             } else throw new ValidationError('Unknown batch action.', [{ field: `requests.${i}.action`, message: 'must be create, update or delete' }]);
           } catch (e) {
@@ -318,6 +349,8 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
         if (events.length > 0) await o.events!.write(tx, events);
         return results;
       }));
+      await runAfter(afters);
+      return done;
     },
   };
 }

@@ -37,6 +37,8 @@ import { realtimeRoutes } from '../realtime/index.js';
 import { workerMetrics } from './cluster-metrics.js';
 import { auditRoutes } from '../auth/index.js';
 import { createRpc, recordWatch, type Rpc } from '../rpc/index.js';
+import { createFunctions, etaRenderer, type Functions } from '../functions/index.js';
+import { redisLock, sqliteLock } from '../messaging/index.js';
 
 /**
  * An object whose properties are read from `target()` at the moment they are
@@ -61,6 +63,7 @@ export interface StrataServer {
   readonly accounts: Accounts;
   /** The one-time link token to create the first superuser, when none exists (after start). */
   readonly setupToken: string | undefined;
+  readonly functions: Functions;
   start(): Promise<void>;
   /** Drains in-flight requests (bounded by server.shutdownGrace) and stops every component in reverse order. */
   stop(): Promise<void>;
@@ -113,10 +116,24 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       await webhookStore.close();
     },
   };
+  // ---- functions (issue 9): the user's functions/ folder as routes, consumers, subscribers, cron and record hooks.
+  // ctx.records applies the caller's access rules (the same compiled rules as REST).
+  const functionsDir = resolve(config.functions.dir);
+  const functions = await createFunctions({
+    dir: functionsDir,
+    watch: config.functions.watch,
+    timeout: config.functions.timeout,
+    log,
+    services: { records: () => data.records, db: () => data.db, cache: () => cache.cache, queue: () => messaging.queue, bus: () => messaging.bus, access: lateBound(() => access) },
+    // Cron ticks fire once across instances sharing this lock (Redis when queues are on Redis, else a file in dataDir).
+    lock: () => (config.messaging.queue.backend === 'redis' ? redisLock({ url: config.messaging.queue.redis.url }) : sqliteLock(join(dataDir, 'locks.db'))),
+    render: etaRenderer(resolve(functionsDir, config.functions.templates), { cache: !config.functions.watch }),
+  });
+  // ---- end functions
   // Encrypted fields use the same key set as auth (which starts after data, so it is loaded here).
   const keyDir = config.auth.tokens.keyDir || join(dataDir, 'keys');
   const fieldCipher = createFieldCipher(await loadFieldKeys({ keyFile: config.auth.encryption.keyFile || join(keyDir, 'encryption.json'), env: process.env.STRATA_ENCRYPTION_KEY }));
-  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log, cipher: fieldCipher });
+  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log, cipher: fieldCipher, hooks: functions.hooks });
   // Auth keeps its tables (tokens, API keys, MFA, email outbox, audit log) on the data layer's database.
   const auth = authComponent(config.auth, {
     dataDir,
@@ -217,8 +234,10 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
         };
       },
       writes: authWriteHook(authDeps),
+      extraPaths: () => functions.openapiPaths(),
     }),
   );
+  await app.register(functions.plugin);
   await app.register(authRoutes(authDeps));
   // Superuser actions (collection and rule changes, queue and cache operations, record edits) are audited.
   app.addHook('onResponse', (request, reply, done) => {
@@ -302,7 +321,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   // webhooks and the WAF use auth only per request (request.auth), never at start.
   // The outbox relay publishes committed writes to the bus, after messaging and data.
   const recordEvents = recordEventRelay(data, () => messaging.bus, log);
-  const components: Component[] = [messaging, cache, data, auth, webhookDelivery, recordEvents, accountsComponent, waf, gateway];
+  const components: Component[] = [messaging, cache, data, auth, webhookDelivery, recordEvents, accountsComponent, functions, waf, gateway];
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
 
@@ -323,6 +342,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     get setupToken() {
       return firstSetupToken;
     },
+    functions,
     async start() {
       try {
         for (const c of [...components, edge]) {

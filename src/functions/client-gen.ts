@@ -1,0 +1,143 @@
+// `strata gen client`: one TypeScript file with a fetch-based client (browsers and Node 18+) for
+// the collections' REST API and the function routes, typed from their schemas.
+import type { Collection } from '../data/index.js';
+import { openapiDocument } from '../api/index.js';
+import type { RouteDefinition, Schema } from './function-define.js';
+import { schemaToTs } from './client-types.js';
+import { isStatusMap } from './function-routes.js';
+
+const pascal = (s: string) => s.replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_m, _s, c: string) => c.toUpperCase());
+const camel = (s: string) => {
+  const p = pascal(s);
+  return p.charAt(0).toLowerCase() + p.slice(1);
+};
+const plain = (s: unknown) => (s === undefined ? undefined : JSON.parse(JSON.stringify(s)));
+
+function responseSchema(def: RouteDefinition): unknown {
+  const r = def.schema?.response;
+  if (!r) return undefined;
+  if (!isStatusMap(r)) return r;
+  const ok = Object.entries(r).filter(([k]) => k.startsWith('2')).map(([, v]) => v as Schema);
+  return ok.length === 1 ? ok[0] : ok.length > 1 ? { anyOf: ok } : undefined;
+}
+
+const RUNTIME = `
+export interface Problem { type: string; title: string; status: number; detail?: string; errors?: { field: string; message: string }[]; [k: string]: unknown }
+
+/** A non-2xx answer: the server's problem+json. */
+export class StrataClientError extends Error {
+  constructor(readonly status: number, readonly problem: Problem) {
+    super(problem.detail ?? problem.title);
+    this.name = 'StrataClientError';
+  }
+}
+
+export interface ClientOptions {
+  /** e.g. https://api.example.com */
+  baseUrl: string;
+  /** Bearer token (access token or API key), or a function returning the current one. */
+  token?: string | (() => string | undefined);
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+  headers?: Record<string, string>;
+}
+
+export interface ListQuery { filter?: string; sort?: string; page?: number; perPage?: number; cursor?: string; fields?: string; expand?: string; totalItems?: boolean }
+export interface ListResult<T> { items: T[]; page: number; perPage: number; totalItems?: number; totalPages?: number; nextCursor: string | null }
+
+type Query = Record<string, string | number | boolean | undefined | null | Array<string | number | boolean>>;
+
+function request(o: ClientOptions) {
+  const f = o.fetch ?? globalThis.fetch;
+  return async <T>(method: string, path: string, init: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> => {
+    const url = new URL(path, o.baseUrl);
+    for (const [k, v] of Object.entries(init.query ?? {})) {
+      if (v === undefined || v === null) continue;
+      for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(one));
+    }
+    const headers: Record<string, string> = { accept: 'application/json', ...o.headers };
+    const token = typeof o.token === 'function' ? o.token() : o.token;
+    if (token) headers.authorization = 'Bearer ' + token;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const r = await f(url, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: init.signal });
+    const text = await r.text();
+    const data = text ? JSON.parse(text) : undefined;
+    if (!r.ok) throw new StrataClientError(r.status, (data ?? { type: 'about:blank', title: r.statusText, status: r.status }) as Problem);
+    return data as T;
+  };
+}
+
+const seg = (v: string | number) => encodeURIComponent(String(v));
+`;
+
+/**
+ * @example
+ * writeFileSync('client.ts', generateClient(collections, routes.map((r) => r.def)));
+ */
+export function generateClient(collections: readonly Collection[], routes: readonly RouteDefinition[]): string {
+  const doc = openapiDocument(collections, { title: 'client', version: '0' }) as { components: { schemas: Record<string, unknown> } };
+  const types: string[] = [];
+  const colls: string[] = [];
+  for (const c of collections) {
+    const n = pascal(c.name);
+    const sch = doc.components.schemas;
+    types.push(`export type ${n}Record = ${schemaToTs(sch[`${c.name}_record`])};`);
+    types.push(`export type ${n}Create = ${schemaToTs(sch[`${c.name}_create`])};`);
+    types.push(`export type ${n}Update = ${schemaToTs(sch[`${c.name}_patch`])};`);
+    const base = `'/api/collections/${c.name}/records'`;
+    colls.push(`    ${JSON.stringify(c.name)}: {
+      list: (q: ListQuery = {}, signal?: AbortSignal) => call<ListResult<${n}Record>>('GET', ${base}, { query: q as Query, signal }),
+      get: (id: string, q: { fields?: string; expand?: string } = {}, signal?: AbortSignal) => call<${n}Record>('GET', ${base} + '/' + seg(id), { query: q, signal }),
+      create: (body: ${n}Create, signal?: AbortSignal) => call<${n}Record>('POST', ${base}, { body, signal }),
+      update: (id: string, body: ${n}Update, signal?: AbortSignal) => call<${n}Record>('PATCH', ${base} + '/' + seg(id), { body, signal }),
+      delete: (id: string, signal?: AbortSignal) => call<void>('DELETE', ${base} + '/' + seg(id), { signal }),
+    },`);
+  }
+  const fns: string[] = [];
+  const used = new Set<string>();
+  for (const def of routes) {
+    let name = camel(`${def.method.toLowerCase()} ${def.path.replace(/:/g, 'by ')}`);
+    while (used.has(name)) name += '_';
+    used.add(name);
+    const s = def.schema ?? {};
+    const params = [...def.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]);
+    const path = "'" + def.path.replace(/:([A-Za-z0-9_]+)/g, (_m, p: string) => `' + seg(args.params.${p}) + '`) + "'";
+    const argFields: string[] = [];
+    if (params.length) argFields.push(`params: ${s.params ? schemaToTs(plain(s.params)) : `{ ${params.map((p) => `${p}: string`).join('; ')} }`}`);
+    if (s.query) argFields.push(`query${schemaHasRequired(s.query) ? '' : '?'}: ${schemaToTs(plain(s.query))}`);
+    if (s.body) argFields.push(`body: ${schemaToTs(plain(s.body))}`);
+    argFields.push('signal?: AbortSignal');
+    const optional = !params.length && !s.body && !(s.query && schemaHasRequired(s.query));
+    const res = responseSchema(def);
+    const ret = res ? schemaToTs(plain(res)) : 'unknown';
+    fns.push(`    /** ${def.method} ${def.path}${def.summary ? ` — ${def.summary}` : ''} */
+    ${name}: (args: { ${argFields.join('; ')} }${optional ? ' = {}' : ''}) => call<${ret}>(${JSON.stringify(def.method)}, ${path}, { ${s.query ? 'query: args.query as Query, ' : ''}${s.body ? 'body: args.body, ' : ''}signal: args.signal }),`);
+  }
+  return `// Generated by \`strata gen client\`: do not edit; run it again after changing collections or functions.
+/* eslint-disable */
+${RUNTIME}
+${types.join('\n')}
+
+/**
+ * @example
+ * const api = createClient({ baseUrl: 'http://127.0.0.1:8080', token });
+ * const page = await api.collections.tasks.list({ sort: '-created' });
+ */
+export function createClient(options: ClientOptions) {
+  const call = request(options);
+  return {
+  collections: {
+${colls.join('\n')}
+  },
+  functions: {
+${fns.join('\n')}
+  },
+  };
+}
+`;
+}
+
+function schemaHasRequired(s: unknown): boolean {
+  const r = (s as { required?: unknown[] }).required;
+  return Array.isArray(r) && r.length > 0;
+}

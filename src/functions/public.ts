@@ -1,0 +1,29 @@
+/**
+ * @module What function files import (`strata/functions`, also `strata`): the define* functions,
+ * their types, TypeBox's `Type`, Kysely's `sql` and the error classes. Light on purpose: no server code.
+ */
+export {
+  defineRoute,
+  defineConsumer,
+  defineSubscriber,
+  defineCron,
+  defineHook,
+  type AuthLevel,
+  type HttpMethod,
+  type Schema,
+  type StaticOf,
+  type RouteSchemas,
+  type RouteDefinition,
+  type RouteContext,
+  type FunctionContext,
+  type ScopedRecords,
+  type ConsumerDefinition,
+  type SubscriberDefinition,
+  type CronDefinition,
+  type HookDefinition,
+  type HookEvent,
+  type HookInput,
+} from './function-define.js';
+export { StrataError, ValidationError, NotFoundError, ForbiddenError, UnauthorizedError, ConflictError, type FieldError } from '../core/errors.js';
+export { Type, type Static, type TSchema } from '@sinclair/typebox';
+export { sql } from 'kysely';
