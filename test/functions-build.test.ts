@@ -30,6 +30,7 @@ collections:
     fields:
       - { name: text, type: text, required: true }
       - { name: stars, type: integer }
+    rules: { list: "", view: "", create: "", update: "", delete: "" }
 `;
 
 test('strata build: compiles to ES modules that load without tsx; a type error fails it with file and line', async () => {
