@@ -103,7 +103,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
       cooldownMs: p.cooldownMs,
       healthCheck: p.healthCheck.enabled ? p.healthCheck : undefined,
       circuitBreaker: p.circuitBreaker.enabled ? p.circuitBreaker : undefined,
-      client: { connections: p.connections, connectTimeoutMs: p.connectTimeoutMs, headersTimeoutMs: p.headersTimeoutMs, idleTimeoutMs: p.idleTimeoutMs },
+      client: {
+        connections: p.connections,
+        connectTimeoutMs: p.connectTimeoutMs,
+        headersTimeoutMs: p.headersTimeoutMs,
+        idleTimeoutMs: p.idleTimeoutMs,
+        tls: { ca: p.tls.ca || undefined, servername: p.tls.servername || undefined, rejectUnauthorized: p.tls.rejectUnauthorized, minVersion: p.tls.minVersion },
+      },
     });
     pool.onHealthChange = (u, healthy, why) => deps.logger?.warn({ pool: name, upstream: u.id, healthy, why }, 'upstream health changed');
     pools.set(name, pool);

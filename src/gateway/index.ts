@@ -7,6 +7,7 @@ export { compileRoutes, normalizeHost, type RouteInput, type RouteMatchSpec, typ
 export { createProxy, type Proxy, type ProxyOptions, type UpstreamResponse } from './proxy/proxy-forward.js';
 export { UpstreamPool, type UpstreamPoolOptions } from './proxy/upstream-pool.js';
 export { Upstream, type UpstreamOptions } from './proxy/upstream.js';
+export type { UpstreamTlsOptions } from './proxy/upstream-tls.js';
 export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './proxy/circuit-breaker.js';
 export { createBalancer, BALANCER_NAMES, roundRobin, weightedRoundRobin, leastConnections, randomTwoChoices, consistentHash, type Balancer, type BalanceTarget, type BalancerName } from './proxy/balancers/balancer-registry.js';
 export { ipList, type IpList } from './proxy/ip-match.js';

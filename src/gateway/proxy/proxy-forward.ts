@@ -11,6 +11,7 @@ import { BadGatewayError, GatewayTimeoutError, ServiceUnavailableError, sendProb
 import { forwardedHeaders } from './forwarded-headers.js';
 import { applyHeaderRules, compilePathRewrite, endToEnd, type HeaderBag, type HeaderRules, type PathRewrite } from './header-rules.js';
 import { ipList, type IpList } from './ip-match.js';
+import { isCertificateError } from './upstream-tls.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -62,6 +63,7 @@ function hasBody(raw: RawRequest): boolean {
 
 function mapError(err: unknown): StrataError {
   const code = (err as { code?: string }).code ?? '';
+  if (isCertificateError(err)) return new BadGatewayError("The upstream's TLS certificate could not be verified.");
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ETIMEDOUT') return new GatewayTimeoutError();
   return new BadGatewayError();
 }
@@ -154,7 +156,7 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
       const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
       let res;
       try {
-        res = await u.dispatcher.request({ path: u.basePath + path, method: method as 'GET', headers: headers as Record<string, string>, body, signal });
+        res = await u.dispatcher.request({ path: u.basePath + path, method: method as 'GET', ...u.dispatchOptions, headers: headers as Record<string, string>, body, signal });
       } catch (err) {
         u.active--;
         if (signal?.aborted) throw err;
