@@ -21,9 +21,9 @@ interface Seen {
   sni: string | false;
 }
 
-async function httpsUpstream(certPath: string, keyPath: string): Promise<{ server: Server; url: string; seen: Seen[]; connections: () => number; close(): Promise<void> }> {
+async function httpsUpstream(certPath: string, keyPath: string, maxVersion?: 'TLSv1.2'): Promise<{ server: Server; url: string; seen: Seen[]; connections: () => number; close(): Promise<void> }> {
   const seen: Seen[] = [];
-  const server = createServer({ cert: readFileSync(certPath), key: readFileSync(keyPath) }, (req, res) => {
+  const server = createServer({ cert: readFileSync(certPath), key: readFileSync(keyPath), maxVersion }, (req, res) => {
     seen.push({ url: req.url ?? '', host: req.headers.host ?? '', sni: (req.socket as TLSSocket).servername ?? false });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ url: req.url, host: req.headers.host }));
@@ -55,6 +55,8 @@ test('https upstreams: CA-verified, untrusted refused with 502, fixed SNI, healt
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const cert = await ensureDevCertificate(join(dir, 'tls'));
   const up = await httpsUpstream(cert.certPath, cert.keyPath);
+  const old = await httpsUpstream(cert.certPath, cert.keyPath, 'TLSv1.2');
+  t.after(() => old.close());
   const wss = new WebSocketServer({ server: up.server });
   wss.on('connection', (ws, req) => {
     ws.send(`hello ${req.url} tls=${(req.socket as TLSSocket).encrypted === true}`);
@@ -75,7 +77,11 @@ test('https upstreams: CA-verified, untrusted refused with 502, fixed SNI, healt
         healthCheck: { enabled: true, path: /healthz, intervalMs: 3600000, unhealthyThreshold: 1 } }
     - { name: insecure, upstreams: [{ url: "${up.url}" }], tls: { rejectUnauthorized: false } }
     - { name: wrongname, upstreams: [{ url: "${up.url}" }], maxFails: 0, tls: { ca: ${JSON.stringify(cert.caPath)}, servername: other.example } }
+    - { name: tls12, upstreams: [{ url: "${old.url}" }], tls: { ca: ${JSON.stringify(cert.caPath)} } }
+    - { name: tls13only, upstreams: [{ url: "${old.url}" }], maxFails: 0, tls: { ca: ${JSON.stringify(cert.caPath)}, minVersion: TLSv1.3 } }
   routes:
+    - { prefix: /tls12, pool: tls12, stripPrefix: true }
+    - { prefix: /tls13only, pool: tls13only, stripPrefix: true, retries: 0 }
     - { prefix: /trusted, pool: trusted, stripPrefix: true }
     - { prefix: /byip, pool: byip, stripPrefix: true }
     - { prefix: /untrusted, pool: untrusted, stripPrefix: true, retries: 0 }
@@ -125,6 +131,15 @@ test('https upstreams: CA-verified, untrusted refused with 502, fixed SNI, healt
     assert.match(problem.detail, /certificate/);
   }
   assert.equal(up.seen.length, before);
+
+  // minVersion: a TLS 1.2-only upstream is fine by default and refused (502) under TLSv1.3.
+  const v12 = await request(`${base}/tls12/v`);
+  assert.equal(v12.statusCode, 200);
+  await v12.body.dump();
+  const v13 = await request(`${base}/tls13only/v`);
+  assert.equal(v13.statusCode, 502);
+  assert.equal(((await v13.body.json()) as { type: string }).type, 'strata/bad-gateway');
+  assert.equal(old.seen.length, 1);
 
   // rejectUnauthorized: false accepts it.
   const insecure = await request(`${base}/insecure/y`);
