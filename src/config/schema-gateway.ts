@@ -40,7 +40,7 @@ const PoolSchema = Type.Object(
     name: { ...Name, description: 'Pool name, used by routes and metrics.' },
     upstreams: Type.Array(
       Type.Object({ url: Type.String({ pattern: '^https?://' }), weight: Type.Number({ minimum: 0, default: 1 }) }, { additionalProperties: false }),
-      { minItems: 1, default: [], description: 'Upstream servers (`http://host:port[/base]`) with weights.' },
+      { minItems: 1, default: [], description: 'Upstream servers (`http://host:port[/base]` or `https://...`) with weights.' },
     ),
     balancer: Type.Union(
       ['round-robin', 'weighted-round-robin', 'least-connections', 'random-two-choices', 'consistent-hash'].map((n) => Type.Literal(n)),
@@ -53,6 +53,15 @@ const PoolSchema = Type.Object(
     connectTimeoutMs: Millis(5_000, 'Connect timeout.'),
     headersTimeoutMs: Millis(30_000, 'Time to wait for response headers.'),
     idleTimeoutMs: Millis(60_000, 'Longest silence while streaming a response body.'),
+    tls: Type.Object(
+      {
+        ca: Type.String({ default: '', description: "PEM file of the CA that signs `https://` upstreams' certificates; empty uses the system roots." }),
+        servername: Type.String({ default: '', description: 'Name sent as SNI and verified in the certificate; empty uses the upstream URL host.' }),
+        rejectUnauthorized: Type.Boolean({ default: true, description: 'Refuse upstream certificates that do not verify (502).' }),
+        minVersion: Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')], { default: 'TLSv1.2', description: 'Lowest TLS version offered to upstreams.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     healthCheck: Type.Object(
       {
         enabled: Type.Boolean({ default: false, description: 'Run active health checks.' }),

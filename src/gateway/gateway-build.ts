@@ -10,7 +10,7 @@ import { UpstreamPool } from './proxy/upstream-pool.js';
 import { createProxy } from './proxy/proxy-forward.js';
 import { ipList } from './proxy/ip-match.js';
 import type { RouteInput } from './proxy/route-match.js';
-import { gatewayRoutes, type GatewayTarget, type UpgradeHandler } from './gateway-routes.js';
+import { gatewayRoutes, type ExtendedConnectHandler, type GatewayTarget, type UpgradeHandler } from './gateway-routes.js';
 import { gatewayMetrics } from './gateway-metrics.js';
 import { createResponseCache, type ResponseCache } from './cache/response-cache.js';
 import { memoryResponseStore, type ResponseStore } from './cache/response-store.js';
@@ -47,6 +47,8 @@ export interface Gateway extends Component {
   stop(): Promise<void>;
   /** For listeners other than `app.server`: call on their 'upgrade' event; false means not a gateway route. */
   readonly upgrade: UpgradeHandler;
+  /** For HTTP/2 servers other than `app.server`: call on their 'connect' event (RFC 8441 WebSockets); false means not a gateway route. */
+  readonly connect: ExtendedConnectHandler;
   /** The purge API, guarded by `authorize` (wire to superuser auth). */
   purgeRoutes(authorize: (request: FastifyRequest) => boolean | Promise<boolean>): FastifyPluginAsync;
 }
@@ -103,7 +105,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
       cooldownMs: p.cooldownMs,
       healthCheck: p.healthCheck.enabled ? p.healthCheck : undefined,
       circuitBreaker: p.circuitBreaker.enabled ? p.circuitBreaker : undefined,
-      client: { connections: p.connections, connectTimeoutMs: p.connectTimeoutMs, headersTimeoutMs: p.headersTimeoutMs, idleTimeoutMs: p.idleTimeoutMs },
+      client: {
+        connections: p.connections,
+        connectTimeoutMs: p.connectTimeoutMs,
+        headersTimeoutMs: p.headersTimeoutMs,
+        idleTimeoutMs: p.idleTimeoutMs,
+        tls: { ca: p.tls.ca || undefined, servername: p.tls.servername || undefined, rejectUnauthorized: p.tls.rejectUnauthorized, minVersion: p.tls.minVersion },
+      },
     });
     pool.onHealthChange = (u, healthy, why) => deps.logger?.warn({ pool: name, upstream: u.id, healthy, why }, 'upstream health changed');
     pools.set(name, pool);
@@ -170,6 +178,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     name: 'gateway',
     plugin,
     upgrade: plugin.upgrade,
+    connect: plugin.connect,
     cache,
     pools,
     forward,

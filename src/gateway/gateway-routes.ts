@@ -1,7 +1,9 @@
 // The gateway as one Fastify plugin: an onRequest hook matches the route table (host, path,
 // method, headers) and answers static, proxy and redirect routes before Fastify's router;
-// `api` routes (and unmatched requests) fall through to Strata's own routes.
+// `api` routes (and unmatched requests) fall through to Strata's own routes. WebSockets arrive
+// outside Fastify: HTTP/1.1 `upgrade` events and HTTP/2 extended CONNECT (RFC 8441) streams.
 import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse, Settings } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -9,6 +11,8 @@ import { compileRoutes, normalizeHost, type RouteInput } from './proxy/route-mat
 import type { StaticSite } from './static/static-site.js';
 import type { Proxy } from './proxy/proxy-forward.js';
 import { rejectUpgrade } from './proxy/websocket-proxy.js';
+import { isExtendedConnect, rejectConnect } from './proxy/websocket-h2.js';
+import { bridgeExtendedConnect } from './proxy/websocket-h2-bridge.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 
 /** Something that answers proxied requests itself (e.g. the response cache). */
@@ -42,6 +46,16 @@ function redirectLocation(to: string, host: string, url: string): string {
 /** Answers an HTTP/1.1 `upgrade` event when a gateway route matches; false leaves it to others. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
+/** Answers an HTTP/2 server's `connect` event (RFC 8441 WebSocket) when a gateway route matches; false leaves it to others. */
+export type ExtendedConnectHandler = (req: Http2ServerRequest, res: Http2ServerResponse) => boolean;
+
+/** An http2 server (compat API): `updateSettings` exists since Node 15.1, and is our feature test. */
+interface Http2ServerLike {
+  updateSettings?: (settings: Settings) => void;
+}
+
+const NOT_FOUND = JSON.stringify({ type: 'strata/not-found', title: 'Not Found', status: 404 });
+
 /**
  * @example
  * app.register(gatewayRoutes({ routes: [
@@ -50,26 +64,30 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
  *   { match: { prefix: '/api' }, target: { type: 'api' } },
  * ] }));
  */
-export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgrade: UpgradeHandler } {
+export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgrade: UpgradeHandler; connect: ExtendedConnectHandler } {
   const table = compileRoutes(opts.routes);
   const metrics = opts.metrics;
-  const timing = new WeakMap<FastifyRequest, { route: string; start: bigint }>();
+  // Route name per answered request, for the onResponse metrics hook (duration: reply.elapsedTime).
+  const answeredBy = new WeakMap<FastifyRequest, string>();
+  // The Host header is only normalized when some route matches on it (or a redirect needs it).
+  const hostRoutes = opts.routes.some((r) => (r.match.hosts?.length ?? 0) > 0);
 
   /** Starts answering when a gateway route matches; returns undefined when Fastify's routes should. */
   function dispatch(request: FastifyRequest, reply: FastifyReply): Promise<unknown> | undefined {
     const url = request.url;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const host = normalizeHost((request.headers.host ?? request.headers[':authority']) as string | undefined);
-    const route = table.match({ host, path, method: request.method, headers: request.headers });
+    // No closure here: under tsx every named function expression costs a `__name` call per request.
+    const rawHost = (request.headers.host ?? request.headers[':authority']) as string | undefined;
+    const route = table.match({ host: hostRoutes ? normalizeHost(rawHost) : '', path, method: request.method, headers: request.headers });
     if (!route || route.target.type === 'api') return undefined;
-    if (metrics) timing.set(request, { route: route.name, start: process.hrtime.bigint() });
+    if (metrics) answeredBy.set(request, route.name);
     const t = route.target;
     switch (t.type) {
       case 'static':
         return t.site.serve(request, reply, (t.stripPrefix ?? true) ? path.slice(route.prefixLength) || '/' : path);
       case 'redirect':
-        reply.code(t.status ?? 308).header('location', redirectLocation(t.to, host, url)).send();
+        reply.code(t.status ?? 308).header('location', redirectLocation(t.to, normalizeHost(rawHost), url)).send();
         return Promise.resolve();
       case 'proxy':
         return t.cache ? t.cache.handle(request, reply, t.proxy, route.prefixLength, route.name) : t.proxy.handle(request, reply, route.prefixLength);
@@ -83,12 +101,31 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
     if (!route || route.target.type === 'api') return false;
     const t = route.target;
     if (t.type !== 'proxy' || t.websocket === false) {
-      rejectUpgrade(socket, 404, 'Not Found', JSON.stringify({ type: 'strata/not-found', title: 'Not Found', status: 404 }));
+      rejectUpgrade(socket, 404, 'Not Found', NOT_FOUND);
       return true;
     }
     void t.proxy.upgrade(req, socket, head, route.prefixLength);
     return true;
   }
+
+  function connect(req: Http2ServerRequest, res: Http2ServerResponse): boolean {
+    // Plain CONNECT (tunnels) and other :protocol values are not the gateway's.
+    if (!isExtendedConnect(req)) return false;
+    const url = req.url || '/';
+    const q = url.indexOf('?');
+    const host = normalizeHost((req.headers[':authority'] ?? req.headers.host) as string | undefined);
+    const route = table.match({ host, path: q === -1 ? url : url.slice(0, q), method: 'GET', headers: req.headers });
+    if (!route || route.target.type === 'api') return false;
+    const t = route.target;
+    if (t.type !== 'proxy' || t.websocket === false) {
+      rejectConnect(res, 404, 'strata/not-found', 'Not Found', 'No WebSocket route here.');
+      return true;
+    }
+    t.proxy.connectH2(req, res, route.prefixLength).catch(() => res.stream.destroy());
+    return true;
+  }
+
+  const websockets = opts.routes.some((r) => r.target.type === 'proxy' && r.target.websocket !== false);
 
   const plugin: FastifyPluginAsync = async (app) => {
     // No routes declared (the default): the gateway adds nothing to the request path.
@@ -103,9 +140,10 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
       });
     });
     if (metrics) {
-      app.addHook('onResponse', async (request, reply) => {
-        const t = timing.get(request);
-        if (t) metrics.request(t.route, reply.statusCode, Number(process.hrtime.bigint() - t.start) / 1e9);
+      app.addHook('onResponse', (request, reply, done) => {
+        const route = answeredBy.get(request);
+        if (route !== undefined) metrics.request(route, reply.statusCode, reply.elapsedTime / 1000);
+        done();
       });
       for (const r of opts.routes) {
         if (r.target.type !== 'proxy') continue;
@@ -129,10 +167,32 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
       server.removeAllListeners('upgrade');
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (upgrade(req, socket, head)) return;
-        if (previous.length === 0) return rejectUpgrade(socket, 404, 'Not Found', JSON.stringify({ type: 'strata/not-found', title: 'Not Found', status: 404 }));
+        if (previous.length === 0) return rejectUpgrade(socket, 404, 'Not Found', NOT_FOUND);
         for (const l of previous) l.call(server, req, socket, head);
+      });
+      // HTTP/2: advertise SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3) to sessions opened from
+      // now on, and take the compat API's 'connect' event, which HTTP/1.1 CONNECT (allowHTTP1)
+      // shares with (req, socket, head) arguments: those go where they went before.
+      const h2 = server as unknown as Http2ServerLike;
+      if (!websockets || typeof h2.updateSettings !== 'function') return;
+      h2.updateSettings({ enableConnectProtocol: true });
+      const previousConnect = server.listeners('connect') as ((req: unknown, resOrSocket: unknown, head?: Buffer) => void)[];
+      server.removeAllListeners('connect');
+      server.on('connect', (req: IncomingMessage | Http2ServerRequest, resOrSocket: Http2ServerResponse | Duplex, head?: Buffer) => {
+        const isH2 = 'stream' in req;
+        if (isH2 && connect(req, resOrSocket as Http2ServerResponse)) return;
+        // Strata's own WebSocket endpoints (realtime): the same stream, handed to the upgrade listeners.
+        if (isH2 && isExtendedConnect(req) && previous.length > 0) {
+          return bridgeExtendedConnect(req, resOrSocket as Http2ServerResponse, (r, s, h) => {
+            for (const l of previous) l.call(server, r, s, h);
+          });
+        }
+        if (previousConnect.length > 0) for (const l of previousConnect) l.call(server, req, resOrSocket, head);
+        // What Node does without a listener: 405 on HTTP/2, a closed socket on HTTP/1.1.
+        else if (isH2) rejectConnect(resOrSocket as Http2ServerResponse, 405, 'strata/method-not-allowed', 'Method Not Allowed', 'CONNECT is not allowed here.');
+        else (resOrSocket as Duplex).destroy();
       });
     });
   };
-  return Object.assign(fp(plugin, { name: 'strata-gateway', fastify: '5.x' }), { upgrade });
+  return Object.assign(fp(plugin, { name: 'strata-gateway', fastify: '5.x' }), { upgrade, connect });
 }

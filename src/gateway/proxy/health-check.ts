@@ -36,6 +36,7 @@ export function createHealthChecker(
       const res = await u.dispatcher.request({
         path: u.basePath + o.path,
         method: 'GET',
+        ...u.dispatchOptions,
         headers: o.host ? { host: o.host } : undefined,
         signal: AbortSignal.timeout(o.timeoutMs),
         headersTimeout: o.timeoutMs,

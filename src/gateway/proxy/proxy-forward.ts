@@ -1,9 +1,10 @@
 // Reverse proxying of one request to an upstream pool through undici: bodies streamed both
 // ways, retries of replayable idempotent requests on another upstream, problems on failure.
 import type { IncomingMessage } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex, Readable } from 'node:stream';
 import { proxyWebSocket } from './websocket-proxy.js';
+import { proxyWebSocketH2 } from './websocket-h2.js';
 import { createCompressor, type Compressor, type CompressOptions } from './proxy-compress.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StrataError } from '../../core/index.js';
@@ -11,6 +12,7 @@ import { BadGatewayError, GatewayTimeoutError, ServiceUnavailableError, sendProb
 import { forwardedHeaders } from './forwarded-headers.js';
 import { applyHeaderRules, compilePathRewrite, endToEnd, type HeaderBag, type HeaderRules, type PathRewrite } from './header-rules.js';
 import { ipList, type IpList } from './ip-match.js';
+import { isCertificateError } from './upstream-tls.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -62,6 +64,7 @@ function hasBody(raw: RawRequest): boolean {
 
 function mapError(err: unknown): StrataError {
   const code = (err as { code?: string }).code ?? '';
+  if (isCertificateError(err)) return new BadGatewayError("The upstream's TLS certificate could not be verified.");
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ETIMEDOUT') return new GatewayTimeoutError();
   return new BadGatewayError();
 }
@@ -78,6 +81,8 @@ export interface Proxy {
   relay(request: FastifyRequest, reply: FastifyReply, res: { statusCode: number; headers: HeaderBag; body?: Readable | Buffer }): FastifyReply;
   /** Proxies a WebSocket upgrade (HTTP/1.1 `upgrade` event) to the pool. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, prefixLength: number): Promise<void>;
+  /** Proxies an HTTP/2 WebSocket (RFC 8441 extended CONNECT) to the pool. */
+  connectH2(req: Http2ServerRequest, res: Http2ServerResponse, prefixLength: number): Promise<void>;
   /** forward + relay, answering failures as problem+json. */
   handle(request: FastifyRequest, reply: FastifyReply, prefixLength: number): Promise<FastifyReply>;
 }
@@ -154,7 +159,7 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
       const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
       let res;
       try {
-        res = await u.dispatcher.request({ path: u.basePath + path, method: method as 'GET', headers: headers as Record<string, string>, body, signal });
+        res = await u.dispatcher.request({ path: u.basePath + path, method: method as 'GET', ...u.dispatchOptions, headers: headers as Record<string, string>, body, signal });
       } catch (err) {
         u.active--;
         if (signal?.aborted) throw err;
@@ -221,13 +226,21 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
     }
   }
 
-  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, prefixLength: number): Promise<void> {
-    const url = req.url ?? '/';
+  function upstreamPath(url: string, prefixLength: number): string {
     const q = url.indexOf('?');
-    const path = rewrite(q === -1 ? url : url.slice(0, q), prefixLength) + (q === -1 ? '' : url.slice(q));
+    return rewrite(q === -1 ? url : url.slice(0, q), prefixLength) + (q === -1 ? '' : url.slice(q));
+  }
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, prefixLength: number): Promise<void> {
+    const path = upstreamPath(req.url ?? '/', prefixLength);
     return proxyWebSocket(req, socket, head, { pool, path, trusted, requestHeaders: o.requestHeaders, preserveHost });
   }
 
-  const self: Proxy = { pool, observer, compressor, forward, relay, handle, upgrade };
+  function connectH2(req: Http2ServerRequest, res: Http2ServerResponse, prefixLength: number): Promise<void> {
+    const path = upstreamPath(req.url || '/', prefixLength);
+    return proxyWebSocketH2(req, res, { pool, path, trusted, requestHeaders: o.requestHeaders, preserveHost });
+  }
+
+  const self: Proxy = { pool, observer, compressor, forward, relay, handle, upgrade, connectH2 };
   return self;
 }

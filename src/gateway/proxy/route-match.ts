@@ -50,7 +50,8 @@ export function normalizeHost(host: string | undefined): string {
   const h = host.toLowerCase();
   if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
   const i = h.lastIndexOf(':');
-  return (i === -1 ? h : h.slice(0, i)).replace(/\.$/, '');
+  const name = i === -1 ? h : h.slice(0, i);
+  return name.charCodeAt(name.length - 1) === 46 /* '.' */ ? name.slice(0, -1) : name;
 }
 
 function hostTest(hosts: string[] | undefined): ((h: string) => boolean) | undefined {

@@ -1,7 +1,8 @@
-// One upstream server: its pooled keep-alive HTTP/1.1 client (undici) and its health state
-// (active checks and passive ejection after consecutive failures, with a cool-down).
+// One upstream server: its pooled keep-alive HTTP/1.1 client (undici, TLS for https://) and its
+// health state (active checks and passive ejection after consecutive failures, with a cool-down).
 import { Pool } from 'undici';
 import type { BalanceTarget } from './balancers/balancer.js';
+import { upstreamTls, type UpstreamTlsOptions } from './upstream-tls.js';
 
 export interface UpstreamOptions {
   url: string;
@@ -13,6 +14,8 @@ export interface UpstreamOptions {
   /** Longest silence while a body is streaming. */
   idleTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** TLS settings for `https://` upstreams (ignored for `http://`). */
+  tls?: UpstreamTlsOptions;
 }
 
 export class Upstream implements BalanceTarget {
@@ -22,6 +25,11 @@ export class Upstream implements BalanceTarget {
   /** Path prefix from the upstream URL (`http://h/base` → `/base`), '' when none. */
   readonly basePath: string;
   readonly dispatcher: Pool;
+  /**
+   * Spread into every request and upgrade: on https upstreams a constant `servername` (see
+   * upstreamTls). undici honours it at run time although its types leave it out.
+   */
+  readonly dispatchOptions: { servername?: string };
   active = 0;
   /** Verdict of active health checks (true until a check says otherwise). */
   healthy = true;
@@ -34,10 +42,14 @@ export class Upstream implements BalanceTarget {
     this.id = this.url.origin + this.url.pathname.replace(/\/+$/, '');
     this.basePath = this.url.pathname.replace(/\/+$/, '');
     this.weight = o.weight ?? 1;
+    if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw new Error(`upstream ${o.url}: only http:// and https:// are supported`);
+    const connectTimeout = o.connectTimeoutMs ?? 5_000;
+    const tls = this.url.protocol === 'https:' ? upstreamTls(this.url, o.tls ?? {}, connectTimeout) : undefined;
+    this.dispatchOptions = tls ? { servername: tls.requestServername } : {};
     this.dispatcher = new Pool(this.url.origin, {
       connections: o.connections ?? 128,
       pipelining: 1,
-      connect: { timeout: o.connectTimeoutMs ?? 5_000 },
+      connect: tls ? tls.connect : { timeout: connectTimeout },
       headersTimeout: o.headersTimeoutMs ?? 30_000,
       bodyTimeout: o.idleTimeoutMs ?? 60_000,
       keepAliveTimeout: o.keepAliveTimeoutMs ?? 4_000,

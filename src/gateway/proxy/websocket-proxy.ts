@@ -48,7 +48,7 @@ export async function proxyWebSocket(req: IncomingMessage, socket: Duplex, head:
   let upstream: Duplex;
   let resHeaders: Record<string, string | string[] | undefined>;
   try {
-    const r = await u.dispatcher.upgrade({ path: u.basePath + o.path, method: 'GET', headers: headers as Record<string, string>, protocol: 'websocket' });
+    const r = await u.dispatcher.upgrade({ path: u.basePath + o.path, method: 'GET', ...u.dispatchOptions, headers: headers as Record<string, string>, protocol: 'websocket' });
     upstream = r.socket;
     resHeaders = r.headers;
     o.pool.recordSuccess(u);

@@ -25,6 +25,8 @@ export interface FileEntry {
   compressible: boolean;
   /** Precompressed siblings found on disk (`file.br`, `file.gz`). */
   variants: FileVariant[];
+  /** Key of the identity body in the body cache (made once per stat, not per request). */
+  bodyKey: string;
 }
 
 export type FileLookup = FileEntry | { kind: 'dir'; path: string } | { kind: 'missing' };
@@ -112,12 +114,14 @@ export class StaticFileCache {
         variants.push({ encoding, path: vp, size: vs.size, etag: etagOf(st.size, st.mtimeMs, encoding === 'br' ? '-br' : '-gz') });
       }
     }
+    const etag = etagOf(st.size, st.mtimeMs);
     return {
       kind: 'file',
+      bodyKey: `${real}\0${etag}`,
       path: real,
       size: st.size,
       mtimeMs: st.mtimeMs,
-      etag: etagOf(st.size, st.mtimeMs),
+      etag,
       lastModified: new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString(),
       type,
       compressible: isCompressible(type),
@@ -137,9 +141,9 @@ export class StaticFileCache {
     return buf;
   }
 
-  /** The body when it is already in memory (no await on the hot path). */
-  peekBody(path: string, etag: string): Buffer | undefined {
-    return this.#bodies.get(`${path}\0${etag}`);
+  /** The identity body when it is already in memory (no await on the hot path). */
+  peekBody(entry: FileEntry): Buffer | undefined {
+    return this.#bodies.get(entry.bodyKey);
   }
 
   cachedBody(key: string): Buffer | undefined {

@@ -84,15 +84,16 @@ export function createStaticSite(opts: StaticSiteOptions): StaticSite {
   });
   const fail = (reply: FastifyReply, err: StrataError) => sendProblem(reply, err);
   const negotiateCoding = codingNegotiator();
-  // Path checks are pure per raw path: remember recent verdicts (hot files repeat).
-  const verdicts = new LRUCache<string, PathVerdict>({ max: 4096 });
+  // Path checks and Cache-Control rules are pure per raw path: remember them for recent paths
+  // (hot files repeat), so a hit costs one LRU lookup instead of a decode and regex tests.
+  const verdicts = new LRUCache<string, { verdict: PathVerdict; cacheControl?: string }>({ max: 4096 });
 
   function cacheControlFor(path: string): string {
     for (const r of rules) if (r.re.test(path)) return r.value;
     return defaultCc;
   }
 
-  async function serveEntry(request: FastifyRequest, reply: FastifyReply, entry: FileEntry, sitePath: string): Promise<FastifyReply> {
+  async function serveEntry(request: FastifyRequest, reply: FastifyReply, entry: FileEntry, cacheControl: string): Promise<FastifyReply> {
     const h = request.headers;
     const rangeHeader = h.range;
     const varies = entry.compressible || entry.variants.length > 0;
@@ -110,7 +111,7 @@ export function createStaticSite(opts: StaticSiteOptions): StaticSite {
     const etag = variant ? variant.etag : coding ? `${entry.etag.slice(0, -1)}-${coding === 'br' ? 'br' : 'gz'}"` : entry.etag;
     reply.header('etag', etag);
     reply.header('last-modified', entry.lastModified);
-    reply.header('cache-control', cacheControlFor(sitePath));
+    reply.header('cache-control', cacheControl);
     reply.header('accept-ranges', 'bytes');
     if (varies) reply.header('vary', 'Accept-Encoding');
     const cond = evaluateConditionals(h, etag, entry.mtimeMs);
@@ -152,7 +153,7 @@ export function createStaticSite(opts: StaticSiteOptions): StaticSite {
 
     const range = rangeHeader && ifRangeMatches(h['if-range'] as string | undefined, entry.etag, entry.lastModified) ? evaluateRange(rangeHeader, entry.size) : { kind: 'none' as const };
     if (range.kind === 'unsatisfiable') return fail(reply, new RangeNotSatisfiableError(entry.size));
-    const cached = files.peekBody(entry.path, entry.etag) ?? (await files.body(entry.path, entry.size, entry.etag));
+    const cached = files.peekBody(entry) ?? (await files.body(entry.path, entry.size, entry.etag));
     if (range.kind === 'ranges' && range.ranges.length === 1) {
       const { start, end } = range.ranges[0];
       reply.code(206).header('content-range', `bytes ${start}-${end}/${entry.size}`).header('content-length', end - start + 1);
@@ -175,11 +176,12 @@ export function createStaticSite(opts: StaticSiteOptions): StaticSite {
 
   async function serve(request: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return fail(reply, new MethodNotAllowedError('GET, HEAD'));
-    let verdict = verdicts.get(path);
-    if (!verdict) {
-      verdict = resolveSitePath(root, path, allowDot);
-      if (path.length <= 512) verdicts.set(path, verdict);
+    let memo = verdicts.get(path);
+    if (!memo) {
+      memo = { verdict: resolveSitePath(root, path, allowDot) };
+      if (path.length <= 512) verdicts.set(path, memo);
     }
+    const verdict = memo.verdict;
     if (!verdict.ok) {
       if (verdict.reason === 'dotfile') return fail(reply, new NotFoundError());
       return fail(reply, new BadRequestError('The request path is not allowed.'));
@@ -213,7 +215,9 @@ export function createStaticSite(opts: StaticSiteOptions): StaticSite {
       }
     }
     if (found.kind !== 'file') return fail(reply, new NotFoundError());
-    return serveEntry(request, reply, found, sitePath);
+    // Index and SPA answers depend on what exists on disk, so only direct hits keep their rule.
+    if (sitePath !== path) return serveEntry(request, reply, found, cacheControlFor(sitePath));
+    return serveEntry(request, reply, found, (memo.cacheControl ??= cacheControlFor(path)));
   }
 
   return { serve, clear: () => files.clear() };
