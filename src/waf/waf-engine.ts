@@ -10,6 +10,7 @@ import { ValueCache } from './value-cache.js';
 import type { InspectedValue } from './detector.js';
 import { headParts, splitUrlencoded, type RawPart } from './request-parts.js';
 import { jsonParts, multipartParts, xmlParts } from './body-parts.js';
+import { MSGPACK_TYPES, PROTOBUF_TYPES, msgpackParts, protobufParts } from './body-binary.js';
 import { compileExclusions, exclusionsFor, isExcluded, type CompiledExclusion, type WafExclusion } from './exclusions.js';
 
 export type WafMode = 'off' | 'detect' | 'block';
@@ -165,9 +166,15 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
       const lim = { maxDepth: options.limits.maxBodyDepth, maxParts: options.limits.maxBodyParts };
       const parts: RawPart[] = [];
       const mt = contentType.split(';', 1)[0].trim().toLowerCase();
-      const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('latin1') : undefined;
+      // raw MessagePack / protobuf bytes (a parser that already decoded them hands over a tree, walked below)
+      const binary = MSGPACK_TYPES.has(mt) ? msgpackParts : PROTOBUF_TYPES.has(mt) ? protobufParts : undefined;
+      const bytes = binary === undefined ? undefined : Buffer.isBuffer(body) ? body : typeof body === 'string' ? Buffer.from(body, 'latin1') : undefined;
+      // JSON, XML and text are UTF-8 (RFC 8259 §8.1); other bodies are read byte for byte
+      const utf8 = mt.endsWith('json') || mt.endsWith('xml') || mt.startsWith('text/');
+      const text = bytes !== undefined ? undefined : typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString(utf8 ? 'utf8' : 'latin1') : undefined;
       const protocol = detectors.find((d) => d.name === 'protocol');
-      if (text === undefined) jsonParts(body, parts, lim);
+      if (binary !== undefined && bytes !== undefined) binary(bytes, parts, lim);
+      else if (text === undefined) jsonParts(body, parts, lim);
       else if (mt === 'application/x-www-form-urlencoded') splitUrlencoded(text, 'body', parts);
       else if (mt.startsWith('multipart/')) multipartParts(text, contentType, parts, lim);
       else if (mt.endsWith('/xml') || mt.endsWith('+xml')) {

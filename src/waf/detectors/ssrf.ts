@@ -88,6 +88,9 @@ export function matchSsrf(decoded: string, urlParam: boolean, paranoia: number):
   return [];
 }
 
+const NUMERIC_NAME = /^\d+(?:\.\d+)*$/;
+const WHOLE_URL = /^\s*[a-z][a-z0-9+.-]{1,15}:\/\/\S+\s*$/i;
+
 export const ssrfDetector = {
   name: 'ssrf',
   locations: ['query', 'body', 'header', 'cookie'],
@@ -96,7 +99,9 @@ export const ssrfDetector = {
     if (d.length > 4096) return [];
     // a Referer or Origin is where the browser came from, not a URL the server fetches: PL2+ only
     if (v.location === 'header' && (v.name === 'referer' || v.name === 'origin' ? ctx.paranoia < 2 : !URLISH_NAME.test(v.name))) return [];
-    const urlParam = URLISH_NAME.test(v.name);
+    // values known only by position (array items, protobuf fields: `1.4`) have no name to
+    // judge by: one that is nothing but a URL is taken for a URL parameter
+    const urlParam = URLISH_NAME.test(v.name) || (v.location === 'body' && NUMERIC_NAME.test(v.name) && WHOLE_URL.test(d));
     if (!urlParam && d.indexOf('://') === -1) return [];
     return matchSsrf(d, urlParam, ctx.paranoia);
   },
