@@ -7,6 +7,7 @@ import { builtinDetectors, DETECTOR_NAMES } from './detector-catalog.js';
 import { InputView } from './transform-view.js';
 import { CC, charClasses } from './char-classes.js';
 import { ValueCache } from './value-cache.js';
+import { isPlainShape } from './value-shape.js';
 import type { InspectedValue } from './detector.js';
 import { headParts, splitUrlencoded, type RawPart } from './request-parts.js';
 import { jsonParts, multipartParts, xmlParts } from './body-parts.js';
@@ -29,6 +30,7 @@ export interface WafEngineOptions {
 
 interface Hit { d: Detector; f: Finding; excerpt?: string }
 const NO_HITS: Hit[] = [];
+const NO_DETECTORS: Detector[] = [];
 const CACHEABLE_LENGTH = 512;
 
 export interface Detection {
@@ -69,6 +71,8 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
   const ctx: DetectContext = { paranoia: options.paranoia, limits: options.limits };
   const byLocation = new Map<Location, Detector[]>();
   for (const d of detectors) for (const l of d.locations) byLocation.set(l, [...(byLocation.get(l) ?? []), d]);
+  const plainByLocation = new Map<Location, Detector[]>();
+  for (const [l, ds] of byLocation) plainByLocation.set(l, ds.filter((d) => d.mayFireOnPlain !== undefined));
   const gates = new Map<Detector, number>();
   for (const d of detectors) gates.set(d, d.gate ? d.gate(options.paranoia) : -1);
   const requestLevel = detectors.filter((d) => d.inspectRequest !== undefined);
@@ -113,10 +117,18 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
 
   const inspectParts = (parts: RawPart[], active: CompiledExclusion[], out: Detection[]) => {
     for (const part of parts) {
-      const ds = byLocation.get(part.location);
+      let ds = byLocation.get(part.location);
       if (!ds) continue;
       let hits: Hit[] | undefined;
-      const key = cache !== undefined && part.value.length <= CACHEABLE_LENGTH ? `${part.location}\0${part.name}\0${part.value}` : undefined;
+      if (isPlainShape(part.value)) {
+        // words, numbers, UUIDs, dates: only detectors that say they may fire on them, uncached
+        let few: Detector[] | undefined;
+        for (const d of plainByLocation.get(part.location) ?? NO_DETECTORS) if (d.mayFireOnPlain?.(part.location, part.name, part.value)) (few ??= []).push(d);
+        if (few === undefined) continue;
+        ds = few;
+        hits = detect(part, ds);
+      }
+      const key = hits === undefined && cache !== undefined && part.value.length <= CACHEABLE_LENGTH ? `${part.location}\0${part.name}\0${part.value}` : undefined;
       if (key !== undefined) hits = cache?.get(key);
       if (hits === undefined) {
         hits = detect(part, ds);

@@ -1,7 +1,7 @@
 // Code injection into PHP, Java and Node.js back ends: PHP open tags, superglobal
 // abuse and serialized objects, Java deserialization gadgets, Node child_process
 // and prototype pollution (`__proto__`, `constructor[prototype]`) in names and values.
-import type { Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
+import type { Location, Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
 import { VALUE_LOCATIONS } from '../detector.js';
 
 const PHP_TAG = /<\?(?:php\b|=)/;
@@ -24,11 +24,15 @@ export function matchCode(lower: string, raw: string, isName: boolean, paranoia:
   return [];
 }
 
+// what QUICK looks for in a value without punctuation
+const PLAIN_QUICK = /proto|process|ro0ab|aced|java|ysoserial/i;
 const QUICK = /[<$(:]|proto|process|ro0ab|aced|java/i;
 
 export const codeDetector = {
   name: 'code',
   locations: VALUE_LOCATIONS,
+  // parameter names (`prototype`), base64/hex Java serialization streams and gadget words are alphanumeric
+  mayFireOnPlain: (location: Location, _name: string, raw: string) => location === 'query-name' || location === 'body-name' || PLAIN_QUICK.test(raw),
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const isName = v.location === 'query-name' || v.location === 'body-name';
     const lower = v.view.lower;

@@ -2,7 +2,7 @@
 // loopback, link-local and cloud metadata addresses in every IPv4 spelling the
 // WHATWG URL parser accepts (decimal, hex, octal, short forms), IPv6 and
 // IPv4-mapped forms, rebinding domains and non-HTTP schemes (gopher, dict, file...).
-import type { Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
+import type { Location, Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
 
 const URLISH_NAME = /(?:^|[_.\-[])(?:url|uri|link|href|src|source|dest|destination|redirect|redirect_uri|return|return_to|returnurl|next|callback|webhook|endpoint|host|hostname|domain|proxy|image|img|avatar|feed|rss|target|site|server|fetch|load|open|file|path|remote|origin|to|out|continue|u)(?:$|[_.\-\]])|url$|uri$/i;
 const SCHEME = /^\s*([a-z][a-z0-9+.-]{1,15}):\/\//i;
@@ -94,6 +94,8 @@ const WHOLE_URL = /^\s*[a-z][a-z0-9+.-]{1,15}:\/\/\S+\s*$/i;
 export const ssrfDetector = {
   name: 'ssrf',
   locations: ['query', 'body', 'header', 'cookie'],
+  // a bare host in a URL parameter: `localhost`, `2130706433`, `0x7f000001`
+  mayFireOnPlain: (_location: Location, name: string) => URLISH_NAME.test(name),
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const d = v.view.decoded;
     if (d.length > 4096) return [];
