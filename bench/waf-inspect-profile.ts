@@ -16,7 +16,8 @@ let engine = engineFromConfig(Value.Default(WafSchema, { mode: 'block', paranoia
 
 const WORDS = ['rock', 'roll', 'summer', 'release', 'notes', 'guide', 'install', 'O\'Brien', 'café', 'select', 'best', 'of', '2026', 'update', 'fix', 'docs'];
 let seed = 42;
-const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+// the high bits of the LCG: its low bits cycle with short periods (values would repeat)
+const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return Math.floor((seed / 2 ** 31) * n); };
 const hex = (n: number) => Array.from({ length: n }, () => '0123456789abcdef'[rnd(16)]).join('');
 const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
 const words = (k: number) => Array.from({ length: k }, () => WORDS[rnd(WORDS.length)]).join(' ');

@@ -32,6 +32,7 @@ interface Hit { d: Detector; f: Finding; excerpt?: string }
 const NO_HITS: Hit[] = [];
 const NO_DETECTORS: Detector[] = [];
 const CACHEABLE_LENGTH = 512;
+const UNCACHED = new Set<Location>(['body', 'body-name', 'filename']);
 
 export interface Detection {
   detector: string;
@@ -128,7 +129,8 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
         ds = few;
         hits = detect(part, ds);
       }
-      const key = hits === undefined && cache !== undefined && part.value.length <= CACHEABLE_LENGTH ? `${part.location}\0${part.name}\0${part.value}` : undefined;
+      // body values come from documents that rarely repeat: hashing them costs more than it saves
+      const key = hits === undefined && cache !== undefined && part.value.length <= CACHEABLE_LENGTH && !UNCACHED.has(part.location) ? `${part.location}\0${part.name}\0${part.value}` : undefined;
       if (key !== undefined) hits = cache?.get(key);
       if (hits === undefined) {
         hits = detect(part, ds);
