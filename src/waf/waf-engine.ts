@@ -29,6 +29,7 @@ export interface WafEngineOptions {
 }
 
 interface Hit { d: Detector; f: Finding; excerpt?: string }
+interface CachedHits { location: Location; name: string; hits: Hit[] }
 const NO_HITS: Hit[] = [];
 const NO_DETECTORS: Detector[] = [];
 const CACHEABLE_LENGTH = 512;
@@ -78,7 +79,7 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
   for (const d of detectors) gates.set(d, d.gate ? d.gate(options.paranoia) : -1);
   const requestLevel = detectors.filter((d) => d.inspectRequest !== undefined);
 
-  const cache = (options.cacheSize ?? 0) > 0 ? new ValueCache<Hit[]>(options.cacheSize as number) : undefined;
+  const cache = (options.cacheSize ?? 0) > 0 ? new ValueCache<CachedHits>(options.cacheSize as number) : undefined;
 
   const record = (out: Detection[], d: Detector, f: Finding, active: CompiledExclusion[], part?: RawPart, excerpt?: string) => {
     if (f.paranoia > options.paranoia) return;
@@ -130,11 +131,15 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
         hits = detect(part, ds);
       }
       // body values come from documents that rarely repeat: hashing them costs more than it saves
-      const key = hits === undefined && cache !== undefined && part.value.length <= CACHEABLE_LENGTH && !UNCACHED.has(part.location) ? `${part.location}\0${part.name}\0${part.value}` : undefined;
-      if (key !== undefined) hits = cache?.get(key);
+      // keyed by the value alone (no concatenated key to build and hash), checked against location and name
+      const cacheable = hits === undefined && cache !== undefined && part.value.length <= CACHEABLE_LENGTH && !UNCACHED.has(part.location);
+      if (cacheable) {
+        const e = cache.get(part.value);
+        if (e !== undefined && e.location === part.location && e.name === part.name) hits = e.hits;
+      }
       if (hits === undefined) {
         hits = detect(part, ds);
-        if (key !== undefined) cache?.set(key, hits);
+        if (cacheable) cache.set(part.value, { location: part.location, name: part.name, hits });
       }
       for (const h of hits) {
         if (active.length > 0 && isExcluded(active, h.d.name, undefined, part.location, part.name)) continue;

@@ -25,8 +25,12 @@ export function matchCode(lower: string, raw: string, isName: boolean, paranoia:
 }
 
 // what QUICK looks for in a value without punctuation
-const PLAIN_QUICK = /proto|process|ro0ab|aced|java|ysoserial/i;
-const QUICK = /[<$(:]|proto|process|ro0ab|aced|java/i;
+const PLAIN_QUICK = /aced|ro0ab|java|ysoserial|require|process|constructor|proto/i;
+// Substrings every value rule needs (each regex above holds one of them literally), so a
+// User-Agent's `(` or a URL's `:` no longer sends every value through all of them.
+const QUICK = /<\?|:\d+:"|\$_|\$globals|ac ?ed ?00 ?05|aced|ro0ab|java|ysoserial|org\.apache|com\.sun|require|process|constructor/;
+// PL2 adds `__proto__` text and PHP function calls `name(`
+const QUICK2 = /__proto__|\(/;
 
 export const codeDetector = {
   name: 'code',
@@ -36,7 +40,7 @@ export const codeDetector = {
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const isName = v.location === 'query-name' || v.location === 'body-name';
     const lower = v.view.lower;
-    if (!isName && !QUICK.test(lower)) return [];
+    if (!isName && !QUICK.test(lower) && !(ctx.paranoia >= 2 && QUICK2.test(lower))) return [];
     return matchCode(lower, v.view.decoded, isName, ctx.paranoia);
   },
 } satisfies Detector;
