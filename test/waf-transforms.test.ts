@@ -69,3 +69,19 @@ test('value cache: bounded two-generation memo', async () => {
   assert.equal(c.get('b'), undefined, 'dropped after two generations');
   assert.equal(c.get('e'), 5);
 });
+
+test('value cache: consulted for 1 value in 16 while traffic does not repeat, fully again once it does', async () => {
+  const { ValueCache } = await import('../src/waf/value-cache.js');
+  const c = new ValueCache<number>(10_000);
+  const use = (key: string) => { if (!c.worthTrying()) return false; if (c.get(key) === undefined) c.set(key, 1); return true; };
+  assert.equal(c.isSparse, false);
+  for (let i = 0; i < 1024; i++) assert.ok(use(`unique-${i}`));
+  assert.equal(c.isSparse, true, 'a window of misses');
+  let tried = 0;
+  for (let i = 0; i < 1600; i++) if (use(`other-${i}`)) tried++;
+  assert.equal(tried, 100, '1 in 16');
+  // values start repeating: the probes hit, and after a window of them the cache is used for every value
+  for (let i = 0; i < 1024 * 16 && c.isSparse; i++) use('same');
+  assert.equal(c.isSparse, false);
+  for (let i = 0; i < 32; i++) assert.ok(use('same'));
+});

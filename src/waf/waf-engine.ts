@@ -34,6 +34,8 @@ const NO_HITS: Hit[] = [];
 const NO_DETECTORS: Detector[] = [];
 const CACHEABLE_LENGTH = 512;
 const UNCACHED = new Set<Location>(['body', 'body-name', 'filename']);
+/** The only character classes (besides letters and digits) a plain shape holds: `+-,._:` and the space of `2026-11-20 10:00`. */
+const PLAIN_CLASSES = CC.OP | CC.DOT | CC.UNDER | CC.COLON | CC.SPACE;
 
 export interface Detection {
   detector: string;
@@ -94,8 +96,8 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
   };
 
   /** Every detector's findings for one value (exclusions are applied by the caller, so results are cacheable). */
-  const detect = (part: RawPart, ds: Detector[]): Hit[] => {
-    let classes = charClasses(part.value);
+  const detect = (part: RawPart, ds: Detector[], rawClasses: number): Hit[] => {
+    let classes = rawClasses;
     let input: InspectedValue | undefined;
     if ((classes & CC.PCT) !== 0) {
       // percent-escapes would open every gate: judge by what they decode to instead
@@ -122,23 +124,25 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
       let ds = byLocation.get(part.location);
       if (!ds) continue;
       let hits: Hit[] | undefined;
-      if (isPlainShape(part.value)) {
+      // one scan of the value serves the plain-shape pre-check and the detectors' gates
+      const classes = charClasses(part.value);
+      if ((classes & ~PLAIN_CLASSES) === 0 && isPlainShape(part.value)) {
         // words, numbers, UUIDs, dates: only detectors that say they may fire on them, uncached
         let few: Detector[] | undefined;
         for (const d of plainByLocation.get(part.location) ?? NO_DETECTORS) if (d.mayFireOnPlain?.(part.location, part.name, part.value)) (few ??= []).push(d);
         if (few === undefined) continue;
         ds = few;
-        hits = detect(part, ds);
+        hits = detect(part, ds, classes);
       }
       // body values come from documents that rarely repeat: hashing them costs more than it saves
       // keyed by the value alone (no concatenated key to build and hash), checked against location and name
-      const cacheable = hits === undefined && cache !== undefined && part.value.length <= CACHEABLE_LENGTH && !UNCACHED.has(part.location);
+      const cacheable = hits === undefined && cache !== undefined && part.value.length <= CACHEABLE_LENGTH && !UNCACHED.has(part.location) && cache.worthTrying();
       if (cacheable) {
         const e = cache.get(part.value);
         if (e !== undefined && e.location === part.location && e.name === part.name) hits = e.hits;
       }
       if (hits === undefined) {
-        hits = detect(part, ds);
+        hits = detect(part, ds, classes);
         if (cacheable) cache.set(part.value, { location: part.location, name: part.name, hits });
       }
       for (const h of hits) {
