@@ -85,3 +85,29 @@ test('value cache: consulted for 1 value in 16 while traffic does not repeat, fu
   assert.equal(c.isSparse, false);
   for (let i = 0; i < 32; i++) assert.ok(use('same'));
 });
+
+test('cookie parsing gives what split/trim parsing gives, on random headers', async () => {
+  const { parseCookies } = await import('../src/waf/request-parts.js');
+  const reference = (header: string) => {
+    const out: Array<{ location: string; name: string; value: string }> = [];
+    for (const piece of header.split(';')) {
+      const eq = piece.indexOf('=');
+      if (eq === -1) continue;
+      const name = piece.slice(0, eq).trim();
+      let value = piece.slice(eq + 1).trim();
+      if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+      if (value !== '') out.push({ location: 'cookie', name, value });
+    }
+    return out;
+  };
+  const alphabet = ['a', 'b', '=', ';', ' ', '"', '\t', '\u00a0', '\ufeff', '\u3000', 'x', 'é', '%', '\n'];
+  let seed = 11;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return Math.floor((seed / 2 ** 31) * n); };
+  const headers = ['session=s%3Aabc.def; theme=dark; lang=en', ' a = 1 ;b=2;;=3;c', 'q="quoted"; e=""; f="', '', ';;;', '==;=='];
+  for (let i = 0; i < 5000; i++) headers.push(Array.from({ length: rnd(40) }, () => alphabet[rnd(alphabet.length)]).join(''));
+  for (const h of headers) {
+    const got: unknown[] = [];
+    parseCookies(h, got as never);
+    assert.deepEqual(got, reference(h), JSON.stringify(h));
+  }
+});
