@@ -1,7 +1,8 @@
 // WAF share of server CPU from V8 CPU profiles: robust to other load on the machine,
 // unlike req/s. For each configuration and route, the server runs under wrk with
 // --cpu-prof; the share is the fraction of busy samples whose stack is inside src/waf/.
-//   node --import tsx bench/waf-profile.ts
+//   node --import tsx bench/waf-profile.ts [--config "block PL1"] [--route varied] [--functions]
+// (--functions: self time per function within the WAF's share, to compare before/after)
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,9 @@ const ROUTES = [
 
 interface Node { id: number; callFrame: { url: string; functionName: string }; children?: number[] }
 
+/** Self time (µs) per function among samples with a src/waf/ frame on the stack. */
+const wafSelf = new Map<string, number>();
+
 function wafShare(file: string): number {
   const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
   const parent = new Map<number, number>();
@@ -46,7 +50,11 @@ function wafShare(file: string): number {
     if (name === '(idle)' || name === '(program)') return;
     const dt = p.timeDeltas[i] ?? 0;
     busy += dt;
-    if (isWaf(id)) waf += dt;
+    if (isWaf(id)) {
+      waf += dt;
+      const key = `${name || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(src|node_modules)\//, '$1/').replace(/^file:\/\/.*\//, '')}`;
+      wafSelf.set(key, (wafSelf.get(key) ?? 0) + dt);
+    }
   });
   return waf / busy;
 }
@@ -71,9 +79,19 @@ export async function run(): Promise<void> {
   const lua = join(mkdtempSync(join(tmpdir(), 'strata-bench-')), 'varied.lua');
   writeFileSync(lua, VARIED);
   const rows: Array<Record<string, string | number>> = [];
+  // --config "block PL1" / --route "varied" narrow the run (each cell is a 10 s wrk run)
+  const pick = (flag: string) => { const i = process.argv.indexOf(flag); return i === -1 ? undefined : process.argv[i + 1]; };
+  const onlyConfig = pick('--config'), onlyRoute = pick('--route');
   for (const [name, args] of [['detect PL1', ['detect', '1']], ['block PL1', ['block', '1']], ['block PL2', ['block', '2']]] as const) {
+    if (onlyConfig !== undefined && name !== onlyConfig) continue;
     for (const route of ROUTES) {
+      if (onlyRoute !== undefined && !route.name.includes(onlyRoute)) continue;
+      wafSelf.clear();
       const share = await profileOnce([...args], route, lua);
+      if (process.argv.includes('--functions')) {
+        const total = [...wafSelf.values()].reduce((a, b) => a + b, 0);
+        console.table([...wafSelf].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([fn, t]) => ({ function: fn, '% of WAF time': Number(((100 * t) / total).toFixed(1)) })));
+      }
       rows.push({ config: name, route: route.name, 'WAF share of busy CPU %': Number((100 * share).toFixed(1)), 'cost vs no WAF %': Number((100 * share / (1 - share)).toFixed(1)) });
       console.log(rows[rows.length - 1]);
     }

@@ -2,14 +2,15 @@
 // scorer that turns them into detection and false-positive rates (docs/waf.md).
 import { createWafEngine, type WafEngineOptions, type HeadRequest } from '../src/waf/waf-engine.js';
 import type { ParanoiaLevel } from '../src/waf/detector.js';
+import { Packr } from 'msgpackr';
 
 export type Family = 'sqli' | 'xss' | 'traversal' | 'command' | 'template' | 'code' | 'ssrf' | 'protocol' | 'scanner';
 
-/** One request to try: `query` (name=value), `json` (body field), `header`, `path`, `form`, `multipart-filename`, `xml` or a full head. */
+/** One request to try: `query` (name=value), `json` / `msgpack` / `protobuf` (body field), `header`, `path`, `form`, `multipart-filename`, `xml` or a full head. */
 export interface Sample {
   family: Family | 'benign';
   variant: string;
-  where: 'query' | 'json' | 'header' | 'path' | 'form' | 'filename' | 'xml' | 'head';
+  where: 'query' | 'json' | 'msgpack' | 'protobuf' | 'header' | 'path' | 'form' | 'filename' | 'xml' | 'head';
   name?: string;
   value: string;
   head?: Partial<HeadRequest>;
@@ -190,6 +191,27 @@ export const DEFAULT_LIMITS: WafEngineOptions['limits'] = {
   maxDecodePasses: 3, maxBodyDepth: 64, maxBodyParts: 4096,
 };
 
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+const varint = (n: number): number[] => { const o: number[] = []; while (n > 127) { o.push((n % 128) | 128); n = Math.floor(n / 128); } o.push(n); return o; };
+
+/** Protocol Buffers wire format of length-delimited fields (strings, nested messages). */
+export function protoMessage(fields: Array<[number, string | Buffer]>): Buffer {
+  return Buffer.concat(fields.map(([no, v]) => {
+    const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+    return Buffer.concat([Buffer.from([...varint(no * 8 + 2), ...varint(b.length)]), b]);
+  }));
+}
+
+/**
+ * The samples whose payload is a parameter value (not protocol, scanner or header-bound
+ * ones), moved into a request body of the given format under the same parameter name.
+ */
+export function asBodySamples(samples: Sample[], where: 'json' | 'msgpack' | 'protobuf'): Sample[] {
+  return samples
+    .filter((s) => s.where !== 'head' && s.where !== 'header' && s.family !== 'protocol' && s.family !== 'scanner')
+    .map((s) => ({ ...s, where, name: s.name ?? 'value' }));
+}
+
 /** Score of one sample at a paranoia level (detections in every location added up). */
 export function scoreSample(s: Sample, paranoia: ParanoiaLevel): { score: number; rules: string[] } {
   const engine = createWafEngine({ mode: 'block', paranoia, threshold: 5, limits: DEFAULT_LIMITS });
@@ -205,6 +227,8 @@ export function scoreSample(s: Sample, paranoia: ParanoiaLevel): { score: number
     case 'path': url = `/files/${s.value}`; break;
     case 'header': headers[s.name as string] = s.value; break;
     case 'json': method = 'POST'; ct = 'application/json'; body = { post: { title: 'Hello', [s.name as string]: s.value, tags: ['a', 'b'] } }; break;
+    case 'msgpack': method = 'POST'; ct = 'application/msgpack'; body = packr.pack({ post: { title: 'Hello', [s.name as string]: s.value, tags: ['a', 'b'] } }); break;
+    case 'protobuf': method = 'POST'; ct = 'application/x-protobuf'; body = protoMessage([[1, protoMessage([[1, 'Hello'], [2, s.value], [3, 'a'], [3, 'b']])]]); break;
     case 'form': method = 'POST'; ct = 'application/x-www-form-urlencoded'; body = `${s.name}=${enc(s.value)}&submit=Send`; break;
     case 'filename': method = 'POST'; ct = 'multipart/form-data; boundary=XyZ'; body = `--XyZ\r\nContent-Disposition: form-data; name="${s.name}"; filename="${s.value}"\r\nContent-Type: application/octet-stream\r\n\r\nbinary\r\n--XyZ--\r\n`; break;
     case 'xml': method = 'POST'; ct = 'application/xml'; body = s.value; break;

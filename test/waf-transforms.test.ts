@@ -69,3 +69,45 @@ test('value cache: bounded two-generation memo', async () => {
   assert.equal(c.get('b'), undefined, 'dropped after two generations');
   assert.equal(c.get('e'), 5);
 });
+
+test('value cache: consulted for 1 value in 16 while traffic does not repeat, fully again once it does', async () => {
+  const { ValueCache } = await import('../src/waf/value-cache.js');
+  const c = new ValueCache<number>(10_000);
+  const use = (key: string) => { if (!c.worthTrying()) return false; if (c.get(key) === undefined) c.set(key, 1); return true; };
+  assert.equal(c.isSparse, false);
+  for (let i = 0; i < 1024; i++) assert.ok(use(`unique-${i}`));
+  assert.equal(c.isSparse, true, 'a window of misses');
+  let tried = 0;
+  for (let i = 0; i < 1600; i++) if (use(`other-${i}`)) tried++;
+  assert.equal(tried, 100, '1 in 16');
+  // values start repeating: the probes hit, and after a window of them the cache is used for every value
+  for (let i = 0; i < 1024 * 16 && c.isSparse; i++) use('same');
+  assert.equal(c.isSparse, false);
+  for (let i = 0; i < 32; i++) assert.ok(use('same'));
+});
+
+test('cookie parsing gives what split/trim parsing gives, on random headers', async () => {
+  const { parseCookies } = await import('../src/waf/request-parts.js');
+  const reference = (header: string) => {
+    const out: Array<{ location: string; name: string; value: string }> = [];
+    for (const piece of header.split(';')) {
+      const eq = piece.indexOf('=');
+      if (eq === -1) continue;
+      const name = piece.slice(0, eq).trim();
+      let value = piece.slice(eq + 1).trim();
+      if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+      if (value !== '') out.push({ location: 'cookie', name, value });
+    }
+    return out;
+  };
+  const alphabet = ['a', 'b', '=', ';', ' ', '"', '\t', '\u00a0', '\ufeff', '\u3000', 'x', 'é', '%', '\n'];
+  let seed = 11;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return Math.floor((seed / 2 ** 31) * n); };
+  const headers = ['session=s%3Aabc.def; theme=dark; lang=en', ' a = 1 ;b=2;;=3;c', 'q="quoted"; e=""; f="', '', ';;;', '==;=='];
+  for (let i = 0; i < 5000; i++) headers.push(Array.from({ length: rnd(40) }, () => alphabet[rnd(alphabet.length)]).join(''));
+  for (const h of headers) {
+    const got: unknown[] = [];
+    parseCookies(h, got as never);
+    assert.deepEqual(got, reference(h), JSON.stringify(h));
+  }
+});

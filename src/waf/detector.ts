@@ -75,6 +75,12 @@ export interface Detector {
    */
   gate?(paranoia: ParanoiaLevel): number;
   inspectRequest?(facts: RequestFacts, ctx: DetectContext): Finding[];
+  /**
+   * Whether this detector may fire on a value of a plain shape (value-shape.ts: a word,
+   * number, UUID or ISO date) at this location and name; omitted = never, and the engine
+   * skips it for such values. The tests check every detector against plain shapes.
+   */
+  mayFireOnPlain?(location: Location, name: string, raw: string): boolean;
 }
 
 export const VALUE_LOCATIONS: readonly Location[] = ['path', 'query', 'query-name', 'header', 'cookie', 'body', 'body-name', 'filename'];

@@ -36,14 +36,35 @@ export function splitUrlencoded(qs: string, location: 'query' | 'body', out: Raw
   }
 }
 
+/** What String.prototype.trim removes (ECMA-262 WhiteSpace and LineTerminator). */
+function isTrimmed(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/**
+ * `name=value` pairs of a Cookie header (RFC 6265 §4.2), values unquoted; pieces without
+ * `=` or with an empty value are skipped. One scan with index arithmetic: no split, trim
+ * or intermediate strings (it runs on every request).
+ */
 export function parseCookies(header: string, out: RawPart[]): void {
-  for (const piece of header.split(';')) {
-    const eq = piece.indexOf('=');
-    if (eq === -1) continue;
-    const name = piece.slice(0, eq).trim();
-    let value = piece.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    if (value !== '') out.push({ location: 'cookie', name, value });
+  const n = header.length;
+  let start = 0;
+  let eq = header.indexOf('=');
+  while (start < n && eq !== -1) {
+    let end = header.indexOf(';', start);
+    if (end === -1) end = n;
+    // the next '=' is found once per pair, never rescanned: linear in the header
+    if (eq < start) { eq = header.indexOf('=', start); if (eq === -1) break; }
+    if (eq < end) {
+      let ns = start, ne = eq, vs = eq + 1, ve = end;
+      while (ns < ne && isTrimmed(header.charCodeAt(ns))) ns++;
+      while (ne > ns && isTrimmed(header.charCodeAt(ne - 1))) ne--;
+      while (vs < ve && isTrimmed(header.charCodeAt(vs))) vs++;
+      while (ve > vs && isTrimmed(header.charCodeAt(ve - 1))) ve--;
+      if (ve - vs >= 2 && header.charCodeAt(vs) === 34 && header.charCodeAt(ve - 1) === 34) { vs++; ve--; }
+      if (ve > vs) out.push({ location: 'cookie', name: header.slice(ns, ne), value: header.slice(vs, ve) });
+    }
+    start = end + 1;
   }
 }
 

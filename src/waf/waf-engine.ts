@@ -7,9 +7,11 @@ import { builtinDetectors, DETECTOR_NAMES } from './detector-catalog.js';
 import { InputView } from './transform-view.js';
 import { CC, charClasses } from './char-classes.js';
 import { ValueCache } from './value-cache.js';
+import { isPlainShape } from './value-shape.js';
 import type { InspectedValue } from './detector.js';
 import { headParts, splitUrlencoded, type RawPart } from './request-parts.js';
 import { jsonParts, multipartParts, xmlParts } from './body-parts.js';
+import { MSGPACK_TYPES, PROTOBUF_TYPES, msgpackParts, protobufParts } from './body-binary.js';
 import { compileExclusions, exclusionsFor, isExcluded, type CompiledExclusion, type WafExclusion } from './exclusions.js';
 
 export type WafMode = 'off' | 'detect' | 'block';
@@ -27,8 +29,13 @@ export interface WafEngineOptions {
 }
 
 interface Hit { d: Detector; f: Finding; excerpt?: string }
+interface CachedHits { location: Location; name: string; hits: Hit[] }
 const NO_HITS: Hit[] = [];
+const NO_DETECTORS: Detector[] = [];
 const CACHEABLE_LENGTH = 512;
+const UNCACHED = new Set<Location>(['body', 'body-name', 'filename']);
+/** The only character classes (besides letters and digits) a plain shape holds: `+-,._:` and the space of `2026-11-20 10:00`. */
+const PLAIN_CLASSES = CC.OP | CC.DOT | CC.UNDER | CC.COLON | CC.SPACE;
 
 export interface Detection {
   detector: string;
@@ -68,11 +75,13 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
   const ctx: DetectContext = { paranoia: options.paranoia, limits: options.limits };
   const byLocation = new Map<Location, Detector[]>();
   for (const d of detectors) for (const l of d.locations) byLocation.set(l, [...(byLocation.get(l) ?? []), d]);
+  const plainByLocation = new Map<Location, Detector[]>();
+  for (const [l, ds] of byLocation) plainByLocation.set(l, ds.filter((d) => d.mayFireOnPlain !== undefined));
   const gates = new Map<Detector, number>();
   for (const d of detectors) gates.set(d, d.gate ? d.gate(options.paranoia) : -1);
   const requestLevel = detectors.filter((d) => d.inspectRequest !== undefined);
 
-  const cache = (options.cacheSize ?? 0) > 0 ? new ValueCache<Hit[]>(options.cacheSize as number) : undefined;
+  const cache = (options.cacheSize ?? 0) > 0 ? new ValueCache<CachedHits>(options.cacheSize as number) : undefined;
 
   const record = (out: Detection[], d: Detector, f: Finding, active: CompiledExclusion[], part?: RawPart, excerpt?: string) => {
     if (f.paranoia > options.paranoia) return;
@@ -87,8 +96,8 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
   };
 
   /** Every detector's findings for one value (exclusions are applied by the caller, so results are cacheable). */
-  const detect = (part: RawPart, ds: Detector[]): Hit[] => {
-    let classes = charClasses(part.value);
+  const detect = (part: RawPart, ds: Detector[], rawClasses: number): Hit[] => {
+    let classes = rawClasses;
     let input: InspectedValue | undefined;
     if ((classes & CC.PCT) !== 0) {
       // percent-escapes would open every gate: judge by what they decode to instead
@@ -112,14 +121,29 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
 
   const inspectParts = (parts: RawPart[], active: CompiledExclusion[], out: Detection[]) => {
     for (const part of parts) {
-      const ds = byLocation.get(part.location);
+      let ds = byLocation.get(part.location);
       if (!ds) continue;
       let hits: Hit[] | undefined;
-      const key = cache !== undefined && part.value.length <= CACHEABLE_LENGTH ? `${part.location}\0${part.name}\0${part.value}` : undefined;
-      if (key !== undefined) hits = cache?.get(key);
+      // one scan of the value serves the plain-shape pre-check and the detectors' gates
+      const classes = charClasses(part.value);
+      if ((classes & ~PLAIN_CLASSES) === 0 && isPlainShape(part.value)) {
+        // words, numbers, UUIDs, dates: only detectors that say they may fire on them, uncached
+        let few: Detector[] | undefined;
+        for (const d of plainByLocation.get(part.location) ?? NO_DETECTORS) if (d.mayFireOnPlain?.(part.location, part.name, part.value)) (few ??= []).push(d);
+        if (few === undefined) continue;
+        ds = few;
+        hits = detect(part, ds, classes);
+      }
+      // body values come from documents that rarely repeat: hashing them costs more than it saves
+      // keyed by the value alone (no concatenated key to build and hash), checked against location and name
+      const cacheable = hits === undefined && cache !== undefined && part.value.length <= CACHEABLE_LENGTH && !UNCACHED.has(part.location) && cache.worthTrying();
+      if (cacheable) {
+        const e = cache.get(part.value);
+        if (e !== undefined && e.location === part.location && e.name === part.name) hits = e.hits;
+      }
       if (hits === undefined) {
-        hits = detect(part, ds);
-        if (key !== undefined) cache?.set(key, hits);
+        hits = detect(part, ds, classes);
+        if (cacheable) cache.set(part.value, { location: part.location, name: part.name, hits });
       }
       for (const h of hits) {
         if (active.length > 0 && isExcluded(active, h.d.name, undefined, part.location, part.name)) continue;
@@ -165,9 +189,15 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
       const lim = { maxDepth: options.limits.maxBodyDepth, maxParts: options.limits.maxBodyParts };
       const parts: RawPart[] = [];
       const mt = contentType.split(';', 1)[0].trim().toLowerCase();
-      const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('latin1') : undefined;
+      // raw MessagePack / protobuf bytes (a parser that already decoded them hands over a tree, walked below)
+      const binary = MSGPACK_TYPES.has(mt) ? msgpackParts : PROTOBUF_TYPES.has(mt) ? protobufParts : undefined;
+      const bytes = binary === undefined ? undefined : Buffer.isBuffer(body) ? body : typeof body === 'string' ? Buffer.from(body, 'latin1') : undefined;
+      // JSON, XML and text are UTF-8 (RFC 8259 §8.1); other bodies are read byte for byte
+      const utf8 = mt.endsWith('json') || mt.endsWith('xml') || mt.startsWith('text/');
+      const text = bytes !== undefined ? undefined : typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString(utf8 ? 'utf8' : 'latin1') : undefined;
       const protocol = detectors.find((d) => d.name === 'protocol');
-      if (text === undefined) jsonParts(body, parts, lim);
+      if (binary !== undefined && bytes !== undefined) binary(bytes, parts, lim);
+      else if (text === undefined) jsonParts(body, parts, lim);
       else if (mt === 'application/x-www-form-urlencoded') splitUrlencoded(text, 'body', parts);
       else if (mt.startsWith('multipart/')) multipartParts(text, contentType, parts, lim);
       else if (mt.endsWith('/xml') || mt.endsWith('+xml')) {

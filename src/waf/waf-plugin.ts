@@ -83,7 +83,6 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
     : undefined;
   const block = config.mode === 'block';
   const inspect = config.mode !== 'off';
-  const passCount = metrics.requests.labels('pass');
 
   const record = (request: FastifyRequest, st: RequestState, action: WafEvent['action']): WafEvent => {
     st.recorded = true;
@@ -176,7 +175,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
       const st = stateOf(request);
       if (st && !st.recorded) {
         if (st.detections.length > 0) record(request, st, 'detected');
-        else passCount.inc();
+        else metrics.countPass();
       }
       done();
     });

@@ -1,7 +1,7 @@
 // Code injection into PHP, Java and Node.js back ends: PHP open tags, superglobal
 // abuse and serialized objects, Java deserialization gadgets, Node child_process
 // and prototype pollution (`__proto__`, `constructor[prototype]`) in names and values.
-import type { Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
+import type { Location, Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
 import { VALUE_LOCATIONS } from '../detector.js';
 
 const PHP_TAG = /<\?(?:php\b|=)/;
@@ -24,15 +24,23 @@ export function matchCode(lower: string, raw: string, isName: boolean, paranoia:
   return [];
 }
 
-const QUICK = /[<$(:]|proto|process|ro0ab|aced|java/i;
+// what QUICK looks for in a value without punctuation
+const PLAIN_QUICK = /aced|ro0ab|java|ysoserial|require|process|constructor|proto/i;
+// Substrings every value rule needs (each regex above holds one of them literally), so a
+// User-Agent's `(` or a URL's `:` no longer sends every value through all of them.
+const QUICK = /<\?|:\d+:"|\$_|\$globals|ac ?ed ?00 ?05|aced|ro0ab|java|ysoserial|org\.apache|com\.sun|require|process|constructor/;
+// PL2 adds `__proto__` text and PHP function calls `name(`
+const QUICK2 = /__proto__|\(/;
 
 export const codeDetector = {
   name: 'code',
   locations: VALUE_LOCATIONS,
+  // parameter names (`prototype`), base64/hex Java serialization streams and gadget words are alphanumeric
+  mayFireOnPlain: (location: Location, _name: string, raw: string) => location === 'query-name' || location === 'body-name' || PLAIN_QUICK.test(raw),
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const isName = v.location === 'query-name' || v.location === 'body-name';
     const lower = v.view.lower;
-    if (!isName && !QUICK.test(lower)) return [];
+    if (!isName && !QUICK.test(lower) && !(ctx.paranoia >= 2 && QUICK2.test(lower))) return [];
     return matchCode(lower, v.view.decoded, isName, ctx.paranoia);
   },
 } satisfies Detector;

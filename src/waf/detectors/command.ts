@@ -44,6 +44,9 @@ export function matchCommand(lower: string, paranoia: number): Finding[] {
 }
 
 const QUICK = /[;|&`$\n\r%{]|^\s*[\w./\\:]+\s/;
+// at PL1 a value starting with a word and a space (all prose) need not run the rules: only
+// PL2's bare command line starts that way; what PL1's rules need literally is below
+const QUICK1 = /[;|&`$\n\r%{<>]|cmd|powershell|pwsh|invoke-|iex/;
 
 export const commandDetector = {
   name: 'command',
@@ -51,7 +54,7 @@ export const commandDetector = {
   locations: VALUE_LOCATIONS.filter((l) => l !== 'path'),
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const lower = v.view.lower;
-    if (!QUICK.test(lower)) return [];
+    if (!(ctx.paranoia >= 2 ? QUICK : QUICK1).test(lower)) return [];
     return matchCommand(lower, ctx.paranoia);
   },
 } satisfies Detector;

@@ -2,7 +2,7 @@
 // loopback, link-local and cloud metadata addresses in every IPv4 spelling the
 // WHATWG URL parser accepts (decimal, hex, octal, short forms), IPv6 and
 // IPv4-mapped forms, rebinding domains and non-HTTP schemes (gopher, dict, file...).
-import type { Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
+import type { Location, Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
 
 const URLISH_NAME = /(?:^|[_.\-[])(?:url|uri|link|href|src|source|dest|destination|redirect|redirect_uri|return|return_to|returnurl|next|callback|webhook|endpoint|host|hostname|domain|proxy|image|img|avatar|feed|rss|target|site|server|fetch|load|open|file|path|remote|origin|to|out|continue|u)(?:$|[_.\-\]])|url$|uri$/i;
 const SCHEME = /^\s*([a-z][a-z0-9+.-]{1,15}):\/\//i;
@@ -88,15 +88,22 @@ export function matchSsrf(decoded: string, urlParam: boolean, paranoia: number):
   return [];
 }
 
+const NUMERIC_NAME = /^\d+(?:\.\d+)*$/;
+const WHOLE_URL = /^\s*[a-z][a-z0-9+.-]{1,15}:\/\/\S+\s*$/i;
+
 export const ssrfDetector = {
   name: 'ssrf',
   locations: ['query', 'body', 'header', 'cookie'],
+  // a bare host in a URL parameter: `localhost`, `2130706433`, `0x7f000001`
+  mayFireOnPlain: (_location: Location, name: string) => URLISH_NAME.test(name),
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const d = v.view.decoded;
     if (d.length > 4096) return [];
     // a Referer or Origin is where the browser came from, not a URL the server fetches: PL2+ only
     if (v.location === 'header' && (v.name === 'referer' || v.name === 'origin' ? ctx.paranoia < 2 : !URLISH_NAME.test(v.name))) return [];
-    const urlParam = URLISH_NAME.test(v.name);
+    // values known only by position (array items, protobuf fields: `1.4`) have no name to
+    // judge by: one that is nothing but a URL is taken for a URL parameter
+    const urlParam = URLISH_NAME.test(v.name) || (v.location === 'body' && NUMERIC_NAME.test(v.name) && WHOLE_URL.test(d));
     if (!urlParam && d.indexOf('://') === -1) return [];
     return matchSsrf(d, urlParam, ctx.paranoia);
   },

@@ -11,9 +11,9 @@ const WRAPPER = /^\s*(?:php|file|zip|phar|glob|data|expect|input|compress\.zlib|
 const QUICK = /[.:\/\\]/;
 const NULL_EXT = /\x00|%00/;
 
-export function matchTraversal(decoded: string, overlong: boolean, nullByte: boolean, paranoia: number): Finding[] {
+export function matchTraversal(decoded: string, overlong: boolean, nullByte: boolean, paranoia: number, lowered = false): Finding[] {
   const out: Finding[] = [];
-  const s = decoded.toLowerCase();
+  const s = lowered ? decoded : decoded.toLowerCase();
   if (overlong) out.push({ rule: 'traversal-overlong-utf8', severity: 'critical', paranoia: 1, message: 'overlong UTF-8 encoding' });
   const dots = s.indexOf('..') === -1 ? 0 : (s.match(DOTDOT)?.length ?? 0);
   const sensitive = SENSITIVE.test(s);
@@ -33,7 +33,8 @@ export const traversalDetector = {
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const d = v.view.decoded;
     if (!v.view.overlong && !v.view.nullByte && !QUICK.test(d)) return [];
-    const raw = v.location === 'path' ? d.replace(/\\/g, '/') : d;
-    return matchTraversal(raw, v.view.overlong, v.view.nullByte || NULL_EXT.test(v.view.raw), ctx.paranoia);
+    // the view's memoized lower-case form, shared with the other detectors
+    const s = v.location === 'path' ? v.view.lower.replace(/\\/g, '/') : v.view.lower;
+    return matchTraversal(s, v.view.overlong, v.view.nullByte || NULL_EXT.test(v.view.raw), ctx.paranoia, true);
   },
 } satisfies Detector;
