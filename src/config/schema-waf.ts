@@ -49,7 +49,7 @@ export const WafSchema = Type.Object(
         allowedMethods: Names(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], 'Methods accepted; others are a protocol anomaly.'),
         allowedContentTypes: Names(
           ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain', 'application/xml', 'text/xml', '*+json', '*+xml', 'application/octet-stream',
-            'application/x-protobuf', 'application/protobuf', 'application/x-msgpack', 'application/msgpack', 'application/avro', 'application/grpc', 'application/grpc+proto', 'application/grpc-web', 'application/grpc-web+proto', 'application/grpc-web-text', 'application/grpc-web-text+proto', 'application/connect+proto', 'application/proto'],
+            'application/x-protobuf', 'application/protobuf', 'application/x-msgpack', 'application/msgpack', 'application/vnd.msgpack', 'application/vnd.google.protobuf', 'application/avro', 'avro/binary', 'application/vnd.apache.avro+binary', 'application/grpc', 'application/grpc+proto', 'application/grpc-web', 'application/grpc-web+proto', 'application/grpc-web-text', 'application/grpc-web-text+proto', 'application/connect+proto', 'application/proto'],
           'Request media types accepted (`*+json` = any +json suffix, `type/*` = any subtype).',
         ),
       },
