@@ -60,7 +60,7 @@ test('strata build: compiles to ES modules that load without tsx; a type error f
   assert.match(bad.stderr, /build failed/);
 });
 
-test('strata gen client: the client compiles with tsc and calls a running server', async () => {
+test('strata gen client: the client compiles with tsc, calls a running server and receives realtime events', async () => {
   const dir = appDir({ 'package.json': PKG, 'functions/hello.ts': hello, 'functions/_lib/greet.ts': 'export const greet = (n: string): string => `hello ${n}`;\n' }, yaml);
   const gen = await runStrata({ cwd: dir, args: ['gen', 'client', '--out', 'client.ts'] });
   assert.equal(gen.code, 0, gen.stderr);
@@ -79,6 +79,22 @@ export async function run(baseUrl: string) {
   try { await api.functions.postFnAdd({ body: { a: 1, b: 'x' as unknown as number } }); } catch (e) { problem = e; }
   return { t, s, id, count: page.items.length, problem };
 }
+/** The first realtime event matching the filter, typed as a notes record. */
+export async function watch(baseUrl: string) {
+  const api = createClient({ baseUrl });
+  const events: { action: string; text: string; stars: number | null | undefined }[] = [];
+  let resolve!: () => void;
+  const got = new Promise<void>((r) => (resolve = r));
+  const sub = api.subscribe('notes', { filter: 'stars > 2', onEvent: (e) => { const text: string = e.record.text ?? ''; events.push({ action: e.action, text, stars: e.record.stars }); resolve(); } });
+  await sub.ready;
+  await api.collections.notes.create({ text: 'too few', stars: 1 });
+  await api.collections.notes.create({ text: 'starred', stars: 5 });
+  await got;
+  sub.close();
+  const refused = api.subscribe('nope' as 'notes', { onEvent: () => undefined });
+  const problem = await refused.ready.then(() => undefined, (e: unknown) => e);
+  return { events, lastEventId: sub.lastEventId, problem };
+}
 `,
   );
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, allowImportingTsExtensions: true, lib: ['ES2022', 'DOM'], types: [], skipLibCheck: true }, files: ['client.ts', 'use.ts'] }));
@@ -95,6 +111,11 @@ export async function run(baseUrl: string) {
     assert.equal(r.count, 1);
     assert.equal(r.problem.status, 400);
     assert.equal(r.problem.problem.type, 'strata/validation');
+    const { watch } = (await import(pathToFileURL(join(dir, 'use.ts')).href)) as { watch: (u: string) => Promise<{ events: unknown[]; lastEventId: string; problem: { status: number; problem: { type: string } } }> };
+    const w = await watch(app.url);
+    assert.deepEqual(w.events, [{ action: 'create', text: 'starred', stars: 5 }], 'the filtered-out record was not delivered');
+    assert.match(w.lastEventId, /^\d+$/);
+    assert.equal(w.problem.status, 404);
   } finally {
     await app.server.stop();
   }
