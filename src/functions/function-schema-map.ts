@@ -64,6 +64,8 @@ function shapeOf(s: Json, pointer: string, name: string): Shape {
       if (typeof items !== 'object' || items === null || Array.isArray(items)) throw new SchemaMapError(pointer, 'is an array without one `items` schema (tuples have no Protobuf/Avro form)');
       const inner = shapeOf(items as Json, `${pointer}/items`, `${name}Item`);
       if (inner.kind === 'array') throw new SchemaMapError(`${pointer}/items`, 'is an array of arrays, which Protobuf cannot carry; wrap the inner array in an object');
+      // Zero-byte Avro items would let a few bytes claim billions of them.
+      if (inner.kind === 'object' && carriesNothing(inner)) throw new SchemaMapError(`${pointer}/items`, 'is an object without properties; an array of them carries nothing');
       return { kind: 'array', items: inner };
     }
     case 'object':
@@ -74,6 +76,8 @@ function shapeOf(s: Json, pointer: string, name: string): Shape {
       throw new SchemaMapError(pointer, `has type ${JSON.stringify(s.type)}, which has no Protobuf/Avro form`);
   }
 }
+
+const carriesNothing = (s: ObjectShape): boolean => s.fields.every((f) => f.shape.kind === 'object' && carriesNothing(f.shape));
 
 function objectShape(s: Json, pointer: string, name: string): ObjectShape {
   const extra = s.additionalProperties ?? s.patternProperties;
