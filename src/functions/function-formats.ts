@@ -87,11 +87,13 @@ export function routeFormats(baseName: string, schemas: { body?: unknown; respon
 
 const xmlBuilder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', format: false, suppressEmptyNode: false, processEntities: true });
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
+const XML_NAME = /^(?!xml)[A-Za-z_][A-Za-z0-9_.-]*$/i;
 
 function toXml(v: unknown): unknown {
   if (v === null || v === undefined) return { '@nil': 'true' };
   if (Array.isArray(v)) return { item: v.map(toXml) };
-  if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toXml(x)]));
+  // Keys that are not XML names (possible when a route leaves out Protobuf/Avro) become `_`, as in the records codec.
+  if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [XML_NAME.test(k) ? k : '_', toXml(x)]));
   return String(v);
 }
 
