@@ -165,7 +165,7 @@ test('function routes speak XML, Protocol Buffers and Avro through their schemas
   }
 });
 
-test('a schema Protobuf/Avro cannot carry fails start-up naming the file, route and schema path', async () => {
+test('a schema Protobuf/Avro cannot carry, or an unknown format, fails start-up naming the file, route and schema path', async () => {
   const dir = appDir({
     'functions/maps.ts': `import { defineRoute, Type } from 'strata/functions';
 export const m = defineRoute({ method: 'GET', path: '/fn/maps', auth: 'public', schema: { response: Type.Object({ ok: Type.Boolean(), counts: Type.Record(Type.String(), Type.Integer()) }) }, handler: () => ({ ok: true, counts: {} }) });
@@ -177,4 +177,7 @@ export const m = defineRoute({ method: 'GET', path: '/fn/maps', auth: 'public', 
     assert.match(e.message, /formats: \['json', 'msgpack', 'xml'\]/);
     return true;
   });
+  const typo = appDir({ 'functions/typo.ts': `import { defineRoute } from 'strata/functions';\nexport default defineRoute({ method: 'GET', path: '/fn/typo', auth: 'public', formats: ['json', 'yaml' as any], handler: () => ({}) });\n` });
+  const { config: c2 } = loadConfig({ cwd: typo, env: {}, overrides: { dataDir: join(typo, 'data'), 'server.http.port': 0, 'server.https.enabled': false, 'functions.dir': join(typo, 'functions') } });
+  await assert.rejects(createServer(c2, pino({ level: 'silent' })), /^FunctionLoadError: typo\.ts: export default: .*formats: unknown "yaml" \(known: json, msgpack, xml, protobuf, avro\)/);
 });

@@ -58,6 +58,8 @@ export interface RouteFormats {
  * const f = routeFormats('GetTasks', { response: schema }, undefined);
  */
 export function routeFormats(baseName: string, schemas: { body?: unknown; responses: [string, unknown][] }, wanted: readonly FormatName[] = FORMAT_NAMES): RouteFormats {
+  const unknown = wanted.filter((n) => !FORMAT_NAMES.includes(n));
+  if (unknown.length) throw new Error(`formats: unknown ${unknown.map((n) => JSON.stringify(n)).join(', ')} (known: ${FORMAT_NAMES.join(', ')})`);
   const want = new Set<FormatName>(['json', ...wanted]);
   const binary = want.has('protobuf') || want.has('avro');
   const slot = (name: string, schema: unknown): Slot => {

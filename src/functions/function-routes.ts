@@ -11,7 +11,6 @@ import fastJson from 'fast-json-stringify';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../core/index.js';
 import { principalOf } from '../auth/index.js';
 import { chooseResponseCodec, msgpackCodec } from '../api/index.js';
-import { mediaTypeOf } from '../api/codecs/codec.js';
 import { FunctionLoadError, FunctionTimeoutError, FunctionUnavailableError } from './errors.js';
 import { scopedRecords, type ContextServices } from './function-context.js';
 import type { Principal } from '../core/index.js';
@@ -194,7 +193,7 @@ export function dispatcher(key: string, deps: DispatchDeps) {
     const format = r.responses.size > 0 && accept && !PLAIN_ACCEPT.test(accept) ? chooseResponseCodec(accept, r.formats.offered) : FORMATS.json;
     // XML, Protobuf and Avro bodies arrive as bytes (see registerRoutes) and are read against the body schema.
     if (Buffer.isBuffer(request.body)) {
-      const mt = mediaTypeOf(request.headers['content-type']);
+      const mt = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
       if (SCHEMA_BODY_TYPES.includes(mt)) request.body = decodeBody(r.formats, mt, request.body);
     }
     check(r.params, request.params, 'params');
