@@ -60,7 +60,7 @@ test('strata build: compiles to ES modules that load without tsx; a type error f
   assert.match(bad.stderr, /build failed/);
 });
 
-test('strata gen client: the client compiles with tsc and calls a running server', async () => {
+test('strata gen client: the client compiles with tsc, calls a running server and receives realtime events', async () => {
   const dir = appDir({ 'package.json': PKG, 'functions/hello.ts': hello, 'functions/_lib/greet.ts': 'export const greet = (n: string): string => `hello ${n}`;\n' }, yaml);
   const gen = await runStrata({ cwd: dir, args: ['gen', 'client', '--out', 'client.ts'] });
   assert.equal(gen.code, 0, gen.stderr);
@@ -79,6 +79,44 @@ export async function run(baseUrl: string) {
   try { await api.functions.postFnAdd({ body: { a: 1, b: 'x' as unknown as number } }); } catch (e) { problem = e; }
   return { t, s, id, count: page.items.length, problem };
 }
+/** The first realtime event matching the filter, typed as a notes record. */
+export async function watch(baseUrl: string) {
+  const api = createClient({ baseUrl });
+  const events: { action: string; text: string; stars: number | null | undefined }[] = [];
+  let resolve!: () => void;
+  const got = new Promise<void>((r) => (resolve = r));
+  const sub = api.subscribe('notes', { filter: 'stars > 2', onEvent: (e) => { const text: string = e.record.text ?? ''; events.push({ action: e.action, text, stars: e.record.stars }); resolve(); } });
+  await sub.ready;
+  await api.collections.notes.create({ text: 'too few', stars: 1 });
+  await api.collections.notes.create({ text: 'starred', stars: 5 });
+  await got;
+  sub.close();
+  const refused = api.subscribe('nope' as 'notes', { onEvent: () => undefined });
+  const problem = await refused.ready.then(() => undefined, (e: unknown) => e);
+  return { events, lastEventId: sub.lastEventId, problem };
+}
+/** A stream cut after its first event: the client reconnects with Last-Event-ID and misses nothing. */
+export async function resume(baseUrl: string) {
+  const sent: (string | null)[] = [];
+  const cutting: typeof fetch = async (url, init) => {
+    if (!String(url).includes('/api/realtime/sse')) return fetch(url, init);
+    sent.push(new Headers(init?.headers).get('last-event-id'));
+    const r = await fetch(url, init);
+    if (sent.length > 1 || !r.body) return r;
+    const cut = r.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform(chunk, ctl) { ctl.enqueue(chunk); if (new TextDecoder().decode(chunk).includes('"type":"event"')) ctl.terminate(); } }));
+    return new Response(cut, { status: r.status, headers: r.headers });
+  };
+  const api = createClient({ baseUrl, fetch: cutting });
+  const texts: string[] = [];
+  let resolve!: () => void;
+  const got = new Promise<void>((r) => (resolve = r));
+  const sub = api.subscribe('notes', { filter: 'text ~ "resume-"', onEvent: (e) => { texts.push(e.record.text ?? ''); if (texts.length === 1) void api.collections.notes.create({ text: 'resume-2' }); if (texts.length === 2) resolve(); } });
+  await sub.ready;
+  const first = await api.collections.notes.create({ text: 'resume-1' });
+  await got;
+  sub.close();
+  return { texts, sent, first: first.id };
+}
 `,
   );
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, allowImportingTsExtensions: true, lib: ['ES2022', 'DOM'], types: [], skipLibCheck: true }, files: ['client.ts', 'use.ts'] }));
@@ -95,6 +133,17 @@ export async function run(baseUrl: string) {
     assert.equal(r.count, 1);
     assert.equal(r.problem.status, 400);
     assert.equal(r.problem.problem.type, 'strata/validation');
+    const { watch } = (await import(pathToFileURL(join(dir, 'use.ts')).href)) as { watch: (u: string) => Promise<{ events: unknown[]; lastEventId: string; problem: { status: number; problem: { type: string } } }> };
+    const w = await watch(app.url);
+    assert.deepEqual(w.events, [{ action: 'create', text: 'starred', stars: 5 }], 'the filtered-out record was not delivered');
+    assert.match(w.lastEventId, /^\d+$/);
+    assert.equal(w.problem.status, 404);
+    const { resume } = (await import(pathToFileURL(join(dir, 'use.ts')).href)) as { resume: (u: string) => Promise<{ texts: string[]; sent: (string | null)[] }> };
+    const rs = await resume(app.url);
+    assert.deepEqual(rs.texts, ['resume-1', 'resume-2'], 'the event created while cut off came after the reconnect, once');
+    assert.equal(rs.sent.length, 2, JSON.stringify(rs));
+    assert.equal(rs.sent[0], null);
+    assert.match(rs.sent[1] ?? '', /^\d+$/, 'the reconnect sent Last-Event-ID');
   } finally {
     await app.server.stop();
   }

@@ -136,7 +136,7 @@ test('function routes, workers, hooks, reload and OpenAPI in one server', async 
       assert.deepEqual((await call(`${url}/fn/sum?a=2&b=3`)).body, { sum: 5 });
     });
 
-    await t.test('content negotiation: MessagePack in and out, 406 for formats a route cannot speak', async () => {
+    await t.test('content negotiation: MessagePack in and out, 406 for formats a route cannot speak (the other formats: functions-formats.test.ts)', async () => {
       const { pack, unpack } = await import('msgpackr');
       const r = await fetch(`${url}/fn/sum?a=2&b=3`, { headers: { accept: 'application/msgpack' } });
       assert.equal(r.status, 200);
@@ -145,7 +145,7 @@ test('function routes, workers, hooks, reload and OpenAPI in one server', async 
       const created = await fetch(`${url}/fn/tasks`, { method: 'POST', headers: { 'content-type': 'application/msgpack', accept: 'application/msgpack' }, body: pack({ title: 'packed', priority: 3 }) });
       assert.equal(created.status, 201);
       assert.deepEqual(Object.keys(unpack(Buffer.from(await created.arrayBuffer()))).sort(), ['id', 'title']);
-      const xml = await call(`${url}/fn/sum?a=1&b=1`, { headers: { accept: 'application/xml' } });
+      const xml = await call(`${url}/fn/sum?a=1&b=1`, { headers: { accept: 'text/csv' } });
       assert.equal(xml.status, 406);
       assert.equal(xml.body.type, 'strata/not-acceptable');
     });

@@ -43,12 +43,15 @@ function matches(range: string, mediaType: string): number {
   return 0;
 }
 
+/** What negotiation reads of a codec (function routes negotiate their own format lists too). */
+export type Negotiable = Pick<RecordCodec, 'mediaTypes' | 'generic' | 'supports'>;
+
 /** The codec to answer with; JSON when there is no Accept header. */
-export function chooseResponseCodec(accept: string | undefined, codecs: readonly RecordCodec[], c?: Collection): RecordCodec {
+export function chooseResponseCodec<C extends Negotiable>(accept: string | undefined, codecs: readonly C[], c?: Collection): C {
   const usable = codecs.filter((k) => (c ? k.supports(c) : k.generic));
   if (!accept || accept.trim() === '') return usable[0];
   const ranges = parseAccept(accept);
-  let best: { codec: RecordCodec; q: number; spec: number; order: number } | undefined;
+  let best: { codec: C; q: number; spec: number; order: number } | undefined;
   usable.forEach((codec, order) => {
     for (const mt of codec.mediaTypes) {
       // the most specific matching range decides the quality of this media type

@@ -1,5 +1,6 @@
 // `strata gen client`: one TypeScript file with a fetch-based client (browsers and Node 18+) for
-// the collections' REST API and the function routes, typed from their schemas.
+// the collections' REST API and the function routes, typed from their schemas, with realtime
+// subscriptions over Server-Sent Events (fetch streaming, so it needs no WebSocket library).
 import type { Collection } from '../data/index.js';
 import { openapiDocument } from '../api/index.js';
 import type { RouteDefinition, Schema } from './function-define.js';
@@ -68,6 +69,113 @@ function request(o: ClientOptions) {
 }
 
 const seg = (v: string | number) => encodeURIComponent(String(v));
+
+/** A record change pushed by the server (docs/realtime.md): for deletes, the record as it was. */
+export interface RealtimeEvent<T> { id: string; action: 'create' | 'update' | 'delete'; collection: string; record: T; at: string }
+
+export interface SubscribeOptions<T> {
+  /** Only records matching this filter (the REST filter language), e.g. \`done = false\`. */
+  filter?: string;
+  /** Only this record. */
+  record?: string;
+  onEvent(event: RealtimeEvent<T>): void;
+  /** Refusals (a problem, or an error frame); the subscription stays open unless \`closed\`. */
+  onError?(error: StrataClientError, closed: boolean): void;
+  /** Resume after this event id (events missed while away are replayed). */
+  lastEventId?: string;
+}
+
+export interface Subscription {
+  /** Resolves once the server confirmed the subscription (events after this are delivered). */
+  readonly ready: Promise<void>;
+  /** The last event id seen: pass it as \`lastEventId\` to resume later. */
+  readonly lastEventId: string | undefined;
+  close(): void;
+}
+
+/**
+ * Server-Sent Events over fetch streaming (GET /api/realtime/sse): works in browsers and any Node with
+ * fetch, and sends the bearer token as a header. Reconnects with Last-Event-ID after a dropped stream,
+ * so no event is lost while the server still retains it; stops on a 4xx answer or close().
+ */
+function subscribeSse<T>(o: ClientOptions, collection: string, opts: SubscribeOptions<T>): Subscription {
+  const f = o.fetch ?? globalThis.fetch;
+  const ac = new AbortController();
+  let last = opts.lastEventId;
+  let retry = 2000;
+  let resolveReady!: () => void;
+  let rejectReady!: (e: unknown) => void;
+  const ready = new Promise<void>((res, rej) => { resolveReady = res; rejectReady = rej; });
+  ready.catch(() => undefined);
+  const sub = { id: 's', collection, ...(opts.filter ? { filter: opts.filter } : {}), ...(opts.record ? { record: opts.record } : {}) };
+  const fail = (status: number, problem: Problem, closed: boolean) => {
+    const e = new StrataClientError(status, problem);
+    if (closed) rejectReady(e);
+    opts.onError?.(e, closed);
+  };
+  const frame = (data: string, id: string | undefined) => {
+    let m: { type?: string; [k: string]: unknown };
+    try { m = JSON.parse(data); } catch { return; }
+    if (m.type === 'subscribed') resolveReady();
+    else if (m.type === 'event') { if (id) last = id; opts.onEvent(m as unknown as RealtimeEvent<T>); }
+    else if (m.type === 'error') fail(400, { type: 'strata/realtime-' + String(m.code), title: String(m.code), status: 400, detail: String(m.message) }, false);
+  };
+  const run = async () => {
+    while (!ac.signal.aborted) {
+      const url = new URL('/api/realtime/sse', o.baseUrl);
+      url.searchParams.set('subscribe', JSON.stringify(sub));
+      const headers: Record<string, string> = { accept: 'text/event-stream', ...o.headers };
+      const token = typeof o.token === 'function' ? o.token() : o.token;
+      if (token) headers.authorization = 'Bearer ' + token;
+      if (last) headers['last-event-id'] = last;
+      try {
+        const r = await f(url, { headers, signal: ac.signal });
+        if (!r.ok || !r.body) {
+          const text = await r.text();
+          let problem: Problem;
+          try { problem = JSON.parse(text) as Problem; } catch { problem = { type: 'about:blank', title: r.statusText, status: r.status }; }
+          if (r.status < 500) return fail(r.status, problem, true);
+          fail(r.status, problem, false);
+        } else {
+          const reader = r.body.getReader();
+          const decoder = new TextDecoder();
+          let buf = '';
+          let data: string[] = [];
+          let id: string | undefined;
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buf += decoder.decode(value, { stream: true });
+            let nl: number;
+            while ((nl = buf.search(/\\r\\n|\\r|\\n/)) >= 0) {
+              if (nl === buf.length - 1 && buf[nl] === '\\r') break; // maybe half of a CRLF
+              const line = buf.slice(0, nl);
+              buf = buf.slice(nl + (buf.startsWith('\\r\\n', nl) ? 2 : 1));
+              if (line === '') {
+                if (data.length) frame(data.join('\\n'), id);
+                data = [];
+                id = undefined;
+              } else if (line.startsWith(':')) continue;
+              else {
+                const c = line.indexOf(':');
+                const field = c < 0 ? line : line.slice(0, c);
+                const v = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
+                if (field === 'data') data.push(v);
+                else if (field === 'id') id = v;
+                else if (field === 'retry' && /^\\d+$/.test(v)) retry = Number(v);
+              }
+            }
+          }
+        }
+      } catch (e) {
+        if (ac.signal.aborted) return;
+      }
+      await new Promise((res) => setTimeout(res, retry));
+    }
+  };
+  void run();
+  return { ready, get lastEventId() { return last; }, close: () => ac.abort() };
+}
 `;
 
 /**
@@ -78,12 +186,14 @@ export function generateClient(collections: readonly Collection[], routes: reado
   const doc = openapiDocument(collections, { title: 'client', version: '0' }) as { components: { schemas: Record<string, unknown> } };
   const types: string[] = [];
   const colls: string[] = [];
+  const recs: string[] = [];
   for (const c of collections) {
     const n = pascal(c.name);
     const sch = doc.components.schemas;
     types.push(`export type ${n}Record = ${schemaToTs(sch[`${c.name}_record`])};`);
     types.push(`export type ${n}Create = ${schemaToTs(sch[`${c.name}_create`])};`);
     types.push(`export type ${n}Update = ${schemaToTs(sch[`${c.name}_patch`])};`);
+    recs.push(`  ${JSON.stringify(c.name)}: ${n}Record;`);
     const base = `'/api/collections/${c.name}/records'`;
     colls.push(`    ${JSON.stringify(c.name)}: {
       list: (q: ListQuery = {}, signal?: AbortSignal) => call<ListResult<${n}Record>>('GET', ${base}, { query: q as Query, signal }),
@@ -118,6 +228,11 @@ export function generateClient(collections: readonly Collection[], routes: reado
 ${RUNTIME}
 ${types.join('\n')}
 
+/** Record types by collection name. */
+export interface CollectionRecords {
+${recs.join('\n')}
+}
+
 /**
  * @example
  * const api = createClient({ baseUrl: 'http://127.0.0.1:8080', token });
@@ -132,6 +247,13 @@ ${colls.join('\n')}
   functions: {
 ${fns.join('\n')}
   },
+  /**
+   * Realtime changes of a collection (optionally filtered or one record), over Server-Sent Events.
+   * @example
+   * const sub = api.subscribe('tasks', { filter: 'done = false', onEvent: (e) => console.log(e.action, e.record) });
+   * await sub.ready; // ... later: sub.close();
+   */
+  subscribe: <K extends keyof CollectionRecords & string>(collection: K, opts: SubscribeOptions<CollectionRecords[K]>): Subscription => subscribeSse(options, collection, opts),
   };
 }
 `;

@@ -5,6 +5,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Principal } from '../core/index.js';
+import type { FormatName } from './function-formats.js';
 import type { Cache } from '../cache/index.js';
 import type { Bus, Job, QueueBackend } from '../messaging/index.js';
 import type { Db, ListQuery, ListResult, RecordData, RecordsService, StoredRecord, OperationOptions, AggregateQuery, AggregateRow } from '../data/index.js';
@@ -82,6 +83,12 @@ export interface RouteDefinition<S extends RouteSchemas = RouteSchemas> {
   timeout?: number;
   /** Short text for the OpenAPI document. */
   summary?: string;
+  /**
+   * Formats the route reads and answers with besides JSON (always on). Default: MessagePack, XML,
+   * Protocol Buffers and Avro. Protobuf and Avro need body/response schemas of scalars, objects and
+   * arrays (start-up fails naming what cannot map); leave them out for schemas that cannot.
+   */
+  formats?: readonly FormatName[];
   /** Returns the response body (serialized through the response schema), or nothing for 204. */
   handler(ctx: RouteContext<S>): ResponseOf<S['response']> | undefined | Promise<ResponseOf<S['response']> | undefined>;
 }

@@ -2,6 +2,7 @@
 import type { CompiledRoute } from './function-routes.js';
 import { isStatusMap } from './function-routes.js';
 import type { Schema } from './function-define.js';
+import { FORMAT_NAMES, FORMATS } from './function-formats.js';
 
 type Json = Record<string, unknown>;
 
@@ -24,10 +25,13 @@ export function openapiPaths(routes: Iterable<CompiledRoute>): Record<string, Js
     const path = r.def.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     const s = r.def.schema ?? {};
     const responses: Json = {};
+    // The same schema under every media type the route speaks (Protobuf/Avro messages: /api/functions.proto, .avsc).
+    const types = r.formats.offered.map((f) => f.mediaTypes[0]);
+    const content = (schema: Schema) => Object.fromEntries(types.map((t) => [t, { schema: plain(schema) }]));
     if (s.response && isStatusMap(s.response)) {
-      for (const [status, schema] of Object.entries(s.response)) responses[status] = { description: `Status ${status}`, content: { 'application/json': { schema: plain(schema) } } };
+      for (const [status, schema] of Object.entries(s.response)) responses[status] = { description: `Status ${status}`, content: content(schema) };
     } else if (s.response) {
-      responses['200'] = { description: 'Success', content: { 'application/json': { schema: plain(s.response as Schema) } } };
+      responses['200'] = { description: 'Success', content: content(s.response as Schema) };
     } else responses['200'] = { description: 'Success' };
     responses['400'] = problem('Invalid input');
     if (r.auth !== 'public') responses['401'] = problem('Authentication required');
@@ -40,7 +44,7 @@ export function openapiPaths(routes: Iterable<CompiledRoute>): Record<string, Js
       responses,
       ...(r.auth === 'public' ? { security: [] } : {}),
     };
-    if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: plain(s.body) } } };
+    if (s.body) op.requestBody = { required: true, content: Object.fromEntries(FORMAT_NAMES.filter((n) => r.formats.has(n)).map((n) => [FORMATS[n].mediaTypes[0], { schema: plain(s.body) }])) };
     out[path] = { ...(out[path] ?? {}), [r.def.method.toLowerCase()]: op };
   }
   return out;

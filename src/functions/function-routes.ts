@@ -1,7 +1,8 @@
 // Function routes on Fastify: one dispatcher route per declared method and path, reading its
 // definition from a table that hot reload swaps (in-flight requests finish on the old one).
 // Input is validated with Ajv (Fastify's own settings, all errors) and the reply serialized
-// with fast-json-stringify through the response schema, so undeclared fields never leave.
+// with fast-json-stringify through the response schema, so undeclared fields never leave; other
+// formats (function-formats.ts) encode what that serializer let through.
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -9,12 +10,14 @@ import addFormats from 'ajv-formats';
 import fastJson from 'fast-json-stringify';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../core/index.js';
 import { principalOf } from '../auth/index.js';
-import { chooseResponseCodec, jsonCodec, msgpackCodec, type RecordCodec } from '../api/index.js';
+import { chooseResponseCodec, msgpackCodec } from '../api/index.js';
 import { FunctionLoadError, FunctionTimeoutError, FunctionUnavailableError } from './errors.js';
 import { scopedRecords, type ContextServices } from './function-context.js';
 import type { Principal } from '../core/index.js';
 import type { AuthLevel, RouteContext, RouteDefinition, Schema, ScopedRecords } from './function-define.js';
 import { identityOf, type LoadedFunction } from './function-load.js';
+import { decodeBody, encodeResponse, FORMATS, routeFormats, SCHEMA_BODY_TYPES, type RouteFormats } from './function-formats.js';
+import { pascal, SchemaMapError } from './function-schema-map.js';
 
 type Serializer = (v: unknown) => string;
 
@@ -29,12 +32,12 @@ export interface CompiledRoute {
   body?: ValidateFunction;
   /** By status: `200`, `2xx`, `default`. */
   responses: Map<string, Serializer>;
+  /** Media types it reads and answers with, and its Protobuf / Avro messages. */
+  formats: RouteFormats;
 }
 
 export type Renderer = (template: string, data: Record<string, unknown>, nonce: string) => Promise<string>;
 
-/** Formats a function route speaks (the records API's schemaless codecs): JSON first, then MessagePack. */
-const CODECS: RecordCodec[] = [jsonCodec, msgpackCodec];
 /** The common case (no Accept, JSON, or anything) costs no negotiation. */
 const PLAIN_ACCEPT = /^(\*\/\*|application\/json)(\s*[;,]|$)/;
 
@@ -54,8 +57,20 @@ export function routeAjv(): Ajv {
   return ajv;
 }
 
-/** Compiles one route's validators and serializers; a bad schema throws (reported against its file). */
-export function compileRoute(f: LoadedFunction, ajv: Ajv, defaultTimeout: number): CompiledRoute {
+/** `GET /api/tasks/:id` → `GetApiTasksById`, made unique within `names`. */
+function messageBase(method: string, path: string, names?: Set<string>): string {
+  let base = pascal(`${method.toLowerCase()} ${path.replace(/:/g, 'by ')}`) || 'Route';
+  if (/^[0-9]/.test(base)) base = `R${base}`;
+  if (names) {
+    const first = base;
+    for (let i = 2; names.has(base); i++) base = `${first}${i}`;
+    names.add(base);
+  }
+  return base;
+}
+
+/** Compiles one route's validators, serializers and formats; a bad schema throws (reported against its file). */
+export function compileRoute(f: LoadedFunction, ajv: Ajv, defaultTimeout: number, names?: Set<string>): CompiledRoute {
   const def = f.def as unknown as RouteDefinition;
   const s = def.schema ?? {};
   const compile = (schema: Schema | undefined) => (schema ? ajv.compile(schema as object) : undefined);
@@ -64,12 +79,20 @@ export function compileRoute(f: LoadedFunction, ajv: Ajv, defaultTimeout: number
     const entries: [string, Schema][] = isStatusMap(s.response) ? Object.entries(s.response) : [['2xx', s.response as Schema]];
     for (const [status, schema] of entries) responses.set(status, fastJson(schema as never, { ajv: { strict: false } }) as Serializer);
   }
-  return { key: identityOf(f)!, file: f.file, def, auth: def.auth ?? 'user', timeout: def.timeout ?? defaultTimeout, params: compile(s.params), query: compile(s.query), body: compile(s.body), responses };
+  const responseSchemas: [string, unknown][] = !s.response ? [] : isStatusMap(s.response) ? Object.entries(s.response) : [['2xx', s.response]];
+  let formats: RouteFormats;
+  try {
+    formats = routeFormats(messageBase(def.method, def.path, names), { body: s.body, responses: responseSchemas }, def.formats);
+  } catch (e) {
+    if (!(e instanceof SchemaMapError)) throw e;
+    throw new Error(`${def.method} ${def.path}: ${e.message}. Protocol Buffers and Avro need scalars, objects and arrays; list the formats this route speaks without them (formats: ['json', 'msgpack', 'xml'])`, { cause: e });
+  }
+  return { key: identityOf(f)!, file: f.file, def, auth: def.auth ?? 'user', timeout: def.timeout ?? defaultTimeout, params: compile(s.params), query: compile(s.query), body: compile(s.body), responses, formats };
 }
 
-function serializerFor(r: CompiledRoute, status: number): Serializer | undefined {
+function statusKey(r: CompiledRoute, status: number): string | undefined {
   if (r.responses.size === 0) return undefined;
-  return r.responses.get(String(status)) ?? r.responses.get(`${Math.floor(status / 100)}xx`) ?? r.responses.get('default');
+  return [String(status), `${Math.floor(status / 100)}xx`, 'default'].find((k) => r.responses.has(k));
 }
 
 function check(validate: ValidateFunction | undefined, value: unknown, context: 'params' | 'query' | 'body'): void {
@@ -167,7 +190,12 @@ export function dispatcher(key: string, deps: DispatchDeps) {
     const principal = authorize(r.auth, request);
     // Routes with a response schema negotiate (406 before the handler runs); others answer as they choose (HTML...).
     const accept = request.headers.accept;
-    const codec = r.responses.size > 0 && accept && !PLAIN_ACCEPT.test(accept) ? chooseResponseCodec(accept, CODECS) : jsonCodec;
+    const format = r.responses.size > 0 && accept && !PLAIN_ACCEPT.test(accept) ? chooseResponseCodec(accept, r.formats.offered) : FORMATS.json;
+    // XML, Protobuf and Avro bodies arrive as bytes (see registerRoutes) and are read against the body schema.
+    if (Buffer.isBuffer(request.body)) {
+      const mt = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      if (SCHEMA_BODY_TYPES.includes(mt)) request.body = decodeBody(r.formats, mt, request.body);
+    }
     check(r.params, request.params, 'params');
     check(r.query, request.query, 'query');
     check(r.body, request.body, 'body');
@@ -200,13 +228,13 @@ export function dispatcher(key: string, deps: DispatchDeps) {
       if (reply.statusCode === 200) reply.code(204);
       return reply.send();
     }
-    const serialize = serializerFor(r, reply.statusCode);
-    if (!serialize) return reply.send(result);
+    const status = statusKey(r, reply.statusCode);
+    if (!status) return reply.send(result);
     reply.header('vary', 'Accept');
-    const json = serialize(result);
-    if (codec === jsonCodec) return reply.type('application/json; charset=utf-8').send(json);
+    const json = r.responses.get(status)!(result);
+    if (format === FORMATS.json) return reply.type('application/json; charset=utf-8').send(json);
     // Other formats carry exactly what the schema let through.
-    return reply.type(codec.mediaTypes[0]).send(codec.encodeValue!(JSON.parse(json)));
+    return reply.type(format.mediaTypes[0]).send(encodeResponse(format.name, JSON.parse(json), r.formats.responses.get(status)));
   };
 }
 
@@ -220,6 +248,8 @@ export function registerRoutes(app: FastifyInstance, routes: Iterable<CompiledRo
       done(e as Error);
     }
   });
+  // XML, Protocol Buffers and Avro bodies: raw bytes here, decoded per route against its body schema.
+  app.addContentTypeParser(SCHEMA_BODY_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   for (const r of routes) {
     try {
       app.route({ method: r.def.method, url: r.def.path, handler: dispatcher(r.key, deps), ...(bodyLimit ? { bodyLimit } : {}) });

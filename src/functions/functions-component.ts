@@ -14,6 +14,7 @@ import { assertNoDuplicates, defaultImporter, loadFunctions, type LoadedFunction
 import { openapiPaths } from './function-openapi.js';
 import { compileRoute, registerRoutes, routeAjv, type CompiledRoute, type Renderer, type RouteTable } from './function-routes.js';
 import { startWorkers, type RunningWorkers } from './function-workers.js';
+import { functionsAvroSchemas, functionsProtoSource } from './function-formats.js';
 
 export interface FunctionsOptions {
   /** Absolute directory of function files. */
@@ -47,11 +48,12 @@ export interface Functions extends Component {
 
 function compileAll(functions: readonly LoadedFunction[], timeout: number): Map<string, CompiledRoute> {
   const ajv = routeAjv();
+  const names = new Set<string>();
   const out = new Map<string, CompiledRoute>();
   for (const f of functions) {
     if (f.def[FUNCTION_KIND] !== 'route') continue;
     try {
-      const r = compileRoute(f, ajv, timeout);
+      const r = compileRoute(f, ajv, timeout, names);
       out.set(r.key, r);
     } catch (e) {
       throw new FunctionLoadError(f.file, `export ${f.exportName}: invalid schema: ${(e as Error).message}`, { cause: e });
@@ -122,7 +124,12 @@ export async function createFunctions(opts: FunctionsOptions): Promise<Functions
 
   const component: Functions = {
     name: 'functions',
-    plugin: async (app) => registerRoutes(app, table.routes.values(), { table, services: opts.services, render: opts.render }),
+    plugin: async (app) => {
+      // The function routes' messages, for protoc and Avro readers (what a hot reload changed shows at once).
+      app.get('/api/functions.proto', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(functionsProtoSource(table.routes.values())));
+      app.get('/api/functions.avsc', async () => functionsAvroSchemas(table.routes.values()));
+      registerRoutes(app, table.routes.values(), { table, services: opts.services, render: opts.render });
+    },
     hooks: recordHooks(() => hooks, { services: opts.services, log: opts.log, signal: shutdown.signal }),
     loaded: () => functions,
     openapiPaths: () => openapiPaths(table.routes.values()),
