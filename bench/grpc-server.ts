@@ -37,7 +37,7 @@ async function bare(): Promise<void> {
   db.pragma('journal_mode = WAL');
   const get = db.prepare('SELECT * FROM posts WHERE id = ?');
   // The very service definition Strata serves, so both answer with the same message bytes.
-  const p = collectionProto(normalizeCollections(BENCH_COLLECTIONS)[0]);
+  const p = collectionProto(normalizeCollections(BENCH_COLLECTIONS).find((c) => c.name === 'posts')!);
   const set = Buffer.from(toBinary(FileDescriptorProtoSchema, p.proto));
   const header = [0x0a];
   for (let n = set.length; ; n >>>= 7) {
@@ -70,7 +70,7 @@ async function connect(): Promise<void> {
   const db = new Database(`${dataDir}/data.db`);
   db.pragma('journal_mode = WAL');
   const get = db.prepare('SELECT * FROM posts WHERE id = ?');
-  const p = collectionProto(normalizeCollections(BENCH_COLLECTIONS)[0]);
+  const p = collectionProto(normalizeCollections(BENCH_COLLECTIONS).find((c) => c.name === 'posts')!);
   const app = Fastify({ http2: true, logger: false });
   await app.register(fastifyConnectPlugin, {
     routes: (router) =>

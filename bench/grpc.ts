@@ -28,7 +28,7 @@ async function seed(dataDir: string): Promise<string> {
 
 /** One gRPC message frame (uncompressed) holding GetRequest{id}. */
 function framedGet(id: string): Buffer {
-  const p = collectionProto(normalizeCollections(BENCH_COLLECTIONS)[0]);
+  const p = collectionProto(normalizeCollections(BENCH_COLLECTIONS).find((c) => c.name === 'posts')!);
   const msg = toBinary(p.registry.getMessage('strata.posts.GetRequest')!, create(p.registry.getMessage('strata.posts.GetRequest')!, { id }));
   const head = Buffer.alloc(5);
   head.writeUInt32BE(msg.length, 1);
