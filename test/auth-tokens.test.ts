@@ -243,3 +243,21 @@ test('key ring: two processes on one key directory verify each other\'s tokens (
   await assert.rejects(b.at.verify(tc.token.slice(0, -2) + 'xx'), isInvalid);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('a verified token is remembered only until it expires', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-keys-'));
+  try {
+    let t = 1_900_000_000;
+    const keys = createKeyRing({ dir, alg: 'EdDSA' });
+    const tokens = createAccessTokens({ keys, issuer: 'i', audience: 'a', ttlSeconds: 60, clockToleranceSeconds: 5, now: () => t });
+    const { token } = await tokens.issue({ sub: 'u1', col: 'users' });
+    assert.equal((await tokens.verify(token)).sub, 'u1');
+    t += 30;
+    assert.equal((await tokens.verify(token)).sub, 'u1', 'still valid (from the cache)');
+    t += 40; // past exp + tolerance
+    await assert.rejects(tokens.verify(token), (e: Error) => e.name === 'InvalidTokenError');
+    await assert.rejects(tokens.verify(token + 'x'), (e: Error) => e.name === 'InvalidTokenError');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
