@@ -248,7 +248,7 @@ test('a verified token is remembered only until it expires', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'strata-keys-'));
   try {
     let t = 1_900_000_000;
-    const keys = createKeyRing({ dir, alg: 'EdDSA' });
+    const keys = createKeyRing({ dir, alg: 'EdDSA', retainSeconds: 960 });
     const tokens = createAccessTokens({ keys, issuer: 'i', audience: 'a', ttlSeconds: 60, clockToleranceSeconds: 5, now: () => t });
     const { token } = await tokens.issue({ sub: 'u1', col: 'users' });
     assert.equal((await tokens.verify(token)).sub, 'u1');

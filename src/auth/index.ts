@@ -36,5 +36,6 @@ export { createOneTimeTokens, createMemoryOneTimeTokenStore, type OneTimeTokens,
 export { parseSubject, subjectOf } from './request-auth.js';
 export { createAccessControl, scopeAllows, type AccessRulesDeps } from './access-rules.js';
 export { createAccounts, type Accounts, type Account, type Credentials, type AccountsDeps } from './accounts.js';
-export { authRoutes, authWriteHook, MfaRequiredError, MfaEnrollmentRequiredError, type AuthRoutesDeps } from './auth-routes.js';
+export { authRoutes, MfaRequiredError, MfaEnrollmentRequiredError, type AuthRoutesDeps } from './auth-routes.js';
+export { authWriteHook } from './auth-write-hook.js';
 export { createSuperuser, setupToken, setupRoutes, SETUP_PURPOSE, type SuperuserDeps } from './superusers.js';
