@@ -234,15 +234,31 @@ function suite(engine: string, setup: () => Engine, skip: false | string): void 
   });
 }
 
-test('the server wires the API closed to anyone but superusers', async () => {
+test('the server: closed to anyone but superusers; a collection whose rule does not compile is refused, a good one obeys its rules', async () => {
   const s = await startStrata({ args: ['serve', '--port', '0', '--no-https'] });
   try {
     for (const [method, url] of [['GET', A], ['POST', A], ['DELETE', `${A}/x`], ['POST', `${A}/plan`]]) {
       const r = await call(s.http!, { method, url, body: method === 'POST' ? { name: 'x' } : undefined });
-      // 403 while superusers cannot sign in; 401 for anonymous callers once they can
-      assert.ok(r.status === 401 || r.status === 403, `${method} ${url}: ${r.status}`);
-      assert.ok(r.body.type === 'strata/unauthorized' || r.body.type === 'strata/forbidden', String(r.body.type));
+      assert.equal(r.status, 401, `${method} ${url}`);
+      assert.equal(r.body.type, 'strata/unauthorized');
     }
+    const pass = 'correct horse battery staple 42';
+    const json = (url: string, body: unknown, token?: string) =>
+      fetch(s.http + url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    const setup = /_strata\/setup#(\S+)/.exec(s.output())![1];
+    assert.equal((await json('/_strata/setup', { token: setup, email: 'root@example.com', password: pass })).status, 201);
+    const root = ((await (await json('/api/collections/_superusers/auth/login', { identity: 'root@example.com', password: pass })).json()) as { token: string }).token;
+    const as = { authorization: `Bearer ${root}` };
+    const bad = await json(A, { name: 'notes', fields: [{ name: 'text', type: 'text' }], rules: { list: 'nosuchfield = 1' } }, root);
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(await bad.json()), /rules\.list/);
+    const listed = (await (await fetch(s.http + A, { headers: as })).json()) as { items: Array<{ name: string }> };
+    assert.ok(!listed.items.some((c) => c.name === 'notes'), 'nothing was created');
+    const good = await json(A, { name: 'notes', fields: [{ name: 'text', type: 'text' }], rules: { list: '', view: '', create: "text != ''" } }, root);
+    assert.equal(good.status, 201, await good.clone().text());
+    assert.equal((await json('/api/collections/notes/records', { text: 'hi' })).status, 201);
+    assert.equal((await json('/api/collections/notes/records', { text: '' })).status, 403, 'the create rule of an API-made collection applies');
+    assert.equal((await fetch(`${s.http}/api/collections/notes/records/abcdefghij`, { method: 'DELETE' })).status, 403, 'no delete rule: superusers only');
   } finally {
     await s.stop();
   }

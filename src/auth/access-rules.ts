@@ -156,8 +156,11 @@ export function createAccessControl(deps: AccessRulesDeps): AccessControl & { ch
     },
     /** Compiles every rule once (as an anonymous and as a signed-in caller) so a bad rule fails at start. */
     check(all: Iterable<Collection>) {
-      const { collections, dialect, names } = deps.data();
-      for (const c of all) {
+      const { dialect, names } = deps.data();
+      // Rules resolve relations among the collections being checked (which may not be live yet).
+      const list = [...all];
+      const collections = new Map(list.map((c) => [c.name, c]));
+      for (const c of list) {
         for (const [action, rule] of Object.entries(c.rules)) {
           if (!rule) continue;
           try {

@@ -45,6 +45,8 @@ export interface CollectionAdminDeps {
   declared: readonly CollectionConfig[];
   stored(): readonly CollectionConfig[];
   apply(stored: CollectionConfig[], version: number): void;
+  /** Extra checks of the collections a change would produce (the auth capability compiles their rules); throws to refuse. */
+  check?(collections: readonly Collection[]): void;
   logger?: Logger;
 }
 
@@ -104,7 +106,9 @@ export function createCollectionAdmin(d: CollectionAdminDeps): CollectionAdmin {
       { dialect: d.dialect, names: d.names },
       async (conn): Promise<Collection[]> => {
         result = next(await loadStored(conn, d.names), change);
-        return normalizeCollections([...d.declared, ...result.list]);
+        const all = normalizeCollections([...d.declared, ...result.list]);
+        d.check?.(all); // e.g. a rule that does not compile: refused before anything is changed
+        return all;
       },
       {
         dryRun,

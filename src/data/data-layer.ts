@@ -25,6 +25,8 @@ export interface DataLayerOptions {
   logger?: Logger;
   /** Cipher for fields marked `encrypted` (the composition root passes auth's FieldCipher). */
   cipher?: ValueCipher;
+  /** Checks collections changed over the admin API before they are applied (the access rules compile). */
+  checkCollections?: (collections: readonly Collection[]) => void;
   /** Record hooks (the functions capability): before-hooks inside each write, after-hooks after commit. */
   hooks?: RecordHooks;
 }
@@ -194,6 +196,7 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
         declared: opts.collections,
         stored: () => schema!.stored,
         apply,
+        check: opts.checkCollections,
         logger: opts.logger,
       });
       if (opts.data.schemaPollInterval > 0) {

@@ -133,7 +133,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   // Encrypted fields use the same key set as auth (which starts after data, so it is loaded here).
   const keyDir = config.auth.tokens.keyDir || join(dataDir, 'keys');
   const fieldCipher = createFieldCipher(await loadFieldKeys({ keyFile: config.auth.encryption.keyFile || join(keyDir, 'encryption.json'), env: process.env.STRATA_ENCRYPTION_KEY }));
-  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log, cipher: fieldCipher, hooks: functions.hooks });
+  const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log, cipher: fieldCipher, hooks: functions.hooks, checkCollections: (cs) => access.check(cs) });
   // Auth keeps its tables (tokens, API keys, MFA, email outbox, audit log) on the data layer's database.
   const auth = authComponent(config.auth, {
     dataDir,
