@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { createDataLayer } from '../src/data/index.js';
 import { DataSchema, type DataConfig } from '../src/config/schema-data.js';
-import { spawn } from 'node:child_process';
-import { ROOT, ensureTool, freePort, median, pinned, waitForPort, writeResults, type BenchOptions, type LoadResult } from './lib.js';
+import { ROOT, ensureTool, median, pinned, startServer, writeResults, type BenchOptions, type LoadResult } from './lib.js';
 import { COLLECTIONS } from './functions-fixture.js';
 
 const ROWS = 10_000;
@@ -33,24 +32,9 @@ async function seed(dir: string): Promise<string[]> {
   return ids;
 }
 
-/** Like lib's startServer, with a longer start-up wait: three servers through tsx on a loaded machine. */
-async function start(kind: string, dir: string) {
-  const port = await freePort();
-  const cmd = pinned(0, [process.execPath, '--import', 'tsx', join(ROOT, 'bench/functions-server.ts'), kind, String(port), dir]);
-  const proc = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitForPort(port, 180_000);
-  return {
-    port,
-    async stop() {
-      if (proc.exitCode !== null) return;
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
+/** Three servers through tsx on a loaded machine start slowly: a longer wait than lib's default. */
+const start = (kind: string, dir: string) =>
+  startServer({ name: kind, cmd: [process.execPath, '--import', join(ROOT, 'node_modules/tsx/dist/loader.mjs'), join(ROOT, 'bench/functions-server.ts'), kind, 'PORT', dir], startTimeoutMs: 180_000 });
 
 function wrkPost(url: string, script: string, seconds: number, connections: number): LoadResult {
   const cmd = pinned(1, ['wrk', '--latency', '-t2', `-c${connections}`, `-d${seconds}s`, '-s', script, url]);

@@ -63,6 +63,8 @@ export interface ServerSpec {
   /** Pin to core 0 (false for multi-process modes, which run unpinned). */
   pin?: boolean;
   version?: string;
+  /** How long to wait for the port (default 30 s). */
+  startTimeoutMs?: number;
 }
 
 export interface Running {
@@ -79,7 +81,7 @@ export async function startServer(spec: ServerSpec): Promise<Running> {
     env: { ...process.env, ...spec.env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  await waitForPort(port);
+  await waitForPort(port, spec.startTimeoutMs);
   return {
     port,
     proc,
