@@ -12,6 +12,9 @@ const make: Record<string, () => Promise<QueueBackend>> = {
   rabbitmq: () => rabbitQueue({ prefix: where }),
   nats: () => natsQueue({ prefix: where }),
 };
+// A hung handler holds no timer or socket of its own; without this the sqlite child's event loop would
+// empty and the process exit by itself the moment it printed, racing the parent's kill.
+setInterval(() => {}, 60_000);
 const q = await make[kind]();
 await q.consume(
   queue,

@@ -34,10 +34,14 @@ for (const c of cases) {
     try {
       const { id } = await q.enqueue(queue, { work: 1 });
       const child = spawn(process.execPath, ['--import', 'tsx', fixture, c.kind, c.where, queue], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // Listen for the exit from the start: a child that dies early must fail the test, not leave it waiting.
+      const exited = new Promise((r) => child.once('exit', r));
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      await until(() => out.includes(`got ${id} 1`), 'the child took the job', 20_000);
-      const exited = new Promise((r) => child.once('exit', r));
+      await until(() => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the child exited early (${child.exitCode ?? child.signalCode}): ${out}`);
+        return out.includes(`got ${id} 1`);
+      }, 'the child took the job', 20_000);
       child.kill('SIGKILL');
       await exited;
       const again: Job[] = [];
