@@ -9,7 +9,7 @@ import { wafPlugin, type WafConfig } from '../src/waf/index.js';
 const [mode = 'none', pl = '1'] = process.argv.slice(2);
 const app = Fastify({ logger: false });
 if (mode !== 'none') {
-  const config = Value.Default(WafSchema, { mode, paranoia: Number(pl) }) as WafConfig;
+  const config = Value.Default(WafSchema, { mode, paranoia: Number(pl), ...(process.env.WAF_CACHE ? { cacheSize: Number(process.env.WAF_CACHE) } : {}) }) as WafConfig;
   await app.register(wafPlugin({ config }));
 }
 

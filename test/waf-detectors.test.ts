@@ -93,7 +93,10 @@ test('ssrf: only in URL-carrying parameters, all IPv4 spellings', () => {
 const facts = (over: Partial<RequestFacts>): RequestFacts => ({
   method: 'GET', url: '/', httpVersion: '1.1', headers: { host: 'a', 'user-agent': 'Mozilla/5.0', accept: '*/*' }, argCount: 0, argNames: [], argTotalLength: 0, maxArgLength: 0, ...over,
 });
-const proto = (f: RequestFacts, paranoia: ParanoiaLevel = 1) => (builtinDetectors(['protocol'])[0].inspectRequest?.(f, ctx(paranoia)) ?? []).map((x) => `${x.rule}:${x.severity}`);
+const proto = (f: RequestFacts, paranoia: ParanoiaLevel = 1) => {
+  const d = builtinDetectors(['protocol'])[0];
+  return [...(d.inspectHeaders?.(f, ctx(paranoia)) ?? []), ...(d.inspectRequest?.(f, ctx(paranoia)) ?? [])].map((x) => `${x.rule}:${x.severity}`);
+};
 
 test('protocol anomalies', () => {
   assert.deepEqual(proto(facts({})), []);
@@ -114,7 +117,7 @@ test('protocol anomalies', () => {
 });
 
 test('scanner user agents', () => {
-  const scan = (ua: string, paranoia: ParanoiaLevel = 1) => (builtinDetectors(['scanner'])[0].inspectRequest?.(facts({ headers: { host: 'a', 'user-agent': ua } }), ctx(paranoia)) ?? []).map((f) => f.rule);
+  const scan = (ua: string, paranoia: ParanoiaLevel = 1) => (builtinDetectors(['scanner'])[0].inspectHeaders?.(facts({ headers: { host: 'a', 'user-agent': ua } }), ctx(paranoia)) ?? []).map((f) => f.rule);
   assert.deepEqual(scan('sqlmap/1.7 (https://sqlmap.org)'), ['scanner-user-agent']);
   assert.deepEqual(scan('Mozilla/5.00 (Nikto/2.1.6)'), ['scanner-user-agent']);
   assert.deepEqual(scan('Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0'), []);

@@ -252,3 +252,63 @@ test('memoized results give the same verdicts, with exclusions applied per reque
     assert.equal(e.inspectHead(head("/x?q=%27%20or%201%3D1--"), '/x')[0].excerpt, "' or 1=1--");
   }
 });
+
+test('per-connection memo: repeated header lines reuse findings; any changed line is inspected again; exclusions still apply per request', async () => {
+  const { createWafEngine } = await import('../src/waf/index.js');
+  const { DEFAULT_LIMITS } = await import('./waf-corpus.js');
+  const e = createWafEngine({ mode: 'block', paranoia: 1, threshold: 5, limits: DEFAULT_LIMITS, cacheSize: 0, exclusions: [{ route: '/ok', parameter: 'header:referer', detectors: ['xss'] }] });
+  const head = (url: string, lines: string[]) => {
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < lines.length; i += 2) headers[lines[i].toLowerCase()] = lines[i + 1];
+    return { method: 'GET', url, httpVersion: '1.1', headers, rawHeaders: lines };
+  };
+  const benign = ['Host', 'a', 'User-Agent', 'Mozilla/5.0', 'Accept', '*/*', 'Referer', 'https://a/x?tab=1'];
+  const xss = ['Host', 'a', 'User-Agent', 'Mozilla/5.0', 'Accept', '*/*', 'Referer', 'https://a/"><script>alert(1)</script>'];
+  const scanner = ['Host', 'a', 'User-Agent', 'sqlmap/1.7', 'Accept', '*/*', 'Referer', 'https://a/x?tab=1'];
+  const memo = {};
+  const rules = (url: string, lines: string[], route = '/x') => e.inspectHead(head(url, [...lines]), route, memo).map((d) => `${d.detector}@${d.location ?? 'request'}`);
+  assert.deepEqual(rules('/x', benign), []);
+  assert.deepEqual(rules('/x?q=1', benign), [], 'same lines, new target');
+  assert.deepEqual(rules('/x', xss), ['xss@header'], 'a changed Referer is inspected again');
+  assert.deepEqual(rules('/x?p=2', xss), ['xss@header'], 'and its findings are reused while it repeats');
+  assert.deepEqual(rules('/ok', xss, '/ok'), [], 'exclusions apply per request to reused findings');
+  assert.deepEqual(rules('/x', scanner), ['scanner@request'], 'header-level checks follow the lines too');
+  assert.deepEqual(rules('/x', scanner), ['scanner@request']);
+  assert.deepEqual(rules('/x', benign), []);
+  assert.deepEqual(e.inspectHead({ ...head('/x', [...benign]), httpVersion: '1.0', headers: {}, rawHeaders: [] }, '/x', memo), [], 'HTTP/1.0 without Host');
+  assert.deepEqual(rules('/x', ['User-Agent', 'Mozilla/5.0']).sort(), ['protocol@request'], 'missing Host on 1.1 after a 1.0 request');
+  // HTTP/2: pseudo-headers change per request, the rest is compared
+  const h2 = (path: string, ua: string) => [':method', 'GET', ':path', path, ':authority', 'a', 'user-agent', ua];
+  const m2 = {};
+  const r2 = (lines: string[]) => e.inspectHead({ method: 'GET', url: lines[3], httpVersion: '2.0', headers: { ':authority': 'a', 'user-agent': lines[7] }, rawHeaders: lines }, '/x', m2).map((d) => d.detector);
+  assert.deepEqual(r2(h2('/a', 'Mozilla/5.0')), []);
+  assert.deepEqual(r2(h2("/b?id=%27%20or%201%3D1--", 'Mozilla/5.0')), ['sqli'], 'the target is inspected on every request');
+  assert.deepEqual(r2(h2('/c', 'nikto')), ['scanner']);
+});
+
+test('over one keep-alive connection, a request whose headers turn hostile is blocked and the next benign one passes', async () => {
+  const b = await build();
+  const { Agent } = await import('undici');
+  const agent = new Agent({ connections: 1, pipelining: 1 });
+  const get = async (headers: Record<string, string>) => {
+    const res = await request(`${b.base}/api/items`, { dispatcher: agent, headers: { accept: 'application/json', ...headers } });
+    await res.body.text();
+    return res.statusCode;
+  };
+  try {
+    const ua = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0' };
+    const sockets = new Set<unknown>();
+    b.app.server.on('connection', (s) => sockets.add(s));
+    assert.equal(await get({ ...ua, cookie: 'theme=dark' }), 200);
+    assert.equal(await get({ ...ua, cookie: 'theme=dark' }), 200);
+    assert.equal(await get({ ...ua, cookie: "theme=dark' or '1'='1" }), 403, 'the changed cookie is inspected');
+    assert.equal(await get({ ...ua, cookie: 'theme=dark' }), 200);
+    assert.equal(await get({ 'user-agent': 'sqlmap/1.7' }), 403);
+    assert.equal(await get({ 'user-agent': 'sqlmap/1.7' }), 403, 'reused findings still block');
+    assert.equal(await get(ua), 200);
+    assert.equal(sockets.size, 1, 'all on one connection');
+  } finally {
+    await agent.close();
+    await b.app.close();
+  }
+});

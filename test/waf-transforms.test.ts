@@ -59,31 +59,37 @@ test('InputView memoizes views and reports flags', () => {
   assert.equal(v.decoded, v.decoded);
 });
 
-test('value cache: bounded two-generation memo', async () => {
-  const { ValueCache } = await import('../src/waf/value-cache.js');
-  const c = new ValueCache<number>(2);
-  c.set('a', 1); c.set('b', 2);
-  c.set('c', 3); // a, b move to the previous generation
-  assert.equal(c.get('a'), 1, 'found in the previous generation and promoted');
-  c.set('d', 4); c.set('e', 5);
-  assert.equal(c.get('b'), undefined, 'dropped after two generations');
-  assert.equal(c.get('e'), 5);
+test('value cache: a value is stored on its second offer, found only under its location and name, and evicted by a value for its slot', async () => {
+  const { ValueCache, valueHash } = await import('../src/waf/value-cache.js');
+  const c = new ValueCache<number>(4);
+  const h = valueHash('a');
+  c.offer('a', 'query', 'q', h, 1);
+  assert.equal(c.get('a', 'query', 'q', h), undefined, 'a first offer only remembers the hash');
+  c.offer('a', 'query', 'q', h, 1);
+  assert.equal(c.get('a', 'query', 'q', h), 1, 'stored on the second');
+  assert.equal(c.get('a', 'query', 'other', h), undefined, 'another parameter name');
+  assert.equal(c.get('a', 'header', 'q', h), undefined, 'another location');
+  // a value whose hash lands in the same slot replaces it (after its own two offers)
+  let other = 'b';
+  for (let i = 0; (valueHash(other) & 3) !== (h & 3); i++) other = `b${i}`;
+  const ho = valueHash(other);
+  c.offer(other, 'query', 'q', ho, 2);
+  assert.equal(c.get('a', 'query', 'q', h), 1, 'a first offer of another value leaves the entry');
+  c.offer(other, 'query', 'q', ho, 2);
+  assert.equal(c.get(other, 'query', 'q', ho), 2);
+  assert.equal(c.get('a', 'query', 'q', h), undefined, 'evicted');
 });
 
-test('value cache: consulted for 1 value in 16 while traffic does not repeat, fully again once it does', async () => {
-  const { ValueCache } = await import('../src/waf/value-cache.js');
-  const c = new ValueCache<number>(10_000);
-  const use = (key: string) => { if (!c.worthTrying()) return false; if (c.get(key) === undefined) c.set(key, 1); return true; };
-  assert.equal(c.isSparse, false);
-  for (let i = 0; i < 1024; i++) assert.ok(use(`unique-${i}`));
-  assert.equal(c.isSparse, true, 'a window of misses');
-  let tried = 0;
-  for (let i = 0; i < 1600; i++) if (use(`other-${i}`)) tried++;
-  assert.equal(tried, 100, '1 in 16');
-  // values start repeating: the probes hit, and after a window of them the cache is used for every value
-  for (let i = 0; i < 1024 * 16 && c.isSparse; i++) use('same');
-  assert.equal(c.isSparse, false);
-  for (let i = 0; i < 32; i++) assert.ok(use('same'));
+test('value cache: values that never repeat are never stored; one that repeats is', async () => {
+  const { ValueCache, valueHash } = await import('../src/waf/value-cache.js');
+  const c = new ValueCache<number>(1024);
+  const offer = (v: string) => { const h = valueHash(v); if (c.get(v, 'query', 'q', h) === undefined) c.offer(v, 'query', 'q', h, 1); };
+  for (let i = 0; i < 10_000; i++) offer(`unique-${i}`);
+  let stored = 0;
+  for (let i = 0; i < 10_000; i++) if (c.get(`unique-${i}`, 'query', 'q', valueHash(`unique-${i}`)) !== undefined) stored++;
+  assert.equal(stored, 0);
+  offer('same'); offer('same');
+  assert.equal(c.get('same', 'query', 'q', valueHash('same')), 1);
 });
 
 test('cookie parsing gives what split/trim parsing gives, on random headers', async () => {

@@ -27,15 +27,19 @@ export interface InspectedValue {
   view: InputView;
 }
 
-/** Request-level facts for detectors that judge the request as a whole (protocol, scanner). */
-export interface RequestFacts {
-  method: string;
-  /** Raw path + query as received. */
-  url: string;
+/** What the header lines alone say: detectors judging only these are memoized per connection. */
+export interface HeaderFacts {
   httpVersion: string;
   headers: Record<string, string | string[] | undefined>;
   /** Alternating name/value list as received (duplicates kept), when known. */
   rawHeaders?: string[];
+}
+
+/** Request-level facts for detectors that judge the request as a whole (protocol, scanner). */
+export interface RequestFacts extends HeaderFacts {
+  method: string;
+  /** Raw path + query as received. */
+  url: string;
   argCount: number;
   argNames: string[];
   argTotalLength: number;
@@ -75,6 +79,12 @@ export interface Detector {
    */
   gate?(paranoia: ParanoiaLevel): number;
   inspectRequest?(facts: RequestFacts, ctx: DetectContext): Finding[];
+  /**
+   * Request-level checks that read only the header lines and HTTP version: the engine reuses
+   * their findings while a connection sends the same header lines (keep-alive), so put here
+   * what does not depend on the method, target or arguments.
+   */
+  inspectHeaders?(facts: HeaderFacts, ctx: DetectContext): Finding[];
   /**
    * Whether this detector may fire on a value of a plain shape (value-shape.ts: a word,
    * number, UUID or ISO date) at this location and name; omitted = never, and the engine

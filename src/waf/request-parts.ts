@@ -73,15 +73,17 @@ export interface HeadInput {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** All inspectable parts of the request head. */
-export function headParts(req: HeadInput, paranoia: number): RawPart[] {
-  const out: RawPart[] = [];
-  const q = req.url.indexOf('?');
-  const path = q === -1 ? req.url : req.url.slice(0, q);
-  out.push({ location: 'path', name: 'path', value: path });
-  if (q !== -1) splitUrlencoded(req.url.slice(q + 1), 'query', out);
-  for (const name in req.headers) {
-    const v = req.headers[name];
+/** The path and query arguments of the request target. */
+export function urlParts(url: string, out: RawPart[]): void {
+  const q = url.indexOf('?');
+  out.push({ location: 'path', name: 'path', value: q === -1 ? url : url.slice(0, q) });
+  if (q !== -1) splitUrlencoded(url.slice(q + 1), 'query', out);
+}
+
+/** The cookies and the inspected header values. */
+export function headerParts(headers: HeadInput['headers'], paranoia: number, out: RawPart[]): void {
+  for (const name in headers) {
+    const v = headers[name];
     if (v === undefined) continue;
     if (name === 'cookie') { parseCookies(Array.isArray(v) ? v.join('; ') : v, out); continue; }
     if (paranoia < 3 && (SKIP_HEADERS.has(name) || name.startsWith('sec-'))) continue;
@@ -89,5 +91,4 @@ export function headParts(req: HeadInput, paranoia: number): RawPart[] {
     if (Array.isArray(v)) for (const x of v) out.push({ location: 'header', name, value: x });
     else out.push({ location: 'header', name, value: v });
   }
-  return out;
 }

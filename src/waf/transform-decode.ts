@@ -14,36 +14,45 @@ export interface UrlDecodeResult {
 const hex = (c: number): number =>
   c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
 
-/** One pass of percent-decoding with a lenient UTF-8 decoder that maps overlong forms. */
+/** One pass of percent-decoding with a lenient UTF-8 decoder that maps overlong forms. Unescaped runs are copied whole. */
 function decodeOnce(s: string, out: { overlong: boolean; invalid: boolean }): string {
   const bytes: number[] = [];
   let res = '';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    if (ch === 37 /* % */) {
-      const n = s.charCodeAt(i + 1);
-      if ((n === 117 || n === 85) /* u */ && i + 5 < s.length) {
-        const a = hex(s.charCodeAt(i + 2)), b = hex(s.charCodeAt(i + 3)), c = hex(s.charCodeAt(i + 4)), d = hex(s.charCodeAt(i + 5));
-        if (a >= 0 && b >= 0 && c >= 0 && d >= 0) {
-          if (bytes.length > 0) { res += utf8Lenient(bytes, out); bytes.length = 0; }
-          res += String.fromCharCode((a << 12) | (b << 8) | (c << 4) | d);
-          i += 5;
-          continue;
-        }
-      }
-      const h1 = hex(n), h2 = hex(s.charCodeAt(i + 2));
-      if (h1 >= 0 && h2 >= 0) {
-        bytes.push((h1 << 4) | h2);
-        i += 2;
-        continue;
-      }
-      out.invalid = true;
+  let run = 0; // start of the pending unescaped run
+  let i = s.indexOf('%');
+  while (i !== -1) {
+    const n = s.charCodeAt(i + 1);
+    let unit = -1; // a %uXXXX code unit
+    let byte = -1;
+    let len = 0;
+    if ((n === 117 || n === 85) /* u */ && i + 5 < s.length) {
+      const a = hex(s.charCodeAt(i + 2)), b = hex(s.charCodeAt(i + 3)), c = hex(s.charCodeAt(i + 4)), d = hex(s.charCodeAt(i + 5));
+      if (a >= 0 && b >= 0 && c >= 0 && d >= 0) { unit = (a << 12) | (b << 8) | (c << 4) | d; len = 6; }
     }
-    if (bytes.length > 0) { res += utf8Lenient(bytes, out); bytes.length = 0; }
-    res += s[i];
+    if (len === 0) {
+      const h1 = hex(n), h2 = hex(s.charCodeAt(i + 2));
+      if (h1 >= 0 && h2 >= 0) { byte = (h1 << 4) | h2; len = 3; }
+    }
+    if (len === 0) {
+      out.invalid = true; // a lone `%` stays in the run
+      i = s.indexOf('%', i + 1);
+      continue;
+    }
+    if (i > run) {
+      // text between escapes ends a byte sequence
+      if (bytes.length > 0) { res += utf8Lenient(bytes, out); bytes.length = 0; }
+      res += s.slice(run, i);
+    }
+    if (byte !== -1) bytes.push(byte);
+    else {
+      if (bytes.length > 0) { res += utf8Lenient(bytes, out); bytes.length = 0; }
+      res += String.fromCharCode(unit);
+    }
+    run = i + len;
+    i = s.indexOf('%', run);
   }
   if (bytes.length > 0) res += utf8Lenient(bytes, out);
-  return res;
+  return run === 0 ? s : run < s.length ? res + s.slice(run) : res;
 }
 
 /** Decodes UTF-8 bytes; overlong 2- and 3-byte forms decode to their code point (as IIS once did), other junk to Latin-1. */

@@ -1,54 +1,59 @@
-// A bounded memo of per-value inspection results (two generations of Maps: O(1),
-// at most 2 x size entries). Real traffic repeats most values: User-Agent, Referer,
-// cookies, common query values; detectors are pure, so their results can be reused.
-// When traffic does not repeat, every lookup is a miss that only costs (hashing, the
-// maps' memory): after a window with under 1 hit in 16 lookups the cache is only
-// consulted for 1 value in 16, which still notices when values start repeating again.
+// A bounded memo of per-value inspection results. Real traffic repeats many values
+// (common paths, filters and query values; the User-Agents of new connections), and
+// detectors are pure, so their results can be reused.
+//
+// Built so that values which never repeat cost almost nothing: direct-mapped (a value's
+// own hash picks one slot; a lookup is one array read and one string comparison, a store
+// overwrites the slot), parallel arrays instead of an entry object per value, and a value
+// is admitted only when seen a second time (a table of hashes remembers the first
+// sighting). A store keeps the value's string alive and so moves it to the old
+// generation; a once-seen value was paying that for nothing (a two-generation Map cost
+// more on such misses than the detectors it saved).
 
-const WINDOW = 1024;
-const SPARSE_EVERY = 16;
+/** FNV-1a over the UTF-16 code units: cheap, and spreads similar values over the slots. */
+export function valueHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
 
 export class ValueCache<V> {
-  private current = new Map<string, V>();
-  private previous = new Map<string, V>();
-  private readonly size: number;
-  private lookups = 0;
-  private hits = 0;
-  private sparse = false;
-  private tick = 0;
+  private readonly keys: Array<string | undefined>;
+  private readonly wheres: Array<string | undefined>;
+  private readonly names: Array<string | undefined>;
+  private readonly values: Array<V | undefined>;
+  private readonly seen: Uint32Array;
+  private readonly mask: number;
 
+  /** Holds up to `size` values (rounded up to a power of two slots). */
   constructor(size: number) {
-    this.size = size;
+    let n = 1;
+    while (n < size) n *= 2;
+    this.mask = n - 1;
+    this.keys = new Array<string | undefined>(n).fill(undefined);
+    this.wheres = new Array<string | undefined>(n).fill(undefined);
+    this.names = new Array<string | undefined>(n).fill(undefined);
+    this.values = new Array<V | undefined>(n).fill(undefined);
+    this.seen = new Uint32Array(n);
   }
 
-  /** Whether this value should be looked up (and its result stored); false while the cache is mostly missing. */
-  worthTrying(): boolean {
-    return !this.sparse || ++this.tick % SPARSE_EVERY === 0;
+  /** The value stored for `key` found at `where` under `name` (a request location and parameter); `hash` is `valueHash(key)`. */
+  get(key: string, where: string, name: string, hash: number): V | undefined {
+    const i = hash & this.mask;
+    return this.keys[i] === key && this.wheres[i] === where && this.names[i] === name ? this.values[i] : undefined;
   }
 
-  /** True while the hit rate of the last window was too low to consult the cache for every value. */
-  get isSparse(): boolean { return this.sparse; }
-
-  get(key: string): V | undefined {
-    let v = this.current.get(key);
-    if (v === undefined) {
-      v = this.previous.get(key);
-      if (v !== undefined) this.set(key, v);
+  /** Stores `value` when `key` was offered before (its hash is remembered); otherwise only remembers the hash. */
+  offer(key: string, where: string, name: string, hash: number, value: V): void {
+    const i = hash & this.mask;
+    // hash 0 is never remembered: 0 marks an empty slot
+    if (this.seen[i] !== hash || hash === 0) {
+      this.seen[i] = hash;
+      return;
     }
-    if (v !== undefined) this.hits++;
-    if (++this.lookups === WINDOW) {
-      this.sparse = this.hits * SPARSE_EVERY < WINDOW;
-      this.lookups = 0;
-      this.hits = 0;
-    }
-    return v;
-  }
-
-  set(key: string, value: V): void {
-    if (this.current.size >= this.size) {
-      this.previous = this.current;
-      this.current = new Map();
-    }
-    this.current.set(key, value);
+    this.keys[i] = key;
+    this.wheres[i] = where;
+    this.names[i] = name;
+    this.values[i] = value;
   }
 }

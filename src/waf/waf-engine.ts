@@ -6,10 +6,10 @@ import { SEVERITY_SCORE } from './detector.js';
 import { builtinDetectors, DETECTOR_NAMES } from './detector-catalog.js';
 import { InputView } from './transform-view.js';
 import { CC, charClasses } from './char-classes.js';
-import { ValueCache } from './value-cache.js';
+import { ValueCache, valueHash } from './value-cache.js';
 import { isPlainShape } from './value-shape.js';
 import type { InspectedValue } from './detector.js';
-import { headParts, splitUrlencoded, type RawPart } from './request-parts.js';
+import { headerParts, splitUrlencoded, urlParts, type RawPart } from './request-parts.js';
 import { jsonParts, multipartParts, xmlParts } from './body-parts.js';
 import { MSGPACK_TYPES, PROTOBUF_TYPES, msgpackParts, protobufParts } from './body-binary.js';
 import { compileExclusions, exclusionsFor, isExcluded, type CompiledExclusion, type WafExclusion } from './exclusions.js';
@@ -29,7 +29,6 @@ export interface WafEngineOptions {
 }
 
 interface Hit { d: Detector; f: Finding; excerpt?: string }
-interface CachedHits { location: Location; name: string; hits: Hit[] }
 const NO_HITS: Hit[] = [];
 const NO_DETECTORS: Detector[] = [];
 const CACHEABLE_LENGTH = 512;
@@ -60,11 +59,34 @@ export interface HeadRequest {
 
 export interface WafScope { method: string; path: string; routeUrl?: string }
 
+/**
+ * What one connection's previous request head gave: keep-alive clients (browsers, SDKs,
+ * proxies) send the same User-Agent, Referer and cookies on every request of a
+ * connection, so when its raw header lines are identical (compared by value, pseudo-headers
+ * aside) their findings are reused instead of recomputed. Owned by the caller, one per
+ * connection; start with `{}`.
+ */
+export interface HeadMemo { raw?: string[]; version?: string; hits?: PartHits[] }
+/** Findings of one header or cookie value; `part` undefined for the header-level checks (`inspectHeaders`). */
+interface PartHits { part?: RawPart; hits: Hit[] }
+
+/** Same header lines as the memo's, in the same order; HTTP/2 pseudo-headers (`:path`...) may differ. */
+function sameHeaders(prev: string[], raw: string[]): boolean {
+  if (prev.length !== raw.length) return false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name !== prev[i]) return false;
+    if (raw[i + 1] !== prev[i + 1] && name.charCodeAt(0) !== 58) return false;
+  }
+  return true;
+}
+
 const EXCERPT_LOCATIONS = new Set<Location>(['path', 'query', 'query-name', 'header']);
 
 export interface WafEngine {
   readonly options: WafEngineOptions;
-  inspectHead(req: HeadRequest, routeUrl?: string): Detection[];
+  /** Findings of the request head; `memo` (one per connection) reuses the header findings of the previous request when its header lines repeat. */
+  inspectHead(req: HeadRequest, routeUrl?: string, memo?: HeadMemo): Detection[];
   inspectBody(body: unknown, contentType: string, scope: WafScope): Detection[];
   score(detections: readonly Detection[]): number;
 }
@@ -80,8 +102,9 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
   const gates = new Map<Detector, number>();
   for (const d of detectors) gates.set(d, d.gate ? d.gate(options.paranoia) : -1);
   const requestLevel = detectors.filter((d) => d.inspectRequest !== undefined);
+  const headerLevel = detectors.filter((d) => d.inspectHeaders !== undefined);
 
-  const cache = (options.cacheSize ?? 0) > 0 ? new ValueCache<CachedHits>(options.cacheSize as number) : undefined;
+  const cache = (options.cacheSize ?? 0) > 0 ? new ValueCache<Hit[]>(options.cacheSize as number) : undefined;
 
   const record = (out: Detection[], d: Detector, f: Finding, active: CompiledExclusion[], part?: RawPart, excerpt?: string) => {
     if (f.paranoia > options.paranoia) return;
@@ -119,37 +142,71 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
     return hits;
   };
 
+  /** The findings of one value before exclusions (cacheable), or undefined when no detector looks at it. */
+  const hitsOf = (part: RawPart): Hit[] | undefined => {
+    let ds = byLocation.get(part.location);
+    if (!ds) return undefined;
+    // one scan of the value serves the plain-shape pre-check and the detectors' gates
+    const classes = charClasses(part.value);
+    if ((classes & ~PLAIN_CLASSES) === 0 && isPlainShape(part.value)) {
+      // words, numbers, UUIDs, dates: only detectors that say they may fire on them, uncached
+      let few: Detector[] | undefined;
+      for (const d of plainByLocation.get(part.location) ?? NO_DETECTORS) if (d.mayFireOnPlain?.(part.location, part.name, part.value)) (few ??= []).push(d);
+      if (few === undefined) return undefined;
+      ds = few;
+      return detect(part, ds, classes);
+    }
+    // body values come from documents that rarely repeat: hashing them costs more than it saves
+    // keyed by the value alone (no concatenated key to build and hash), checked against location and name
+    const hash = cache !== undefined && part.value.length <= CACHEABLE_LENGTH && !UNCACHED.has(part.location) ? valueHash(part.value) : -1;
+    if (hash !== -1) {
+      const e = (cache as ValueCache<Hit[]>).get(part.value, part.location, part.name, hash);
+      if (e !== undefined) return e;
+    }
+    const hits = detect(part, ds, classes);
+    if (hash !== -1) (cache as ValueCache<Hit[]>).offer(part.value, part.location, part.name, hash, hits);
+    return hits;
+  };
+
+  const apply = (part: RawPart, hits: Hit[], active: CompiledExclusion[], out: Detection[]) => {
+    for (const h of hits) {
+      if (active.length > 0 && isExcluded(active, h.d.name, undefined, part.location, part.name)) continue;
+      record(out, h.d, h.f, active, part, h.excerpt);
+    }
+  };
+
+  const applyRequestLevel = (hits: Hit[], active: CompiledExclusion[], out: Detection[]) => {
+    for (const h of hits) if (!(active.length > 0 && isExcluded(active, h.d.name, undefined))) record(out, h.d, h.f, active);
+  };
+
   const inspectParts = (parts: RawPart[], active: CompiledExclusion[], out: Detection[]) => {
     for (const part of parts) {
-      let ds = byLocation.get(part.location);
-      if (!ds) continue;
-      let hits: Hit[] | undefined;
-      // one scan of the value serves the plain-shape pre-check and the detectors' gates
-      const classes = charClasses(part.value);
-      if ((classes & ~PLAIN_CLASSES) === 0 && isPlainShape(part.value)) {
-        // words, numbers, UUIDs, dates: only detectors that say they may fire on them, uncached
-        let few: Detector[] | undefined;
-        for (const d of plainByLocation.get(part.location) ?? NO_DETECTORS) if (d.mayFireOnPlain?.(part.location, part.name, part.value)) (few ??= []).push(d);
-        if (few === undefined) continue;
-        ds = few;
-        hits = detect(part, ds, classes);
-      }
-      // body values come from documents that rarely repeat: hashing them costs more than it saves
-      // keyed by the value alone (no concatenated key to build and hash), checked against location and name
-      const cacheable = hits === undefined && cache !== undefined && part.value.length <= CACHEABLE_LENGTH && !UNCACHED.has(part.location) && cache.worthTrying();
-      if (cacheable) {
-        const e = cache.get(part.value);
-        if (e !== undefined && e.location === part.location && e.name === part.name) hits = e.hits;
-      }
-      if (hits === undefined) {
-        hits = detect(part, ds, classes);
-        if (cacheable) cache.set(part.value, { location: part.location, name: part.name, hits });
-      }
-      for (const h of hits) {
-        if (active.length > 0 && isExcluded(active, h.d.name, undefined, part.location, part.name)) continue;
-        record(out, h.d, h.f, active, part, h.excerpt);
-      }
+      const hits = hitsOf(part);
+      if (hits !== undefined && hits.length > 0) apply(part, hits, active, out);
     }
+  };
+
+  /** Findings of the header-level checks and of the header and cookie values, reused from `memo` when the header lines repeat. */
+  const headerHits = (req: HeadRequest, memo: HeadMemo | undefined): PartHits[] => {
+    const raw = req.rawHeaders;
+    if (memo !== undefined && raw !== undefined && memo.raw !== undefined && memo.hits !== undefined && memo.version === req.httpVersion && sameHeaders(memo.raw, raw)) return memo.hits;
+    const found: PartHits[] = [];
+    for (const d of headerLevel) {
+      const fs = d.inspectHeaders?.(req, ctx);
+      if (fs !== undefined && fs.length > 0) found.push({ hits: fs.map((f) => ({ d, f })) });
+    }
+    const parts: RawPart[] = [];
+    headerParts(req.headers, options.paranoia, parts);
+    for (const part of parts) {
+      const hits = hitsOf(part);
+      if (hits !== undefined && hits.length > 0) found.push({ part, hits });
+    }
+    if (memo !== undefined && raw !== undefined) {
+      memo.raw = raw;
+      memo.version = req.httpVersion;
+      memo.hits = found;
+    }
+    return found;
   };
 
   const argFacts = (parts: RawPart[]) => {
@@ -167,19 +224,24 @@ export function createWafEngine(options: WafEngineOptions): WafEngine {
 
   return {
     options,
-    inspectHead(req, routeUrl) {
+    inspectHead(req, routeUrl, memo) {
       const out: Detection[] = [];
       if (options.mode === 'off') return out;
       const q = req.url.indexOf('?');
       const path = q === -1 ? req.url : req.url.slice(0, q);
       const active = compiled.length > 0 ? exclusionsFor(compiled, req.method, routeUrl, path) : [];
-      const parts = headParts(req, options.paranoia);
+      const parts: RawPart[] = [];
+      urlParts(req.url, parts);
       const facts: RequestFacts = { method: req.method, url: req.url, httpVersion: req.httpVersion, headers: req.headers, rawHeaders: req.rawHeaders, ...argFacts(parts) };
+      const headers = headerHits(req, memo);
+      // header-level checks first, then the request-level ones, then values (the order findings are listed in)
+      for (const h of headers) if (h.part === undefined) applyRequestLevel(h.hits, active, out);
       for (const d of requestLevel) {
         if (active.length > 0 && isExcluded(active, d.name, undefined)) continue;
         for (const f of d.inspectRequest?.(facts, ctx) ?? []) record(out, d, f, active);
       }
       inspectParts(parts, active, out);
+      for (const h of headers) if (h.part !== undefined) apply(h.part, h.hits, active, out);
       return out;
     },
     inspectBody(body, contentType, scope) {

@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../core/index.js';
 import type { Static } from '@sinclair/typebox';
 import type { WafSchema } from '../config/schema-waf.js';
-import { createWafEngine, type Detection, type WafEngine } from './waf-engine.js';
+import { createWafEngine, type Detection, type HeadMemo, type WafEngine } from './waf-engine.js';
 import type { ParanoiaLevel } from './detector.js';
 import { EventRing, type WafEvent } from './event-ring.js';
 import { createWafMetrics, type WafMetrics } from './waf-metrics.js';
@@ -120,13 +120,23 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
     app.decorateRequest(STATE, null);
     const stateOf = (request: FastifyRequest) => (request as unknown as Record<string, RequestState | null>)[STATE];
 
+    // One memo of header findings per connection (the HTTP/2 session, or the socket): see HeadMemo.
+    const memos = new WeakMap<object, HeadMemo>();
+    const memoOf = (raw: FastifyRequest['raw']): HeadMemo | undefined => {
+      const conn = (raw as { stream?: { session?: object } }).stream?.session ?? raw.socket;
+      if (!conn) return undefined;
+      let m = memos.get(conn);
+      if (m === undefined) memos.set(conn, (m = {}));
+      return m;
+    };
+
     /** Inspects the head; returns true when it answered the request itself. */
     const inspectHead = (request: FastifyRequest, reply: FastifyReply): boolean => {
       if (!inspect) return false;
       const raw = request.raw;
       // routeOptions is a getter that builds an object: read it once per request
       const routeUrl = request.routeOptions.url;
-      const detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl);
+      const detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl, memoOf(raw));
       const st: RequestState = { detections, recorded: false, routeUrl };
       (request as unknown as Record<string, RequestState>)[STATE] = st;
       return detections.length > 0 && judge(request, reply, st) !== undefined;

@@ -1,7 +1,7 @@
 // HTTP protocol anomalies (RFC 9110/9112): request smuggling signs (Content-Length
 // with Transfer-Encoding, odd codings, conflicting lengths), missing or repeated Host,
 // invalid characters, oversized headers/arguments, disallowed methods and media types.
-import type { Detector, DetectContext, Finding, InspectedValue, RequestFacts } from '../detector.js';
+import type { Detector, DetectContext, Finding, HeaderFacts, InspectedValue, RequestFacts } from '../detector.js';
 import { CC_OPAQUE } from '../char-classes.js';
 
 const f = (rule: string, severity: Finding['severity'], paranoia: 1 | 2 | 3 | 4, message: string): Finding => ({ rule, severity, paranoia, message });
@@ -14,7 +14,8 @@ function rawCount(raw: string[] | undefined, name: string): number {
   return n;
 }
 
-export function inspectProtocol(r: RequestFacts, ctx: DetectContext): Finding[] {
+/** Header-line anomalies: smuggling signs, Host, media type, ranges, header counts and sizes, missing User-Agent. */
+export function inspectProtocolHeaders(r: HeaderFacts, ctx: DetectContext): Finding[] {
   const out: Finding[] = [];
   const h = r.headers;
   const lim = ctx.limits;
@@ -29,7 +30,6 @@ export function inspectProtocol(r: RequestFacts, ctx: DetectContext): Finding[] 
     if (r.httpVersion !== '1.0') out.push(f('protocol-host', 'warning', 1, 'missing Host header'));
   } else if (rawCount(r.rawHeaders, 'host') > 1) out.push(f('protocol-host', 'critical', 1, 'multiple Host headers'));
   else if (typeof host === 'string' && /^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$/.test(host) && ctx.paranoia >= 2) out.push(f('protocol-host', 'warning', 2, 'Host is a numeric IP'));
-  if (!lim.allowedMethods.includes(r.method)) out.push(f('protocol-method', 'critical', 1, `method ${r.method.slice(0, 16)} not allowed`));
   const ct = h['content-type'];
   if (typeof ct === 'string' && ct !== '') {
     const mt = ct.split(';', 1)[0].trim().toLowerCase();
@@ -43,10 +43,6 @@ export function inspectProtocol(r: RequestFacts, ctx: DetectContext): Finding[] 
   const ranges = typeof range === 'string' ? (range.match(/,/g)?.length ?? 0) + 1 : 0;
   if (ranges > 10) out.push(f('protocol-range', 'critical', 1, 'too many byte ranges'));
   else if (ranges > 5) out.push(f('protocol-range', 'warning', 1, 'many byte ranges'));
-  if (r.argCount > lim.maxArgs) out.push(f('protocol-limits', 'critical', 1, 'too many arguments'));
-  if (r.argTotalLength > lim.maxTotalArgLength) out.push(f('protocol-limits', 'critical', 1, 'arguments too large in total'));
-  if (r.maxArgLength > lim.maxArgLength) out.push(f('protocol-limits', 'critical', 1, 'argument value too long'));
-  if (r.argNames.some((n) => n.length > lim.maxArgNameLength)) out.push(f('protocol-limits', 'critical', 1, 'argument name too long'));
   const headerCount = r.rawHeaders ? r.rawHeaders.length / 2 : Object.keys(h).length;
   if (headerCount > lim.maxHeaders) out.push(f('protocol-limits', 'critical', 1, 'too many headers'));
   for (const k in h) {
@@ -54,8 +50,20 @@ export function inspectProtocol(r: RequestFacts, ctx: DetectContext): Finding[] 
     const len = typeof v === 'string' ? v.length : Array.isArray(v) ? v.join(',').length : 0;
     if (len > lim.maxHeaderLength) { out.push(f('protocol-limits', 'critical', 1, 'header too long')); break; }
   }
-  if (ctx.paranoia >= 2 && h.accept === undefined && r.method !== 'OPTIONS') out.push(f('protocol-accept', 'notice', 2, 'missing Accept header'));
   if (ctx.paranoia >= 2 && h['user-agent'] === undefined) out.push(f('protocol-user-agent', 'notice', 2, 'missing User-Agent header'));
+  return out;
+}
+
+/** What depends on the method, target and arguments: allowed methods, argument limits, raw characters in the target. */
+export function inspectProtocol(r: RequestFacts, ctx: DetectContext): Finding[] {
+  const out: Finding[] = [];
+  const lim = ctx.limits;
+  if (!lim.allowedMethods.includes(r.method)) out.push(f('protocol-method', 'critical', 1, `method ${r.method.slice(0, 16)} not allowed`));
+  if (r.argCount > lim.maxArgs) out.push(f('protocol-limits', 'critical', 1, 'too many arguments'));
+  if (r.argTotalLength > lim.maxTotalArgLength) out.push(f('protocol-limits', 'critical', 1, 'arguments too large in total'));
+  if (r.maxArgLength > lim.maxArgLength) out.push(f('protocol-limits', 'critical', 1, 'argument value too long'));
+  if (r.argNames.some((n) => n.length > lim.maxArgNameLength)) out.push(f('protocol-limits', 'critical', 1, 'argument name too long'));
+  if (ctx.paranoia >= 2 && r.headers.accept === undefined && r.method !== 'OPTIONS') out.push(f('protocol-accept', 'notice', 2, 'missing Accept header'));
   if (/[^\x21-\x7e]/.test(r.url)) out.push(f('protocol-invalid-char', 'critical', 1, 'raw non-printable character in the request target'));
   return out;
 }
@@ -65,6 +73,7 @@ export const protocolDetector = {
   gate: () => CC_OPAQUE,
   locations: ['path', 'query', 'query-name', 'header', 'cookie', 'body', 'filename'],
   inspectRequest: inspectProtocol,
+  inspectHeaders: inspectProtocolHeaders,
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const d = v.view.decoded;
     if (v.view.nullByte && v.location !== 'body') return [f('protocol-null-byte', 'critical', 1, 'null byte')];
