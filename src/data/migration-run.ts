@@ -8,7 +8,7 @@ import { describeStep, isDestructive, planMigration, type MigrationStep } from '
 import { DestructiveMigrationError } from './errors.js';
 import { newRecordId } from './record-id.js';
 import { dropFullTextDdl } from './full-text.js';
-import { dropOutbox } from './event-outbox.js';
+import { dropOutbox } from './event-outbox-schema.js';
 import { assignFieldNumbers } from './field-numbers.js';
 import { storeTables } from './admin-collection-store.js';
 
