@@ -11,7 +11,8 @@ export const SEQ = 'seq';
 /** The engine-generated insertion key of PostgreSQL and MySQL outbox rows. */
 export const INSERT_KEY = 'insert_key';
 
-const indexNames = (names: TableNames) => ({
+/** Names of the outbox's indexes. */
+export const outboxIndexNames = (names: TableNames) => ({
   // the index of the design where writers numbered rows (on `seq`, every row pending had one)
   oldPending: names.index(names.outbox, ['pending'], false),
   pending: names.index(names.outbox, ['pending', 'seq', INSERT_KEY], false),
@@ -25,7 +26,7 @@ const indexNames = (names: TableNames) => ({
 export function outboxDdl(dialect: SqlDialect, names: TableNames): RawBuilder<unknown>[] {
   const t = sql.table(names.outbox);
   const s = sql.table(names.outboxState);
-  const ix = indexNames(names);
+  const ix = outboxIndexNames(names);
   const text = dialect.name === 'mysql' ? 'LONGTEXT' : 'TEXT';
   const name = dialect.name === 'mysql' ? 'VARCHAR(64)' : dialect.name === 'postgres' ? 'varchar(64) COLLATE "C"' : 'TEXT';
   const cols = sql`collection ${sql.raw(name)} NOT NULL,
@@ -52,7 +53,7 @@ export function outboxDdl(dialect: SqlDialect, names: TableNames): RawBuilder<un
 function outboxIndexDdl(dialect: SqlDialect, names: TableNames): RawBuilder<unknown>[] {
   if (dialect.name !== 'postgres') return [];
   const t = sql.table(names.outbox);
-  const ix = indexNames(names);
+  const ix = outboxIndexNames(names);
   return [
     sql`CREATE UNIQUE INDEX IF NOT EXISTS ${sql.id(ix.seq)} ON ${t} (seq)`,
     // pending rows only, positioned ones first (NULLS LAST) in position order, then the rest in
@@ -74,7 +75,7 @@ async function hasInsertKey(db: Db, dialect: SqlDialect, names: TableNames): Pro
  */
 async function upgradeOutbox(o: OutboxContext): Promise<void> {
   const t = sql.table(o.names.outbox);
-  const ix = indexNames(o.names);
+  const ix = outboxIndexNames(o.names);
   await o.dialect.withMigrationLock(o.db, `strata_outbox_${o.names.prefix}`, async (conn) => {
     if (await hasInsertKey(conn, o.dialect, o.names)) return; // another instance upgraded it
     if (o.dialect.name === 'postgres') {

@@ -6,7 +6,7 @@ import { ValidationError, type ChangeFeed, type RecordChangeAction, type RecordC
 import type { Db, SqlDialect } from './dialects/dialect.js';
 import type { TableNames } from './table-names.js';
 import { EventsGoneError } from './errors.js';
-import { SEQ } from './event-outbox-schema.js';
+import { outboxIndexNames, SEQ } from './event-outbox-schema.js';
 
 export { ensureOutbox, dropOutbox, outboxDdl } from './event-outbox-schema.js';
 
@@ -64,10 +64,13 @@ export async function pendingRows(db: Db, dialect: SqlDialect, names: TableNames
   if (dialect.name === 'sqlite') return (await pending().orderBy('seq').limit(limit).execute()) as OutboxRow[];
   // PostgreSQL sorts NULLs last in ascending order, as its partial index (seq, insert_key) holds them
   if (dialect.name === 'postgres') return (await pending().select('insert_key').orderBy('seq').orderBy('insert_key').limit(limit).execute()) as OutboxRow[];
-  // MySQL sorts NULLs first: two reads, each an index range of (published_at, seq, insert_key)
-  const positioned = (await pending().select('insert_key').where('seq', 'is not', null).orderBy('seq').limit(limit).execute()) as OutboxRow[];
+  // MySQL sorts NULLs first: two reads, each a range of the index (published_at, seq, insert_key).
+  // Named, because MariaDB otherwise walks the primary key for the second, through every published row.
+  const from = sql`${sql.table(names.outbox)} FORCE INDEX (${sql.id(outboxIndexNames(names).pending)})`;
+  const cols = sql.join([...COLUMNS, 'insert_key'].map((c) => sql.ref(c)));
+  const positioned = (await sql<OutboxRow>`SELECT ${cols} FROM ${from} WHERE published_at IS NULL AND seq IS NOT NULL ORDER BY seq LIMIT ${limit}`.execute(db)).rows;
   if (positioned.length === limit) return positioned;
-  const fresh = (await pending().select('insert_key').where('seq', 'is', null).orderBy('insert_key').limit(limit - positioned.length).execute()) as OutboxRow[];
+  const fresh = (await sql<OutboxRow>`SELECT ${cols} FROM ${from} WHERE published_at IS NULL AND seq IS NULL ORDER BY insert_key LIMIT ${limit - positioned.length}`.execute(db)).rows;
   return [...positioned, ...fresh];
 }
 
