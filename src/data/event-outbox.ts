@@ -95,27 +95,31 @@ export async function assignPositions(db: Db, dialect: SqlDialect, names: TableN
   const fresh = rows.filter((r) => r.seq === null);
   if (fresh.length === 0 || dialect.name === 'sqlite') return rows as PositionedRow[];
   const n = fresh.length;
+  const keys = fresh.map((r) => String(r.insert_key));
   const t = sql.table(names.outbox);
+  const s = sql.table(names.outboxState);
   const first = await db
     .transaction()
     .setIsolationLevel('read committed')
     .execute(async (tx) => {
-      let last: number;
+      let from: number;
+      let updated: number;
       if (dialect.name === 'postgres') {
-        last = Number((await sql<{ value: number }>`UPDATE ${sql.table(names.outboxState)} SET value = value + ${n} WHERE name = ${SEQ} RETURNING value`.execute(tx)).rows[0]?.value);
+        // the counter and the rows in one statement: one round trip inside the transaction
+        const r = await sql<{ last: string | number }>`WITH c AS (UPDATE ${s} SET value = value + ${n} WHERE name = ${SEQ} RETURNING value)
+          UPDATE ${t} SET seq = c.value - ${n} + u.ord FROM c, unnest(${keys}::bigint[]) WITH ORDINALITY AS u(k, ord)
+          WHERE ${t}.insert_key = u.k AND ${t}.seq IS NULL RETURNING c.value AS last`.execute(tx);
+        from = Number(r.rows[0]?.last) - n + 1;
+        updated = r.rows.length;
       } else {
         await tx.updateTable(names.outboxState).set({ value: sql`value + ${n}` }).where('name', '=', SEQ).execute();
-        last = Number((await tx.selectFrom(names.outboxState).select('value').where('name', '=', SEQ).executeTakeFirst())?.value);
+        from = Number((await tx.selectFrom(names.outboxState).select('value').where('name', '=', SEQ).executeTakeFirst())?.value) - n + 1;
+        if (!Number.isSafeInteger(from)) throw new Error('the outbox position counter row is missing');
+        const r = await sql`UPDATE ${t} SET seq = CASE insert_key ${sql.join(keys.map((k, i) => sql`WHEN ${k} THEN ${from + i}`), sql` `)} END WHERE insert_key IN (${sql.join(keys)}) AND seq IS NULL`.execute(tx);
+        updated = Number(r.numAffectedRows);
       }
-      if (!Number.isSafeInteger(last)) throw new Error('the outbox position counter row is missing');
-      const from = last - n + 1;
-      const keys = fresh.map((r) => String(r.insert_key));
-      const r =
-        dialect.name === 'postgres'
-          ? await sql`UPDATE ${t} SET seq = ${from - 1} + u.ord FROM unnest(${keys}::bigint[]) WITH ORDINALITY AS u(k, ord) WHERE ${t}.insert_key = u.k AND ${t}.seq IS NULL`.execute(tx)
-          : await sql`UPDATE ${t} SET seq = CASE insert_key ${sql.join(keys.map((k, i) => sql`WHEN ${k} THEN ${from + i}`), sql` `)} END WHERE insert_key IN (${sql.join(keys)}) AND seq IS NULL`.execute(tx);
-      // rolls back (counter included) if a row was positioned meanwhile: a position is given once
-      if (Number(r.numAffectedRows) !== n) throw new Error(`outbox rows were positioned concurrently (${String(r.numAffectedRows)} of ${n}); is a relay running without the publisher lock?`);
+      // rolls back (counter included) unless every row got its position here: a position is given once
+      if (updated !== n) throw new Error(`outbox positions: ${updated} of ${n} rows positioned (counter row missing, or a relay running without the publisher lock)`);
       return from;
     });
   let i = 0;
