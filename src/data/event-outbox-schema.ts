@@ -76,7 +76,7 @@ async function hasInsertKey(db: Db, dialect: SqlDialect, names: TableNames): Pro
 async function upgradeOutbox(o: OutboxContext): Promise<void> {
   const t = sql.table(o.names.outbox);
   const ix = outboxIndexNames(o.names);
-  await o.dialect.withMigrationLock(o.db, `strata_outbox_${o.names.prefix}`, async (conn) => {
+  await o.dialect.withMigrationLock(o.db, `strata_outbox_upgrade_${o.names.prefix}`, async (conn) => {
     if (await hasInsertKey(conn, o.dialect, o.names)) return; // another instance upgraded it
     if (o.dialect.name === 'postgres') {
       // one transaction (withMigrationLock): the old index and key go with the new ones in place
