@@ -4,10 +4,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { StrataError, type RecordChangeEvent } from '../src/core/index.js';
-import { dropAll, eventRelay, normalizeCollections, pruneOutbox, recordEventRelay, type DataLayer, type EventRelay } from '../src/data/index.js';
+import { createRecordsService, dropAll, eventRelay, normalizeCollections, pruneOutbox, recordEventRelay, tableNames, writeOutbox, type DataLayer, type EventRelay } from '../src/data/index.js';
 import type { CollectionConfig } from '../src/config/schema-data.js';
 import { memoryBus } from '../src/messaging/index.js';
 import { layerFor, type EngineSetup } from './data-contract.js';
+import { uniquePrefix } from './data-helpers.js';
 
 export const EVENT_COLLECTIONS: CollectionConfig[] = [
   { name: 'users', fields: [{ name: 'name', type: 'text', required: true, unique: true }] },
@@ -137,7 +138,7 @@ export function eventsContract(engine: string, setup: () => Promise<EngineSetup>
       assert.equal(del[0].event.record.name, 'bea2');
     });
 
-    test('many writes are published exactly in commit (seq) order', async () => {
+    test('sequential writes are published in the order they were made, with increasing positions', async () => {
       const from = pub.seen.length;
       for (let i = 0; i < 30; i++) await layer.records.create('users', { name: `order-${i}` });
       const got = await since(from);
@@ -145,7 +146,7 @@ export function eventsContract(engine: string, setup: () => Promise<EngineSetup>
       for (let i = 1; i < got.length; i++) assert.ok(got[i].event.seq > got[i - 1].event.seq);
     });
 
-    test('concurrent writers, some rolled back: seqs have no gaps and are published in order', async () => {
+    test('concurrent writers, some rolled back: each committed write is published once, positions gap-free in publish order', async () => {
       await relay.drain();
       const start = await layer.changes.latest();
       const from = pub.seen.length;
@@ -158,8 +159,149 @@ export function eventsContract(engine: string, setup: () => Promise<EngineSetup>
       const got = await since(from);
       const seqs = got.map((g) => g.event.seq);
       assert.deepEqual(seqs, Array.from({ length: 18 }, (_, i) => start + 1 + i));
+      const names = got.map((g) => String(g.event.record.name)).sort();
+      assert.deepEqual(names, Array.from({ length: 24 }, (_, i) => i).filter((i) => i % 4 !== 3).map((i) => `conc-${i}`).sort(), 'each committed write once, no rolled-back one');
       const feed = await layer.changes.since(start, { limit: 100 });
       assert.deepEqual(feed.map((e) => e.seq), seqs);
+    });
+
+    test('concurrent writers are not serialized: a write commits while an earlier one is still open, and is published first', { skip: opts.multiInstance ? false : 'SQLite has one writer' }, async () => {
+      await relay.drain();
+      const from = pub.seen.length;
+      let wrote!: () => void;
+      const written = new Promise<void>((r) => (wrote = r));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      // A: a records service whose event sink holds the transaction open after its outbox insert
+      const holding = createRecordsService({
+        db: layer.db,
+        dialect: layer.dialect,
+        names: layer.names,
+        collections: layer.collections,
+        events: {
+          async write(tx, evs) {
+            await writeOutbox(tx, layer.names, evs);
+            wrote();
+            await gate;
+          },
+          committed: () => undefined,
+        },
+      });
+      const a = holding.create('users', { name: 'open-A' });
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await written;
+        // B: with writers numbering rows from a counter, B would wait here for A's commit
+        const b = layer.records.create('users', { name: 'committed-B' });
+        const outcome = await Promise.race([b.then(() => 'committed'), new Promise<string>((r) => (timer = setTimeout(r, 5000, 'still waiting after 5 s')))]);
+        assert.equal(outcome, 'committed', 'B waited for the open transaction A: writers are serialized');
+        await relay.drain();
+        assert.deepEqual(pub.seen.slice(from).map((g) => g.event.record.name), ['committed-B'], 'B is published while A is open');
+      } finally {
+        clearTimeout(timer);
+        release();
+        await a;
+      }
+      await relay.drain(); // A's own service announces nothing: the drain finds it
+      const got = pub.seen.slice(from);
+      assert.deepEqual(got.map((g) => g.event.record.name), ['committed-B', 'open-A']);
+      const [bSeq, aSeq] = got.map((g) => g.event.seq);
+      assert.equal(aSeq, bSeq + 1, 'A is positioned right after B');
+      assert.deepEqual((await layer.changes.since(bSeq)).map((e) => e.record.name), ['open-A'], 'a reader resuming after B gets A');
+      assert.equal(await layer.changes.latest(), aSeq);
+    });
+
+    test('a pass that dies after positioning, before publishing: the next publishes the same rows with the same positions', async () => {
+      await relay.drain();
+      await relay.stop();
+      const from = pub.seen.length;
+      const state = layer.names.outboxState;
+      const unpublished = async () => (await sql<{ seq: number | string | null }>`SELECT seq FROM ${sql.table(layer.names.outbox)} WHERE published_at IS NULL ORDER BY seq`.execute(layer.db)).rows.map((r) => (r.seq === null ? null : Number(r.seq)));
+      let tried = 0;
+      const dying = eventRelay({
+        outbox: () => layer.outbox,
+        onCommit: () => () => undefined,
+        publisher: () => ({
+          async publish() {
+            tried++;
+            throw new Error('died between positioning and publishing');
+          },
+        }),
+        pollInterval: 60_000,
+        batchSize: 10,
+        retention: 3600,
+        maxRows: 100_000,
+      });
+      try {
+        for (let i = 0; i < 3; i++) await layer.records.create('users', { name: `crash-${i}` });
+        await dying.start();
+        await assert.rejects(dying.drain(), /died between positioning/);
+      } finally {
+        await dying.stop();
+      }
+      assert.ok(tried >= 1);
+      const positioned = await unpublished();
+      assert.equal(positioned.length, 3);
+      assert.ok(positioned.every((p) => p !== null), 'the dead pass gave the rows their positions');
+      await layer.records.create('users', { name: 'crash-after' }); // committed after the positions were given
+      relay = recordEventRelay(layer, () => pub);
+      await relay.start();
+      const got = await since(from);
+      assert.deepEqual(got.map((g) => g.event.record.name), ['crash-0', 'crash-1', 'crash-2', 'crash-after']);
+      assert.deepEqual(got.map((g) => g.event.seq), [...positioned, positioned[2]! + 1], 'same positions, the later write after them');
+      assert.equal(await pending(), 0);
+      if (layer.dialect.name !== 'sqlite') {
+        // nothing positioned twice: the counter moved once per row
+        const counter = Number((await sql<{ value: number }>`SELECT value FROM ${sql.table(state)} WHERE name = 'seq'`.execute(layer.db)).rows[0].value);
+        assert.equal(counter, positioned[2]! + 1);
+      }
+      const dup = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM ${sql.table(layer.names.outbox)} WHERE seq IS NOT NULL GROUP BY seq HAVING COUNT(*) > 1`.execute(layer.db);
+      assert.equal(dup.rows.length, 0);
+    });
+
+    test('an outbox of the old shape (writers numbered rows) is upgraded at start; its pending rows keep their positions', { skip: opts.multiInstance ? false : "SQLite's outbox keeps its shape" }, async () => {
+      const prefix = uniquePrefix();
+      const names = tableNames(prefix);
+      const d = layer.dialect;
+      const t = sql.table(names.outbox);
+      const word = d.name === 'mysql' ? 'VARCHAR(64)' : 'varchar(64) COLLATE "C"';
+      const text = d.name === 'mysql' ? 'LONGTEXT' : 'TEXT';
+      const cols = sql.raw(`seq BIGINT NOT NULL PRIMARY KEY, collection ${word} NOT NULL, action ${word} NOT NULL, record_id ${d.idType} NOT NULL, record ${text} NOT NULL, at ${d.dateType} NOT NULL, published_at ${d.dateType} NULL`);
+      const oldIndex = sql.id(names.index(names.outbox, ['pending'], false));
+      // the DDL before positions moved to the relay
+      if (d.name === 'mysql') await sql`CREATE TABLE ${t} (${cols}, INDEX ${oldIndex} (published_at, seq))${sql.raw(d.tableOptions)}`.execute(layer.db);
+      else {
+        await sql`CREATE TABLE ${t} (${cols})`.execute(layer.db);
+        await sql`CREATE INDEX ${oldIndex} ON ${t} (seq) WHERE published_at IS NULL`.execute(layer.db);
+      }
+      await sql`CREATE TABLE ${sql.table(names.outboxState)} (name ${sql.raw(word)} NOT NULL PRIMARY KEY, value BIGINT NOT NULL)${sql.raw(d.tableOptions)}`.execute(layer.db);
+      const at = new Date().toISOString();
+      const old = (n: number, published: string | null) => ({ seq: n, collection: 'users', action: 'create', record_id: `old${n}`, record: JSON.stringify({ id: `old${n}`, name: `old-${n}` }), at, published_at: published });
+      await layer.db.insertInto(names.outbox).values([old(1, at), old(2, null)]).execute();
+      await layer.db.insertInto(names.outboxState).values({ name: 'seq', value: 2 }).execute();
+
+      const upgraded = layerFor({ ...env, prefix }, EVENT_COLLECTIONS, { events: { pollInterval: 50 } });
+      const seen = recorder();
+      const relay2 = recordEventRelay(upgraded, () => seen);
+      try {
+        await upgraded.start();
+        await relay2.start();
+        await relay2.drain();
+        assert.deepEqual(seen.seen.map((g) => [g.event.seq, g.event.record.name]), [[2, 'old-2']], 'the pending old row, with its old position');
+        await upgraded.records.create('users', { name: 'after-upgrade' });
+        await relay2.drain();
+        assert.deepEqual(seen.seen.map((g) => [g.event.seq, g.event.record.name]), [[2, 'old-2'], [3, 'after-upgrade']]);
+        assert.deepEqual((await upgraded.changes.since(0)).map((e) => e.seq), [1, 2, 3]);
+        // a second start finds the new shape and changes nothing
+        const again = layerFor({ ...env, prefix }, EVENT_COLLECTIONS);
+        await again.start();
+        await again.stop();
+        assert.equal(await upgraded.changes.latest(), 3);
+      } finally {
+        await relay2.stop();
+        await dropAll(upgraded.db, { dialect: upgraded.dialect, names: upgraded.names }, normalizeCollections(EVENT_COLLECTIONS)).catch(() => undefined);
+        await upgraded.stop();
+      }
     });
 
     test('a local write wakes the relay without drain()', async () => {

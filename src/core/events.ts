@@ -3,11 +3,11 @@
 
 export type RecordChangeAction = 'create' | 'update' | 'delete';
 
-/** Published on the bus topic `records.<collection>.<action>`, at least once, in commit order per instance. */
+/** Published on the bus topic `records.<collection>.<action>`, at least once, in `seq` order. */
 export interface RecordChangeEvent {
-  /** Event id: the outbox sequence as a zero-padded decimal string (sorts like `seq`). */
+  /** Event id: the outbox position as a zero-padded decimal string (sorts like `seq`). */
   readonly id: string;
-  /** Outbox sequence number, increasing in commit order. */
+  /** Outbox position: gap-free, increasing in publish order (a later write on the same record is always later). */
   readonly seq: number;
   readonly action: RecordChangeAction;
   readonly collection: string;
@@ -25,7 +25,7 @@ export interface ChangeFeed {
    * afterSeq is older than the retention window, so the caller knows events were lost.
    */
   since(afterSeq: number, opts?: { collections?: readonly string[]; limit?: number }): Promise<RecordChangeEvent[]>;
-  /** Highest committed seq (0 when none). */
+  /** Highest position given so far (0 when none). */
   latest(): Promise<number>;
 }
 

@@ -6,6 +6,7 @@ import type { CollectionConfig } from '../config/schema-data.js';
 import { normalizeCollections, type Collection } from './collection-model.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
 import { tableNames, type TableNames } from './table-names.js';
+import { existingTables } from './table-list.js';
 
 export const storeTables = (names: TableNames) => ({ defs: `${names.prefix}_strata_collections`, version: `${names.prefix}_strata_schema` });
 
@@ -26,7 +27,7 @@ export async function ensureStore(db: Db, dialect: SqlDialect, names: TableNames
 }
 
 async function tableExists(db: Db, name: string): Promise<boolean> {
-  return (await db.introspection.getTables()).some((x) => x.name === name);
+  return (await existingTables(db, [name])).has(name);
 }
 
 /** The stored entries, by name order; [] when the store was never created. */

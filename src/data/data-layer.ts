@@ -109,7 +109,7 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
       readNow,
       cipher: opts.cipher,
       hooks: opts.hooks,
-      events: events.enabled ? { write: (tx, evs) => writeOutbox(tx, dialect, names, evs), committed: () => commitListeners.forEach((l) => l()) } : undefined,
+      events: events.enabled ? { write: (tx, evs) => writeOutbox(tx, names, evs), committed: () => commitListeners.forEach((l) => l()) } : undefined,
     });
     schema = { stored, collections, records, version };
     void number(collections);

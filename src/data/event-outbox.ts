@@ -1,10 +1,14 @@
 // The transactional outbox for record-change events: one row per write, inserted in the write's own
-// transaction (so a rollback leaves no event), read by the relay in seq order and by the change feed.
-import { sql, type RawBuilder } from 'kysely';
+// transaction (so a rollback leaves no event), given its position by the relay (PostgreSQL, MySQL)
+// and read by the relay in position order and by the change feed.
+import { sql } from 'kysely';
 import { ValidationError, type ChangeFeed, type RecordChangeAction, type RecordChangeEvent } from '../core/index.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
 import type { TableNames } from './table-names.js';
 import { EventsGoneError } from './errors.js';
+import { outboxIndexNames, SEQ } from './event-outbox-schema.js';
+
+export { ensureOutbox, dropOutbox, outboxDdl } from './event-outbox-schema.js';
 
 export interface OutboxContext {
   db: Db;
@@ -13,7 +17,10 @@ export interface OutboxContext {
 }
 
 export interface OutboxRow {
-  seq: number;
+  /** The position: what clients see as the event id. NULL on PostgreSQL/MySQL until the relay assigns it. */
+  seq: number | null;
+  /** The engine's insertion key (PostgreSQL, MySQL; on SQLite `seq` is the rowid and this is absent). */
+  insert_key?: number;
   collection: string;
   action: RecordChangeAction;
   record_id: string;
@@ -21,100 +28,111 @@ export interface OutboxRow {
   at: string;
 }
 
+/** A row with its position. */
+export type PositionedRow = OutboxRow & { seq: number };
+
 const PRUNED = 'pruned_through';
-const SEQ = 'seq';
 const FEED_MAX = 1000;
-
-/** Statements that create the outbox tables when missing (idempotent, all three engines). */
-export function outboxDdl(dialect: SqlDialect, names: TableNames): RawBuilder<unknown>[] {
-  const t = sql.table(names.outbox);
-  const s = sql.table(names.outboxState);
-  const ix = sql.id(names.index(names.outbox, ['pending'], false));
-  const text = dialect.name === 'mysql' ? 'LONGTEXT' : 'TEXT';
-  const name = dialect.name === 'mysql' ? 'VARCHAR(64)' : dialect.name === 'postgres' ? 'varchar(64) COLLATE "C"' : 'TEXT';
-  const cols = sql`collection ${sql.raw(name)} NOT NULL,
-    action ${sql.raw(name)} NOT NULL,
-    record_id ${sql.raw(dialect.idType)} NOT NULL,
-    record ${sql.raw(text)} NOT NULL,
-    at ${sql.raw(dialect.dateType)} NOT NULL,
-    published_at ${sql.raw(dialect.dateType)} NULL`;
-  const state = sql`CREATE TABLE IF NOT EXISTS ${s} (name ${sql.raw(name)} NOT NULL PRIMARY KEY, value BIGINT NOT NULL)${sql.raw(dialect.tableOptions)}`;
-  switch (dialect.name) {
-    case 'sqlite':
-      // no AUTOINCREMENT (it costs a write per insert): pruning always keeps the newest row, so a
-      // rowid is never reused. The partial index holds only unpublished rows, so it stays small.
-      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq INTEGER PRIMARY KEY, ${cols})`, sql`CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (seq) WHERE published_at IS NULL`, state];
-    case 'postgres':
-      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq BIGINT NOT NULL PRIMARY KEY, ${cols})`, sql`CREATE INDEX IF NOT EXISTS ${ix} ON ${t} (seq) WHERE published_at IS NULL`, state];
-    case 'mysql':
-      return [sql`CREATE TABLE IF NOT EXISTS ${t} (seq BIGINT NOT NULL PRIMARY KEY, ${cols}, INDEX ${ix} (published_at, seq))${sql.raw(dialect.tableOptions)}`, state];
-  }
-}
-
-/** Creates the outbox tables if missing, and the seq counter row (PostgreSQL, MySQL). */
-export async function ensureOutbox(o: OutboxContext): Promise<void> {
-  for (const stmt of outboxDdl(o.dialect, o.names)) await stmt.execute(o.db);
-  if (o.dialect.name === 'sqlite') return;
-  const s = sql.table(o.names.outboxState);
-  try {
-    await sql`INSERT INTO ${s} (name, value) SELECT ${SEQ}, COALESCE(MAX(seq), 0) FROM ${sql.table(o.names.outbox)} WHERE NOT EXISTS (SELECT 1 FROM ${s} WHERE name = ${SEQ})`.execute(o.db);
-  } catch (e) {
-    if (!o.dialect.isUniqueViolation(e)) throw e; // another instance made it first
-  }
-}
-
-/** Drops the outbox tables (tests, `dropAll`). */
-export async function dropOutbox(db: Db, names: TableNames): Promise<void> {
-  await sql`DROP TABLE IF EXISTS ${sql.table(names.outbox)}`.execute(db);
-  await sql`DROP TABLE IF EXISTS ${sql.table(names.outboxState)}`.execute(db);
-}
 
 /**
  * Inserts a transaction's events; `tx` is the write's transaction and this is its last write.
- * SQLite has one writer, so rowids follow commit order. PostgreSQL and MySQL take the numbers from
- * the `seq` counter row: its row lock, held until commit, makes seq order commit order with no gaps
- * (a sequence would number at insert time, and a reader resuming after 6 could miss a late 5).
+ * Nothing else is touched, so concurrent writers do not wait for each other here: on SQLite the
+ * rowid is the position (one writer: rowid order is commit order); on PostgreSQL and MySQL the row
+ * gets an insertion key from the engine (identity / AUTO_INCREMENT, not held to commit) and its
+ * position later, from the relay ({@link assignPositions}).
  */
-export async function writeOutbox(tx: Db, dialect: SqlDialect, names: TableNames, events: readonly { collection: string; action: RecordChangeAction; record: Record<string, unknown> }[]): Promise<void> {
+export async function writeOutbox(tx: Db, names: TableNames, events: readonly { collection: string; action: RecordChangeAction; record: Record<string, unknown> }[]): Promise<void> {
   if (events.length === 0) return;
   const at = new Date().toISOString();
-  const rows = events.map((e) => ({ collection: e.collection, action: e.action, record_id: String(e.record.id), record: JSON.stringify(e.record), at, published_at: null }));
-  if (dialect.name === 'sqlite') {
-    await tx.insertInto(names.outbox).values(rows).execute();
-    return;
-  }
-  const n = rows.length;
-  let last: number;
-  if (dialect.name === 'postgres') {
-    const r = await sql<{ value: number }>`UPDATE ${sql.table(names.outboxState)} SET value = value + ${n} WHERE name = ${SEQ} RETURNING value`.execute(tx);
-    last = Number(r.rows[0]?.value);
-  } else {
-    await tx.updateTable(names.outboxState).set({ value: sql`value + ${n}` }).where('name', '=', SEQ).execute();
-    last = Number((await tx.selectFrom(names.outboxState).select('value').where('name', '=', SEQ).executeTakeFirst())?.value);
-  }
-  if (!Number.isSafeInteger(last)) throw new Error('the outbox sequence row is missing');
-  await tx.insertInto(names.outbox).values(rows.map((r, i) => ({ seq: last - n + 1 + i, ...r }))).execute();
+  await tx.insertInto(names.outbox).values(events.map((e) => ({ collection: e.collection, action: e.action, record_id: String(e.record.id), record: JSON.stringify(e.record), at, published_at: null }))).execute();
 }
 
-export function toEvent(r: OutboxRow): RecordChangeEvent {
+export function toEvent(r: PositionedRow): RecordChangeEvent {
   const seq = Number(r.seq);
   return { id: String(seq).padStart(16, '0'), seq, action: r.action, collection: r.collection, recordId: r.record_id, record: JSON.parse(r.record) as Record<string, unknown>, at: r.at };
 }
 
 const COLUMNS = ['seq', 'collection', 'action', 'record_id', 'record', 'at'] as const;
 
-/** Unpublished rows, oldest first. */
-export async function pendingRows(db: Db, names: TableNames, limit: number): Promise<OutboxRow[]> {
-  return (await db.selectFrom(names.outbox).select(COLUMNS).where('published_at', 'is', null).orderBy('seq').limit(limit).execute()) as OutboxRow[];
+/**
+ * Unpublished rows the relay publishes next, in publish order: rows that already have a position (a
+ * pass positioned them, then failed or died before publishing) by position, then rows without one
+ * by insertion key. Read outside any transaction, so only committed rows are seen.
+ */
+export async function pendingRows(db: Db, dialect: SqlDialect, names: TableNames, limit: number): Promise<OutboxRow[]> {
+  const pending = () => db.selectFrom(names.outbox).select(COLUMNS).where('published_at', 'is', null);
+  if (dialect.name === 'sqlite') return (await pending().orderBy('seq').limit(limit).execute()) as OutboxRow[];
+  // PostgreSQL sorts NULLs last in ascending order, as its partial index (seq, insert_key) holds them
+  if (dialect.name === 'postgres') return (await pending().select('insert_key').orderBy('seq').orderBy('insert_key').limit(limit).execute()) as OutboxRow[];
+  // MySQL sorts NULLs first: two reads, each a range of the index (published_at, seq, insert_key).
+  // Named, because MariaDB otherwise walks the primary key for the second, through every published row.
+  const from = sql`${sql.table(names.outbox)} FORCE INDEX (${sql.id(outboxIndexNames(names).pending)})`;
+  const cols = sql.join([...COLUMNS, 'insert_key'].map((c) => sql.ref(c)));
+  const positioned = (await sql<OutboxRow>`SELECT ${cols} FROM ${from} WHERE published_at IS NULL AND seq IS NOT NULL ORDER BY seq LIMIT ${limit}`.execute(db)).rows;
+  if (positioned.length === limit) return positioned;
+  const fresh = (await sql<OutboxRow>`SELECT ${cols} FROM ${from} WHERE published_at IS NULL AND seq IS NULL ORDER BY insert_key LIMIT ${limit - positioned.length}`.execute(db)).rows;
+  return [...positioned, ...fresh];
 }
 
-/** Marks the rows `seqs` (a prefix of what pendingRows returned, in order) as published. */
+/**
+ * Gives positions to the rows (what {@link pendingRows} returned) that have none, in their order,
+ * from the counter row of the outbox state table, in one short transaction; returns the rows with
+ * their positions, in position order. Only the relay calls this, under the publisher lock, so only
+ * the relay ever waits on the counter row, never a writer. SQLite rows have theirs (the rowid).
+ *
+ * Why the order is safe: a transaction that writes after another committed (it touched the same
+ * record, so it waited for that row lock, or it acted on what it read) inserts its outbox row after
+ * that commit, so it gets a higher insertion key, and the relay cannot see it without also seeing
+ * the earlier one: it is positioned after it. Only truly concurrent transactions (neither saw the
+ * other) may be positioned out of insertion-key order (one committed and was published while the
+ * other was still open), and no observer can tell that apart from the other commit order. Positions
+ * are handed out gap-free and published in increasing order, and a row is readable by position only
+ * once its position is committed, with every lower one: a feed reader resuming after N never misses
+ * an event positioned later. A crash after this and before publishing leaves the positions in place;
+ * the next pass publishes those rows first, with the same positions (stable ids, at least once).
+ */
+export async function assignPositions(db: Db, dialect: SqlDialect, names: TableNames, rows: readonly OutboxRow[]): Promise<PositionedRow[]> {
+  const fresh = rows.filter((r) => r.seq === null);
+  if (fresh.length === 0 || dialect.name === 'sqlite') return rows as PositionedRow[];
+  const n = fresh.length;
+  const keys = fresh.map((r) => String(r.insert_key));
+  const t = sql.table(names.outbox);
+  const s = sql.table(names.outboxState);
+  const first = await db
+    .transaction()
+    .setIsolationLevel('read committed')
+    .execute(async (tx) => {
+      let from: number;
+      let updated: number;
+      if (dialect.name === 'postgres') {
+        // the counter and the rows in one statement: one round trip inside the transaction
+        const r = await sql<{ last: string | number }>`WITH c AS (UPDATE ${s} SET value = value + ${n} WHERE name = ${SEQ} RETURNING value)
+          UPDATE ${t} SET seq = c.value - ${n} + u.ord FROM c, unnest(${keys}::bigint[]) WITH ORDINALITY AS u(k, ord)
+          WHERE ${t}.insert_key = u.k AND ${t}.seq IS NULL RETURNING c.value AS last`.execute(tx);
+        from = Number(r.rows[0]?.last) - n + 1;
+        updated = r.rows.length;
+      } else {
+        await tx.updateTable(names.outboxState).set({ value: sql`value + ${n}` }).where('name', '=', SEQ).execute();
+        from = Number((await tx.selectFrom(names.outboxState).select('value').where('name', '=', SEQ).executeTakeFirst())?.value) - n + 1;
+        if (!Number.isSafeInteger(from)) throw new Error('the outbox position counter row is missing');
+        const r = await sql`UPDATE ${t} SET seq = CASE insert_key ${sql.join(keys.map((k, i) => sql`WHEN ${k} THEN ${from + i}`), sql` `)} END WHERE insert_key IN (${sql.join(keys)}) AND seq IS NULL`.execute(tx);
+        updated = Number(r.numAffectedRows);
+      }
+      // rolls back (counter included) unless every row got its position here: a position is given once
+      if (updated !== n) throw new Error(`outbox positions: ${updated} of ${n} rows positioned (counter row missing, or a relay running without the publisher lock)`);
+      return from;
+    });
+  let i = 0;
+  return rows.map((r) => (r.seq === null ? { ...r, seq: first + i++ } : (r as PositionedRow)));
+}
+
+/** Marks the rows `seqs` (a prefix of what assignPositions returned, in order) as published. */
 export async function markPublished(db: Db, dialect: SqlDialect, names: TableNames, seqs: readonly number[]): Promise<void> {
   if (seqs.length === 0) return;
   const q = db.updateTable(names.outbox).set({ published_at: new Date().toISOString() });
   // SQLite has one writer and gives each row a seq above every existing one, so the unpublished rows
   // in [first, last] are exactly these: a range keeps one cached statement instead of one per list
-  // length. Elsewhere a row in the range may have committed meanwhile, unpublished: name each one.
+  // length. Elsewhere name each one (a position is unique, and this stays right whatever happened).
   if (dialect.name === 'sqlite') await q.where('seq', '>=', seqs[0]).where('seq', '<=', seqs[seqs.length - 1]).where('published_at', 'is', null).execute();
   else await q.where('seq', 'in', seqs).execute();
 }
@@ -129,8 +147,10 @@ async function prunedThrough(db: Db, names: TableNames): Promise<number> {
  * the highest pruned seq so the feed can answer 410 for positions before it. Returns rows deleted.
  */
 export async function pruneOutbox(o: OutboxContext, retentionSec: number, maxRows: number): Promise<number> {
-  // the watermark is the highest deleted seq: a feed position before it may have missed events
-  return o.db.transaction().execute(async (tx) => {
+  // the watermark is the highest deleted seq: a feed position before it may have missed events.
+  // READ COMMITTED: MySQL then locks only the rows deleted, not the gaps where writers insert.
+  const txn = o.dialect.name === 'sqlite' ? o.db.transaction() : o.db.transaction().setIsolationLevel('read committed');
+  return txn.execute(async (tx) => {
     const cutoff = new Date(Date.now() - retentionSec * 1000).toISOString();
     const byAge = await tx.selectFrom(o.names.outbox).select(sql<number>`MAX(seq)`.as('s')).where('published_at', 'is not', null).where('published_at', '<', cutoff).executeTakeFirst();
     const newest = await tx.selectFrom(o.names.outbox).select(sql<number>`MAX(seq)`.as('s')).executeTakeFirst();
@@ -154,7 +174,8 @@ export async function pruneOutbox(o: OutboxContext, retentionSec: number, maxRow
 }
 
 /**
- * The change feed over the outbox: replay of retained events by seq.
+ * The change feed over the outbox: replay of retained events by position (`seq`). A row the relay
+ * has not positioned yet is not in the feed yet; it will be, after every position already there.
  *
  * @example
  * const feed = outboxFeed({ db, dialect, names });
@@ -169,7 +190,7 @@ export function outboxFeed(o: OutboxContext): ChangeFeed {
       if (afterSeq < pruned) throw new EventsGoneError(afterSeq, pruned);
       let q = o.db.selectFrom(o.names.outbox).select(COLUMNS).where('seq', '>', afterSeq);
       if (opts.collections && opts.collections.length > 0) q = q.where('collection', 'in', [...opts.collections]);
-      const rows = (await q.orderBy('seq').limit(limit).execute()) as OutboxRow[];
+      const rows = (await q.orderBy('seq').limit(limit).execute()) as PositionedRow[];
       return rows.map(toEvent);
     },
     async latest() {

@@ -1,11 +1,12 @@
-// The outbox relay: publishes committed outbox rows in seq order to `records.<collection>.<action>`,
-// then marks them published (at-least-once: a crash between the two republishes on restart).
+// The outbox relay: gives committed outbox rows their positions (PostgreSQL, MySQL), publishes them in
+// position order to `records.<collection>.<action>`, then marks them published (at-least-once: a
+// crash between publishing and marking republishes on restart, with the same positions).
 // One publisher at a time per database: a session advisory lock (PostgreSQL) or GET_LOCK (MySQL);
 // SQLite is one process. Woken at once by local commits, polled for other instances' writes.
 import { sql } from 'kysely';
 import { recordTopic, type Component, type Logger, type RecordChangeEvent } from '../core/index.js';
 import type { Db } from './dialects/dialect.js';
-import { markPublished, pendingRows, pruneOutbox, toEvent, type OutboxContext } from './event-outbox.js';
+import { assignPositions, markPublished, pendingRows, pruneOutbox, toEvent, type OutboxContext } from './event-outbox.js';
 
 /** What the relay publishes to: the messaging capability's bus, seen through the one call it needs. */
 export interface EventPublisher {
@@ -100,12 +101,14 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
     return p;
   };
 
-  /** One locked pass: publish a batch in order, mark it; returns how many were published (-1: lock busy). */
+  /** One locked pass: position a batch, publish it in order, mark it; returns how many were published (-1: lock busy). */
   async function pass(): Promise<number> {
     const o = opts.outbox();
     const bus = opts.publisher();
     const n = await withPublisherLock(o, async (conn) => {
-      const rows = await pendingRows(conn, o.names, opts.batchSize);
+      const pending = await pendingRows(conn, o.dialect, o.names, opts.batchSize);
+      // positions are given before anything is published, so a retry publishes the same ids
+      const rows = await assignPositions(conn, o.dialect, o.names, pending);
       const done: number[] = [];
       try {
         for (const row of rows) {

@@ -1,7 +1,7 @@
 /** @module Data: declared collections on SQLite, PostgreSQL or MySQL, migrations, the filter language and the records service. */
 export { createDataLayer, recordEventRelay, type DataLayer, type DataLayerOptions } from './data-layer.js';
 export { eventRelay, type EventRelay, type EventRelayOptions, type EventPublisher } from './event-relay.js';
-export { outboxFeed, ensureOutbox, dropOutbox, pruneOutbox, type OutboxContext } from './event-outbox.js';
+export { outboxFeed, ensureOutbox, dropOutbox, pruneOutbox, writeOutbox, type OutboxContext } from './event-outbox.js';
 export { normalizeCollections, withSystemCollections, fieldOf, hasColumn, SYSTEM_FIELDS, SUPERUSERS_COLLECTION, AUTH_FIELDS, type Rules, type RuleName, type AuthOptions, type Collection, type Field, type FieldType, type CompositeIndex, type OnDelete } from './collection-model.js';
 export type { Db, SqlDialect, DialectName } from './dialects/dialect.js';
 export { openDatabase, dialectFor } from './database-open.js';

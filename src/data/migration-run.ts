@@ -8,9 +8,10 @@ import { describeStep, isDestructive, planMigration, type MigrationStep } from '
 import { DestructiveMigrationError } from './errors.js';
 import { newRecordId } from './record-id.js';
 import { dropFullTextDdl } from './full-text.js';
-import { dropOutbox } from './event-outbox.js';
+import { dropOutbox } from './event-outbox-schema.js';
 import { assignFieldNumbers } from './field-numbers.js';
 import { storeTables } from './admin-collection-store.js';
+import { existingTables } from './table-list.js';
 
 export interface MigrateOptions {
   allowDestructive?: boolean;
@@ -33,7 +34,7 @@ async function lastSnapshot(db: Db, ctx: DdlContext): Promise<Collection[]> {
   const rows = await db.selectFrom(ctx.names.history).select('snapshot').orderBy('id', 'desc').limit(1).execute();
   if (rows.length === 0) return [];
   const snap = JSON.parse(String(rows[0].snapshot)) as Collection[];
-  const tables = new Set((await db.introspection.getTables()).map((t) => t.name));
+  const tables = await existingTables(db, snap.map((c) => ctx.names.record(c.name)));
   return snap.filter((c) => tables.has(ctx.names.record(c.name)));
 }
 
