@@ -1,7 +1,7 @@
 // WAF share of server CPU from V8 CPU profiles: robust to other load on the machine,
 // unlike req/s. For each configuration and route, the server runs under wrk with
 // --cpu-prof; the share is the fraction of busy samples whose stack is inside src/waf/.
-//   node --import tsx bench/waf-profile.ts [--config "block PL1"] [--route varied] [--functions]
+//   node --import tsx bench/waf-profile.ts [--config "block PL1"] [--route varied] [--functions] [--kind strata|stub]
 // (--functions: self time per function within the WAF's share, to compare before/after)
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -81,18 +81,18 @@ export async function run(): Promise<void> {
   const rows: Array<Record<string, string | number>> = [];
   // --config "block PL1" / --route "varied" narrow the run (each cell is a 10 s wrk run)
   const pick = (flag: string) => { const i = process.argv.indexOf(flag); return i === -1 ? undefined : process.argv[i + 1]; };
-  const onlyConfig = pick('--config'), onlyRoute = pick('--route');
+  const onlyConfig = pick('--config'), onlyRoute = pick('--route'), kind = pick('--kind') ?? 'strata';
   for (const [name, args] of [['detect PL1', ['detect', '1']], ['block PL1', ['block', '1']], ['block PL2', ['block', '2']]] as const) {
     if (onlyConfig !== undefined && name !== onlyConfig) continue;
     for (const route of ROUTES) {
       if (onlyRoute !== undefined && !route.name.includes(onlyRoute)) continue;
       wafSelf.clear();
-      const share = await profileOnce([...args], route, lua);
+      const share = await profileOnce([...args, kind], route, lua);
       if (process.argv.includes('--functions')) {
         const total = [...wafSelf.values()].reduce((a, b) => a + b, 0);
         console.table([...wafSelf].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([fn, t]) => ({ function: fn, '% of WAF time': Number(((100 * t) / total).toFixed(1)) })));
       }
-      rows.push({ config: name, route: route.name, 'WAF share of busy CPU %': Number((100 * share).toFixed(1)), 'cost vs no WAF %': Number((100 * share / (1 - share)).toFixed(1)) });
+      rows.push({ server: kind, config: name, route: route.name, 'WAF share of busy CPU %': Number((100 * share).toFixed(1)), 'cost vs no WAF %': Number((100 * share / (1 - share)).toFixed(1)) });
       console.log(rows[rows.length - 1]);
     }
   }

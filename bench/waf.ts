@@ -1,5 +1,7 @@
-// WAF overhead: the same Fastify server with no WAF, and with the WAF in detect and
-// block mode at paranoia 1 and 2, on a records-list JSON route and a static file.
+// WAF overhead: Strata as shipped (records API on SQLite, a gateway static site) with the
+// WAF off, and in detect and block mode at paranoia 1 and 2, on the records list endpoint
+// (one repeated query, and a query that differs on every request) and a static file; then
+// the same on a bare Fastify stub whose handlers cost almost nothing (the WAF's worst case).
 // wrk pinned to core 1, server to core 0, configs alternated over rounds (A B C.. then reversed).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export interface BenchOptions { duration?: number; warmup?: number; rounds?: number; connections?: number }
+export interface BenchOptions { seconds?: number; warmup?: number; rounds?: number; connections?: number }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CONFIGS = [
@@ -16,6 +18,10 @@ const CONFIGS = [
   { name: 'block PL1', args: ['block', '1'] },
   { name: 'detect PL2', args: ['detect', '2'] },
   { name: 'block PL2', args: ['block', '2'] },
+];
+const KINDS = [
+  { kind: 'strata', label: 'Strata', configs: CONFIGS },
+  { kind: 'stub', label: 'stub', configs: CONFIGS.filter((c) => c.name !== 'detect PL2') },
 ];
 const ROUTES: Array<{ name: string; path: string; script?: string }> = [
   { name: 'records list (JSON)', path: "/api/collections/posts/records?page=1&perPage=20&sort=-created,title&filter=(status%3D'published'%20%26%26%20author!%3D'')&expand=author" },
@@ -78,55 +84,59 @@ function wrk(port: number, path: string, seconds: number, connections: number, s
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 export async function run(opts: BenchOptions = {}): Promise<void> {
-  const duration = opts.duration ?? 3, warmup = opts.warmup ?? 2, rounds = opts.rounds ?? 2, connections = opts.connections ?? 64;
+  const duration = opts.seconds ?? 5, warmup = opts.warmup ?? 2, rounds = opts.rounds ?? 2, connections = opts.connections ?? 64;
   const wrkVersion = (() => { try { return execFileSync('wrk', ['-v'], { encoding: 'utf8' }).split('\n')[0]; } catch (e) { return String((e as { stdout?: string }).stdout ?? '').split('\n')[0]; } })();
-  const runs: Array<{ round: number; config: string; route: string; rps: number; cpuUsPerRequest: number; non2xx: number }> = [];
+  const runs: Array<{ server: string; round: number; config: string; route: string; rps: number; cpuUsPerRequest: number; non2xx: number }> = [];
   let command = '';
   const luaFile = join(mkdtempSync(join(tmpdir(), 'strata-bench-')), 'varied.lua');
   writeFileSync(luaFile, VARIED_LUA);
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? CONFIGS : [...CONFIGS].reverse();
-    for (const cfg of order) {
-      const { child, port } = await startServer(cfg.args);
-      try {
-        // warm every route first: V8 compiles the WAF's code on background threads whose CPU
-        // time counts for the process, so a short warm-up would bias against the WAF
-        for (const route of ROUTES) wrk(port, route.path, warmup, connections, route.script ? luaFile : undefined);
-        for (const route of ROUTES) {
-          const script = route.script ? luaFile : undefined;
-          const cpu0 = cpuMicros(child.pid as number);
-          const r = wrk(port, route.path, duration, connections, script);
-          const cpu = (cpuMicros(child.pid as number) - cpu0) / Math.max(1, r.requests);
-          command = r.cmd.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT');
-          runs.push({ round, config: cfg.name, route: route.name, rps: r.rps, cpuUsPerRequest: Number(cpu.toFixed(2)), non2xx: r.non2xx });
-          process.stdout.write(`round ${round + 1} ${cfg.name.padEnd(11)} ${route.name.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s ${cpu.toFixed(1).padStart(6)} µs CPU/req${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ''}\n`);
+  for (const k of KINDS) {
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? k.configs : [...k.configs].reverse();
+      for (const cfg of order) {
+        const { child, port } = await startServer([...cfg.args, k.kind]);
+        try {
+          // warm every route first: V8 compiles the WAF's code on background threads whose CPU
+          // time counts for the process, so a short warm-up would bias against the WAF
+          for (const route of ROUTES) wrk(port, route.path, warmup, connections, route.script ? luaFile : undefined);
+          for (const route of ROUTES) {
+            const script = route.script ? luaFile : undefined;
+            const cpu0 = cpuMicros(child.pid as number);
+            const r = wrk(port, route.path, duration, connections, script);
+            const cpu = (cpuMicros(child.pid as number) - cpu0) / Math.max(1, r.requests);
+            command = r.cmd.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT');
+            runs.push({ server: k.label, round, config: cfg.name, route: route.name, rps: r.rps, cpuUsPerRequest: Number(cpu.toFixed(2)), non2xx: r.non2xx });
+            process.stdout.write(`${k.label.padEnd(7)} round ${round + 1} ${cfg.name.padEnd(11)} ${route.name.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s ${cpu.toFixed(1).padStart(6)} µs CPU/req${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ''}\n`);
+          }
+        } finally {
+          child.kill('SIGTERM');
+          await new Promise((r) => child.once('exit', r));
         }
-      } finally {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
       }
     }
   }
   const table: Array<Record<string, string | number>> = [];
-  for (const route of ROUTES) {
-    // a run that completed almost nothing (the machine stalled) says nothing about the WAF
-    const sel = (cfg: string) => runs.filter((r) => r.route === route.name && r.config === cfg && r.rps * duration >= 100);
-    const base = median(sel('no WAF').map((r) => r.rps));
-    const baseCpu = median(sel('no WAF').map((r) => r.cpuUsPerRequest));
-    for (const cfg of CONFIGS) {
-      const xs = sel(cfg.name).map((r) => r.rps);
-      const cs = sel(cfg.name).map((r) => r.cpuUsPerRequest);
-      const med = median(xs);
-      const cpu = median(cs);
-      const cpuMin = Math.min(...cs);
+  for (const k of KINDS) {
+    for (const route of ROUTES) {
+      // a run that completed almost nothing (the machine stalled) says nothing about the WAF
+      const sel = (cfg: string) => runs.filter((r) => r.server === k.label && r.route === route.name && r.config === cfg && r.rps * duration >= 100);
+      const base = median(sel('no WAF').map((r) => r.rps));
+      const baseCpu = median(sel('no WAF').map((r) => r.cpuUsPerRequest));
       const baseMin = Math.min(...sel('no WAF').map((r) => r.cpuUsPerRequest));
-      table.push({
-        route: route.name, config: cfg.name, 'median req/s': Math.round(med), spread: `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`,
-        'req/s ratio': Number((med / base).toFixed(3)), 'CPU µs/req': Number(cpu.toFixed(1)), 'CPU spread': `${Math.min(...cs).toFixed(1)}-${Math.max(...cs).toFixed(1)}`,
-        'CPU ratio (no WAF / this)': Number((baseCpu / cpu).toFixed(3)), 'CPU cost %': Number((100 * (cpu / baseCpu - 1)).toFixed(1)),
-        // contention only ever adds CPU time, so the best run is the least disturbed estimate
-        'CPU cost % (best runs)': Number((100 * (cpuMin / baseMin - 1)).toFixed(1)),
-      });
+      for (const cfg of k.configs) {
+        const xs = sel(cfg.name).map((r) => r.rps);
+        const cs = sel(cfg.name).map((r) => r.cpuUsPerRequest);
+        const med = median(xs);
+        const cpu = median(cs);
+        const cpuMin = Math.min(...cs);
+        table.push({
+          server: k.label, route: route.name, config: cfg.name, 'median req/s': Math.round(med), spread: `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`,
+          'req/s ratio': Number((med / base).toFixed(3)), 'CPU µs/req': Number(cpu.toFixed(1)),
+          'CPU cost %': Number((100 * (cpu / baseCpu - 1)).toFixed(1)),
+          // contention only ever adds CPU time, so the best run is the least disturbed estimate
+          'CPU cost % (best runs)': Number((100 * (cpuMin / baseMin - 1)).toFixed(1)),
+        });
+      }
     }
   }
   console.table(table);
@@ -135,12 +145,12 @@ export async function run(opts: BenchOptions = {}): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({
     scenario: 'waf', date: new Date().toISOString(), machine: { nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version, wrk: wrkVersion },
-    method: 'server on core 0 (taskset -c 0), wrk on core 1; Fastify logger off; WAF logs to the Fastify logger (off); every route warmed up before any is measured; configs alternated, reversed every other round. CPU µs/req = server process user+sys time (/proc/<pid>/stat) during the measured run / requests completed: robust to other load on the machine, unlike req/s.',
+    method: 'server on core 0 (taskset -c 0), wrk on core 1. Strata: the whole server (records API on SQLite with 200 posts, gateway static site), logs and metrics off, waf.mode off for "no WAF" (no hooks). stub: bare Fastify, canned JSON and a buffer. Every route warmed up before any is measured; configs alternated, reversed every other round. CPU µs/req = server process user+sys time (/proc/<pid>/stat) during the measured run / requests completed.',
     command, duration, warmup, rounds, connections, runs, table,
   }, null, 2));
   console.log(`results: ${file}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await run({ duration: Number(process.env.BENCH_DURATION ?? 3), rounds: Number(process.env.BENCH_ROUNDS ?? 2) });
+  await run({ seconds: Number(process.env.BENCH_DURATION ?? 5), rounds: Number(process.env.BENCH_ROUNDS ?? 2) });
 }

@@ -118,6 +118,8 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
 
     // Per-request state lives on the request (a decorated property: no WeakMap churn).
     app.decorateRequest(STATE, null);
+    // nothing to inspect, limit or filter: no hooks, so a server with the WAF off pays nothing per request
+    if (!inspect && !limiter && ipRules.empty) return;
     const stateOf = (request: FastifyRequest) => (request as unknown as Record<string, RequestState | null>)[STATE];
 
     // One memo of header findings per connection (the HTTP/2 session, or the socket): see HeadMemo.
