@@ -402,7 +402,8 @@ export function eventsContract(engine: string, setup: () => Promise<EngineSetup>
       }
     });
 
-    test('two instances on one database never publish the same row twice', { skip: opts.multiInstance ? false : 'one process per SQLite file' }, async () => {
+    // SQLite: two processes share a file in a cluster; test/data-events-sqlite-cluster.test.ts runs them as processes
+    test('two instances on one database never publish the same row twice', { skip: opts.multiInstance ? false : 'one layer per SQLite file in a process (see data-events-sqlite-cluster)' }, async () => {
       await relay.drain();
       const other = layerFor(env, EVENT_COLLECTIONS, { events: { pollInterval: 20 } });
       await other.start();

@@ -2,7 +2,9 @@
 // position order to `records.<collection>.<action>`, then marks them published (at-least-once: a
 // crash between publishing and marking republishes on restart, with the same positions).
 // One publisher at a time per database: a session advisory lock (PostgreSQL) or GET_LOCK (MySQL);
-// SQLite is one process. Woken at once by local commits, polled for other instances' writes.
+// on SQLite, where several processes may share the file (cluster workers), a lease in the outbox
+// state table. Woken at once by local commits, polled for other instances' writes.
+import { randomInt } from 'node:crypto';
 import { sql } from 'kysely';
 import { recordTopic, type Component, type Logger, type RecordChangeEvent } from '../core/index.js';
 import type { Db } from './dialects/dialect.js';
@@ -54,10 +56,47 @@ function lockKey(name: string): number {
   return h & 0x7fffffff;
 }
 
+/** How long a SQLite relay's lease lasts; it is renewed once half of it has passed. */
+const LEASE_MS = 15_000;
+const LEASE_OWNER = 'relay_owner';
+const LEASE_UNTIL = 'relay_until';
+
+/** A relay's hold on the SQLite lease: who it is, and until when it holds it (0: not held). */
+interface Lease { owner: number; until: number }
+
+/**
+ * SQLite has no advisory locks, and the processes of a cluster share one file: the relays take a
+ * lease in the outbox state table (owner and expiry rows), taken or renewed by one UPDATE that
+ * succeeds only when the lease expired or is already this relay's. A relay that is not the holder
+ * publishes nothing; the holder's polls pick up the other processes' writes. When the holder dies,
+ * another relay takes over once the lease expires (at most LEASE_MS); stop() hands it over at once.
+ */
+async function sqliteLease(o: OutboxContext, lease: Lease): Promise<boolean> {
+  const now = Date.now();
+  if (lease.until - now > LEASE_MS / 2) return true;
+  const s = sql.table(o.names.outboxState);
+  await sql`INSERT OR IGNORE INTO ${s} (name, value) VALUES (${LEASE_OWNER}, 0), (${LEASE_UNTIL}, 0)`.execute(o.db);
+  const until = now + LEASE_MS;
+  const r = await sql`UPDATE ${s} SET value = CASE name WHEN ${LEASE_OWNER} THEN ${lease.owner} ELSE ${until} END
+    WHERE name IN (${LEASE_OWNER}, ${LEASE_UNTIL})
+      AND ((SELECT value FROM ${s} WHERE name = ${LEASE_UNTIL}) <= ${now} OR (SELECT value FROM ${s} WHERE name = ${LEASE_OWNER}) = ${lease.owner})`.execute(o.db);
+  const ok = Number(r.numAffectedRows ?? 0) === 2;
+  lease.until = ok ? until : 0;
+  return ok;
+}
+
+/** Gives the SQLite lease up (if still held), so another process's relay takes over at its next pass. */
+async function releaseSqliteLease(o: OutboxContext, lease: Lease): Promise<void> {
+  if (lease.until === 0) return;
+  lease.until = 0;
+  const s = sql.table(o.names.outboxState);
+  await sql`UPDATE ${s} SET value = 0 WHERE name = ${LEASE_UNTIL} AND (SELECT value FROM ${s} WHERE name = ${LEASE_OWNER}) = ${lease.owner}`.execute(o.db);
+}
+
 /** Runs `fn` on one connection holding the publisher lock; undefined when another instance holds it. */
-async function withPublisherLock<T>(o: OutboxContext, fn: (db: Db) => Promise<T>): Promise<T | undefined> {
+async function withPublisherLock<T>(o: OutboxContext, lease: Lease, fn: (db: Db) => Promise<T>): Promise<T | undefined> {
   const name = `strata_outbox_${o.names.prefix}`;
-  if (o.dialect.name === 'sqlite') return fn(o.db);
+  if (o.dialect.name === 'sqlite') return (await sqliteLease(o, lease)) ? fn(o.db) : undefined;
   return o.db.connection().execute(async (conn) => {
     if (o.dialect.name === 'postgres') {
       const key = lockKey(name);
@@ -91,6 +130,7 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
   let timer: NodeJS.Timeout | undefined;
   let unlisten: (() => void) | undefined;
   let lastPrune = 0;
+  const lease: Lease = { owner: randomInt(1, 2 ** 47), until: 0 };
   const pruneEvery = opts.pruneInterval ?? 60_000;
   const publishTimeout = opts.publishTimeout ?? 10_000;
   // passes never overlap (the poll, local wake-ups and drain() all go through here)
@@ -105,7 +145,7 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
   async function pass(): Promise<number> {
     const o = opts.outbox();
     const bus = opts.publisher();
-    const n = await withPublisherLock(o, async (conn) => {
+    const n = await withPublisherLock(o, lease, async (conn) => {
       const pending = await pendingRows(conn, o.dialect, o.names, opts.batchSize);
       // positions are given before anything is published, so a retry publishes the same ids
       const rows = await assignPositions(conn, o.dialect, o.names, pending);
@@ -178,13 +218,21 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
       if (timer) clearTimeout(timer);
       unlisten?.();
       await running;
+      await tail;
+      const o = opts.outbox();
+      if (o.dialect.name === 'sqlite') await releaseSqliteLease(o, lease).catch((err) => opts.logger?.warn({ err }, 'outbox relay could not hand its lease over'));
     },
     async drain() {
       for (;;) {
         await running;
         const n = await serialPass();
         if (n === 0) return;
-        if (n < 0) await new Promise((r) => setTimeout(r, 20));
+        if (n < 0) {
+          // another relay holds the lock: done once it has published everything
+          const o = opts.outbox();
+          if ((await pendingRows(o.db, o.dialect, o.names, 1)).length === 0) return;
+          await new Promise((r) => setTimeout(r, 20));
+        }
       }
     },
     ready: () => !stopped,
