@@ -16,7 +16,7 @@ const HEADERS = ['Host: app.example.com', 'User-Agent: Mozilla/5.0 (X11; Linux x
 const VARIED = `local n = 0
 request = function()
   n = n + 1
-  return wrk.format("GET", "/api/collections/posts/records?page=" .. (n % 97) .. "&perPage=20&sort=-created&q=rock%20%26%20roll%20" .. n .. "&filter=(title~%27" .. n .. "%27)")
+  return wrk.format("GET", "/api/collections/posts/records?page=" .. (n % 97 + 1) .. "&perPage=20&sort=-created&q=rock%20%26%20roll%20" .. n .. "&filter=(title~%27" .. n .. "%27)")
 end`;
 const ROUTES = [
   { name: 'records list (JSON)', path: "/api/collections/posts/records?page=1&perPage=20&sort=-created,title&filter=(status%3D'published'%20%26%26%20author!%3D'')" },

@@ -63,7 +63,7 @@ async function strata(): Promise<void> {
 async function stub(): Promise<void> {
   const app = Fastify({ logger: false });
   if (mode !== 'none') {
-    const config = Value.Default(WafSchema, { mode, paranoia: Number(pl) }) as WafConfig;
+    const config = Value.Default(WafSchema, { mode, paranoia: Number(pl), ...(process.env.WAF_DETECTORS !== undefined ? { detectors: process.env.WAF_DETECTORS.split(',').filter(Boolean) } : {}), ...(process.env.WAF_CACHE ? { cacheSize: Number(process.env.WAF_CACHE) } : {}) }) as WafConfig;
     await app.register(wafPlugin({ config }));
   }
   const records = Array.from({ length: 20 }, (_, i) => ({

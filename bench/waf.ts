@@ -36,7 +36,7 @@ local n = 0
 request = function()
   n = n + 1
   local w = words[(n % #words) + 1]
-  local path = "/api/collections/posts/records?page=" .. (n % 97) .. "&perPage=20&sort=-created&q=" .. w:gsub(" ", "%%20"):gsub("'", "%%27"):gsub("&", "%%26"):gsub(">", "%%3E"):gsub('"', "%%22") .. "%20" .. n .. "&filter=(title~%27" .. n .. "%27)"
+  local path = "/api/collections/posts/records?page=" .. (n % 97 + 1) .. "&perPage=20&sort=-created&q=" .. w:gsub(" ", "%%20"):gsub("'", "%%27"):gsub("&", "%%26"):gsub(">", "%%3E"):gsub('"', "%%22") .. "%20" .. n .. "&filter=(title~%27" .. n .. "%27)"
   return wrk.format("GET", path)
 end
 `;

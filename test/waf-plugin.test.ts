@@ -312,3 +312,29 @@ test('over one keep-alive connection, a request whose headers turn hostile is bl
     await b.app.close();
   }
 });
+
+test('every request is counted once: passes with and without a body, one detect-mode event per request (head and body findings together), also when the route is unknown or the body does not parse', async () => {
+  const b = await build({ mode: 'detect' });
+  const count = async (action: string) => Number(new RegExp(`strata_waf_requests_total\\{action="${action}"\\} (\\d+)`).exec(await b.registry.metrics())?.[1] ?? 0);
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await call(b, 'GET', `/api/items?page=${i}`)).status, 200);
+    for (let i = 0; i < 2; i++) assert.equal((await call(b, 'POST', '/api/posts', json({ title: `post ${i}` }))).status, 200);
+    assert.equal(await count('pass'), 5);
+    assert.equal(b.events.size, 0);
+    // head and body findings of one request make one event
+    assert.equal((await call(b, 'POST', `/api/posts?q=${encodeURIComponent("' or 1=1--")}`, json({ content: '<script>alert(1)</script>' }))).status, 200);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(b.events.size, 1);
+    assert.deepEqual(b.events.list()[0].detections.map((d) => d.detector).sort(), ['sqli', 'xss']);
+    // no route: the body is never judged, the head's findings are still recorded once
+    assert.equal((await call(b, 'POST', `/nowhere?q=${encodeURIComponent("' or 1=1--")}`, json({ a: 1 }))).status, 404);
+    // a body that does not parse
+    assert.equal((await call(b, 'POST', `/api/posts?q=${encodeURIComponent("' or 1=1--")}`, { body: '{"broken', type: 'application/json' })).status, 400);
+    // a benign body that does not parse counts as a pass
+    assert.equal((await call(b, 'POST', '/api/posts', { body: '{"broken', type: 'application/json' })).status, 400);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(b.events.size, 3, 'one event per request with findings');
+    assert.equal(await count('detected'), 3);
+    assert.equal(await count('pass'), 6);
+  } finally { await b.app.close(); }
+});

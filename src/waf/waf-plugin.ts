@@ -1,6 +1,7 @@
 // Fastify integration: IP rules, rate limits and the head inspection in onRequest
 // (before the body is read), body inspection in preValidation (after parsing),
-// 403/429 as RFC 9457 problems, one logged/counted/recorded event per request.
+// 403/429 as RFC 9457 problems, one logged/counted/recorded event per request: when the
+// head is judged for requests without a body, after the body otherwise.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -40,6 +41,9 @@ export interface WafDeps {
 }
 
 interface RequestState { detections: Detection[]; recorded: boolean; routeUrl: string | undefined }
+
+/** Whether a body may follow the head (RFC 9112 §6.3: Transfer-Encoding, or a Content-Length above 0). */
+const mayHaveBody = (h: FastifyRequest['headers']): boolean => h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
 
 const PROBLEM = 'application/problem+json; charset=utf-8';
 const STATE = 'strataWaf';
@@ -104,6 +108,16 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
     return sendProblem(reply, new WafBlockedError(ev.id), pathOf(request.url));
   };
 
+  /** Counts a request that was let through, once: as passed, or as detected with its event. */
+  const settle = (request: FastifyRequest, st: RequestState): void => {
+    if (st.recorded) return;
+    if (st.detections.length > 0) record(request, st, 'detected');
+    else {
+      st.recorded = true;
+      metrics.countPass();
+    }
+  };
+
   const plugin = async (app: FastifyInstance): Promise<void> => {
     if (deps.bodyParsers) {
       for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/xml', 'text/xml']) {
@@ -140,8 +154,16 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
       const routeUrl = request.routeOptions.url;
       const detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl, memoOf(raw));
       const st: RequestState = { detections, recorded: false, routeUrl };
+      if (detections.length > 0 && judge(request, reply, st) !== undefined) return true;
+      if (!mayHaveBody(request.headers)) {
+        // nothing more to inspect: the request's verdict is final now (no per-request response hook)
+        settle(request, st);
+        return false;
+      }
       (request as unknown as Record<string, RequestState>)[STATE] = st;
-      return detections.length > 0 && judge(request, reply, st) !== undefined;
+      // the body is judged in preValidation; this settles requests that never get there (no route, a body that does not parse)
+      request.raw.once('close', () => settle(request, st));
+      return false;
     };
 
     // Callback-style hooks: no promise per request on the common path.
@@ -173,22 +195,15 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
 
     app.addHook('preValidation', (request, reply, done) => {
       const st = stateOf(request);
-      if (!st || request.body === undefined || request.body === null) { done(); return; }
+      if (!st) { done(); return; }
+      if (request.body === undefined || request.body === null) { settle(request, st); done(); return; }
       const ct = request.headers['content-type'] ?? '';
       const more = engine.inspectBody(request.body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl });
       if (more.length > 0) {
         for (const d of more) st.detections.push(d);
         if (judge(request, reply, st) !== undefined) return;
       }
-      done();
-    });
-
-    app.addHook('onResponse', (request, _reply, done) => {
-      const st = stateOf(request);
-      if (st && !st.recorded) {
-        if (st.detections.length > 0) record(request, st, 'detected');
-        else metrics.countPass();
-      }
+      settle(request, st);
       done();
     });
   };
