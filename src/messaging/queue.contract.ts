@@ -42,6 +42,21 @@ export function queueBackendContract(backendName: string, opts: QueueContractOpt
       await q.close();
     });
 
+    test('an idle consumer leaves nothing behind while it waits (no listener piles up on its stop signal)', async () => {
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => { if (w.name === 'MaxListenersExceededWarning') warnings.push(w.message); };
+      process.on('warning', onWarning);
+      try {
+        const c = await q.consume(fresh('idle'), () => undefined, {});
+        await sleep(1500); // dozens of empty polls on the polling backends
+        await c.stop();
+        await sleep(20); // warnings are emitted on a later tick
+      } finally {
+        process.off('warning', onWarning);
+      }
+      assert.deepEqual(warnings, []);
+    });
+
     test('enqueue, deliver with payload and attempt 1, ack removes it', async () => {
       const name = fresh('basic');
       const { id, duplicate } = await q.enqueue(name, { hello: 'world', n: [1, 2] });

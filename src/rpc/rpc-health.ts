@@ -1,5 +1,6 @@
 // The standard gRPC health service (grpc/health/v1/health.proto) for probes such as
 // grpc-health-probe: "" is the whole server; each served service by its full name.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { DescService } from '@bufbuild/protobuf';
@@ -48,10 +49,8 @@ export function healthHandlers(deps: { ready: () => boolean; services: () => rea
       while (!ctx.signal.aborted) {
         const s = status(req.service) ?? SERVICE_UNKNOWN;
         if (s !== last) yield { status: (last = s) };
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 1000);
-          ctx.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-        });
+        // timers/promises removes its abort listener when the timer fires: none pile up on a long watch
+        await sleep(1000, undefined, { signal: ctx.signal }).catch(() => undefined);
       }
     },
   } as unknown as ServiceImpl<DescService>;

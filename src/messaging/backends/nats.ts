@@ -2,6 +2,7 @@
 // pull consumer (explicit acks, ack wait = lease); a `delayed` stream whose mover
 // republishes due jobs; a `dead` stream; KV buckets for idempotency keys and pause.
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient, JetStreamManager, JsMsg, KV, MsgHdrs, NatsConnection } from 'nats';
 import { startClaimLoop, type Claimed, type ClaimDriver } from '../consumer-loop.js';
 import { QueueUnavailableError } from '../errors.js';
@@ -216,10 +217,9 @@ export class NatsQueue implements QueueBackend {
       release: async (cs) => {
         for (const c of cs) await settleTo(c, n.subj, { attempts: c.job.attempt - 1, runAt: undefined });
       },
-      wait: (ms, signal) => new Promise((r) => {
-        const t = setTimeout(r, Math.min(ms, 50));
-        signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-      }),
+      // timers/promises removes its abort listener when the timer fires (a listener added per wait
+      // and never removed grew without bound on an idle consumer's stop signal)
+      wait: (ms, signal) => sleep(Math.min(ms, 50), undefined, { signal }).catch(() => undefined),
     };
     const loop = startClaimLoop(driver, handler, { pollMs: 20, ...options });
     this.consumers.add(loop);
