@@ -8,6 +8,7 @@ import { createRecordsService, dropAll, eventRelay, normalizeCollections, pruneO
 import type { CollectionConfig } from '../src/config/schema-data.js';
 import { memoryBus } from '../src/messaging/index.js';
 import { layerFor, type EngineSetup } from './data-contract.js';
+import { assignPositions, pendingRows } from '../src/data/event-outbox.js';
 import { uniquePrefix } from './data-helpers.js';
 
 export const EVENT_COLLECTIONS: CollectionConfig[] = [
@@ -257,6 +258,30 @@ export function eventsContract(engine: string, setup: () => Promise<EngineSetup>
       }
       const dup = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM ${sql.table(layer.names.outbox)} WHERE seq IS NOT NULL GROUP BY seq HAVING COUNT(*) > 1`.execute(layer.db);
       assert.equal(dup.rows.length, 0);
+    });
+
+    test('a position is given once: positioning rows that already have one fails and changes nothing', { skip: opts.multiInstance ? false : 'SQLite rows are positioned at insert' }, async () => {
+      await relay.drain();
+      await relay.stop();
+      const o = layer.outbox;
+      const counter = async () => Number((await sql<{ value: number }>`SELECT value FROM ${sql.table(layer.names.outboxState)} WHERE name = 'seq'`.execute(layer.db)).rows[0].value);
+      try {
+        for (let i = 0; i < 2; i++) await layer.records.create('users', { name: `once-${i}` });
+        const fresh = (await pendingRows(o.db, o.dialect, o.names, 100)).filter((r) => r.seq === null);
+        assert.equal(fresh.length, 2);
+        const given = await assignPositions(o.db, o.dialect, o.names, fresh);
+        const after = await counter();
+        assert.equal(given[1].seq, after);
+        // the same rows again, as a second relay without the lock would see them: refused, nothing moves
+        await assert.rejects(assignPositions(o.db, o.dialect, o.names, fresh), /outbox positions/);
+        assert.equal(await counter(), after, 'the counter did not move');
+        const seqs = (await sql<{ seq: number | string }>`SELECT seq FROM ${sql.table(layer.names.outbox)} WHERE published_at IS NULL ORDER BY seq`.execute(layer.db)).rows.map((r) => Number(r.seq));
+        assert.deepEqual(seqs, given.map((g) => g.seq), 'the rows keep their positions');
+      } finally {
+        relay = recordEventRelay(layer, () => pub);
+        await relay.start();
+        await relay.drain();
+      }
     });
 
     test('an outbox of the old shape (writers numbered rows) is upgraded at start; its pending rows keep their positions', { skip: opts.multiInstance ? false : "SQLite's outbox keeps its shape" }, async () => {

@@ -76,7 +76,7 @@ export async function pendingRows(db: Db, dialect: SqlDialect, names: TableNames
 
 /**
  * Gives positions to the rows (what {@link pendingRows} returned) that have none, in their order,
- * from the counter row of the outbox state table, in one short transaction; returns the rows with
+ * from the counter row of the outbox state table, atomically (one statement on PostgreSQL, one short transaction on MySQL); returns the rows with
  * their positions, in position order. Only the relay calls this, under the publisher lock, so only
  * the relay ever waits on the counter row, never a writer. SQLite rows have theirs (the rowid).
  *
@@ -98,30 +98,34 @@ export async function assignPositions(db: Db, dialect: SqlDialect, names: TableN
   const keys = fresh.map((r) => String(r.insert_key));
   const t = sql.table(names.outbox);
   const s = sql.table(names.outboxState);
-  const first = await db
-    .transaction()
-    .setIsolationLevel('read committed')
-    .execute(async (tx) => {
-      let from: number;
-      let updated: number;
-      if (dialect.name === 'postgres') {
-        // the counter and the rows in one statement: one round trip inside the transaction
-        const r = await sql<{ last: string | number }>`WITH c AS (UPDATE ${s} SET value = value + ${n} WHERE name = ${SEQ} RETURNING value)
-          UPDATE ${t} SET seq = c.value - ${n} + u.ord FROM c, unnest(${keys}::bigint[]) WITH ORDINALITY AS u(k, ord)
-          WHERE ${t}.insert_key = u.k AND ${t}.seq IS NULL RETURNING c.value AS last`.execute(tx);
-        from = Number(r.rows[0]?.last) - n + 1;
-        updated = r.rows.length;
-      } else {
+  let first: number;
+  if (dialect.name === 'postgres') {
+    // the counter and the rows in one statement, outside any explicit transaction (one round trip,
+    // atomic as a statement is); it fails, changing nothing, unless every row got its position here:
+    // a division by zero when the count differs (a position is given once)
+    const r = await sql<{ last: string | number }>`WITH c AS (UPDATE ${s} SET value = value + ${n} WHERE name = ${SEQ} RETURNING value),
+      u AS (UPDATE ${t} SET seq = c.value - ${n} + u.ord FROM c, unnest(${keys}::bigint[]) WITH ORDINALITY AS u(k, ord)
+        WHERE ${t}.insert_key = u.k AND ${t}.seq IS NULL RETURNING c.value AS last)
+      SELECT MAX(last) AS last, 1 / (CASE WHEN COUNT(*) = ${n} THEN 1 ELSE 0 END) AS ok FROM u`.execute(db).catch((err: unknown) => {
+      if ((err as { code?: string }).code === '22012') throw new Error(`outbox positions: not all ${n} rows could be positioned (counter row missing, or a relay running without the publisher lock)`);
+      throw err;
+    });
+    first = Number(r.rows[0]?.last) - n + 1;
+  } else {
+    first = await db
+      .transaction()
+      .setIsolationLevel('read committed')
+      .execute(async (tx) => {
         await tx.updateTable(names.outboxState).set({ value: sql`value + ${n}` }).where('name', '=', SEQ).execute();
-        from = Number((await tx.selectFrom(names.outboxState).select('value').where('name', '=', SEQ).executeTakeFirst())?.value) - n + 1;
+        const from = Number((await tx.selectFrom(names.outboxState).select('value').where('name', '=', SEQ).executeTakeFirst())?.value) - n + 1;
         if (!Number.isSafeInteger(from)) throw new Error('the outbox position counter row is missing');
         const r = await sql`UPDATE ${t} SET seq = CASE insert_key ${sql.join(keys.map((k, i) => sql`WHEN ${k} THEN ${from + i}`), sql` `)} END WHERE insert_key IN (${sql.join(keys)}) AND seq IS NULL`.execute(tx);
-        updated = Number(r.numAffectedRows);
-      }
-      // rolls back (counter included) unless every row got its position here: a position is given once
-      if (updated !== n) throw new Error(`outbox positions: ${updated} of ${n} rows positioned (counter row missing, or a relay running without the publisher lock)`);
-      return from;
-    });
+        // rolls back (counter included) unless every row got its position here: a position is given once
+        if (Number(r.numAffectedRows) !== n) throw new Error(`outbox positions: ${Number(r.numAffectedRows)} of ${n} rows positioned (counter row missing, or a relay running without the publisher lock)`);
+        return from;
+      });
+  }
+  if (!Number.isSafeInteger(first)) throw new Error('the outbox position counter row is missing');
   let i = 0;
   return rows.map((r) => (r.seq === null ? { ...r, seq: first + i++ } : (r as PositionedRow)));
 }
