@@ -259,6 +259,25 @@ test('the server: closed to anyone but superusers; a collection whose rule does 
     assert.equal((await json('/api/collections/notes/records', { text: 'hi' })).status, 201);
     assert.equal((await json('/api/collections/notes/records', { text: '' })).status, 403, 'the create rule of an API-made collection applies');
     assert.equal((await fetch(`${s.http}/api/collections/notes/records/abcdefghij`, { method: 'DELETE' })).status, 403, 'no delete rule: superusers only');
+
+    // gRPC/Connect follows the collections: the new one is served with no restart (Connect's JSON over HTTP/1.1)
+    const rpc = (method: string, body: unknown) => fetch(`${s.http}/strata.notes.RecordService/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', 'connect-protocol-version': '1' }, body: JSON.stringify(body) });
+    const listed2 = await rpc('List', {});
+    assert.equal(listed2.status, 200, await listed2.clone().text());
+    assert.deepEqual(((await listed2.json()) as { items: Array<{ text: string }> }).items.map((r) => r.text), ['hi']);
+    const made = await rpc('Create', { record: { text: 'over rpc' } });
+    assert.equal(made.status, 200, await made.clone().text());
+    assert.equal((await rpc('Create', { record: { text: '' } })).status, 403, 'the same create rule over RPC');
+    // a field the collection gains is in the RPC message at once
+    const changed = await fetch(`${s.http}${A}/notes`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...as }, body: JSON.stringify({ fields: [{ name: 'text', type: 'text' }, { name: 'stars', type: 'integer' }] }) });
+    assert.equal(changed.status, 200, await changed.clone().text());
+    const starred = await rpc('Create', { record: { text: 'starred', stars: 5 } });
+    assert.equal(starred.status, 200, await starred.clone().text());
+    assert.equal(Number(((await starred.json()) as { stars?: string }).stars), 5, 'int64 as a JSON string (the protobuf JSON mapping)');
+    // dropped: its service is gone
+    assert.equal((await fetch(`${s.http}${A}/notes?allowDestructive=true`, { method: 'DELETE', headers: as })).status, 200);
+    assert.equal((await rpc('List', {})).status, 404);
+    assert.equal((await fetch(`${s.http}/strata.nosuch.RecordService/List`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 404);
   } finally {
     await s.stop();
   }

@@ -16,8 +16,12 @@ import type { RecordWatch } from './record-watch.js';
 import { protoSourceOf } from './rpc-proto-source.js';
 
 export interface RpcOptions {
-  /** Collections to serve; document collections are skipped (their records have no fixed message). */
-  collections: readonly Collection[];
+  /**
+   * Collections to serve; document collections are skipped (their records have no fixed message).
+   * A function is read on every call: when it returns another list (collections created, changed
+   * or dropped over the admin API), the services are rebuilt from it, with no restart.
+   */
+  collections: readonly Collection[] | (() => readonly Collection[]);
   records: () => RecordsService;
   access: AccessControl;
   auth: RpcAuthServices;
@@ -78,10 +82,12 @@ export function createRpc(o: RpcOptions): Rpc {
     }
   };
 
+  const collectionsNow = typeof o.collections === 'function' ? o.collections : () => o.collections as readonly Collection[];
+
   /** Descriptors, reflection index and Connect handlers, from the collections as they are now. */
-  function build() {
+  function build(collections: readonly Collection[]) {
     // Auth collections (users, _superusers) take passwords through their own REST flows: no RPC service.
-    const protos = o.collections.filter((c) => c.type === 'base' && !c.auth).map(collectionProto);
+    const protos = collections.filter((c) => c.type === 'base' && !c.auth).map(collectionProto);
     const files: ReflectedFile[] = [...protos.map((p) => ({ proto: p.proto, services: [p.service] })), { proto: healthFile.proto, services: [HealthService] }];
     if (reflection) {
       for (const r of [reflectionV1, reflectionV1alpha]) files.push({ proto: r.proto, services: [...r.file.services] });
@@ -101,13 +107,20 @@ export function createRpc(o: RpcOptions): Rpc {
     if (reflection) {
       for (const r of [reflectionV1, reflectionV1alpha]) router.service(r.file.services[0], reflectionHandlers(() => files));
     }
-    return { protos, services, handlers: new Map(router.handlers.map((h) => [h.requestPath, h])) };
+    return { collections, protos, services, handlers: new Map(router.handlers.map((h) => [h.requestPath, h])) };
   }
-  // Routes are known from the collection names at registration; the messages are built on the first
-  // call, once the data layer has started and fixed each collection's field numbers.
-  const paths = [...build().handlers.keys()];
+  // Built on the first call, once the data layer has started and fixed each collection's field
+  // numbers, and again whenever the collection list is another one (the data layer swaps it whole).
   let built: ReturnType<typeof build> | undefined;
-  const current = () => (built ??= build());
+  const current = () => {
+    const collections = collectionsNow();
+    if (built === undefined || built.collections !== collections) built = build(collections);
+    return built;
+  };
+  // Health and reflection have fixed paths; every collection service is `strata.<collection>.RecordService`,
+  // routed by one pattern, so a collection made after start is served too.
+  const fixedPaths = [...build([]).handlers.keys()];
+  const COLLECTION_ROUTE = '/strata.:collection.RecordService/:method';
 
   const plugin: FastifyPluginAsync = async (app) => {
     log = app.log;
@@ -122,14 +135,18 @@ export function createRpc(o: RpcOptions): Rpc {
       if (source === undefined) throw new NotFoundError('No gRPC service for this collection (unknown, or a document collection).');
       return reply.type('text/plain; charset=utf-8').send(source);
     });
-    for (const path of paths) {
+    for (const url of [...fixedPaths, COLLECTION_ROUTE]) {
       app.route({
         method: ['POST', 'GET'],
-        url: path,
+        url,
         handler: async (req, reply) => {
+          const q = req.url.indexOf('?');
+          const path = q === -1 ? req.url : req.url.slice(0, q);
+          const handler = current().handlers.get(path);
+          // (gRPC clients map HTTP 404 to UNIMPLEMENTED)
+          if (handler === undefined) throw new NotFoundError('No such gRPC service or method (unknown, or a document collection).');
           reply.hijack();
           const values = createContextValues().set(requestKey, req);
-          const handler = current().handlers.get(path)!;
           try {
             const res = await handler(universalRequestFromNodeRequest(req.raw, reply.raw, undefined, values));
             for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v);

@@ -263,7 +263,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   let rpc: Rpc | undefined;
   if (config.rpc.enabled) {
     rpc = createRpc({
-      collections: data.collections,
+      collections: () => data.collections,
       records: () => data.records,
       access: rpcAccess,
       auth: lateBound(() => auth.services),
