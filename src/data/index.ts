@@ -34,3 +34,4 @@ export { fullTextFor } from './full-text.js';
 export { aadOf, checkFieldKeys, FieldEncryptionError, SEALED_PREFIX, ENCRYPTABLE, type ValueCipher } from './field-cipher.js';
 export { createCollectionAdmin, type CollectionAdmin, type CollectionChange, type CollectionEntry, type ChangeResult } from './admin-collections.js';
 export { storedCollections, schemaVersion } from './admin-collection-store.js';
+export { existingTables } from './table-list.js';

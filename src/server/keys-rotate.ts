@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { createFieldCipher, loadFieldKeys, reencryptRows, rotateFieldKeyFile, type EncryptedRow } from '../auth/index.js';
 import type { StrataConfig } from '../config/index.js';
-import { aadOf, checkFieldKeys, normalizeCollections, storedCollections, openDatabase, tableNames, type Collection, type Db } from '../data/index.js';
+import { aadOf, checkFieldKeys, existingTables, normalizeCollections, storedCollections, openDatabase, tableNames, type Collection, type Db } from '../data/index.js';
 
 export interface KeysRotateOptions {
   config: StrataConfig;
@@ -87,7 +87,7 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
     const declared = normalizeCollections(o.config.collections);
     const extra = await (o.extraCollections ?? ((d: Db) => storedCollections(d, o.config.data.tablePrefix)))(db);
     const all = [...declared, ...extra.filter((c) => !declared.some((d) => d.name === c.name))];
-    const tables = new Set((await db.introspection.getTables()).map((t) => t.name));
+    const tables = await existingTables(db, all.map((c) => names.record(c.name)));
     // Values the present keys cannot read (a lost key file, a wrong env key) stop us before a key is added.
     await checkFieldKeys(db, names, all.filter((c) => tables.has(names.record(c.name))), createFieldCipher(keys));
     let state = fromEnv ? undefined : await readState(statePath);
