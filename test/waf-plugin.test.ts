@@ -338,3 +338,39 @@ test('every request is counted once: passes with and without a body, one detect-
     assert.equal(await count('pass'), 6);
   } finally { await b.app.close(); }
 });
+
+test('HTTP/2: each request is counted once, also when the route is unknown or the body does not parse', async () => {
+  const http2 = await import('node:http2');
+  const { WafSchema: Schema } = await import('../src/config/schema-waf.js');
+  const app = Fastify({ http2: true });
+  const events = new EventRing(50);
+  const registry = new Registry();
+  await app.register(wafPlugin({ config: Value.Default(Schema, { mode: 'detect' }) as WafConfig, events, registry }));
+  app.post('/api/posts', async () => ({ ok: true }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  const client = http2.connect(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`);
+  const post = (path: string, body: string) => new Promise<number>((resolve, reject) => {
+    const r = client.request({ ':method': 'POST', ':path': path, 'content-type': 'application/json', 'user-agent': 'Mozilla/5.0', accept: '*/*' });
+    let status = 0;
+    r.on('response', (h) => (status = Number(h[':status'])));
+    r.on('error', reject);
+    r.resume();
+    r.on('end', () => resolve(status));
+    r.end(body);
+  });
+  const sqli = encodeURIComponent("' or 1=1--");
+  try {
+    assert.equal(await post(`/nowhere?q=${sqli}`, '{"a":1}'), 404);
+    assert.equal(await post(`/api/posts?q=${sqli}`, '{"broken'), 400);
+    assert.equal(await post('/api/posts', '{"a":1}'), 200);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(events.size, 2);
+    const m = await registry.metrics();
+    assert.match(m, /strata_waf_requests_total\{action="detected"\} 2/);
+    assert.match(m, /strata_waf_requests_total\{action="pass"\} 1/);
+  } finally {
+    client.close();
+    await app.close();
+  }
+});
