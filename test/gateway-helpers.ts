@@ -1,6 +1,7 @@
 // Test helpers: real upstream servers on 127.0.0.1 port 0.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocket } from 'ws';
 
 export interface TestUpstream {
   url: string;
@@ -44,4 +45,22 @@ export async function startUpstream(handler?: Handler): Promise<TestUpstream> {
     });
   });
   return self;
+}
+
+/** Opens a WebSocket to an echo upstream (which greets first), sends `ping` after the greeting and returns both messages. */
+export async function wsGreetingAndEcho(url: string): Promise<string[]> {
+  const ws = new WebSocket(url);
+  const messages: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    ws.on('message', (m) => {
+      messages.push(String(m));
+      if (messages.length === 1) ws.send('ping');
+      else {
+        ws.close();
+        resolve();
+      }
+    });
+    ws.on('error', reject);
+  });
+  return messages;
 }

@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createProxy, gatewayRoutes, UpstreamPool, type ProxyOptions, type UpstreamPoolOptions } from '../src/gateway/index.js';
-import { startUpstream, type TestUpstream } from './gateway-helpers.js';
+import { startUpstream, type TestUpstream, wsGreetingAndEcho } from './gateway-helpers.js';
 
 const run = promisify(execFile);
 
@@ -279,19 +279,7 @@ test('WebSocket upgrades are proxied both ways', async (t) => {
     await app.close();
     await up.close();
   });
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/app/socket?x=1`);
-  const messages: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    ws.on('message', (m) => {
-      messages.push(String(m));
-      if (messages.length === 1) ws.send('ping');
-      else {
-        ws.close();
-        resolve();
-      }
-    });
-    ws.on('error', reject);
-  });
+  const messages = await wsGreetingAndEcho(`${base.replace('http', 'ws')}/app/socket?x=1`);
   assert.deepEqual(messages, ['hello /app/socket?x=1 127.0.0.1', 'echo:ping']);
   const bad = new WebSocket(`${base.replace('http', 'ws')}/elsewhere`);
   const status = await new Promise<number>((resolve) => bad.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)).on('error', () => resolve(-1)));

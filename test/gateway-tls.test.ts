@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { request } from 'undici';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { loadConfig } from '../src/config/index.js';
 import { ensureDevCertificate } from '../src/edge/index.js';
 import { createGateway } from '../src/gateway/index.js';
+import { wsGreetingAndEcho } from './gateway-helpers.js';
 
 interface Seen {
   url: string;
@@ -154,18 +155,6 @@ test('https upstreams: CA-verified, untrusted refused with 502, fixed SNI, healt
   assert.equal(gw.pools.get('untrusted')!.ready(), false);
 
   // WebSocket to a wss:// upstream through the https pool.
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/trusted/socket`);
-  const messages: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    ws.on('message', (m) => {
-      messages.push(String(m));
-      if (messages.length === 1) ws.send('ping');
-      else {
-        ws.close();
-        resolve();
-      }
-    });
-    ws.on('error', reject);
-  });
+  const messages = await wsGreetingAndEcho(`${base.replace('http', 'ws')}/trusted/socket`);
   assert.deepEqual(messages, ['hello /base/socket tls=true', 'echo:ping']);
 });
