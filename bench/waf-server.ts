@@ -5,6 +5,7 @@
 //   Seeds 200 posts through the API, then serves the records list and /assets/app.css.
 // stub: bare Fastify with a canned records-list JSON route and a static buffer: the WAF's
 //   cost against the cheapest possible handler (its worst case).
+//   For experiments, stub only: WAF_DETECTORS=sqli,xss (comma list; empty = none) and WAF_CACHE=<size>.
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
