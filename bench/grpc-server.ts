@@ -10,7 +10,7 @@ import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import pino from 'pino';
 import { loadConfig } from '../src/config/index.js';
 import { normalizeCollections } from '../src/data/index.js';
-import { collectionProto } from '../src/rpc/index.js';
+import { collectionProto } from '../src/api/rpc/index.js';
 import { createServer } from '../src/server/index.js';
 import { BENCH_COLLECTIONS } from './records-fixture.js';
 

@@ -12,7 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createDataLayer, normalizeCollections } from '../src/data/index.js';
 import { DataSchema, type DataConfig } from '../src/config/schema-data.js';
 import { Value } from '@sinclair/typebox/value';
-import { collectionProto } from '../src/rpc/index.js';
+import { collectionProto } from '../src/api/rpc/index.js';
 import { BENCH_COLLECTIONS } from './records-fixture.js';
 import { ensureTool, median, pinned, progress, progressDone, ROOT, startServer, writeResults, type BenchOptions, type LoadResult, type Row, type ServerSpec } from './lib.js';
 

@@ -46,7 +46,7 @@ if (kind === 'strata') {
   const { loadConfig } = await import('../src/config/index.js');
   const { createDataLayer } = await import('../src/data/index.js');
   const { memoryBus } = await import('../src/messaging/index.js');
-  const { realtimeRoutes } = await import('../src/realtime/index.js');
+  const { realtimeRoutes } = await import('../src/api/realtime/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-rt-'));
   const config = loadConfig({ cwd: dir, env: {} }).config;
   const data = createDataLayer({ dataDir: dir, data: config.data, collections: [{ name: 'posts', fields: [{ name: 'title', type: 'text' }, { name: 'owner', type: 'text' }, { name: 'views', type: 'integer' }] }] });

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { protobufCodec, protoSource } from '../src/api/index.js';
+import { protobufCodec, protoSource } from '../src/formats/index.js';
 import type { CollectionConfig } from '../src/config/schema-data.js';
 import { layerFor } from './data-contract.js';
 import { PG_URL, uniquePrefix, unreachable } from './data-helpers.js';

@@ -12,7 +12,7 @@ import { authComponent, authHooks, type AuthServices } from '../src/auth/index.j
 import { ForbiddenError, recordTopic, StrataError, type AccessControl, type ChangeFeed, type RecordChangeAction, type RecordChangeEvent } from '../src/core/index.js';
 import { createDataLayer, type DataLayer } from '../src/data/index.js';
 import type { Bus } from '../src/messaging/index.js';
-import { realtimeRoutes, type RealtimeHub, type RealtimeOptions } from '../src/realtime/index.js';
+import { realtimeRoutes, type RealtimeHub, type RealtimeOptions } from '../src/api/realtime/index.js';
 
 export const tempDir = (p = 'strata-rt-'): string => mkdtempSync(join(tmpdir(), p));
 

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { sql, type SqlBool } from 'kysely';
 import { loadConfig } from '../src/config/index.js';
 import { ForbiddenError, recordTopic, type AccessControl, type RecordChangeEvent } from '../src/core/index.js';
-import { createRpc, recordWatch } from '../src/rpc/index.js';
+import { createRpc, recordWatch } from '../src/api/rpc/index.js';
 import * as dataCapability from '../src/data/index.js';
 import { createServer, type StrataServer } from '../src/server/index.js';
 

@@ -1,11 +1,4 @@
-/** @module API: REST for records with content negotiation (JSON, XML, Protocol Buffers, Avro, MessagePack), generated .proto/.avsc and OpenAPI 3.1. */
-export { recordsRoutes, DEFAULT_CODECS, type RecordsRoutesDeps, type AccessRule, type RecordAction } from './records-routes.js';
-export type { RecordCodec } from './codecs/codec.js';
-export { jsonCodec } from './codecs/json.js';
-export { xmlCodec } from './codecs/xml.js';
-export { protobufCodec, protoSource, recordMessageProtos, recordInit, recordFromMessage } from './codecs/protobuf.js';
-export { avroCodec, avroRecordSchema, avroListSchema } from './codecs/avro.js';
-export { msgpackCodec } from './codecs/msgpack.js';
-export { openapiDocument } from './openapi.js';
-export { chooseRequestCodec, chooseResponseCodec, NotAcceptableError, UnsupportedMediaTypeError } from './negotiate.js';
+/** @module API: the one HTTP room. REST for records (with OpenAPI 3.1), auth flows, the superuser admin API, realtime (WebSocket, SSE) and RPC (gRPC, gRPC-Web, Connect); capabilities below it export services, not routes. */
+export { recordsRoutes, DEFAULT_CODECS, type RecordsRoutesDeps, type AccessRule, type RecordAction } from './records/records-routes.js';
+export { openapiDocument } from './records/openapi.js';
 export { adminCollectionsRoutes, type AdminCollectionsRoutesDeps } from './admin-collections-routes.js';

@@ -6,11 +6,12 @@ import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import avro from 'avsc';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { ValidationError } from '../core/index.js';
-import { jsonCodec, msgpackCodec, UnsupportedMediaTypeError } from '../api/index.js';
+import { MEDIA_TYPES, msgpackCodec, UnsupportedMediaTypeError } from '../formats/index.js';
 import { avroSchema, descriptorProto, messageShape, protoMessageSource, SchemaMapError, type ObjectShape, type Shape } from './function-schema-map.js';
 
-export type FormatName = 'json' | 'msgpack' | 'xml' | 'protobuf' | 'avro';
-export const FORMAT_NAMES: readonly FormatName[] = ['json', 'msgpack', 'xml', 'protobuf', 'avro'];
+import { FORMAT_NAMES, type FormatName } from '../formats/index.js';
+
+export { FORMAT_NAMES, type FormatName };
 export const PROTO_PACKAGE = 'strata.functions';
 
 /** What negotiation needs (the shape chooseResponseCodec reads). */
@@ -22,11 +23,11 @@ export interface Format {
 }
 const format = (name: FormatName, mediaTypes: readonly string[]): Format => ({ name, mediaTypes, generic: true, supports: () => true });
 export const FORMATS: Record<FormatName, Format> = {
-  json: format('json', jsonCodec.mediaTypes),
-  msgpack: format('msgpack', msgpackCodec.mediaTypes),
-  xml: format('xml', ['application/xml', 'text/xml']),
-  protobuf: format('protobuf', ['application/x-protobuf', 'application/protobuf', 'application/vnd.google.protobuf']),
-  avro: format('avro', ['application/avro', 'avro/binary', 'application/vnd.apache.avro+binary']),
+  json: format('json', MEDIA_TYPES.json),
+  msgpack: format('msgpack', MEDIA_TYPES.msgpack),
+  xml: format('xml', MEDIA_TYPES.xml),
+  protobuf: format('protobuf', MEDIA_TYPES.protobuf),
+  avro: format('avro', MEDIA_TYPES.avro),
 };
 /** Body media types read as raw bytes and decoded against the route's body schema. */
 export const SCHEMA_BODY_TYPES = [...FORMATS.xml.mediaTypes, ...FORMATS.protobuf.mediaTypes, ...FORMATS.avro.mediaTypes];

@@ -10,7 +10,7 @@ import addFormats from 'ajv-formats';
 import fastJson from 'fast-json-stringify';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../core/index.js';
 import { principalOf } from '../auth/index.js';
-import { chooseResponseCodec, msgpackCodec } from '../api/index.js';
+import { chooseResponseCodec, msgpackCodec } from '../formats/index.js';
 import { FunctionLoadError, FunctionTimeoutError, FunctionUnavailableError } from './errors.js';
 import { scopedRecords, type ContextServices } from './function-context.js';
 import type { Principal } from '../core/index.js';

@@ -33,10 +33,10 @@ import {
   type Accounts,
   type AuthRoutesDeps,
 } from '../auth/index.js';
-import { realtimeRoutes } from '../realtime/index.js';
+import { realtimeRoutes } from '../api/realtime/index.js';
 import { workerMetrics } from './cluster-metrics.js';
 import { auditRoutes } from '../auth/index.js';
-import { createRpc, recordWatch, type Rpc } from '../rpc/index.js';
+import { createRpc, recordWatch, type Rpc } from '../api/rpc/index.js';
 import { createFunctions, etaRenderer, type Functions } from '../functions/index.js';
 import { redisLock, sqliteLock } from '../messaging/index.js';
 

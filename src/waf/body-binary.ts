@@ -4,15 +4,16 @@
 // are valid UTF-8 are strings, those that parse as messages are descended into).
 import { isUtf8 } from 'node:buffer';
 import { Unpackr } from 'msgpackr';
+import { MEDIA_TYPES } from '../formats/index.js';
 import type { RawPart } from './request-parts.js';
 import { jsonParts, type BodyLimits } from './body-parts.js';
 
-// Same options as src/api/codecs/msgpack.ts: no record extension, so only plain maps,
+// Same options as src/formats/msgpack.ts: no record extension, so only plain maps,
 // arrays, scalars and binaries come out (what the API itself would see).
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
-export const MSGPACK_TYPES: ReadonlySet<string> = new Set(['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack']);
-export const PROTOBUF_TYPES: ReadonlySet<string> = new Set(['application/x-protobuf', 'application/protobuf', 'application/vnd.google.protobuf', 'application/x-google-protobuf']);
+export const MSGPACK_TYPES: ReadonlySet<string> = new Set(MEDIA_TYPES.msgpack);
+export const PROTOBUF_TYPES: ReadonlySet<string> = new Set(MEDIA_TYPES.protobuf);
 
 /**
  * Keys and string leaves of a MessagePack body, with the same names JSON would give

@@ -2,17 +2,11 @@
 // POST /api/batch, per-collection schema.proto / schema.avsc and /api/openapi.json, as one
 // encapsulated Fastify plugin with its own body parsing (all codecs) and problem+json errors.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { avroCodec, avroListSchema, avroRecordSchema, chooseRequestCodec, chooseResponseCodec, jsonCodec, msgpackCodec, protobufCodec, protoSource, xmlCodec, type RecordCodec } from '../../formats/index.js';
 import { sql, type Expression, type SqlBool } from 'kysely';
-import { ValidationError } from '../core/index.js';
-import type { BatchOperation, Collection, ListQuery, OperationOptions, RecordData, RecordsService } from '../data/index.js';
-import { ForbiddenError } from '../core/index.js';
-import { avroCodec, avroListSchema, avroRecordSchema } from './codecs/avro.js';
-import type { RecordCodec } from './codecs/codec.js';
-import { jsonCodec } from './codecs/json.js';
-import { msgpackCodec } from './codecs/msgpack.js';
-import { protobufCodec, protoSource } from './codecs/protobuf.js';
-import { xmlCodec } from './codecs/xml.js';
-import { chooseRequestCodec, chooseResponseCodec } from './negotiate.js';
+import { ValidationError } from '../../core/index.js';
+import type { BatchOperation, Collection, ListQuery, OperationOptions, RecordData, RecordsService } from '../../data/index.js';
+import { ForbiddenError } from '../../core/index.js';
 import { openapiDocument } from './openapi.js';
 
 export type RecordAction = 'list' | 'view' | 'create' | 'update' | 'delete';

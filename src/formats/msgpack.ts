@@ -1,8 +1,9 @@
 // application/msgpack (MessagePack spec) via msgpackr, with msgpackr's record extension off
 // so untrusted input only yields plain maps, arrays and scalars.
 import { Packr, Unpackr } from 'msgpackr';
-import { ValidationError } from '../../core/index.js';
+import { ValidationError } from '../core/index.js';
 import type { RecordCodec } from './codec.js';
+import { MEDIA_TYPES } from './media-types.js';
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
@@ -17,7 +18,7 @@ function decode(body: Buffer): unknown {
 
 export const msgpackCodec = {
   name: 'msgpack',
-  mediaTypes: ['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'],
+  mediaTypes: MEDIA_TYPES.msgpack,
   generic: true,
   supports: () => true,
   encodeRecord: (_c, rec) => packr.pack(rec),

@@ -2,8 +2,8 @@
 // Record and RecordList are the REST codec's messages (application/x-protobuf), byte for byte.
 import type { DescFile, DescMessage, DescService, FileRegistry } from '@bufbuild/protobuf';
 import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
-import { recordMessageProtos } from '../api/index.js';
-import type { Collection } from '../data/index.js';
+import { recordMessageProtos } from '../../formats/index.js';
+import type { Collection } from '../../data/index.js';
 import { buildFile, message, service } from './rpc-descriptors.js';
 
 export interface CollectionProto {

@@ -1,8 +1,8 @@
 // Strata errors as gRPC status codes (grpc/doc/statuscodes.md) with google.rpc error details:
 // ErrorInfo carries the problem `type`, BadRequest the per-field complaints.
 import { Code, ConnectError } from '@connectrpc/connect';
-import { StrataError } from '../core/index.js';
-import { UniqueConflictError } from '../data/index.js';
+import { StrataError } from '../../core/index.js';
+import { UniqueConflictError } from '../../data/index.js';
 import { buildFile, message } from './rpc-descriptors.js';
 
 // The subset of google/rpc/error_details.proto that Strata sends (same names and field numbers).

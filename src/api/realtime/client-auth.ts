@@ -2,7 +2,7 @@
 // token, API key, or session cookie — the cookie only from a trusted Origin, against cross-site
 // WebSocket hijacking), or a token sent later in an `auth` message.
 import type { FastifyRequest } from 'fastify';
-import { assertSameOrigin, principalOf, type AuthServices } from '../auth/index.js';
+import { assertSameOrigin, principalOf, type AuthServices } from '../../auth/index.js';
 import type { Credential } from './connection.js';
 
 export type RealtimeAuthServices = Pick<AuthServices, 'accessTokens' | 'apiKeys' | 'sessions'>;

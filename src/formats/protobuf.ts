@@ -5,9 +5,10 @@
 // collection the data layer has not numbered.
 import { create, createFileRegistry, fromBinary, isFieldSet, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
-import { ValidationError } from '../../core/index.js';
-import type { Collection, ListResult, RecordData } from '../../data/index.js';
+import { ValidationError } from '../core/index.js';
+import type { Collection, ListResult, RecordData } from '../data/index.js';
 import type { RecordCodec } from './codec.js';
+import { MEDIA_TYPES } from './media-types.js';
 
 type Scalar = 'string' | 'double' | 'int64' | 'bool' | 'int32';
 interface ProtoField {
@@ -167,7 +168,7 @@ export function recordFromMessage(c: Collection, msg: Record<string, unknown>, r
 
 export const protobufCodec = {
   name: 'protobuf',
-  mediaTypes: ['application/x-protobuf', 'application/protobuf', 'application/vnd.google.protobuf'],
+  mediaTypes: MEDIA_TYPES.protobuf,
   generic: false,
   supports: (c) => c.type === 'base',
   encodeRecord: (c, rec) => Buffer.from(toBinary(messages(c).record, create(messages(c).record, recordInit(c, rec)))),

@@ -1,9 +1,9 @@
 // Record-change events for one Watch stream: the bus topic `records.<collection>.*`, each event
 // checked against the subscriber's view rule in SQL before it is sent, behind a bounded buffer.
 import { sql, type Expression, type SqlBool } from 'kysely';
-import { recordTopic, StrataError, type AccessControl, type Principal, type RecordChangeEvent } from '../core/index.js';
-import type { Collection, Db, SqlDialect, TableNames } from '../data/index.js';
-import type { Bus } from '../messaging/index.js';
+import { recordTopic, StrataError, type AccessControl, type Principal, type RecordChangeEvent } from '../../core/index.js';
+import type { Collection, Db, SqlDialect, TableNames } from '../../data/index.js';
+import type { Bus } from '../../messaging/index.js';
 
 export interface RecordWatchDeps {
   bus: () => Bus;

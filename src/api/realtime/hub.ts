@@ -2,9 +2,9 @@
 // connections whose subscriptions match, after each event passes the subscriber's view rule
 // (and filter) in SQL — one query per event per distinct principal+filter, not per subscriber.
 import { sql, type Expression, type SqlBool } from 'kysely';
-import { StrataError, type AccessControl, type ChangeFeed, type Logger, type Principal, type RecordChangeEvent } from '../core/index.js';
-import { compileFilter, type Collection, type Db, type SqlDialect, type TableNames } from '../data/index.js';
-import { assertPattern, type Bus } from '../messaging/index.js';
+import { StrataError, type AccessControl, type ChangeFeed, type Logger, type Principal, type RecordChangeEvent } from '../../core/index.js';
+import { compileFilter, type Collection, type Db, type SqlDialect, type TableNames } from '../../data/index.js';
+import { assertPattern, type Bus } from '../../messaging/index.js';
 import { CloseCode, EVENT_ID, ProtocolError, type SubscribeMessage } from './protocol.js';
 import type { Connection, Subscription } from './connection.js';
 import { patternWithin } from './topic-allow.js';

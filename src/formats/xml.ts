@@ -2,9 +2,10 @@
 // is refused before parsing (no external entities, no expansion bombs); only predefined entities are decoded.
 // Shape: <record><title>..</title><tags><item>id</item></tags><reviewer nil="true"/></record>.
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import { ValidationError } from '../../core/index.js';
-import type { Collection, Field, ListResult, RecordData } from '../../data/index.js';
+import { ValidationError } from '../core/index.js';
+import type { Collection, Field, ListResult, RecordData } from '../data/index.js';
 import type { RecordCodec } from './codec.js';
+import { MEDIA_TYPES } from './media-types.js';
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', format: false, suppressEmptyNode: false, suppressBooleanAttributes: false, processEntities: true });
 const parser = new XMLParser({
@@ -113,7 +114,7 @@ function decode(c: Collection, body: Buffer): unknown {
 
 export const xmlCodec = {
   name: 'xml',
-  mediaTypes: ['application/xml', 'text/xml'],
+  mediaTypes: MEDIA_TYPES.xml,
   generic: false,
   supports: (c) => c.type === 'base',
   encodeRecord: (c, rec) => DECL + builder.build({ record: recordNode(c, rec) }),

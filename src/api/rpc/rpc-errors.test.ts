@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ConflictError, ForbiddenError, NotFoundError, StrataError, UnauthorizedError, ValidationError } from '../core/index.js';
-import { PreconditionFailedError, UniqueConflictError } from '../data/index.js';
+import { ConflictError, ForbiddenError, NotFoundError, StrataError, UnauthorizedError, ValidationError } from '../../core/index.js';
+import { PreconditionFailedError, UniqueConflictError } from '../../data/index.js';
 import { toConnectError } from './rpc-errors.js';
 
 test('Strata errors become gRPC status codes; unknown errors say nothing', () => {

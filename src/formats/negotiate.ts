@@ -2,7 +2,7 @@
 // codec for responses; Content-Type picks one for request bodies. 406/415 as problem+json.
 import { StrataError } from '../core/index.js';
 import type { Collection } from '../data/index.js';
-import { mediaTypeOf, type RecordCodec } from './codecs/codec.js';
+import { mediaTypeOf, type RecordCodec } from './codec.js';
 
 export class NotAcceptableError extends StrataError {
   constructor(offered: string[]) {

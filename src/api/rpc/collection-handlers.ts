@@ -2,10 +2,10 @@
 // access rules (AccessControl.where) and errors as REST, with record messages in place of JSON.
 import { create, type MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
-import type { AccessControl, Principal, RuleAction } from '../core/index.js';
-import { ValidationError } from '../core/index.js';
-import { recordFromMessage, recordInit } from '../api/index.js';
-import type { RecordData, RecordsService } from '../data/index.js';
+import type { AccessControl, Principal, RuleAction } from '../../core/index.js';
+import { ValidationError } from '../../core/index.js';
+import { recordFromMessage, recordInit } from '../../formats/index.js';
+import type { RecordData, RecordsService } from '../../data/index.js';
 import type { CollectionProto } from './collection-proto.js';
 import { toConnectError } from './rpc-errors.js';
 import type { RecordWatch } from './record-watch.js';

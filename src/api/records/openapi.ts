@@ -1,6 +1,7 @@
 // An OpenAPI 3.1 document generated from the collections: one path set and three schemas
 // (record, create input, patch input) per collection, problem+json (RFC 9457) for errors.
-import type { Collection, Field } from '../data/index.js';
+import type { Collection, Field } from '../../data/index.js';
+import { FORMAT_NAMES, MEDIA_TYPES } from '../../formats/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -52,14 +53,14 @@ function schemas(c: Collection): Record<string, Json> {
 }
 
 function content(c: Collection | undefined, schemaRef: string): Json {
-  const json = { schema: { $ref: schemaRef } };
-  const out: Json = { 'application/json': json, 'application/msgpack': json };
-  if (c && c.type === 'base') {
-    out['application/xml'] = {};
-    out['application/x-protobuf'] = {};
-    out['application/avro'] = {};
-  }
-  return out;
+  return listContent(c, { $ref: schemaRef });
+}
+
+function listContent(c: Collection | undefined, schema: Json): Json {
+  const json = { schema };
+  // Document collections have no fixed schema, so only the schemaless formats carry them.
+  const formats = FORMAT_NAMES.filter((f) => f === 'json' || f === 'msgpack' || (c !== undefined && c.type === 'base'));
+  return Object.fromEntries(formats.map((f) => [MEDIA_TYPES[f][0], f === 'json' || f === 'msgpack' ? json : {}]));
 }
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/problem' } } } });
@@ -93,7 +94,7 @@ function paths(c: Collection): Record<string, Json> {
           shape.fields,
           shape.expand,
         ],
-        responses: { '200': { description: 'A page of records', content: { 'application/json': { schema: list }, 'application/msgpack': { schema: list }, ...(c.type === 'base' ? { 'application/xml': {}, 'application/x-protobuf': {}, 'application/avro': {} } : {}) } }, ...errors },
+        responses: { '200': { description: 'A page of records', content: { ...listContent(c, list) } }, ...errors },
       },
       post: {
         operationId: `create_${c.name}`,

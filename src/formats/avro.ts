@@ -1,9 +1,10 @@
 // Avro binary encoding (Apache Avro 1.11 spec) via avsc, with record schemas built from the
 // collection (served at .../schema.avsc). Optional fields are unions with null; json as JSON text.
 import avro from 'avsc';
-import { ValidationError } from '../../core/index.js';
-import type { Collection, ListResult, RecordData } from '../../data/index.js';
+import { ValidationError } from '../core/index.js';
+import type { Collection, ListResult, RecordData } from '../data/index.js';
 import type { RecordCodec } from './codec.js';
+import { MEDIA_TYPES } from './media-types.js';
 
 type AvroSchema = Record<string, unknown>;
 
@@ -70,7 +71,7 @@ function toAvro(c: Collection, rec: RecordData): Record<string, unknown> {
 
 export const avroCodec = {
   name: 'avro',
-  mediaTypes: ['application/avro', 'avro/binary', 'application/vnd.apache.avro+binary'],
+  mediaTypes: MEDIA_TYPES.avro,
   generic: false,
   supports: (c) => c.type === 'base',
   encodeRecord: (c, rec) => types(c).record.toBuffer(toAvro(c, rec)),

@@ -1,6 +1,7 @@
 // application/json (RFC 8259); bodies parsed by JSON.parse into own properties only.
-import { ValidationError } from '../../core/index.js';
+import { ValidationError } from '../core/index.js';
 import type { RecordCodec } from './codec.js';
+import { MEDIA_TYPES } from './media-types.js';
 
 export function parseJsonBody(body: Buffer): unknown {
   try {
@@ -12,7 +13,7 @@ export function parseJsonBody(body: Buffer): unknown {
 
 export const jsonCodec = {
   name: 'json',
-  mediaTypes: ['application/json'],
+  mediaTypes: MEDIA_TYPES.json,
   generic: true,
   supports: () => true,
   encodeRecord: (_c, rec) => JSON.stringify(rec),

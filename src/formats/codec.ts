@@ -1,9 +1,12 @@
 // The codec contract for record bodies: one file per media type (JSON, XML, Protocol Buffers,
 // Avro, MessagePack), chosen by content negotiation (RFC 9110 §12).
-import type { Collection, ListResult, RecordData } from '../../data/index.js';
+import type { Collection, ListResult, RecordData } from '../data/index.js';
+import type { FormatName } from './media-types.js';
+
+export { mediaTypeOf } from './media-types.js';
 
 export interface RecordCodec {
-  readonly name: 'json' | 'xml' | 'protobuf' | 'avro' | 'msgpack';
+  readonly name: FormatName;
   /** Media types this codec reads and writes; the first is the one it answers with. */
   readonly mediaTypes: readonly string[];
   /** Whether it can carry a collection (document collections need a schemaless format). */
@@ -19,6 +22,3 @@ export interface RecordCodec {
   decodeValue?(body: Buffer): unknown;
 }
 
-export function mediaTypeOf(header: string | undefined): string {
-  return (header ?? '').split(';')[0].trim().toLowerCase();
-}

@@ -1,6 +1,6 @@
 // Handles one client message on a connection and answers with a frame (shared by the
 // WebSocket transport; SSE uses subscribe and resume from its query string).
-import type { Logger } from '../core/index.js';
+import type { Logger } from '../../core/index.js';
 import { credentialFromToken, type RealtimeAuthServices } from './client-auth.js';
 import type { Connection } from './connection.js';
 import type { RealtimeHub } from './hub.js';

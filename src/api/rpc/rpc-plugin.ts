@@ -3,9 +3,9 @@
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
-import { principalOf, type RequestAuth } from '../auth/index.js';
-import { NotFoundError, type AccessControl, type Principal } from '../core/index.js';
-import type { Collection, RecordsService } from '../data/index.js';
+import { principalOf, type RequestAuth } from '../../auth/index.js';
+import { NotFoundError, type AccessControl, type Principal } from '../../core/index.js';
+import type { Collection, RecordsService } from '../../data/index.js';
 import { collectionHandlers } from './collection-handlers.js';
 import { collectionProto, type CollectionProto } from './collection-proto.js';
 import { principalFromMetadata, type RpcAuthServices } from './rpc-auth.js';

@@ -1,7 +1,7 @@
 // One realtime client (WebSocket or SSE): its principal, subscriptions, the bounded send path
 // (backpressure) and what it was already sent (for deletes and de-duplication).
 import type { RawBuilder, SqlBool } from 'kysely';
-import type { Principal } from '../core/index.js';
+import type { Principal } from '../../core/index.js';
 import { CloseCode } from './protocol.js';
 
 /** What a transport must offer the hub. */

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { recordTopic, type AccessControl, type RecordChangeEvent } from '../core/index.js';
-import { normalizeCollections } from '../data/index.js';
-import { memoryBus } from '../messaging/index.js';
+import { recordTopic, type AccessControl, type RecordChangeEvent } from '../../core/index.js';
+import { normalizeCollections } from '../../data/index.js';
+import { memoryBus } from '../../messaging/index.js';
 import { recordWatch, SlowConsumerError } from './record-watch.js';
 
 const posts = normalizeCollections([{ name: 'posts', fields: [{ name: 'title', type: 'text' }] } as never]).find((c) => c.name === 'posts')!;

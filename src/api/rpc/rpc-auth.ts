@@ -1,7 +1,7 @@
 // Who is calling an RPC: the `authorization: Bearer <access token | sk_ API key>` metadata, verified
 // with the auth capability's services, as the same Principal REST uses for access rules.
-import { UnauthorizedError, type Principal } from '../core/index.js';
-import { principalOf, type AccessTokens, type ApiKeys, type RequestAuth } from '../auth/index.js';
+import { UnauthorizedError, type Principal } from '../../core/index.js';
+import { principalOf, type AccessTokens, type ApiKeys, type RequestAuth } from '../../auth/index.js';
 
 export interface RpcAuthServices {
   accessTokens: Pick<AccessTokens, 'verify'>;

@@ -1,0 +1,9 @@
+/** @module Formats: the media-type registry and the body codecs (JSON, XML, Protocol Buffers, Avro, MessagePack) with RFC 9110 content negotiation; used by the records API, functions, RPC and the WAF. */
+export { FORMAT_NAMES, MEDIA_TYPES, formatOf, mediaTypeOf, type FormatName } from './media-types.js';
+export type { RecordCodec } from './codec.js';
+export { jsonCodec } from './json.js';
+export { xmlCodec } from './xml.js';
+export { protobufCodec, protoSource, recordMessageProtos, recordInit, recordFromMessage } from './protobuf.js';
+export { avroCodec, avroRecordSchema, avroListSchema } from './avro.js';
+export { msgpackCodec } from './msgpack.js';
+export { chooseRequestCodec, chooseResponseCodec, NotAcceptableError, UnsupportedMediaTypeError } from './negotiate.js';

@@ -1,0 +1,29 @@
+// The one media-type registry (RFC 6838 names): which media types each body format reads and
+// writes. The records API, functions, the WAF's body inspection and OpenAPI all read it, so a
+// new format is one codec file plus one line here.
+
+export type FormatName = 'json' | 'xml' | 'protobuf' | 'avro' | 'msgpack';
+
+/** Every format, in the order the API prefers them when a client accepts several. */
+export const FORMAT_NAMES: readonly FormatName[] = ['json', 'msgpack', 'xml', 'protobuf', 'avro'];
+
+/** Media types per format; the first is the one answers carry. */
+export const MEDIA_TYPES: Readonly<Record<FormatName, readonly string[]>> = {
+  json: ['application/json'],
+  msgpack: ['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'],
+  xml: ['application/xml', 'text/xml'],
+  protobuf: ['application/x-protobuf', 'application/protobuf', 'application/vnd.google.protobuf', 'application/x-google-protobuf'],
+  avro: ['application/avro', 'avro/binary', 'application/vnd.apache.avro+binary'],
+};
+
+const byMediaType = new Map<string, FormatName>(FORMAT_NAMES.flatMap((f) => MEDIA_TYPES[f].map((t) => [t, f] as const)));
+
+/** The bare, lower-cased media type of a Content-Type header (`text/xml; charset=utf-8` → `text/xml`). */
+export function mediaTypeOf(header: string | undefined): string {
+  return (header ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/** The format a Content-Type names, or undefined for any other media type. */
+export function formatOf(header: string | undefined): FormatName | undefined {
+  return byMediaType.get(mediaTypeOf(header));
+}
