@@ -6,7 +6,7 @@ import Fastify from 'fastify';
 import { handleError } from '../src/edge/index.js';
 import { ForbiddenError } from '../src/core/index.js';
 import { createAuditLog, redactDetails, type AuditLog } from '../src/auth/audit-log.js';
-import { auditRoutes } from '../src/auth/audit-routes.js';
+import { auditRoutes } from '../src/api/admin/audit.js';
 import { authEngines } from './auth-stores-helpers.js';
 
 const engines = await authEngines();

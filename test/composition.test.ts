@@ -66,9 +66,16 @@ test('one strata.yaml: records, WAF, static site, closed superuser APIs, readine
     assert.equal(await page.text(), '<h1>hello</h1>');
     assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
 
-    const queues = await json(`${s.http}/api/queues`);
-    assert.equal(queues.status, 401);
-    assert.equal(queues.body.type, 'strata/unauthorized');
+    // Every superuser API answers an anonymous caller 401 (one guard), at its /api/admin path and at the legacy ones.
+    const admin = [
+      ['GET', '/api/admin/collections'], ['GET', '/api/admin/audit'], ['GET', '/api/admin/queues'], ['GET', '/api/admin/webhooks'],
+      ['GET', '/api/admin/waf/events'], ['POST', '/api/admin/cache/purge'], ['GET', '/api/queues'], ['GET', '/api/webhooks'], ['POST', '/_strata/gateway/cache/purge'],
+    ];
+    for (const [method, path] of admin) {
+      const r = await json(`${s.http}${path}`, { method, ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{"tags":["x"]}' } : {}) });
+      assert.equal(r.status, 401, `${method} ${path}`);
+      assert.equal(r.body.type, 'strata/unauthorized', `${method} ${path}`);
+    }
   } finally {
     assert.equal(await s.stop(), 0);
   }

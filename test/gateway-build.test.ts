@@ -1,4 +1,5 @@
 // The gateway built from strata.yaml: sites, pools and routes wired as configured.
+import { cachePurgeRoutes } from '../src/api/index.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -37,7 +38,7 @@ test('config file to working routes: site, pool, redirect, api, purge', async (t
   const { config } = loadConfig({ cwd: dir, env: {} });
   const gw = createGateway({ config: config.gateway, registry: new Registry() });
   const app = Fastify();
-  await app.register(gw.purgeRoutes(() => true));
+  await app.register(cachePurgeRoutes({ cache: gw.cache, authorize: () => undefined, path: config.gateway.cache.purgePath }));
   await app.register(gw.plugin);
   app.get('/api/hello', async () => 'api');
   await gw.start();

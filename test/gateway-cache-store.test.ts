@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { createCache, diskStore, memoryStore, type Cache } from '../src/cache/index.js';
-import { cachePurgeRoutes, cacheResponseStore, createProxy, createResponseCache, gatewayRoutes, UpstreamPool } from '../src/gateway/index.js';
+import { cachePurgeRoutes } from '../src/api/index.js';
+import { cacheResponseStore, createProxy, createResponseCache, gatewayRoutes, UpstreamPool } from '../src/gateway/index.js';
 import { startUpstream } from './gateway-helpers.js';
 
 async function scenario(t: import('node:test').TestContext, cache: Cache): Promise<void> {
@@ -18,7 +19,7 @@ async function scenario(t: import('node:test').TestContext, cache: Cache): Promi
   const pool = new UpstreamPool({ name: 'cs', upstreams: [{ url: up.url }] });
   const responses = createResponseCache({ store: cacheResponseStore(cache) });
   const app = Fastify();
-  app.register(cachePurgeRoutes({ cache: responses, authorize: () => true }));
+  app.register(cachePurgeRoutes({ cache: responses, authorize: () => undefined, path: '/_strata/gateway/cache/purge' }));
   app.register(gatewayRoutes({ routes: [{ match: { prefix: '/_strata' }, target: { type: 'api' } }, { match: {}, target: { type: 'proxy', proxy: createProxy({ pool }), cache: responses } }] }));
   t.after(async () => {
     await app.close();

@@ -4,7 +4,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { request } from 'undici';
-import { cachePurgeRoutes, createProxy, createResponseCache, gatewayRoutes, UpstreamPool, type ResponseCache } from '../src/gateway/index.js';
+import { cachePurgeRoutes } from '../src/api/index.js';
+import { ForbiddenError } from '../src/core/index.js';
+import { handleError } from '../src/edge/index.js';
+import { createProxy, createResponseCache, gatewayRoutes, UpstreamPool, type ResponseCache } from '../src/gateway/index.js';
 import { startUpstream, type TestUpstream } from './gateway-helpers.js';
 
 let up: TestUpstream;
@@ -63,7 +66,16 @@ before(async () => {
   const proxy = createProxy({ pool, retries: 0 });
   cache = createResponseCache({ maxObjectBytes: 4096 });
   app = Fastify();
-  app.register(cachePurgeRoutes({ cache, authorize: (req) => req.headers['x-admin'] === 'yes' }));
+  app.setErrorHandler(handleError);
+  app.register(
+    cachePurgeRoutes({
+      cache,
+      path: '/_strata/gateway/cache/purge',
+      authorize: (req) => {
+        if (req.headers['x-admin'] !== 'yes') throw new ForbiddenError('Purging the cache needs a superuser.');
+      },
+    }),
+  );
   app.register(gatewayRoutes({ routes: [{ match: { prefix: '/_strata' }, target: { type: 'api' } }, { match: {}, target: { type: 'proxy', proxy, cache } }] }));
   app.addHook('onClose', () => pool.stop());
   base = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -8,7 +8,10 @@ import { request } from 'undici';
 import { Registry } from 'prom-client';
 import { Value } from '@sinclair/typebox/value';
 import { WafSchema } from '../src/config/schema-waf.js';
-import { wafPlugin, wafEventsRoutes, EventRing, type WafConfig } from '../src/waf/index.js';
+import { wafPlugin, EventRing, type WafConfig } from '../src/waf/index.js';
+import { wafEventsRoutes } from '../src/api/index.js';
+import { ForbiddenError, UnauthorizedError } from '../src/core/index.js';
+import { handleError } from '../src/edge/index.js';
 
 type Partial2<T> = { [K in keyof T]?: T[K] extends object ? Partial2<T[K]> : T[K] };
 function wafConfig(over: Partial2<WafConfig> = {}): WafConfig {
@@ -25,7 +28,12 @@ async function build(over: Partial2<WafConfig> = {}, opts: { trustProxy?: boolea
   app.get('/api/items', async () => ({ items: [1, 2, 3] }));
   app.post('/api/posts', async (req) => ({ ok: true, kind: typeof req.body }));
   app.post('/api/posts/:id', async () => ({ ok: true }));
-  await app.register(wafEventsRoutes({ events, authorize: (r) => r.headers['x-role'] === 'superuser' }), { prefix: '/admin/waf/events' });
+  app.setErrorHandler(handleError);
+  const authorize = (r: { headers: Record<string, unknown> }) => {
+    if (!r.headers['x-role']) throw new UnauthorizedError();
+    if (r.headers['x-role'] !== 'superuser') throw new ForbiddenError();
+  };
+  await app.register(wafEventsRoutes({ events, authorize }), { prefix: '/admin/waf/events' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
@@ -142,7 +150,10 @@ test('events API is for superusers only', async () => {
   const b = await build();
   try {
     const blocked = await call(b, 'GET', '/api/items?x=%3Cscript%3E');
-    const denied = await call(b, 'GET', '/admin/waf/events');
+    const anonymous = await call(b, 'GET', '/admin/waf/events');
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.json?.type, 'strata/unauthorized');
+    const denied = await call(b, 'GET', '/admin/waf/events', { headers: { 'x-role': 'user' } });
     assert.equal(denied.status, 403);
     assert.equal(denied.json?.type, 'strata/forbidden');
     const list = await call(b, 'GET', '/admin/waf/events?limit=5&action=blocked', { headers: { 'x-role': 'superuser' } });

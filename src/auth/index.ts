@@ -29,7 +29,6 @@ export { createMailer, checkMail, type Mailer, type MailerOptions, type MailTran
 export { mailSender, smtpTransport, type SmtpOptions, type MailSenderOptions } from './mailer-sender.js';
 export { verifyEmailMessage, passwordResetMessage, emailChangedMessage, tokenLink, escapeHtml } from './mailer-templates.js';
 export { createAuditLog, redactDetails, type AuditLog, type AuditEntry, type AuditRecord, type AuditQuery, type AuditOutcome } from './audit-log.js';
-export { auditRoutes } from './audit-routes.js';
 export { authHooks, principalOf, type RequestAuth, type AuthHookOptions } from './request-auth.js';
 export { createRedisAttemptStore, type RedisAttemptStoreOptions } from './throttle-store-redis.js';
 export { createOneTimeTokens, createMemoryOneTimeTokenStore, type OneTimeTokens, type OneTimeTokenStore, type OneTimeTokenRecord } from './one-time-tokens.js';

@@ -135,7 +135,7 @@ export const GatewaySchema = Type.Object(
         keyHost: Type.Boolean({ default: true, description: 'Host is part of the cache key.' }),
         keyQuery: Type.Union([Type.Literal('all'), Type.Literal('sorted'), Type.Literal('none')], { default: 'all', description: 'How the query enters the key.' }),
         keyHeaders: Type.Array(Type.String(), { default: [], description: 'Request headers that always split the key.' }),
-        purgePath: Type.String({ default: '/_strata/gateway/cache/purge', pattern: '^/', description: 'Path of the purge API (superuser only).' }),
+        purgePath: Type.String({ default: '/_strata/gateway/cache/purge', pattern: '^/', description: 'Legacy path of the purge API (superuser only), kept for one release; the API is at `/api/admin/cache/purge`.' }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -1,6 +1,6 @@
 // Builds the gateway from its config section: sites, pools, proxies, the response cache,
 // the route table plugin, the purge API and the forward proxy, as one Component.
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Static } from '@sinclair/typebox';
 import type { GatewaySchema } from '../config/schema-gateway.js';
@@ -16,7 +16,6 @@ import { createResponseCache, type ResponseCache } from './cache/response-cache.
 import { memoryResponseStore, type ResponseStore } from './cache/response-store.js';
 import { cacheResponseStore } from './cache/cache-response-store.js';
 import type { Cache } from '../cache/index.js';
-import { cachePurgeRoutes } from './cache/cache-purge-routes.js';
 import { createForwardProxy, type ForwardProxyServer } from './forward/forward-proxy.js';
 
 export type GatewayConfig = Static<typeof GatewaySchema>;
@@ -32,7 +31,7 @@ export interface GatewayDeps {
   sharedCache?: () => Cache;
   /**
    * Path prefixes that always reach Strata's own routes, whatever the gateway routes say
-   * (health, metrics, admin). Default `['/_strata']`, which holds the purge API.
+   * (health, metrics, admin). Default `['/_strata']`, which holds the legacy purge path.
    */
   reservedPrefixes?: string[];
 }
@@ -49,8 +48,6 @@ export interface Gateway extends Component {
   readonly upgrade: UpgradeHandler;
   /** For HTTP/2 servers other than `app.server`: call on their 'connect' event (RFC 8441 WebSockets); false means not a gateway route. */
   readonly connect: ExtendedConnectHandler;
-  /** The purge API, guarded by `authorize` (wire to superuser auth). */
-  purgeRoutes(authorize: (request: FastifyRequest) => boolean | Promise<boolean>): FastifyPluginAsync;
 }
 
 /** Thrown for config that the schema cannot catch (unknown site/pool names, several targets). */
@@ -182,7 +179,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     cache,
     pools,
     forward,
-    purgeRoutes: (authorize) => cachePurgeRoutes({ cache, authorize, path: c.cache.purgePath }),
     async start() {
       for (const p of pools.values()) await p.start();
       await forward?.start();

@@ -16,7 +16,6 @@ export type { HeaderRules, PathRewrite } from './proxy/header-rules.js';
 export type { HealthCheckOptions } from './proxy/health-check.js';
 export { gatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
 export { createResponseCache, type ResponseCache, type ResponseCacheOptions, type CacheResult } from './cache/response-cache.js';
-export { cachePurgeRoutes, type CachePurgeOptions } from './cache/cache-purge-routes.js';
 export { cacheResponseStore, type CacheResponseStoreOptions } from './cache/cache-response-store.js';
 export { memoryResponseStore, type ResponseStore, type StoredResponse, type StoreValue, type VaryIndex } from './cache/response-store.js';
 export { isStorable, freshnessLifetime, currentAge, reuseDecision, staleIfErrorAllowed, type FreshnessInfo, type StorePolicy, type ReuseDecision } from './cache/cache-freshness.js';

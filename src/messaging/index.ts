@@ -18,7 +18,6 @@ export { redisBus } from './bus/redis.js';
 export { natsBus } from './bus/nats.js';
 export { rabbitBus } from './bus/rabbitmq.js';
 export { createBus, createQueueBackend, type MessagingConfig } from './messaging-factory.js';
-export { queueRoutes, type QueueRoutesDeps } from './queue-routes.js';
 
 /**
  * Queues and the bus as one Component for the composition root.
@@ -62,4 +61,3 @@ export { sign as signWebhook, verify as verifyWebhook, signedHeaders as webhookH
 export { targetChecker, TargetRefusedError, type TargetPolicy } from './webhooks/webhook-target.js';
 export { MemoryKeys, redisKeys, type IdempotencyKeys } from './backends/idempotency-keys.js';
 export { sqliteWebhookStore, type WebhookStore } from './webhooks/webhook-store.js';
-export { webhookRoutes, type WebhookRoutesDeps } from './webhooks/webhook-routes.js';

@@ -12,9 +12,9 @@ import { Edge } from '../edge/index.js';
 import { createMetrics, opsRoutes, Readiness, type HttpMetrics } from '../ops/index.js';
 import { join } from 'node:path';
 import { busInvalidation, cacheComponent } from '../cache/index.js';
-import { messagingComponent, queueRoutes, sqliteWebhookStore, webhookRoutes, webhooks, type Consumer } from '../messaging/index.js';
+import { messagingComponent, sqliteWebhookStore, webhooks, type Consumer } from '../messaging/index.js';
 import { createDataLayer, recordEventRelay, type DataLayer } from '../data/index.js';
-import { adminCollectionsRoutes, recordsRoutes } from '../api/index.js';
+import { adminRoutes, recordsRoutes, requireSuperuser, superuserAudit } from '../api/index.js';
 import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
 import {
@@ -35,7 +35,6 @@ import {
 } from '../auth/index.js';
 import { realtimeRoutes } from '../api/realtime/index.js';
 import { workerMetrics } from './cluster-metrics.js';
-import { auditRoutes } from '../auth/index.js';
 import { createRpc, recordWatch, type Rpc } from '../api/rpc/index.js';
 import { createFunctions, etaRenderer, type Functions } from '../functions/index.js';
 import { redisLock, sqliteLock } from '../messaging/index.js';
@@ -68,13 +67,6 @@ export interface StrataServer {
   /** Drains in-flight requests (bounded by server.shutdownGrace) and stops every component in reverse order. */
   stop(): Promise<void>;
 }
-
-/** Superuser-only APIs (queues, WAF events, cache purge, admin): 401 when anonymous, 403 for anyone else. */
-const superuserOnly = async (request: FastifyRequest): Promise<void> => {
-  const p = principalOf(request.auth);
-  if (!p) throw new UnauthorizedError('This API is for superusers; sign in as one.');
-  if (!p.superuser) throw new ForbiddenError('This API is for superusers.');
-};
 
 /**
  * Builds a Strata server from a loaded config. Nothing listens until start().
@@ -209,8 +201,6 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   };
   const renderMetrics = metrics && cluster.isWorker ? workerMetrics(metrics.registry) : undefined;
   await app.register(opsRoutes({ readiness, metrics, metricsPath: config.metrics.path, renderMetrics }));
-  // Superusers read the audit log (auth keeps it on the data layer's database).
-  await app.register(auditRoutes(superuserOnly, () => auth.services.audit));
   // The records service exists once the data layer has started; routes read it per request.
   await app.register(
     recordsRoutes({
@@ -239,23 +229,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   );
   await app.register(functions.plugin);
   await app.register(authRoutes(authDeps));
-  // Superuser actions (collection and rule changes, queue and cache operations, record edits) are audited.
-  app.addHook('onResponse', (request, reply, done) => {
-    const a = request.auth;
-    if (!a || a.collection !== SUPERUSERS || request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
-    const path = request.url.split('?')[0].slice(0, 512);
-    auth.services.audit
-      .record({
-        action: path.startsWith('/api/admin/collections') ? 'collections.change' : 'superuser.request',
-        actor: { id: a.userId, collection: SUPERUSERS },
-        target: path,
-        ip: request.ip,
-        outcome: reply.statusCode < 400 ? 'success' : 'failure',
-        details: { method: request.method, status: reply.statusCode },
-      })
-      .catch((err: unknown) => log.error({ err }, 'audit write failed'));
-    done();
-  });
+  superuserAudit(app, () => auth.services.audit, log);
   await app.register(setupRoutes(() => ({ services: auth.services, accounts: needAccounts(), records: data.records })));
   // --- rpc: gRPC, gRPC-Web and Connect services from the collections (src/rpc) ---
   // The same access rules as REST, compiled per call.
@@ -276,16 +250,20 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     await app.register(rpc.plugin);
   }
   // --- end rpc ---
+  // The superuser admin API: collections (applied under the migration lock), audit log, queues, webhooks, WAF events, cache purge.
   await app.register(
-    queueRoutes({ queue: () => messaging.queue, authorize: superuserOnly }),
+    adminRoutes({
+      guard: requireSuperuser,
+      collections: () => data.admin,
+      audit: () => auth.services.audit,
+      queue: () => messaging.queue,
+      webhooks: webhookStore,
+      wafEvents: waf.events,
+      responseCache: gateway.cache,
+      bodyLimit: config.server.bodyLimit,
+      legacy: { purgePath: config.gateway.cache.purgePath },
+    }),
   );
-  await app.register(webhookRoutes({ store: webhookStore, authorize: superuserOnly }));
-  const isSuperuser = (request: FastifyRequest) => principalOf(request.auth)?.superuser === true;
-  await app.register(waf.eventsRoutes(isSuperuser), { prefix: '/api/admin/waf/events' });
-  await app.register(gateway.purgeRoutes(isSuperuser));
-
-  // Collections over the admin API (superusers only), applied under the migration lock.
-  await app.register(adminCollectionsRoutes({ admin: () => data.admin, authorize: superuserOnly, bodyLimit: config.server.bodyLimit }));
 
   // --- realtime: WebSocket + SSE subscriptions (src/realtime) ---
   // Events reach a subscriber only when its view rule allows the record (the same rules as REST).

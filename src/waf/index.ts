@@ -1,14 +1,12 @@
 /** @module Web application firewall: request inspection with anomaly scoring, rate limiting and IP rules, as a Fastify plugin and a Component. */
 import type { Component } from '../core/index.js';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { EventRing } from './event-ring.js';
 import { wafPlugin, type WafDeps } from './waf-plugin.js';
-import { wafEventsRoutes } from './waf-events-routes.js';
 import { redisRateStore } from './rate-limit/store-redis.js';
 import type { RateLimitStore } from './rate-limit/store.js';
 
 export { wafPlugin, engineFromConfig, type WafDeps, type WafConfig, type WafIdentity } from './waf-plugin.js';
-export { wafEventsRoutes, type WafEventsRoutesDeps } from './waf-events-routes.js';
 export { createWafEngine, type WafEngine, type WafEngineOptions, type Detection, type HeadRequest, type WafMode } from './waf-engine.js';
 export type { Detector, Finding, InspectedValue, Location, ParanoiaLevel, RequestFacts, Severity } from './detector.js';
 export { builtinDetectors, DETECTOR_NAMES, type DetectorName } from './detector-catalog.js';
@@ -27,8 +25,6 @@ export interface WafComponent extends Component {
   readonly events: EventRing;
   /** The plugin to register on the root Fastify instance (after start()). */
   plugin(): FastifyPluginAsync;
-  /** The superuser events API, to register under a prefix. */
-  eventsRoutes(authorize: (request: FastifyRequest) => boolean | Promise<boolean>): FastifyPluginAsync;
 }
 
 /**
@@ -39,7 +35,6 @@ export interface WafComponent extends Component {
  * const waf = createWaf({ config: config.waf, registry });
  * await waf.start();
  * app.register(waf.plugin());
- * app.register(waf.eventsRoutes(isSuperuser), { prefix: '/api/admin/waf/events' });
  */
 export function createWaf(deps: Omit<WafDeps, 'events' | 'rateStore'>): WafComponent {
   const events = new EventRing(deps.config.events.size);
@@ -67,6 +62,5 @@ export function createWaf(deps: Omit<WafDeps, 'events' | 'rateStore'>): WafCompo
     },
     ready: () => true,
     plugin: () => wafPlugin({ ...deps, events, rateStore: useRedis ? lazy : undefined }),
-    eventsRoutes: (authorize) => wafEventsRoutes({ events, authorize }),
   };
 }

@@ -1,8 +1,8 @@
 // Superuser REST API for collections under /api/admin/collections (a Fastify plugin): list, read, create, change,
 // drop and dry-run plan. Bodies are `collections:` entries of strata.yaml; errors are RFC 9457 problems.
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { ValidationError } from '../core/index.js';
-import type { ChangeResult, CollectionAdmin, CollectionChange } from '../data/index.js';
+import { ValidationError } from '../../core/index.js';
+import type { ChangeResult, CollectionAdmin, CollectionChange } from '../../data/index.js';
 
 export interface AdminCollectionsRoutesDeps {
   /** The data layer's collection admin (a getter: it exists once the data layer has started). */

@@ -1,11 +1,9 @@
-// Superuser REST API for webhook subscriptions under /api/webhooks (a Fastify plugin):
+// Superuser REST API for webhook subscriptions under /api/admin/webhooks (a Fastify plugin):
 // list, create (the secret is shown once), update, delete, and the delivery log.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../core/index.js';
-import { assertPattern } from '../bus/topic-match.js';
-import type { WebhookStore } from './webhook-store.js';
-import { targetChecker, type TargetPolicy } from './webhook-target.js';
+import { assertPattern, targetChecker, type TargetPolicy, type WebhookStore } from '../../messaging/index.js';
 
 export interface WebhookRoutesDeps {
   store: WebhookStore;
@@ -21,7 +19,7 @@ const Limit = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, def
 
 export function webhookRoutes(deps: WebhookRoutesDeps): FastifyPluginAsync {
   const target = targetChecker(deps.policy);
-  const base = deps.prefix ?? '/api/webhooks';
+  const base = deps.prefix ?? '/api/admin/webhooks';
   const hide = <T extends { secret: string }>(s: T) => ({ ...s, secret: undefined });
   return async (app: FastifyInstance) => {
     app.addHook('onRequest', async (req) => {

@@ -2,8 +2,8 @@
 // RFC 9457 problems through the edge's error mapping.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { ValidationError } from '../core/index.js';
-import type { AuditLog } from './audit-log.js';
+import { ValidationError } from '../../core/index.js';
+import type { AuditLog } from '../../auth/index.js';
 
 const AuditQuerySchema = Type.Object(
   {

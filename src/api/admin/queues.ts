@@ -1,16 +1,16 @@
-// Superuser REST API for queues under /api/queues (a Fastify plugin): counts, peek,
+// Superuser REST API for queues under /api/admin/queues (a Fastify plugin): counts, peek,
 // enqueue, pause/resume, retry/purge dead letters. Errors are RFC 9457 problems.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { NotFoundError } from '../core/index.js';
-import type { QueueBackend } from './queue-types.js';
+import { NotFoundError } from '../../core/index.js';
+import type { QueueBackend } from '../../messaging/index.js';
 
 export interface QueueRoutesDeps {
   /** The queue backend (a getter, so the plugin can be registered before the backend starts). */
   queue: () => QueueBackend;
   /** Throw UnauthorizedError/ForbiddenError unless the caller is a superuser; runs before every route. */
   authorize: (request: FastifyRequest) => void | Promise<void>;
-  /** Mount point (default `/api/queues`). */
+  /** Mount point (default `/api/admin/queues`). */
   prefix?: string;
 }
 
@@ -44,7 +44,7 @@ export function queueRoutes(deps: QueueRoutesDeps): FastifyPluginAsync {
     app.addHook('onRequest', async (request) => {
       await deps.authorize(request);
     });
-    const base = deps.prefix ?? '/api/queues';
+    const base = deps.prefix ?? '/api/admin/queues';
     const known = async (name: string) => {
       if (!(await deps.queue().queues()).includes(name)) throw new NotFoundError(`No queue named ${name}.`);
     };

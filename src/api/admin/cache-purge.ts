@@ -1,10 +1,8 @@
-// The purge API: POST {urls, prefixes, tags} removes stored responses. Who may call it is
-// decided by the caller's `authorize` hook (the server wires it to superuser auth).
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+// The gateway response cache's purge API: POST {urls, prefixes, tags} removes stored responses.
+import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { ForbiddenError } from '../../core/index.js';
-import { sendProblem } from '../errors.js';
-import type { ResponseCache } from './response-cache.js';
+import type { ResponseCache } from '../../gateway/index.js';
+import type { AdminGuard } from './guard.js';
 
 const PurgeBody = Type.Object(
   {
@@ -18,20 +16,19 @@ const PurgeBody = Type.Object(
 
 export interface CachePurgeOptions {
   cache: ResponseCache;
-  /** True when the caller may purge (e.g. a superuser session). */
-  authorize(request: FastifyRequest): boolean | Promise<boolean>;
-  /** Route path. Default `/_strata/gateway/cache/purge`. */
+  /** Throws UnauthorizedError/ForbiddenError unless the caller may purge. */
+  authorize: AdminGuard;
+  /** Route path. Default `/api/admin/cache/purge`. */
   path?: string;
 }
 
 /**
  * @example
- * app.register(cachePurgeRoutes({ cache, authorize: (req) => auth.isSuperuser(req) }));
+ * app.register(cachePurgeRoutes({ cache, authorize: requireSuperuser }));
  */
 export function cachePurgeRoutes(o: CachePurgeOptions): FastifyPluginAsync {
   return async (app) => {
-    app.post<{ Body: Static<typeof PurgeBody> }>(o.path ?? '/_strata/gateway/cache/purge', { schema: { body: PurgeBody } }, async (request, reply) => {
-      if (!(await o.authorize(request))) return sendProblem(reply, new ForbiddenError('Purging the cache needs a superuser.'));
+    app.post<{ Body: Static<typeof PurgeBody> }>(o.path ?? '/api/admin/cache/purge', { schema: { body: PurgeBody }, onRequest: async (request) => o.authorize(request) }, async (request) => {
       const b = request.body;
       // `purged` is null when the store invalidates without counting (cache-backed stores).
       let purged: number | null = 0;

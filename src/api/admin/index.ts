@@ -1,0 +1,68 @@
+/** @module The superuser admin API: one guard (401 anonymous, 403 not a superuser) and one prefix, `/api/admin`, for collections, the audit log, queues, webhooks, WAF events and the gateway cache purge. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { AuditLog } from '../../auth/index.js';
+import type { CollectionAdmin } from '../../data/index.js';
+import type { ResponseCache } from '../../gateway/index.js';
+import type { QueueBackend, TargetPolicy, WebhookStore } from '../../messaging/index.js';
+import type { EventRing } from '../../waf/index.js';
+import { auditRoutes } from './audit.js';
+import { cachePurgeRoutes } from './cache-purge.js';
+import { adminCollectionsRoutes } from './collections.js';
+import type { AdminGuard } from './guard.js';
+import { queueRoutes } from './queues.js';
+import { wafEventsRoutes } from './waf-events.js';
+import { webhookRoutes } from './webhooks.js';
+
+export { requireSuperuser, type AdminGuard } from './guard.js';
+export { superuserAudit } from './superuser-audit.js';
+export { adminCollectionsRoutes, type AdminCollectionsRoutesDeps } from './collections.js';
+export { auditRoutes } from './audit.js';
+export { cachePurgeRoutes, type CachePurgeOptions } from './cache-purge.js';
+export { queueRoutes, type QueueRoutesDeps } from './queues.js';
+export { wafEventsRoutes, type WafEventsRoutesDeps } from './waf-events.js';
+export { webhookRoutes, type WebhookRoutesDeps } from './webhooks.js';
+
+export const ADMIN_PREFIX = '/api/admin';
+
+export interface AdminRoutesDeps {
+  /** Who may call: the same check for every route (tests pass their own). */
+  guard: AdminGuard;
+  collections: () => CollectionAdmin;
+  audit: () => AuditLog;
+  queue: () => QueueBackend;
+  webhooks: WebhookStore;
+  webhookPolicy?: TargetPolicy;
+  wafEvents: EventRing;
+  responseCache: ResponseCache;
+  /** Largest request body in bytes for collection changes. */
+  bodyLimit?: number;
+  /**
+   * Paths of the first release, still answered (same guard) for one more: `/api/queues`,
+   * `/api/webhooks` and `gateway.cache.purgePath` (default `/_strata/gateway/cache/purge`).
+   */
+  legacy?: { purgePath?: string };
+}
+
+/**
+ * Every superuser API under `/api/admin`.
+ *
+ * @example
+ * await app.register(adminRoutes({ guard: requireSuperuser, collections: () => data.admin, ... }));
+ */
+export function adminRoutes(deps: AdminRoutesDeps): FastifyPluginAsync {
+  const authorize = deps.guard;
+  return async (app) => {
+    await app.register(adminCollectionsRoutes({ admin: deps.collections, authorize, bodyLimit: deps.bodyLimit }));
+    await app.register(auditRoutes(authorize, deps.audit));
+    await app.register(queueRoutes({ queue: deps.queue, authorize }));
+    await app.register(webhookRoutes({ store: deps.webhooks, authorize, policy: deps.webhookPolicy }));
+    await app.register(wafEventsRoutes({ events: deps.wafEvents, authorize }), { prefix: `${ADMIN_PREFIX}/waf/events` });
+    await app.register(cachePurgeRoutes({ cache: deps.responseCache, authorize }));
+    if (deps.legacy) {
+      await app.register(queueRoutes({ queue: deps.queue, authorize, prefix: '/api/queues' }));
+      await app.register(webhookRoutes({ store: deps.webhooks, authorize, policy: deps.webhookPolicy, prefix: '/api/webhooks' }));
+      const purgePath = deps.legacy.purgePath ?? '/_strata/gateway/cache/purge';
+      if (purgePath !== `${ADMIN_PREFIX}/cache/purge`) await app.register(cachePurgeRoutes({ cache: deps.responseCache, authorize, path: purgePath }));
+    }
+  };
+}
