@@ -1,7 +1,7 @@
 // Collections as the data layer sees them: config entries checked and normalized once
 // (defaults filled, regexes vetted, relations resolved) into plain immutable objects.
 import safeRegex from 'safe-regex2';
-import { ValidationError, type FieldError } from '../core/index.js';
+import { ValidationError, type FieldError, type RuleAction } from '../core/index.js';
 import type { CollectionConfig, FieldConfig, RulesConfig } from '../config/schema-data.js';
 import type { FieldNumbering } from './field-numbers.js';
 import { ENCRYPTABLE } from './field-cipher.js';
@@ -34,9 +34,8 @@ export interface CompositeIndex {
   readonly unique: boolean;
 }
 
-export type RuleName = 'list' | 'view' | 'create' | 'update' | 'delete';
 /** Per operation: null = superusers only, '' = everyone, otherwise a rule expression. */
-export type Rules = Readonly<Record<RuleName, string | null>>;
+export type Rules = Readonly<Record<RuleAction, string | null>>;
 
 /** Present on auth collections: their records can sign in. */
 export interface AuthOptions {
@@ -212,8 +211,8 @@ export function normalizeCollections(declared: readonly CollectionConfig[]): Col
         { name: 'verified', type: 'boolean', required: false, unique: false, indexed: false, default: false, multiple: false, onDelete: 'setNull' },
       );
     } else if (c.auth) errors.push({ field: `collections.${c.name}.auth`, message: 'applies to auth collections (type: auth) only' });
-    const rules: Record<RuleName, string | null> = { ...LOCKED };
-    for (const k of Object.keys(LOCKED) as RuleName[]) {
+    const rules: Record<RuleAction, string | null> = { ...LOCKED };
+    for (const k of Object.keys(LOCKED) as RuleAction[]) {
       const r = (c.rules as RulesConfig | undefined)?.[k];
       if (typeof r === 'string') rules[k] = r.trim();
     }

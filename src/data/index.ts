@@ -2,7 +2,7 @@
 export { createDataLayer, recordEventRelay, type DataLayer, type DataLayerOptions } from './data-layer.js';
 export { eventRelay, type EventRelay, type EventRelayOptions, type EventPublisher } from './event-relay.js';
 export { outboxFeed, ensureOutbox, dropOutbox, pruneOutbox, writeOutbox, type OutboxContext } from './event-outbox.js';
-export { normalizeCollections, withSystemCollections, fieldOf, hasColumn, SYSTEM_FIELDS, SUPERUSERS_COLLECTION, AUTH_FIELDS, type Rules, type RuleName, type AuthOptions, type Collection, type Field, type FieldType, type CompositeIndex, type OnDelete } from './collection-model.js';
+export { normalizeCollections, withSystemCollections, fieldOf, hasColumn, SYSTEM_FIELDS, SUPERUSERS_COLLECTION, AUTH_FIELDS, type Rules, type AuthOptions, type Collection, type Field, type FieldType, type CompositeIndex, type OnDelete } from './collection-model.js';
 export type { Db, SqlDialect, DialectName } from './dialects/dialect.js';
 export { openDatabase, dialectFor } from './database-open.js';
 export { tableNames, type TableNames } from './table-names.js';

@@ -1,34 +1,10 @@
 // The one place errors become responses: RFC 9457 application/problem+json
 // with a stable `type`. Internals (stacks, SQL, paths) never leave the server.
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { StrataError, type FieldError, type Problem } from '../core/index.js';
+import { PROBLEM_CONTENT_TYPE, problemFor, StrataError, type FieldError, type Problem } from '../core/index.js';
 
-/** Stable problem types by status, for errors that are not StrataErrors. Public API: see docs/errors.md. */
-export const PROBLEM_TYPES: Record<number, string> = {
-  400: 'strata/bad-request',
-  401: 'strata/unauthorized',
-  403: 'strata/forbidden',
-  404: 'strata/not-found',
-  405: 'strata/method-not-allowed',
-  406: 'strata/not-acceptable',
-  408: 'strata/request-timeout',
-  409: 'strata/conflict',
-  412: 'strata/precondition-failed',
-  413: 'strata/payload-too-large',
-  414: 'strata/uri-too-long',
-  415: 'strata/unsupported-media-type',
-  422: 'strata/unprocessable',
-  429: 'strata/rate-limited',
-  431: 'strata/headers-too-large',
-  500: 'strata/internal',
-  502: 'strata/bad-gateway',
-  503: 'strata/unavailable',
-  504: 'strata/gateway-timeout',
-};
-
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, problemFor } from '../core/index.js';
 
 /** Client-safe details for Fastify's own 4xx errors (its messages can echo internals). */
 const FASTIFY_DETAILS: Record<string, string> = {
@@ -43,16 +19,20 @@ const FASTIFY_DETAILS: Record<string, string> = {
   FST_ERR_ASYNC_CONSTRAINT: 'The request could not be routed.',
 };
 
-export function problemFor(status: number, detail?: string, extra: Partial<Problem> = {}): Problem {
-  const p: Problem = { type: PROBLEM_TYPES[status] ?? (status >= 500 ? 'strata/internal' : 'strata/bad-request'), title: STATUS_CODES[status] ?? 'Error', status };
-  if (detail) p.detail = detail;
-  return Object.assign(p, extra);
-}
-
 export function sendProblem(reply: FastifyReply, problem: Problem, headers?: Record<string, string>): FastifyReply {
   if (headers) reply.headers(headers);
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
+
+/** Answers with a StrataError where throwing would reach no error handler (hooks that end the request). */
+export function replyError(reply: FastifyReply, err: StrataError, instance = pathOf(reply.request.url)): FastifyReply {
+  return sendProblem(reply, err.toProblem(instance), err.headers);
+}
+
+const pathOf = (url: string): string => {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+};
 
 function validationErrors(err: FastifyError): FieldError[] {
   const ctx = err.validationContext ?? 'body';
@@ -67,8 +47,7 @@ function validationErrors(err: FastifyError): FieldError[] {
 export function handleError(err: FastifyError | StrataError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof StrataError) {
     if (err.status >= 500) request.log.error({ err, reqId: request.id }, 'request failed');
-    const q = request.url.indexOf('?');
-    return sendProblem(reply, err.toProblem(q < 0 ? request.url : request.url.slice(0, q)), err.headers);
+    return replyError(reply, err, pathOf(request.url));
   }
   const fe = err as FastifyError;
   if (fe.validation) {

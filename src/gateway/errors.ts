@@ -56,13 +56,7 @@ export class ProxyAuthRequiredError extends StrataError {
   }
 }
 
-/** Answers with `err` as application/problem+json; used where throwing would reach no handler. */
-export function sendProblem(reply: FastifyReply, err: StrataError): FastifyReply {
-  if (err.headers) for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-  return reply.code(err.status).header('content-type', 'application/problem+json').send(Buffer.from(JSON.stringify(err.toProblem(reply.request.url))));
-}
-
+/** Answers with `err` as problem+json where throwing would reach no handler (the edge's one writer). */
+export { replyError as sendProblem } from '../edge/index.js';
 /** The problem body as a string, for raw sockets and node:http responses. */
-export function problemBody(err: StrataError, instance?: string): string {
-  return JSON.stringify(err.toProblem(instance));
-}
+export { problemBody } from '../core/index.js';

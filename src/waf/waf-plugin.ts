@@ -18,7 +18,7 @@ import { RateLimiter } from './rate-limit/rate-limiter.js';
 import { memoryRateStore } from './rate-limit/store-memory.js';
 import type { RateLimitStore } from './rate-limit/store.js';
 import { IpDeniedError, RateLimitedError, WafBlockedError } from './errors.js';
-import type { StrataError } from '../core/index.js';
+import { replyError } from '../edge/index.js';
 
 export type WafConfig = Static<typeof WafSchema>;
 
@@ -45,14 +45,8 @@ interface RequestState { detections: Detection[]; recorded: boolean; routeUrl: s
 /** Whether a body may follow the head (RFC 9112 §6.3: Transfer-Encoding, or a Content-Length above 0). */
 const mayHaveBody = (h: FastifyRequest['headers']): boolean => h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
 
-const PROBLEM = 'application/problem+json; charset=utf-8';
 const STATE = 'strataWaf';
 const pathOf = (url: string) => { const q = url.indexOf('?'); return q === -1 ? url : url.slice(0, q); };
-
-function sendProblem(reply: FastifyReply, err: StrataError, instance: string): FastifyReply {
-  if (err.headers) for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-  return reply.code(err.status).header('content-type', PROBLEM).send(err.toProblem(instance));
-}
 
 export function engineFromConfig(config: WafConfig): WafEngine {
   return createWafEngine({
@@ -105,7 +99,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
   const judge = (request: FastifyRequest, reply: FastifyReply, st: RequestState): FastifyReply | undefined => {
     if (!block || engine.score(st.detections) < config.threshold) return undefined;
     const ev = record(request, st, 'blocked');
-    return sendProblem(reply, new WafBlockedError(ev.id), pathOf(request.url));
+    return replyError(reply, new WafBlockedError(ev.id));
   };
 
   /** Counts a request that was let through, once: as passed, or as detected with its event. */
@@ -172,7 +166,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
         const v = ipRules.check(request.ip);
         if (v === 'deny') {
           metrics.ipDenied.labels(config.ip.allow.length > 0 ? 'not-allowed' : 'denied').inc();
-          sendProblem(reply, new IpDeniedError(), pathOf(request.url));
+          replyError(reply, new IpDeniedError());
           return;
         }
         if (v === 'bypass') { done(); return; }
@@ -186,7 +180,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
         for (const k in out.headers) reply.header(k, out.headers[k]);
         if (out.refused) {
           metrics.rateLimited.labels(out.refused.policy).inc();
-          sendProblem(reply, new RateLimitedError(out.refused.policy, out.refused.retryAfterSeconds, {}), pathOf(request.url));
+          replyError(reply, new RateLimitedError(out.refused.policy, out.refused.retryAfterSeconds, {}));
           return;
         }
         if (!inspectHead(request, reply)) done();

@@ -4,14 +4,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { avroCodec, avroListSchema, avroRecordSchema, chooseRequestCodec, chooseResponseCodec, jsonCodec, msgpackCodec, protobufCodec, protoSource, xmlCodec, type RecordCodec } from '../../formats/index.js';
 import { sql, type Expression, type SqlBool } from 'kysely';
-import { ValidationError } from '../../core/index.js';
+import { ValidationError, type RuleAction } from '../../core/index.js';
 import type { BatchOperation, Collection, ListQuery, OperationOptions, RecordData, RecordsService } from '../../data/index.js';
 import { ForbiddenError } from '../../core/index.js';
 import { openapiDocument } from './openapi.js';
 
-export type RecordAction = 'list' | 'view' | 'create' | 'update' | 'delete';
 /** Access rule hook (the auth capability plugs in here): a WHERE on alias `t`, or undefined for none. */
-export type AccessRule = (req: FastifyRequest, collection: string, action: RecordAction, body?: unknown) => Expression<SqlBool> | undefined | Promise<Expression<SqlBool> | undefined>;
+export type AccessRule = (req: FastifyRequest, collection: string, action: RuleAction, body?: unknown) => Expression<SqlBool> | undefined | Promise<Expression<SqlBool> | undefined>;
 
 /** What a write hook may add: the values to store, and work done inside the write's transaction or after it commits. */
 export interface PreparedWrite {
@@ -83,7 +82,7 @@ function bodyOf(req: FastifyRequest): Buffer {
  */
 export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
   const codecs = deps.codecs ?? DEFAULT_CODECS;
-  const rule = async (req: FastifyRequest, c: string, a: RecordAction, body?: unknown) => (deps.rules ? await deps.rules(req, c, a, body) : undefined);
+  const rule = async (req: FastifyRequest, c: string, a: RuleAction, body?: unknown) => (deps.rules ? await deps.rules(req, c, a, body) : undefined);
   const prepare = async (req: FastifyRequest, c: Collection, action: 'create' | 'update', input: unknown, id?: string): Promise<PreparedWrite> => {
     const p = deps.writes && input && typeof input === 'object' && !Array.isArray(input) ? await deps.writes(req, c, action, input as Record<string, unknown>, id) : undefined;
     return p ?? { input: input as Record<string, unknown> };

@@ -5,7 +5,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import type { Duplex } from 'node:stream';
-import type { Component, Logger } from '../../core/index.js';
+import { PROBLEM_CONTENT_TYPE, type Component, type Logger } from '../../core/index.js';
 import { applyHeaderRules, endToEnd, type HeaderRules } from '../proxy/header-rules.js';
 import { createForwardPolicy, type ForwardPolicyOptions } from './forward-policy.js';
 import { createProxyAuthenticator, type ProxyUser } from './forward-auth.js';
@@ -71,7 +71,7 @@ export function createForwardProxy(o: ForwardProxyOptions = {}): ForwardProxySer
   }
 
   function respond(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
-    res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), ...extra });
+    res.writeHead(status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), ...extra });
     res.end(body);
   }
 
@@ -117,7 +117,7 @@ export function createForwardProxy(o: ForwardProxyOptions = {}): ForwardProxySer
   }
 
   function refuseSocket(socket: Duplex, status: number, text: string, body: string, extra = ''): void {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n${extra}\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n${extra}\r\n${body}`);
   }
 
   async function onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import { PROBLEM_CONTENT_TYPE } from '../../core/index.js';
 import { forwardedHeaders } from './forwarded-headers.js';
 import { applyHeaderRules, endToEnd, type HeaderBag } from './header-rules.js';
 import type { WebSocketProxyOptions } from './websocket-proxy.js';
@@ -15,7 +16,7 @@ const H1_ONLY = new Set(['sec-websocket-accept', 'connection', 'upgrade', 'keep-
 export function rejectConnect(res: Http2ServerResponse, status: number, type: string, title: string, detail: string, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.stream.destroyed) return void res.stream.destroy();
   const body = JSON.stringify({ type, title, status, detail });
-  res.writeHead(status, { ...headers, 'content-type': 'application/problem+json', 'content-length': String(Buffer.byteLength(body)) });
+  res.writeHead(status, { ...headers, 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(body)) });
   res.end(body);
 }
 

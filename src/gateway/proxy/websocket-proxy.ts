@@ -2,6 +2,7 @@
 // upgrade, then bytes are piped both ways between the two sockets.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { PROBLEM_CONTENT_TYPE } from '../../core/index.js';
 import { forwardedHeaders } from './forwarded-headers.js';
 import { applyHeaderRules, endToEnd, type HeaderRules } from './header-rules.js';
 import type { IpList } from './ip-match.js';
@@ -18,7 +19,7 @@ function writeHead(socket: Duplex, status: number, text: string, headers: Record
 
 export function rejectUpgrade(socket: Duplex, status: number, text: string, body: string): void {
   if (!socket.writable) return void socket.destroy();
-  writeHead(socket, status, text, { 'content-type': 'application/problem+json', 'content-length': String(Buffer.byteLength(body)), connection: 'close' });
+  writeHead(socket, status, text, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(body)), connection: 'close' });
   socket.end(body);
 }
 
