@@ -87,9 +87,9 @@ test('dead letters can be retried over the API', async () => {
   while ((await q.counts('fail')).dead === 0) await new Promise((r) => setTimeout(r, 10));
   await c.stop();
   const h = { 'x-user': 'root', 'content-type': 'application/json' };
-  const peek = (await (await fetch(`${base}/api/queues/fail/jobs?state=dead`, { headers: h })).json()) as { items: { id: string; lastError: string }[] };
+  const peek = (await (await fetch(`${base}/api/admin/queues/fail/jobs?state=dead`, { headers: h })).json()) as { items: { id: string; lastError: string }[] };
   assert.match(peek.items[0].lastError, /no/);
-  const r = await fetch(`${base}/api/queues/fail/dead/retry`, { method: 'POST', headers: h, body: JSON.stringify({ ids: [peek.items[0].id] }) });
+  const r = await fetch(`${base}/api/admin/queues/fail/dead/retry`, { method: 'POST', headers: h, body: JSON.stringify({ ids: [peek.items[0].id] }) });
   assert.deepEqual(await r.json(), { retried: 1 });
   assert.equal((await q.counts('fail')).waiting, 1);
 });
