@@ -24,6 +24,6 @@ export {
   type HookEvent,
   type HookInput,
 } from './function-define.js';
-export { StrataError, ValidationError, NotFoundError, ForbiddenError, UnauthorizedError, ConflictError, type FieldError } from '../core/errors.js';
+export { StrataError, ValidationError, NotFoundError, ForbiddenError, UnauthorizedError, ConflictError, type FieldError } from '../core/index.js';
 export { Type, type Static, type TSchema } from '@sinclair/typebox';
 export { sql } from 'kysely';
