@@ -2,5 +2,4 @@
 export { createLogger, flushLogger, REDACT_PATHS } from './logging.js';
 export { createMetrics, type HttpMetrics } from './metrics.js';
 export { Readiness, type Phase, type ReadinessReport } from './health.js';
-export { opsRoutes, type OpsRoutesOptions } from './routes.js';
 export { accessLog, type AccessLog, type AccessEntry } from './access-log.js';

@@ -9,12 +9,12 @@ import { ForbiddenError, SUPERUSERS, UnauthorizedError, type AccessControl, type
 import { sql } from 'kysely';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
-import { createMetrics, opsRoutes, Readiness, type HttpMetrics } from '../ops/index.js';
+import { createMetrics, Readiness, type HttpMetrics } from '../ops/index.js';
 import { join } from 'node:path';
 import { busInvalidation, cacheComponent } from '../cache/index.js';
 import { messagingComponent, sqliteWebhookStore, webhooks, type Consumer } from '../messaging/index.js';
 import { createDataLayer, recordEventRelay, type DataLayer } from '../data/index.js';
-import { adminRoutes, recordsRoutes, requireSuperuser, superuserAudit } from '../api/index.js';
+import { adminRoutes, opsRoutes, recordsRoutes, requireSuperuser, superuserAudit } from '../api/index.js';
 import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
 import {

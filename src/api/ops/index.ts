@@ -1,7 +1,6 @@
-// GET /healthz (liveness), GET /readyz (readiness), GET <metrics.path> (Prometheus text format).
+/** @module Operations routes: GET /healthz (liveness), GET /readyz (readiness), GET <metrics.path> (Prometheus text format). */
 import type { FastifyPluginAsync } from 'fastify';
-import type { HttpMetrics } from './metrics.js';
-import type { Readiness } from './health.js';
+import type { HttpMetrics, Readiness } from '../../ops/index.js';
 
 export interface OpsRoutesOptions {
   readiness: Readiness;
