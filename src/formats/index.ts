@@ -7,3 +7,13 @@ export { protobufCodec, protoSource, recordMessageProtos, recordInit, recordFrom
 export { avroCodec, avroRecordSchema, avroListSchema } from './avro.js';
 export { msgpackCodec } from './msgpack.js';
 export { chooseRequestCodec, chooseResponseCodec, NotAcceptableError, UnsupportedMediaTypeError } from './negotiate.js';
+
+import { avroCodec } from './avro.js';
+import type { RecordCodec } from './codec.js';
+import { jsonCodec } from './json.js';
+import { msgpackCodec } from './msgpack.js';
+import { protobufCodec } from './protobuf.js';
+import { xmlCodec } from './xml.js';
+
+/** Every codec, in the order negotiation prefers them (JSON answers `*\/*`). A new format is a file and a line here. */
+export const CODECS: readonly RecordCodec[] = [jsonCodec, xmlCodec, protobufCodec, avroCodec, msgpackCodec];

@@ -2,7 +2,7 @@
 // POST /api/batch, per-collection schema.proto / schema.avsc and /api/openapi.json, as one
 // encapsulated Fastify plugin with its own body parsing (all codecs) and problem+json errors.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { avroCodec, avroListSchema, avroRecordSchema, chooseRequestCodec, chooseResponseCodec, jsonCodec, msgpackCodec, protobufCodec, protoSource, xmlCodec, type RecordCodec } from '../../formats/index.js';
+import { avroListSchema, avroRecordSchema, chooseRequestCodec, chooseResponseCodec, CODECS, jsonCodec, protoSource, type RecordCodec } from '../../formats/index.js';
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { ValidationError, type RuleAction } from '../../core/index.js';
 import type { BatchOperation, Collection, ListQuery, OperationOptions, RecordData, RecordsService } from '../../data/index.js';
@@ -37,7 +37,7 @@ export interface RecordsRoutesDeps {
   extraPaths?: () => Record<string, Record<string, unknown>>;
 }
 
-export const DEFAULT_CODECS: RecordCodec[] = [jsonCodec, xmlCodec, protobufCodec, avroCodec, msgpackCodec];
+export const DEFAULT_CODECS: readonly RecordCodec[] = CODECS;
 
 interface Params {
   collection: string;
