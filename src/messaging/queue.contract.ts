@@ -303,6 +303,27 @@ export function queueBackendContract(backendName: string, opts: QueueContractOpt
       await assert.rejects(q.peek(fresh('v'), 'nope' as never), { type: 'strata/validation' });
     });
 
+    test('job ids are never reused, after the jobs are gone and across a restart', async () => {
+      const name = fresh('ids');
+      const seen = new Set<string>();
+      const runAll = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const { id } = await q.enqueue(name, i);
+          assert.ok(!seen.has(id), `id ${id} was given before`);
+          seen.add(id);
+          const done: string[] = [];
+          const c = await q.consume(name, (job) => void done.push(job.id));
+          await until(() => done.length === 1, 'delivery');
+          await c.stop();
+          await until(async () => (await q.counts(name)).active === 0, 'ack');
+        }
+      };
+      await runAll(3); // each job is acked (gone) before the next is enqueued
+      await q.close();
+      q = await opts.make();
+      await runAll(2);
+    });
+
     test('queues() lists a queue once it has been used', async () => {
       const name = fresh('list');
       await q.enqueue(name, 1);
