@@ -154,7 +154,7 @@ test('an upstream killed mid-test is ejected and idempotent requests do not fail
   t.after(() => dead.app.close());
   const post = await request(`${dead.base}/app/x`, { method: 'POST', body: 'data' });
   assert.equal(post.statusCode, 502);
-  assert.equal(post.headers['content-type'], 'application/problem+json');
+  assert.equal(post.headers['content-type'], 'application/problem+json; charset=utf-8');
   assert.equal(((await post.body.json()) as { type: string }).type, 'strata/bad-gateway');
   const again = await request(`${dead.base}/app/x`);
   assert.equal(again.statusCode, 503, 'the only upstream is ejected');

@@ -89,6 +89,6 @@ test('plugin dispatches static, redirect and api routes in order', async (t) => 
   const post = await app.inject({ method: 'POST', url: '/hello.txt', payload: 'x' });
   assert.equal(post.statusCode, 405);
   assert.equal(post.headers.allow, 'GET, HEAD');
-  assert.equal(post.headers['content-type'], 'application/problem+json');
+  assert.equal(post.headers['content-type'], 'application/problem+json; charset=utf-8');
   assert.equal(post.json().type, 'strata/method-not-allowed');
 });

@@ -146,7 +146,7 @@ test('RFC 8441: extended CONNECT over h2c is proxied to a ws upstream, frames bo
   assert.equal(JSON.parse(await body(nows.stream)).type, 'strata/not-found');
   const bad = await open(session, '/down/socket', authority);
   assert.equal(bad.headers[':status'], 502);
-  assert.equal(bad.headers['content-type'], 'application/problem+json');
+  assert.equal(bad.headers['content-type'], 'application/problem+json; charset=utf-8');
   assert.equal(JSON.parse(await body(bad.stream)).type, 'strata/bad-gateway');
   const v8 = await open(session, '/app/socket', authority, { 'sec-websocket-version': '8' });
   assert.equal(v8.headers[':status'], 426);
