@@ -1,5 +1,6 @@
 // The external engines' clients, one per engine and purpose, shared by every capability:
 // created on first use (the engine's library loaded with await import() only then), closed once.
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { ChannelModel } from 'amqplib';
 import type { NatsConnection } from 'nats';
@@ -7,8 +8,11 @@ import type { Client as MemcachedClient } from 'memjs';
 import type { Logger } from 'pino';
 import type { EnginesConfig, Engines, RedisPurpose } from './engine-types.js';
 
-/** Every connection's Redis client name, so `CLIENT LIST` shows which Strata purpose holds it. */
-export const redisClientName = (purpose: RedisPurpose): string => `strata:${purpose}`;
+/**
+ * Every connection's Redis client name, so `CLIENT LIST` shows which Strata process (host, pid: one
+ * per cluster worker) holds it and for what: `strata:<purpose>:<host>:<pid>`.
+ */
+export const redisClientName = (purpose: RedisPurpose): string => `strata:${purpose}:${hostname().replace(/[^A-Za-z0-9.-]/g, '-')}:${process.pid}`;
 
 const DEFAULTS: EnginesConfig = {
   redis: { url: 'redis://127.0.0.1:6379' },
