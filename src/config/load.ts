@@ -1,5 +1,6 @@
 // Loads config: defaults < strata.yaml/.json (or --config) < STRATA_* env < CLI flags.
 // Unknown keys and wrong types stop start-up with a one-line message.
+import cluster from 'node:cluster';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
@@ -150,7 +151,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     setPath(raw, r.key, r.value);
     sources.set(r.key, r.source);
   }
-  const warn = opts.warn ?? ((m: string) => process.stderr.write(`strata: warning: ${m}\n`));
+  // Cluster workers load the same config again: the primary has said it once.
+  const warn = opts.warn ?? ((m: string) => void (cluster.isWorker || process.stderr.write(`strata: warning: ${m}\n`)));
   for (const w of warnings) warn(w);
 
   const config = Value.Default(ConfigSchema, structuredClone(raw)) as StrataConfig;
