@@ -15,7 +15,7 @@ test('a registry nobody asks opens nothing and closes at once', async () => {
   const engines = createEngines({ ...config, redis: { url: 'redis://127.0.0.1:1' } });
   await engines.close();
   await engines.close();
-  assert.throws(() => engines.redis('commands'), /after close/);
+  await assert.rejects(engines.redis('commands'), /after close/);
 });
 
 test('redis: one client per purpose, named, quit once by close()', { skip: await unreachable(6379) }, async () => {

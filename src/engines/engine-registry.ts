@@ -36,9 +36,7 @@ export function createEngines(config: EnginesConfig = DEFAULTS, opts: { log?: Lo
   let nats: Promise<NatsConnection> | undefined;
   let memcached: Promise<MemcachedClient> | undefined;
   let closing: Promise<void> | undefined;
-  const open = () => {
-    if (closing) throw new Error('engines: asked for a client after close()');
-  };
+  const afterClose = () => Promise.reject(new Error('engines: asked for a client after close()'));
   // A failed connect is forgotten, so the next caller tries again instead of getting the old error.
   const forgetOnFailure = <T>(p: Promise<T>, forget: () => void): Promise<T> => {
     p.catch(forget);
@@ -47,7 +45,7 @@ export function createEngines(config: EnginesConfig = DEFAULTS, opts: { log?: Lo
 
   return {
     redis(purpose) {
-      open();
+      if (closing) return afterClose();
       let p = redis.get(purpose);
       if (!p) {
         p = forgetOnFailure(
@@ -66,7 +64,7 @@ export function createEngines(config: EnginesConfig = DEFAULTS, opts: { log?: Lo
       return p;
     },
     rabbitmq() {
-      open();
+      if (closing) return afterClose();
       if (amqp) return amqp;
       const p: Promise<ChannelModel> = import('amqplib').then(async (lib) => {
         // Nagle off: with publisher confirms it otherwise costs ~40 ms a message.
@@ -84,7 +82,7 @@ export function createEngines(config: EnginesConfig = DEFAULTS, opts: { log?: Lo
       return p;
     },
     nats() {
-      open();
+      if (closing) return afterClose();
       nats ??= forgetOnFailure(
         import('nats').then(({ connect }) => connect({ servers: config.nats.servers, maxReconnectAttempts: -1 })),
         () => (nats = undefined),
@@ -92,7 +90,7 @@ export function createEngines(config: EnginesConfig = DEFAULTS, opts: { log?: Lo
       return nats;
     },
     memcached() {
-      open();
+      if (closing) return afterClose();
       memcached ??= import('memjs').then(({ default: memjs }) =>
         memjs.Client.create(config.memcached.servers, { retries: 1, timeout: 1, logger: { log: () => {} } }),
       );
