@@ -7,6 +7,7 @@ import type { Component, Logger } from '../core/index.js';
 import { openDatabase, tableNames } from '../data/index.js';
 import type { AuthSchema } from '../config/schema-auth.js';
 import type { Cache } from '../cache/index.js';
+import { enginesOrOwn, type Engines } from '../engines/index.js';
 import { createApiKeys, type ApiKeys } from './api-keys.js';
 import { createAuditLog, type AuditLog } from './audit-log.js';
 import { ensureAuthTables, type AuthDb } from './auth-store-schema.js';
@@ -72,6 +73,8 @@ export interface AuthDeps {
    */
   data?: () => AuthDb;
   logger?: Logger;
+  /** Shared engine clients (the composition root's); without it, the Redis throttle store opens its own client and closes it. */
+  engines?: Engines;
 }
 
 /**
@@ -134,8 +137,12 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
       const t = config.throttle;
       let attempts: AttemptStore = createMemoryAttemptStore();
       if (t.store === 'redis') {
-        const redis = await createRedisAttemptStore({ url: t.redisUrl });
-        closeThrottle = () => redis.close();
+        const e = enginesOrOwn(deps.engines);
+        const redis = await createRedisAttemptStore({ client: await e.engines.redis('commands') }).catch(async (err: unknown) => {
+          await e.release();
+          throw err;
+        });
+        closeThrottle = () => redis.close().then(() => e.release());
         attempts = redis;
       }
       services = {

@@ -3,6 +3,7 @@ import type { Component } from '../core/index.js';
 import { createCache, type CacheOptions } from './cache.js';
 import type { Cache, InvalidationChannel } from './cache-types.js';
 import { createStore, type CacheConfig } from './store-factory.js';
+import { enginesOrOwn, type Engines } from '../engines/index.js';
 
 export type { Cache, CacheStats, CacheStore, InvalidationChannel, SetOptions, StoreEntry, StoreStats } from './cache-types.js';
 export { createCache, type CacheOptions } from './cache.js';
@@ -12,7 +13,7 @@ export { diskStore, DiskStore, type DiskStoreOptions } from './stores/disk.js';
 export { redisStore, RedisStore, type RedisStoreOptions } from './stores/redis.js';
 export { memcachedStore, MemcachedStore, type MemcachedStoreOptions } from './stores/memcached.js';
 export { tieredStore, TieredStore, type TieredStoreOptions } from './stores/tiered.js';
-export { createStore, type CacheConfig } from './store-factory.js';
+export { createStore, type CacheConfig, type StoreDeps } from './store-factory.js';
 
 /** The shape of an event bus the cache needs to reach other instances (the messaging Bus satisfies it). */
 export interface BusLike {
@@ -44,9 +45,15 @@ export function busInvalidation(bus: BusLike, topic = 'cache.invalidate'): Inval
  */
 export function cacheComponent(
   config: CacheConfig,
-  deps: { dataDir: string; channel?: InvalidationChannel | (() => InvalidationChannel | undefined) } & CacheOptions,
+  deps: {
+    dataDir: string;
+    channel?: InvalidationChannel | (() => InvalidationChannel | undefined);
+    /** Shared engine clients (the composition root's); without it, the cache opens its own and closes them. */
+    engines?: Engines;
+  } & CacheOptions,
 ): Component & { readonly cache: Cache } {
   let cache: Cache | undefined;
+  let engines: ReturnType<typeof enginesOrOwn> | undefined;
   return {
     name: 'cache',
     get cache(): Cache {
@@ -56,11 +63,19 @@ export function cacheComponent(
     async start() {
       // A function defers the channel to start(), so the bus may be started after this component is built.
       const channel = typeof deps.channel === 'function' ? deps.channel() : deps.channel;
-      cache = createCache(await createStore(config, { dataDir: deps.dataDir, channel }), { defaultTtl: config.defaultTtl, now: deps.now });
+      const e = enginesOrOwn(deps.engines);
+      const store = await createStore(config, { dataDir: deps.dataDir, channel, engines: e.engines }).catch(async (err: unknown) => {
+        await e.release();
+        throw err;
+      });
+      engines = e;
+      cache = createCache(store, { defaultTtl: config.defaultTtl, now: deps.now });
     },
     async stop() {
       await cache?.close();
+      await engines?.release();
       cache = undefined;
+      engines = undefined;
     },
     ready: () => cache !== undefined,
   };

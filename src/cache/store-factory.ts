@@ -1,16 +1,24 @@
-// Builds the configured CacheStore; engines (ioredis, memjs) are imported only when named.
+// Builds the configured CacheStore; the Redis and Memcached stores use the engines registry's
+// shared client (the registry imports ioredis / memjs only when asked).
 import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import type { CacheSchema } from '../config/schema-cache.js';
+import type { Engines } from '../engines/index.js';
 import type { CacheStore, InvalidationChannel } from './cache-types.js';
 
 export type CacheConfig = Static<typeof CacheSchema>;
 
-export async function createStore(config: CacheConfig, deps: { dataDir: string; channel?: InvalidationChannel }): Promise<CacheStore> {
+export interface StoreDeps {
+  dataDir: string;
+  channel?: InvalidationChannel;
+  engines: Pick<Engines, 'redis' | 'memcached'>;
+}
+
+export async function createStore(config: CacheConfig, deps: StoreDeps): Promise<CacheStore> {
   return build(config.store, config, deps);
 }
 
-async function build(name: string, config: CacheConfig, deps: { dataDir: string; channel?: InvalidationChannel }): Promise<CacheStore> {
+async function build(name: string, config: CacheConfig, deps: StoreDeps): Promise<CacheStore> {
   switch (name) {
     case 'memory': {
       const { memoryStore } = await import('./stores/memory.js');
@@ -22,11 +30,11 @@ async function build(name: string, config: CacheConfig, deps: { dataDir: string;
     }
     case 'redis': {
       const { redisStore } = await import('./stores/redis.js');
-      return redisStore({ url: config.redis.url, prefix: config.redis.prefix });
+      return redisStore({ client: await deps.engines.redis('commands'), prefix: config.redis.prefix });
     }
     case 'memcached': {
       const { memcachedStore } = await import('./stores/memcached.js');
-      return memcachedStore({ servers: config.memcached.servers, prefix: config.memcached.prefix });
+      return memcachedStore({ client: await deps.engines.memcached(), prefix: config.memcached.prefix });
     }
     case 'tiered': {
       const { tieredStore } = await import('./stores/tiered.js');

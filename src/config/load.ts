@@ -1,5 +1,6 @@
 // Loads config: defaults < strata.yaml/.json (or --config) < STRATA_* env < CLI flags.
 // Unknown keys and wrong types stop start-up with a one-line message.
+import cluster from 'node:cluster';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
@@ -7,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type StrataConfig } from './schema.js';
 import { coerce, configLeaves, describeType, type ConfigLeaf } from './schema-walk.js';
 import { ConfigError } from './errors.js';
+import { isRenamed, renamedFromEnv, resolveRenamed, takeRenamedFromFile, type RenamedValue } from './load-renamed.js';
 
 export interface LoadOptions {
   /** Explicit config file (`--config`); when absent, strata.yaml, strata.yml or strata.json in cwd. */
@@ -15,6 +17,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Dotted keys set by CLI flags, as strings (coerced like env values) or typed values. */
   overrides?: Record<string, unknown>;
+  /** Where warnings go (a renamed key still in use); default one line each on stderr. */
+  warn?: (message: string) => void;
 }
 
 export interface LoadedConfig {
@@ -22,6 +26,8 @@ export interface LoadedConfig {
   /** Where each explicitly set key came from, for messages. */
   sources: Map<string, string>;
   file?: string;
+  /** Warnings given while loading (renamed keys still in use). */
+  warnings: string[];
 }
 
 type Obj = Record<string, unknown>;
@@ -104,11 +110,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const leaves = configLeaves();
   const sources = new Map<string, string>();
   const raw: Obj = {};
+  const renamed: RenamedValue[] = [];
 
   const file = opts.file ? resolve(cwd, opts.file) : findFile(cwd);
   if (opts.file && !existsSync(file!)) throw new ConfigError('config', `config: --config ${opts.file}: no such file`);
   if (file) {
     const data = readFile(file);
+    renamed.push(...takeRenamedFromFile(data, file));
     checkUnknown(data, leaves, file);
     for (const leaf of leaves) {
       const v = getPath(data, leaf.key);
@@ -125,13 +133,27 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       sources.set(leaf.key, leaf.env);
     }
   }
+  renamed.push(...renamedFromEnv(env, (v, key) => coerce(v, leafFor(key, leaves)!.schema)));
   for (const [key, v] of Object.entries(opts.overrides ?? {})) {
     if (v === undefined) continue;
+    if (isRenamed(key)) {
+      renamed.push({ old: key, value: v, source: 'the command line' });
+      continue;
+    }
     const leaf = leafFor(key, leaves);
     if (!leaf) throw new ConfigError(key, `config: unknown key ${key} (from the command line)`);
     setPath(raw, key, typeof v === 'string' ? coerce(v, leaf.schema) : v);
     sources.set(key, 'the command line');
   }
+
+  const { set, warnings } = resolveRenamed(renamed, (key) => (sources.has(key) ? { value: getPath(raw, key), source: sources.get(key)! } : undefined));
+  for (const r of set) {
+    setPath(raw, r.key, r.value);
+    sources.set(r.key, r.source);
+  }
+  // Cluster workers load the same config again: the primary has said it once.
+  const warn = opts.warn ?? ((m: string) => void (cluster.isWorker || process.stderr.write(`strata: warning: ${m}\n`)));
+  for (const w of warnings) warn(w);
 
   const config = Value.Default(ConfigSchema, structuredClone(raw)) as StrataConfig;
   const first = Value.Errors(ConfigSchema, config).First();
@@ -146,5 +168,5 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       `config: ${at} = ${JSON.stringify(value)}${from ? ` (from ${from})` : ''} is invalid: expected ${leaf ? describeType(leaf.schema) : first.message}`,
     );
   }
-  return { config, sources, file };
+  return { config, sources, file, warnings };
 }

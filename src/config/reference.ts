@@ -1,6 +1,7 @@
 // Renders the configuration reference (docs/configuration.md) from the schema,
 // so the documentation cannot drift from the code (a test compares them).
-import { configLeaves, describeType } from './schema-walk.js';
+import { configLeaves, describeType, envName } from './schema-walk.js';
+import { RENAMED_KEYS } from './schema-engines.js';
 
 const HEADER = `# Configuration reference
 
@@ -38,5 +39,7 @@ export function configReference(): string {
   for (const [section, rows] of sections) {
     out += `\n## ${section}\n\n| key | environment | default | accepts | meaning |\n|---|---|---|---|---|\n${rows.join('\n')}\n`;
   }
+  const renamed = Object.entries(RENAMED_KEYS).map(([old, key]) => `| \`${old}\` | \`${envName(old)}\` | \`${key}\` |`);
+  out += `\n## Renamed keys\n\nEach external engine's address is now one key under \`engines\`, shared by every capability. The old keys are still accepted for one release (in the file, as environment variables and as flags): each one set is mapped onto its new key with a one-line warning, and two of them (or one and the new key) with different values stop start-up naming both.\n\n| old key | old environment | new key |\n|---|---|---|\n${renamed.join('\n')}\n`;
   return out;
 }

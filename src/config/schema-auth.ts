@@ -29,7 +29,6 @@ export const AuthSchema = Section({
   }),
   throttle: Section({
     store: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory', description: 'Where failed-login counters live: `memory` (per process) or `redis` (shared by every instance).' }),
-    redisUrl: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis URL for `auth.throttle.store: redis`.' }),
     accountFreeAttempts: Int(1, 1000, 3, 'Failed logins per account before backoff starts.'),
     accountLockoutAfter: Int(0, 100_000, 10, 'Failed logins per account that trigger a temporary lockout (0 = never).'),
     ipFreeAttempts: Int(1, 100_000, 20, 'Failed logins per IP (IPv6 per /64) before backoff starts.'),

@@ -23,14 +23,12 @@ export const CacheSchema = Type.Object(
     ),
     redis: Type.Object(
       {
-        url: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis URL (redis:// or rediss://).' }),
         prefix: Type.String({ default: 'strata:cache:', description: 'Key prefix isolating this cache in a shared Redis.' }),
       },
       { default: {}, additionalProperties: false },
     ),
     memcached: Type.Object(
       {
-        servers: Type.String({ default: '127.0.0.1:11211', description: 'Comma-separated host:port list.' }),
         prefix: Type.String({ default: 'strata:', pattern: '^[\\x21-\\x7e]{0,64}$', description: 'Key prefix isolating this cache.' }),
       },
       { default: {}, additionalProperties: false },

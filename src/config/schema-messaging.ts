@@ -1,6 +1,6 @@
-// Config section for messaging: queue backend, event bus, and each engine's settings.
+// Config section for messaging: queue backend, event bus, and each engine's settings
+// (where the engines are is under `engines`, schema-engines.ts).
 import { Type } from '@sinclair/typebox';
-
 
 export const MessagingSchema = Type.Object(
   {
@@ -20,14 +20,12 @@ export const MessagingSchema = Type.Object(
         ),
         redis: Type.Object(
           {
-            url: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis URL.' }),
             prefix: Type.String({ default: 'strata:q:', description: 'Key prefix of queue keys.' }),
           },
           { default: {}, additionalProperties: false },
         ),
         rabbitmq: Type.Object(
           {
-            url: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672', description: 'AMQP URL.' }),
             prefix: Type.String({ default: 'strata.', description: 'Prefix of broker queue names.' }),
             queueType: Type.Union([Type.Literal('classic'), Type.Literal('quorum')], { default: 'classic', description: '`classic` durable queues (priorities) or `quorum` (replicated, no priorities).' }),
           },
@@ -35,7 +33,6 @@ export const MessagingSchema = Type.Object(
         ),
         nats: Type.Object(
           {
-            servers: Type.String({ default: '127.0.0.1:4222', description: 'Comma-separated NATS servers.' }),
             prefix: Type.String({ default: 'strata', pattern: '^[A-Za-z0-9_]{1,32}$', description: 'Prefix of stream names, subjects and KV buckets.' }),
           },
           { default: {}, additionalProperties: false },
@@ -48,21 +45,18 @@ export const MessagingSchema = Type.Object(
         backend: Type.Union([Type.Literal('memory'), Type.Literal('redis'), Type.Literal('nats'), Type.Literal('rabbitmq')], { default: 'memory', description: 'Event bus: `memory` (one process), `redis` (pub/sub), `nats` or `rabbitmq` (topic exchange).' }),
         redis: Type.Object(
           {
-            url: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis URL.' }),
             prefix: Type.String({ default: 'strata:bus:', description: 'Channel prefix.' }),
           },
           { default: {}, additionalProperties: false },
         ),
         nats: Type.Object(
           {
-            servers: Type.String({ default: '127.0.0.1:4222', description: 'Comma-separated NATS servers.' }),
             prefix: Type.String({ default: 'strata.bus', description: 'Subject prefix.' }),
           },
           { default: {}, additionalProperties: false },
         ),
         rabbitmq: Type.Object(
           {
-            url: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672', description: 'AMQP URL.' }),
             exchange: Type.String({ default: 'strata.events', description: 'Topic exchange name.' }),
           },
           { default: {}, additionalProperties: false },

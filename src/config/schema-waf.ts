@@ -62,7 +62,6 @@ export const WafSchema = Type.Object(
     rateLimit: Type.Object(
       {
         store: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory', description: 'Where counters live: memory (one instance) or redis (one limit across instances).' }),
-        redisUrl: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis URL for the redis store.' }),
         prefix: Type.String({ default: 'strata:rl:', description: 'Redis key prefix.' }),
         headers: Type.Boolean({ default: true, description: 'Send RateLimit-Policy and RateLimit headers (IETF draft) on limited routes.' }),
         rules: Type.Array(RateLimitRuleSchema, { default: [], description: 'Rate limits; a request must pass all that apply.' }),

@@ -11,6 +11,7 @@ import { AuthSchema } from './schema-auth.js';
 import { RealtimeSchema } from './schema-realtime.js';
 import { RpcSchema } from './schema-rpc.js';
 import { FunctionsSchema } from './schema-functions.js';
+import { EnginesSchema } from './schema-engines.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -19,6 +20,7 @@ export const ConfigSchema = Type.Object(
     headers: HeadersSchema,
     log: LogSchema,
     metrics: MetricsSchema,
+    engines: EnginesSchema,
     data: DataSchema,
     collections: CollectionsSchema,
     cache: CacheSchema,

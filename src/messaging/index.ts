@@ -3,6 +3,7 @@ import type { Component } from '../core/index.js';
 import type { Bus, BusOptions } from './bus/bus-types.js';
 import { createBus, createQueueBackend, type MessagingConfig } from './messaging-factory.js';
 import type { QueueBackend } from './queue-types.js';
+import { enginesOrOwn, type Engines } from '../engines/index.js';
 
 export type { Backoff, ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, HandlerContext, Job, JobInfo, JobState, QueueBackend, QueueCounts } from './queue-types.js';
 export type { Bus, BusHandler, BusOptions } from './bus/bus-types.js';
@@ -17,7 +18,7 @@ export { natsQueue, type NatsQueueOptions } from './backends/nats.js';
 export { redisBus } from './bus/redis.js';
 export { natsBus } from './bus/nats.js';
 export { rabbitBus } from './bus/rabbitmq.js';
-export { createBus, createQueueBackend, type MessagingConfig } from './messaging-factory.js';
+export { createBus, createQueueBackend, type MessagingConfig, type MessagingEngines } from './messaging-factory.js';
 
 /**
  * Queues and the bus as one Component for the composition root.
@@ -28,9 +29,14 @@ export { createBus, createQueueBackend, type MessagingConfig } from './messaging
  * await messaging.queue.enqueue('emails', { to }, { delay: 60_000, idempotencyKey: `welcome:${userId}` });
  * await messaging.bus.subscribe('records.posts.*', (post, topic) => log.info({ topic }, 'post changed'));
  */
-export function messagingComponent(config: MessagingConfig, deps: { dataDir: string } & BusOptions): Component & { readonly queue: QueueBackend; readonly bus: Bus } {
+export function messagingComponent(
+  config: MessagingConfig,
+  /** `engines`: shared engine clients (the composition root's); without it, messaging opens its own and closes them. */
+  deps: { dataDir: string; engines?: Engines } & BusOptions,
+): Component & { readonly queue: QueueBackend; readonly bus: Bus } {
   let queue: QueueBackend | undefined;
   let bus: Bus | undefined;
+  let engines: ReturnType<typeof enginesOrOwn> | undefined;
   return {
     name: 'messaging',
     get queue(): QueueBackend {
@@ -42,14 +48,25 @@ export function messagingComponent(config: MessagingConfig, deps: { dataDir: str
       return bus;
     },
     async start() {
-      bus = await createBus(config.bus, deps);
-      queue = await createQueueBackend(config.queue, deps);
+      engines = enginesOrOwn(deps.engines);
+      try {
+        bus = await createBus(config.bus, { ...deps, engines: engines.engines });
+        queue = await createQueueBackend(config.queue, { dataDir: deps.dataDir, engines: engines.engines });
+      } catch (err) {
+        await bus?.close();
+        await engines.release();
+        bus = undefined;
+        engines = undefined;
+        throw err;
+      }
     },
     async stop() {
       await queue?.close();
       await bus?.close();
+      await engines?.release();
       queue = undefined;
       bus = undefined;
+      engines = undefined;
     },
     ready: () => queue !== undefined && bus !== undefined,
   };

@@ -1,13 +1,16 @@
-// Builds the configured queue backend and bus; engines are imported only when named.
+// Builds the configured queue backend and bus on the engines registry's shared clients
+// (the registry imports an engine's library only when asked for it).
 import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import type { MessagingSchema } from '../config/schema-messaging.js';
+import type { Engines } from '../engines/index.js';
 import type { Bus, BusOptions } from './bus/bus-types.js';
 import type { QueueBackend } from './queue-types.js';
 
 export type MessagingConfig = Static<typeof MessagingSchema>;
+export type MessagingEngines = Pick<Engines, 'redis' | 'rabbitmq' | 'nats'>;
 
-export async function createQueueBackend(config: MessagingConfig['queue'], deps: { dataDir: string }): Promise<QueueBackend> {
+export async function createQueueBackend(config: MessagingConfig['queue'], deps: { dataDir: string; engines: MessagingEngines }): Promise<QueueBackend> {
   const common = { maxAttempts: config.maxAttempts, maxPayloadBytes: config.maxPayloadBytes, idempotencyRetentionMs: config.idempotencyRetention };
   switch (config.backend) {
     case 'sqlite': {
@@ -16,38 +19,40 @@ export async function createQueueBackend(config: MessagingConfig['queue'], deps:
     }
     case 'redis': {
       const { redisQueue } = await import('./backends/redis.js');
-      return redisQueue({ ...common, url: config.redis.url, prefix: config.redis.prefix });
+      return redisQueue({ ...common, client: await deps.engines.redis('commands'), prefix: config.redis.prefix });
     }
     case 'rabbitmq': {
       const { rabbitQueue } = await import('./backends/rabbitmq.js');
-      return rabbitQueue({ ...common, url: config.rabbitmq.url, prefix: config.rabbitmq.prefix, queueType: config.rabbitmq.queueType });
+      return rabbitQueue({ ...common, connection: () => deps.engines.rabbitmq(), prefix: config.rabbitmq.prefix, queueType: config.rabbitmq.queueType });
     }
     case 'nats': {
       const { natsQueue } = await import('./backends/nats.js');
-      return natsQueue({ ...common, servers: config.nats.servers, prefix: config.nats.prefix });
+      return natsQueue({ ...common, connection: await deps.engines.nats(), prefix: config.nats.prefix });
     }
     default:
       throw new Error(`unknown queue backend ${String(config.backend)}`);
   }
 }
 
-export async function createBus(config: MessagingConfig['bus'], options: BusOptions = {}): Promise<Bus> {
+export async function createBus(config: MessagingConfig['bus'], options: BusOptions & { engines: MessagingEngines }): Promise<Bus> {
+  const { engines, ...busOptions } = options;
   switch (config.backend) {
     case 'memory': {
       const { memoryBus } = await import('./bus/memory.js');
-      return memoryBus(options);
+      return memoryBus(busOptions);
     }
     case 'redis': {
       const { redisBus } = await import('./bus/redis.js');
-      return redisBus({ ...options, url: config.redis.url, prefix: config.redis.prefix });
+      // Publishing is a plain command; subscribing needs a connection of its own.
+      return redisBus({ ...busOptions, clients: { publish: await engines.redis('commands'), subscribe: await engines.redis('subscriber') }, prefix: config.redis.prefix });
     }
     case 'nats': {
       const { natsBus } = await import('./bus/nats.js');
-      return natsBus({ ...options, servers: config.nats.servers, prefix: config.nats.prefix });
+      return natsBus({ ...busOptions, connection: await engines.nats(), prefix: config.nats.prefix });
     }
     case 'rabbitmq': {
       const { rabbitBus } = await import('./bus/rabbitmq.js');
-      return rabbitBus({ ...options, url: config.rabbitmq.url, exchange: config.rabbitmq.exchange });
+      return rabbitBus({ ...busOptions, connection: await engines.rabbitmq(), exchange: config.rabbitmq.exchange });
     }
     default:
       throw new Error(`unknown bus backend ${String(config.backend)}`);

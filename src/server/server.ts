@@ -38,6 +38,7 @@ import { workerMetrics } from './cluster-metrics.js';
 import { createRpc, recordWatch, type Rpc } from '../api/rpc/index.js';
 import { createFunctions, etaRenderer, type Functions } from '../functions/index.js';
 import { redisLock, sqliteLock } from '../messaging/index.js';
+import { createEngines } from '../engines/index.js';
 
 /**
  * An object whose properties are read from `target()` at the moment they are
@@ -87,10 +88,12 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   const readiness = new Readiness();
   const edge = await Edge.create({ config, log, metrics });
   const app = edge.app;
+  // One client per external engine and purpose, shared by the capabilities below; closed after they all stop.
+  const engines = createEngines(config.engines, { log });
 
-  const messaging = messagingComponent(config.messaging, { dataDir });
+  const messaging = messagingComponent(config.messaging, { dataDir, engines });
   // Tiered caches evict other instances' memory tiers through the bus.
-  const cache = cacheComponent(config.cache, { dataDir, channel: () => busInvalidation(messaging.bus) });
+  const cache = cacheComponent(config.cache, { dataDir, channel: () => busInvalidation(messaging.bus), engines });
   const webhookStore = sqliteWebhookStore(join(dataDir, 'webhooks.db'));
   let webhookWorker: { consumer: Consumer; unlisten: () => Promise<void>; close: () => Promise<void> } | undefined;
   // Bus events become signed deliveries (queue jobs) for matching subscriptions.
@@ -118,7 +121,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     log,
     services: { records: () => data.records, db: () => data.db, cache: () => cache.cache, queue: () => messaging.queue, bus: () => messaging.bus, access: lateBound(() => access) },
     // Cron ticks fire once across instances sharing this lock (Redis when queues are on Redis, else a file in dataDir).
-    lock: () => (config.messaging.queue.backend === 'redis' ? redisLock({ url: config.messaging.queue.redis.url }) : sqliteLock(join(dataDir, 'locks.db'))),
+    lock: async () => (config.messaging.queue.backend === 'redis' ? redisLock({ client: await engines.redis('commands') }) : sqliteLock(join(dataDir, 'locks.db'))),
     render: etaRenderer(resolve(functionsDir, config.functions.templates), { cache: !config.functions.watch }),
   });
   // ---- end functions
@@ -134,9 +137,11 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     },
     data: () => ({ db: data.db, dialect: data.dialect, names: data.names }),
     logger: log,
+    engines,
   });
   const waf = createWaf({
     config: config.waf,
+    engines,
     registry,
     logger: log,
     // For `by: user` / `by: apiKey` limits: whoever authHooks found (anonymous requests carry none).
@@ -331,6 +336,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       } catch (e) {
         for (const c of started.reverse()) await c.stop?.().catch(() => undefined);
         started.length = 0;
+        await engines.close();
         throw e;
       }
       readiness.phase = 'ready';
@@ -350,6 +356,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
             log.error({ err, component: c.name }, 'component failed to stop');
           }
         }
+        await engines.close(); // last: every capability above may still use its clients while stopping
         readiness.phase = 'stopped';
       })();
       return stopping;

@@ -5,6 +5,7 @@ import { EventRing } from './event-ring.js';
 import { wafPlugin, type WafDeps } from './waf-plugin.js';
 import { redisRateStore } from './rate-limit/store-redis.js';
 import type { RateLimitStore } from './rate-limit/store.js';
+import { enginesOrOwn, type Engines } from '../engines/index.js';
 
 export { wafPlugin, engineFromConfig, type WafDeps, type WafConfig, type WafIdentity } from './waf-plugin.js';
 export { createWafEngine, type WafEngine, type WafEngineOptions, type Detection, type HeadRequest, type WafMode } from './waf-engine.js';
@@ -36,9 +37,15 @@ export interface WafComponent extends Component {
  * await waf.start();
  * app.register(waf.plugin());
  */
-export function createWaf(deps: Omit<WafDeps, 'events' | 'rateStore'>): WafComponent {
+export function createWaf(
+  deps: Omit<WafDeps, 'events' | 'rateStore'> & {
+    /** Shared engine clients (the composition root's); without it, the Redis store opens its own client and closes it. */
+    engines?: Engines;
+  },
+): WafComponent {
   const events = new EventRing(deps.config.events.size);
   let store: RateLimitStore | undefined;
+  let engines: ReturnType<typeof enginesOrOwn> | undefined;
   // The plugin is registered before start(); it reaches the Redis store through this
   // indirection (a consume before start fails open and is logged by the limiter).
   const lazy: RateLimitStore = {
@@ -54,11 +61,21 @@ export function createWaf(deps: Omit<WafDeps, 'events' | 'rateStore'>): WafCompo
     events,
     async start() {
       const rl = deps.config.rateLimit;
-      if (useRedis) store = await redisRateStore({ url: rl.redisUrl, prefix: rl.prefix });
+      if (!useRedis) return;
+      const e = enginesOrOwn(deps.engines);
+      try {
+        store = await redisRateStore({ client: await e.engines.redis('commands'), prefix: rl.prefix });
+      } catch (err) {
+        await e.release();
+        throw err;
+      }
+      engines = e;
     },
     async stop() {
       await store?.close?.();
+      await engines?.release();
       store = undefined;
+      engines = undefined;
     },
     ready: () => true,
     plugin: () => wafPlugin({ ...deps, events, rateStore: useRedis ? lazy : undefined }),

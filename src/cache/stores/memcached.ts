@@ -9,13 +9,19 @@ import { CacheUnavailableError } from '../errors.js';
 export interface MemcachedStoreOptions {
   /** Comma-separated `host:port` list. */
   servers?: string;
+  /** An existing client to share (not closed by the store); `servers` is then ignored. */
+  client?: Client;
   prefix?: string;
 }
 
 export async function memcachedStore(options: MemcachedStoreOptions = {}): Promise<MemcachedStore> {
-  const memjs = (await import('memjs')).default;
-  const client = memjs.Client.create(options.servers ?? '127.0.0.1:11211', { retries: 1, timeout: 1, logger: { log: () => {} } });
-  const store = new MemcachedStore(client, options.prefix ?? 'strata:');
+  let client = options.client;
+  const owned = client === undefined;
+  if (!client) {
+    const memjs = (await import('memjs')).default;
+    client = memjs.Client.create(options.servers ?? '127.0.0.1:11211', { retries: 1, timeout: 1, logger: { log: () => {} } });
+  }
+  const store = new MemcachedStore(client, options.prefix ?? 'strata:', owned);
   await store.loadGeneration();
   return store;
 }
@@ -27,6 +33,7 @@ export class MemcachedStore implements CacheStore {
   constructor(
     private readonly client: Client,
     private readonly prefix: string,
+    private readonly owned = true,
   ) {}
 
   async loadGeneration(): Promise<void> {
@@ -67,7 +74,7 @@ export class MemcachedStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    this.client.quit();
+    if (this.owned) this.client.quit();
   }
 
   private genKey(): string {

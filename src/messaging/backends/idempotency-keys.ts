@@ -1,5 +1,6 @@
 // Idempotency keys for brokers that have no deduplication of their own (RabbitMQ).
 // The default lives in this process; pass a shared implementation for several instances.
+import type { Redis } from 'ioredis';
 
 export interface IdempotencyKeys {
   /** Remember `id` under the key unless one is already there; return the earlier id if so. */
@@ -28,9 +29,9 @@ export class MemoryKeys implements IdempotencyKeys {
 }
 
 /** Keys shared by every instance through Redis (SET NX PX), for RabbitMQ queues run by several instances. */
-export async function redisKeys(options: { url?: string; prefix?: string } = {}): Promise<IdempotencyKeys & { close(): Promise<void> }> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+export async function redisKeys(options: { url?: string; client?: Redis; prefix?: string } = {}): Promise<IdempotencyKeys & { close(): Promise<void> }> {
+  const owned = options.client === undefined;
+  const client = options.client ?? new (await import('ioredis')).Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
   const prefix = options.prefix ?? 'strata:idem:';
   return {
     async claim(queue, key, id, ttlMs) {
@@ -43,7 +44,7 @@ export async function redisKeys(options: { url?: string; prefix?: string } = {})
       if ((await client.get(k)) === id) await client.del(k);
     },
     async close() {
-      await client.quit().catch(() => client.disconnect());
+      if (owned) await client.quit().catch(() => client.disconnect());
     },
   };
 }

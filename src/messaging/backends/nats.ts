@@ -10,7 +10,10 @@ import { assertQueueName, assertState, DEFAULTS, normalizeJob, type QueueDefault
 import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, Job, JobInfo, JobState, QueueBackend, QueueCounts } from '../queue-types.js';
 
 export interface NatsQueueOptions extends Partial<QueueDefaults> {
+  /** Comma-separated servers; ignored when `connection` is given. */
   servers?: string;
+  /** An existing connection to share (not closed by the queue). */
+  connection?: NatsConnection;
   /** Prefix of stream names, subjects and KV buckets (default `strata`); letters, digits, `_`. */
   prefix?: string;
   idempotencyRetentionMs?: number;
@@ -23,8 +26,8 @@ type NatsModule = typeof import('nats');
 
 export async function natsQueue(options: NatsQueueOptions = {}): Promise<NatsQueue> {
   const nats = await import('nats');
-  const nc = await nats.connect({ servers: options.servers ?? '127.0.0.1:4222', maxReconnectAttempts: -1 });
-  const q = new NatsQueue(nats, nc, await nc.jetstreamManager(), options);
+  const nc = options.connection ?? (await nats.connect({ servers: options.servers ?? '127.0.0.1:4222', maxReconnectAttempts: -1 }));
+  const q = new NatsQueue(nats, nc, await nc.jetstreamManager(), options, options.connection === undefined);
   await q.init();
   return q;
 }
@@ -55,6 +58,7 @@ export class NatsQueue implements QueueBackend {
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly options: NatsQueueOptions,
+    private readonly owned = true,
   ) {
     this.js = nc.jetstream();
     this.defaults = { ...DEFAULTS, ...options };
@@ -382,6 +386,6 @@ export class NatsQueue implements QueueBackend {
 
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((c) => c.stop()));
-    await this.nc.drain().catch(() => this.nc.close());
+    if (this.owned) await this.nc.drain().catch(() => this.nc.close());
   }
 }

@@ -12,7 +12,13 @@ import { RabbitConsumer } from './rabbitmq-consumer.js';
 import { MemoryKeys, type IdempotencyKeys } from './idempotency-keys.js';
 
 export interface RabbitQueueOptions extends Partial<QueueDefaults> {
+  /** AMQP URL; ignored when `connection` is given. */
   url?: string;
+  /**
+   * Gets a shared connection (asked again after it closes, to reconnect); the queue opens its own
+   * channels on it and never closes the connection.
+   */
+  connection?: () => Promise<ChannelModel>;
   /** Queue name prefix (default `strata.`). */
   prefix?: string;
   /** `classic` (durable, priorities 0-9) or `quorum` (replicated, no priorities). */
@@ -29,8 +35,9 @@ export interface RabbitQueueOptions extends Partial<QueueDefaults> {
 type Connect = (url: string, socketOptions: { noDelay: boolean }) => Promise<ChannelModel>;
 
 export async function rabbitQueue(options: RabbitQueueOptions = {}): Promise<RabbitQueue> {
-  const amqp = await import('amqplib');
-  const q = new RabbitQueue(amqp.connect as unknown as Connect, options);
+  const shared = options.connection;
+  const connect: Connect = shared ? () => shared() : ((await import('amqplib')).connect as unknown as Connect);
+  const q = new RabbitQueue(connect, options);
   await q.connect();
   return q;
 }
@@ -321,6 +328,7 @@ export class RabbitQueue implements QueueBackend {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
     await Promise.all([...this.consumers].map((c) => c.stop()));
-    await this.conn?.close().catch(() => {});
+    if (this.options.connection) await this.pub?.close().catch(() => {});
+    else await this.conn?.close().catch(() => {});
   }
 }

@@ -12,7 +12,10 @@ import { ACK, CLAIM, ENQUEUE, RETRY_DEAD, SETTLE } from './redis-scripts.js';
 import { waitFor } from '../wait-for.js';
 
 export interface RedisQueueOptions extends Partial<QueueDefaults> {
+  /** redis:// URL; ignored when `client` is given. */
   url?: string;
+  /** An existing client to share (not closed by the queue). */
+  client?: Redis;
   /** Key prefix (default `strata:q:`); keys are `<prefix>{<queue>}:stream|delayed|dead|paused|idem:<key>`. */
   prefix?: string;
   idempotencyRetentionMs?: number;
@@ -24,15 +27,20 @@ type Scripted = Redis & Record<'strataEnqueue' | 'strataClaim' | 'strataAck' | '
 const GROUP = 'strata';
 
 export async function redisQueue(options: RedisQueueOptions = {}): Promise<RedisQueue> {
-  const { Redis: RedisClient } = await import('ioredis');
-  const client = new RedisClient(options.url ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, maxRetriesPerRequest: 3 }) as Scripted;
+  let shared = options.client;
+  const owned = shared === undefined;
+  if (!shared) {
+    const { Redis: RedisClient } = await import('ioredis');
+    shared = new RedisClient(options.url ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, maxRetriesPerRequest: 3 });
+    shared.on('error', () => {}); // surfaced per call as QueueUnavailableError; ioredis reconnects
+  }
+  const client = shared as Scripted;
   client.defineCommand('strataEnqueue', { numberOfKeys: 3, lua: ENQUEUE });
   client.defineCommand('strataClaim', { numberOfKeys: 4, lua: CLAIM });
   client.defineCommand('strataAck', { numberOfKeys: 1, lua: ACK });
   client.defineCommand('strataSettle', { numberOfKeys: 3, lua: SETTLE });
   client.defineCommand('strataRetryDead', { numberOfKeys: 2, lua: RETRY_DEAD });
-  client.on('error', () => {}); // surfaced per call as QueueUnavailableError; ioredis reconnects
-  return new RedisQueue(client, options);
+  return new RedisQueue(client, options, owned);
 }
 
 export class RedisQueue implements QueueBackend {
@@ -47,6 +55,7 @@ export class RedisQueue implements QueueBackend {
   constructor(
     private readonly client: Scripted,
     private readonly options: RedisQueueOptions,
+    private readonly owned = true,
   ) {
     this.defaults = { ...DEFAULTS, ...options };
     this.prefix = options.prefix ?? 'strata:q:';
@@ -214,7 +223,7 @@ export class RedisQueue implements QueueBackend {
 
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((c) => c.stop()));
-    await this.client.quit().catch(() => this.client.disconnect());
+    if (this.owned) await this.client.quit().catch(() => this.client.disconnect());
   }
 
   private async ensureGroup(queue: string): Promise<void> {

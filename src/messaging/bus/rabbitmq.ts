@@ -7,14 +7,21 @@ import { dispatch } from './memory.js';
 import { assertPattern, assertTopic, topicMatches } from './topic-match.js';
 
 export interface RabbitBusOptions extends BusOptions {
+  /** AMQP URL; ignored when `connection` is given. */
   url?: string;
+  /** An existing connection to share (the bus opens its own channel on it and closes only that). */
+  connection?: ChannelModel;
   exchange?: string;
 }
 
 export async function rabbitBus(options: RabbitBusOptions = {}): Promise<Bus> {
-  const amqp = await import('amqplib');
-  const conn: ChannelModel = await amqp.connect(options.url ?? 'amqp://guest:guest@127.0.0.1:5672', { noDelay: true });
-  conn.on('error', () => {});
+  let conn = options.connection;
+  const owned = conn === undefined;
+  if (!conn) {
+    const amqp = await import('amqplib');
+    conn = await amqp.connect(options.url ?? 'amqp://guest:guest@127.0.0.1:5672', { noDelay: true });
+    conn.on('error', () => {});
+  }
   const ch: Channel = await conn.createChannel();
   ch.on('error', () => {});
   const exchange = options.exchange ?? 'strata.events';
@@ -42,7 +49,9 @@ export async function rabbitBus(options: RabbitBusOptions = {}): Promise<Bus> {
       };
     },
     async close() {
-      await conn.close().catch(() => {});
+      // Closing the channel also drops this bus's exclusive queues.
+      if (owned) await conn.close().catch(() => {});
+      else await ch.close().catch(() => {});
     },
   };
 }

@@ -6,23 +6,32 @@ import { dispatch } from './memory.js';
 import { assertPattern, assertTopic, topicMatches } from './topic-match.js';
 
 export interface RedisBusOptions extends BusOptions {
+  /** redis:// URL; ignored when `clients` is given. */
   url?: string;
+  /** Existing clients to share (not closed by the bus): one for PUBLISH, one in subscribe mode. */
+  clients?: { publish: Redis; subscribe: Redis };
   prefix?: string;
 }
 
 export async function redisBus(options: RedisBusOptions = {}): Promise<Bus> {
-  const { Redis: RedisClient } = await import('ioredis');
-  const url = options.url ?? 'redis://127.0.0.1:6379';
-  const pub: Redis = new RedisClient(url, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
-  const sub: Redis = new RedisClient(url); // a subscribed connection can do nothing else; ioredis re-subscribes after reconnects
-  pub.on('error', () => {});
-  sub.on('error', () => {});
+  let clients = options.clients;
+  const owned = clients === undefined;
+  if (!clients) {
+    const { Redis: RedisClient } = await import('ioredis');
+    const url = options.url ?? 'redis://127.0.0.1:6379';
+    clients = { publish: new RedisClient(url, { enableAutoPipelining: true, maxRetriesPerRequest: 2 }), subscribe: new RedisClient(url) };
+    clients.publish.on('error', () => {});
+    clients.subscribe.on('error', () => {});
+  }
+  const pub = clients.publish;
+  const sub = clients.subscribe; // a subscribed connection can do nothing else; ioredis re-subscribes after reconnects
   const prefix = options.prefix ?? 'strata:bus:';
   const byGlob = new Map<string, Set<{ pattern: string; handler: BusHandler }>>();
-  sub.on('pmessage', (glob: string, channel: string, message: string) => {
+  const onMessage = (glob: string, channel: string, message: string) => {
     const topic = channel.slice(prefix.length);
     for (const s of byGlob.get(glob) ?? []) if (topicMatches(s.pattern, topic)) dispatch(s.handler, message, topic, options);
-  });
+  };
+  sub.on('pmessage', onMessage);
   const globOf = (pattern: string) => prefix.replace(/[*?[\]\\]/g, '\\$&') + pattern.split('.').map((t) => (t === '>' ? '*' : t)).join('.');
   return {
     kind: 'redis',
@@ -50,8 +59,15 @@ export async function redisBus(options: RedisBusOptions = {}): Promise<Bus> {
       };
     },
     async close() {
+      const globs = [...byGlob.keys()];
       byGlob.clear();
-      await Promise.all([pub.quit().catch(() => pub.disconnect()), sub.quit().catch(() => sub.disconnect())]);
+      if (owned) {
+        await Promise.all([pub.quit().catch(() => pub.disconnect()), sub.quit().catch(() => sub.disconnect())]);
+        return;
+      }
+      // A shared subscriber stays open for its owner: leave only this bus's channels.
+      sub.off('pmessage', onMessage);
+      if (globs.length > 0) await sub.punsubscribe(...globs).catch(() => {});
     },
   };
 }

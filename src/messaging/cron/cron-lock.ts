@@ -42,17 +42,17 @@ export function sqliteLock(file: string): TickLock {
   };
 }
 
-/** Instances sharing Redis: SET NX PX. */
-export async function redisLock(options: { url?: string; prefix?: string } = {}): Promise<TickLock> {
-  const { Redis: RedisClient } = await import('ioredis');
-  const client: Redis = new RedisClient(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+/** Instances sharing Redis: SET NX PX. A `client` given is shared (not closed by the lock). */
+export async function redisLock(options: { url?: string; client?: Redis; prefix?: string } = {}): Promise<TickLock> {
+  const owned = options.client === undefined;
+  const client: Redis = options.client ?? new (await import('ioredis')).Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
   const prefix = options.prefix ?? 'strata:lock:';
   return {
     async tryLock(key, ttlMs) {
       return (await client.set(prefix + key, '1', 'PX', ttlMs, 'NX')) === 'OK';
     },
     async close() {
-      await client.quit().catch(() => client.disconnect());
+      if (owned) await client.quit().catch(() => client.disconnect());
     },
   };
 }
