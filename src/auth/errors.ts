@@ -39,12 +39,4 @@ export class CsrfError extends StrataError {
   }
 }
 
-/** Field encryption failed: wrong key, unknown key id or tampered value. Never says which. */
-export class DecryptionError extends StrataError {
-  constructor(detail = 'An encrypted value could not be decrypted.') {
-    super(500, 'strata/decryption-failed', 'Decryption Failed', detail);
-    this.name = 'DecryptionError';
-  }
-}
-
 export type { FieldError };

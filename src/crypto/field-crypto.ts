@@ -2,7 +2,7 @@
 // data binding a value to its place (collection/field/record). Stored format: `enc:v1:<kid>:<iv>:<tag>:<ct>` (base64url).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DecryptionError } from './errors.js';
-import type { FieldKeySet } from './field-keys.js';
+import { loadFieldKeys, type FieldKeySet } from './field-keys.js';
 
 export const ENCRYPTED_PREFIX = 'enc:v1:';
 
@@ -60,4 +60,15 @@ export function createFieldCipher(keys: FieldKeySet): FieldCipher {
     keyIdOf: (value) => parse(value)?.kid,
     isEncrypted: (value): value is string => typeof value === 'string' && parse(value) !== undefined,
   };
+}
+
+/**
+ * The cipher over the key file (or STRATA_ENCRYPTION_KEY when set): built once by the composition root and
+ * passed to everything that seals fields.
+ *
+ * @example
+ * const cipher = await loadFieldCipher({ keyFile: fieldKeyFile(config), env: process.env.STRATA_ENCRYPTION_KEY });
+ */
+export async function loadFieldCipher(opts: { keyFile: string; env?: string }): Promise<FieldCipher> {
+  return createFieldCipher(await loadFieldKeys(opts));
 }
