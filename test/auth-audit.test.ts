@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { handleError } from '../src/edge/index.js';
 import { ForbiddenError } from '../src/core/index.js';
-import { createAuditLog, redactDetails, type AuditLog } from '../src/auth/audit-log.js';
+import { createAuditLog, redactDetails, type AuditLog } from '../src/ops/audit/audit-log.js';
 import { auditRoutes } from '../src/auth/audit-routes.js';
 import { authEngines } from './auth-stores-helpers.js';
 

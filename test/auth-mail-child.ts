@@ -1,8 +1,8 @@
 // Child process for the crash test in auth-mail.test.ts: claims and starts sending the outbox, and is killed
 // with SIGKILL by the parent while the SMTP server is receiving the message.
 import { openDatabase, tableNames } from '../src/data/index.js';
-import { createMailer } from '../src/auth/mailer.js';
-import { smtpTransport } from '../src/auth/mailer-sender.js';
+import { createMailer } from '../src/auth/mail/mailer.js';
+import { smtpTransport } from '../src/auth/mail/mailer-sender.js';
 
 const { AUTH_MAIL_DB, AUTH_MAIL_PREFIX, AUTH_MAIL_PORT } = process.env;
 const opened = await openDatabase({ url: `sqlite:${AUTH_MAIL_DB}`, dataDir: '', poolSize: 1, busyTimeout: 5000 });

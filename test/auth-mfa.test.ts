@@ -9,7 +9,7 @@ import {
   createSqlTotpStepStore, createTotp,
 } from '../src/auth/index.js';
 import { sqliteAuthDb } from './auth-stores-helpers.js';
-import { recoveryCodeStoreContract, totpStepStoreContract } from '../src/auth/mfa-store.contract.js';
+import { recoveryCodeStoreContract, totpStepStoreContract } from '../src/auth/mfa/mfa-store.contract.js';
 
 totpStepStoreContract('memory TOTP step store', async () => createMemoryTotpStepStore());
 totpStepStoreContract('sqlite TOTP step store', async () => createSqlTotpStepStore(await sqliteAuthDb()));

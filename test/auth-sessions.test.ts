@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createCacheSessionStore, createMemorySessionStore, createSessionCookie, createSessions, parseCookies } from '../src/auth/index.js';
-import { sessionStoreContract } from '../src/auth/session-store.contract.js';
+import { sessionStoreContract } from '../src/auth/sessions/session-store.contract.js';
 import { createCache, memoryStore, redisStore, type Cache } from '../src/cache/index.js';
 import { unreachable } from '../src/cache/testing.js';
 

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { openDatabase, tableNames } from '../src/data/index.js';
 
 type OpenedDatabase = Awaited<ReturnType<typeof openDatabase>>;
-import { authTableNames, ensureAuthTables, type AuthDb } from '../src/auth/auth-store-schema.js';
+import { authTableNames, ensureAuthTables, type AuthDb } from '../src/data/auth-tables/auth-store-schema.js';
 import { MYSQL_URL, PG_URL, uniquePrefix, unreachable } from './data-helpers.js';
 
 export interface AuthEngine {

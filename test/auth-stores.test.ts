@@ -2,11 +2,11 @@
 // concurrency checks for the atomic operations (refresh reuse detection, single-use tokens) across connections.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { refreshStoreContract } from '../src/auth/refresh-store.contract.js';
-import { apiKeyStoreContract } from '../src/auth/api-key-store.contract.js';
-import { recoveryCodeStoreContract, totpStepStoreContract } from '../src/auth/mfa-store.contract.js';
-import { createSqlAuthStores } from '../src/auth/auth-stores-sql.js';
-import { authTableDdl, ensureAuthTables } from '../src/auth/auth-store-schema.js';
+import { refreshStoreContract } from '../src/auth/tokens/refresh-store.contract.js';
+import { apiKeyStoreContract } from '../src/auth/keys/api-key-store.contract.js';
+import { recoveryCodeStoreContract, totpStepStoreContract } from '../src/auth/mfa/mfa-store.contract.js';
+import { createSqlAuthStores } from '../src/data/auth-tables/auth-stores-sql.js';
+import { authTableDdl, ensureAuthTables } from '../src/data/auth-tables/auth-store-schema.js';
 import { createOneTimeTokens, createRefreshTokens, InvalidTokenError, sha256Hex } from '../src/auth/index.js';
 import { authEngines } from './auth-stores-helpers.js';
 

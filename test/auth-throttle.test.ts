@@ -6,7 +6,7 @@ import {
 } from '../src/auth/index.js';
 import { randomBytes } from 'node:crypto';
 import { createRedisAttemptStore } from '../src/auth/index.js';
-import { attemptStoreContract } from '../src/auth/throttle-store.contract.js';
+import { attemptStoreContract } from '../src/auth/throttle/throttle-store.contract.js';
 import { unreachable } from '../src/cache/testing.js';
 
 attemptStoreContract('memory attempt store', async (now) => createMemoryAttemptStore({ now }));

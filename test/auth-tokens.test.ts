@@ -8,8 +8,8 @@ import {
   createAccessTokens, createApiKeys, createKeyRing, createMemoryApiKeyStore, createMemoryRefreshStore,
   createRefreshTokens, createSqlRefreshStore, InvalidTokenError, type KeyRing,
 } from '../src/auth/index.js';
-import { refreshStoreContract } from '../src/auth/refresh-store.contract.js';
-import { apiKeyStoreContract } from '../src/auth/api-key-store.contract.js';
+import { refreshStoreContract } from '../src/auth/tokens/refresh-store.contract.js';
+import { apiKeyStoreContract } from '../src/auth/keys/api-key-store.contract.js';
 import { createSqlApiKeyStore } from '../src/auth/index.js';
 import { sqliteAuthDb } from './auth-stores-helpers.js';
 import { ForbiddenError } from '../src/core/index.js';

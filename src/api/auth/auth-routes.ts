@@ -2,13 +2,13 @@
 // login (bearer tokens or a cookie session), MFA, refresh, logout, me, API keys; plus the write
 // hook (auth-write-hook.ts) makes record writes on auth collections take passwords safely.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { ForbiddenError, NotFoundError, StrataError, UnauthorizedError, ValidationError, type Principal } from '../core/index.js';
-import type { Collection, RecordData, RecordsService } from '../data/index.js';
-import type { Accounts, Account } from './accounts.js';
-import type { AuthServices } from './auth-component.js';
-import { InvalidCredentialsError, InvalidTokenError } from './errors.js';
-import { passwordResetMessage, tokenLink } from './mailer-templates.js';
-import { createPasswordLogin } from './login.js';
+import { ForbiddenError, NotFoundError, StrataError, UnauthorizedError, ValidationError, type Principal } from '../../core/index.js';
+import type { Collection, RecordData, RecordsService } from '../../data/index.js';
+import type { Accounts, Account } from '../../data/auth-tables/accounts.js';
+import type { AuthServices } from '../../auth/auth-component.js';
+import { InvalidCredentialsError, InvalidTokenError } from '../../auth/errors.js';
+import { passwordResetMessage, tokenLink } from '../../auth/mail/mailer-templates.js';
+import { createPasswordLogin } from '../../auth/passwords/password-login.js';
 import { parseSubject, principalOf, subjectOf } from './request-auth.js';
 import { RESET_TTL, verificationMail } from './auth-write-hook.js';
 

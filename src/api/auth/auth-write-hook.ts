@@ -2,12 +2,12 @@
 // next to the record, emails normalized and (re)verified, `verified` guarded, and a password change or
 // a deleted account ending every session and refresh family.
 import type { FastifyRequest } from 'fastify';
-import { ValidationError } from '../core/index.js';
-import { newRecordId, type Collection, type RecordData } from '../data/index.js';
-import type { Accounts } from './accounts.js';
+import { ValidationError } from '../../core/index.js';
+import { newRecordId, type Collection, type RecordData } from '../../data/index.js';
+import type { Accounts } from '../../data/auth-tables/accounts.js';
 import type { AuthRoutesDeps } from './auth-routes.js';
-import { tokenLink, verifyEmailMessage } from './mailer-templates.js';
-import type { OutgoingMail } from './mailer.js';
+import { tokenLink, verifyEmailMessage } from '../../auth/mail/mailer-templates.js';
+import type { OutgoingMail } from '../../auth/mail/mailer.js';
 import { principalOf, subjectOf } from './request-auth.js';
 
 const VERIFY_TTL = 24 * 3600;

@@ -1,11 +1,11 @@
 // Fastify hooks that authenticate each request (bearer JWT, bearer API key, or session cookie) and apply the
 // CSRF defence to cookie-authenticated unsafe requests (Origin/Sec-Fetch-Site, plus a token for form posts).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { SUPERUSERS, type Principal } from '../core/index.js';
-import type { AccessClaims } from './token-access.js';
-import type { AuthServices } from './auth-component.js';
-import { assertSameOrigin } from './csrf.js';
-import { CsrfError } from './errors.js';
+import { SUPERUSERS, type Principal } from '../../core/index.js';
+import type { AccessClaims } from '../../auth/tokens/token-access.js';
+import type { AuthServices } from '../../auth/auth-component.js';
+import { assertSameOrigin } from '../../auth/sessions/csrf.js';
+import { CsrfError } from '../../auth/errors.js';
 
 export type RequestAuth =
   | { kind: 'token'; userId: string; collection?: string; scopes: string[]; claims: AccessClaims }

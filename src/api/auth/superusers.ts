@@ -2,10 +2,10 @@
 // one-time setup link printed to the console at start (never to the log). The setup page is a
 // static form; its token travels in the URL fragment, so it never reaches access logs.
 import type { FastifyPluginAsync } from 'fastify';
-import { ConflictError, SUPERUSERS, ValidationError } from '../core/index.js';
-import type { RecordsService } from '../data/index.js';
-import type { Accounts } from './accounts.js';
-import type { AuthServices } from './auth-component.js';
+import { ConflictError, SUPERUSERS, ValidationError } from '../../core/index.js';
+import type { RecordsService } from '../../data/index.js';
+import type { Accounts } from '../../data/auth-tables/accounts.js';
+import type { AuthServices } from '../../auth/auth-component.js';
 
 export const SETUP_PURPOSE = 'superuser-setup';
 const SETUP_TTL = 24 * 3600;

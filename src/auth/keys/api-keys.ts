@@ -1,7 +1,7 @@
 // Scoped API keys: `sk_<id>_<secret>`, shown once, stored as SHA-256 of the secret, compared in constant time.
-import { InvalidTokenError, } from './errors.js';
-import { ForbiddenError } from '../core/index.js';
-import { randomToken, safeEqual, sha256Hex } from './token-hash.js';
+import { InvalidTokenError, } from '../errors.js';
+import { ForbiddenError } from '../../core/index.js';
+import { randomToken, safeEqual, sha256Hex } from '../tokens/token-hash.js';
 
 export interface ApiKeyRecord {
   /** Public lookup id (also shown in lists). */

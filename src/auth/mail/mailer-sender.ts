@@ -1,6 +1,6 @@
 // The outbox sender: a Component that polls the outbox and delivers due mail over SMTP (nodemailer,
 // RFC 5321; STARTTLS per RFC 3207 or implicit TLS per RFC 8314). Without SMTP config mail stays queued.
-import type { Component, Logger } from '../core/index.js';
+import type { Component, Logger } from '../../core/index.js';
 import type { Mailer, MailTransport, OutgoingMail } from './mailer.js';
 
 export interface SmtpOptions {

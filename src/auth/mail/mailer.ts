@@ -1,9 +1,9 @@
 // The email outbox (transactional outbox pattern): messages are rows written through the data layer's database,
 // in the caller's transaction when given, and delivered at least once by a sender that claims each row with a
 // lease, so a crash mid-send leaves the row to be claimed again once the lease runs out.
-import type { Db } from '../data/index.js';
-import { ValidationError, type Logger } from '../core/index.js';
-import { affected, authTableNames, int, intOrNull, type AuthDb } from './auth-store-schema.js';
+import type { Db } from '../../data/index.js';
+import { ValidationError, type Logger } from '../../core/index.js';
+import { affected, authTableNames, int, intOrNull, type AuthDb } from '../../data/auth-tables/auth-store-schema.js';
 
 export interface OutgoingMail {
   /** One recipient address. */

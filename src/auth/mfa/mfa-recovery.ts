@@ -1,6 +1,6 @@
 // One-time MFA recovery codes: 80 random bits each (16 base32 characters), stored as SHA-256, consumed atomically.
 import { randomBytes } from 'node:crypto';
-import { sha256Hex } from './token-hash.js';
+import { sha256Hex } from '../tokens/token-hash.js';
 
 export interface RecoveryCodeStore {
   /** Replace every code of the account (regeneration invalidates the old set). */

@@ -1,8 +1,8 @@
 // Password login that does not reveal whether an account exists (OWASP Authentication Cheat Sheet): same error,
 // same argon2 cost for unknown accounts, throttled per account and IP, with transparent rehash on success.
-import { InvalidCredentialsError } from './errors.js';
+import { InvalidCredentialsError } from '../errors.js';
 import type { PasswordHasher } from './password-hash.js';
-import type { LoginThrottle } from './throttle.js';
+import type { LoginThrottle } from '../throttle/throttle.js';
 
 export interface LoginAccount {
   id: string;

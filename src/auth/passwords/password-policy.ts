@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
-import { ValidationError, type FieldError } from '../core/index.js';
+import { ValidationError, type FieldError } from '../../core/index.js';
 
 export interface PasswordPolicyOptions {
   /** Minimum length in characters (code points). Default 12. */

@@ -1,8 +1,8 @@
 // CSRF defence (OWASP CSRF Prevention Cheat Sheet): Fetch Metadata (Sec-Fetch-Site) and Origin/Referer
 // verification for cookie-authenticated unsafe requests, plus HMAC-signed tokens bound to the session for forms.
 import { createHmac, randomBytes } from 'node:crypto';
-import { CsrfError } from './errors.js';
-import { safeEqual } from './token-hash.js';
+import { CsrfError } from '../errors.js';
+import { safeEqual } from '../tokens/token-hash.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 

@@ -1,6 +1,6 @@
 // SessionStore over the cache capability's Cache (memory, Redis, tiered...), so sessions follow the configured
 // engine and are shared across instances on Redis. "Log out everywhere" uses a per-user cache tag.
-import type { Cache } from '../cache/index.js';
+import type { Cache } from '../../cache/index.js';
 import type { SessionRecord, SessionStore } from './session-store.js';
 
 export function createCacheSessionStore(opts: { cache: Cache; prefix?: string }): SessionStore {

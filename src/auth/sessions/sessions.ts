@@ -1,6 +1,6 @@
 // Server-side sessions (OWASP Session Management Cheat Sheet): 256-bit ids, stored hashed, idle and absolute
 // timeouts, id rotation on login and privilege change (session fixation defence), log out everywhere.
-import { randomToken, sha256Hex } from './token-hash.js';
+import { randomToken, sha256Hex } from '../tokens/token-hash.js';
 import type { SessionRecord, SessionStore } from './session-store.js';
 
 export interface SessionOptions {

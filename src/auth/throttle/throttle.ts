@@ -1,6 +1,6 @@
 // Brute-force defence for logins (OWASP Authentication Cheat Sheet, NIST SP 800-63B §5.2.2): per-account and
 // per-IP failure counters, exponential backoff after a few free attempts, temporary lockout past a threshold.
-import { TooManyAttemptsError } from './errors.js';
+import { TooManyAttemptsError } from '../errors.js';
 import type { AttemptStore } from './throttle-store.js';
 
 export interface ThrottleRule {

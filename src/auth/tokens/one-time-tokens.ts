@@ -1,6 +1,6 @@
 // Single-use, expiring, purpose-bound tokens for password reset and email verification (OWASP Forgot Password
 // Cheat Sheet): 256-bit random, stored as SHA-256, consumed atomically; issuing a new one voids the previous ones.
-import { InvalidTokenError } from './errors.js';
+import { InvalidTokenError } from '../errors.js';
 import { randomToken, sha256Hex } from './token-hash.js';
 
 export interface OneTimeTokenRecord {

@@ -1,6 +1,6 @@
 // Rotating refresh tokens with reuse detection (OAuth 2.0 Security BCP, RFC 9700 §4.14.2): each exchange
 // returns a new token in the same family; presenting an already-exchanged token revokes the whole family.
-import { InvalidTokenError } from './errors.js';
+import { InvalidTokenError } from '../errors.js';
 import type { RefreshTokenStore } from './refresh-store.js';
 import { randomToken, sha256Hex } from './token-hash.js';
 

@@ -2,7 +2,7 @@
 // (one allowed algorithm, no `none`, key chosen by kid from our own ring only, iss/aud/exp/nbf checked).
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, type JWTPayload, type JWTHeaderParameters } from 'jose';
-import { InvalidTokenError } from './errors.js';
+import { InvalidTokenError } from '../errors.js';
 import type { KeyRing } from './token-keys.js';
 
 export interface AccessClaims extends JWTPayload {

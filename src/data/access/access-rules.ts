@@ -4,8 +4,8 @@
 // literals; fields of the caller's own record (`@request.auth.role`) become a subquery, so a rule
 // never costs an extra round trip and nothing is filtered in memory.
 import { sql } from 'kysely';
-import { ForbiddenError, SUPERUSERS, ValidationError, type AccessControl, type Principal, type RuleAction, type RuleInput } from '../core/index.js';
-import { compileFilter, fieldOf, hasColumn, parseFilter, type Collection, type FilterNode, type SqlDialect, type TableNames, type VariableValue } from '../data/index.js';
+import { ForbiddenError, SUPERUSERS, ValidationError, type AccessControl, type Principal, type RuleAction, type RuleInput } from '../../core/index.js';
+import { compileFilter, fieldOf, hasColumn, parseFilter, type Collection, type FilterNode, type SqlDialect, type TableNames, type VariableValue } from '../index.js';
 
 type Literal = string | number | boolean | null;
 type Operand = Extract<FilterNode, { kind: 'compare' }>['left'];

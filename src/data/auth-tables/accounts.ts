@@ -2,9 +2,9 @@
 // collection's table; what must never leave the server (password hash, TOTP secret) lives in one
 // credentials table next to it, keyed by collection and record id, on the same database.
 import { sql } from 'kysely';
-import { ConflictError } from '../core/index.js';
-import type { Collection, Db, RecordsService, SqlDialect, TableNames } from '../data/index.js';
-import type { FieldCipher } from './field-crypto.js';
+import { ConflictError } from '../../core/index.js';
+import type { Collection, Db, RecordsService, SqlDialect, TableNames } from '../index.js';
+import type { FieldCipher } from '../../crypto/field-crypto.js';
 
 export interface Account {
   id: string;

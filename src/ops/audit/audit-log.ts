@@ -1,9 +1,9 @@
 // The audit log: who did what to which target, from where, with what outcome (OWASP Logging Cheat Sheet).
 // Rows live on the data layer's database, can be written in the caller's transaction, and never hold
 // secrets: detail keys that look like credentials are dropped before anything is stored.
-import type { Db } from '../data/index.js';
-import { ValidationError } from '../core/index.js';
-import { affected, authTableNames, int, type AuthDb } from './auth-store-schema.js';
+import type { Db } from '../../data/index.js';
+import { ValidationError } from '../../core/index.js';
+import { affected, authTableNames, int, type AuthDb } from '../../data/auth-tables/auth-store-schema.js';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 
