@@ -1,36 +1,13 @@
 // Fastify hooks that authenticate each request (bearer JWT, bearer API key, or session cookie) and apply the
 // CSRF defence to cookie-authenticated unsafe requests (Origin/Sec-Fetch-Site, plus a token for form posts).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { SUPERUSERS, type Principal } from '../../core/index.js';
-import type { AccessClaims } from '../../auth/tokens/token-access.js';
-import type { AuthServices } from '../../auth/auth-component.js';
-import { assertSameOrigin } from '../../auth/sessions/csrf.js';
-import { CsrfError } from '../../auth/errors.js';
-
-export type RequestAuth =
-  | { kind: 'token'; userId: string; collection?: string; scopes: string[]; claims: AccessClaims }
-  | { kind: 'apiKey'; userId: string; collection?: string; keyId: string; scopes: string[] }
-  | { kind: 'session'; userId: string; collection: string; sessionId: string };
+import { assertSameOrigin, CsrfError, parseSubject, type AuthServices, type RequestAuth } from '../../auth/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Who made the request; null when anonymous. Set by `authHooks`. */
     auth: RequestAuth | null;
   }
-}
-
-/** How sessions, refresh tokens and API keys name their owner: `<collection>:<record id>`. */
-export const subjectOf = (collection: string, id: string): string => `${collection}:${id}`;
-export function parseSubject(s: string): { collection: string; id: string } {
-  const i = s.indexOf(':');
-  return i < 0 ? { collection: 'users', id: s } : { collection: s.slice(0, i), id: s.slice(i + 1) };
-}
-
-/** The acting principal for access rules (null when anonymous). */
-export function principalOf(a: RequestAuth | null): Principal | null {
-  if (!a) return null;
-  const collection = a.collection ?? 'users';
-  return { id: a.userId, collection, superuser: collection === SUPERUSERS, scopes: a.kind === 'session' ? [] : a.scopes };
 }
 
 export interface AuthHookOptions {

@@ -3,7 +3,6 @@
 // lease, so a crash mid-send leaves the row to be claimed again once the lease runs out.
 import type { Db } from '../../data/index.js';
 import { ValidationError, type Logger } from '../../core/index.js';
-import { affected, authTableNames, int, intOrNull, type AuthDb } from '../../data/auth-tables/auth-store-schema.js';
 
 export interface OutgoingMail {
   /** One recipient address. */
@@ -33,7 +32,29 @@ export interface OutboxRow extends OutgoingMail {
   sentAt: number | null;
 }
 
-export interface MailerOptions extends AuthDb {
+/**
+ * Where the outbox rows live (SQL on the data layer's database: data's `createSqlMailOutbox`). The mailer
+ * holds the policy (validation, leases, backoff); the outbox only stores and fences.
+ */
+export interface MailOutbox {
+  /** A pending message, due at `at`; in the caller's transaction when given. */
+  add(mail: OutgoingMail, at: number, tx?: Db): Promise<void>;
+  /** Messages due at `at` (pending and due, or sending with an expired lease), oldest first. */
+  due(at: number, limit: number): Promise<OutboxRow[]>;
+  /** Takes the row if it is still due at `at` (one caller wins): status sending, lease until `leaseUntil`, attempts + 1. */
+  claim(id: number, at: number, leaseUntil: number): Promise<boolean>;
+  /** Marks the row sent (dropping its body) if `lease` is still its lease. */
+  markSent(id: number, lease: number, at: number): Promise<void>;
+  /** Puts the row back to pending (or failed when `final`) if `lease` is still its lease. */
+  markFailed(id: number, lease: number, o: { final: boolean; nextAttemptAt: number; error: string }): Promise<void>;
+  /** Newest first. */
+  list(o: { status?: OutboxStatus; limit: number }): Promise<OutboxRow[]>;
+  /** Deletes sent rows sent before `before`; returns how many. */
+  pruneSent(before: number): Promise<number>;
+}
+
+export interface MailerOptions {
+  outbox: MailOutbox;
   /** Delivery attempts before a message is marked failed. Default 10. */
   maxAttempts?: number;
   /** Ms before the first retry, doubled per failure, capped at one hour. Default 30 000. */
@@ -79,86 +100,59 @@ export function checkMail(mail: OutgoingMail): void {
  *   await mailer.enqueue(verifyEmailMessage({ to: user.email, link, appName: 'Acme' }), tx);
  * });
  */
+/**
+ * @example
+ * const mailer = createMailer({ outbox: createSqlMailOutbox({ db: data.db, dialect: data.dialect, names: data.names }) });
+ * await data.db.transaction().execute(async (tx) => {
+ *   await tx.insertInto('users').values(user).execute();
+ *   await mailer.enqueue(verifyEmailMessage({ to: user.email, link, appName: 'Acme' }), tx);
+ * });
+ */
 export function createMailer(opts: MailerOptions): Mailer {
-  const t = authTableNames(opts.names).outbox;
-  const { db } = opts;
+  const { outbox } = opts;
   const now = opts.now ?? Date.now;
   const maxAttempts = opts.maxAttempts ?? 10;
   const base = opts.retryBaseMs ?? 30_000;
   const leaseMs = opts.leaseMs ?? 120_000;
   const backoff = (attempts: number) => Math.min(base * 2 ** Math.max(0, attempts - 1), 3_600_000);
 
-  const toRow = (r: Record<string, unknown>): OutboxRow => ({
-    id: int(r.id), to: String(r.to_addr), subject: String(r.subject), text: String(r.body_text),
-    ...(r.body_html === null || r.body_html === undefined ? {} : { html: String(r.body_html) }),
-    status: String(r.status) as OutboxStatus, attempts: int(r.attempts), nextAttemptAt: int(r.next_attempt_at),
-    leaseUntil: intOrNull(r.lease_until), lastError: r.last_error === null ? null : String(r.last_error),
-    createdAt: int(r.created_at), sentAt: intOrNull(r.sent_at),
-  });
-
-  /** Take the row if it is still due: the conditional UPDATE lets exactly one sender win it. */
-  async function claim(id: number, at: number): Promise<boolean> {
-    const r = await db.updateTable(t)
-      .set((eb) => ({ status: 'sending', lease_until: at + leaseMs, attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id)
-      .where((eb) => eb.or([
-        eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', at)]),
-        eb.and([eb('status', '=', 'sending'), eb('lease_until', '<=', at)]),
-      ]))
-      .executeTakeFirst();
-    return affected(r) === 1;
-  }
-
   return {
     async enqueue(mail, tx) {
       checkMail(mail);
-      const at = now();
-      await (tx ?? db).insertInto(t).values({
-        to_addr: mail.to, subject: mail.subject, body_text: mail.text, body_html: mail.html ?? null,
-        status: 'pending', attempts: 0, next_attempt_at: at, lease_until: null, last_error: null, created_at: at, sent_at: null,
-      }).execute();
+      await outbox.add(mail, now(), tx);
     },
     async deliverDue(transport, o = {}) {
       const at = now();
-      const due = await db.selectFrom(t).selectAll()
-        .where((eb) => eb.or([
-          eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', at)]),
-          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<=', at)]),
-        ]))
-        .orderBy('id').limit(Math.min(Math.max(o.batch ?? 20, 1), 500)).execute();
+      const due = await outbox.due(at, Math.min(Math.max(o.batch ?? 20, 1), 500));
       let sent = 0;
       let failed = 0;
-      for (const raw of due) {
-        const row = toRow(raw);
-        if (!(await claim(row.id, at))) continue;
+      for (const row of due) {
+        // The conditional claim lets exactly one sender win the row.
+        if (!(await outbox.claim(row.id, at, at + leaseMs))) continue;
         const attempts = row.attempts + 1;
         // Fence the outcome on our lease: if it ran out and another sender took the row, its state wins.
         const mine = at + leaseMs;
         try {
           await transport.send({ to: row.to, subject: row.subject, text: row.text, ...(row.html === undefined ? {} : { html: row.html }) });
           // Sent mail keeps its envelope but not its body: bodies hold reset and verification links.
-          await db.updateTable(t).set({ status: 'sent', sent_at: now(), lease_until: null, last_error: null, body_text: '', body_html: null }).where('id', '=', row.id).where('lease_until', '=', mine).execute();
+          await outbox.markSent(row.id, mine, now());
           sent++;
         } catch (e) {
           failed++;
           // The error names the SMTP failure only (never the message, which holds tokens).
           const reason = (e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e)).slice(0, 500);
           const final = attempts >= maxAttempts;
-          await db.updateTable(t).set({
-            status: final ? 'failed' : 'pending', next_attempt_at: now() + backoff(attempts), lease_until: null, last_error: reason,
-          }).where('id', '=', row.id).where('lease_until', '=', mine).execute();
+          await outbox.markFailed(row.id, mine, { final, nextAttemptAt: now() + backoff(attempts), error: reason });
           opts.logger?.warn({ outboxId: row.id, attempts, final, reason }, final ? 'email delivery failed for good' : 'email delivery failed; will retry');
         }
       }
       return { sent, failed };
     },
     async list(o = {}) {
-      let q = db.selectFrom(t).selectAll().orderBy('id', 'desc').limit(Math.min(Math.max(o.limit ?? 100, 1), 1000));
-      if (o.status) q = q.where('status', '=', o.status);
-      return (await q.execute()).map(toRow);
+      return outbox.list({ status: o.status, limit: Math.min(Math.max(o.limit ?? 100, 1), 1000) });
     },
     async pruneSent(before) {
-      return affected(await db.deleteFrom(t).where('status', '=', 'sent').where('sent_at', '<', before).executeTakeFirst());
+      return outbox.pruneSent(before);
     },
   };
 }

@@ -5,7 +5,11 @@
 // never costs an extra round trip and nothing is filtered in memory.
 import { sql } from 'kysely';
 import { ForbiddenError, SUPERUSERS, ValidationError, type AccessControl, type Principal, type RuleAction, type RuleInput } from '../../core/index.js';
-import { compileFilter, fieldOf, hasColumn, parseFilter, type Collection, type FilterNode, type SqlDialect, type TableNames, type VariableValue } from '../index.js';
+import { fieldOf, hasColumn, type Collection } from '../collection-model.js';
+import type { SqlDialect } from '../dialects/dialect.js';
+import { compileFilter, type VariableValue } from '../filter-compile.js';
+import { parseFilter, type FilterNode } from '../filter-parse.js';
+import type { TableNames } from '../table-names.js';
 
 type Literal = string | number | boolean | null;
 type Operand = Extract<FilterNode, { kind: 'compare' }>['left'];

@@ -3,8 +3,11 @@
 // credentials table next to it, keyed by collection and record id, on the same database.
 import { sql } from 'kysely';
 import { ConflictError } from '../../core/index.js';
-import type { Collection, Db, RecordsService, SqlDialect, TableNames } from '../index.js';
-import type { FieldCipher } from '../../crypto/field-crypto.js';
+import type { Collection } from '../collection-model.js';
+import type { Db, SqlDialect } from '../dialects/dialect.js';
+import type { ValueCipher } from '../field-cipher.js';
+import type { RecordsService } from '../record-service.js';
+import type { TableNames } from '../table-names.js';
 
 export interface Account {
   id: string;
@@ -40,7 +43,7 @@ export interface AccountsDeps {
   dialect: SqlDialect;
   names: TableNames;
   records: RecordsService;
-  cipher: FieldCipher;
+  cipher: ValueCipher;
 }
 
 /**

@@ -2,7 +2,8 @@
 // refresh tokens, API keys, one-time tokens, TOTP steps, recovery codes, the email outbox and the audit log.
 // Created idempotently at start (CREATE TABLE IF NOT EXISTS) under the data layer's migration lock.
 import { sql } from 'kysely';
-import type { Db, DialectName, SqlDialect, TableNames } from '../index.js';
+import type { Db, DialectName, SqlDialect } from '../dialects/dialect.js';
+import type { TableNames } from '../table-names.js';
 
 /** What the auth stores need from the data layer. */
 export interface AuthDb {

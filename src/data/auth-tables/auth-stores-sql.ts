@@ -1,12 +1,10 @@
 // The auth stores (refresh tokens, API keys, one-time tokens, TOTP steps, recovery codes) over Kysely on the
 // data layer's database. Every check-and-set is one conditional statement whose affected-row count decides
 // the winner, so it stays atomic across connections and instances (PostgreSQL, MySQL) as on SQLite.
-import type { ApiKeyRecord, ApiKeyStore } from '../../auth/keys/api-keys.js';
+import type {
+  ApiKeyRecord, ApiKeyStore, OneTimeTokenRecord, OneTimeTokenStore, RecoveryCodeStore, RefreshTokenRecord, RefreshTokenStore, TotpStepStore,
+} from '../../auth/index.js';
 import { affected, authTableNames, int, intOrNull, type AuthDb } from './auth-store-schema.js';
-import type { RecoveryCodeStore } from '../../auth/mfa/mfa-recovery.js';
-import type { TotpStepStore } from '../../auth/mfa/mfa-totp.js';
-import type { OneTimeTokenRecord, OneTimeTokenStore } from '../../auth/tokens/one-time-tokens.js';
-import type { RefreshTokenRecord, RefreshTokenStore } from '../../auth/tokens/refresh-store.js';
 
 type Row = Record<string, unknown>;
 

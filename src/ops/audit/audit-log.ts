@@ -1,9 +1,8 @@
 // The audit log: who did what to which target, from where, with what outcome (OWASP Logging Cheat Sheet).
-// Rows live on the data layer's database, can be written in the caller's transaction, and never hold
+// Rows live on the data layer's database (data's `createSqlAuditStore`), can be written in the caller's transaction, and never hold
 // secrets: detail keys that look like credentials are dropped before anything is stored.
 import type { Db } from '../../data/index.js';
 import { ValidationError } from '../../core/index.js';
-import { affected, authTableNames, int, type AuthDb } from '../../data/auth-tables/auth-store-schema.js';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 
@@ -87,73 +86,64 @@ export function redactDetails(details: Record<string, unknown>): Record<string, 
 
 const clip = (v: string | undefined, n: number) => (v === undefined ? null : v.slice(0, n));
 
+/** Where entries are kept (SQL on the data layer's database: data's `createSqlAuditStore`). */
+export interface AuditStore {
+  /** One row, already validated and redacted; in the caller's transaction when given. */
+  insert(row: Omit<AuditRecord, 'id'>, tx?: Db): Promise<void>;
+  /** Newest first, at most `limit` rows; `action` matches itself and its dotted children, `beforeId` pages. */
+  query(q: { action?: string; actor?: string; since?: number; until?: number; beforeId?: number; limit: number }): Promise<AuditRecord[]>;
+  /** Deletes entries older than `at` (epoch ms); returns how many. */
+  deleteBefore(at: number): Promise<number>;
+}
+
+export interface AuditLogOptions {
+  store: AuditStore;
+  /** Days to keep entries; 0 or undefined = forever. */
+  retentionDays?: number;
+  now?: () => number;
+}
+
 /**
  * @example
- * const audit = createAuditLog({ db: data.db, dialect: data.dialect, names: data.names, retentionDays: 365 });
+ * const audit = createAuditLog({ store: createSqlAuditStore({ db: data.db, dialect: data.dialect, names: data.names }), retentionDays: 365 });
  * await audit.record({ action: 'auth.login.failure', target: 'users', ip: request.ip, outcome: 'failure', details: { email } });
  * const { items, nextCursor } = await audit.query({ action: 'auth.login', limit: 20 });
  */
-export function createAuditLog(opts: AuditDbOptions): AuditLog {
-  const t = authTableNames(opts.names).audit;
-  const { db } = opts;
+export function createAuditLog(opts: AuditLogOptions): AuditLog {
+  const { store } = opts;
   const now = opts.now ?? Date.now;
-
-  const toRecord = (r: Record<string, unknown>): AuditRecord => ({
-    id: String(r.id),
-    at: int(r.at),
-    actor: r.actor_id === null ? null : { id: String(r.actor_id), collection: String(r.actor_collection ?? '') },
-    action: String(r.action),
-    target: r.target === null ? null : String(r.target),
-    ip: r.ip === null ? null : String(r.ip),
-    userAgent: r.user_agent === null ? null : String(r.user_agent),
-    outcome: String(r.outcome) as AuditOutcome,
-    details: r.details === null ? null : (JSON.parse(String(r.details)) as Record<string, unknown>),
-  });
-
   return {
     async record(e, tx) {
       if (typeof e.action !== 'string' || e.action.length > 100 || !ACTION_RE.test(e.action)) {
         throw new ValidationError('Audit action must be a dotted lower-case name.', [{ field: 'action', message: 'invalid' }]);
       }
-      await (tx ?? db).insertInto(t).values({
+      await store.insert({
         at: e.at ?? now(),
-        actor_id: e.actor ? clip(e.actor.id, 255) : null,
-        actor_collection: e.actor ? clip(e.actor.collection, 255) : null,
+        actor: e.actor ? { id: clip(e.actor.id, 255) ?? '', collection: clip(e.actor.collection, 255) ?? '' } : null,
         action: e.action,
         target: clip(e.target, 1000),
         ip: clip(e.ip, 64),
-        user_agent: clip(e.userAgent, 500),
+        userAgent: clip(e.userAgent, 500),
         outcome: e.outcome ?? 'success',
-        details: e.details ? JSON.stringify(redactDetails(e.details)) : null,
-      }).execute();
+        details: e.details ? redactDetails(e.details) : null,
+      }, tx);
     },
     async query(q = {}) {
       const limit = Math.min(Math.max(Math.trunc(q.limit ?? 50), 1), 500);
-      let s = db.selectFrom(t).selectAll().orderBy('id', 'desc').limit(limit + 1);
-      if (q.action !== undefined) {
-        // Prefix match without LIKE: actions are ASCII below '~', so [p, p~) is exactly "p" and "p.*".
-        s = s.where((eb) => eb.or([eb('action', '=', q.action as string), eb.and([eb('action', '>=', `${q.action}.`), eb('action', '<', `${q.action}.~`)])]));
-      }
-      if (q.actor !== undefined) s = s.where('actor_id', '=', q.actor);
-      if (q.since !== undefined) s = s.where('at', '>=', q.since);
-      if (q.until !== undefined) s = s.where('at', '<', q.until);
-      if (q.cursor !== undefined) s = s.where('id', '<', decodeCursor(q.cursor));
-      const rows = (await s.execute()).map(toRecord);
+      const rows = await store.query({
+        action: q.action, actor: q.actor, since: q.since, until: q.until,
+        beforeId: q.cursor !== undefined ? decodeCursor(q.cursor) : undefined,
+        limit: limit + 1,
+      });
       const more = rows.length > limit;
       const items = more ? rows.slice(0, limit) : rows;
       return { items, nextCursor: more ? encodeCursor(Number(items[items.length - 1].id)) : null };
     },
     async prune(at = now()) {
       if (!opts.retentionDays) return 0;
-      return affected(await db.deleteFrom(t).where('at', '<', at - opts.retentionDays * 86_400_000).executeTakeFirst());
+      return store.deleteBefore(at - opts.retentionDays * 86_400_000);
     },
   };
-}
-
-export interface AuditDbOptions extends AuthDb {
-  /** Days to keep entries; 0 or undefined = forever. */
-  retentionDays?: number;
-  now?: () => number;
 }
 
 export function encodeCursor(id: number): string {
