@@ -9,3 +9,4 @@ export { msgpackCodec } from './codecs/msgpack.js';
 export { openapiDocument } from './openapi.js';
 export { chooseRequestCodec, chooseResponseCodec, NotAcceptableError, UnsupportedMediaTypeError } from './negotiate.js';
 export { adminCollectionsRoutes, type AdminCollectionsRoutesDeps } from './admin-collections-routes.js';
+export * from './auth/index.js';

@@ -12,3 +12,5 @@ export type { TotpStepStore } from './mfa/mfa-totp.js';
 export type { RecoveryCodeStore } from './mfa/mfa-recovery.js';
 export type { MailOutbox, OutboxRow, OutboxStatus, OutgoingMail } from './mail/mailer.js';
 export { verifyEmailMessage, passwordResetMessage, tokenLink } from './mail/mailer-templates.js';
+// Moves to api/admin with the admin room (the lead's part of issue 21).
+export { auditRoutes } from './audit-routes.js';

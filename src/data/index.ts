@@ -38,3 +38,4 @@ export { existingTables } from './table-list.js';
 export { createAccessControl, scopeAllows, type AccessRulesDeps } from './access/access-rules.js';
 export { createAccounts, type Accounts, type Account, type Credentials, type AccountsDeps } from './auth-tables/accounts.js';
 export { sqlAuthStorage, type SqlAuthStorageOptions } from './auth-tables/auth-storage-sql.js';
+export { openFieldRotation, type FieldRotationSource, type FieldRotationOptions, type EncryptedRows } from './field-rotation.js';

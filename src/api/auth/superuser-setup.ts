@@ -3,9 +3,8 @@
 // static form; its token travels in the URL fragment, so it never reaches access logs.
 import type { FastifyPluginAsync } from 'fastify';
 import { ConflictError, SUPERUSERS, ValidationError } from '../../core/index.js';
-import type { RecordsService } from '../../data/index.js';
-import type { Accounts } from '../../data/auth-tables/accounts.js';
-import type { AuthServices } from '../../auth/auth-component.js';
+import type { Accounts, RecordsService } from '../../data/index.js';
+import type { AuthServices } from '../../auth/index.js';
 
 export const SETUP_PURPOSE = 'superuser-setup';
 const SETUP_TTL = 24 * 3600;

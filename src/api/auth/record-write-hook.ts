@@ -1,31 +1,13 @@
-// The records-API write hook of auth collections: passwords checked by the policy and stored hashed
-// next to the record, emails normalized and (re)verified, `verified` guarded, and a password change or
-// a deleted account ending every session and refresh family.
+// Sign-up, email change and password change through the records API: the write hook of auth collections.
+// Passwords checked by the policy and stored hashed next to the record, emails normalized and (re)verified,
+// `verified` guarded, and a password change or a deleted account ending every session and refresh family.
 import type { FastifyRequest } from 'fastify';
 import { ValidationError } from '../../core/index.js';
 import { newRecordId, type Collection, type RecordData } from '../../data/index.js';
-import type { Accounts } from '../../data/auth-tables/accounts.js';
-import type { AuthRoutesDeps } from './auth-routes.js';
-import { tokenLink, verifyEmailMessage } from '../../auth/mail/mailer-templates.js';
-import type { OutgoingMail } from '../../auth/mail/mailer.js';
-import { principalOf, subjectOf } from './request-auth.js';
-
-const VERIFY_TTL = 24 * 3600;
-export const RESET_TTL = 3600;
-
-/**
- * A verification email for `email` (its token issued now, outside any transaction: SQLite has one
- * connection); undefined without `auth.email.linkBase`, since there is no link to send.
- */
-export async function verificationMail(deps: AuthRoutesDeps, collection: string, id: string, email: string): Promise<OutgoingMail | undefined> {
-  const e = deps.email;
-  if (!e?.linkBase) {
-    deps.log?.warn({ collection }, 'auth.email.linkBase is not set: no verification email sent');
-    return undefined;
-  }
-  const token = await deps.services.oneTimeTokens.issue('verify', `${subjectOf(collection, id)}|${email}`, VERIFY_TTL);
-  return verifyEmailMessage({ to: email, appName: e.appName, link: tokenLink(e.linkBase, e.verifyPath, token) });
-}
+import type { Accounts } from '../../data/index.js';
+import { principalOf, subjectOf, type OutgoingMail } from '../../auth/index.js';
+import type { AuthRoutesDeps } from './auth-flow.js';
+import { verificationMail } from './email-verification.js';
 
 /**
  * Write hook for records routes: on auth collections, `password` (+ `passwordConfirm`) is checked by the
