@@ -1,8 +1,8 @@
 /** @module Auth services (no routes): passwords, tokens, sessions, MFA, API keys, mail, login throttling, composed from config. */
 export * from './errors.js';
-export { authComponent, type AuthConfig, type AuthDeps, type AuthServices, type AuthStorage, type AuthStores } from './auth-component.js';
+export { authComponent, type AuthDeps, type AuthServices, type AuthStorage } from './auth-component.js';
 export { createPasswordLogin } from './passwords/password-login.js';
-export type { AccessClaims, AccessTokens } from './tokens/token-access.js';
+export type { AccessTokens } from './tokens/token-access.js';
 export type { RefreshTokenStore, RefreshTokenRecord } from './tokens/refresh-store.js';
 export type { OneTimeTokenStore, OneTimeTokenRecord } from './tokens/one-time-tokens.js';
 export { principalOf, subjectOf, parseSubject, type RequestAuth } from './tokens/token-subject.js';
