@@ -4,7 +4,10 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createFieldCipher, DecryptionError, ENCRYPTED_PREFIX, loadFieldKeys, parseKeyEnv, reencryptRows, rotateFieldKeyFile, type EncryptedRow, type FieldKeySet } from '../src/crypto/index.js';
+import { DecryptionError } from './errors.js';
+import { createFieldCipher, ENCRYPTED_PREFIX } from './field-crypto.js';
+import { loadFieldKeys, parseKeyEnv, rotateFieldKeyFile, type FieldKeySet } from './field-keys.js';
+import { reencryptRows, type EncryptedRow } from './field-rotate.js';
 
 const keyset = (...kids: string[]): FieldKeySet => ({ current: kids[0], keys: new Map(kids.map((k) => [k, randomBytes(32)])) });
 const isDecErr = (e: unknown) => e instanceof DecryptionError && !String((e as Error).message).includes('/');
@@ -173,7 +176,7 @@ test('rotation: a tampered row fails loudly instead of being re-encrypted; plain
 });
 
 test('key file and secret file: concurrent first starts agree on one key', async () => {
-  const { loadOrCreateSecret } = await import('../src/crypto/index.js');
+  const { loadOrCreateSecret } = await import('./secret-file.js');
   const dir = mkdtempSync(join(tmpdir(), 'strata-auth-'));
   const sets = await Promise.all(Array.from({ length: 8 }, () => loadFieldKeys({ keyFile: join(dir, 'keys', 'encryption.json') })));
   assert.equal(new Set(sets.map((s) => s.current)).size, 1);
