@@ -45,6 +45,15 @@ export interface KeyRingOptions {
 const FILE_SUFFIX = '.jwk.json';
 
 /**
+ * The last key not retired. A loop, not `Array.prototype.findLast`: this file is type-checked by `strata build`
+ * (through data's types) under the ES2022 library, which lacks it.
+ */
+function newestActive(keys: StoredSigningKey[]): StoredSigningKey | undefined {
+  for (let i = keys.length - 1; i >= 0; i--) if (keys[i].retiredAt === undefined) return keys[i];
+  return undefined;
+}
+
+/**
  * @example
  * const keys = createKeyRing({ dir: join(dataDir, 'keys'), alg: 'EdDSA', retainSeconds: 900 + 60 });
  * app.get('/.well-known/jwks.json', () => keys.jwks());
@@ -158,12 +167,12 @@ export function createKeyRing(opts: KeyRingOptions): KeyRing {
     alg,
     async signingKey() {
       // Newest active key: two processes racing on first use each make one; all then agree on the newer.
-      let current = (await load()).findLast((k) => k.retiredAt === undefined);
+      let current = newestActive(await load());
       if (!current) {
         await serial(async () => {
           if (!(await load()).some((k) => k.retiredAt === undefined)) await rotateLocked();
         });
-        current = (await load()).findLast((k) => k.retiredAt === undefined)!;
+        current = newestActive(await load())!;
       }
       return { kid: current.kid, key: (await material(current)).priv };
     },
