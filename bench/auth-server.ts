@@ -9,7 +9,10 @@ import { loadConfig } from '../src/config/index.js';
 import { Edge } from '../src/edge/index.js';
 import { createDataLayer } from '../src/data/index.js';
 import { recordsRoutes } from '../src/api/index.js';
-import { authComponent, authHooks, createAccessControl, principalOf } from '../src/auth/index.js';
+import { authComponent, principalOf } from '../src/auth/index.js';
+import { authHooks } from '../src/api/index.js';
+import { createAccessControl, sqlAuthStorage } from '../src/data/index.js';
+import { fieldKeyFile, keyDirectory, loadFieldCipher } from '../src/crypto/index.js';
 import { BENCH_COLLECTIONS } from './records-fixture.js';
 
 const [portArg, dataDir] = process.argv.slice(2);
@@ -32,7 +35,12 @@ await data.db.transaction().execute(async (tx) => {
   });
   for (let i = 0; i < rows.length; i += 500) await tx.insertInto(data.names.record('posts')).values(rows.slice(i, i + 500)).execute();
 });
-const auth = authComponent(config.auth, { dataDir, env: {}, data: () => ({ db: data.db, dialect: data.dialect, names: data.names }) });
+const keyPaths = { dataDir, auth: config.auth };
+const auth = authComponent(config.auth, {
+  keyDir: keyDirectory(keyPaths),
+  fieldCipher: await loadFieldCipher({ keyFile: fieldKeyFile(keyPaths) }),
+  storage: sqlAuthStorage({ dataDir, data: () => ({ db: data.db, dialect: data.dialect, names: data.names }) }),
+});
 await auth.start?.();
 const s = auth.services;
 const edge = await Edge.create({ config, log: pino({ level: 'silent' }) });

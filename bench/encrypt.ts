@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { createFieldCipher, loadFieldKeys } from '../src/auth/index.js';
+import { createFieldCipher, loadFieldKeys } from '../src/crypto/index.js';
 import { DataSchema, type DataConfig } from '../src/config/schema-data.js';
 import { createDataLayer } from '../src/data/index.js';
 import { median, progress, progressDone, writeResults, type BenchOptions } from './lib.js';

@@ -20,11 +20,6 @@ const KYSELY_PENDING = new Map(process.env.STRATA_CHECK_IMPORTS_PENDING === 'non
   ['src/api/rpc/record-watch.ts', 'checks visibility with SQL of its own (access-layer issue)'],
   ['src/functions/public.ts', 'exports the Kysely database type to user functions (access-layer issue)'],
   ['src/server/server.ts', 'builds the relation-rule fallback expression (access-layer issue)'],
-  // moving to src/data/ with the auth/ split (house issue, in progress)
-  ['src/auth/access-rules.ts', 'the rule compiler moves to src/data/'],
-  ['src/auth/accounts.ts', 'moves to src/data/'],
-  ['src/auth/auth-store-schema.ts', 'moves to src/data/'],
-  ['src/server/keys-rotate.ts', 'its SQL moves to src/data/'],
 ]);
 
 function walk(dir, out = []) {

@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { handleError } from '../src/edge/index.js';
 import { ForbiddenError } from '../src/core/index.js';
-import { createAuditLog, redactDetails, type AuditLog } from '../src/auth/audit-log.js';
+import { createAuditLog, redactDetails, type AuditLog } from '../src/ops/index.js';
+import { createSqlAuditStore } from '../src/data/auth-tables/audit-store-sql.js';
 import { auditRoutes } from '../src/api/admin/audit.js';
-import { authEngines } from './auth-stores-helpers.js';
+import { authDeps, authEngines } from './auth-stores-helpers.js';
 
 const engines = await authEngines();
 after(async () => {
@@ -41,7 +42,7 @@ for (const e of engines) {
   describe(`${e.name} audit log`, { skip: e.skip }, () => {
     test(`${e.name}: filters by action prefix, actor and time; newest first; cursor pages; no secrets stored`, async () => {
       const ctx = await e.fresh();
-      const audit = createAuditLog(ctx);
+      const audit = createAuditLog({ store: createSqlAuditStore(ctx) });
       await seed(audit);
       const all = await audit.query();
       assert.deepEqual(all.items.map((r) => r.action), ['superuser.create', 'collections.update', 'auth.loginx', 'auth.login.success', 'auth.login.failure', 'auth.signup']);
@@ -78,11 +79,11 @@ for (const e of engines) {
 
     test(`${e.name}: retention prunes old entries; entries commit and roll back with the caller's transaction`, async () => {
       const ctx = await e.fresh();
-      const audit = createAuditLog({ ...ctx, retentionDays: 1, now: () => T0 + 2 * DAY + 1 });
+      const audit = createAuditLog({ store: createSqlAuditStore(ctx), retentionDays: 1, now: () => T0 + 2 * DAY + 1 });
       await seed(audit);
       assert.equal(await audit.prune(), 5, 'everything older than a day');
       assert.deepEqual((await audit.query()).items.map((r) => r.action), ['superuser.create']);
-      assert.equal(await createAuditLog(ctx).prune(T0 + 100 * DAY), 0, 'retention 0 keeps everything');
+      assert.equal(await createAuditLog({ store: createSqlAuditStore(ctx) }).prune(T0 + 100 * DAY), 0, 'retention 0 keeps everything');
 
       await assert.rejects(ctx.db.transaction().execute(async (tx) => {
         await audit.record({ action: 'rules.update', target: 'posts' }, tx);
@@ -99,7 +100,7 @@ for (const e of engines) {
 describe('GET /api/admin/audit', { skip: engines[0].skip }, () => {
   test('superusers page through entries; others are refused; bad parameters are problem+json 400', async () => {
     const ctx = await engines[0].fresh();
-    const audit = createAuditLog(ctx);
+    const audit = createAuditLog({ store: createSqlAuditStore(ctx) });
     await seed(audit);
     const app = Fastify();
     app.setErrorHandler(handleError);
@@ -156,7 +157,7 @@ test('authComponent on a data layer database: mailer and audit in its services; 
   const { authComponent } = await import('../src/auth/index.js');
   const dataDir = mkdtempSync(join(tmpdir(), 'strata-authaudit-'));
   const ctx = await engines[0].fresh();
-  const auth = authComponent(loadConfig({ cwd: dataDir, env: {} }).config.auth, { dataDir, env: {}, data: () => ctx });
+  const auth = authComponent(loadConfig({ cwd: dataDir, env: {} }).config.auth, await authDeps(dataDir, { data: () => ctx }));
   await auth.start?.();
   try {
     const s = auth.services;

@@ -7,14 +7,16 @@ import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { loadConfig } from '../src/config/index.js';
-import { authComponent, jwksRoutes } from '../src/auth/index.js';
+import { authComponent } from '../src/auth/index.js';
+import { authDeps } from './auth-stores-helpers.js';
+import { jwksRoutes } from '../src/api/index.js';
 
 test('auth component from config: keys in <dataDir>/keys (0600), services work end to end, restart keeps keys', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'strata-authc-'));
   try {
     const { config } = loadConfig({ cwd: dataDir, env: { STRATA_AUTH_TOKENS_ALG: 'ES256', STRATA_AUTH_PASSWORDS_MIN_LENGTH: '14' } });
     assert.equal(config.auth.tokens.accessTtl, 900);
-    const auth = authComponent(config.auth, { dataDir, env: {} });
+    const auth = authComponent(config.auth, await authDeps(dataDir));
     assert.throws(() => auth.services, /before start/);
     await auth.start?.();
     const s = auth.services;
@@ -36,7 +38,7 @@ test('auth component from config: keys in <dataDir>/keys (0600), services work e
     const resetToken = await s.oneTimeTokens.issue('password-reset', 'u1', 600);
     await auth.stop?.();
 
-    const again = authComponent(config.auth, { dataDir, env: {} });
+    const again = authComponent(config.auth, await authDeps(dataDir));
     await again.start?.();
     assert.equal((await again.services.accessTokens.verify(token)).sub, 'u1', 'signing key survives restart');
     assert.equal(again.services.fieldCipher.decrypt(enc, 'a'), 'x', 'field key survives restart');
@@ -45,7 +47,7 @@ test('auth component from config: keys in <dataDir>/keys (0600), services work e
     assert.equal(await again.services.recoveryCodes.use('u1', codes[0]), true, 'recovery codes persisted');
     assert.equal(await again.services.recoveryCodes.remaining('u1'), 9);
     assert.equal(await again.services.oneTimeTokens.consume('password-reset', resetToken), 'u1', 'reset token persisted');
-    const envKey = authComponent(config.auth, { dataDir, env: { STRATA_ENCRYPTION_KEY: randomBytes(32).toString('base64') } });
+    const envKey = authComponent(config.auth, await authDeps(dataDir, { env: { STRATA_ENCRYPTION_KEY: randomBytes(32).toString('base64') } }));
     await envKey.start?.();
     assert.throws(() => envKey.services.fieldCipher.decrypt(enc, 'a'), /could not be decrypted/);
     await envKey.stop?.();
@@ -58,7 +60,7 @@ test('auth component from config: keys in <dataDir>/keys (0600), services work e
 test('JWKS route on a real socket verifies tokens; no private key material is served', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'strata-authc-'));
   const { config } = loadConfig({ cwd: dataDir, env: {} });
-  const auth = authComponent(config.auth, { dataDir, env: {} });
+  const auth = authComponent(config.auth, await authDeps(dataDir));
   await auth.start?.();
   const app = Fastify();
   await app.register(jwksRoutes(auth.services.keys));
@@ -86,10 +88,10 @@ test('JWKS route on a real socket verifies tokens; no private key material is se
 const { unreachable } = await import('../src/cache/testing.js');
 test('throttle on Redis holds across two instances', { skip: await unreachable(6379) }, async () => {
   const dirs = [mkdtempSync(join(tmpdir(), 'strata-authc-')), mkdtempSync(join(tmpdir(), 'strata-authc-'))];
-  const comps = dirs.map((dataDir) => {
+  const comps = await Promise.all(dirs.map(async (dataDir) => {
     const { config } = loadConfig({ cwd: dataDir, env: { STRATA_AUTH_THROTTLE_STORE: 'redis' } });
-    return authComponent(config.auth, { dataDir, env: {} });
-  });
+    return authComponent(config.auth, await authDeps(dataDir));
+  }));
   const account = `acct-${randomBytes(6).toString('hex')}`;
   try {
     for (const c of comps) await c.start?.();

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { assertSameOrigin, createCsrfTokens, CsrfError } from '../src/auth/index.js';
+import { assertSameOrigin, CsrfError } from '../src/auth/index.js';
+import { createCsrfTokens } from '../src/auth/sessions/csrf.js';
 
 const self = 'https://app.example.com';
 const isCsrf = (e: unknown) => e instanceof CsrfError && e.status === 403 && e.type === 'strata/csrf';

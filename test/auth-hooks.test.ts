@@ -7,10 +7,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { UnsecuredJWT } from 'jose';
 import { loadConfig } from '../src/config/index.js';
 import { handleError } from '../src/edge/index.js';
-import { authComponent, authHooks, type AuthServices } from '../src/auth/index.js';
+import { authComponent, type AuthServices } from '../src/auth/index.js';
+import { authDeps } from './auth-stores-helpers.js';
+import { authHooks } from '../src/api/index.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'strata-authh-'));
-const auth = authComponent(loadConfig({ cwd: dataDir, env: {} }).config.auth, { dataDir, env: {} });
+const auth = authComponent(loadConfig({ cwd: dataDir, env: {} }).config.auth, await authDeps(dataDir));
 let app: FastifyInstance;
 let base = '';
 let s: AuthServices;

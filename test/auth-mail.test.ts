@@ -12,10 +12,11 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Logger } from '../src/core/index.js';
 import { openDatabase, tableNames } from '../src/data/index.js';
-import { ensureAuthTables, type AuthDb } from '../src/auth/auth-store-schema.js';
-import { createMailer, type OutgoingMail } from '../src/auth/mailer.js';
-import { mailSender, smtpTransport } from '../src/auth/mailer-sender.js';
-import { emailChangedMessage, passwordResetMessage, tokenLink, verifyEmailMessage } from '../src/auth/mailer-templates.js';
+import { ensureAuthTables, type AuthDb } from '../src/data/auth-tables/auth-store-schema.js';
+import { createMailer, type OutgoingMail } from '../src/auth/mail/mailer.js';
+import { createSqlMailOutbox } from '../src/data/auth-tables/mail-outbox-sql.js';
+import { mailSender, smtpTransport } from '../src/auth/mail/mailer-sender.js';
+import { emailChangedMessage, passwordResetMessage, tokenLink, verifyEmailMessage } from '../src/auth/mail/mailer-templates.js';
 import { ValidationError } from '../src/core/index.js';
 import { ensureDevCertificate } from '../src/edge/index.js';
 import { uniquePrefix } from './data-helpers.js';
@@ -92,7 +93,7 @@ const transportTo = (port: number) => smtpTransport({ host: '127.0.0.1', port, s
 test('verify-email mail arrives over SMTP with the right link; values are HTML-escaped', async () => {
   const smtp = await smtpServer();
   const ctx = await sqliteAuthDb();
-  const mailer = createMailer(ctx);
+  const mailer = createMailer({ outbox: createSqlMailOutbox(ctx) });
   const sender = mailSender({ mailer, transport: () => transportTo(smtp.port), pollMs: 60_000 });
   try {
     await sender.start?.();
@@ -137,7 +138,7 @@ test('templates: reset and email-changed messages; links need an absolute http(s
 
 test('bad messages are refused: several recipients, header injection in the subject', async () => {
   const ctx = await sqliteAuthDb();
-  const mailer = createMailer(ctx);
+  const mailer = createMailer({ outbox: createSqlMailOutbox(ctx) });
   const bad: OutgoingMail[] = [
     { to: 'a@example.com, b@example.com', subject: 's', text: 't' },
     { to: 'a@example.com\r\nBcc: x@example.com', subject: 's', text: 't' },
@@ -160,7 +161,7 @@ test('SMTP down: the mail is retried later with backoff and then delivered; it f
   });
   const ctx = await sqliteAuthDb();
   let clock = 1_700_000_000_000;
-  const mailer = createMailer({ ...ctx, now: () => clock, retryBaseMs: 10_000, maxAttempts: 3 });
+  const mailer = createMailer({ outbox: createSqlMailOutbox(ctx), now: () => clock, retryBaseMs: 10_000, maxAttempts: 3 });
   const transport = await transportTo(smtp.port);
   try {
     await mailer.enqueue({ to: 'ada@example.com', subject: 'Hello', text: 'secret-token-xyz' });
@@ -220,7 +221,7 @@ test('kill -9 mid-send does not lose the mail: the lease runs out and another se
   });
   const ctx = await sqliteAuthDb();
   try {
-    await createMailer(ctx).enqueue(verifyEmailMessage({ to: 'ada@example.com', appName: 'Acme', link: 'https://app.example.com/v?token=T1' }));
+    await createMailer({ outbox: createSqlMailOutbox(ctx) }).enqueue(verifyEmailMessage({ to: 'ada@example.com', appName: 'Acme', link: 'https://app.example.com/v?token=T1' }));
     child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./auth-mail-child.ts', import.meta.url))], {
       env: { ...process.env, AUTH_MAIL_DB: ctx.file, AUTH_MAIL_PREFIX: ctx.names.prefix, AUTH_MAIL_PORT: String(smtp.port) },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -233,12 +234,12 @@ test('kill -9 mid-send does not lose the mail: the lease runs out and another se
     assert.equal(killed, true);
 
     const leaseMs = 60_000;
-    const mailer = createMailer({ ...ctx, leaseMs });
+    const mailer = createMailer({ outbox: createSqlMailOutbox(ctx), leaseMs });
     const [claimed] = await mailer.list();
     assert.equal(claimed.status, 'sending', 'the dead sender left its claim');
     const transport = await transportTo(smtp.port);
     assert.deepEqual(await mailer.deliverDue(transport), { sent: 0, failed: 0 }, 'not taken while the lease holds');
-    const later = createMailer({ ...ctx, leaseMs, now: () => Date.now() + leaseMs + 1 });
+    const later = createMailer({ outbox: createSqlMailOutbox(ctx), leaseMs, now: () => Date.now() + leaseMs + 1 });
     assert.deepEqual(await later.deliverDue(transport), { sent: 1, failed: 0 });
     await transport.close();
     assert.equal(smtp.received.length, 1);
@@ -255,7 +256,7 @@ test('kill -9 mid-send does not lose the mail: the lease runs out and another se
 
 test('without SMTP the mail stays pending and one warning is logged, without the message', async () => {
   const ctx = await sqliteAuthDb();
-  const mailer = createMailer(ctx);
+  const mailer = createMailer({ outbox: createSqlMailOutbox(ctx) });
   const logged: unknown[][] = [];
   const logger = { warn: (...a: unknown[]) => logged.push(a), error: (...a: unknown[]) => logged.push(a), info: () => undefined } as unknown as Logger;
   await mailer.enqueue({ to: 'ada@example.com', subject: 'Reset', text: 'https://x.example/r?token=SECRET123' });
@@ -279,7 +280,7 @@ for (const e of engines) {
   describe(`${e.name} outbox`, { skip: e.skip }, () => {
     test(`${e.name}: mail commits and rolls back with the caller's transaction; concurrent senders claim a row once`, async () => {
       const ctx = await e.fresh();
-      const mailer = createMailer(ctx);
+      const mailer = createMailer({ outbox: createSqlMailOutbox(ctx) });
       const mail = { to: 'ada@example.com', subject: 'Hi', text: 'x', html: '<p>x</p>' };
       await assert.rejects(ctx.db.transaction().execute(async (tx) => {
         await mailer.enqueue(mail, tx);

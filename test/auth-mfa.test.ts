@@ -4,12 +4,11 @@ import * as OTPAuth from 'otpauth';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createMemoryRecoveryCodeStore, createMemoryTotpStepStore, createRecoveryCodes, createSqlRecoveryCodeStore,
-  createSqlTotpStepStore, createTotp,
-} from '../src/auth/index.js';
+import { createMemoryRecoveryCodeStore, createRecoveryCodes } from '../src/auth/mfa/mfa-recovery.js';
+import { createMemoryTotpStepStore, createTotp } from '../src/auth/mfa/mfa-totp.js';
+import { createSqlRecoveryCodeStore, createSqlTotpStepStore } from '../src/data/auth-tables/auth-stores-sql.js';
 import { sqliteAuthDb } from './auth-stores-helpers.js';
-import { recoveryCodeStoreContract, totpStepStoreContract } from '../src/auth/mfa-store.contract.js';
+import { recoveryCodeStoreContract, totpStepStoreContract } from '../src/auth/mfa/mfa-store.contract.js';
 
 totpStepStoreContract('memory TOTP step store', async () => createMemoryTotpStepStore());
 totpStepStoreContract('sqlite TOTP step store', async () => createSqlTotpStepStore(await sqliteAuthDb()));

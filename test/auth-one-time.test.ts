@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createMemoryOneTimeTokenStore, createOneTimeTokens, createSqlOneTimeTokenStore, InvalidTokenError, sha256Hex,
-  type OneTimeTokenStore,
-} from '../src/auth/index.js';
+import { createMemoryOneTimeTokenStore, createOneTimeTokens } from '../src/auth/tokens/one-time-tokens.js';
+import { createSqlOneTimeTokenStore } from '../src/data/auth-tables/auth-stores-sql.js';
+import { InvalidTokenError, type OneTimeTokenStore } from '../src/auth/index.js';
+import { sha256Hex } from '../src/auth/tokens/token-hash.js';
 import { sqliteAuthDb } from './auth-stores-helpers.js';
 
 const isInvalid = (e: unknown) => e instanceof InvalidTokenError;

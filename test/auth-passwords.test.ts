@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPasswordHasher, createPasswordPolicy, commonPasswords, OWASP_MIN } from '../src/auth/index.js';
+import { createPasswordHasher, OWASP_MIN } from '../src/auth/passwords/password-hash.js';
+import { createPasswordPolicy, commonPasswords } from '../src/auth/passwords/password-policy.js';
 import { ValidationError } from '../src/core/index.js';
 
 test('argon2id hash verifies the right password and refuses a wrong one', async () => {

@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createCacheSessionStore, createMemorySessionStore, createSessionCookie, createSessions, parseCookies } from '../src/auth/index.js';
-import { sessionStoreContract } from '../src/auth/session-store.contract.js';
+import { createCacheSessionStore } from '../src/auth/sessions/session-store-cache.js';
+import { createMemorySessionStore } from '../src/auth/sessions/session-store.js';
+import { createSessionCookie, parseCookies } from '../src/auth/sessions/session-cookie.js';
+import { createSessions } from '../src/auth/sessions/sessions.js';
+import { sessionStoreContract } from '../src/auth/sessions/session-store.contract.js';
 import { createCache, memoryStore, redisStore, type Cache } from '../src/cache/index.js';
 import { unreachable } from '../src/cache/testing.js';
 

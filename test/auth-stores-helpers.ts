@@ -7,7 +7,10 @@ import { sql } from 'kysely';
 import { openDatabase, tableNames } from '../src/data/index.js';
 
 type OpenedDatabase = Awaited<ReturnType<typeof openDatabase>>;
-import { authTableNames, ensureAuthTables, type AuthDb } from '../src/auth/auth-store-schema.js';
+import { authTableNames, ensureAuthTables, type AuthDb } from '../src/data/auth-tables/auth-store-schema.js';
+import { sqlAuthStorage } from '../src/data/index.js';
+import type { AuthDeps } from '../src/auth/index.js';
+import { fieldKeyFile, keyDirectory, loadFieldCipher } from '../src/crypto/index.js';
 import { MYSQL_URL, PG_URL, uniquePrefix, unreachable } from './data-helpers.js';
 
 export interface AuthEngine {
@@ -58,4 +61,17 @@ export async function sqliteAuthDb(): Promise<AuthDb> {
   const ctx: AuthDb = { db: o.db, dialect: o.dialect, names: tableNames('') };
   await ensureAuthTables(ctx);
   return ctx;
+}
+
+/**
+ * authComponent's deps as `strata serve` builds them: keys in `<dataDir>/keys`, the field cipher over the key file
+ * there (or `env.STRATA_ENCRYPTION_KEY`), and the SQL stores on `data` (default: the SQLite file in `dataDir`).
+ */
+export async function authDeps(dataDir: string, o: { env?: Record<string, string | undefined>; data?: () => AuthDb } = {}): Promise<AuthDeps> {
+  const paths = { dataDir, auth: { tokens: { keyDir: '' }, encryption: { keyFile: '' } } };
+  return {
+    keyDir: keyDirectory(paths),
+    fieldCipher: await loadFieldCipher({ keyFile: fieldKeyFile(paths), env: o.env?.STRATA_ENCRYPTION_KEY }),
+    storage: sqlAuthStorage({ dataDir, data: o.data }),
+  };
 }

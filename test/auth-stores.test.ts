@@ -2,12 +2,15 @@
 // concurrency checks for the atomic operations (refresh reuse detection, single-use tokens) across connections.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { refreshStoreContract } from '../src/auth/refresh-store.contract.js';
-import { apiKeyStoreContract } from '../src/auth/api-key-store.contract.js';
-import { recoveryCodeStoreContract, totpStepStoreContract } from '../src/auth/mfa-store.contract.js';
-import { createSqlAuthStores } from '../src/auth/auth-stores-sql.js';
-import { authTableDdl, ensureAuthTables } from '../src/auth/auth-store-schema.js';
-import { createOneTimeTokens, createRefreshTokens, InvalidTokenError, sha256Hex } from '../src/auth/index.js';
+import { refreshStoreContract } from '../src/auth/tokens/refresh-store.contract.js';
+import { apiKeyStoreContract } from '../src/auth/keys/api-key-store.contract.js';
+import { recoveryCodeStoreContract, totpStepStoreContract } from '../src/auth/mfa/mfa-store.contract.js';
+import { createSqlAuthStores } from '../src/data/auth-tables/auth-stores-sql.js';
+import { authTableDdl, ensureAuthTables } from '../src/data/auth-tables/auth-store-schema.js';
+import { createOneTimeTokens } from '../src/auth/tokens/one-time-tokens.js';
+import { createRefreshTokens } from '../src/auth/tokens/refresh-tokens.js';
+import { InvalidTokenError } from '../src/auth/index.js';
+import { sha256Hex } from '../src/auth/tokens/token-hash.js';
 import { authEngines } from './auth-stores-helpers.js';
 
 const engines = await authEngines();

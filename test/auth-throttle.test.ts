@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ACCOUNT_RULE, createLoginThrottle, createMemoryAttemptStore, createPasswordHasher, createPasswordLogin, delayFor,
-  InvalidCredentialsError, throttleKeys, TooManyAttemptsError, type PasswordHasher,
-} from '../src/auth/index.js';
+import { ACCOUNT_RULE, createLoginThrottle, delayFor, throttleKeys } from '../src/auth/throttle/throttle.js';
+import { createMemoryAttemptStore } from '../src/auth/throttle/throttle-store.js';
+import { createPasswordHasher, type PasswordHasher } from '../src/auth/passwords/password-hash.js';
+import { createPasswordLogin } from '../src/auth/passwords/password-login.js';
+import { InvalidCredentialsError, TooManyAttemptsError } from '../src/auth/index.js';
 import { randomBytes } from 'node:crypto';
-import { createRedisAttemptStore } from '../src/auth/index.js';
-import { attemptStoreContract } from '../src/auth/throttle-store.contract.js';
+import { createRedisAttemptStore } from '../src/auth/throttle/throttle-store-redis.js';
+import { attemptStoreContract } from '../src/auth/throttle/throttle-store.contract.js';
 import { unreachable } from '../src/cache/testing.js';
 
 attemptStoreContract('memory attempt store', async (now) => createMemoryAttemptStore({ now }));

@@ -4,13 +4,16 @@ import { mkdtempSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, UnsecuredJWT, generateKeyPair, exportJWK, base64url } from 'jose';
-import {
-  createAccessTokens, createApiKeys, createKeyRing, createMemoryApiKeyStore, createMemoryRefreshStore,
-  createRefreshTokens, createSqlRefreshStore, InvalidTokenError, type KeyRing,
-} from '../src/auth/index.js';
-import { refreshStoreContract } from '../src/auth/refresh-store.contract.js';
-import { apiKeyStoreContract } from '../src/auth/api-key-store.contract.js';
-import { createSqlApiKeyStore } from '../src/auth/index.js';
+import { createAccessTokens } from '../src/auth/tokens/token-access.js';
+import { createApiKeys, createMemoryApiKeyStore } from '../src/auth/keys/api-keys.js';
+import { createKeyRing, type KeyRing } from '../src/auth/tokens/token-keys.js';
+import { createMemoryRefreshStore } from '../src/auth/tokens/refresh-store.js';
+import { createRefreshTokens } from '../src/auth/tokens/refresh-tokens.js';
+import { createSqlRefreshStore } from '../src/data/auth-tables/auth-stores-sql.js';
+import { InvalidTokenError } from '../src/auth/index.js';
+import { refreshStoreContract } from '../src/auth/tokens/refresh-store.contract.js';
+import { apiKeyStoreContract } from '../src/auth/keys/api-key-store.contract.js';
+import { createSqlApiKeyStore } from '../src/data/auth-tables/auth-stores-sql.js';
 import { sqliteAuthDb } from './auth-stores-helpers.js';
 import { ForbiddenError } from '../src/core/index.js';
 
@@ -190,7 +193,7 @@ test('refresh tokens are stored hashed only', async () => {
   const store = createMemoryRefreshStore();
   const rt = createRefreshTokens({ store });
   const t = await rt.issue('u1');
-  const { sha256Hex } = await import('../src/auth/index.js');
+  const { sha256Hex } = await import('../src/auth/tokens/token-hash.js');
   assert.equal((await store.get(t.token)), undefined);
   assert.equal((await store.get(sha256Hex(t.token)))?.userId, 'u1');
 });

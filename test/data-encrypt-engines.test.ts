@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { Value } from '@sinclair/typebox/value';
-import { createFieldCipher, loadFieldKeys } from '../src/auth/index.js';
+import { createFieldCipher, loadFieldKeys } from '../src/crypto/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { DataSchema, type CollectionConfig, type DataConfig } from '../src/config/schema-data.js';
 import { createDataLayer, dropAll, normalizeCollections, type DataLayer } from '../src/data/index.js';

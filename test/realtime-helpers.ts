@@ -8,7 +8,9 @@ import { sql } from 'kysely';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config/index.js';
 import { handleError } from '../src/edge/index.js';
-import { authComponent, authHooks, type AuthServices } from '../src/auth/index.js';
+import { authComponent, type AuthServices } from '../src/auth/index.js';
+import { authDeps } from './auth-stores-helpers.js';
+import { authHooks } from '../src/api/index.js';
 import { ForbiddenError, recordTopic, StrataError, type AccessControl, type ChangeFeed, type RecordChangeAction, type RecordChangeEvent } from '../src/core/index.js';
 import { createDataLayer, type DataLayer } from '../src/data/index.js';
 import type { Bus } from '../src/messaging/index.js';
@@ -59,7 +61,7 @@ export function defaultLimits(over: Partial<RealtimeOptions> = {}): RealtimeOpti
 
 /** Starts auth (one per test file; instances may share it, as instances share keys). */
 export async function startAuth(dir = tempDir()): Promise<{ services: AuthServices; stop: () => Promise<void> }> {
-  const auth = authComponent(loadConfig({ cwd: dir, env: {} }).config.auth, { dataDir: dir, env: {} });
+  const auth = authComponent(loadConfig({ cwd: dir, env: {} }).config.auth, await authDeps(dir));
   await auth.start?.();
   return { services: auth.services, stop: async () => auth.stop?.() };
 }

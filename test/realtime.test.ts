@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { createAccessTokens, type AuthServices } from '../src/auth/index.js';
+import { createAccessTokens } from '../src/auth/tokens/token-access.js';
+import { type AuthServices } from '../src/auth/index.js';
 import { memoryBus, type Bus } from '../src/messaging/index.js';
 import { Client, EventSource, MemoryFeed, startAuth, startInstance, tempDir, type Instance } from './realtime-helpers.js';
 

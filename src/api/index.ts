@@ -4,3 +4,4 @@ export { openapiDocument } from './records/index.js';
 export { adminRoutes, requireSuperuser, superuserAudit, ADMIN_PREFIX, type AdminRoutesDeps, type AdminGuard } from './admin/index.js';
 export { adminCollectionsRoutes, auditRoutes, cachePurgeRoutes, queueRoutes, wafEventsRoutes, webhookRoutes } from './admin/index.js';
 export { opsRoutes, type OpsRoutesOptions } from './ops/index.js';
+export * from './auth/index.js';

@@ -1,38 +1,33 @@
-// Composition of the auth building blocks from the `auth` config section, as a Component for src/server,
-// plus the JWKS route (RFC 7517 §5, served at /.well-known/jwks.json).
+// Composition of the auth building blocks from the `auth` config section, as a Component for src/server.
+// Storage (SQL tables on the data layer's database) and the field cipher come from the composition root.
 import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
 import type { Component, Logger } from '../core/index.js';
-import { openDatabase, tableNames } from '../data/index.js';
 import type { AuthSchema } from '../config/schema-auth.js';
 import type { Cache } from '../cache/index.js';
 import { enginesOrOwn, type Engines } from '../engines/index.js';
-import { createApiKeys, type ApiKeys } from './api-keys.js';
-import { createAuditLog, type AuditLog } from './audit-log.js';
-import { ensureAuthTables, type AuthDb } from './auth-store-schema.js';
-import { createSqlAuthStores } from './auth-stores-sql.js';
-import { createMailer, type Mailer } from './mailer.js';
-import { mailSender, smtpTransport } from './mailer-sender.js';
-import { createCsrfTokens, type CsrfTokens } from './csrf.js';
-import { createFieldCipher, type FieldCipher } from './field-crypto.js';
-import { loadFieldKeys } from './field-keys.js';
-import { createRecoveryCodes, type RecoveryCodes } from './mfa-recovery.js';
-import { createTotp, type Totp } from './mfa-totp.js';
-import { createOneTimeTokens, type OneTimeTokens } from './one-time-tokens.js';
-import { createPasswordHasher, type PasswordHasher } from './password-hash.js';
-import { createPasswordPolicy, type PasswordPolicy } from './password-policy.js';
-import { createRefreshTokens, type RefreshTokens } from './refresh-tokens.js';
-import { loadOrCreateSecret } from './secret-file.js';
-import { createSessionCookie, type SessionCookie } from './session-cookie.js';
-import { createCacheSessionStore } from './session-store-cache.js';
-import { createMemorySessionStore } from './session-store.js';
-import { createSessions, type Sessions } from './sessions.js';
-import { createMemoryAttemptStore, type AttemptStore } from './throttle-store.js';
-import { createRedisAttemptStore } from './throttle-store-redis.js';
-import { createLoginThrottle, type LoginThrottle } from './throttle.js';
-import { createAccessTokens, type AccessTokens } from './token-access.js';
-import { createKeyRing, type KeyRing } from './token-keys.js';
+import { loadOrCreateSecret, type FieldCipher } from '../crypto/index.js';
+import { createAuditLog, type AuditLog, type AuditStore } from '../ops/index.js';
+import { createApiKeys, type ApiKeys, type ApiKeyStore } from './keys/api-keys.js';
+import { createMailer, type MailOutbox, type Mailer } from './mail/mailer.js';
+import { mailSender, smtpTransport } from './mail/mailer-sender.js';
+import { createRecoveryCodes, type RecoveryCodes, type RecoveryCodeStore } from './mfa/mfa-recovery.js';
+import { createTotp, type Totp, type TotpStepStore } from './mfa/mfa-totp.js';
+import { createPasswordHasher, type PasswordHasher } from './passwords/password-hash.js';
+import { createPasswordPolicy, type PasswordPolicy } from './passwords/password-policy.js';
+import { createCsrfTokens, type CsrfTokens } from './sessions/csrf.js';
+import { createSessionCookie, type SessionCookie } from './sessions/session-cookie.js';
+import { createCacheSessionStore } from './sessions/session-store-cache.js';
+import { createMemorySessionStore } from './sessions/session-store.js';
+import { createSessions, type Sessions } from './sessions/sessions.js';
+import { createMemoryAttemptStore, type AttemptStore } from './throttle/throttle-store.js';
+import { createRedisAttemptStore } from './throttle/throttle-store-redis.js';
+import { createLoginThrottle, type LoginThrottle } from './throttle/throttle.js';
+import { createOneTimeTokens, type OneTimeTokens, type OneTimeTokenStore } from './tokens/one-time-tokens.js';
+import { createRefreshTokens, type RefreshTokens } from './tokens/refresh-tokens.js';
+import type { RefreshTokenStore } from './tokens/refresh-store.js';
+import { createAccessTokens, type AccessTokens } from './tokens/token-access.js';
+import { createKeyRing, type KeyRing } from './tokens/token-keys.js';
 
 export type AuthConfig = Static<typeof AuthSchema>;
 
@@ -59,19 +54,33 @@ export interface AuthServices {
   audit: AuditLog;
 }
 
+/** The rows auth keeps (the SQL implementation is data's `sqlAuthStorage`). */
+export interface AuthStores {
+  refresh: RefreshTokenStore;
+  apiKeys: ApiKeyStore;
+  oneTime: OneTimeTokenStore;
+  totpSteps: TotpStepStore;
+  recoveryCodes: RecoveryCodeStore;
+  outbox: MailOutbox;
+  audit: AuditStore;
+}
+
+/** Opened by start() (creating the tables if missing), closed by stop(). */
+export interface AuthStorage {
+  open(): Promise<AuthStores>;
+  close(): Promise<void>;
+}
+
 export interface AuthDeps {
-  dataDir: string;
+  /** Signing keys and the CSRF secret live here (crypto's `keyDirectory(config)`). */
+  keyDir: string;
+  storage: AuthStorage;
+  /** The one field cipher (built by the composition root); accounts seal TOTP secrets with it. */
+  fieldCipher: FieldCipher;
   /** Sessions go through this cache when given (Redis in scale-out); memory otherwise. */
   cache?: Cache;
-  /** Environment (for STRATA_ENCRYPTION_KEY); default process.env. */
-  env?: Record<string, string | undefined>;
   /** Product name shown in authenticator apps. */
   totpIssuer?: string;
-  /**
-   * The data layer's database, read at start (the auth tables live there, under its table prefix).
-   * Without it, auth opens the data layer's default SQLite file `<dataDir>/data.db` itself.
-   */
-  data?: () => AuthDb;
   logger?: Logger;
   /** Shared engine clients (the composition root's); without it, the Redis throttle store opens its own client and closes it. */
   engines?: Engines;
@@ -79,13 +88,11 @@ export interface AuthDeps {
 
 /**
  * @example
- * const auth = authComponent(config.auth, { dataDir: config.dataDir, cache: cache.cache });
+ * const auth = authComponent(config.auth, { keyDir: keyDirectory(config), fieldCipher, storage: sqlAuthStorage({ dataDir, data: () => data }) });
  * await auth.start();
- * app.register(jwksRoutes(auth.services.keys));
  */
 export function authComponent(config: AuthConfig, deps: AuthDeps): Component & { readonly services: AuthServices } {
   let services: AuthServices | undefined;
-  let closeDb: (() => Promise<void>) | undefined;
   let sender: ReturnType<typeof mailSender> | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
   let closeThrottle: (() => Promise<void>) | undefined;
@@ -96,23 +103,13 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
       return services;
     },
     async start() {
-      const keyDir = config.tokens.keyDir || join(deps.dataDir, 'keys');
-      const env = deps.env ?? process.env;
-      const fieldKeys = await loadFieldKeys({ keyFile: config.encryption.keyFile || join(keyDir, 'encryption.json'), env: env.STRATA_ENCRYPTION_KEY });
+      const { keyDir } = deps;
       const keys = createKeyRing({ dir: keyDir, alg: config.tokens.alg, retainSeconds: config.tokens.accessTtl + 60 });
       await keys.signingKey();
       // The auth tables live on the data layer's database (created if missing).
-      let authDb: AuthDb;
-      if (deps.data) authDb = deps.data();
-      else {
-        const opened = await openDatabase({ url: '', dataDir: deps.dataDir, poolSize: 1, busyTimeout: 5000 });
-        authDb = { db: opened.db, dialect: opened.dialect, names: tableNames('') };
-        closeDb = () => opened.db.destroy();
-      }
-      await ensureAuthTables(authDb);
-      const stores = createSqlAuthStores(authDb);
+      const stores = await deps.storage.open();
       const e = config.email;
-      const mailer = createMailer({ ...authDb, maxAttempts: e.maxAttempts, retryBaseMs: e.retryBase * 1000, leaseMs: e.leaseSeconds * 1000, logger: deps.logger });
+      const mailer = createMailer({ outbox: stores.outbox, maxAttempts: e.maxAttempts, retryBaseMs: e.retryBase * 1000, leaseMs: e.leaseSeconds * 1000, logger: deps.logger });
       sender = mailSender({
         mailer,
         pollMs: e.pollInterval,
@@ -124,7 +121,7 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
         },
       });
       await sender.start?.();
-      const audit = createAuditLog({ ...authDb, retentionDays: config.audit.retentionDays });
+      const audit = createAuditLog({ store: stores.audit, retentionDays: config.audit.retentionDays });
       // Hourly: audit entries past their retention, and sent mail older than 30 days.
       const prune = () => {
         audit.prune().catch((err: unknown) => deps.logger?.error({ err }, 'audit log pruning failed'));
@@ -175,7 +172,7 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
         }),
         sessionCookie: (secure) => createSessionCookie({ secure, name: c.cookieName }),
         csrf: createCsrfTokens({ secret: await loadOrCreateSecret(join(keyDir, 'csrf.key')) }),
-        fieldCipher: createFieldCipher(fieldKeys),
+        fieldCipher: deps.fieldCipher,
         mailer,
         audit,
       };
@@ -185,22 +182,11 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
       pruneTimer = undefined;
       await sender?.stop?.();
       sender = undefined;
-      await closeDb?.();
-      closeDb = undefined;
+      await deps.storage.close();
       await closeThrottle?.();
       closeThrottle = undefined;
       services = undefined;
     },
     ready: () => services !== undefined,
-  };
-}
-
-/** GET /.well-known/jwks.json: the public keys that verify Strata's access tokens. */
-export function jwksRoutes(keys: KeyRing): FastifyPluginAsync {
-  return async (app) => {
-    app.get('/.well-known/jwks.json', async (_req, reply) => {
-      reply.header('content-type', 'application/jwk-set+json').header('cache-control', 'public, max-age=300');
-      return keys.jwks();
-    });
   };
 }

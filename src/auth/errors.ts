@@ -1,5 +1,5 @@
 // Auth error types, mapped to RFC 9457 problems at the edge. Details never carry secrets or account existence.
-import { StrataError, UnauthorizedError, type FieldError } from '../core/index.js';
+import { StrataError, UnauthorizedError } from '../core/index.js';
 
 /** Credentials, token or code rejected. One message for every cause, so callers cannot probe. */
 export class InvalidCredentialsError extends UnauthorizedError {
@@ -38,13 +38,3 @@ export class CsrfError extends StrataError {
     this.name = 'CsrfError';
   }
 }
-
-/** Field encryption failed: wrong key, unknown key id or tampered value. Never says which. */
-export class DecryptionError extends StrataError {
-  constructor(detail = 'An encrypted value could not be decrypted.') {
-    super(500, 'strata/decryption-failed', 'Decryption Failed', detail);
-    this.name = 'DecryptionError';
-  }
-}
-
-export type { FieldError };

@@ -1,4 +1,4 @@
-// Field encryption at rest as the data layer sees it: a tiny cipher contract (the auth capability's AES-256-GCM
+// Field encryption at rest as the data layer sees it: a tiny cipher contract (crypto's AES-256-GCM
 // FieldCipher satisfies it), value sealing bound to collection/field/record id, and the start-up key check.
 import { sql } from 'kysely';
 import { StrataError } from '../core/index.js';
@@ -16,7 +16,7 @@ export interface ValueCipher {
   keyIdOf?(stored: string): string | undefined;
 }
 
-/** Stored values of encrypted fields start with this (the auth capability's `enc:v1:<kid>:...` format). */
+/** Stored values of encrypted fields start with this (crypto's `enc:v1:<kid>:...` format). */
 export const SEALED_PREFIX = 'enc:v1:';
 
 /** Field types that may be encrypted: those stored as text (json as its JSON text). */

@@ -1,5 +1,6 @@
-/** @module Operations: structured logging, Prometheus metrics, health and readiness. */
+/** @module Operations: structured logging, Prometheus metrics, health and readiness, the audit log. */
 export { createLogger, flushLogger, REDACT_PATHS } from './logging.js';
 export { createMetrics, type HttpMetrics } from './metrics.js';
 export { Readiness, type Phase, type ReadinessReport } from './health.js';
 export { accessLog, type AccessLog, type AccessEntry } from './access-log.js';
+export { createAuditLog, redactDetails, type AuditLog, type AuditLogOptions, type AuditStore, type AuditEntry, type AuditRecord, type AuditQuery, type AuditOutcome } from './audit/audit-log.js';

@@ -5,10 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql } from 'kysely';
-import { createFieldCipher, loadFieldKeys, reencryptRows, rotateFieldKeyFile, type EncryptedRow } from '../auth/index.js';
+import { createFieldCipher, fieldKeyFile, loadFieldKeys, reencryptRows, rotateFieldKeyFile, type EncryptedRow } from '../crypto/index.js';
 import type { StrataConfig } from '../config/index.js';
-import { aadOf, checkFieldKeys, existingTables, normalizeCollections, storedCollections, openDatabase, tableNames, type Collection, type Db } from '../data/index.js';
+import { aadOf, normalizeCollections, openFieldRotation, type Collection, type Db } from '../data/index.js';
 
 export interface KeysRotateOptions {
   config: StrataConfig;
@@ -36,11 +35,6 @@ interface RotationState {
   kid: string;
   /** Per collection: the last id handled, or true when done. */
   progress: Record<string, string | true>;
-}
-
-export function fieldKeyFile(config: StrataConfig): string {
-  const keyDir = config.auth.tokens.keyDir || join(resolve(config.dataDir), 'keys');
-  return resolve(config.auth.encryption.keyFile || join(keyDir, 'encryption.json'));
 }
 
 async function readState(path: string): Promise<RotationState | undefined> {
@@ -79,17 +73,17 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
     throw new Error('keys rotate: the keys come from STRATA_ENCRYPTION_KEY; put a new key first in it (kid:base64,oldkid:base64) and run `strata keys rotate --no-new-key`');
   }
   let keys = await loadFieldKeys({ keyFile, env: env.STRATA_ENCRYPTION_KEY });
-  const { db } = await openDatabase({ url: o.config.data.url, dataDir: resolve(o.config.dataDir), poolSize: 2, busyTimeout: o.config.data.busyTimeout });
-  const names = tableNames(o.config.data.tablePrefix);
+  const source = await openFieldRotation({
+    data: o.config.data,
+    dataDir: resolve(o.config.dataDir),
+    declared: normalizeCollections(o.config.collections),
+    extraCollections: o.extraCollections,
+  });
   const total = { scanned: 0, rewritten: 0 };
   let resumed = false;
   try {
-    const declared = normalizeCollections(o.config.collections);
-    const extra = await (o.extraCollections ?? ((d: Db) => storedCollections(d, o.config.data.tablePrefix)))(db);
-    const all = [...declared, ...extra.filter((c) => !declared.some((d) => d.name === c.name))];
-    const tables = await existingTables(db, all.map((c) => names.record(c.name)));
     // Values the present keys cannot read (a lost key file, a wrong env key) stop us before a key is added.
-    await checkFieldKeys(db, names, all.filter((c) => tables.has(names.record(c.name))), createFieldCipher(keys));
+    await source.checkKeys(createFieldCipher(keys));
     let state = fromEnv ? undefined : await readState(statePath);
     resumed = state !== undefined && state.kid === keys.current;
     if (!resumed) {
@@ -102,30 +96,22 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
     // With env keys nothing is persisted: a rerun under the same current key skips what is done anyway.
     const save = (x: RotationState) => (fromEnv ? Promise.resolve() : writeState(statePath, x));
     const cipher = createFieldCipher(keys);
-    for (const c of all) {
-      const fields = c.fields.filter((f) => f.encrypted).map((f) => f.name);
-      const table = names.record(c.name);
-      // not migrated yet: nothing stored to rotate
-      if (fields.length === 0 || st.progress[c.name] === true || !tables.has(table)) continue;
+    for (const c of source.collections) {
+      const table = source.rows(c);
+      if (!table || st.progress[c.name] === true) continue;
+      const { fields } = table;
       const after = (st.progress[c.name] as string | undefined) ?? null;
-      const count = Number((await db.selectFrom(table).select(sql<number>`COUNT(*)`.as('n')).executeTakeFirstOrThrow()).n);
-      let seen = after === null ? 0 : Number((await db.selectFrom(table).select(sql<number>`COUNT(*)`.as('n')).where('id', '<=', after).executeTakeFirstOrThrow()).n);
+      const count = await table.count();
+      let seen = after === null ? 0 : await table.count(after);
       const show = () => o.out.write(o.out.isTTY ? bar(seen, count, c.name) : `keys rotate: ${c.name} ${seen}/${count}\n`);
       // One batch = one read and one transaction of updates; the state file follows each committed batch.
-      let pending: Array<{ id: string; fields: Record<string, string> }> = [];
+      let pending: Array<{ id: string; values: Record<string, string>; read: Record<string, string | null> }> = [];
       const read = new Map<string, Record<string, string | null>>();
       const flush = async (cursor: string | null) => {
         if (pending.length > 0) {
           const rows = pending;
           pending = [];
-          await db.transaction().execute(async (tx) => {
-            // Only where the value is still the one read: a concurrent write is newer and wins.
-            for (const r of rows) {
-              for (const [f, v] of Object.entries(r.fields)) {
-                await tx.updateTable(table).set({ [f]: v }).where('id', '=', r.id).where(f, '=', read.get(r.id)![f]).execute();
-              }
-            }
-          });
+          await table.write(rows);
         }
         if (cursor !== null) {
           st.progress[c.name] = cursor;
@@ -137,24 +123,16 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
       async function* rows(from: string | null): AsyncIterable<EncryptedRow> {
         let cursor = from;
         for (;;) {
-          let q = db.selectFrom(table).select(['id', ...fields]).orderBy('id').limit(batch);
-          if (cursor !== null) q = q.where('id', '>', cursor);
-          const page = (await q.execute()) as Array<Record<string, unknown>>;
+          const page = await table!.page(cursor, batch);
           read.clear();
-          for (const r of page) {
-            const id = String(r.id);
-            const values: Record<string, string | null> = {};
+          for (const { id, values } of page) {
             const aad: Record<string, string> = {};
-            for (const f of fields) {
-              const v = r[f];
-              values[f] = v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v);
-              aad[f] = aadOf(c.name, f, id);
-            }
+            for (const f of fields) aad[f] = aadOf(c.name, f, id);
             read.set(id, values);
             yield { cursor: id, fields: values, aad };
           }
           if (page.length < batch) return;
-          cursor = String(page[page.length - 1].id);
+          cursor = page[page.length - 1].id;
           await flush(cursor);
         }
       }
@@ -164,7 +142,7 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
         after,
         encryptPlaintext: true,
         rows,
-        write: async (id, f) => void pending.push({ id, fields: f }),
+        write: async (id, f) => void pending.push({ id, values: f, read: read.get(id)! }),
         onProgress: () => void seen++,
       });
       await flush(r.cursor);
@@ -175,7 +153,7 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
       await save(st);
     }
   } finally {
-    await db.destroy();
+    await source.close();
   }
   if (!fromEnv) await rm(statePath, { force: true });
   return { kid: keys.current, resumed, ...total };

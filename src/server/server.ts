@@ -14,25 +14,12 @@ import { join } from 'node:path';
 import { busInvalidation, cacheComponent } from '../cache/index.js';
 import { messagingComponent, sqliteWebhookStore, webhooks, type Consumer } from '../messaging/index.js';
 import { createDataLayer, recordEventRelay, type DataLayer } from '../data/index.js';
-import { adminRoutes, opsRoutes, recordsRoutes, requireSuperuser, superuserAudit } from '../api/index.js';
 import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
-import {
-  authComponent,
-  authHooks,
-  authRoutes,
-  authWriteHook,
-  createAccessControl,
-  createAccounts,
-  createFieldCipher,
-  loadFieldKeys,
-  jwksRoutes,
-  principalOf,
-  setupRoutes,
-  setupToken,
-  type Accounts,
-  type AuthRoutesDeps,
-} from '../auth/index.js';
+import { authComponent, principalOf } from '../auth/index.js';
+import { adminRoutes, authHooks, authRoutes, authWriteHook, jwksRoutes, opsRoutes, recordsRoutes, requireSuperuser, setupRoutes, setupToken, superuserAudit, type AuthRoutesDeps } from '../api/index.js';
+import { createAccessControl, createAccounts, sqlAuthStorage, type Accounts } from '../data/index.js';
+import { fieldKeyFile, keyDirectory, loadFieldCipher } from '../crypto/index.js';
 import { realtimeRoutes } from '../api/realtime/index.js';
 import { workerMetrics } from './cluster-metrics.js';
 import { createRpc, recordWatch, type Rpc } from '../api/rpc/index.js';
@@ -125,17 +112,17 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     render: etaRenderer(resolve(functionsDir, config.functions.templates), { cache: !config.functions.watch }),
   });
   // ---- end functions
-  // Encrypted fields use the same key set as auth (which starts after data, so it is loaded here).
-  const keyDir = config.auth.tokens.keyDir || join(dataDir, 'keys');
-  const fieldCipher = createFieldCipher(await loadFieldKeys({ keyFile: config.auth.encryption.keyFile || join(keyDir, 'encryption.json'), env: process.env.STRATA_ENCRYPTION_KEY }));
+  // One field cipher, for the data layer's encrypted fields and for auth (accounts seal TOTP secrets with it).
+  const fieldCipher = await loadFieldCipher({ keyFile: fieldKeyFile(config), env: process.env.STRATA_ENCRYPTION_KEY });
   const data = createDataLayer({ dataDir, data: config.data, collections: config.collections, logger: log, cipher: fieldCipher, hooks: functions.hooks, checkCollections: (cs) => access.check(cs) });
   // Auth keeps its tables (tokens, API keys, MFA, email outbox, audit log) on the data layer's database.
   const auth = authComponent(config.auth, {
-    dataDir,
+    keyDir: keyDirectory(config),
+    fieldCipher,
+    storage: sqlAuthStorage({ dataDir, data: () => ({ db: data.db, dialect: data.dialect, names: data.names }) }),
     get cache() {
       return cache.cache;
     },
-    data: () => ({ db: data.db, dialect: data.dialect, names: data.names }),
     logger: log,
     engines,
   });
@@ -170,7 +157,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   const accountsComponent: Component = {
     name: 'accounts',
     async start() {
-      accounts = createAccounts({ db: data.db, dialect: data.dialect, names: data.names, records: data.records, cipher: auth.services.fieldCipher });
+      accounts = createAccounts({ db: data.db, dialect: data.dialect, names: data.names, records: data.records, cipher: fieldCipher });
       await accounts.ensureSchema();
       access.check(data.records.collections.values());
       // One process prints the setup link (cluster workers share the token store).

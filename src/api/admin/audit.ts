@@ -3,7 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../core/index.js';
-import type { AuditLog } from '../../auth/index.js';
+import type { AuditLog } from '../../ops/index.js';
 
 const AuditQuerySchema = Type.Object(
   {

@@ -1,6 +1,6 @@
 /** @module The superuser admin API: one guard (401 anonymous, 403 not a superuser) and one prefix, `/api/admin`, for collections, the audit log, queues, webhooks, WAF events and the gateway cache purge. */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AuditLog } from '../../auth/index.js';
+import type { AuditLog } from '../../ops/index.js';
 import type { CollectionAdmin } from '../../data/index.js';
 import type { ResponseCache } from '../../gateway/index.js';
 import type { QueueBackend, TargetPolicy, WebhookStore } from '../../messaging/index.js';

@@ -2,7 +2,7 @@
 // edits on any route) goes to the audit log once its answer is known.
 import type { FastifyInstance } from 'fastify';
 import { SUPERUSERS, type Logger } from '../../core/index.js';
-import type { AuditLog } from '../../auth/index.js';
+import type { AuditLog } from '../../ops/index.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

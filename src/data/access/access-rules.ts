@@ -1,0 +1,183 @@
+// Access rules compiled to SQL: each collection's rule per operation (a filter expression that may
+// also name @request.auth.*, @request.body.* and @request.query.*) becomes a WHERE on alias `t`.
+// Values known before the query (the caller's id, body and query values) are folded in as bound
+// literals; fields of the caller's own record (`@request.auth.role`) become a subquery, so a rule
+// never costs an extra round trip and nothing is filtered in memory.
+import { sql } from 'kysely';
+import { ForbiddenError, SUPERUSERS, ValidationError, type AccessControl, type Principal, type RuleAction, type RuleInput } from '../../core/index.js';
+import { fieldOf, hasColumn, type Collection } from '../collection-model.js';
+import type { SqlDialect } from '../dialects/dialect.js';
+import { compileFilter, type VariableValue } from '../filter-compile.js';
+import { parseFilter, type FilterNode } from '../filter-parse.js';
+import type { TableNames } from '../table-names.js';
+
+type Literal = string | number | boolean | null;
+type Operand = Extract<FilterNode, { kind: 'compare' }>['left'];
+
+export interface AccessRulesDeps {
+  /** The data layer's view of the schema (read per call: collections can change at run time). */
+  data(): { collections: ReadonlyMap<string, Collection>; dialect: SqlDialect; names: TableNames };
+}
+
+const READ = new Set<RuleAction>(['list', 'view']);
+
+/** Whether a scoped credential may do `action` on `collection` (no scopes: everything its owner may). */
+export function scopeAllows(scopes: readonly string[], collection: string, action: RuleAction): boolean {
+  if (scopes.length === 0) return true;
+  const kind = READ.has(action) ? 'read' : 'write';
+  return scopes.some((s) => s === '*' || s === `records:${kind}` || s === `records:${collection}:${kind}` || s === 'records:*' || s === `records:${collection}:*`);
+}
+
+function jsCompare(op: string, a: Literal, b: Literal): boolean {
+  switch (op) {
+    case '=':
+      return a === b;
+    case '!=':
+      return a !== b;
+    case '~':
+    case '!~': {
+      const hit = typeof a === 'string' && typeof b === 'string' && a.toLowerCase().includes(b.toLowerCase());
+      return op === '~' ? hit : !hit;
+    }
+    case '>':
+    case '>=':
+    case '<':
+    case '<=': {
+      if (a === null || b === null || typeof a !== typeof b || typeof a === 'boolean') return false;
+      return op === '>' ? a > b : op === '>=' ? a >= b : op === '<' ? a < b : a <= b;
+    }
+    default:
+      return false;
+  }
+}
+
+function literalOf(v: unknown): Literal | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  return JSON.stringify(v);
+}
+
+/**
+ * @example
+ * const access = createAccessControl({ data: () => ({ collections: data.records.collections, dialect: data.dialect, names: data.names }) });
+ * const where = access.where(principalOf(request.auth), 'posts', 'list'); // undefined, a WHERE, or ForbiddenError
+ */
+export function createAccessControl(deps: AccessRulesDeps): AccessControl & { check(collections: Iterable<Collection>): void } {
+  const parsed = new Map<string, FilterNode>();
+  const parse = (rule: string): FilterNode => {
+    let ast = parsed.get(rule);
+    if (!ast) {
+      ast = parseFilter(rule, { variables: true });
+      if (parsed.size > 1000) parsed.clear();
+      parsed.set(rule, ast);
+    }
+    return ast;
+  };
+
+  /** A known value for `@request.*` paths that do not need the database; undefined when it does. */
+  function known(path: readonly string[], principal: Principal | null, input: RuleInput | undefined, pos: number): { value: Literal } | undefined {
+    const [, scope, name] = path;
+    const last = path[path.length - 1];
+    const isset = last.endsWith(':isset');
+    const key = (isset ? last.slice(0, -':isset'.length) : name) ?? '';
+    const bad = (): never => {
+      throw new ValidationError(`Unknown rule variable ${path.join('.')} at ${pos}.`, []);
+    };
+    if (scope === 'auth') {
+      if (isset || path.length !== 3) bad();
+      if (!principal) return { value: '' }; // anonymous: every auth value is empty
+      if (key === 'id') return { value: principal.id };
+      if (key === 'collectionName') return { value: principal.collection };
+      return undefined;
+    }
+    if (scope === 'body' || scope === 'query') {
+      if (path.length !== 3 && !(isset && path.length === 3)) bad();
+      const src = scope === 'body' ? input?.body : input?.query;
+      const obj = src && typeof src === 'object' && !Array.isArray(src) ? (src as Record<string, unknown>) : {};
+      const has = Object.prototype.hasOwnProperty.call(obj, key);
+      if (isset) return { value: has };
+      const v = has ? literalOf(obj[key]) : null;
+      return { value: v ?? null };
+    }
+    return bad();
+  }
+
+  function fold(n: FilterNode, principal: Principal | null, input: RuleInput | undefined): FilterNode {
+    if (n.kind === 'const') return n;
+    if (n.kind !== 'compare') {
+      const l = fold(n.left, principal, input);
+      const r = fold(n.right, principal, input);
+      if (l.kind === 'const') return (n.kind === 'and') === l.value ? r : l;
+      if (r.kind === 'const') return (n.kind === 'and') === r.value ? l : r;
+      return { kind: n.kind, left: l, right: r };
+    }
+    const sub = (o: Operand): Operand => {
+      if (o.kind !== 'path' || !o.path[0].startsWith('@')) return o;
+      const k = known(o.path, principal, input, o.pos);
+      return k ? { kind: 'literal', value: k.value, pos: o.pos } : o;
+    };
+    const left = sub(n.left);
+    const right = sub(n.right);
+    if (left.kind === 'literal' && right.kind === 'literal') return { kind: 'const', value: jsCompare(n.op, left.value, right.value) };
+    return { ...n, left, right };
+  }
+
+  function authField(principal: Principal | null, path: readonly string[], pos: number, collections: ReadonlyMap<string, Collection>, d: SqlDialect, names: TableNames): VariableValue {
+    const name = path[2];
+    const own = principal ? collections.get(principal.collection) : undefined;
+    const f = own ? fieldOf(own, name) : undefined;
+    if (!principal || !own || !f || !hasColumn(f) || f.type === 'json') {
+      // Not a field of the caller's record: empty, like an anonymous caller's.
+      return { type: 'jsonpath', value: sql`NULL`, nullable: true };
+    }
+    void pos;
+    const col = sql`(SELECT ${sql.ref(`_a.${f.name}`)} FROM ${sql.table(names.record(own.name))} ${sql.id('_a')} WHERE ${sql.ref('_a.id')} = ${principal.id})`;
+    const textual = f.type === 'text' || f.type === 'email' || f.type === 'url' || f.type === 'select' || f.type === 'relation';
+    void d;
+    return { type: f.type, value: textual ? sql`COALESCE(${col}, '')` : col, nullable: !textual };
+  }
+
+  const control = {
+    where(principal: Principal | null, collection: string, action: RuleAction, input?: RuleInput, alias = 't') {
+      if (principal?.superuser && principal.collection === SUPERUSERS) {
+        if (!scopeAllows(principal.scopes, collection, action)) throw new ForbiddenError("The credential's scopes do not allow this.");
+        return undefined;
+      }
+      const { collections, dialect, names } = deps.data();
+      const c = collections.get(collection);
+      if (!c) return undefined; // the records service answers 404
+      if (principal && !scopeAllows(principal.scopes, collection, action)) throw new ForbiddenError("The credential's scopes do not allow this.");
+      const rule = c.rules[action];
+      if (rule === null || rule === undefined) throw new ForbiddenError(`Only superusers may ${action} records of ${collection}.`);
+      if (rule === '') return undefined;
+      const ast = fold(parse(rule), principal, input);
+      if (ast.kind === 'const') {
+        if (ast.value) return undefined;
+        return sql<boolean>`1 = 0`;
+      }
+      return compileFilter(ast, c, alias, { dialect, names, collections }, undefined, (path, pos) => authField(principal, path, pos, collections, dialect, names));
+    },
+    /** Compiles every rule once (as an anonymous and as a signed-in caller) so a bad rule fails at start. */
+    check(all: Iterable<Collection>) {
+      const { dialect, names } = deps.data();
+      // Rules resolve relations among the collections being checked (which may not be live yet).
+      const list = [...all];
+      const collections = new Map(list.map((c) => [c.name, c]));
+      for (const c of list) {
+        for (const [action, rule] of Object.entries(c.rules)) {
+          if (!rule) continue;
+          try {
+            for (const p of [null, { id: 'x', collection: 'users', superuser: false, scopes: [] }]) {
+              const ast = fold(parse(rule), p, { body: {}, query: {} });
+              if (ast.kind !== 'const') compileFilter(ast, c, 't', { dialect, names, collections }, undefined, (path, pos) => authField(p, path, pos, collections, dialect, names));
+            }
+          } catch (e) {
+            throw new ValidationError(`collections.${c.name}.rules.${action}: ${(e as Error).message}`, [{ field: `collections.${c.name}.rules.${action}`, message: (e as Error).message }]);
+          }
+        }
+      }
+    },
+  };
+  return control;
+}

@@ -1,0 +1,119 @@
+// Accounts of auth collections: the record (email, verified, the app's own fields) lives in the
+// collection's table; what must never leave the server (password hash, TOTP secret) lives in one
+// credentials table next to it, keyed by collection and record id, on the same database.
+import { sql } from 'kysely';
+import { ConflictError } from '../../core/index.js';
+import type { Collection } from '../collection-model.js';
+import type { Db, SqlDialect } from '../dialects/dialect.js';
+import type { ValueCipher } from '../field-cipher.js';
+import type { RecordsService } from '../record-service.js';
+import type { TableNames } from '../table-names.js';
+
+export interface Account {
+  id: string;
+  collection: string;
+  email: string;
+  verified: boolean;
+  passwordHash: string;
+  /** TOTP enabled (a confirmed secret). */
+  mfa: boolean;
+}
+
+export interface Credentials {
+  passwordHash: string | null;
+  /** Decrypted TOTP secret: confirmed (`mfa` true) or pending enrolment. */
+  totpSecret: string | null;
+  mfa: boolean;
+}
+
+export interface Accounts {
+  ensureSchema(): Promise<void>;
+  /** The account with this email (case-insensitive) in an auth collection, with its password hash. */
+  findByEmail(collection: string, email: string): Promise<Account | undefined>;
+  credentials(collection: string, id: string): Promise<Credentials | undefined>;
+  setPassword(collection: string, id: string, hash: string, tx?: Db): Promise<void>;
+  setTotp(collection: string, id: string, secret: string | null, enabled: boolean): Promise<void>;
+  deleteCredentials(collection: string, id: string, tx?: Db): Promise<void>;
+  setVerified(collection: string, id: string, verified: boolean): Promise<void>;
+  count(collection: string): Promise<number>;
+}
+
+export interface AccountsDeps {
+  db: Db;
+  dialect: SqlDialect;
+  names: TableNames;
+  records: RecordsService;
+  cipher: ValueCipher;
+}
+
+/**
+ * @example
+ * const accounts = createAccounts({ db: data.db, dialect: data.dialect, names: data.names, records: data.records, cipher });
+ * await accounts.ensureSchema();
+ */
+export function createAccounts(deps: AccountsDeps): Accounts {
+  const table = `${deps.names.prefix}_auth_credentials`;
+  const authCollection = (name: string): Collection => {
+    const c = deps.records.collection(name);
+    if (!c.auth) throw new ConflictError(`${name} is not an auth collection.`);
+    return c;
+  };
+  const aad = (collection: string, id: string) => `${collection}:${id}:totp`;
+  const bool = (v: unknown) => v === true || v === 1 || v === '1';
+
+  async function upsert(db: Db, collection: string, id: string, set: Record<string, unknown>): Promise<void> {
+    const now = new Date().toISOString();
+    const r = await db.updateTable(table).set({ ...set, updated: now }).where('collection', '=', collection).where('record_id', '=', id).executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) return;
+    await db.insertInto(table).values({ collection, record_id: id, password_hash: null, totp_secret: null, mfa: deps.dialect.bool(false), ...set, updated: now }).execute();
+  }
+
+  return {
+    async ensureSchema() {
+      const text = deps.dialect.name === 'mysql' ? 'text' : 'text';
+      const key = deps.dialect.name === 'mysql' ? 'varchar(64)' : 'text';
+      await deps.db.schema
+        .createTable(table)
+        .ifNotExists()
+        .addColumn('collection', sql.raw(key), (c) => c.notNull())
+        .addColumn('record_id', sql.raw(key), (c) => c.notNull())
+        .addColumn('password_hash', sql.raw(text))
+        .addColumn('totp_secret', sql.raw(text))
+        .addColumn('mfa', deps.dialect.name === 'postgres' ? 'boolean' : 'integer', (c) => c.notNull())
+        .addColumn('updated', sql.raw(key), (c) => c.notNull())
+        .addPrimaryKeyConstraint(`${table}_pk`, ['collection', 'record_id'])
+        .execute();
+    },
+    async findByEmail(collection, email) {
+      const c = authCollection(collection);
+      if (typeof email !== 'string' || email.length > 254) return undefined;
+      const row = (await deps.db
+        .selectFrom(`${deps.names.record(c.name)} as u`)
+        .innerJoin(`${table} as k`, (j) => j.onRef('k.record_id', '=', 'u.id').on('k.collection', '=', c.name))
+        .select(['u.id as id', 'u.email as email', 'u.verified as verified', 'k.password_hash as password_hash', 'k.mfa as mfa'])
+        .where('u.email', '=', email.trim().toLowerCase())
+        .executeTakeFirst()) as Record<string, unknown> | undefined;
+      if (!row || typeof row.password_hash !== 'string') return undefined;
+      return { id: String(row.id), collection: c.name, email: String(row.email), verified: bool(row.verified), passwordHash: row.password_hash, mfa: bool(row.mfa) };
+    },
+    async credentials(collection, id) {
+      const row = (await deps.db.selectFrom(table).selectAll().where('collection', '=', collection).where('record_id', '=', id).executeTakeFirst()) as Record<string, unknown> | undefined;
+      if (!row) return undefined;
+      const secret = typeof row.totp_secret === 'string' ? deps.cipher.decrypt(row.totp_secret, aad(collection, id)) : null;
+      return { passwordHash: (row.password_hash as string | null) ?? null, totpSecret: secret, mfa: bool(row.mfa) };
+    },
+    setPassword: (collection, id, hash, tx) => upsert(tx ?? deps.db, collection, id, { password_hash: hash }),
+    setTotp: (collection, id, secret, enabled) =>
+      upsert(deps.db, collection, id, { totp_secret: secret === null ? null : deps.cipher.encrypt(secret, aad(collection, id)), mfa: deps.dialect.bool(enabled) }),
+    async deleteCredentials(collection, id, tx) {
+      await (tx ?? deps.db).deleteFrom(table).where('collection', '=', collection).where('record_id', '=', id).execute();
+    },
+    async setVerified(collection, id, verified) {
+      await deps.db.updateTable(deps.names.record(authCollection(collection).name)).set({ verified: deps.dialect.bool(verified) }).where('id', '=', id).execute();
+    },
+    async count(collection) {
+      const r = await deps.db.selectFrom(deps.names.record(authCollection(collection).name)).select(sql<number>`COUNT(*)`.as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+  };
+}
