@@ -1,0 +1,156 @@
+// Step 2 of the composition root: mount every route on the live services (they have started, so
+// routes take the services themselves, not getters). Order matters: the WAF inspects everything
+// (gateway routes included), the caller is known before any route, the gateway's routes come
+// before Strata's own.
+import cluster from 'node:cluster';
+import type { FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
+import { ForbiddenError } from '../core/index.js';
+import { principalOf } from '../auth/index.js';
+import { adminRoutes, authHooks, authRoutes, authWriteHook, jwksRoutes, opsRoutes, recordsRoutes, requireSuperuser, setupRoutes, superuserAudit, type AuthRoutesDeps } from '../api/index.js';
+import { realtimeRoutes } from '../api/realtime/index.js';
+import { createRpc, recordWatch, type Rpc } from '../api/rpc/index.js';
+import { ConnectionLimiter } from '../waf/index.js';
+import { workerMetrics } from './cluster-metrics.js';
+import type { Services } from './services.js';
+
+/** What the mounted routes hold open, for shutdown. */
+export interface MountedRoutes {
+  /** Ends realtime streams, which would otherwise hold the drain open until the grace ends. */
+  stopRealtime(): Promise<void>;
+  /** Ends open Watch streams. */
+  closeRpc(): void;
+}
+
+const ruleInput = (request: FastifyRequest, body?: unknown) => ({ body, query: request.query as Record<string, unknown> });
+
+/**
+ * @example
+ * await startInOrder(services.components);
+ * const mounted = await mountRoutes(services);
+ * await services.edge.start();
+ */
+export async function mountRoutes(s: Services): Promise<MountedRoutes> {
+  const { config, log, edge, data, auth, access, messaging, waf, gateway, functions } = s;
+  const app = edge.app;
+  const services = auth.services;
+  const accounts = s.setup.accounts;
+
+  await app.register(waf.plugin());
+  // Who is calling (bearer JWT, API key or session cookie) and the CSRF check, before any route.
+  await app.register(authHooks({ services, trustedOrigins: config.auth.sessions.trustedOrigins }));
+  await app.register(gateway.plugin);
+  await app.register(jwksRoutes(services.keys));
+  const authDeps: AuthRoutesDeps = {
+    services,
+    accounts: () => accounts,
+    records: () => data.records,
+    email: config.auth.email,
+    log,
+    // Every auth event goes to the audit log (details never hold secrets: the log redacts them too).
+    audit: (request, action, e) =>
+      services.audit.record({
+        action,
+        actor: request.auth ? { id: request.auth.userId, collection: request.auth.collection ?? 'users' } : e.subject ? { id: e.subject, collection: e.collection } : null,
+        target: e.subject ? `${e.collection}/${e.subject}` : e.collection,
+        ip: request.ip,
+        userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : undefined,
+        outcome: e.outcome,
+        details: e.details,
+      }),
+  };
+  const renderMetrics = s.metrics && cluster.isWorker ? workerMetrics(s.metrics.registry) : undefined;
+  await app.register(opsRoutes({ readiness: s.readiness, metrics: s.metrics, metricsPath: config.metrics.path, renderMetrics }));
+  await app.register(
+    recordsRoutes({
+      records: data.records,
+      bodyLimit: config.server.bodyLimit,
+      info: { title: 'Strata', version: '0.1.0' },
+      rules: (request, collection, action, body) => access.where(principalOf(request.auth), collection, action, ruleInput(request, body)),
+      // A filter through a relation sees only related records the caller may list.
+      relationRules: (request) => {
+        const p = principalOf(request.auth);
+        if (p?.superuser) return undefined;
+        return (target, alias) => {
+          try {
+            return access.where(p, target.name, 'list', ruleInput(request), alias);
+          } catch (e) {
+            if (e instanceof ForbiddenError) return sql<boolean>`1 = 0`;
+            throw e;
+          }
+        };
+      },
+      writes: authWriteHook(authDeps),
+      extraPaths: () => functions.openapiPaths(),
+    }),
+  );
+  await app.register(functions.plugin);
+  await app.register(authRoutes(authDeps));
+  // Superuser actions (collection and rule changes, queue and cache operations, record edits) are audited.
+  superuserAudit(app, () => services.audit, log);
+  await app.register(setupRoutes(() => ({ services, accounts, records: data.records })));
+
+  // gRPC, gRPC-Web and Connect services from the collections: the same access rules as REST.
+  let rpc: Rpc | undefined;
+  if (config.rpc.enabled) {
+    rpc = createRpc({
+      collections: () => data.collections,
+      records: () => data.records,
+      access,
+      auth: services,
+      watch: recordWatch({ bus: () => messaging.bus, access, db: () => data.db, dialect: () => data.dialect, names: () => data.names, maxBuffered: config.rpc.watchBuffer }),
+      maxMessageBytes: config.rpc.maxMessageBytes,
+      reflection: config.rpc.reflection,
+      watchHeartbeatMs: config.rpc.watchHeartbeat,
+      ready: () => s.readiness.phase === 'ready',
+    });
+    await app.register(rpc.plugin);
+  }
+
+  // The superuser admin API: collections (applied under the migration lock), audit log, queues, webhooks, WAF events, cache purge.
+  await app.register(
+    adminRoutes({
+      guard: requireSuperuser,
+      collections: () => data.admin,
+      audit: () => services.audit,
+      queue: () => messaging.queue,
+      webhooks: s.webhookStore,
+      wafEvents: waf.events,
+      responseCache: gateway.cache,
+      bodyLimit: config.server.bodyLimit,
+      legacy: { purgePath: config.gateway.cache.purgePath },
+    }),
+  );
+
+  // WebSocket + SSE subscriptions: events reach a subscriber only when its view rule allows the record.
+  const realtime = config.realtime.enabled
+    ? realtimeRoutes({
+        bus: messaging.bus,
+        data,
+        access,
+        feed: data.changes,
+        auth: services,
+        config: config.realtime,
+        trustedOrigins: config.auth.sessions.trustedOrigins,
+        log,
+      })
+    : undefined;
+  if (realtime) await app.register(realtime);
+
+  // Listeners other than Fastify's own server: WebSocket upgrades and the per-IP connection limit
+  // (the WAF attaches it to app.server itself).
+  for (const l of edge.listeners) {
+    if (l.server === app.server) continue;
+    l.server.on('upgrade', (req, socket, head) => {
+      if (gateway.upgrade(req, socket, head)) return;
+      // Everything else goes where Fastify's own server sends it (@fastify/websocket: /api/realtime).
+      if (!app.server.emit('upgrade', req, socket, head)) socket.destroy();
+    });
+    if (config.waf.ip.maxConnectionsPerIp > 0) new ConnectionLimiter(config.waf.ip.maxConnectionsPerIp).attach(l.server as import('node:net').Server);
+  }
+
+  return {
+    stopRealtime: async () => realtime?.hub.stop(),
+    closeRpc: () => rpc?.close(),
+  };
+}

@@ -1,0 +1,191 @@
+// Step 1 of the composition root: build every service from config — engines first, then the
+// capabilities on them — in the order they start. Nothing here registers a route or listens.
+import cluster from 'node:cluster';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Component } from '../core/index.js';
+import type { StrataConfig } from '../config/index.js';
+import { Edge } from '../edge/index.js';
+import { createMetrics, Readiness, type HttpMetrics } from '../ops/index.js';
+import { busInvalidation, cacheComponent } from '../cache/index.js';
+import { messagingComponent, redisLock, sqliteLock, sqliteWebhookStore, webhooks, type Consumer, type WebhookStore } from '../messaging/index.js';
+import { createAccessControl, createAccounts, createDataLayer, recordEventRelay, sqlAuthStorage, type Accounts, type DataLayer } from '../data/index.js';
+import { createWaf, type WafComponent } from '../waf/index.js';
+import { createGateway, type Gateway } from '../gateway/index.js';
+import { authComponent } from '../auth/index.js';
+import { setupToken } from '../api/index.js';
+import { fieldKeyFile, keyDirectory, loadFieldCipher } from '../crypto/index.js';
+import { createFunctions, etaRenderer, type Functions } from '../functions/index.js';
+import { createEngines, type Engines } from '../engines/index.js';
+
+/** Accounts of the auth collections and the first-superuser link: made once the data layer and auth run. */
+export interface AccountsSetup extends Component {
+  /** Throws before start(). */
+  readonly accounts: Accounts;
+  /** The one-time link token to create the first superuser, when none exists. */
+  readonly setupToken: string | undefined;
+}
+
+export interface Services {
+  readonly config: StrataConfig;
+  readonly log: Logger;
+  readonly dataDir: string;
+  readonly metrics?: HttpMetrics;
+  readonly readiness: Readiness;
+  readonly edge: Edge;
+  readonly engines: Engines;
+  readonly messaging: ReturnType<typeof messagingComponent>;
+  readonly cache: ReturnType<typeof cacheComponent>;
+  readonly webhookStore: WebhookStore;
+  readonly functions: Functions;
+  readonly data: DataLayer;
+  readonly access: ReturnType<typeof createAccessControl>;
+  readonly auth: ReturnType<typeof authComponent>;
+  readonly waf: WafComponent;
+  readonly gateway: Gateway;
+  readonly setup: AccountsSetup;
+  /** Started in this order, stopped in reverse; the edge listens after them (and after the routes are mounted). */
+  readonly components: readonly Component[];
+}
+
+/**
+ * @example
+ * const services = await buildServices(config, log);
+ */
+export async function buildServices(config: StrataConfig, log: Logger): Promise<Services> {
+  const dataDir = resolve(config.dataDir);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new Error(`dataDir: cannot create ${dataDir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  const registry = metrics?.registry;
+  const readiness = new Readiness();
+  const edge = await Edge.create({ config, log, metrics });
+  // One client per external engine and purpose, shared by the capabilities below; closed after they all stop.
+  const engines = createEngines(config.engines, { log });
+
+  const messaging = messagingComponent(config.messaging, { dataDir, engines });
+  // Tiered caches evict other instances' memory tiers through the bus.
+  const cache = cacheComponent(config.cache, { dataDir, channel: () => busInvalidation(messaging.bus), engines });
+  const webhookStore = sqliteWebhookStore(join(dataDir, 'webhooks.db'));
+  const webhookDelivery = webhookComponent(messaging, webhookStore);
+
+  // Functions and the data layer need each other: records run the functions' hooks, and a function's
+  // ctx reads records. Functions are built first and reach the data layer through the thunks below,
+  // which are only called once everything has started.
+  const functionsDir = resolve(config.functions.dir);
+  const services = (): { data: DataLayer; access: ReturnType<typeof createAccessControl> } => ({ data, access });
+  const functions = await createFunctions({
+    dir: functionsDir,
+    watch: config.functions.watch,
+    timeout: config.functions.timeout,
+    log,
+    // ctx.records applies the caller's access rules (the same compiled rules as REST).
+    services: {
+      records: () => services().data.records,
+      db: () => services().data.db,
+      cache: () => cache.cache,
+      queue: () => messaging.queue,
+      bus: () => messaging.bus,
+      access: { where: (...args) => services().access.where(...args) },
+    },
+    // Cron ticks fire once across instances sharing this lock (Redis when queues are on Redis, else a file in dataDir).
+    lock: async () => (config.messaging.queue.backend === 'redis' ? redisLock({ client: await engines.redis('commands') }) : sqliteLock(join(dataDir, 'locks.db'))),
+    render: etaRenderer(resolve(functionsDir, config.functions.templates), { cache: !config.functions.watch }),
+  });
+
+  // One field cipher, for the data layer's encrypted fields and for auth (accounts seal TOTP secrets with it).
+  const fieldCipher = await loadFieldCipher({ keyFile: fieldKeyFile(config), env: process.env.STRATA_ENCRYPTION_KEY });
+  const data: DataLayer = createDataLayer({
+    dataDir,
+    data: config.data,
+    collections: config.collections,
+    logger: log,
+    cipher: fieldCipher,
+    hooks: functions.hooks,
+    checkCollections: (cs) => access.check(cs),
+  });
+  // Access rules compile against the live schema (collections can change at run time).
+  const access = createAccessControl({ data: () => ({ collections: data.records.collections, dialect: data.dialect, names: data.names }) });
+  // Auth keeps its tables (tokens, API keys, MFA, email outbox, audit log) on the data layer's database.
+  const auth = authComponent(config.auth, {
+    keyDir: keyDirectory(config),
+    fieldCipher,
+    storage: sqlAuthStorage({ dataDir, data: () => ({ db: data.db, dialect: data.dialect, names: data.names }) }),
+    get cache() {
+      return cache.cache;
+    },
+    logger: log,
+    engines,
+  });
+  const waf = createWaf({
+    config: config.waf,
+    engines,
+    registry,
+    logger: log,
+    // For `by: user` / `by: apiKey` limits: whoever the auth hook found (anonymous requests carry none).
+    identity: (request) => {
+      const a = request.auth;
+      if (!a) return undefined;
+      return a.kind === 'apiKey' ? { user: a.userId, apiKey: a.keyId } : { user: a.userId };
+    },
+  });
+  const gateway = createGateway({
+    config: config.gateway,
+    logger: log,
+    registry,
+    reservedPrefixes: ['/_strata', '/healthz', '/readyz', config.metrics.path, '/api/'],
+    sharedCache: () => cache.cache,
+  });
+  const setup = accountsSetup(data, access, auth, fieldCipher);
+  // The outbox relay publishes committed writes to the bus, after messaging and data.
+  const recordEvents = recordEventRelay(data, () => messaging.bus, log);
+  // Auth needs the data layer's database; webhooks and the WAF use auth only per request (request.auth), never at start.
+  const components: Component[] = [messaging, cache, data, auth, webhookDelivery, recordEvents, setup, functions, waf, gateway];
+  return { config, log, dataDir, metrics, readiness, edge, engines, messaging, cache, webhookStore, functions, data, access, auth, waf, gateway, setup, components };
+}
+
+/** Bus events become signed deliveries (queue jobs) for matching webhook subscriptions. */
+function webhookComponent(messaging: ReturnType<typeof messagingComponent>, store: WebhookStore): Component {
+  let worker: { consumer: Consumer; unlisten: () => Promise<void>; close: () => Promise<void> } | undefined;
+  return {
+    name: 'webhooks',
+    async start() {
+      const hooks = webhooks({ queue: messaging.queue, subscriptions: store, log: store });
+      const unlisten = await hooks.listen(messaging.bus);
+      worker = { consumer: await hooks.work({ concurrency: 4 }), unlisten, close: hooks.close };
+    },
+    async stop() {
+      await worker?.consumer.stop(5_000);
+      await worker?.unlisten();
+      await worker?.close();
+      await store.close();
+    },
+  };
+}
+
+/** Accounts keep credentials next to the auth collections; every rule is compiled once before traffic. */
+function accountsSetup(data: DataLayer, access: ReturnType<typeof createAccessControl>, auth: ReturnType<typeof authComponent>, cipher: Parameters<typeof createAccounts>[0]['cipher']): AccountsSetup {
+  let accounts: Accounts | undefined;
+  let token: string | undefined;
+  return {
+    name: 'accounts',
+    get accounts(): Accounts {
+      if (!accounts) throw new Error('accounts used before start()');
+      return accounts;
+    },
+    get setupToken() {
+      return token;
+    },
+    async start() {
+      accounts = createAccounts({ db: data.db, dialect: data.dialect, names: data.names, records: data.records, cipher });
+      await accounts.ensureSchema();
+      access.check(data.records.collections.values());
+      // One process prints the setup link (cluster workers share the token store).
+      if (!cluster.isWorker || cluster.worker?.id === 1) token = await setupToken({ services: auth.services, accounts, records: data.records });
+    },
+  };
+}
