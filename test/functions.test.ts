@@ -254,10 +254,12 @@ test('two functions declaring the same route: start-up fails naming both files',
     assert.match(e.message, /route GET \/dup\/: is declared twice: in a\.ts \(default\) and in sub\/b\.ts \(default\)/);
     return true;
   });
-  // A path Strata itself serves is refused the same way, naming the file.
+  // A path Strata itself serves is refused the same way, naming the file, when the routes are mounted (start).
   const taken = appDir({ 'functions/health.ts': route('/healthz') });
   const { config: c2 } = loadConfig({ cwd: taken, env: {}, overrides: { dataDir: join(taken, 'data'), 'server.http.port': 0, 'server.https.enabled': false, 'functions.dir': join(taken, 'functions') } });
-  await assert.rejects(createServer(c2, pino({ level: 'silent' })), /^FunctionLoadError: health\.ts: GET \/healthz cannot be registered/);
+  const server = await createServer(c2, pino({ level: 'silent' }));
+  await assert.rejects(server.start(), /^FunctionLoadError: health\.ts: GET \/healthz cannot be registered/);
+  assert.equal(server.readiness.phase === 'ready', false);
 });
 
 test('without watch, a broken function file stops start-up with its file and line', async () => {
