@@ -152,6 +152,8 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     registry,
     reservedPrefixes: ['/_strata', '/healthz', '/readyz', config.metrics.path, '/api/'],
     sharedCache: () => cache.cache,
+    // bodies of proxied, static and redirect routes are inspected before they are answered
+    bodyGate: (request, reply) => waf.bodyGate(request, reply),
   });
 
   // Access rules compile against the live schema; accounts keep credentials next to the auth collections.
