@@ -118,12 +118,14 @@ export async function discoverCorpus(root: string): Promise<AnchorRequest[]> {
   const testDir = join(root, 'test');
   for (const f of readdirSync(testDir).filter((n) => /^waf-corpus.*\.ts$/.test(n) && !n.endsWith('.test.ts') && !n.endsWith('-report.ts')).sort()) {
     const mod = (await import(pathToFileURL(join(testDir, f)).href)) as Record<string, unknown>;
+    // a module may say whether it is held out (`export const HELD_OUT = false` once it was tuned against); else its name does
+    const declared = typeof mod.HELD_OUT === 'boolean' ? mod.HELD_OUT : undefined;
     for (const [name, fn] of Object.entries(mod)) {
       if (typeof fn !== 'function' || fn.length > 0 || !/attack|benign/i.test(name)) continue;
       const list = (fn as () => unknown)();
       if (!Array.isArray(list) || list.length === 0 || typeof (list[0] as Sample).where !== 'string') continue;
       const attack = /attack/i.test(name);
-      const heldOut = /hold-?out|held-?out/i.test(f + name);
+      const heldOut = declared ?? /hold-?out|held-?out/i.test(f + name);
       list.forEach((s: Sample, i) => out.push(sampleRequest(s, `${f}:${name}#${i}`, attack, heldOut)));
     }
   }
