@@ -148,8 +148,9 @@ export async function run(o: BenchOptions): Promise<void> {
   const file = writeResults('waf-anchor', {
     anchor: anchorVersion ?? missing, levels, corpus: { attacks: reqs.filter((q) => q.attack).length, benign: reqs.filter((q) => !q.attack).length, heldOut: reqs.filter((q) => q.heldOut).length },
     tables: r.tables,
-    // per request, so a later run can be diffed request by request
-    requests: reqs.map((q, i) => ({ id: q.id, family: q.family, category: q.category, location: q.location, attack: q.attack, heldOut: q.heldOut, status: Object.fromEntries(runs.map((x) => [`${x.target} PL${x.paranoia}`, x.outcomes[i]])) })),
+    // per request (id, attack, heldOut, then one status per column), so a later run can be diffed request by request
+    columns: ['id', 'attack', 'heldOut', ...runs.map((x) => `${x.target} PL${x.paranoia}`)],
+    requests: reqs.map((q, i) => [q.id, q.attack ? 1 : 0, q.heldOut ? 1 : 0, ...runs.map((x) => x.outcomes[i])]),
   });
   console.log(`\nresults: ${file}`);
 }

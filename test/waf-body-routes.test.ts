@@ -88,6 +88,13 @@ test('reverse-proxied route: attack bodies of every type are refused before the 
     assert.equal(ok.status, 200, `${b.kind} benign: ${ok.text}`);
     assert.deepEqual({ len: ok.json?.len, sha: ok.json?.sha }, { len: Buffer.byteLength(b.benign.body), sha: sha(b.benign.body) });
   }
+  // HTTP/2 without Content-Length through the proxy: inspected too, forwarded whole
+  const h2hits = up.hits;
+  assert.equal((await h2post(s.port, '/h2', BODIES[0].attack.body, 'application/json')).status, 403);
+  assert.equal(up.hits, h2hits);
+  const h2ok = await h2post(s.port, '/h2', BODIES[0].benign.body, 'application/json');
+  assert.equal(h2ok.status, 200, h2ok.text);
+  assert.equal((JSON.parse(h2ok.text) as { sha: string }).sha, sha(BODIES[0].benign.body));
   // a body within waf.limits.maxBodyBytes (1 MiB), sent chunked: the exact bytes arrive
   const big = Buffer.alloc(900_000, 'abcdefghij'.repeat(10));
   const r = await request(`${s.base}/upload`, { method: 'PUT', headers: { ...UA, 'content-type': 'application/octet-stream' }, body: Readable.from((function* () { for (let i = 0; i < big.length; i += 65_536) yield big.subarray(i, i + 65_536); })()) });
@@ -117,14 +124,16 @@ test('reverse-proxied route, bodyOverflow partial: a big upload streams through 
 });
 
 test('static site at / and paths no route serves: the body is inspected first, then 405 / 404', async (t) => {
-  const s = await start(t, `gateway:\n  sites: [{ name: www, root: $WWW }]\n  routes: [{ prefix: /site, site: www, stripPrefix: true }]\n`);
+  const site = await start(t, `gateway:\n  sites: [{ name: www, root: $WWW }]\n  routes: [{ prefix: /, site: www }]\n`);
+  const bare = await start(t, '');
   for (const b of BODIES) {
-    assert.equal((await send(s.base, 'POST', '/site/', b.attack.body, b.attack.type)).status, 403, `${b.kind} to the static site`);
-    assert.equal((await send(s.base, 'POST', '/site/', b.benign.body, b.benign.type)).status, 405, `${b.kind} benign to the static site`);
-    assert.equal((await send(s.base, 'POST', '/nowhere', b.attack.body, b.attack.type)).status, 403, `${b.kind} to an unrouted path`);
-    assert.equal((await send(s.base, 'POST', '/nowhere', b.benign.body, b.benign.type)).status, 404, `${b.kind} benign to an unrouted path`);
+    assert.equal((await send(site.base, 'POST', '/', b.attack.body, b.attack.type)).status, 403, `${b.kind} to the static site`);
+    assert.equal((await send(site.base, 'POST', '/', b.benign.body, b.benign.type)).status, 405, `${b.kind} benign to the static site`);
+    assert.equal((await send(site.base, 'POST', '/deep/page.html', b.attack.body, b.attack.type)).status, 403, `${b.kind} to a static path`);
+    assert.equal((await send(bare.base, 'POST', '/nowhere', b.attack.body, b.attack.type)).status, 403, `${b.kind} to an unrouted path`);
+    assert.equal((await send(bare.base, 'POST', '/nowhere', b.benign.body, b.benign.type)).status, 404, `${b.kind} benign to an unrouted path`);
   }
-  assert.equal((await send(s.base, 'GET', '/site/')).text, 'home');
+  assert.equal((await send(site.base, 'GET', '/')).text, 'home');
 });
 
 const POSTS = `collections:
