@@ -125,8 +125,10 @@ const problems: Array<[string, { method?: string; path: string; headers?: Record
   ['wrong method on a known path', { method: 'DELETE', path: '/healthz' }, 405, 'strata/method-not-allowed'],
   ['body over the limit', { method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 'y'.repeat(4096) }) }, 413, 'strata/payload-too-large'],
   ['unsupported content type', { method: 'POST', path: '/echo', headers: { 'content-type': 'application/octet-stream' }, body: 'abc' }, 415, 'strata/unsupported-media-type'],
-  // A media type outside waf.protocol.allowedContentTypes is stopped by the WAF first.
-  ['content type the WAF does not allow', { method: 'POST', path: '/echo', headers: { 'content-type': 'application/x-nope' }, body: 'abc' }, 403, 'strata/waf-blocked'],
+  // A media type outside waf.limits.allowedContentTypes: a route refuses it itself (415, after the WAF inspected the body);
+  // where no route answers, the WAF's allow-list does.
+  ['content type the WAF does not allow, on a route', { method: 'POST', path: '/echo', headers: { 'content-type': 'application/x-nope' }, body: 'abc' }, 415, 'strata/unsupported-media-type'],
+  ['content type the WAF does not allow, no route', { method: 'POST', path: '/no/such/thing', headers: { 'content-type': 'application/x-nope' }, body: 'abc' }, 403, 'strata/waf-blocked'],
   ['malformed JSON', { method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body: '{"a":' }, 400, 'strata/bad-request'],
   ['an unexpected error', { path: '/boom' }, 500, 'strata/internal'],
 ];

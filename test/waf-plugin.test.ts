@@ -77,7 +77,10 @@ const SCENARIOS: Array<{ name: string; method: string; url: string; req?: { body
   { name: 'scanner UA', method: 'GET', url: '/api/items', req: { headers: { 'user-agent': 'sqlmap/1.7' } }, status: 403, detector: 'scanner' },
   { name: 'SSRF param', method: 'GET', url: `/api/items?callback_url=${encodeURIComponent('http://169.254.169.254/latest/meta-data/')}`, status: 403, detector: 'ssrf' },
   { name: 'unknown route still inspected', method: 'GET', url: '/nope?x=%3Cscript%3E', status: 403, detector: 'xss' },
-  { name: 'disallowed content type', method: 'POST', url: '/api/posts', req: { body: 'x', type: 'application/x-evil' }, status: 403, detector: 'protocol' },
+  // a route refuses media types it has no parser for (415) after the body was read and inspected; where no route answers, the allow-list does
+  { name: 'type the route does not take', method: 'POST', url: '/api/posts', req: { body: 'x', type: 'application/x-evil' }, status: 415 },
+  { name: 'attack in a type the route does not take', method: 'POST', url: '/api/posts', req: { body: "name\n1' union select password from users--", type: 'text/csv' }, status: 403, detector: 'sqli' },
+  { name: 'disallowed content type, no route', method: 'POST', url: '/nope', req: { body: 'x', type: 'application/x-evil' }, status: 403, detector: 'protocol' },
 ];
 
 test('scenarios in block mode at paranoia 1', async () => {

@@ -37,15 +37,18 @@ export const WafSchema = Type.Object(
     exclusions: Type.Array(WafExclusionSchema, { default: [], description: 'Detectors/rules to skip per route, method and parameter.' }),
     limits: Type.Object(
       {
-        maxArgs: Type.Integer({ minimum: 1, default: 512, description: 'Most query + body arguments before a protocol anomaly.' }),
+        // Never below what the API accepts: a full batch (data.maxBatch = 100) of records with up to 100 fields each.
+        maxArgs: Type.Integer({ minimum: 1, default: 10_000, description: 'Most query + body arguments before a protocol anomaly (the default lets a full `/api/batch` of `data.maxBatch` records with 100 fields each through).' }),
         maxArgNameLength: Type.Integer({ minimum: 1, default: 256, description: 'Longest argument name.' }),
         maxArgLength: Type.Integer({ minimum: 1, default: 65_536, description: 'Longest single argument value.' }),
         maxTotalArgLength: Type.Integer({ minimum: 1, default: 1_048_576, description: 'Largest total of argument names and values.' }),
         maxHeaders: Type.Integer({ minimum: 1, default: 100, description: 'Most request headers.' }),
         maxHeaderLength: Type.Integer({ minimum: 1, default: 8192, description: 'Longest single header value.' }),
         maxDecodePasses: Type.Integer({ minimum: 1, maximum: 8, default: 3, description: 'How many times URL decoding is repeated (catches double/triple encoding).' }),
-        maxBodyDepth: Type.Integer({ minimum: 1, maximum: 1024, default: 64, description: 'Deepest JSON/XML nesting inspected.' }),
-        maxBodyParts: Type.Integer({ minimum: 1, default: 4096, description: 'Most body values inspected (more is a protocol anomaly).' }),
+        maxBodyDepth: Type.Integer({ minimum: 1, maximum: 1024, default: 64, description: 'Deepest JSON/XML/MessagePack nesting inspected; a body nested deeper is itself a critical protocol anomaly (`body-depth`).' }),
+        maxBodyParts: Type.Integer({ minimum: 1, default: 20_000, description: 'Most body values inspected (more is a protocol anomaly).' }),
+        maxBodyBytes: Type.Integer({ minimum: 1, default: 1_048_576, description: 'Bodies the WAF reads itself (proxied, static and redirect routes) are buffered and inspected up to this many bytes before they are forwarded; Strata\'s own routes read at most `server.bodyLimit`.' }),
+        bodyOverflow: Type.Union([Type.Literal('reject'), Type.Literal('partial')], { default: 'reject', description: 'A body the WAF reads itself that is larger than `maxBodyBytes`: `reject` answers 413 (block mode); `partial` inspects the first `maxBodyBytes` and streams the rest uninspected (detect mode always does this).' }),
         allowedMethods: Names(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], 'Methods accepted; others are a protocol anomaly.'),
         allowedContentTypes: Names(
           ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain', 'application/xml', 'text/xml', '*+json', '*+xml', 'application/octet-stream',

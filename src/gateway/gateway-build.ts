@@ -10,7 +10,7 @@ import { UpstreamPool } from './proxy/upstream-pool.js';
 import { createProxy } from './proxy/proxy-forward.js';
 import { ipList } from './proxy/ip-match.js';
 import type { RouteInput } from './proxy/route-match.js';
-import { gatewayRoutes, type ExtendedConnectHandler, type GatewayTarget, type UpgradeHandler } from './gateway-routes.js';
+import { gatewayRoutes, type ExtendedConnectHandler, type GatewayTarget, type RequestBodyGate, type UpgradeHandler } from './gateway-routes.js';
 import { gatewayMetrics } from './gateway-metrics.js';
 import { createResponseCache, type ResponseCache } from './cache/response-cache.js';
 import { memoryResponseStore, type ResponseStore } from './cache/response-store.js';
@@ -34,6 +34,8 @@ export interface GatewayDeps {
    * (health, metrics, admin). Default `['/_strata']`, which holds the legacy purge path.
    */
   reservedPrefixes?: string[];
+  /** Inspects bodies of requests a gateway route answers (the WAF's body gate), before they are forwarded. */
+  bodyGate?: RequestBodyGate;
 }
 
 export interface Gateway extends Component {
@@ -170,7 +172,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     routes.unshift({ name: 'strata', priority: Number.MAX_SAFE_INTEGER, match: { prefix }, target: { type: 'api' } });
   }
   const forward = c.forward.enabled ? createForwardProxy({ ...c.forward, logger: deps.logger }) : undefined;
-  const plugin = gatewayRoutes({ routes, metrics });
+  const plugin = gatewayRoutes({ routes, metrics, bodyGate: deps.bodyGate });
   return {
     name: 'gateway',
     plugin,

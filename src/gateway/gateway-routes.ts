@@ -4,7 +4,7 @@
 // outside Fastify: HTTP/1.1 `upgrade` events and HTTP/2 extended CONNECT (RFC 8441) streams.
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse, Settings } from 'node:http2';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { compileRoutes, normalizeHost, type RouteInput } from './proxy/route-match.js';
@@ -14,6 +14,7 @@ import { rejectUpgrade } from './proxy/websocket-proxy.js';
 import { isExtendedConnect, rejectConnect } from './proxy/websocket-h2.js';
 import { bridgeExtendedConnect } from './proxy/websocket-h2-bridge.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
+import { mayHaveBody, setRequestBody } from './proxy/request-body.js';
 
 /** Something that answers proxied requests itself (e.g. the response cache). */
 export interface ProxyResponder {
@@ -26,9 +27,18 @@ export type GatewayTarget =
   | { type: 'redirect'; /** Location; `{host}`, `{path}` and `{uri}` (path + query) are replaced. */ to: string; status?: 301 | 302 | 303 | 307 | 308 }
   | { type: 'api' };
 
+/**
+ * Reads and judges a request's body before a gateway route answers it (the WAF's body
+ * gate): `answered` when it refused the request, else the body to forward in place of
+ * the raw stream it read (`undefined`: it read nothing).
+ */
+export type RequestBodyGate = (request: FastifyRequest, reply: FastifyReply) => Promise<{ answered: true } | { answered: false; body?: Buffer | Readable }>;
+
 export interface GatewayOptions {
   routes: RouteInput<GatewayTarget>[];
   metrics?: GatewayMetrics;
+  /** Called before any static, proxy or redirect route answers a request that has a body. */
+  bodyGate?: RequestBodyGate;
 }
 
 const SAFE_HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/;
@@ -67,6 +77,7 @@ const NOT_FOUND = JSON.stringify({ type: 'strata/not-found', title: 'Not Found',
 export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgrade: UpgradeHandler; connect: ExtendedConnectHandler } {
   const table = compileRoutes(opts.routes);
   const metrics = opts.metrics;
+  const gate = opts.bodyGate;
   // Route name per answered request, for the onResponse metrics hook (duration: reply.elapsedTime).
   const answeredBy = new WeakMap<FastifyRequest, string>();
   // The Host header is only normalized when some route matches on it (or a redirect needs it).
@@ -82,7 +93,19 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
     const route = table.match({ host: hostRoutes ? normalizeHost(rawHost) : '', path, method: request.method, headers: request.headers });
     if (!route || route.target.type === 'api') return undefined;
     if (metrics) answeredBy.set(request, route.name);
-    const t = route.target;
+    // Fastify never parses these bodies: the gate inspects them first (an attack is refused whatever the route answers)
+    if (gate !== undefined && mayHaveBody(request.raw as Parameters<typeof mayHaveBody>[0])) {
+      return gate(request, reply).then((r) => {
+        if (r.answered) return undefined;
+        if (r.body !== undefined) setRequestBody(request.raw, r.body);
+        return answer(request, reply, route.target, route.prefixLength, route.name, path, rawHost, url);
+      });
+    }
+    return answer(request, reply, route.target, route.prefixLength, route.name, path, rawHost, url);
+  }
+
+  function answer(request: FastifyRequest, reply: FastifyReply, t: GatewayTarget, prefixLength: number, name: string, path: string, rawHost: string | undefined, url: string): Promise<unknown> | undefined {
+    const route = { prefixLength, name };
     switch (t.type) {
       case 'static':
         return t.site.serve(request, reply, (t.stripPrefix ?? true) ? path.slice(route.prefixLength) || '/' : path);

@@ -2,7 +2,7 @@
 export { createStaticSite, DEFAULT_CACHE_RULES, type StaticSite, type StaticSiteOptions, type CacheControlRule } from './static/static-site.js';
 export { staticRoutes, type StaticRoutesOptions } from './static/static-routes.js';
 export * from './errors.js';
-export { gatewayRoutes, type GatewayOptions, type GatewayTarget, type ProxyResponder, type UpgradeHandler, type ExtendedConnectHandler } from './gateway-routes.js';
+export { gatewayRoutes, type GatewayOptions, type GatewayTarget, type ProxyResponder, type RequestBodyGate, type UpgradeHandler, type ExtendedConnectHandler } from './gateway-routes.js';
 export { compileRoutes, normalizeHost, type RouteInput, type RouteMatchSpec, type RouteTable } from './proxy/route-match.js';
 export { createProxy, type Proxy, type ProxyOptions, type UpstreamResponse } from './proxy/proxy-forward.js';
 export { UpstreamPool, type UpstreamPoolOptions } from './proxy/upstream-pool.js';

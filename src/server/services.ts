@@ -139,6 +139,8 @@ export async function buildServices(config: StrataConfig, log: Logger): Promise<
     registry,
     reservedPrefixes: ['/_strata', '/healthz', '/readyz', config.metrics.path, '/api/'],
     sharedCache: () => cache.cache,
+    // Bodies of proxied, static and redirect routes are inspected before they are answered.
+    bodyGate: (request, reply) => waf.bodyGate(request, reply),
   });
   const setup = accountsSetup(data, access, auth, fieldCipher);
   // The outbox relay publishes committed writes to the bus, after messaging and data.

@@ -24,3 +24,10 @@ export class IpDeniedError extends StrataError {
     this.name = 'IpDeniedError';
   }
 }
+
+export class BodyTooLargeError extends StrataError {
+  constructor(limit: number) {
+    super(413, 'strata/payload-too-large', 'Payload Too Large', `The request body is larger than the ${limit} bytes the firewall inspects on this route.`);
+    this.name = 'BodyTooLargeError';
+  }
+}

@@ -2,12 +2,12 @@
 import type { Component } from '../core/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { EventRing } from './event-ring.js';
-import { wafPlugin, type WafDeps } from './waf-plugin.js';
+import { wafPlugin, type BodyGate, type WafDeps } from './waf-plugin.js';
 import { redisRateStore } from './rate-limit/store-redis.js';
 import type { RateLimitStore } from './rate-limit/store.js';
 import { enginesOrOwn, type Engines } from '../engines/index.js';
 
-export { wafPlugin, engineFromConfig, type WafDeps, type WafConfig, type WafIdentity } from './waf-plugin.js';
+export { wafPlugin, engineFromConfig, type WafDeps, type WafConfig, type WafIdentity, type BodyGate, type BodyGateResult } from './waf-plugin.js';
 export { createWafEngine, type WafEngine, type WafEngineOptions, type Detection, type HeadRequest, type WafMode } from './waf-engine.js';
 export type { Detector, Finding, InspectedValue, Location, ParanoiaLevel, RequestFacts, Severity } from './detector.js';
 export { builtinDetectors, DETECTOR_NAMES, type DetectorName } from './detector-catalog.js';
@@ -26,6 +26,11 @@ export interface WafComponent extends Component {
   readonly events: EventRing;
   /** The plugin to register on the root Fastify instance (after start()). */
   plugin(): FastifyPluginAsync;
+  /**
+   * For the gateway: inspects the body of a request it answers itself (proxy, static,
+   * redirect), which Fastify never parses; the registered plugin's gate (nothing is read before plugin()).
+   */
+  readonly bodyGate: BodyGate;
 }
 
 /**
@@ -56,6 +61,7 @@ export function createWaf(
     },
   };
   const useRedis = deps.config.rateLimit.store === 'redis' && deps.config.rateLimit.rules.length > 0;
+  let gate: BodyGate | undefined;
   return {
     name: 'waf',
     events,
@@ -78,6 +84,11 @@ export function createWaf(
       engines = undefined;
     },
     ready: () => true,
-    plugin: () => wafPlugin({ ...deps, events, rateStore: useRedis ? lazy : undefined }),
+    plugin: () => {
+      const p = wafPlugin({ ...deps, events, rateStore: useRedis ? lazy : undefined });
+      gate = p.bodyGate;
+      return p;
+    },
+    bodyGate: (request, reply) => (gate ? gate(request, reply) : Promise.resolve({ answered: false })),
   };
 }

@@ -1,7 +1,8 @@
 // Fastify integration: IP rules, rate limits and the head inspection in onRequest
-// (before the body is read), body inspection in preValidation (after parsing),
-// 403/429 as RFC 9457 problems, one logged/counted/recorded event per request: when the
-// head is judged for requests without a body, after the body otherwise.
+// (before the body is read), body inspection in preValidation (after parsing) or, for
+// requests answered before Fastify parses bodies (gateway routes), in the body gate;
+// 403/413/429 as RFC 9457 problems, one logged/counted/recorded event per request: when
+// the head is judged for requests without a body, after the body otherwise.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -19,6 +20,9 @@ import { memoryRateStore } from './rate-limit/store-memory.js';
 import type { RateLimitStore } from './rate-limit/store.js';
 import { IpDeniedError, RateLimitedError, WafBlockedError } from './errors.js';
 import { replyError } from '../edge/index.js';
+import { bodyInspection, type BodyGate, type BodyState } from './waf-body.js';
+
+export type { BodyGate, BodyGateResult } from './waf-body.js';
 
 export type WafConfig = Static<typeof WafSchema>;
 
@@ -40,10 +44,27 @@ export interface WafDeps {
   bodyParsers?: boolean;
 }
 
-interface RequestState { detections: Detection[]; recorded: boolean; routeUrl: string | undefined }
+interface RequestState extends BodyState { recorded: boolean }
 
-/** Whether a body may follow the head (RFC 9112 §6.3: Transfer-Encoding, or a Content-Length above 0). */
-const mayHaveBody = (h: FastifyRequest['headers']): boolean => h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
+/**
+ * Whether a body may follow the head: HTTP/1.1 Transfer-Encoding or a Content-Length above
+ * 0 (RFC 9112 §6.3); HTTP/2 needs neither (RFC 9113 §8.1: a stream not ended with the
+ * HEADERS frame carries DATA frames).
+ */
+function mayHaveBody(request: FastifyRequest): boolean {
+  const h = request.headers;
+  const cl = h['content-length'];
+  if (h['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')) return true;
+  const stream = (request.raw as { stream?: { endAfterHeaders?: boolean } }).stream;
+  return stream !== undefined && cl === undefined && stream.endAfterHeaders === false;
+}
+
+/**
+ * The media-type allow-list finding (CRS 920420, legacy `protocol-content-type`). On
+ * Strata's own routes it yields to the route: a route answers 415 to a media type it does
+ * not take, after the body was inspected.
+ */
+const isMediaTypePolicy = (d: Detection): boolean => d.rule === '920420' || (d.rule === 'protocol-content-type' && d.message === 'content type not allowed');
 
 const STATE = 'strataWaf';
 const pathOf = (url: string) => { const q = url.indexOf('?'); return q === -1 ? url : url.slice(0, q); };
@@ -67,7 +88,7 @@ export function engineFromConfig(config: WafConfig): WafEngine {
  * @example
  * app.register(wafPlugin({ config: config.waf, registry }));
  */
-export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
+export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyGate } {
   const { config } = deps;
   const engine = engineFromConfig(config);
   const events = deps.events ?? new EventRing(config.events.size);
@@ -112,6 +133,14 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
     }
   };
 
+  const stateOf = (request: FastifyRequest) => (request as unknown as Record<string, RequestState | null>)[STATE];
+  const body = bodyInspection({
+    config, engine, block, stateOf,
+    judge: (request, reply) => judge(request, reply, stateOf(request) as RequestState),
+    settle: (request) => settle(request, stateOf(request) as RequestState),
+    recordBlocked: (request) => record(request, stateOf(request) as RequestState, 'blocked').id,
+  });
+
   const plugin = async (app: FastifyInstance): Promise<void> => {
     if (deps.bodyParsers) {
       for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/xml', 'text/xml']) {
@@ -128,7 +157,8 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
     app.decorateRequest(STATE, null);
     // nothing to inspect, limit or filter: no hooks, so a server with the WAF off pays nothing per request
     if (!inspect && !limiter && ipRules.empty) return;
-    const stateOf = (request: FastifyRequest) => (request as unknown as Record<string, RequestState | null>)[STATE];
+    // bodies no route parser takes are read anyway, so they are inspected before their 404 or 415
+    if (inspect && !app.hasContentTypeParser('*')) app.addContentTypeParser('*', { parseAs: 'buffer' }, body.catchAll);
 
     // One memo of header findings per connection (the HTTP/2 session, or the socket): see HeadMemo.
     const memos = new WeakMap<object, HeadMemo>();
@@ -146,16 +176,19 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
       const raw = request.raw;
       // routeOptions is a getter that builds an object: read it once per request
       const routeUrl = request.routeOptions.url;
-      const detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl, memoOf(raw));
+      let detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl, memoOf(raw));
+      const withBody = mayHaveBody(request);
+      // a route of Strata's own answers 415 to a media type it does not take (after the body is inspected)
+      if (withBody && routeUrl !== undefined && detections.length > 0) detections = detections.filter((d) => !isMediaTypePolicy(d));
       const st: RequestState = { detections, recorded: false, routeUrl };
       if (detections.length > 0 && judge(request, reply, st) !== undefined) return true;
-      if (!mayHaveBody(request.headers)) {
+      if (!withBody) {
         // nothing more to inspect: the request's verdict is final now (no per-request response hook)
         settle(request, st);
         return false;
       }
       (request as unknown as Record<string, RequestState>)[STATE] = st;
-      // the body is judged in preValidation; this settles requests that never get there (no route, a body that does not parse)
+      // the body is judged in preValidation or the body gate; this settles requests that never get there (a body that does not parse)
       request.raw.once('close', () => settle(request, st));
       return false;
     };
@@ -187,22 +220,10 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
       }, (err: Error) => done(err));
     });
 
-    app.addHook('preValidation', (request, reply, done) => {
-      const st = stateOf(request);
-      if (!st) { done(); return; }
-      if (request.body === undefined || request.body === null) { settle(request, st); done(); return; }
-      const ct = request.headers['content-type'] ?? '';
-      const more = engine.inspectBody(request.body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl });
-      if (more.length > 0) {
-        for (const d of more) st.detections.push(d);
-        if (judge(request, reply, st) !== undefined) return;
-      }
-      settle(request, st);
-      done();
-    });
+    app.addHook('preValidation', body.preValidation);
   };
   // like fastify-plugin: hooks apply to the parent (root) scope, not an encapsulated child
   (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
   (plugin as unknown as Record<symbol, string>)[Symbol.for('fastify.display-name')] = 'strata-waf';
-  return plugin;
+  return Object.assign(plugin, { bodyGate: body.gate });
 }

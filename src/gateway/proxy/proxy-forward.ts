@@ -13,6 +13,7 @@ import { forwardedHeaders } from './forwarded-headers.js';
 import { applyHeaderRules, compilePathRewrite, endToEnd, type HeaderBag, type HeaderRules, type PathRewrite } from './header-rules.js';
 import { ipList, type IpList } from './ip-match.js';
 import { isCertificateError } from './upstream-tls.js';
+import { mayHaveBody, replacedRequestBody } from './request-body.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -52,15 +53,6 @@ export function discard(body: Readable): void {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 type RawRequest = IncomingMessage | Http2ServerRequest;
-
-function hasBody(raw: RawRequest): boolean {
-  const h = raw.headers;
-  if (h['transfer-encoding'] !== undefined) return true;
-  const cl = h['content-length'];
-  if (cl !== undefined) return cl !== '0';
-  const stream = (raw as Http2ServerRequest).stream;
-  return stream ? !stream.endAfterHeaders : false;
-}
 
 function mapError(err: unknown): StrataError {
   const code = (err as { code?: string }).code ?? '';
@@ -142,7 +134,8 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
       }
     }
     applyHeaderRules(headers, o.requestHeaders);
-    const body = hasBody(raw) ? raw : undefined;
+    // the WAF may have read the stream for inspection: then it hands back the same bytes
+    const body = replacedRequestBody(raw) ?? (mayHaveBody(raw as RawRequest & { stream?: { endAfterHeaders?: boolean } }) ? raw : undefined);
     const replayable = IDEMPOTENT.has(method) && body === undefined;
     const key = affinityKey(request, fwd.clientIp);
     const tried = new Set<Upstream>();

@@ -1,0 +1,119 @@
+// The body side of the WAF plugin: one inspection for every body whoever reads it.
+// Fastify-parsed bodies arrive in preValidation; bodies no route parser takes (no route
+// at all, or a media type the route refuses) are read by a catch-all parser, inspected,
+// then answered 404/415 as before; bodies of gateway routes (proxy, static, redirect),
+// which Fastify never parses, go through the body gate: buffered up to
+// `waf.limits.maxBodyBytes`, inspected, then handed back to be forwarded byte for byte.
+import type { Readable } from 'node:stream';
+import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { WafConfig } from './waf-plugin.js';
+import type { Detection, WafEngine } from './waf-engine.js';
+import { readBodyPrefix } from './body-read.js';
+import { bodyTooDeep } from './body-depth.js';
+import { compileExclusions, exclusionsFor, isExcluded } from './exclusions.js';
+import { BodyTooLargeError } from './errors.js';
+import { replyError } from '../edge/index.js';
+
+export interface BodyState {
+  detections: Detection[];
+  routeUrl: string | undefined;
+  /** The body was inspected (by preValidation or the body gate): never twice. */
+  bodyDone?: boolean;
+  /** No parser of the route takes this media type: the catch-all read the body for inspection; 415 follows. */
+  unsupported?: boolean;
+}
+
+/**
+ * What a gateway route does with a request's body after the gate: `answered` when the WAF
+ * refused it (403, 413), else the body to forward instead of the raw stream (`undefined`
+ * when nothing was read: no body, or the request is not inspected).
+ */
+export type BodyGateResult = { answered: true } | { answered: false; body?: Buffer | Readable };
+/** Inspects the body of a request Fastify will not parse (a proxied, static or redirect route) before it is answered. */
+export type BodyGate = (request: FastifyRequest, reply: FastifyReply) => Promise<BodyGateResult>;
+
+export interface BodyInspectionDeps {
+  config: WafConfig;
+  engine: WafEngine;
+  block: boolean;
+  stateOf(request: FastifyRequest): BodyState | null;
+  /** Adds nothing; answers 403 when the request's findings reach the threshold (block mode), else undefined. */
+  judge(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined;
+  /** Counts a request let through, once. */
+  settle(request: FastifyRequest): void;
+  /** Records the request as blocked (an event) without answering. */
+  recordBlocked(request: FastifyRequest): string;
+}
+
+const pathOf = (url: string) => { const q = url.indexOf('?'); return q === -1 ? url : url.slice(0, q); };
+const mediaTypeOf = (ct: string): string => ct.split(';', 1)[0].trim().toLowerCase();
+
+export function bodyInspection(deps: BodyInspectionDeps) {
+  const { config, engine } = deps;
+  const exclusions = compileExclusions(config.exclusions.map((e) => ({ ...e, route: e.route || undefined, parameter: e.parameter || undefined })));
+  const protocolFinding = (rule: string, message: string): Detection => ({ detector: 'protocol', rule, severity: 'critical', score: 5, paranoia: 1, message, location: 'body', name: 'body' });
+  const excluded = (request: FastifyRequest, st: BodyState, rule: string) =>
+    exclusions.length > 0 && isExcluded(exclusionsFor(exclusions, request.method, st.routeUrl, pathOf(request.url)), 'protocol', rule, 'body', 'body');
+
+  /** Inspects one body; true when the request was answered (blocked). */
+  const inspect = (request: FastifyRequest, reply: FastifyReply, st: BodyState, body: unknown): boolean => {
+    st.bodyDone = true;
+    const ct = request.headers['content-type'] ?? '';
+    const more = engine.inspectBody(body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl });
+    // what lies below the depth limit is never looked at: a body that deep is refused for it
+    if (bodyTooDeep(body, mediaTypeOf(ct), config.limits.maxBodyDepth) && !excluded(request, st, 'body-depth')) {
+      more.push(protocolFinding('body-depth', `body nested deeper than waf.limits.maxBodyDepth (${config.limits.maxBodyDepth})`));
+    }
+    if (more.length > 0) {
+      for (const d of more) st.detections.push(d);
+      if (deps.judge(request, reply) !== undefined) return true;
+    }
+    deps.settle(request);
+    return false;
+  };
+
+  /** preValidation: the parsed body (or the catch-all's bytes), then the 415 the route would have given. */
+  const preValidation = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    const st = deps.stateOf(request);
+    if (!st || st.bodyDone) { done(); return; }
+    if (request.body === undefined || request.body === null) { st.bodyDone = true; deps.settle(request); done(); return; }
+    if (inspect(request, reply, st, request.body)) return;
+    if (st.unsupported) { reply.send(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE()); return; }
+    done();
+  };
+
+  /**
+   * The root catch-all parser: a body no route parser takes is read anyway, so it is
+   * inspected before the 404 (no route) or the 415 (the route refuses the type) it gets.
+   */
+  const catchAll = (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void): void => {
+    if (request.is404) { done(null, body); return; }
+    const st = deps.stateOf(request);
+    if (!st) { done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE()); return; }
+    st.unsupported = true;
+    done(null, body);
+  };
+
+  const gate: BodyGate = async (request, reply) => {
+    const st = deps.stateOf(request);
+    if (!st || st.bodyDone) return { answered: false };
+    st.bodyDone = true;
+    const b = await readBodyPrefix(request.raw, config.limits.maxBodyBytes);
+    if (!b.complete && deps.block && config.limits.bodyOverflow === 'reject' && !excluded(request, st, 'body-limit')) {
+      b.discard();
+      st.detections.push(protocolFinding('body-limit', `body larger than waf.limits.maxBodyBytes (${config.limits.maxBodyBytes})`));
+      deps.recordBlocked(request);
+      reply.header('connection', 'close');
+      replyError(reply, new BodyTooLargeError(config.limits.maxBodyBytes));
+      return { answered: true };
+    }
+    // partial: the prefix is inspected, the rest streams through unread (ModSecurity's ProcessPartial)
+    if (inspect(request, reply, st, b.head)) {
+      b.discard();
+      return { answered: true };
+    }
+    return { answered: false, body: b.replay() };
+  };
+
+  return { inspect, preValidation, catchAll, gate };
+}
