@@ -117,13 +117,13 @@ export async function startWorld(data: string): Promise<World> {
   const login = async (collection: string, who: string) =>
     String((await must(call(base, 'POST', `/api/collections/${collection}/auth/login`, { identity: email(who), password: PASSWORD }), 200, `${who} login`)).token);
 
-  for (const who of ['alice', 'bob', 'dave', 'carol']) ids[who] = String((await must(signup('users', who), 201, `${who} sign-up`)).id);
+  await Promise.all(['alice', 'bob', 'dave', 'carol'].map(async (who) => (ids[who] = String((await must(signup('users', who), 201, `${who} sign-up`)).id))));
   // The other auth collection's user tries to take alice's id (hole 1); where ids are server-made it gets its own.
   const taken = await signup('members', 'mallory', { id: ids.alice });
   ids.member = String((taken.status === 201 ? taken.body : await must(signup('members', 'mallory'), 201, 'member sign-up')).id);
 
-  const tokens = { alice: await login('users', 'alice'), bob: await login('users', 'bob'), dave: await login('users', 'dave'), carol: await login('users', 'carol') };
-  const member = await login('members', 'mallory');
+  const [alice, bob, dave, carol, member] = await Promise.all([login('users', 'alice'), login('users', 'bob'), login('users', 'dave'), login('users', 'carol'), login('members', 'mallory')]);
+  const tokens = { alice, bob, dave, carol };
   const key = String((await must(call(base, 'POST', '/api/collections/users/auth/api-keys', { name: 'notes reader', scopes: ['records:notes:read'] }, tokens.alice), 201, 'api key')).key);
 
   const asRoot = (method: string, path: string, body?: unknown, expect = method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200) =>

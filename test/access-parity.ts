@@ -61,14 +61,17 @@ const key = (row: Row, s: Subject, t: Transport) => `${row.name}|${s}|${t}`;
 async function runUnary(w: World, ad: Record<Transport, Adapter>, row: Row, out: Map<string, string>): Promise<void> {
   for (const t of TRANSPORTS) {
     if (offered(row, t) !== true) continue;
-    for (const s of SUBJECTS) {
-      try {
-        const call = (await row.op.call(w)) as Exclude<Call, { kind: 'subscribe' }>;
-        out.set(key(row, s, t), normalize(w, await ad[t].call!(call, w.credential[s]), row.pick, row.ordered));
-      } catch (e) {
-        out.set(key(row, s, t), `error: ${(e as Error).message}`);
-      }
-    }
+    // The subjects at once (each call is independent: writes get their own targets or write the same value).
+    await Promise.all(
+      SUBJECTS.map(async (s) => {
+        try {
+          const call = (await row.op.call(w)) as Exclude<Call, { kind: 'subscribe' }>;
+          out.set(key(row, s, t), normalize(w, await ad[t].call!(call, w.credential[s]), row.pick, row.ordered));
+        } catch (e) {
+          out.set(key(row, s, t), `error: ${(e as Error).message}`);
+        }
+      }),
+    );
   }
 }
 
@@ -114,10 +117,16 @@ export function parityContract(engine: string, data: () => string, skip: false |
     let ad: Record<Transport, Adapter> | undefined;
     const got = new Map<string, string>();
     before(async () => {
+      const t0 = Date.now();
       w = await startWorld(data());
+      if (process.env.PARITY_TIMING) console.log(`# ${Date.now() - t0} ms: world`);
       ad = adapters(w);
       // Reads first, then streams, then writes, so every read row sees the same records.
-      for (const row of ROWS) await (row.stream ? runStream(w, ad, row, got) : runUnary(w, ad, row, got));
+      for (const row of ROWS) {
+        const t0 = Date.now();
+        await (row.stream ? runStream(w, ad, row, got) : runUnary(w, ad, row, got));
+        if (process.env.PARITY_TIMING) console.log(`# ${Date.now() - t0} ms: ${row.name}`);
+      }
     });
     after(async () => {
       // PARITY_DUMP=file writes every cell's answer beside the table's (for reports and for writing todos).
