@@ -55,23 +55,25 @@ function dump(got: Map<string, string>): string {
   return lines.join('\n') + '\n';
 }
 
+const SUPERUSER_FIRST: readonly Subject[] = ['superuser', ...SUBJECTS.filter((s) => s !== 'superuser')];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const key = (row: Row, s: Subject, t: Transport) => `${row.name}|${s}|${t}`;
 
 async function runUnary(w: World, ad: Record<Transport, Adapter>, row: Row, out: Map<string, string>): Promise<void> {
   for (const t of TRANSPORTS) {
     if (offered(row, t) !== true) continue;
-    // The subjects at once (each call is independent: writes get their own targets or write the same value).
-    await Promise.all(
-      SUBJECTS.map(async (s) => {
-        try {
-          const call = (await row.op.call(w)) as Exclude<Call, { kind: 'subscribe' }>;
-          out.set(key(row, s, t), normalize(w, await ad[t].call!(call, w.credential[s]), row.pick, row.ordered));
-        } catch (e) {
-          out.set(key(row, s, t), `error: ${(e as Error).message}`);
-        }
-      }),
-    );
+    const cell = async (s: Subject) => {
+      try {
+        const call = (await row.op.call(w)) as Exclude<Call, { kind: 'subscribe' }>;
+        out.set(key(row, s, t), normalize(w, await ad[t].call!(call, w.credential[s]), row.pick, row.ordered));
+      } catch (e) {
+        out.set(key(row, s, t), `error: ${(e as Error).message}`);
+      }
+    };
+    // The superuser first, so whatever the server keeps from its query (compiled SQL, caches) is there
+    // when the others ask the same; then the others at once (writes get their own targets or write the same value).
+    await cell('superuser');
+    await Promise.all(SUBJECTS.filter((s) => s !== 'superuser').map(cell));
   }
 }
 
@@ -104,7 +106,7 @@ async function runStream(w: World, ad: Record<Transport, Adapter>, row: Row, out
   }
   // REST's answer: the changed records this subject may list (with the same filter).
   const only = ids.map((id) => `id = '${id}'`).join(' || ');
-  for (const s of SUBJECTS) {
+  for (const s of SUPERUSER_FIRST) {
     const raw = await ad.rest.call!({ kind: 'list', collection: call.collection, filter: call.filter ? `(${call.filter}) && (${only})` : only }, w.credential[s]);
     out.set(key(row, s, 'rest'), normalize(w, raw, row.pick));
   }
