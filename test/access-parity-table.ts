@@ -2,7 +2,7 @@
 // the secure outcome (what REST must answer, and so every other transport). `todo` marks the cells
 // that fail on current main, naming the hole of issue 13 that makes them fail.
 import { remember, type Subject, type World } from './access-parity-world.js';
-import type { Call } from './access-parity-transports.js';
+import type { Call, Transport } from './access-parity-transports.js';
 
 export interface Row {
   name: string;
@@ -14,6 +14,8 @@ export interface Row {
   /** Realtime subscribe (WebSocket, SSE) or gRPC Watch (gRPC, gRPC-Web, Connect): `change` makes records after subscribing. */
   stream?: 'subscribe' | 'watch';
   change?(w: World): Promise<string[]>;
+  /** Transports that do not offer this row's operation, and why (beyond what the operation's kind implies). */
+  notOffered?: Partial<Record<Transport, string>>;
   expect: Record<Subject, string>;
   /** Cells failing today: by subject (every transport) or `subject transport`. */
   todo?: Partial<Record<string, string>>;
@@ -58,6 +60,14 @@ export const ROWS: Row[] = [
     op: { kind: 'view', call: (w) => ({ kind: 'view', collection: 'notes', id: w.ids.noteA }) },
     pick: ['secret'],
     expect: { owner: allow('noteA secret=alice secret'), other: deny(404), member: deny(404), anonymous: deny(404), superuser: allow('noteA secret=alice secret'), apikey: allow('noteA secret=alice secret'), ...gone },
+    todo: { ...base },
+  },
+  {
+    name: "view alice's user record (default users rules)",
+    op: { kind: 'view', call: (w) => ({ kind: 'view', collection: 'users', id: w.ids.alice }) },
+    pick: ['email'],
+    notOffered: Object.fromEntries(RPC.map((t) => [t, 'not offered: auth collections have no RecordService'])),
+    expect: { owner: allow('alice email=alice@x'), other: deny(404), member: deny(404), anonymous: deny(404), superuser: allow('alice email=alice@x'), apikey: deny(403), ...gone },
     todo: { ...base },
   },
   {

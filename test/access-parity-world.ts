@@ -137,7 +137,9 @@ export async function startWorld(data: string): Promise<World> {
   await must(call(base, 'DELETE', `/api/collections/users/records/${ids.dave}`, undefined, tokens.dave), 204, 'self-delete');
   await must(call(base, 'POST', '/api/collections/users/auth/logout-all', undefined, tokens.carol), 204, 'logout-all');
 
-  const byId = new Map(Object.entries(ids).map(([k, v]) => [v, k]));
+  // The first label wins: a members account that took alice's id is reported as alice.
+  const byId = new Map<string, string>();
+  for (const [k, v] of Object.entries(ids)) if (!byId.has(v)) byId.set(v, k);
   return {
     server,
     base,

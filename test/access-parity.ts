@@ -31,6 +31,8 @@ function normalize(w: World, raw: Raw, pick: readonly string[] = [], ordered = f
 /** The transports a row runs on, or why one does not offer the operation. */
 export function offered(row: Row, t: Transport): true | string {
   const kind = row.op.kind;
+  const declared = row.notOffered?.[t];
+  if (declared) return declared;
   if (t === 'rest') return true; // REST answers every row (streams: the list of the changed records)
   if (row.stream === 'subscribe') return t === 'ws' || t === 'sse' ? true : 'not offered: gRPC Watch takes no filter; the watch rows cover it';
   if (row.stream === 'watch') return t === 'ws' || t === 'sse' ? 'not offered: realtime is covered by the subscribe rows' : true;
