@@ -27,7 +27,7 @@ const deny = (status: number) => `denied ${status}`;
 const gone = { deleted: deny(401), revoked: deny(401) } as const;
 const HOLE_1 = "hole 1: a members account signed up with alice's id acts as alice";
 const HOLE_2 = 'hole 2: gRPC/Connect expand ignores the related collection\'s view rule';
-const HOLE_3 = 'hole 3: relation filters over gRPC/Connect and realtime see hidden records';
+const HOLE_3 = 'hole 3: relation filters over gRPC/Connect and realtime see hidden records (with access merged, gRPC/Connect still leak through listCache, as REST does)';
 /** Found by this suite: record-service's listCache keeps a superuser's compiled relation filter (no hop rule) and serves it to everyone. */
 const HOLE_3_REST = 'hole 3 on REST: a relation filter compiled for a superuser is cached (listCache) and reused without the hop rule';
 const HOLE_6 = 'hole 6: a deleted user keeps access with its old access token';

@@ -3,6 +3,7 @@
 // operation. A cell fails when its transport answers differently from the table or from REST.
 // Rows that fail on current main carry a `todo` naming the hole; transports that do not offer an
 // operation are listed as skipped with the reason. Run per engine by access-parity-{sqlite,postgres}.test.ts.
+// PARITY_DUMP=<file> writes every cell's answer beside the table's; PARITY_TIMING=1 logs each row's time.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
