@@ -1,0 +1,101 @@
+// The WafEngine on the OWASP Core Rule Set: phase 1 and the head's part of phase 2 when
+// the head arrives, the rest of phase 2 over what the body adds. A finding is a CRS rule
+// match that raised the anomaly score; Strata's exclusions (by family, rule id, route and
+// parameter) drop findings before they count.
+import type { ParanoiaLevel, Severity } from '../detector.js';
+import { compileExclusions, exclusionsFor, isExcluded, type CompiledExclusion } from '../exclusions.js';
+import type { BodyCarry, Detection, HeadRequest, WafEngine, WafEngineOptions, WafScope } from '../waf-engine.js';
+import { loadCrs, type LoadedCrs } from './crs-load.js';
+import { runPhase, type RuleMatch } from './rule-run.js';
+import { Transaction, fromBytes } from './transaction.js';
+import { addBody, headTransaction } from './request-transaction.js';
+import { FAMILY_NAMES, familiesOf, familyOf, familyOfFile } from './crs-families.js';
+
+const SEVERITY: Record<string, Severity> = { emergency: 'critical', alert: 'critical', critical: 'critical', error: 'error', warning: 'warning', notice: 'notice' };
+const EXCERPT = new Set(['path', 'query', 'query-name', 'header']);
+
+/** Compiled rule sets are shared by engines with the same setup (tests and benches build many). */
+const cache = new Map<string, LoadedCrs>();
+
+function load(options: WafEngineOptions): LoadedCrs {
+  const families = new Set((options.detectors ?? FAMILY_NAMES).flatMap(familiesOf));
+  const lm = options.limits;
+  const setup = {
+    paranoia: options.paranoia, threshold: options.threshold, allowedMethods: lm.allowedMethods, allowedContentTypes: lm.allowedContentTypes,
+    maxArgs: lm.maxArgs, maxArgNameLength: lm.maxArgNameLength, maxArgLength: lm.maxArgLength, maxTotalArgLength: lm.maxTotalArgLength,
+  };
+  const key = JSON.stringify([setup, [...families].sort()]);
+  let l = cache.get(key);
+  if (l === undefined) {
+    l = loadCrs(setup, (f) => { const fam = familyOfFile(f); return fam === undefined || families.has(fam); });
+    cache.set(key, l);
+  }
+  return l;
+}
+
+interface CarryState { tx: Transaction; active: CompiledExclusion[] }
+
+export function createCrsEngine(options: WafEngineOptions): WafEngine {
+  const crs = load(options);
+  const exclusions = compileExclusions((options.exclusions ?? []).map((e) => ({ ...e, detectors: e.detectors?.flatMap(familiesOf) })));
+  const lim = { maxDepth: options.limits.maxBodyDepth, maxParts: options.limits.maxBodyParts };
+
+  const collect = (out: Detection[], active: CompiledExclusion[]) => (m: RuleMatch) => {
+    if (m.score <= 0) return;
+    const family = familyOf(m.rule.id);
+    const t = m.target?.entry;
+    if (active.length > 0 && isExcluded(active, family, String(m.rule.id), t?.loc, t?.name)) return;
+    const d: Detection = {
+      detector: family, rule: String(m.rule.id), severity: SEVERITY[m.rule.severity ?? 'critical'] ?? 'notice', score: m.score,
+      paranoia: Math.min(4, Math.max(1, m.rule.paranoia)) as ParanoiaLevel, message: m.rule.msg ?? '',
+    };
+    if (t !== undefined) {
+      d.location = t.loc;
+      d.name = fromBytes(t.name).slice(0, 128);
+      if (EXCERPT.has(t.loc)) d.excerpt = fromBytes(t.value).slice(0, 120);
+    }
+    out.push(d);
+  };
+
+  const activeFor = (method: string, routeUrl: string | undefined, path: string) => (exclusions.length > 0 ? exclusionsFor(exclusions, method, routeUrl, path) : []);
+
+  return {
+    options,
+    inspectHead(req: HeadRequest, routeUrl?: string, _memo?: unknown, carry?: BodyCarry) {
+      const out: Detection[] = [];
+      if (options.mode === 'off') return out;
+      const q = req.url.indexOf('?');
+      const active = activeFor(req.method, routeUrl, q === -1 ? req.url : req.url.slice(0, q));
+      const tx = headTransaction(req);
+      const on = collect(out, active);
+      runPhase(crs.set, 1, tx, on);
+      runPhase(crs.set, 2, tx, on);
+      if (carry !== undefined) carry.state = { tx, active } satisfies CarryState;
+      return out;
+    },
+    inspectBody(body: unknown, contentType: string, scope: WafScope, carry?: BodyCarry) {
+      const out: Detection[] = [];
+      if (options.mode === 'off' || body === undefined || body === null) return out;
+      const prev = carry?.state as CarryState | undefined;
+      const active = prev?.active ?? activeFor(scope.method, scope.routeUrl, scope.path);
+      const tx = prev?.tx ?? new Transaction();
+      tx.bodyPass = true;
+      addBody(tx, body, contentType, lim);
+      const on = collect(out, active);
+      // without the head's transaction, phase 1 sets the TX defaults again (head values are absent)
+      if (prev === undefined) runPhase(crs.set, 1, tx, on);
+      runPhase(crs.set, 2, tx, on);
+      return out;
+    },
+    score(detections) {
+      let s = 0;
+      for (const d of detections) s += d.score;
+      return s;
+    },
+  };
+}
+
+/** Rules the vendored CRS holds that this engine leaves out, with the reason (for docs and tests). */
+export function crsSkipped(options: WafEngineOptions): LoadedCrs['skipped'] {
+  return load(options).skipped;
+}
