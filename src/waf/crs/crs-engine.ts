@@ -6,12 +6,14 @@ import type { ParanoiaLevel, Severity } from '../detector.js';
 import { compileExclusions, exclusionsFor, isExcluded, type CompiledExclusion } from '../exclusions.js';
 import type { BodyCarry, Detection, HeadRequest, WafEngine, WafEngineOptions, WafScope } from '../waf-engine.js';
 import { loadCrs, type LoadedCrs } from './crs-load.js';
-import { runPhase, type RuleMatch } from './rule-run.js';
-import { Transaction, fromBytes } from './transaction.js';
+import { runPhase, startTx, type RuleMatch } from './rule-run.js';
+import { Transaction, fromBytes, type MemoSource, type ValueMemo } from './transaction.js';
+import { ValueCache, valueHash } from '../value-cache.js';
 import { addBody, headTransaction } from './request-transaction.js';
 import { FAMILY_NAMES, familiesOf, familyOf, familyOfFile } from './crs-families.js';
 
 const SEVERITY: Record<string, Severity> = { emergency: 'critical', alert: 'critical', critical: 'critical', error: 'error', warning: 'warning', notice: 'notice' };
+const CACHEABLE_LENGTH = 512;
 const EXCERPT = new Set(['path', 'query', 'query-name', 'header']);
 
 /** Compiled rule sets are shared by engines with the same setup (tests and benches build many). */
@@ -38,6 +40,20 @@ interface CarryState { tx: Transaction; active: CompiledExclusion[] }
 export function createCrsEngine(options: WafEngineOptions): WafEngine {
   const crs = load(options);
   const exclusions = compileExclusions((options.exclusions ?? []).map((e) => ({ ...e, detectors: e.detectors?.flatMap(familiesOf) })));
+  // Values repeat across requests (paths, query values, User-Agents, cookies): their
+  // transformations and rule outcomes are kept (direct-mapped, admitted on a second sighting)
+  const size = options.cacheSize ?? 0;
+  const values = size > 0 ? new ValueCache<ValueMemo>(size) : undefined;
+  const slots = crs.set.slots;
+  const memoOf: MemoSource | undefined = values === undefined ? undefined : (value) => {
+    if (value.length > CACHEABLE_LENGTH) return undefined;
+    const h = valueHash(value);
+    const hit = values.get(value, '', '', h);
+    if (hit !== undefined) return hit;
+    const m: ValueMemo = { memo: new Map(), res: new Int8Array(slots) };
+    values.offer(value, '', '', h, m);
+    return m;
+  };
   const lim = { maxDepth: options.limits.maxBodyDepth, maxParts: options.limits.maxBodyParts };
 
   const collect = (out: Detection[], active: CompiledExclusion[]) => (m: RuleMatch) => {
@@ -66,7 +82,8 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
       if (options.mode === 'off') return out;
       const q = req.url.indexOf('?');
       const active = activeFor(req.method, routeUrl, q === -1 ? req.url : req.url.slice(0, q));
-      const tx = headTransaction(req);
+      const tx = headTransaction(req, memoOf);
+      startTx(crs.set, tx);
       const on = collect(out, active);
       runPhase(crs.set, 1, tx, on);
       runPhase(crs.set, 2, tx, on);
@@ -78,11 +95,16 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
       if (options.mode === 'off' || body === undefined || body === null) return out;
       const prev = carry?.state as CarryState | undefined;
       const active = prev?.active ?? activeFor(scope.method, scope.routeUrl, scope.path);
-      const tx = prev?.tx ?? new Transaction();
+      let tx = prev?.tx;
+      if (tx === undefined) {
+        tx = new Transaction();
+        tx.memoOf = memoOf;
+        startTx(crs.set, tx);
+      }
       tx.bodyPass = true;
       addBody(tx, body, contentType, lim);
       const on = collect(out, active);
-      // without the head's transaction, phase 1 sets the TX defaults again (head values are absent)
+      // without the head's transaction, phase 1 runs on the body's values alone
       if (prev === undefined) runPhase(crs.set, 1, tx, on);
       runPhase(crs.set, 2, tx, on);
       return out;

@@ -59,17 +59,20 @@ const UNMODELED = new Set([901001, 901318, 901321, 901340, 901350, 901400, 90141
 
 export interface LoadedCrs { set: RuleSet; skipped: Skipped[]; rules: number }
 
-/** Compiles the setup and the CRS files; `keepFile` chooses which rule files to load. */
+/** Compiles the setup and the CRS files for one paranoia level; `keepFile` chooses which rule files to load. */
 export function loadCrs(setup: CrsSetup, keepFile: (file: string) => boolean = () => true, dir = CRS_DIR): LoadedCrs {
   const skipped: Skipped[] = [];
   const ctx = { readData: (f: string) => readFileSync(join(dir, 'rules', f), 'latin1') };
-  const items: Compiled[] = compileRules(parseSecLang(setupRules(setup)), 'crs-setup', ctx, skipped);
+  const init: Compiled[] = compileRules(parseSecLang(setupRules(setup)), 'crs-setup', ctx, skipped);
+  const items: Compiled[] = [];
   for (const f of crsRuleFiles(dir)) {
     if (!keepFile(f)) continue;
+    const isInit = f.startsWith('REQUEST-901-');
     for (const c of compileRules(parseSecLang(readFileSync(join(dir, 'rules', f), 'latin1')), f, ctx, skipped)) {
       if (c.kind === 'rule' && UNMODELED.has(c.id)) continue;
-      items.push(c);
+      (isInit ? init : items).push(c);
     }
   }
-  return { set: ruleSet(items), skipped, rules: items.filter((c) => c.kind === 'rule').length };
+  const set = ruleSet(init, items, setup.paranoia);
+  return { set, skipped, rules: set.rules };
 }

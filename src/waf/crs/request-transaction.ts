@@ -1,7 +1,7 @@
 // Fills a CRS transaction from Strata's view of a request: the head (method, target,
 // headers, cookies) and the parsed body (JSON, urlencoded, multipart, XML, text,
 // MessagePack / protobuf), named the way ModSecurity's body processors name them.
-import { Transaction, toBytes } from './transaction.js';
+import { Transaction, toBytes, type MemoSource } from './transaction.js';
 import { parseCookies, type RawPart } from '../request-parts.js';
 import { jsonParts, multipartParts, xmlParts, type BodyLimits } from '../body-parts.js';
 import { MSGPACK_TYPES, PROTOBUF_TYPES, msgpackParts, protobufParts } from '../body-binary.js';
@@ -21,8 +21,9 @@ function addQuery(tx: Transaction, qs: string, source: 'GET' | 'POST'): void {
   }
 }
 
-export function headTransaction(req: HeadRequest, remoteAddr = ''): Transaction {
+export function headTransaction(req: HeadRequest, memoOf?: MemoSource): Transaction {
   const tx = new Transaction();
+  tx.memoOf = memoOf;
   const protocol = `HTTP/${req.httpVersion}`;
   const q = req.url.indexOf('?');
   const path = q === -1 ? req.url : req.url.slice(0, q);
@@ -35,7 +36,6 @@ export function headTransaction(req: HeadRequest, remoteAddr = ''): Transaction 
   s.set('REQUEST_BASENAME', path.slice(path.lastIndexOf('/') + 1));
   s.set('REQUEST_LINE', `${req.method} ${req.url} ${protocol}`);
   if (q !== -1) s.set('QUERY_STRING', req.url.slice(q + 1));
-  if (remoteAddr !== '') s.set('REMOTE_ADDR', remoteAddr);
   if (q !== -1) addQuery(tx, req.url.slice(q + 1), 'GET');
   const add = (name: string, value: string) => {
     if (name.charCodeAt(0) === 58) return; // HTTP/2 pseudo-headers
@@ -71,6 +71,7 @@ export function addBody(tx: Transaction, body: unknown, contentType: string, lim
   const text = bytes !== undefined ? undefined : typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString(utf8 ? 'utf8' : 'latin1') : undefined;
   const parts: RawPart[] = [];
   const s = tx.scalars;
+  tx.targets.clear();
   if (binary !== undefined && bytes !== undefined) binary(bytes, parts, lim);
   else if (text === undefined) { s.set('REQBODY_PROCESSOR', 'JSON'); jsonParts(body, parts, lim); }
   else if (mt === 'application/x-www-form-urlencoded') {

@@ -18,6 +18,15 @@ export interface CompiledRule {
   transforms: Transform[];
   /** Transformation names, for the per-value memo (`t:none,t:lowercase` -> ['lowercase']). */
   tnames: string[];
+  /** Memo keys of the first k transformations (k = 0..n) and of their lower-cased forms. */
+  tkeys: string[];
+  lkeys: string[];
+  /** Index of this link's outcome in Entry.res, or -1 when its outcome depends on more than the value. */
+  slot: number;
+  /** The variable text when the targets it selects stay the same while rules run (no TX, MATCHED_*), as a cache key; else undefined. */
+  varKey?: string;
+  /** Whether the variables hold `!` exclusions. */
+  hasExclusions: boolean;
   multiMatch: boolean;
   capture: boolean;
   setvars: SetVar[];
@@ -45,7 +54,7 @@ const IGNORED = new Set(['log', 'nolog', 'auditlog', 'noauditlog', 'ver', 'rev',
 function compileOne(d: Extract<Directive, { kind: 'rule' | 'action' }>, file: string, ctx: OperatorContext, inherited?: { id: number; phase: number }): CompiledRule {
   const actions = splitActions(d.actions);
   const rule: CompiledRule = {
-    kind: 'rule', id: inherited?.id ?? 0, phase: inherited?.phase ?? 2, vars: [], op: compileOperator('@unconditionalMatch', ctx), transforms: [], tnames: [],
+    kind: 'rule', id: inherited?.id ?? 0, phase: inherited?.phase ?? 2, vars: [], op: compileOperator('@unconditionalMatch', ctx), transforms: [], tnames: [], tkeys: [], lkeys: [], slot: -1, hasExclusions: false,
     multiMatch: false, capture: false, setvars: [], removeIds: [], tags: [], paranoia: 1, file,
   };
   for (const a of actions) {
@@ -85,7 +94,14 @@ function compileOne(d: Extract<Directive, { kind: 'rule' | 'action' }>, file: st
   }
   if (d.kind === 'rule') {
     rule.vars = parseVariables(d.variables);
+    rule.hasExclusions = rule.vars.some((v) => v.exclude);
+    if (!rule.vars.some((v) => v.name === 'TX' || v.name.startsWith('MATCHED'))) rule.varKey = d.variables;
     rule.op = compileOperator(d.operator, ctx);
+  }
+  for (let k = 0; k <= rule.tnames.length; k++) {
+    const key = rule.tnames.slice(0, k).join(',');
+    rule.tkeys.push(key);
+    rule.lkeys.push(`${key}|lc`);
   }
   return rule;
 }

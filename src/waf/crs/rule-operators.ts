@@ -10,12 +10,16 @@ import { InputView } from '../transform-view.js';
 import type { DetectContext, Detector } from '../detector.js';
 import { fromBytes } from './transaction.js';
 
+/** What an operator may ask of the rule runner. */
+export interface OpEnv { lower(): string; expand(s: string): string }
 export interface OpResult { matched: boolean; captures?: string[] }
 export interface Operator {
   name: string;
   negated: boolean;
-  /** Tests a transformed value; `lower` gives its lower-cased form lazily (shared with prefilters); `expand` expands macros. */
-  test(value: string, lower: () => string, expand: (s: string) => string): OpResult;
+  /** Tests a transformed value; `env.lower()` gives its lower-cased form (memoized, shared with prefilters); `env.expand` expands macros. */
+  test(value: string, env: OpEnv): OpResult;
+  /** Whether the outcome depends on the value alone (no macros in the argument). */
+  pure: boolean;
   /** The compiled regex of @rx (tests, prefilter stats). */
   rx?: CompiledRx;
 }
@@ -108,13 +112,13 @@ export function compileOperator(spec: string, ctx: OperatorContext): Operator {
     arg = sp === -1 ? '' : s.slice(sp + 1);
   }
   const dyn = arg.includes('%{');
-  const argOf = (expand: (s: string) => string) => (dyn ? expand(arg) : arg);
-  const op = (test: Operator['test'], extra: Partial<Operator> = {}): Operator => ({ name, negated, test, ...extra });
+  const argOf = (env: OpEnv) => (dyn ? env.expand(arg) : arg);
+  const op = (test: Operator['test'], extra: Partial<Operator> = {}): Operator => ({ name, negated, test, pure: !dyn, ...extra });
   switch (name) {
     case 'rx': {
       const rx = compileRx(arg);
-      return op((v, lower) => {
-        if (rx.prefilter !== undefined && rx.prefilter.find(lower()) === undefined) return NO;
+      return op((v, env) => {
+        if (rx.prefilter !== undefined && rx.prefilter.find(env.lower()) === undefined) return NO;
         const m = rx.exec(v);
         return m ? { matched: true, captures: [...m].map((x) => x ?? '') } : NO;
       }, { rx });
@@ -123,27 +127,27 @@ export function compileOperator(spec: string, ctx: OperatorContext): Operator {
       const words = name === 'pm' ? arg.split(/\s+/).filter(Boolean)
         : arg.split(/\s+/).filter(Boolean).flatMap((f) => ctx.readData(f).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
       const set = new LiteralSet(words);
-      return op((_v, lower) => { const w = set.find(lower()); return w === undefined ? NO : { matched: true, captures: [w] }; });
+      return op((_v, env) => { const w = set.find(env.lower()); return w === undefined ? NO : { matched: true, captures: [w] }; });
     }
     case 'detectsqli': return op((v) => (detectWith(sqliDetector, v) ? YES : NO));
     case 'detectxss': return op((v) => (detectWith(xssDetector, v) ? YES : NO));
-    case 'contains': return op((v, _l, e) => (v.includes(argOf(e)) ? YES : NO));
-    case 'containsword': return op((v, _l, e) => {
+    case 'contains': return op((v, e) => (v.includes(argOf(e)) ? YES : NO));
+    case 'containsword': return op((v, e) => {
       const w = argOf(e);
       for (let i = v.indexOf(w); i !== -1; i = v.indexOf(w, i + 1)) {
         if (!/\w/.test(v[i - 1] ?? '') && !/\w/.test(v[i + w.length] ?? '')) return YES;
       }
       return NO;
     });
-    case 'beginswith': return op((v, _l, e) => (v.startsWith(argOf(e)) ? YES : NO));
-    case 'endswith': return op((v, _l, e) => (v.endsWith(argOf(e)) ? YES : NO));
-    case 'streq': return op((v, _l, e) => (v === argOf(e) ? YES : NO));
-    case 'within': return op((v, _l, e) => (v !== '' && argOf(e).includes(v) ? YES : NO));
-    case 'eq': return op((v, _l, e) => (num(v) === num(argOf(e)) ? YES : NO));
-    case 'ge': return op((v, _l, e) => (num(v) >= num(argOf(e)) ? YES : NO));
-    case 'gt': return op((v, _l, e) => (num(v) > num(argOf(e)) ? YES : NO));
-    case 'le': return op((v, _l, e) => (num(v) <= num(argOf(e)) ? YES : NO));
-    case 'lt': return op((v, _l, e) => (num(v) < num(argOf(e)) ? YES : NO));
+    case 'beginswith': return op((v, e) => (v.startsWith(argOf(e)) ? YES : NO));
+    case 'endswith': return op((v, e) => (v.endsWith(argOf(e)) ? YES : NO));
+    case 'streq': return op((v, e) => (v === argOf(e) ? YES : NO));
+    case 'within': return op((v, e) => (v !== '' && argOf(e).includes(v) ? YES : NO));
+    case 'eq': return op((v, e) => (num(v) === num(argOf(e)) ? YES : NO));
+    case 'ge': return op((v, e) => (num(v) >= num(argOf(e)) ? YES : NO));
+    case 'gt': return op((v, e) => (num(v) > num(argOf(e)) ? YES : NO));
+    case 'le': return op((v, e) => (num(v) <= num(argOf(e)) ? YES : NO));
+    case 'lt': return op((v, e) => (num(v) < num(argOf(e)) ? YES : NO));
     case 'validatebyterange': {
       const ok = byteRanges(arg);
       return op((v) => { for (let i = 0; i < v.length; i++) if (!ok[v.charCodeAt(i) & 0xff]) return YES; return NO; });

@@ -4,8 +4,12 @@
 // skipAfter to markers, ctl:ruleRemoveById. Each match reports how much it raised the
 // CRS anomaly scores (tx.anomaly_score_pl1..4), which is what Strata sums and judges.
 import type { Compiled, CompiledRule, SetVar } from './rule-compile.js';
-import { resolveTargets, type Target } from './rule-variables.js';
-import type { Entry, Transaction } from './transaction.js';
+import { collectTargets, SCALAR_NAMES, type TargetList } from './rule-variables.js';
+import type { OpEnv } from './rule-operators.js';
+
+/** A matched value and the variable it was found in (`ARGS:q`). */
+export interface Target { varName: string; entry: Entry }
+import { Transaction, type Entry } from './transaction.js';
 
 export interface RuleMatch {
   rule: CompiledRule;
@@ -20,17 +24,42 @@ export interface RuleMatch {
 const SCORE_VARS = ['anomaly_score_pl1', 'anomaly_score_pl2', 'anomaly_score_pl3', 'anomaly_score_pl4'];
 const MACRO = /%\{([^}]+)\}/g;
 
+/** A macro string split once into literal text and references (`%{tx.x}` -> ['TX', 'x']). */
+type Template = Array<string | [string, string]>;
+const templates = new Map<string, Template>();
+
+function template(s: string): Template {
+  let t = templates.get(s);
+  if (t !== undefined) return t;
+  t = [];
+  let last = 0;
+  for (const m of s.matchAll(MACRO)) {
+    if (m.index > last) t.push(s.slice(last, m.index));
+    const ref = m[1];
+    const dot = ref.indexOf('.');
+    t.push([(dot === -1 ? ref : ref.slice(0, dot)).toUpperCase(), dot === -1 ? '' : ref.slice(dot + 1).toLowerCase()]);
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) t.push(s.slice(last));
+  templates.set(s, t);
+  return t;
+}
+
+function lookup(tx: Transaction, col: string, key: string): string {
+  if (col === 'TX') return tx.tx.get(key) ?? '';
+  if (key === '') return tx.scalars.get(col) ?? '';
+  const list = tx.collections.get(col);
+  if (list !== undefined) for (const e of list) if (e.name.toLowerCase() === key) return e.value;
+  return '';
+}
+
 export function expandMacros(s: string, tx: Transaction): string {
   if (!s.includes('%{')) return s;
-  return s.replace(MACRO, (_m, ref: string) => {
-    const dot = ref.indexOf('.');
-    const col = (dot === -1 ? ref : ref.slice(0, dot)).toUpperCase();
-    const key = dot === -1 ? '' : ref.slice(dot + 1).toLowerCase();
-    if (col === 'TX') return tx.tx.get(key) ?? '';
-    if (dot === -1) return tx.scalars.get(col) ?? '';
-    const e = tx.collections.get(col)?.find((x) => x.name.toLowerCase() === key);
-    return e?.value ?? '';
-  });
+  const t = template(s);
+  if (t.length === 1 && typeof t[0] !== 'string') return lookup(tx, t[0][0], t[0][1]);
+  let out = '';
+  for (const p of t) out += typeof p === 'string' ? p : lookup(tx, p[0], p[1]);
+  return out;
 }
 
 function applySetvar(sv: SetVar, tx: Transaction): void {
@@ -50,7 +79,7 @@ const scoreOf = (tx: Transaction) => { let s = 0; for (const k of SCORE_VARS) s 
 /** The value after the first `n` transformations, memoized on the entry by chain prefix. */
 function transformed(rule: CompiledRule, e: Entry, n: number): string {
   if (n === 0) return e.value;
-  const key = rule.tnames.slice(0, n).join(',');
+  const key = rule.tkeys[n];
   const memo = e.memo ?? (e.memo = new Map());
   let v = memo.get(key);
   if (v === undefined) {
@@ -60,38 +89,77 @@ function transformed(rule: CompiledRule, e: Entry, n: number): string {
   return v;
 }
 
-function lowerOf(e: Entry, key: string, v: string): () => string {
-  return () => {
-    const k = `${key}|lc`;
-    const memo = e.memo ?? (e.memo = new Map());
-    let l = memo.get(k);
-    if (l === undefined) { l = v.toLowerCase(); memo.set(k, l); }
+/** The operator's view of the runner: one object reused for every value (no closure per test). */
+class Env implements OpEnv {
+  entry!: Entry;
+  lkey = '';
+  value = '';
+  constructor(readonly tx: Transaction) {}
+  lower(): string {
+    const memo = this.entry.memo ?? (this.entry.memo = new Map());
+    let l = memo.get(this.lkey);
+    if (l === undefined) { l = this.value.toLowerCase(); memo.set(this.lkey, l); }
     return l;
-  };
+  }
+  expand(s: string): string { return expandMacros(s, this.tx); }
 }
+
+const envs = new WeakMap<Transaction, Env>();
+const envOf = (tx: Transaction) => { let e = envs.get(tx); if (e === undefined) envs.set(tx, (e = new Env(tx))); return e; };
+
+/** Runs a link's operator on one value (every transformation stage for multiMatch); records a match. */
+function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, entry: Entry, matched: Target[]): void {
+  const slot = rule.slot;
+  const res = slot >= 0 ? entry.res : undefined;
+  // this value was seen before and no stage matched: nothing to redo
+  if (res !== undefined && res[slot] === 1) return;
+  const last = rule.transforms.length;
+  let hit = false;
+  for (let k = rule.multiMatch ? 0 : last; k <= last; k++) {
+    const v = transformed(rule, entry, k);
+    env.entry = entry;
+    env.value = v;
+    env.lkey = rule.lkeys[k];
+    const r = rule.op.test(v, env);
+    if (r.matched !== rule.op.negated) {
+      hit = true;
+      if (rule.capture && r.captures) for (let c = 0; c < r.captures.length && c < 10; c++) tx.tx.set(String(c), r.captures[c]);
+      const varName = col === 'TX' ? `TX:${entry.name}` : col.startsWith('&') || SCALAR_NAMES.has(col) ? col : `${col}:${entry.name}`;
+      tx.scalars.set('MATCHED_VAR', v);
+      tx.scalars.set('MATCHED_VAR_NAME', varName);
+      matched.push({ varName, entry });
+      break;
+    }
+  }
+  if (res !== undefined) res[slot] = hit ? 2 : 1;
+}
+
+const SECACTION: Target[] = [{ varName: '', entry: { name: '', value: '', loc: 'path' } }];
 
 /** Runs one link's operator over its targets; returns the matched targets (captures set into TX). */
 function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Target[] {
-  if (rule.vars.length === 0) return [{ varName: '', entry: { name: '', value: '', loc: 'path' } }];
-  const targets = resolveTargets(rule.vars, tx, bodyOnly);
-  const matched: Target[] = [];
-  const expand = (s: string) => expandMacros(s, tx);
-  for (const t of targets) {
-    const stages = rule.multiMatch ? rule.transforms.length + 1 : 1;
-    for (let k = stages === 1 ? rule.transforms.length : 0; k <= rule.transforms.length; k++) {
-      const v = transformed(rule, t.entry, k);
-      const r = rule.op.test(v, lowerOf(t.entry, rule.tnames.slice(0, k).join(','), v), expand);
-      if (r.matched !== rule.op.negated) {
-        if (rule.capture && r.captures) for (let c = 0; c < 10; c++) { if (c < r.captures.length) tx.tx.set(String(c), r.captures[c]); }
-        tx.scalars.set('MATCHED_VAR', v);
-        tx.scalars.set('MATCHED_VAR_NAME', t.varName);
-        matched.push(t);
-        break;
-      }
+  if (rule.vars.length === 0) return SECACTION;
+  let list: TargetList | undefined;
+  if (rule.varKey !== undefined) {
+    // many rules share one target list (ARGS|ARGS_NAMES|REQUEST_COOKIES|...): resolve it once per pass
+    const key = bodyOnly ? `b|${rule.varKey}` : rule.varKey;
+    list = tx.targets.get(key);
+    if (list === undefined) {
+      list = { cols: [], entries: [] };
+      collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
+      tx.targets.set(key, list);
     }
+  } else {
+    list = { cols: [], entries: [] };
+    collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
   }
-  return matched;
+  if (list.entries.length === 0) return NONE;
+  const env = envOf(tx);
+  const matched: Target[] = [];
+  for (let i = 0; i < list.entries.length; i++) testValue(rule, tx, env, list.cols[i], list.entries[i], matched);
+  return matched.length === 0 ? NONE : matched;
 }
+const NONE: Target[] = [];
 
 function runActions(rule: CompiledRule, tx: Transaction): void {
   for (const sv of rule.setvars) applySetvar(sv, tx);
@@ -132,21 +200,59 @@ function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) =>
   return rule.skipAfter;
 }
 
-/** A rule list ready to run: markers indexed for skipAfter. */
-export interface RuleSet { items: Compiled[]; markers: Map<string, number> }
+/** One phase's rules in order, markers indexed for skipAfter. */
+interface PhaseList { items: Compiled[]; markers: Map<string, number> }
 
-export function ruleSet(items: Compiled[]): RuleSet {
-  const markers = new Map<string, number>();
-  items.forEach((c, i) => { if (c.kind === 'marker') markers.set(c.name, i); });
-  return { items, markers };
+/** A rule list ready to run: split by phase, with the TX values the initialization rules set. */
+export interface RuleSet { phases: Map<number, PhaseList>; slots: number; initialTx: ReadonlyArray<[string, string]>; rules: number }
+
+const isParanoiaSkip = (r: CompiledRule) =>
+  r.skipAfter !== undefined && r.chain === undefined && r.vars.length === 1 && r.vars[0].name === 'TX' && r.vars[0].key === 'executing_paranoia_level';
+
+/**
+ * Prepares rules for one paranoia level: rules tagged above it never run (CRS skips them
+ * with `TX:EXECUTING_PARANOIA_LEVEL @lt N` rules, dropped too: with those rules gone they
+ * skip nothing), and the `init` rules (setup, REQUEST-901), which read only TX, are run
+ * once here: requests start from the TX values they leave.
+ */
+export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): RuleSet {
+  const kept = items.filter((c) => c.kind === 'marker' || (c.paranoia <= paranoia && !isParanoiaSkip(c)));
+  // value-only links get a slot in the per-value outcome memo
+  let slots = 0;
+  for (const c of kept) {
+    if (c.kind !== 'rule') continue;
+    for (let r: CompiledRule | undefined = c; r !== undefined; r = r.chain) if (r.op.pure && !r.op.negated && r.vars.length > 0) r.slot = slots++;
+  }
+  const phases = new Map<number, PhaseList>();
+  for (const c of kept) {
+    const targets = c.kind === 'marker' ? [1, 2] : [c.phase];
+    for (const ph of targets) {
+      let l = phases.get(ph);
+      if (l === undefined) phases.set(ph, (l = { items: [], markers: new Map() }));
+      if (c.kind === 'marker') l.markers.set(c.name, l.items.length);
+      l.items.push(c);
+    }
+  }
+  const tx = new Transaction();
+  const initSet: RuleSet = { phases: new Map(), slots: 0, initialTx: [], rules: 0 };
+  initSet.phases.set(1, { items: init, markers: new Map(init.flatMap((c, i) => (c.kind === 'marker' ? [[c.name, i] as [string, number]] : []))) });
+  runPhase(initSet, 1, tx, () => undefined);
+  return { phases, slots, initialTx: [...tx.tx], rules: kept.filter((c) => c.kind === 'rule').length };
+}
+
+/** A transaction's TX starts as the initialization rules left it. */
+export function startTx(set: RuleSet, tx: Transaction): void {
+  for (const [k, v] of set.initialTx) tx.tx.set(k, v);
 }
 
 /** Runs every rule of `phase` in order. */
 export function runPhase(set: RuleSet, phase: number, tx: Transaction, onMatch: (m: RuleMatch) => void): void {
-  const { items, markers } = set;
+  const list = set.phases.get(phase);
+  if (list === undefined) return;
+  const { items, markers } = list;
   for (let i = 0; i < items.length; i++) {
     const c = items[i];
-    if (c.kind === 'marker' || c.phase !== phase || tx.removed.has(c.id)) continue;
+    if (c.kind === 'marker' || tx.removed.has(c.id)) continue;
     const skip = runRule(c, tx, onMatch);
     if (skip !== undefined) {
       const to = markers.get(skip);

@@ -58,24 +58,31 @@ export function parseVariables(s: string): VarSpec[] {
   });
 }
 
-const keyMatches = (key: VarSpec['key'], name: string) => key === undefined || (typeof key === 'string' ? name.toLowerCase() === key : key.test(name));
+const lname = (e: Entry) => e.lname ?? (e.lname = e.name.toLowerCase());
+const keyMatches = (key: VarSpec['key'], e: Entry) => key === undefined || (typeof key === 'string' ? lname(e) === key : key.test(e.name));
 
-/** One value to run an operator on: the entry (for collections) or a synthetic one. */
-export interface Target { varName: string; entry: Entry }
+/** Where resolved targets go: parallel arrays of collection (or scalar) names and entries. */
+export interface TargetList { cols: string[]; entries: Entry[] }
 
-/** The values a rule's variables select, exclusions applied; `bodyOnly` keeps only body entries of collections. */
-export function resolveTargets(specs: readonly VarSpec[], tx: Transaction, bodyOnly: boolean): Target[] {
-  const out: Target[] = [];
+/** Collects the values a rule's variables select, exclusions applied; `bodyOnly` keeps only body entries of collections. */
+export function collectTargets(specs: readonly VarSpec[], hasExclusions: boolean, tx: Transaction, bodyOnly: boolean, out: TargetList): void {
   for (const spec of specs) {
     if (spec.exclude) continue;
     if (spec.name === 'TX') {
       if (spec.count) {
         let n = 0;
-        for (const k of tx.tx.keys()) if (keyMatches(spec.key, k)) n++;
-        out.push({ varName: `&TX:${typeof spec.key === 'string' ? spec.key : ''}`, entry: { name: 'TX', value: String(n), loc: 'path' } });
+        if (typeof spec.key === 'string') n = tx.tx.has(spec.key) ? 1 : 0;
+        else for (const k of tx.tx.keys()) if (spec.key === undefined || spec.key.test(k)) n++;
+        out.cols.push('&TX');
+        out.entries.push(tx.scalarEntry('&TX', String(n)));
         continue;
       }
-      for (const [k, v] of tx.tx) if (keyMatches(spec.key, k)) out.push({ varName: `TX:${k}`, entry: { name: k, value: v, loc: 'path' } });
+      if (typeof spec.key === 'string') {
+        const v = tx.tx.get(spec.key);
+        if (v !== undefined) { out.cols.push('TX'); out.entries.push(tx.txEntry(spec.key, v)); }
+        continue;
+      }
+      for (const [k, v] of tx.tx) if (spec.key === undefined || spec.key.test(k)) { out.cols.push('TX'); out.entries.push(tx.txEntry(k, v)); }
       continue;
     }
     // the body pass re-runs phase 2 for what the body added: head-only values were judged already
@@ -83,25 +90,32 @@ export function resolveTargets(specs: readonly VarSpec[], tx: Transaction, bodyO
     if (SCALAR_NAMES.has(spec.name)) {
       if (bodyOnly && spec.name !== 'REQUEST_BODY') continue;
       const v = tx.scalars.get(spec.name);
-      if (spec.count) { out.push({ varName: `&${spec.name}`, entry: { name: spec.name, value: v === undefined ? '0' : '1', loc: 'path' } }); continue; }
+      if (spec.count) { out.cols.push(`&${spec.name}`); out.entries.push(tx.scalarEntry('&', v === undefined ? '0' : '1')); continue; }
       if (v === undefined) continue;
-      out.push({ varName: spec.name, entry: { name: spec.name, value: v, loc: spec.name === 'REQUEST_BODY' ? 'body' : spec.name === 'QUERY_STRING' ? 'query' : 'path', body: spec.name === 'REQUEST_BODY' } });
+      out.cols.push(spec.name);
+      out.entries.push(tx.scalarEntry(spec.name, v));
       continue;
     }
-    const list = tx.collections.get(spec.name) ?? [];
+    const list = tx.collections.get(spec.name);
     if (spec.count) {
       let n = 0;
-      for (const e of list) if (keyMatches(spec.key, e.name)) n++;
-      out.push({ varName: `&${spec.name}`, entry: { name: spec.name, value: String(n), loc: 'path' } });
+      if (list !== undefined) for (const e of list) if (keyMatches(spec.key, e)) n++;
+      out.cols.push(`&${spec.name}`);
+      out.entries.push(tx.scalarEntry('&', String(n)));
       continue;
     }
+    if (list === undefined) continue;
     for (const e of list) {
       if (bodyOnly && !e.body) continue;
-      if (!keyMatches(spec.key, e.name)) continue;
-      let excluded = false;
-      for (const x of specs) if (x.exclude && x.name === spec.name && keyMatches(x.key, e.name)) { excluded = true; break; }
-      if (!excluded) out.push({ varName: `${spec.name}:${e.name}`, entry: e });
+      if (!keyMatches(spec.key, e)) continue;
+      if (hasExclusions && excludedBy(specs, spec.name, e)) continue;
+      out.cols.push(spec.name);
+      out.entries.push(e);
     }
   }
-  return out;
+}
+
+function excludedBy(specs: readonly VarSpec[], name: string, e: Entry): boolean {
+  for (const x of specs) if (x.exclude && x.name === name && keyMatches(x.key, e)) return true;
+  return false;
 }

@@ -3,6 +3,7 @@
 // collection rules write to. Values are byte strings: one char per byte (UTF-8 text is
 // stored as its bytes), as ModSecurity matches them.
 import type { Location } from '../detector.js';
+import type { TargetList } from './rule-variables.js';
 
 export interface Entry {
   name: string;
@@ -11,8 +12,12 @@ export interface Entry {
   loc: Location;
   /** Set when the value arrived with the body: the body pass looks only at these. */
   body?: boolean;
-  /** Transformed values by transformation chain key ('' = as is). */
+  /** Transformed values (and their lower-cased forms) by transformation chain key. */
   memo?: Map<string, string>;
+  /** The name lower-cased, once. */
+  lname?: string;
+  /** Operator outcomes per rule slot (0 unknown, 1 no match at any stage, 2 matched); shared by equal values across requests. */
+  res?: Int8Array;
 }
 
 export const COLLECTIONS = [
@@ -33,15 +38,50 @@ export function fromBytes(s: string): string {
   return s;
 }
 
+/** What an engine remembers of a value across requests: its transformations and rule outcomes. */
+export interface ValueMemo { memo: Map<string, string>; res: Int8Array }
+
+/** Looks up (or makes) the memo of a value; undefined = do not memoize this value. */
+export type MemoSource = (value: string) => ValueMemo | undefined;
+
 export class Transaction {
+  /** Set by the engine: where entries get their cross-request memo. */
+  memoOf?: MemoSource;
+
   readonly collections = new Map<string, Entry[]>();
   readonly scalars = new Map<string, string>();
   /** TX variables, names lower-cased. */
   readonly tx = new Map<string, string>();
   /** Rule ids removed for this transaction (ctl:ruleRemoveById). */
   readonly removed = new Set<number>();
+  /** Resolved target lists by rule variable text (and pass), for rules whose targets do not change while rules run. */
+  readonly targets = new Map<string, TargetList>();
   /** Whether the current pass looks only at entries that came with the body. */
   bodyPass = false;
+
+  private readonly scalarEntries = new Map<string, Entry>();
+
+  /** A scalar variable as an entry, made once per value (so its transformations are memoized too). */
+  scalarEntry(name: string, value: string): Entry {
+    let e = this.scalarEntries.get(name);
+    if (e === undefined || e.value !== value) {
+      e = this.entry(name, value, name === 'REQUEST_BODY' ? 'body' : name === 'QUERY_STRING' ? 'query' : 'path', name === 'REQUEST_BODY' || undefined);
+      this.scalarEntries.set(name, e);
+    }
+    return e;
+  }
+
+  private readonly txEntries = new Map<string, Entry>();
+
+  /** A TX variable as an entry, made once per value. */
+  txEntry(key: string, value: string): Entry {
+    let e = this.txEntries.get(key);
+    if (e === undefined || e.value !== value) {
+      e = { name: key, value, loc: 'path' };
+      this.txEntries.set(key, e);
+    }
+    return e;
+  }
 
   list(name: string): Entry[] {
     let l = this.collections.get(name);
@@ -52,8 +92,8 @@ export class Transaction {
   /** Adds an argument (query or body) to ARGS, ARGS_GET/POST and the *_NAMES lists. */
   addArg(source: 'GET' | 'POST', name: string, value: string, loc: Location): void {
     const body = source === 'POST' || undefined;
-    const v: Entry = { name, value, loc, body };
-    const n: Entry = { name, value: name, loc: loc === 'query' ? 'query-name' : 'body-name', body };
+    const v = this.entry(name, value, loc, body);
+    const n = this.entry(name, name, loc === 'query' ? 'query-name' : 'body-name', body);
     this.list('ARGS').push(v);
     this.list(`ARGS_${source}`).push(v);
     this.list('ARGS_NAMES').push(n);
@@ -61,6 +101,12 @@ export class Transaction {
   }
 
   add(collection: CollectionName, name: string, value: string, loc: Location, body?: boolean): void {
-    this.list(collection).push({ name, value, loc, body });
+    this.list(collection).push(this.entry(name, value, loc, body));
+  }
+
+  /** A new entry, wired to the cross-request memo of its value when there is one. */
+  entry(name: string, value: string, loc: Location, body?: boolean): Entry {
+    const m = this.memoOf?.(value);
+    return m === undefined ? { name, value, loc, body } : { name, value, loc, body, memo: m.memo, res: m.res };
   }
 }
