@@ -8,8 +8,9 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../core/index.js';
 import type { Static } from '@sinclair/typebox';
 import type { WafSchema } from '../config/schema-waf.js';
-import { createWafEngine, type Detection, type HeadMemo, type WafEngine } from './waf-engine.js';
+import { createWafEngine, type BodyCarry, type Detection, type HeadMemo, type WafEngine } from './waf-engine.js';
 import type { ParanoiaLevel } from './detector.js';
+import { DETECTOR_NAMES } from './detector-catalog.js';
 import { EventRing, type WafEvent } from './event-ring.js';
 import { createWafMetrics, type WafMetrics } from './waf-metrics.js';
 import { IpRules } from './ip-rules.js';
@@ -40,7 +41,7 @@ export interface WafDeps {
   bodyParsers?: boolean;
 }
 
-interface RequestState { detections: Detection[]; recorded: boolean; routeUrl: string | undefined }
+interface RequestState { detections: Detection[]; recorded: boolean; routeUrl: string | undefined; carry?: BodyCarry }
 
 /** Whether a body may follow the head (RFC 9112 §6.3: Transfer-Encoding, or a Content-Length above 0). */
 const mayHaveBody = (h: FastifyRequest['headers']): boolean => h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
@@ -54,12 +55,22 @@ function sendProblem(reply: FastifyReply, err: StrataError, instance: string): F
   return reply.code(err.status).header('content-type', PROBLEM).send(err.toProblem(instance));
 }
 
+/** CRS family names as the legacy detectors that cover them (legacy names pass through). */
+const LEGACY_OF: Record<string, string[]> = {
+  lfi: ['traversal'], rce: ['command'], rfi: ['ssrf'], php: ['code'], nodejs: ['code'], java: ['code', 'template'], 'protocol-attack': ['protocol'], multipart: ['protocol'], method: ['protocol'], 'session-fixation': [],
+};
+const legacyNames = (n: string): string[] => LEGACY_OF[n] ?? ((DETECTOR_NAMES as readonly string[]).includes(n) ? [n] : []);
+
 export function engineFromConfig(config: WafConfig): WafEngine {
+  // the legacy engine knows only its own detector names
+  const legacy = config.engine === 'legacy';
+  const detectors = legacy ? [...new Set(config.detectors.flatMap(legacyNames))] : config.detectors;
   return createWafEngine({
     mode: config.mode,
+    engine: config.engine,
     paranoia: config.paranoia as ParanoiaLevel,
     threshold: config.threshold,
-    detectors: config.detectors,
+    detectors,
     exclusions: config.exclusions.map((e) => ({ ...e, route: e.route || undefined, parameter: e.parameter || undefined })),
     limits: config.limits,
     cacheSize: config.cacheSize,
@@ -152,10 +163,13 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
       const raw = request.raw;
       // routeOptions is a getter that builds an object: read it once per request
       const routeUrl = request.routeOptions.url;
-      const detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl, memoOf(raw));
-      const st: RequestState = { detections, recorded: false, routeUrl };
+      const body = mayHaveBody(request.headers);
+      // a body may follow: the head's inspection state goes with the request to the body pass
+      const carry: BodyCarry | undefined = body ? {} : undefined;
+      const detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl, memoOf(raw), carry);
+      const st: RequestState = { detections, recorded: false, routeUrl, carry };
       if (detections.length > 0 && judge(request, reply, st) !== undefined) return true;
-      if (!mayHaveBody(request.headers)) {
+      if (!body) {
         // nothing more to inspect: the request's verdict is final now (no per-request response hook)
         settle(request, st);
         return false;
@@ -198,7 +212,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync {
       if (!st) { done(); return; }
       if (request.body === undefined || request.body === null) { settle(request, st); done(); return; }
       const ct = request.headers['content-type'] ?? '';
-      const more = engine.inspectBody(request.body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl });
+      const more = engine.inspectBody(request.body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl }, st.carry);
       if (more.length > 0) {
         for (const d of more) st.detections.push(d);
         if (judge(request, reply, st) !== undefined) return;

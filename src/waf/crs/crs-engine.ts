@@ -10,6 +10,7 @@ import { runPhase, startTx, type RuleMatch } from './rule-run.js';
 import { Transaction, fromBytes, type MemoSource, type ValueMemo } from './transaction.js';
 import { ValueCache, valueHash } from '../value-cache.js';
 import { addBody, headTransaction } from './request-transaction.js';
+import { framingFindings } from './http-framing.js';
 import { FAMILY_NAMES, familiesOf, familyOf, familyOfFile } from './crs-families.js';
 
 const SEVERITY: Record<string, Severity> = { emergency: 'critical', alert: 'critical', critical: 'critical', error: 'error', warning: 'warning', notice: 'notice' };
@@ -82,6 +83,9 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
       if (options.mode === 'off') return out;
       const q = req.url.indexOf('?');
       const active = activeFor(req.method, routeUrl, q === -1 ? req.url : req.url.slice(0, q));
+      for (const f of framingFindings(req)) {
+        if (!(active.length > 0 && isExcluded(active, 'protocol', f.rule))) out.push({ detector: 'protocol', rule: f.rule, severity: 'critical', score: 5, paranoia: 1, message: f.message });
+      }
       const tx = headTransaction(req, memoOf);
       startTx(crs.set, tx);
       const on = collect(out, active);
@@ -102,8 +106,13 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
         startTx(crs.set, tx);
       }
       tx.bodyPass = true;
-      addBody(tx, body, contentType, lim);
+      const errors = addBody(tx, body, contentType, lim);
       const on = collect(out, active);
+      // ModSecurity's recommended config denies a body its processor fails on (rule 200002, REQBODY_ERROR)
+      if ((errors.xmlExternalEntity || errors.xmlEntityExpansion) && !(active.length > 0 && isExcluded(active, 'protocol', '200002'))) {
+        out.push({ detector: 'protocol', rule: '200002', severity: 'critical', score: 5, paranoia: 1, location: 'body', name: 'xml',
+          message: errors.xmlExternalEntity ? 'Failed to parse request body: XML external entity declaration' : 'Failed to parse request body: nested XML entity definitions' });
+      }
       // without the head's transaction, phase 1 runs on the body's values alone
       if (prev === undefined) runPhase(crs.set, 1, tx, on);
       runPhase(crs.set, 2, tx, on);

@@ -37,8 +37,14 @@ export function headTransaction(req: HeadRequest, memoOf?: MemoSource): Transact
   s.set('REQUEST_LINE', `${req.method} ${req.url} ${protocol}`);
   if (q !== -1) s.set('QUERY_STRING', req.url.slice(q + 1));
   if (q !== -1) addQuery(tx, req.url.slice(q + 1), 'GET');
+  let host = false;
   const add = (name: string, value: string) => {
-    if (name.charCodeAt(0) === 58) return; // HTTP/2 pseudo-headers
+    if (name.charCodeAt(0) === 58) {
+      // HTTP/2 pseudo-headers: :authority stands for Host (RFC 9113 §8.3.1), as ModSecurity reads it
+      if (name === ':authority' && !host) add('Host', value);
+      return;
+    }
+    if (name.length === 4 && name.toLowerCase() === 'host') host = true;
     tx.add('REQUEST_HEADERS', name, value, 'header');
     tx.add('REQUEST_HEADERS_NAMES', name, name, 'header');
     if (name.toLowerCase() === 'cookie') {
@@ -62,8 +68,11 @@ export function headTransaction(req: HeadRequest, memoOf?: MemoSource): Transact
   return tx;
 }
 
+/** What the body processor reported: ModSecurity's XML processor (libxml2, no entity loading) fails on these. */
+export interface BodyErrors { xmlExternalEntity?: boolean; xmlEntityExpansion?: boolean }
+
 /** Adds the body's values (marked as body values) and sets REQBODY_PROCESSOR and REQUEST_BODY as ModSecurity would. */
-export function addBody(tx: Transaction, body: unknown, contentType: string, lim: BodyLimits): void {
+export function addBody(tx: Transaction, body: unknown, contentType: string, lim: BodyLimits): BodyErrors {
   const mt = contentType.split(';', 1)[0].trim().toLowerCase();
   const binary = MSGPACK_TYPES.has(mt) ? msgpackParts : PROTOBUF_TYPES.has(mt) ? protobufParts : undefined;
   const bytes = binary === undefined ? undefined : Buffer.isBuffer(body) ? body : typeof body === 'string' ? Buffer.from(body, 'latin1') : undefined;
@@ -78,7 +87,7 @@ export function addBody(tx: Transaction, body: unknown, contentType: string, lim
     s.set('REQBODY_PROCESSOR', 'URLENCODED');
     s.set('REQUEST_BODY', text);
     addQuery(tx, text, 'POST');
-    return;
+    return {};
   } else if (mt.startsWith('multipart/')) {
     s.set('REQBODY_PROCESSOR', 'MULTIPART');
     multipartParts(text, contentType, parts, lim);
@@ -86,16 +95,18 @@ export function addBody(tx: Transaction, body: unknown, contentType: string, lim
       if (p.location === 'filename') {
         tx.add('FILES', p.name, toBytes(p.value), 'filename', true);
         tx.add('FILES_NAMES', p.name, toBytes(p.name), 'filename', true);
+        // CRS 3.3 reads file names only in a few protocol rules; as an argument, every attack rule sees them
+        tx.addArg('POST', toBytes(p.name), toBytes(p.value), 'filename');
       } else if (p.location === 'body') tx.addArg('POST', toBytes(p.name), toBytes(p.value), 'body');
     }
-    return;
+    return {};
   } else if (mt.endsWith('/xml') || mt.endsWith('+xml')) {
     s.set('REQBODY_PROCESSOR', 'XML');
-    xmlParts(text, parts, lim);
+    const { external, expansion } = xmlParts(text, parts, lim);
     for (const p of parts) if (p.location === 'body') tx.add('XML', toBytes(p.name), toBytes(p.value), 'body', true);
     // DTDs and entity declarations are not text nodes: the raw body carries them
     s.set('REQUEST_BODY', toBytes(text));
-    return;
+    return { xmlExternalEntity: external, xmlEntityExpansion: expansion };
   } else if (mt.endsWith('/json') || mt.endsWith('+json')) {
     s.set('REQBODY_PROCESSOR', 'JSON');
     try { jsonParts(JSON.parse(text), parts, lim); } catch { parts.push({ location: 'body', name: 'body', value: text }); }
@@ -105,4 +116,5 @@ export function addBody(tx: Transaction, body: unknown, contentType: string, lim
     parts.push({ location: 'body', name: 'body', value: text });
   }
   for (const p of parts) if (p.location === 'body' || p.location === 'filename') tx.addArg('POST', toBytes(p.name), toBytes(p.value), 'body');
+  return {};
 }
