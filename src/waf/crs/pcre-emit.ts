@@ -45,8 +45,11 @@ function emit(n: RxNode, flagI: boolean): string {
   }
 }
 
-/** JavaScript source and flags for a parsed pattern (always `s`; `i` when wholly case-insensitive). */
-export function emitJs(n: RxNode): { source: string; flags: string } {
-  const flagI = allCaseless(n);
+/**
+ * JavaScript source and flags for a parsed pattern (always `s`; `i` when wholly
+ * case-insensitive, unless `noI`: V8's linear-time engine has no `i`, so letters become classes).
+ */
+export function emitJs(n: RxNode, noI = false): { source: string; flags: string } {
+  const flagI = !noI && allCaseless(n);
   return { source: emit(n, flagI), flags: flagI ? 'is' : 's' };
 }

@@ -1,9 +1,12 @@
-// Compiles ModSecurity @rx patterns (PCRE) for matching: through RE2 (linear time) when
-// the optional `re2` package is installed and the pattern has no back-references or
-// lookarounds, else as a JavaScript RegExp (the CRS tests run every pattern on
-// adversarial input to prove it does not backtrack catastrophically). Each pattern gets a
+// Compiles ModSecurity @rx patterns (PCRE) for matching in linear time: through RE2 when
+// the optional `re2` package is installed, else through V8's linear-time (automaton)
+// RegExp engine (the `l` flag, enabled once per process). The few CRS patterns neither can
+// run (back-references, lookbehind, large counted repetitions) run on V8's backtracking
+// engine over at most the first BACKTRACK_CAP characters of a value, which bounds their
+// worst case (rx-compile.test.ts times each on adversarial input). Each pattern gets a
 // literal prefilter when one is known.
 import { createRequire } from 'node:module';
+import v8 from 'node:v8';
 import { parsePcre, type RxNode } from './pcre-parse.js';
 import { emitJs } from './pcre-emit.js';
 import { requiredLiterals } from './regex-prefilter.js';
@@ -25,12 +28,28 @@ export function loadRe2(): Re2Ctor | null {
   return re2;
 }
 
+/** Longest input given to a pattern only the backtracking engine can run. */
+export const BACKTRACK_CAP = 2048;
+
+let linear: boolean | undefined;
+/** Whether V8's linear-time RegExp engine is available (enables `--enable-experimental-regexp-engine`, which only adds the `l` flag). */
+export function linearEngine(): boolean {
+  if (linear !== undefined) return linear;
+  try {
+    v8.setFlagsFromString('--enable-experimental-regexp-engine');
+    linear = new RegExp('a+b', 'l').test('aab');
+  } catch {
+    linear = false;
+  }
+  return linear;
+}
+
 export interface CompiledRx {
   /** The original PCRE pattern. */
   pattern: string;
   source: string;
   flags: string;
-  engine: 're2' | 'js';
+  engine: 're2' | 'linear' | 'backtrack';
   /** Lower-cased literals one of which every match contains; undefined = none known. */
   prefilter?: LiteralSet;
   exec(s: string): RegExpExecArray | null;
@@ -48,15 +67,25 @@ function needsBacktracking(n: RxNode): boolean {
 
 export function compileRx(pattern: string, useRe2 = true): CompiledRx {
   const ast = parsePcre(pattern);
-  const { source, flags } = emitJs(ast);
   const lits = requiredLiterals(ast);
   const prefilter = lits !== undefined ? new LiteralSet(lits) : undefined;
-  const R = useRe2 && !needsBacktracking(ast) ? loadRe2() : null;
-  let m: Matcher | undefined;
+  const plain = !needsBacktracking(ast);
+  const R = useRe2 && plain ? loadRe2() : null;
   if (R) {
-    try { m = new R(source, flags.replace('s', '')); } catch { m = undefined; }
+    const { source, flags } = emitJs(ast);
+    try {
+      const m = new R(source, flags.replace('s', ''));
+      return { pattern, source, flags, engine: 're2', prefilter, exec: (s) => m.exec(s) };
+    } catch { /* RE2 refuses some PCRE: try the next engine */ }
   }
-  const engine: CompiledRx['engine'] = m ? 're2' : 'js';
-  m ??= new RegExp(source, flags);
-  return { pattern, source, flags, engine, prefilter, exec: (s) => (m as Matcher).exec(s) };
+  if (plain && linearEngine()) {
+    const { source } = emitJs(ast, true);
+    try {
+      const m = new RegExp(source, 'sl');
+      return { pattern, source, flags: 'sl', engine: 'linear', prefilter, exec: (s) => m.exec(s) };
+    } catch { /* counted repetitions too large for the automaton */ }
+  }
+  const { source, flags } = emitJs(ast);
+  const m = new RegExp(source, flags);
+  return { pattern, source, flags, engine: 'backtrack', prefilter, exec: (s) => m.exec(s.length > BACKTRACK_CAP ? s.slice(0, BACKTRACK_CAP) : s) };
 }
