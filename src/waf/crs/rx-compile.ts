@@ -1,13 +1,13 @@
 // Compiles ModSecurity @rx patterns (PCRE) for matching in linear time: through RE2 when
-// the optional `re2` package is installed, else on V8's own engines: irregexp (fast,
-// backtracking) with V8's fallback to its linear-time automaton engine once a match
-// backtracks too much (`--enable-experimental-regexp-engine-on-excessive-backtracks`, set
-// once per process: it only bounds every RegExp's worst case). The fallback exists only for
-// patterns the automaton accepts (checked with the `l` flag; no `i` flag, so letters become
-// classes). The few CRS patterns it does not accept (back-references, lookbehind, large
-// counted repetitions) run on irregexp over at most the first BACKTRACK_CAP characters of a
-// value, which bounds their cost. pcre.test.ts times every CRS pattern on adversarial
-// input. Each pattern gets a literal prefilter when one is known.
+// the optional `re2` package is installed, else through V8's linear-time (automaton)
+// RegExp engine (the `l` flag, enabled once per process; it has no `i` flag, so letters
+// become classes). It is linear but slow per character (about 30 µs per KiB and pattern
+// on a loaded machine), which the literal prefilters keep off most values; V8's
+// irregexp-with-fallback mode was measured superlinear on long inputs and is not used. The few CRS patterns neither can
+// run (back-references, lookbehind, large counted repetitions) run on V8's backtracking
+// engine over at most the first BACKTRACK_CAP characters of a value, which bounds their
+// worst case (pcre.test.ts times them on adversarial input). Each pattern gets a
+// literal prefilter when one is known.
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import { parsePcre, type RxNode } from './pcre-parse.js';
@@ -35,12 +35,11 @@ export function loadRe2(): Re2Ctor | null {
 export const BACKTRACK_CAP = 2048;
 
 let linear: boolean | undefined;
-/** Whether V8's linear-time RegExp engine is available as irregexp's fallback (enables it on first call). */
+/** Whether V8's linear-time RegExp engine is available (enables `--enable-experimental-regexp-engine`, which only adds the `l` flag). */
 export function linearEngine(): boolean {
   if (linear !== undefined) return linear;
   try {
     v8.setFlagsFromString('--enable-experimental-regexp-engine');
-    v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
     linear = new RegExp('a+b', 'l').test('aab');
   } catch {
     linear = false;
@@ -53,8 +52,7 @@ export interface CompiledRx {
   pattern: string;
   source: string;
   flags: string;
-  /** re2; irregexp with the linear-time fallback; irregexp alone on a capped input. */
-  engine: 're2' | 'linear-fallback' | 'backtrack';
+  engine: 're2' | 'linear' | 'backtrack';
   /** Lower-cased literals one of which every match contains; undefined = none known. */
   prefilter?: LiteralSet;
   exec(s: string): RegExpExecArray | null;
@@ -85,12 +83,10 @@ export function compileRx(pattern: string, useRe2 = true): CompiledRx {
   }
   if (plain && linearEngine()) {
     const { source } = emitJs(ast, true);
-    let accepted = true;
-    try { new RegExp(source, 'sl'); } catch { accepted = false; /* counted repetitions too large for the automaton */ }
-    if (accepted) {
-      const m = new RegExp(source, 's');
-      return { pattern, source, flags: 's', engine: 'linear-fallback', prefilter, exec: (s) => m.exec(s) };
-    }
+    try {
+      const m = new RegExp(source, 'sl');
+      return { pattern, source, flags: 'sl', engine: 'linear', prefilter, exec: (s) => m.exec(s) };
+    } catch { /* counted repetitions too large for the automaton */ }
   }
   const { source, flags } = emitJs(ast);
   const m = new RegExp(source, flags);
