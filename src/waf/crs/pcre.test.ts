@@ -34,3 +34,30 @@ test('compiled patterns: linear engine when available, prefilter rejects without
   assert.equal(rx.prefilter?.find('nothing here'), undefined);
   assert.equal(compileRx('(a)\\1').engine, 'backtrack');
 });
+
+test('every CRS pattern the linear engine cannot run stays fast on adversarial input at its input cap', async () => {
+  const { loadCrs } = await import('./crs-load.js');
+  const { BACKTRACK_CAP } = await import('./rx-compile.js');
+  const l = loadCrs({ paranoia: 4, threshold: 5, allowedMethods: ['GET'], allowedContentTypes: ['application/json'] });
+  const units = [' ', 'a', '0', "'", '"', '<', '((', '/', '\\', '&', '=', ';', "' or ", 'select ', 'having ', 'xor ', '`', '-', ',', '\t', '\n', 'bytes=1-2,', '&auml', 'a=1 '];
+  let checked = 0;
+  for (const list of l.set.phases.values()) {
+    for (const c of list.items) {
+      if (c.kind !== 'rule') continue;
+      for (let r: typeof c | undefined = c; r !== undefined; r = r.chain) {
+        const rx = r.op.rx;
+        if (rx?.engine !== 'backtrack') continue;
+        for (const u of units) {
+          const s = u.repeat(Math.ceil((BACKTRACK_CAP * 4) / u.length));
+          const t = process.hrtime.bigint();
+          rx.exec(s);
+          const ms = Number(process.hrtime.bigint() - t) / 1e6;
+          // a catastrophic pattern takes seconds to hours here; other tests share the CPU
+          assert.ok(ms < 1000, `${c.id} on ${JSON.stringify(u)}: ${ms.toFixed(0)} ms`);
+        }
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked >= 1 && checked <= 12, `backtracking patterns: ${checked}`);
+});
