@@ -2,8 +2,11 @@
 // the optional `re2` package is installed, else through V8's linear-time (automaton)
 // RegExp engine (the `l` flag, enabled once per process; it has no `i` flag, so letters
 // become classes). It is linear but slow per character (about 30 µs per KiB and pattern
-// on a loaded machine), which the literal prefilters keep off most values; V8's
-// irregexp-with-fallback mode was measured superlinear on long inputs and is not used. The few CRS patterns neither can
+// on a loaded machine), so values up to SHORT_INPUT characters run on irregexp (V8's fast
+// backtracking engine) with V8's fallback to the automaton once a match backtracks too much
+// (`--enable-experimental-regexp-engine-on-excessive-backtracks`: exponential cases end in
+// the linear engine; what remains is at most quadratic in SHORT_INPUT). Longer values go
+// straight to the automaton: the fallback mode was measured superlinear on long inputs. The few CRS patterns neither can
 // run (back-references, lookbehind, large counted repetitions) run on V8's backtracking
 // engine over at most the first BACKTRACK_CAP characters of a value, which bounds their
 // worst case (pcre.test.ts times them on adversarial input). Each pattern gets a
@@ -31,6 +34,9 @@ export function loadRe2(): Re2Ctor | null {
   return re2;
 }
 
+/** Longest input run on irregexp (with the linear fallback) rather than on the automaton. */
+export const SHORT_INPUT = 256;
+
 /** Longest input given to a pattern only the backtracking engine can run. */
 export const BACKTRACK_CAP = 2048;
 
@@ -40,6 +46,8 @@ export function linearEngine(): boolean {
   if (linear !== undefined) return linear;
   try {
     v8.setFlagsFromString('--enable-experimental-regexp-engine');
+    v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+    v8.setFlagsFromString('--regexp-backtracks-before-fallback=10000');
     linear = new RegExp('a+b', 'l').test('aab');
   } catch {
     linear = false;
@@ -85,7 +93,8 @@ export function compileRx(pattern: string, useRe2 = true): CompiledRx {
     const { source } = emitJs(ast, true);
     try {
       const m = new RegExp(source, 'sl');
-      return { pattern, source, flags: 'sl', engine: 'linear', prefilter, exec: (s) => m.exec(s) };
+      const fast = new RegExp(source, 's');
+      return { pattern, source, flags: 'sl', engine: 'linear', prefilter, exec: (s) => (s.length <= SHORT_INPUT ? fast.exec(s) : m.exec(s)) };
     } catch { /* counted repetitions too large for the automaton */ }
   }
   const { source, flags } = emitJs(ast);
