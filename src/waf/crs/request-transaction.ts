@@ -37,6 +37,14 @@ export function headTransaction(req: HeadRequest, memoOf?: MemoSource): Transact
   s.set('REQUEST_LINE', `${req.method} ${req.url} ${protocol}`);
   if (q !== -1) s.set('QUERY_STRING', req.url.slice(q + 1));
   if (q !== -1) addQuery(tx, req.url.slice(q + 1), 'GET');
+  // Path segments carry route parameters (`/api/posts/:id`): as arguments, every attack rule
+  // sees them (CRS reads the path in a few LFI/protocol rules only; issue 14: SQL injection and
+  // shell commands in a path segment passed)
+  let n = 0;
+  for (const seg of path.split('/')) {
+    if (seg === '') continue;
+    tx.addPathArg(`path.${n++}`, urlDecode(seg));
+  }
   let host = false;
   const add = (name: string, value: string) => {
     if (name.charCodeAt(0) === 58) {

@@ -100,6 +100,11 @@ export class Transaction {
     this.list(`ARGS_${source}_NAMES`).push(n);
   }
 
+  /** A path segment as an argument: in ARGS (values only, its name is ours), located in the path. */
+  addPathArg(name: string, value: string): void {
+    this.list('ARGS').push(this.entry(name, value, 'path'));
+  }
+
   add(collection: CollectionName, name: string, value: string, loc: Location, body?: boolean): void {
     this.list(collection).push(this.entry(name, value, loc, body));
   }
