@@ -254,8 +254,7 @@ export interface CorpusReport {
   missed: Record<ParanoiaLevel, string[]>;
 }
 
-export function corpusReport(attacks: Sample[] = attackCorpus(), benign: Sample[] = benignCorpus(), engineName: 'crs' | 'legacy' = 'crs'): CorpusReport {
-  const levels: ParanoiaLevel[] = [1, 2, 3, 4];
+export function corpusReport(attacks: Sample[] = attackCorpus(), benign: Sample[] = benignCorpus(), engineName: 'crs' | 'legacy' = 'crs', levels: ParanoiaLevel[] = [1, 2, 3, 4]): CorpusReport {
   const detection: CorpusReport['detection'] = {};
   const missed = { 1: [], 2: [], 3: [], 4: [] } as CorpusReport['missed'];
   for (const s of attacks) {
