@@ -15,6 +15,7 @@ import { FAMILY_NAMES, familiesOf, familyOf, familyOfFile } from './crs-families
 
 const SEVERITY: Record<string, Severity> = { emergency: 'critical', alert: 'critical', critical: 'critical', error: 'error', warning: 'warning', notice: 'notice' };
 const CACHEABLE_LENGTH = 512;
+const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
 const EXCERPT = new Set(['path', 'query', 'query-name', 'header']);
 
 /** Compiled rule sets are shared by engines with the same setup (tests and benches build many). */
@@ -59,6 +60,9 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
 
   const collect = (out: Detection[], active: CompiledExclusion[]) => (m: RuleMatch) => {
     if (m.score <= 0) return;
+    // 920350 (Host is a numeric IP) keeps scanners off servers reached by address; a loopback
+    // Host is local development, where it would flag every request
+    if (m.rule.id === 920350 && m.target !== undefined && LOOPBACK.test(m.target.entry.value)) return;
     const family = familyOf(m.rule.id);
     const t = m.target?.entry;
     if (active.length > 0 && isExcluded(active, family, String(m.rule.id), t?.loc, t?.name)) return;

@@ -24,7 +24,7 @@ export interface CrsSetup {
   maxTotalArgLength?: number;
 }
 
-const SUFFIXED = ['application/merge-patch+json', 'application/json-patch+json', 'application/problem+json', 'application/ld+json', 'application/vnd.api+json',
+const SUFFIXED = ['application/grpc-web+json', 'application/grpc+json', 'application/connect+json', 'application/grpc-web-text+json', 'application/merge-patch+json', 'application/json-patch+json', 'application/problem+json', 'application/ld+json', 'application/vnd.api+json',
   'application/cloudevents+json', 'application/soap+xml', 'application/atom+xml', 'application/rss+xml', 'application/xhtml+xml'];
 
 /** The SecAction crs-setup.conf would hold, as SecLang text. */
