@@ -213,8 +213,8 @@ export function asBodySamples(samples: Sample[], where: 'json' | 'msgpack' | 'pr
 }
 
 /** Score of one sample at a paranoia level (detections in every location added up). */
-export function scoreSample(s: Sample, paranoia: ParanoiaLevel): { score: number; rules: string[] } {
-  const engine = createWafEngine({ mode: 'block', paranoia, threshold: 5, limits: DEFAULT_LIMITS });
+export function scoreSample(s: Sample, paranoia: ParanoiaLevel, engineName: 'crs' | 'legacy' = 'crs'): { score: number; rules: string[] } {
+  const engine = createWafEngine({ mode: 'block', engine: engineName, paranoia, threshold: 5, limits: DEFAULT_LIMITS });
   const headers: Record<string, string> = { ...BASE_HEADERS };
   let url = '/api/items';
   let body: unknown;
@@ -241,6 +241,8 @@ export function scoreSample(s: Sample, paranoia: ParanoiaLevel): { score: number
     }
   }
   if (ct && s.where !== 'head') headers['content-type'] = ct;
+  // a body comes with its length, as on the wire (CRS 920180 scores a POST without one)
+  if (body !== undefined && s.where !== 'head') headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : JSON.stringify(body).length);
   const det = engine.inspectHead({ method, url, httpVersion: '1.1', headers, rawHeaders }, '/api/items');
   if (body !== undefined) det.push(...engine.inspectBody(body, ct, { method, path: url, routeUrl: '/api/items' }));
   return { score: engine.score(det), rules: det.map((d) => d.rule) };
@@ -252,15 +254,14 @@ export interface CorpusReport {
   missed: Record<ParanoiaLevel, string[]>;
 }
 
-export function corpusReport(attacks: Sample[] = attackCorpus(), benign: Sample[] = benignCorpus()): CorpusReport {
-  const levels: ParanoiaLevel[] = [1, 2, 3, 4];
+export function corpusReport(attacks: Sample[] = attackCorpus(), benign: Sample[] = benignCorpus(), engineName: 'crs' | 'legacy' = 'crs', levels: ParanoiaLevel[] = [1, 2, 3, 4]): CorpusReport {
   const detection: CorpusReport['detection'] = {};
   const missed = { 1: [], 2: [], 3: [], 4: [] } as CorpusReport['missed'];
   for (const s of attacks) {
     const fam = (detection[s.family] ??= { 1: { detected: 0, total: 0 }, 2: { detected: 0, total: 0 }, 3: { detected: 0, total: 0 }, 4: { detected: 0, total: 0 } });
     for (const pl of levels) {
       fam[pl].total++;
-      if (scoreSample(s, pl).score >= 5) fam[pl].detected++;
+      if (scoreSample(s, pl, engineName).score >= 5) fam[pl].detected++;
       else missed[pl].push(`${s.family}/${s.variant}: ${JSON.stringify(s.value).slice(0, 100)}`);
     }
   }
@@ -268,7 +269,7 @@ export function corpusReport(attacks: Sample[] = attackCorpus(), benign: Sample[
   for (const s of benign) {
     for (const pl of levels) {
       falsePositives[pl].total++;
-      const r = scoreSample(s, pl);
+      const r = scoreSample(s, pl, engineName);
       if (r.score >= 5) { falsePositives[pl].flagged++; falsePositives[pl].samples.push(`${s.variant}: ${JSON.stringify(s.value).slice(0, 80)} -> ${r.rules.join(',')}`); }
     }
   }

@@ -52,15 +52,19 @@ test('detectors and transforms never throw on random and mutated input', () => {
   }
 });
 
-test('the engine never throws on hostile bodies and heads', () => {
+test('the engines never throw on hostile bodies and heads', () => {
+  for (const [name, rounds] of [['legacy', 300], ['crs', 40]] as const) hostile(name, rounds);
+});
+
+function hostile(name: 'crs' | 'legacy', rounds: number): void {
   const r = rng(7);
-  const engine = createWafEngine({ mode: 'block', paranoia: 4, threshold: 5, limits: DEFAULT_LIMITS });
+  const engine = createWafEngine({ mode: 'block', engine: name, paranoia: 4, threshold: 5, limits: DEFAULT_LIMITS });
   const deep: Record<string, unknown> = {};
   let cur = deep;
   for (let i = 0; i < 10_000; i++) { const n: Record<string, unknown> = {}; cur[`k${i}`] = n; cur = n; }
   const scope = { method: 'POST', path: '/x' };
   engine.inspectBody(deep, 'application/json', scope);
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < rounds; i++) {
     const s = randomString(r, 300);
     engine.inspectHead({ method: s.slice(0, 5), url: '/' + s, httpVersion: '1.1', headers: { host: s, 'user-agent': s, cookie: s, 'content-type': s } });
     for (const ct of ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=a', 'application/xml', 'text/plain', '']) {
@@ -68,7 +72,7 @@ test('the engine never throws on hostile bodies and heads', () => {
       engine.inspectBody(Buffer.from(s), ct, scope);
     }
   }
-});
+}
 
 function steps(fn: (s: string) => number, unit: string, n: number): number {
   return fn(unit.repeat(Math.ceil(n / unit.length)).slice(0, n));
@@ -114,8 +118,15 @@ test('every detector: 8x the input costs far less than 64x the time (no quadrati
       assert.ok(large < Math.max(small, 2_000_000) * 32, `${d.name} ${JSON.stringify(u)}: ${small}ns -> ${large}ns`);
     }
   }
-  const engine = createWafEngine({ mode: 'block', paranoia: 4, threshold: 5, limits: { ...DEFAULT_LIMITS, maxArgLength: 2_000_000 } });
+  const engine = createWafEngine({ mode: 'block', engine: 'legacy', paranoia: 4, threshold: 5, limits: { ...DEFAULT_LIMITS, maxArgLength: 2_000_000 } });
   const mb = "' or 1=1 <script> ../ ${jndi: ".repeat(40_000).slice(0, 1_048_576);
   const found = engine.inspectBody({ text: mb }, 'application/json', { method: 'POST', path: '/' });
   assert.ok(found.length > 0);
+});
+
+test('CRS engine: a long hostile value is inspected (linear-time regexes; 64 KiB here, the default argument limit)', () => {
+  const engine = createWafEngine({ mode: 'block', paranoia: 1, threshold: 5, limits: DEFAULT_LIMITS });
+  const big = "' or 1=1 <script> ../ ${jndi: ".repeat(3_000).slice(0, 65_536);
+  const found = engine.inspectBody({ text: big }, 'application/json', { method: 'POST', path: '/' });
+  assert.ok(found.some((d) => d.detector === 'xss') && found.some((d) => d.detector === 'sqli'), JSON.stringify(found.map((d) => d.rule)));
 });

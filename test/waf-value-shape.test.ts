@@ -52,7 +52,7 @@ test('detectors without mayFireOnPlain never fire on plain shapes past their gat
 });
 
 test('the fast path keeps the detectors that may fire on plain shapes: bare hosts in URL parameters, Java streams, prototype names', () => {
-  const engine = createWafEngine({ mode: 'block', paranoia: 1, threshold: 5, limits: DEFAULT_LIMITS, cacheSize: 100 });
+  const engine = createWafEngine({ mode: 'block', engine: 'legacy', paranoia: 1, threshold: 5, limits: DEFAULT_LIMITS, cacheSize: 100 });
   const head = (url: string) => engine.inspectHead({ method: 'GET', url, httpVersion: '1.1', headers: { host: 'a', accept: '*/*', 'user-agent': 'Mozilla/5.0' } }).map((d) => d.detector);
   assert.deepEqual(head('/x?redirect_url=2130706433'), ['ssrf']);
   assert.deepEqual(head('/x?url=localhost'), ['ssrf']);

@@ -8,8 +8,8 @@ export const WafExclusionSchema = Type.Object(
     route: Type.String({ default: '', description: 'Fastify route pattern (`/api/posts/:id`) or a path prefix ending in `*`; empty = every route.' }),
     methods: Names([], 'HTTP methods this exclusion applies to; empty = all.'),
     parameter: Type.String({ default: '', description: '`<location>:<name>` (query, body, header, cookie, path, filename; `*` suffix = prefix) or a bare name; empty = the whole request.' }),
-    detectors: Names([], 'Detectors to skip (sqli, xss, traversal, command, template, code, ssrf, protocol, scanner); empty = all.'),
-    rules: Names([], 'Rule ids to skip (e.g. `sqli-comment`); empty = every rule of the chosen detectors.'),
+    detectors: Names([], 'Families (CRS: sqli, xss, lfi, rfi, rce, php, nodejs, java, session-fixation, protocol, protocol-attack, multipart, method, scanner) or legacy detectors to skip; empty = all.'),
+    rules: Names([], 'Rule ids to skip (CRS ids such as `942100`; legacy names such as `sqli-comment`); empty = every rule of the chosen families.'),
   },
   { additionalProperties: false },
 );
@@ -32,7 +32,9 @@ export const WafSchema = Type.Object(
     mode: Type.Union([Type.Literal('off'), Type.Literal('detect'), Type.Literal('block')], { default: 'block', description: 'off: no inspection; detect: log and count only; block: answer 403 when the anomaly score reaches the threshold.' }),
     paranoia: Type.Integer({ minimum: 1, maximum: 4, default: 1, description: 'Paranoia level 1-4: higher levels enable stricter rules (more detections, more false positives).' }),
     threshold: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Inbound anomaly score at which a request is blocked (critical=5, error=4, warning=3, notice=2).' }),
-    detectors: Names(['sqli', 'xss', 'traversal', 'command', 'template', 'code', 'ssrf', 'protocol', 'scanner'], 'Detectors to run.'),
+    engine: Type.Union([Type.Literal('crs'), Type.Literal('legacy')], { default: 'crs', description: 'crs: the OWASP Core Rule Set 3.3.4 (vendored) on Strata\'s SecLang engine; legacy: the earlier hand-written detectors.' }),
+    detectors: Names(['method', 'scanner', 'protocol', 'protocol-attack', 'multipart', 'lfi', 'rfi', 'rce', 'php', 'nodejs', 'xss', 'sqli', 'session-fixation', 'java'],
+      'Families to run: CRS families for `engine: crs` (the legacy names traversal, command, code, template, ssrf, protocol are accepted as aliases); detector names for `engine: legacy`.'),
     cacheSize: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10_000, description: 'Distinct values (up to 512 chars) whose inspection results are memoized (User-Agent, cookies, common query values); 0 disables.' }),
     exclusions: Type.Array(WafExclusionSchema, { default: [], description: 'Detectors/rules to skip per route, method and parameter.' }),
     limits: Type.Object(

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { WafConfig } from './waf-plugin.js';
-import type { Detection, WafEngine } from './waf-engine.js';
+import type { BodyCarry, Detection, WafEngine } from './waf-engine.js';
 import { readBodyPrefix } from './body-read.js';
 import { bodyTooDeep } from './body-depth.js';
 import { compileExclusions, exclusionsFor, isExcluded } from './exclusions.js';
@@ -17,6 +17,8 @@ import { replyError } from '../edge/index.js';
 export interface BodyState {
   detections: Detection[];
   routeUrl: string | undefined;
+  /** What the head's inspection hands to the body pass (the CRS engine's transaction state). */
+  carry?: BodyCarry;
   /** The body was inspected (by preValidation or the body gate): never twice. */
   bodyDone?: boolean;
   /** No parser of the route takes this media type: the catch-all read the body for inspection; 415 follows. */
@@ -59,7 +61,7 @@ export function bodyInspection(deps: BodyInspectionDeps) {
   const inspect = (request: FastifyRequest, reply: FastifyReply, st: BodyState, body: unknown): boolean => {
     st.bodyDone = true;
     const ct = request.headers['content-type'] ?? '';
-    const more = engine.inspectBody(body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl });
+    const more = engine.inspectBody(body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl }, st.carry);
     // what lies below the depth limit is never looked at: a body that deep is refused for it
     if (bodyTooDeep(body, mediaTypeOf(ct), config.limits.maxBodyDepth) && !excluded(request, st, 'body-depth')) {
       more.push(protocolFinding('body-depth', `body nested deeper than waf.limits.maxBodyDepth (${config.limits.maxBodyDepth})`));

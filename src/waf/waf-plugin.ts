@@ -9,8 +9,9 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../core/index.js';
 import type { Static } from '@sinclair/typebox';
 import type { WafSchema } from '../config/schema-waf.js';
-import { createWafEngine, type Detection, type HeadMemo, type WafEngine } from './waf-engine.js';
+import { createWafEngine, type BodyCarry, type Detection, type HeadMemo, type WafEngine } from './waf-engine.js';
 import type { ParanoiaLevel } from './detector.js';
+import { DETECTOR_NAMES } from './detector-catalog.js';
 import { EventRing, type WafEvent } from './event-ring.js';
 import { createWafMetrics, type WafMetrics } from './waf-metrics.js';
 import { IpRules } from './ip-rules.js';
@@ -69,12 +70,22 @@ const isMediaTypePolicy = (d: Detection): boolean => d.rule === '920420' || (d.r
 const STATE = 'strataWaf';
 const pathOf = (url: string) => { const q = url.indexOf('?'); return q === -1 ? url : url.slice(0, q); };
 
+/** CRS family names as the legacy detectors that cover them (legacy names pass through). */
+const LEGACY_OF: Record<string, string[]> = {
+  lfi: ['traversal'], rce: ['command'], rfi: ['ssrf'], php: ['code'], nodejs: ['code'], java: ['code', 'template'], 'protocol-attack': ['protocol'], multipart: ['protocol'], method: ['protocol'], 'session-fixation': [],
+};
+const legacyNames = (n: string): string[] => LEGACY_OF[n] ?? ((DETECTOR_NAMES as readonly string[]).includes(n) ? [n] : []);
+
 export function engineFromConfig(config: WafConfig): WafEngine {
+  // the legacy engine knows only its own detector names
+  const legacy = config.engine === 'legacy';
+  const detectors = legacy ? [...new Set(config.detectors.flatMap(legacyNames))] : config.detectors;
   return createWafEngine({
     mode: config.mode,
+    engine: config.engine,
     paranoia: config.paranoia as ParanoiaLevel,
     threshold: config.threshold,
-    detectors: config.detectors,
+    detectors,
     exclusions: config.exclusions.map((e) => ({ ...e, route: e.route || undefined, parameter: e.parameter || undefined })),
     limits: config.limits,
     cacheSize: config.cacheSize,
@@ -176,11 +187,13 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyG
       const raw = request.raw;
       // routeOptions is a getter that builds an object: read it once per request
       const routeUrl = request.routeOptions.url;
-      let detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl, memoOf(raw));
       const withBody = mayHaveBody(request);
+      // a body may follow: the head's inspection state goes with the request to the body pass
+      const carry: BodyCarry | undefined = withBody ? {} : undefined;
+      let detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl, memoOf(raw), carry);
       // a route of Strata's own answers 415 to a media type it does not take (after the body is inspected)
       if (withBody && routeUrl !== undefined && detections.length > 0) detections = detections.filter((d) => !isMediaTypePolicy(d));
-      const st: RequestState = { detections, recorded: false, routeUrl };
+      const st: RequestState = { detections, recorded: false, routeUrl, carry };
       if (detections.length > 0 && judge(request, reply, st) !== undefined) return true;
       if (!withBody) {
         // nothing more to inspect: the request's verdict is final now (no per-request response hook)

@@ -1,0 +1,58 @@
+// The SecLang engine on small rule sets: variables, exclusions, counts, chains with
+// captures, setvar and macros, skipAfter, multiMatch, anomaly scores.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSecLang } from './seclang-parse.js';
+import { compileRules } from './rule-compile.js';
+import { ruleSet, runPhase, startTx, type RuleMatch } from './rule-run.js';
+import { Transaction } from './transaction.js';
+
+function run(text: string, fill: (tx: Transaction) => void, paranoia = 1): { ids: number[]; tx: Transaction; matches: RuleMatch[] } {
+  const rules = compileRules(parseSecLang(text), 't', { readData: () => 'foo\nbar\n# comment' }, []);
+  const set = ruleSet([], rules, paranoia);
+  const tx = new Transaction();
+  startTx(set, tx);
+  fill(tx);
+  const matches: RuleMatch[] = [];
+  runPhase(set, 1, tx, (m) => matches.push(m));
+  runPhase(set, 2, tx, (m) => matches.push(m));
+  return { ids: matches.map((m) => m.rule.id), tx, matches };
+}
+
+const score = (id: number, extra = '') => `"id:${id},phase:2,block,${extra}setvar:'tx.anomaly_score_pl1=+5'"`;
+
+test('collections, selectors, exclusions and counts', () => {
+  const r = run(`
+SecRule ARGS|!ARGS:safe "@contains evil" ${score(1)}
+SecRule REQUEST_HEADERS:User-Agent "@pmFromFile x.data" ${score(2)}
+SecRule &ARGS "@gt 2" ${score(3)}
+SecRule ARGS_NAMES "@rx ^/x" ${score(4)}
+SecRule REQUEST_COOKIES:/^s/ "@streq 1" ${score(5)}`, (tx) => {
+    tx.addArg('GET', 'a', 'evil', 'query');
+    tx.addArg('GET', 'safe', 'evil', 'query');
+    tx.addArg('POST', '/x', '1', 'body');
+    tx.add('REQUEST_HEADERS', 'User-Agent', 'a Bar b', 'header');
+    tx.add('REQUEST_COOKIES', 'sid', '1', 'cookie');
+  });
+  assert.deepEqual(r.ids, [1, 2, 3, 4, 5]);
+  assert.equal(r.matches[0].target?.varName, 'ARGS:a');
+  assert.equal(r.tx.tx.get('anomaly_score_pl1'), '25');
+});
+
+test('chains with captures, macros, skipAfter and paranoia levels', () => {
+  const r = run(`
+SecAction "id:10,phase:1,pass,setvar:'tx.allowed=|get| |post|'"
+SecRule REQUEST_METHOD "@rx ^(\\w+)$" "id:11,phase:1,block,capture,t:lowercase,chain,setvar:'tx.m=|%{tx.1}|'"
+  SecRule TX:m "!@within %{tx.allowed}" "setvar:'tx.anomaly_score_pl1=+5'"
+SecRule ARGS "@rx x" "id:12,phase:2,pass,skipAfter:END"
+SecRule ARGS "@rx x" ${score(13)}
+SecMarker END
+SecRule ARGS "@rx x" "id:14,phase:2,block,tag:'paranoia-level/2',setvar:'tx.anomaly_score_pl2=+5'"
+SecRule ARGS "@rx ^<a>$" "id:15,phase:2,block,multiMatch,t:none,t:urlDecode,setvar:'tx.anomaly_score_pl1=+5'"`, (tx) => {
+    tx.scalars.set('REQUEST_METHOD', 'DELETE');
+    tx.addArg('GET', 'q', 'x', 'query');
+    tx.addArg('GET', 'r', '%3ca%3e', 'query');
+  });
+  assert.deepEqual(r.ids, [11, 15], 'chain matched; 13 skipped; 14 above the paranoia level');
+  assert.equal(r.tx.tx.get('m'), '|delete|');
+});

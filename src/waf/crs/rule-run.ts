@@ -1,0 +1,262 @@
+// Runs compiled rules over a transaction for one phase, as ModSecurity 2.9 does:
+// transformations, operator per target value, capture into TX:0-9, chains (every link
+// must match; actions run once the whole chain has), setvar with macro expansion,
+// skipAfter to markers, ctl:ruleRemoveById. Each match reports how much it raised the
+// CRS anomaly scores (tx.anomaly_score_pl1..4), which is what Strata sums and judges.
+import type { Compiled, CompiledRule, SetVar } from './rule-compile.js';
+import { collectTargets, SCALAR_NAMES, type TargetList } from './rule-variables.js';
+import type { OpEnv } from './rule-operators.js';
+
+/** A matched value and the variable it was found in (`ARGS:q`). */
+export interface Target { varName: string; entry: Entry }
+import { Transaction, type Entry } from './transaction.js';
+
+export interface RuleMatch {
+  rule: CompiledRule;
+  /** The (first link's) matched value. */
+  target?: Target;
+  /** What the match added to the anomaly scores. */
+  score: number;
+  /** Expanded logdata, when the rule has one. */
+  logdata?: string;
+}
+
+const SCORE_VARS = ['anomaly_score_pl1', 'anomaly_score_pl2', 'anomaly_score_pl3', 'anomaly_score_pl4'];
+const MACRO = /%\{([^}]+)\}/g;
+
+/** A macro string split once into literal text and references (`%{tx.x}` -> ['TX', 'x']). */
+type Template = Array<string | [string, string]>;
+const templates = new Map<string, Template>();
+
+function template(s: string): Template {
+  let t = templates.get(s);
+  if (t !== undefined) return t;
+  t = [];
+  let last = 0;
+  for (const m of s.matchAll(MACRO)) {
+    if (m.index > last) t.push(s.slice(last, m.index));
+    const ref = m[1];
+    const dot = ref.indexOf('.');
+    t.push([(dot === -1 ? ref : ref.slice(0, dot)).toUpperCase(), dot === -1 ? '' : ref.slice(dot + 1).toLowerCase()]);
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) t.push(s.slice(last));
+  templates.set(s, t);
+  return t;
+}
+
+function lookup(tx: Transaction, col: string, key: string): string {
+  if (col === 'TX') return tx.tx.get(key) ?? '';
+  if (key === '') return tx.scalars.get(col) ?? '';
+  const list = tx.collections.get(col);
+  if (list !== undefined) for (const e of list) if (e.name.toLowerCase() === key) return e.value;
+  return '';
+}
+
+export function expandMacros(s: string, tx: Transaction): string {
+  if (!s.includes('%{')) return s;
+  const t = template(s);
+  if (t.length === 1 && typeof t[0] !== 'string') return lookup(tx, t[0][0], t[0][1]);
+  let out = '';
+  for (const p of t) out += typeof p === 'string' ? p : lookup(tx, p[0], p[1]);
+  return out;
+}
+
+function applySetvar(sv: SetVar, tx: Transaction): void {
+  const dot = sv.name.indexOf('.');
+  if (sv.name.slice(0, dot) !== 'tx') return; // ip/global/session collections are not kept
+  const key = expandMacros(sv.name.slice(dot + 1), tx).toLowerCase();
+  if (sv.op === 'delete') { tx.tx.delete(key); return; }
+  const v = expandMacros(sv.value, tx);
+  if (sv.op === '=') { tx.tx.set(key, v); return; }
+  const cur = parseInt(tx.tx.get(key) ?? '0', 10) || 0;
+  const d = parseInt(v, 10) || 0;
+  tx.tx.set(key, String(sv.op === '+' ? cur + d : cur - d));
+}
+
+const scoreOf = (tx: Transaction) => { let s = 0; for (const k of SCORE_VARS) s += parseInt(tx.tx.get(k) ?? '0', 10) || 0; return s; };
+
+/** The value after the first `n` transformations, memoized on the entry by chain prefix. */
+function transformed(rule: CompiledRule, e: Entry, n: number): string {
+  if (n === 0) return e.value;
+  const key = rule.tkeys[n];
+  const memo = e.memo ?? (e.memo = new Map());
+  let v = memo.get(key);
+  if (v === undefined) {
+    v = rule.transforms[n - 1](transformed(rule, e, n - 1));
+    memo.set(key, v);
+  }
+  return v;
+}
+
+/** The operator's view of the runner: one object reused for every value (no closure per test). */
+class Env implements OpEnv {
+  entry!: Entry;
+  lkey = '';
+  value = '';
+  constructor(readonly tx: Transaction) {}
+  lower(): string {
+    const memo = this.entry.memo ?? (this.entry.memo = new Map());
+    let l = memo.get(this.lkey);
+    if (l === undefined) { l = this.value.toLowerCase(); memo.set(this.lkey, l); }
+    return l;
+  }
+  expand(s: string): string { return expandMacros(s, this.tx); }
+}
+
+const envs = new WeakMap<Transaction, Env>();
+const envOf = (tx: Transaction) => { let e = envs.get(tx); if (e === undefined) envs.set(tx, (e = new Env(tx))); return e; };
+
+/** Runs a link's operator on one value (every transformation stage for multiMatch); records a match. */
+function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, entry: Entry, matched: Target[]): void {
+  const slot = rule.slot;
+  const res = slot >= 0 ? entry.res : undefined;
+  // this value was seen before and no stage matched: nothing to redo
+  if (res !== undefined && res[slot] === 1) return;
+  const last = rule.transforms.length;
+  let hit = false;
+  for (let k = rule.multiMatch ? 0 : last; k <= last; k++) {
+    const v = transformed(rule, entry, k);
+    env.entry = entry;
+    env.value = v;
+    env.lkey = rule.lkeys[k];
+    const r = rule.op.test(v, env);
+    if (r.matched !== rule.op.negated) {
+      hit = true;
+      if (rule.capture && r.captures) for (let c = 0; c < r.captures.length && c < 10; c++) tx.tx.set(String(c), r.captures[c]);
+      const varName = col === 'TX' ? `TX:${entry.name}` : col.startsWith('&') || SCALAR_NAMES.has(col) ? col : `${col}:${entry.name}`;
+      tx.scalars.set('MATCHED_VAR', v);
+      tx.scalars.set('MATCHED_VAR_NAME', varName);
+      matched.push({ varName, entry });
+      break;
+    }
+  }
+  if (res !== undefined) res[slot] = hit ? 2 : 1;
+}
+
+const SECACTION: Target[] = [{ varName: '', entry: { name: '', value: '', loc: 'path' } }];
+
+/** Runs one link's operator over its targets; returns the matched targets (captures set into TX). */
+function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Target[] {
+  if (rule.vars.length === 0) return SECACTION;
+  let list: TargetList | undefined;
+  if (rule.varKey !== undefined) {
+    // many rules share one target list (ARGS|ARGS_NAMES|REQUEST_COOKIES|...): resolve it once per pass
+    const key = bodyOnly ? `b|${rule.varKey}` : rule.varKey;
+    list = tx.targets.get(key);
+    if (list === undefined) {
+      list = { cols: [], entries: [] };
+      collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
+      tx.targets.set(key, list);
+    }
+  } else {
+    list = { cols: [], entries: [] };
+    collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
+  }
+  if (list.entries.length === 0) return NONE;
+  const env = envOf(tx);
+  const matched: Target[] = [];
+  for (let i = 0; i < list.entries.length; i++) testValue(rule, tx, env, list.cols[i], list.entries[i], matched);
+  return matched.length === 0 ? NONE : matched;
+}
+const NONE: Target[] = [];
+
+function runActions(rule: CompiledRule, tx: Transaction): void {
+  for (const sv of rule.setvars) applySetvar(sv, tx);
+  for (const id of rule.removeIds) tx.removed.add(id);
+}
+
+/** Evaluates a rule and its chain; reports each match with its score. Returns the marker to skip to, if any. */
+function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) => void): string | undefined {
+  const bodyOnly = tx.bodyPass;
+  const first = evalLink(rule, tx, bodyOnly);
+  if (first.length === 0) return undefined;
+  if (rule.chain === undefined) {
+    for (const t of first) {
+      tx.scalars.set('MATCHED_VAR', transformed(rule, t.entry, rule.transforms.length));
+      tx.scalars.set('MATCHED_VAR_NAME', t.varName);
+      const before = scoreOf(tx);
+      runActions(rule, tx);
+      const score = scoreOf(tx) - before;
+      if (score !== 0) onMatch({ rule, target: t.varName === '' ? undefined : t, score, logdata: rule.logdata ? expandMacros(rule.logdata, tx) : undefined });
+    }
+    return rule.skipAfter;
+  }
+  // ModSecurity runs each link's actions as soon as it matches (a later link may read what it set)
+  const before = scoreOf(tx);
+  runActions(rule, tx);
+  let prev = first;
+  for (let link: CompiledRule | undefined = rule.chain; link !== undefined; link = link.chain) {
+    tx.collections.set('MATCHED_VARS', prev.map((t) => ({ ...t.entry, name: t.varName, memo: undefined })));
+    tx.collections.set('MATCHED_VARS_NAMES', prev.map((t) => ({ name: t.varName, value: t.varName, loc: t.entry.loc })));
+    // chained links see every value again (ModSecurity has no body-only notion)
+    const m = evalLink(link, tx, false);
+    if (m.length === 0) return undefined;
+    runActions(link, tx);
+    prev = m;
+  }
+  const score = scoreOf(tx) - before;
+  if (score !== 0) onMatch({ rule, target: first[0].varName === '' ? undefined : first[0], score, logdata: rule.logdata ? expandMacros(rule.logdata, tx) : undefined });
+  return rule.skipAfter;
+}
+
+/** One phase's rules in order, markers indexed for skipAfter. */
+interface PhaseList { items: Compiled[]; markers: Map<string, number> }
+
+/** A rule list ready to run: split by phase, with the TX values the initialization rules set. */
+export interface RuleSet { phases: Map<number, PhaseList>; slots: number; initialTx: ReadonlyArray<[string, string]>; rules: number }
+
+const isParanoiaSkip = (r: CompiledRule) =>
+  r.skipAfter !== undefined && r.chain === undefined && r.vars.length === 1 && r.vars[0].name === 'TX' && r.vars[0].key === 'executing_paranoia_level';
+
+/**
+ * Prepares rules for one paranoia level: rules tagged above it never run (CRS skips them
+ * with `TX:EXECUTING_PARANOIA_LEVEL @lt N` rules, dropped too: with those rules gone they
+ * skip nothing), and the `init` rules (setup, REQUEST-901), which read only TX, are run
+ * once here: requests start from the TX values they leave.
+ */
+export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): RuleSet {
+  const kept = items.filter((c) => c.kind === 'marker' || (c.paranoia <= paranoia && !isParanoiaSkip(c)));
+  // value-only links get a slot in the per-value outcome memo
+  let slots = 0;
+  for (const c of kept) {
+    if (c.kind !== 'rule') continue;
+    for (let r: CompiledRule | undefined = c; r !== undefined; r = r.chain) if (r.op.pure && !r.op.negated && r.vars.length > 0) r.slot = slots++;
+  }
+  const phases = new Map<number, PhaseList>();
+  for (const c of kept) {
+    const targets = c.kind === 'marker' ? [1, 2] : [c.phase];
+    for (const ph of targets) {
+      let l = phases.get(ph);
+      if (l === undefined) phases.set(ph, (l = { items: [], markers: new Map() }));
+      if (c.kind === 'marker') l.markers.set(c.name, l.items.length);
+      l.items.push(c);
+    }
+  }
+  const tx = new Transaction();
+  const initSet: RuleSet = { phases: new Map(), slots: 0, initialTx: [], rules: 0 };
+  initSet.phases.set(1, { items: init, markers: new Map(init.flatMap((c, i) => (c.kind === 'marker' ? [[c.name, i] as [string, number]] : []))) });
+  runPhase(initSet, 1, tx, () => undefined);
+  return { phases, slots, initialTx: [...tx.tx], rules: kept.filter((c) => c.kind === 'rule').length };
+}
+
+/** A transaction's TX starts as the initialization rules left it. */
+export function startTx(set: RuleSet, tx: Transaction): void {
+  for (const [k, v] of set.initialTx) tx.tx.set(k, v);
+}
+
+/** Runs every rule of `phase` in order. */
+export function runPhase(set: RuleSet, phase: number, tx: Transaction, onMatch: (m: RuleMatch) => void): void {
+  const list = set.phases.get(phase);
+  if (list === undefined) return;
+  const { items, markers } = list;
+  for (let i = 0; i < items.length; i++) {
+    const c = items[i];
+    if (c.kind === 'marker' || tx.removed.has(c.id)) continue;
+    const skip = runRule(c, tx, onMatch);
+    if (skip !== undefined) {
+      const to = markers.get(skip);
+      if (to !== undefined && to > i) i = to;
+    }
+  }
+}

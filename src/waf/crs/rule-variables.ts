@@ -1,0 +1,121 @@
+// SecLang variables: parsing a target list (`ARGS|!ARGS:foo|&TX:x|REQUEST_HEADERS:/^x-/`)
+// and resolving it against a transaction into the values a rule's operator is run on.
+import type { Entry, Transaction } from './transaction.js';
+
+export interface VarSpec {
+  /** Upper-cased variable or collection name (ARGS, REQUEST_URI, TX...). */
+  name: string;
+  /** Member selector: a lower-cased literal name, or a regex. */
+  key?: string | RegExp;
+  count: boolean;
+  exclude: boolean;
+}
+
+/** Variables whose values are collections of named entries. */
+const COLLECTION_NAMES = new Set([
+  'ARGS', 'ARGS_GET', 'ARGS_POST', 'ARGS_NAMES', 'ARGS_GET_NAMES', 'ARGS_POST_NAMES', 'REQUEST_COOKIES', 'REQUEST_COOKIES_NAMES', 'REQUEST_HEADERS',
+  'REQUEST_HEADERS_NAMES', 'FILES', 'FILES_NAMES', 'MULTIPART_PART_HEADERS', 'XML', 'MATCHED_VARS', 'MATCHED_VARS_NAMES', 'TX',
+]);
+
+/** Scalar variables this engine fills in. */
+export const SCALAR_NAMES = new Set([
+  'REQUEST_URI', 'REQUEST_URI_RAW', 'REQUEST_FILENAME', 'REQUEST_BASENAME', 'REQUEST_LINE', 'REQUEST_METHOD', 'REQUEST_PROTOCOL', 'QUERY_STRING',
+  'REQUEST_BODY', 'REQBODY_PROCESSOR', 'REMOTE_ADDR', 'MATCHED_VAR', 'MATCHED_VAR_NAME', 'ARGS_COMBINED_SIZE', 'FILES_COMBINED_SIZE', 'REQUEST_BODY_LENGTH',
+]);
+
+/** Splits on `|` outside `/regex/` selectors. */
+function splitTargets(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inRe = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '/' && (cur.endsWith(':') || inRe) && s[i - 1] !== '\\') inRe = !inRe;
+    if (c === '|' && !inRe) { out.push(cur); cur = ''; continue; }
+    cur += c;
+  }
+  if (cur !== '') out.push(cur);
+  return out;
+}
+
+export function parseVariables(s: string): VarSpec[] {
+  return splitTargets(s).map((t) => {
+    let exclude = false, count = false;
+    if (t.startsWith('!')) { exclude = true; t = t.slice(1); }
+    if (t.startsWith('&')) { count = true; t = t.slice(1); }
+    const colon = t.indexOf(':');
+    const name = (colon === -1 ? t : t.slice(0, colon)).toUpperCase();
+    if (!COLLECTION_NAMES.has(name) && !SCALAR_NAMES.has(name)) throw new Error(`unsupported variable ${name}`);
+    let key: VarSpec['key'];
+    if (colon !== -1) {
+      let k = t.slice(colon + 1);
+      if (k.startsWith("'") && k.endsWith("'")) k = k.slice(1, -1);
+      if (name === 'XML') key = undefined; // XML:/* = every text node; XPath is not supported beyond that
+      else if (k.length >= 2 && k.startsWith('/') && k.endsWith('/')) key = new RegExp(k.slice(1, -1), 'i');
+      else key = k.toLowerCase();
+    }
+    return { name, key, count, exclude };
+  });
+}
+
+const lname = (e: Entry) => e.lname ?? (e.lname = e.name.toLowerCase());
+const keyMatches = (key: VarSpec['key'], e: Entry) => key === undefined || (typeof key === 'string' ? lname(e) === key : key.test(e.name));
+
+/** Where resolved targets go: parallel arrays of collection (or scalar) names and entries. */
+export interface TargetList { cols: string[]; entries: Entry[] }
+
+/** Collects the values a rule's variables select, exclusions applied; `bodyOnly` keeps only body entries of collections. */
+export function collectTargets(specs: readonly VarSpec[], hasExclusions: boolean, tx: Transaction, bodyOnly: boolean, out: TargetList): void {
+  for (const spec of specs) {
+    if (spec.exclude) continue;
+    if (spec.name === 'TX') {
+      if (spec.count) {
+        let n = 0;
+        if (typeof spec.key === 'string') n = tx.tx.has(spec.key) ? 1 : 0;
+        else for (const k of tx.tx.keys()) if (spec.key === undefined || spec.key.test(k)) n++;
+        out.cols.push('&TX');
+        out.entries.push(tx.scalarEntry('&TX', String(n)));
+        continue;
+      }
+      if (typeof spec.key === 'string') {
+        const v = tx.tx.get(spec.key);
+        if (v !== undefined) { out.cols.push('TX'); out.entries.push(tx.txEntry(spec.key, v)); }
+        continue;
+      }
+      for (const [k, v] of tx.tx) if (spec.key === undefined || spec.key.test(k)) { out.cols.push('TX'); out.entries.push(tx.txEntry(k, v)); }
+      continue;
+    }
+    // the body pass re-runs phase 2 for what the body added: head-only values were judged already
+    if (bodyOnly && spec.count) continue;
+    if (SCALAR_NAMES.has(spec.name)) {
+      if (bodyOnly && spec.name !== 'REQUEST_BODY') continue;
+      const v = tx.scalars.get(spec.name);
+      if (spec.count) { out.cols.push(`&${spec.name}`); out.entries.push(tx.scalarEntry('&', v === undefined ? '0' : '1')); continue; }
+      if (v === undefined) continue;
+      out.cols.push(spec.name);
+      out.entries.push(tx.scalarEntry(spec.name, v));
+      continue;
+    }
+    const list = tx.collections.get(spec.name);
+    if (spec.count) {
+      let n = 0;
+      if (list !== undefined) for (const e of list) if (keyMatches(spec.key, e)) n++;
+      out.cols.push(`&${spec.name}`);
+      out.entries.push(tx.scalarEntry('&', String(n)));
+      continue;
+    }
+    if (list === undefined) continue;
+    for (const e of list) {
+      if (bodyOnly && !e.body) continue;
+      if (!keyMatches(spec.key, e)) continue;
+      if (hasExclusions && excludedBy(specs, spec.name, e)) continue;
+      out.cols.push(spec.name);
+      out.entries.push(e);
+    }
+  }
+}
+
+function excludedBy(specs: readonly VarSpec[], name: string, e: Entry): boolean {
+  for (const x of specs) if (x.exclude && x.name === name && keyMatches(x.key, e)) return true;
+  return false;
+}
