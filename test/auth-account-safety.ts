@@ -1,0 +1,278 @@
+// Issue 13, the account-safety holes, replayed over HTTPS against a real Strata process per engine (run by
+// test/auth-account-safety-{sqlite,postgres}.test.ts): each test performs the attack and asserts it now fails.
+// Hole 5 (a read-only API key changes account security), 7 (MFA codes not throttled), 8 (the login throttle
+// raced), 9 (API keys not revocable over HTTP), 11 (email change without confirmation or notice), and the
+// minor items (sign-up enumeration, failed-login audit without the account, reset requests without the ip).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, fetch } from 'undici';
+import * as OTPAuth from 'otpauth';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { startStrata, tempDir, type StrataProcess } from './helpers/strata-process.js';
+
+const PW = 'correct horse battery staple 42';
+/** `auth.recentLogin` here: short, so one test can outlive it. */
+const RECENT = 6;
+
+const CONFIG = (data: string, smtpPort: number) => `
+${data ? `data:\n${data}\n` : ''}auth:
+  recentLogin: ${RECENT}
+  email:
+    from: "Strata Test <no-reply@example.com>"
+    linkBase: https://app.example.com
+    pollInterval: 100
+    smtp: { host: 127.0.0.1, port: ${smtpPort}, security: none }
+  throttle:
+    accountFreeAttempts: 50
+    accountLockoutAfter: 10
+    ipFreeAttempts: 1000
+collections:
+  - name: users
+    type: auth
+    fields:
+      - { name: name, type: text }
+    rules:
+      list: "id = @request.auth.id"
+      view: "id = @request.auth.id"
+      create: ""
+      update: "id = @request.auth.id"
+      delete: "id = @request.auth.id"
+  - name: notes
+    fields:
+      - { name: body, type: text }
+      - { name: owner, type: relation, collection: users }
+    rules:
+      list: "owner = @request.auth.id"
+      view: "owner = @request.auth.id"
+      create: "owner = @request.auth.id"
+`;
+
+interface Res {
+  status: number;
+  body: Record<string, unknown>;
+  text: string;
+}
+
+export function accountSafety(engine: string, data: () => Promise<string>, skip: false | string): void {
+  describe(`account safety over HTTPS: ${engine}`, { skip, timeout: 300_000 }, () => {
+    let s: StrataProcess;
+    let base = '';
+    let agent: Agent;
+    const dir = tempDir('strata-safety-');
+    const mail: ParsedMail[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onData(stream, _session, cb) {
+        simpleParser(stream).then((m) => (mail.push(m), cb()), cb);
+      },
+    });
+    async function mailTo(to: string, subject: RegExp): Promise<ParsedMail> {
+      for (let i = 0; i < 400; i++) {
+        const m = mail.find((x) => JSON.stringify(x.to ?? '').includes(to) && subject.test(x.subject ?? ''));
+        if (m) return (mail.splice(mail.indexOf(m), 1), m);
+        await sleep(50);
+      }
+      throw new Error(`no email to ${to} matching ${subject}; have ${mail.map((m) => `${JSON.stringify(m.to)} ${m.subject}`).join(', ')}`);
+    }
+    const linkToken = (m: ParsedMail) => /[?&]token=([A-Za-z0-9_-]+)/.exec(m.text ?? '')?.[1] ?? '';
+    async function call(method: string, path: string, opts: { body?: unknown; token?: string; cookie?: string } = {}): Promise<Res> {
+      const headers: Record<string, string> = {};
+      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      if (opts.cookie) Object.assign(headers, { cookie: opts.cookie, origin: base });
+      const r = await fetch(base + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), dispatcher: agent });
+      const text = await r.text();
+      let body: Record<string, unknown> = {};
+      try {
+        body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      } catch {
+        body = {};
+      }
+      return { status: r.status, body, text };
+    }
+    const A = '/api/collections/users/auth';
+    const signup = (email: string) => call('POST', '/api/collections/users/records', { body: { email, password: PW, passwordConfirm: PW, name: email.split('@')[0] } });
+    const login = (email: string, password = PW) => call('POST', `${A}/login`, { body: { identity: email, password } });
+    async function account(email: string): Promise<{ id: string; token: string; refreshToken: string }> {
+      const made = await signup(email);
+      assert.equal(made.status, 201, made.text);
+      const l = await login(email);
+      assert.equal(l.status, 200, l.text);
+      return { id: String(made.body.id), token: String(l.body.token), refreshToken: String(l.body.refreshToken) };
+    }
+    async function enrolTotp(token: string): Promise<OTPAuth.TOTP> {
+      const start = await call('POST', `${A}/mfa/totp`, { token });
+      assert.equal(start.status, 200, start.text);
+      const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(String(start.body.secret)), digits: 6, period: 30 });
+      const ok = await call('POST', `${A}/mfa/totp/confirm`, { token, body: { code: totp.generate() } });
+      assert.equal(ok.status, 200, ok.text);
+      return totp;
+    }
+    /** A 6-digit code that is none of the codes valid around now. */
+    const wrongCode = (totp: OTPAuth.TOTP, i: number) => {
+      const valid = new Set([-60_000, -30_000, 0, 30_000, 60_000].map((d) => totp.generate({ timestamp: Date.now() + d })));
+      for (let n = i; ; n++) {
+        const c = String((n * 7919 + 123_457) % 1_000_000).padStart(6, '0');
+        if (!valid.has(c)) return c;
+      }
+    };
+
+    before(async () => {
+      const d = await data();
+      await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+      writeFileSync(join(dir, 'strata.yaml'), CONFIG(d, (smtp.server.address() as { port: number }).port));
+      s = await startStrata({ cwd: dir, args: ['serve', '--no-http', '--https-port', '0', '--data-dir', join(dir, 'data')] });
+      base = s.https!;
+      agent = new Agent({ connect: { ca: readFileSync(s.ca!) } });
+    });
+    after(async () => {
+      await s?.stop();
+      await agent?.close();
+      await new Promise<void>((r) => smtp.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('hole 5: an API key scoped records:notes:read cannot enrol TOTP, log out everywhere or touch keys, password or email', async () => {
+      const alice = await account('alice5@example.com');
+      const made = await call('POST', `${A}/api-keys`, { token: alice.token, body: { name: 'reader', scopes: ['records:notes:read'] } });
+      assert.equal(made.status, 201, made.text);
+      const key = String(made.body.key);
+      assert.equal((await call('GET', '/api/collections/notes/records', { token: key })).status, 200, 'the key still does what its scope allows');
+      const attempts: Array<[string, string, unknown?]> = [
+        ['POST', `${A}/mfa/totp`],
+        ['POST', `${A}/mfa/totp/confirm`, { code: '123456' }],
+        ['DELETE', `${A}/mfa/totp`, { code: '123456' }],
+        ['POST', `${A}/logout-all`],
+        ['POST', `${A}/api-keys`, { name: 'more' }],
+        ['GET', `${A}/api-keys`],
+        ['DELETE', `${A}/api-keys/${String(made.body.id)}`],
+        ['POST', `${A}/request-email-change`, { newEmail: 'thief@example.com', password: PW }],
+        ['PATCH', `/api/collections/users/records/${alice.id}`, { password: 'another strong passphrase 9', oldPassword: PW }],
+        ['POST', '/api/collections/notes/records', { body: 'by key', owner: alice.id }],
+        ['GET', '/api/admin/audit'],
+      ];
+      for (const [method, path, body] of attempts) {
+        const r = await call(method, path, { token: key, body });
+        assert.equal(r.status, 403, `${method} ${path} with a read-only key: ${r.text}`);
+      }
+      const me = await call('GET', `${A}/me`, { token: alice.token });
+      assert.equal(me.body.mfa, false, 'no TOTP was enrolled');
+      assert.equal((await call('POST', `${A}/refresh`, { body: { refreshToken: alice.refreshToken } })).status, 200, 'logout-all did not run');
+      assert.equal((await login('alice5@example.com')).status, 200, 'the password is unchanged');
+    });
+
+    test('hole 5: account-security routes need a recent login (auth.recentLogin); a refreshed token or an old session is not one', async () => {
+      const bob = await account('bob5@example.com');
+      const refreshed = await call('POST', `${A}/refresh`, { body: { refreshToken: bob.refreshToken } });
+      assert.equal(refreshed.status, 200);
+      const stale = await call('POST', `${A}/mfa/totp`, { token: String(refreshed.body.token) });
+      assert.equal(stale.status, 403, stale.text);
+      assert.match(String(stale.body.type), /recent-login-required$/);
+      assert.equal((await call('GET', `${A}/api-keys`, { token: bob.token })).status, 200, 'the login token is recent');
+      const session = await fetch(`${base}${A}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: 'bob5@example.com', password: PW, mode: 'session' }), dispatcher: agent });
+      assert.equal(session.status, 200);
+      const cookie = String(session.headers.get('set-cookie')).split(';')[0];
+      assert.equal((await call('GET', `${A}/api-keys`, { cookie })).status, 200, 'a fresh session is recent');
+      await sleep((RECENT + 1) * 1000);
+      for (const cred of [{ token: bob.token }, { cookie }]) {
+        const r = await call('POST', `${A}/logout-all`, cred);
+        assert.equal(r.status, 403, `after ${RECENT}s: ${r.text}`);
+        assert.match(String(r.body.type), /recent-login-required$/);
+      }
+      assert.equal((await call('GET', `${A}/me`, { token: bob.token })).status, 200, 'other routes do not need a recent login');
+    });
+
+    test('hole 7: 30 wrong MFA codes, each after a fresh password login, lock the second factor; the right code is then refused too', async () => {
+      const carol = await account('carol7@example.com');
+      const totp = await enrolTotp(carol.token);
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const first = await login('carol7@example.com');
+        assert.equal(first.status, 401, first.text);
+        const r = await call('POST', `${A}/mfa`, { body: { mfaToken: first.body.mfaToken, code: i % 3 === 2 ? `abcde-${String(i).padStart(5, '0')}` : wrongCode(totp, i) } });
+        statuses.push(r.status);
+      }
+      assert.deepEqual(statuses, [...Array(10).fill(401), ...Array(20).fill(429)], 'locked after 10 wrong codes (TOTP and recovery codes alike)');
+      const last = await login('carol7@example.com');
+      const right = await call('POST', `${A}/mfa`, { body: { mfaToken: last.body.mfaToken, code: totp.generate() } });
+      assert.equal(right.status, 429, 'the right code is not accepted while locked');
+      assert.ok(!('token' in right.body));
+    });
+
+    test('hole 7: DELETE auth/mfa/totp with 30 wrong codes is locked after 10; TOTP stays on', async () => {
+      const dan = await account('dan7@example.com');
+      const totp = await enrolTotp(dan.token);
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) statuses.push((await call('DELETE', `${A}/mfa/totp`, { token: dan.token, body: { code: wrongCode(totp, i) } })).status);
+      assert.deepEqual(statuses, [...Array(10).fill(401), ...Array(20).fill(429)]);
+      assert.equal((await call('DELETE', `${A}/mfa/totp`, { token: dan.token, body: { code: totp.generate() } })).status, 429);
+      assert.equal((await call('GET', `${A}/me`, { token: dan.token })).body.mfa, true);
+    });
+
+    test('hole 8: 30 and 60 concurrent wrong passwords for one account get exactly 10 checked', async () => {
+      for (const n of [30, 60]) {
+        const email = `erin${n}@example.com`;
+        assert.equal((await signup(email)).status, 201);
+        const rs = await Promise.all(Array.from({ length: n }, (_, i) => login(email, `wrong guess number ${i}`)));
+        const count = (st: number) => rs.filter((r) => r.status === st).length;
+        assert.deepEqual({ checked: count(401), refused: count(429) }, { checked: 10, refused: n - 10 }, `n=${n}`);
+        assert.equal((await login(email)).status, 429, 'and the account is locked');
+      }
+    });
+
+    test('hole 9: API keys are listed and revoked over HTTP; a revoked key stops working; others cannot revoke it', async () => {
+      const fay = await account('fay9@example.com');
+      const gus = await account('gus9@example.com');
+      const k1 = await call('POST', `${A}/api-keys`, { token: fay.token, body: { name: 'one', scopes: ['records:read'] } });
+      const k2 = await call('POST', `${A}/api-keys`, { token: fay.token, body: { name: 'two' } });
+      assert.equal(k1.status, 201);
+      const list = await call('GET', `${A}/api-keys`, { token: fay.token });
+      assert.equal(list.status, 200, list.text);
+      const items = list.body.items as Array<Record<string, unknown>>;
+      assert.deepEqual(items.map((k) => k.name).sort(), ['one', 'two']);
+      for (const k of items) for (const secret of ['key', 'secretHash', 'secret_hash', 'userId']) assert.ok(!(secret in k), secret);
+      assert.ok(!list.text.includes(String(k1.body.key).slice(20)));
+      const id1 = String(k1.body.id);
+      assert.equal((await call('GET', '/api/collections/notes/records', { token: String(k1.body.key) })).status, 200);
+      assert.equal((await call('DELETE', `${A}/api-keys/${id1}`, { token: gus.token })).status, 404, "someone else's key is not found");
+      assert.equal((await call('DELETE', `${A}/api-keys/nosuchkey123`, { token: fay.token })).status, 404);
+      assert.equal((await call('GET', '/api/collections/notes/records', { token: String(k1.body.key) })).status, 200, 'still valid');
+      assert.equal((await call('DELETE', `${A}/api-keys/${id1}`, { token: fay.token })).status, 204);
+      assert.equal((await call('GET', '/api/collections/notes/records', { token: String(k1.body.key) })).status, 401, 'revoked');
+      assert.equal((await call('GET', '/api/collections/notes/records', { token: String(k2.body.key) })).status, 200, 'the other key lives');
+      const after = (await call('GET', `${A}/api-keys`, { token: fay.token })).body.items as Array<{ id: string; revokedAt: number | null }>;
+      assert.ok(after.find((k) => k.id === id1)?.revokedAt);
+    });
+
+    test('hole 11: email change needs the password or a recent login, is confirmed through the new address and tells the old one', async () => {
+      const hal = await account('hal11@example.com');
+      await mailTo('hal11@example.com', /Verify/);
+      const patch = await call('PATCH', `/api/collections/users/records/${hal.id}`, { token: hal.token, body: { email: 'hal-new@example.com' } });
+      assert.equal(patch.status, 400, 'no direct change through PATCH');
+      const refreshed = String((await call('POST', `${A}/refresh`, { body: { refreshToken: hal.refreshToken } })).body.token);
+      assert.equal((await call('POST', `${A}/request-email-change`, { token: refreshed, body: { newEmail: 'hal-new@example.com' } })).status, 403, 'no recent login, no password');
+      assert.equal((await call('POST', `${A}/request-email-change`, { token: refreshed, body: { newEmail: 'hal-new@example.com', password: 'not the password 77' } })).status, 400, 'wrong password');
+      const asked = await call('POST', `${A}/request-email-change`, { token: refreshed, body: { newEmail: 'HAL-new@example.com', password: PW } });
+      assert.equal(asked.status, 204, asked.text);
+      assert.equal(((await call('GET', `${A}/me`, { token: hal.token })).body.record as { email: string }).email, 'hal11@example.com', 'nothing changes before the link is followed');
+      const link = await mailTo('hal-new@example.com', /Confirm your new/);
+      assert.match(link.text ?? '', /https:\/\/app\.example\.com\/auth\/confirm-email-change\?token=/);
+      const token = linkToken(link);
+      assert.equal((await call('POST', `${A}/confirm-email-change`, { body: { token: 'x'.repeat(43) } })).status, 401);
+      assert.equal((await call('POST', `${A}/confirm-email-change`, { body: { token } })).status, 204);
+      assert.equal((await call('POST', `${A}/confirm-email-change`, { body: { token } })).status, 401, 'single use');
+      const notice = await mailTo('hal11@example.com', /email address was changed/);
+      assert.match(notice.text ?? '', /hal-new@example\.com/);
+      assert.equal((await login('hal11@example.com')).status, 401);
+      const now = await login('hal-new@example.com');
+      assert.equal(now.status, 200);
+      assert.equal((now.body.record as { verified: boolean }).verified, true, 'the link proved the new address');
+    });
+  });
+}
