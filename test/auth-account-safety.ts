@@ -302,5 +302,26 @@ export function accountSafety(engine: string, data: () => Promise<string>, skip:
       assert.equal(now.status, 200);
       assert.equal((now.body.record as { verified: boolean }).verified, true, 'the link proved the new address');
     });
+
+    test('minor: strata keys rotate re-encrypts TOTP secrets too; with only the new key left, TOTP still works', async () => {
+      const jo = await account('jo13@example.com');
+      const totp = await enrolTotp(jo.token);
+      await s.stop();
+      const rotated = await runStrata({ cwd: dir, args: ['keys', 'rotate', '--data-dir', join(dir, 'data')] });
+      assert.equal(rotated.code, 0, rotated.stderr);
+      assert.match(rotated.stdout, /TOTP secrets (\d+)\/\1 re-encrypted/);
+      // Drop every old key: a secret left under one of them would no longer decrypt.
+      const keyFile = join(dir, 'data', 'keys', 'encryption.json');
+      const keys = JSON.parse(readFileSync(keyFile, 'utf8')) as { current: string; keys: Record<string, string> };
+      writeFileSync(keyFile, JSON.stringify({ ...keys, keys: { [keys.current]: keys.keys[keys.current] } }), { mode: 0o600 });
+      s = await startStrata({ cwd: dir, args: ['serve', '--no-http', '--https-port', '0', '--data-dir', join(dir, 'data')] });
+      base = s.https!;
+      await agent.close();
+      agent = new Agent({ connect: { ca: readFileSync(s.ca!) } });
+      const first = await login('jo13@example.com');
+      assert.equal(first.status, 401, first.text);
+      const done = await call('POST', `${A}/mfa`, { body: { mfaToken: first.body.mfaToken, code: totp.generate({ timestamp: Date.now() + 30_000 }) } });
+      assert.equal(done.status, 200, done.text);
+    });
   });
 }
