@@ -305,6 +305,31 @@ export function accountSafety(engine: string, data: () => Promise<string>, skip:
       assert.equal((now.body.record as { verified: boolean }).verified, true, 'the link proved the new address');
     });
 
+    if (part === 'ops') test('minor: the failed-login audit entry names the account; a reset request keeps the caller ip', async () => {
+      const kim = await account('kim13@example.com');
+      assert.equal((await login('kim13@example.com', 'not the password 99')).status, 401);
+      assert.equal((await login('nobody13@example.com', 'not the password 99')).status, 401);
+      assert.equal((await call('POST', `${A}/request-password-reset`, { body: { email: 'kim13@example.com' } })).status, 204);
+      await mailTo('kim13@example.com', /Reset/);
+      const link = /setup: .* at (\S+)\/_strata\/setup#(\S+)/.exec(s.output());
+      assert.ok(link, s.output());
+      assert.equal((await call('POST', '/_strata/setup', { body: { token: link![2], email: 'root13@example.com', password: PW } })).status, 201);
+      const su = String((await call('POST', '/api/collections/_superusers/auth/login', { body: { identity: 'root13@example.com', password: PW } })).body.token);
+      type Entry = { action: string; target: string; ip: string | null; actor: { id: string } | null; details: Record<string, unknown> };
+      let items: Entry[] = [];
+      for (let i = 0; i < 50 && !items.some((x) => x.action === 'auth.password.reset.request'); i++) {
+        items = (await call('GET', '/api/admin/audit?action=auth&limit=500', { token: su })).body.items as Entry[];
+        await sleep(50);
+      }
+      const failures = items.filter((x) => x.action === 'auth.login.failure');
+      assert.ok(failures.some((x) => x.target === `users/${kim.id}`), JSON.stringify(failures));
+      assert.ok(failures.some((x) => x.target === 'users'), 'an unknown account is not named (nor the identity typed)');
+      assert.ok(!JSON.stringify(failures).includes('nobody13'));
+      const reset = items.find((x) => x.action === 'auth.password.reset.request');
+      assert.ok(reset, JSON.stringify(items.map((x) => x.action)));
+      assert.match(String(reset!.ip), /127\.0\.0\.1/, 'the reset request keeps the caller ip');
+    });
+
     if (part === 'ops') test('minor: strata keys rotate re-encrypts TOTP secrets too; with only the new key left, TOTP still works', async () => {
       const jo = await account('jo13@example.com');
       const totp = await enrolTotp(jo.token);
