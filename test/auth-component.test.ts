@@ -96,10 +96,12 @@ test('throttle on Redis holds across two instances', { skip: await unreachable(6
   try {
     for (const c of comps) await c.start?.();
     const [a, b] = comps.map((c) => c.services.throttle);
-    for (let i = 0; i < 3; i++) await a.fail(account, '192.0.2.1');
-    await assert.rejects(b.check(account, '198.51.100.7'), (e: Error) => e.name === 'TooManyAttemptsError', 'instance B sees A\'s failures');
-    await b.succeed(account, '192.0.2.1');
-    await a.check(account, '198.51.100.7');
+    for (let i = 0; i < 3; i++) await (await a.acquire(account, '192.0.2.1')).fail();
+    await assert.rejects(b.acquire(account, '198.51.100.7'), (e: Error) => e.name === 'TooManyAttemptsError', 'instance B sees A\'s failures');
+    const { setTimeout: sleep } = await import('node:timers/promises');
+    await sleep(1100);
+    await (await b.acquire(account, '192.0.2.1')).succeed();
+    await (await a.acquire(account, '198.51.100.7')).fail();
   } finally {
     for (const c of comps) await c.stop?.();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ACCOUNT_RULE, createLoginThrottle, delayFor, throttleKeys } from '../src/auth/throttle/throttle.js';
-import { createMemoryAttemptStore } from '../src/auth/throttle/throttle-store.js';
+import { createMemoryAttemptStore, type AttemptStore } from '../src/auth/throttle/throttle-store.js';
 import { createPasswordHasher, type PasswordHasher } from '../src/auth/passwords/password-hash.js';
 import { createPasswordLogin } from '../src/auth/passwords/password-login.js';
 import { InvalidCredentialsError, TooManyAttemptsError } from '../src/auth/index.js';
@@ -20,7 +20,7 @@ else {
     return {
       ...s,
       async close() {
-        for (const k of ['k', 'c', 'e', 'other']) await s.reset(k);
+        for (const k of ['k', 'c', 'e', 'other', 'nothing-here']) await s.reset(k);
         await s.close();
       },
     };
@@ -48,31 +48,32 @@ test('throttle keys normalize accounts and group IPv6 by /64', () => {
 test('per-account backoff then lockout, with Retry-After; success resets the account', async () => {
   const c = clock();
   const th = createLoginThrottle({ store: createMemoryAttemptStore({ now: c.now }), now: c.now });
-  for (let i = 0; i < 3; i++) {
-    await th.check('ann', '1.1.1.1');
-    await th.fail('ann', '1.1.1.1');
-  }
-  await assert.rejects(th.check('ann', '9.9.9.9'), (e: unknown) => e instanceof TooManyAttemptsError && e.status === 429 && e.headers?.['retry-after'] === '1', 'account throttled from another IP');
-  await th.check('bob', '1.1.1.1'); // IP not yet throttled, other accounts unaffected
+  for (let i = 0; i < 3; i++) await (await th.acquire('ann', '1.1.1.1')).fail();
+  await assert.rejects(th.acquire('ann', '9.9.9.9'), (e: unknown) => e instanceof TooManyAttemptsError && e.status === 429 && e.headers?.['retry-after'] === '1', 'account throttled from another IP');
+  await (await th.acquire('bob', '1.1.1.1')).succeed(); // IP not yet throttled, other accounts unaffected
   c.t += 1000;
-  await th.check('ann', '1.1.1.1');
-  for (let i = 3; i < 10; i++) await th.fail('ann', `10.0.0.${i}`);
-  await assert.rejects(th.check('ann', '1.1.1.1'), (e: unknown) => e instanceof TooManyAttemptsError && e.retryAfter === 900);
+  await (await th.acquire('ann', '1.1.1.1')).fail();
+  for (let i = 4; i < 10; i++) {
+    c.t += 60_000;
+    await (await th.acquire('ann', `10.0.0.${i}`)).fail();
+  }
+  await assert.rejects(th.acquire('ann', '1.1.1.1'), (e: unknown) => e instanceof TooManyAttemptsError && e.retryAfter === 900);
   c.t += 15 * 60_000;
-  await th.check('ann', '1.1.1.1');
-  await th.succeed('ANN', '1.1.1.1');
-  await th.fail('ann', '1.1.1.1');
-  await th.check('ann', '1.1.1.1'); // counter restarted at 1
+  const ok = await th.acquire('ANN', '1.1.1.1');
+  await ok.succeed();
+  await (await th.acquire('ann', '1.1.1.1')).fail();
+  await (await th.acquire('ann', '1.1.1.1')).fail(); // counter restarted: still within the free attempts
 });
 
 test('per-IP throttling across many accounts (password spraying)', async () => {
   const c = clock();
   const th = createLoginThrottle({ store: createMemoryAttemptStore({ now: c.now }), now: c.now, ip: { freeAttempts: 5 } });
-  for (let i = 0; i < 5; i++) await th.fail(`user${i}`, '6.6.6.6');
-  await assert.rejects(th.check('fresh-user', '6.6.6.6'), TooManyAttemptsError);
-  await th.check('fresh-user', '7.7.7.7');
-  await th.succeed('user0', '6.6.6.6');
-  await assert.rejects(th.check('fresh-user', '6.6.6.6'), TooManyAttemptsError, 'a success does not clear the IP');
+  for (let i = 0; i < 5; i++) await (await th.acquire(`user${i}`, '6.6.6.6')).fail();
+  await assert.rejects(th.acquire('fresh-user', '6.6.6.6'), TooManyAttemptsError);
+  await (await th.acquire('fresh-user', '7.7.7.7')).succeed();
+  c.t += 500;
+  await (await th.acquire('user0', '6.6.6.6')).succeed();
+  await assert.rejects(th.acquire('fresh-user', '6.6.6.6'), TooManyAttemptsError, 'a success does not clear the IP');
 });
 
 test('memory attempt store forgets after the quiet period and stays bounded', async () => {
@@ -139,4 +140,47 @@ test('login: rehash on success when parameters were raised; throttled attempts s
   await assert.rejects(login.login('ann', 'right password here', '1.1.1.1'), TooManyAttemptsError, 'even the right password waits');
   assert.equal(calls.verify, before, 'no argon2 spent while throttled');
   await assert.rejects(login.login('ann', 'x'.repeat(5000), '1.1.1.1'), InvalidCredentialsError);
+});
+
+// Issue 13 hole 8: 30 concurrent wrong passwords got 21–24 checked though lockout starts at 10. The attempt is
+// now counted atomically before the hash is checked, so exactly the limit is verified, on every store.
+async function raceLogin(store: AttemptStore, account: string, n: number): Promise<{ verified: number; refused: number; invalid: number }> {
+  const real = createPasswordHasher();
+  const { h, calls } = countingHasher(real);
+  const hash = await real.hash('the right password 1');
+  const login = createPasswordLogin({
+    hasher: h,
+    // Backoff out of the way: only the lockout at 10 limits, as in the attack.
+    throttle: createLoginThrottle({ store, account: { freeAttempts: 50, lockoutAfter: 10 }, ip: { freeAttempts: 10_000, lockoutAfter: 0 } }),
+    findAccount: async (id) => (id === account ? { id: 'u1', passwordHash: hash } : undefined),
+  });
+  const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => login.login(account, `wrong guess ${i}`, `203.0.113.${i % 200}`)));
+  const reasons = results.map((r) => (r.status === 'rejected' ? (r.reason as Error) : undefined));
+  return {
+    verified: calls.verify + calls.dummy,
+    refused: reasons.filter((e) => e instanceof TooManyAttemptsError).length,
+    invalid: reasons.filter((e) => e instanceof InvalidCredentialsError).length,
+  };
+}
+
+test('throttle race (memory store): 30 and 60 concurrent wrong passwords check exactly 10', async () => {
+  for (const n of [30, 60]) {
+    const r = await raceLogin(createMemoryAttemptStore(), `race-${n}@example.com`, n);
+    assert.deepEqual(r, { verified: 10, refused: n - 10, invalid: 10 }, `n=${n}`);
+  }
+});
+
+test('throttle race (Redis store): 30 and 60 concurrent wrong passwords check exactly 10', { skip: redisDown }, async () => {
+  for (const n of [30, 60]) {
+    const prefix = `strata:test:race:${randomBytes(6).toString('hex')}:`;
+    const s = await createRedisAttemptStore({ url: 'redis://127.0.0.1:6379', prefix });
+    try {
+      const r = await raceLogin(s, `race-${n}@example.com`, n);
+      assert.deepEqual(r, { verified: 10, refused: n - 10, invalid: 10 }, `n=${n}`);
+    } finally {
+      await s.reset(`acct:race-${n}@example.com`);
+      for (let i = 0; i < 200; i++) await s.reset(`ip:203.0.113.${i}`);
+      await s.close();
+    }
+  }
 });

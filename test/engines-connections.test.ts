@@ -42,7 +42,7 @@ test('every Redis user shares one connection per purpose; stop() closes them all
     assert.equal(r.status, 200);
     assert.ok(r.headers.get('ratelimit-policy'), 'the rate limit ran on Redis');
     await app.server.cache.cache.set(`probe-${run}`, 1);
-    await app.server.auth.services.throttle.fail(`acct-${run}`, '192.0.2.1');
+    await (await app.server.auth.services.throttle.acquire(`acct-${run}`, '192.0.2.1')).fail();
     await app.server.messaging.queue.enqueue(`probe-${run}`, { ok: true });
     await app.server.messaging.bus.publish('app.probe', { ok: true });
     await until(() => (globalThis as Record<string, unknown>)[`ticked${run}`] === true, 'a cron tick (through the Redis lock)');

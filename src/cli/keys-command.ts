@@ -1,4 +1,4 @@
-// `strata keys rotate`: argument parsing only; the work is the server's keysRotate.
+// `strata keys rotate|list|revoke`: argument parsing only; the work is the server's keysRotate and apiKeysCommand.
 import { parseArgs } from 'node:util';
 
 export interface KeysCommandDeps {
@@ -35,6 +35,9 @@ export async function keysCommand(args: string[], deps: KeysCommandDeps): Promis
         batch: { type: 'string' },
         'pause-ms': { type: 'string' },
         'no-new-key': { type: 'boolean' },
+        account: { type: 'string' },
+        collection: { type: 'string' },
+        all: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -45,6 +48,7 @@ export async function keysCommand(args: string[], deps: KeysCommandDeps): Promis
     process.stdout.write(deps.help + '\n');
     return 0;
   }
+  if (positionals[0] === 'list' || positionals[0] === 'revoke') return apiKeys(positionals, values, deps);
   if (positionals[0] !== 'rotate' || positionals.length > 1) throw deps.usage(`unknown keys command '${positionals.join(' ')}'. Run 'strata keys --help'.`);
   const batch = int('batch', values.batch, 1, 100_000, deps);
   const pauseMs = int('pause-ms', values['pause-ms'], 0, 60_000, deps);
@@ -61,4 +65,23 @@ export async function keysCommand(args: string[], deps: KeysCommandDeps): Promis
   });
   process.stdout.write(`keys rotate: ${r.resumed ? 'resumed and finished' : 'done'}; current key ${r.kid}; ${r.rewritten} of ${r.scanned} record(s) rewritten\n`);
   return 0;
+}
+
+async function apiKeys(positionals: string[], values: Record<string, unknown>, deps: KeysCommandDeps): Promise<number> {
+  const [sub, ...ids] = positionals;
+  const account = values.account;
+  if (typeof account !== 'string' || account === '') throw deps.usage(`'strata keys ${sub}' needs --account EMAIL|ID.`);
+  if (sub === 'list' && (ids.length > 0 || values.all)) throw deps.usage("'strata keys list' takes no key ids.");
+  if (sub === 'revoke' && (ids.length === 0) === !values.all) throw deps.usage("'strata keys revoke' needs key ids or --all (not both).");
+  const overrides = deps.overrides(values);
+  if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
+  const config = deps.load(values.config as string | undefined, overrides);
+  const { apiKeysCommand } = await import('../server/index.js');
+  return apiKeysCommand({
+    config,
+    account,
+    collection: typeof values.collection === 'string' ? values.collection : undefined,
+    action: sub === 'list' ? { list: true } : { revoke: ids, all: values.all === true },
+    out: (line) => process.stdout.write(line + '\n'),
+  });
 }

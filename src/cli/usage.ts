@@ -8,6 +8,7 @@ Commands:
   migrate               Apply the declared collections to the database (prints the plan first)
   superuser create      Create a superuser (asks for the password, or --password-stdin)
   keys rotate           Make a new field-encryption key current and re-encrypt every encrypted value
+  keys list|revoke      List or revoke the API keys of an account (operator)
   config print          Print the effective configuration (defaults + file + env + flags) as YAML
   config schema         Print the JSON Schema of strata.yaml (for editor completion)
   build                 Type-check and compile the functions directory for production
@@ -63,6 +64,14 @@ Options:
   -h, --help              Show this help`;
 
 export const KEYS_HELP = `Usage: strata keys rotate [options]
+       strata keys list --account EMAIL|ID [--collection NAME] [options]
+       strata keys revoke (KEY_ID... | --all) --account EMAIL|ID [--collection NAME] [options]
+
+list / revoke: the API keys of one account of an auth collection (default users), for an
+operator, straight on the database (no server needed). list shows ids, names, scopes and
+times, never secrets; revoke stops the given keys (or every active one with --all) at once.
+
+rotate:
 
 Adds a new field-encryption key to the key file, makes it current and re-encrypts
 every value of every \`encrypted: true\` field under it, in batches, with progress.
@@ -77,6 +86,9 @@ Options:
       --pause-ms N        Pause between batches to spare a live database (default 0)
       --no-new-key        Re-encrypt under the current key only (keys from STRATA_ENCRYPTION_KEY,
                           or to encrypt values stored before a field was marked encrypted)
+      --account EMAIL|ID  The account whose API keys to list or revoke
+      --collection NAME   Its auth collection (default users)
+      --all               revoke: every active key of the account
       --set KEY=VALUE     Set any config key (repeatable)
   -h, --help              Show this help`;
 

@@ -5,6 +5,7 @@ const Int = (min: number, max: number, def: number, description: string) => Type
 const Section = <T extends Parameters<typeof Type.Object>[0]>(props: T) => Type.Object(props, { default: {}, additionalProperties: false });
 
 export const AuthSchema = Section({
+  recentLogin: Int(0, 86_400, 900, 'Seconds after a password (or MFA) login during which account-security changes (MFA, API keys, logout-all, email) are allowed without signing in again; refreshed tokens do not count.'),
   passwords: Section({
     minLength: Int(8, 64, 12, 'Minimum password length in characters.'),
     maxLength: Int(64, 4096, 256, 'Maximum password length (never below 64).'),
@@ -42,6 +43,7 @@ export const AuthSchema = Section({
     linkBase: Type.String({ default: '', maxLength: 2048, description: 'Public URL that links in emails start with, e.g. `https://app.example.com`.' }),
     verifyPath: Type.String({ default: '/auth/verify-email', pattern: '^/[^?#\\s]*$', description: 'Path of the email-verification link (the token is added as `?token=`).' }),
     resetPath: Type.String({ default: '/auth/reset-password', pattern: '^/[^?#\\s]*$', description: 'Path of the password-reset link (the token is added as `?token=`).' }),
+    emailChangePath: Type.String({ default: '/auth/confirm-email-change', pattern: '^/[^?#\\s]*$', description: 'Path of the link mailed to a new address to confirm an email change (the token is added as `?token=`).' }),
     appName: Type.String({ default: 'Strata', minLength: 1, maxLength: 100, description: 'Product name used in email subjects and bodies.' }),
     maxAttempts: Int(1, 100, 10, 'Delivery attempts per email before it is marked failed.'),
     retryBase: Int(1, 3_600, 30, 'Seconds before the first retry; doubled after each failure (capped at one hour).'),

@@ -8,6 +8,7 @@ import { checkFieldKeys, type ValueCipher } from './field-cipher.js';
 import { storedCollections } from './admin-collection-store.js';
 import { existingTables } from './table-list.js';
 import { tableNames } from './table-names.js';
+import { credentialsTable, totpAad } from './auth-tables/accounts.js';
 
 /** The encrypted fields of one collection's table. */
 export interface EncryptedRows {
@@ -27,6 +28,11 @@ export interface FieldRotationSource {
   checkKeys(cipher: ValueCipher): Promise<void>;
   /** Undefined when the collection has no encrypted field or no table yet (not migrated: nothing stored). */
   rows(c: Collection): EncryptedRows | undefined;
+  /**
+   * Re-encrypt every sealed TOTP secret of every auth collection not under `cipher`'s current key (`strata keys
+   * rotate` would otherwise leave them under the old key). Each row is written only where it is still the value read.
+   */
+  totpSecrets(cipher: ValueCipher & { currentKid: string }): Promise<{ scanned: number; rewritten: number }>;
   close(): Promise<void>;
 }
 
@@ -86,6 +92,22 @@ export async function openFieldRotation(o: FieldRotationOptions): Promise<FieldR
             });
           },
         };
+      },
+      async totpSecrets(cipher) {
+        const table = credentialsTable(o.data.tablePrefix);
+        const out = { scanned: 0, rewritten: 0 };
+        if (!(await existingTables(db, [table])).has(table)) return out;
+        const rows = (await db.selectFrom(table).select(['collection', 'record_id', 'totp_secret']).where('totp_secret', 'is not', null).execute()) as Array<Record<string, unknown>>;
+        for (const r of rows) {
+          out.scanned++;
+          const stored = String(r.totp_secret);
+          if (cipher.keyIdOf?.(stored) === cipher.currentKid) continue;
+          const aad = totpAad(String(r.collection), String(r.record_id));
+          const next = cipher.encrypt(cipher.decrypt(stored, aad), aad);
+          await db.updateTable(table).set({ totp_secret: next }).where('collection', '=', r.collection as string).where('record_id', '=', r.record_id as string).where('totp_secret', '=', stored).execute();
+          out.rewritten++;
+        }
+        return out;
       },
       close: () => db.destroy(),
     };

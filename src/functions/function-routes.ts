@@ -9,7 +9,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import fastJson from 'fast-json-stringify';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../core/index.js';
-import { principalOf } from '../auth/index.js';
+import { hasScope, principalOf } from '../auth/index.js';
 import { chooseResponseCodec, msgpackCodec } from '../formats/index.js';
 import { FunctionLoadError, FunctionTimeoutError, FunctionUnavailableError } from './errors.js';
 import { scopedRecords, type ContextServices } from './function-context.js';
@@ -105,6 +105,8 @@ function authorize(level: AuthLevel, request: FastifyRequest) {
   const principal = principalOf(request.auth ?? null);
   if (level === 'public') return principal;
   if (!principal) throw new UnauthorizedError();
+  // A scoped credential (an API key) reaches signed-in function routes only with the `functions` scope.
+  if (!hasScope(principal.scopes, 'functions')) throw new ForbiddenError("The credential's scopes do not allow function routes.");
   if (level === 'superuser' && !principal.superuser) throw new ForbiddenError('This route is for superusers.');
   return principal;
 }

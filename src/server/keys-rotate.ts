@@ -29,6 +29,8 @@ export interface KeysRotateResult {
   resumed: boolean;
   rewritten: number;
   scanned: number;
+  /** TOTP secrets moved to the current key. */
+  totpRewritten: number;
 }
 
 interface RotationState {
@@ -79,7 +81,7 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
     declared: normalizeCollections(o.config.collections),
     extraCollections: o.extraCollections,
   });
-  const total = { scanned: 0, rewritten: 0 };
+  const total = { scanned: 0, rewritten: 0, totpRewritten: 0 };
   let resumed = false;
   try {
     // Values the present keys cannot read (a lost key file, a wrong env key) stop us before a key is added.
@@ -152,6 +154,10 @@ export async function keysRotate(o: KeysRotateOptions): Promise<KeysRotateResult
       st.progress[c.name] = true;
       await save(st);
     }
+    // TOTP secrets are sealed with the same keys: left under the old key they would keep it necessary forever.
+    const totp = await source.totpSecrets(cipher);
+    if (totp.scanned > 0) o.out.write(`keys rotate: TOTP secrets ${totp.rewritten}/${totp.scanned} re-encrypted\n`);
+    total.totpRewritten = totp.rewritten;
   } finally {
     await source.close();
   }

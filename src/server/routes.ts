@@ -46,6 +46,7 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
     accounts: () => accounts,
     records: () => data.records,
     email: config.auth.email,
+    recentLoginSeconds: config.auth.recentLogin,
     log,
     // Every auth event goes to the audit log (details never hold secrets: the log redacts them too).
     audit: (request, action, e) =>
@@ -53,7 +54,7 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
         action,
         actor: request.auth ? { id: request.auth.userId, collection: request.auth.collection ?? 'users' } : e.subject ? { id: e.subject, collection: e.collection } : null,
         target: e.subject ? `${e.collection}/${e.subject}` : e.collection,
-        ip: request.ip,
+        ip: e.ip ?? request.ip,
         userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : undefined,
         outcome: e.outcome,
         details: e.details,

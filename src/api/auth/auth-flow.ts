@@ -11,12 +11,14 @@ export const AUTH_BASE = '/api/collections/:collection/auth';
 export interface AuthRoutesDeps {
   services: AuthServices;
   /** `auth.email`: link base, paths and app name for verification and reset emails. */
-  email?: { linkBase: string; verifyPath: string; resetPath: string; appName: string };
+  email?: { linkBase: string; verifyPath: string; resetPath: string; emailChangePath?: string; appName: string };
+  /** `auth.recentLogin`: seconds after a login during which account-security changes need no new sign-in (default 900). */
+  recentLoginSeconds?: number;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   accounts: () => Accounts;
   records: () => RecordsService;
   /** Called for every auth event (the audit log); never given secrets. */
-  audit?: (request: FastifyRequest, action: string, entry: { collection: string; subject?: string; outcome: 'success' | 'failure'; details?: Record<string, unknown> }) => Promise<void> | void;
+  audit?: (request: FastifyRequest, action: string, entry: { collection: string; subject?: string; outcome: 'success' | 'failure'; details?: Record<string, unknown>; ip?: string }) => Promise<void> | void;
 }
 
 /** 401 with the token that continues a login once the second factor is given. */
@@ -35,6 +37,13 @@ export class MfaEnrollmentRequiredError extends StrataError {
   }
 }
 
+/** 403: account-security changes need a login younger than `auth.recentLogin` (or, where asked, the current password). */
+export class RecentLoginRequiredError extends StrataError {
+  constructor(seconds: number) {
+    super(403, 'strata/recent-login-required', 'Recent Login Required', `Sign in again (within the last ${seconds} seconds) to change account security.`);
+    this.name = 'RecentLoginRequiredError';
+  }
+}
 
 export function bodyObject(req: FastifyRequest): Record<string, unknown> {
   const b = req.body;
@@ -82,6 +91,32 @@ export function authFlow(deps: AuthRoutesDeps) {
     return l;
   };
 
+  const recentLoginSeconds = deps.recentLoginSeconds ?? 900;
+  /** Seconds since the caller signed in with a password (or MFA); undefined when unknown (refreshed tokens, API keys). */
+  async function loginAge(req: FastifyRequest): Promise<number | undefined> {
+    const a = req.auth;
+    if (a?.kind === 'session') {
+      const s = await services.sessions.get(a.sessionId);
+      return s ? (Date.now() - s.createdAt) / 1000 : undefined;
+    }
+    if (a?.kind === 'token' && typeof a.claims.auth_time === 'number') return Date.now() / 1000 - a.claims.auth_time;
+    return undefined;
+  }
+
+  /**
+   * The caller of an account-security route (password, email, MFA, API keys, logout-all): the account itself,
+   * through a session or an access token, never an API key (whatever its scopes), and signed in recently —
+   * unless `currentPasswordOk` says the request proved the current password instead.
+   */
+  async function securityCaller(req: FastifyRequest, c: Collection, opts: { allowEnroll?: boolean; currentPasswordOk?: boolean } = {}): Promise<Principal> {
+    const p = caller(req, c.name, opts.allowEnroll);
+    if (req.auth?.kind === 'apiKey') throw new ForbiddenError('API keys cannot change account security; sign in as the account.');
+    if (opts.currentPasswordOk) return p;
+    const age = await loginAge(req);
+    if (age === undefined || age > recentLoginSeconds) throw new RecentLoginRequiredError(recentLoginSeconds);
+    return p;
+  }
+
   async function publicRecord(c: Collection, id: string): Promise<RecordData> {
     return (await deps.records().get(c.name, id)).record;
   }
@@ -95,16 +130,30 @@ export function authFlow(deps: AuthRoutesDeps) {
       reply.header('set-cookie', cookie.serialize(session.id));
       return { record, csrfToken: services.csrf.issue(session.id) };
     }
-    const access = await services.accessTokens.issue({ sub: id, col: c.name });
+    // auth_time (OpenID Connect Core §2): when the password/MFA login happened, for the recent-login check.
+    const access = await services.accessTokens.issue({ sub: id, col: c.name, extra: { auth_time: Math.floor(Date.now() / 1000) } });
     const refresh = await services.refreshTokens.issue(subjectOf(c.name, id));
     return { token: access.token, expiresAt: access.expiresAt, refreshToken: refresh.token, record };
   }
 
-  async function secondFactor(c: Collection, id: string, code: string): Promise<boolean> {
-    const creds = await deps.accounts().credentials(c.name, id);
-    if (!creds?.mfa || !creds.totpSecret) return false;
-    if (/^\d{6}$/.test(code)) return services.totp.verify(subjectOf(c.name, id), creds.totpSecret, code);
-    return services.recoveryCodes.use(subjectOf(c.name, id), code);
+  /**
+   * A TOTP or recovery code check, throttled per account like passwords (its own counter, so a password login
+   * does not clear it): counted before the code is checked, 429 once the account is locked.
+   */
+  async function throttledCode(req: FastifyRequest, c: Collection, id: string, check: () => Promise<boolean>): Promise<boolean> {
+    const attempt = await services.throttle.acquire(`mfa:${subjectOf(c.name, id)}`, req.ip);
+    const ok = await check();
+    await (ok ? attempt.succeed() : attempt.fail());
+    return ok;
+  }
+
+  async function secondFactor(req: FastifyRequest, c: Collection, id: string, code: string): Promise<boolean> {
+    return throttledCode(req, c, id, async () => {
+      const creds = await deps.accounts().credentials(c.name, id);
+      if (!creds?.mfa || !creds.totpSecret) return false;
+      if (/^\d{6}$/.test(code)) return services.totp.verify(subjectOf(c.name, id), creds.totpSecret, code);
+      return services.recoveryCodes.use(subjectOf(c.name, id), code);
+    });
   }
 
   // The request routes answer 204 at once whatever the address, and do the work afterwards,
@@ -113,5 +162,5 @@ export function authFlow(deps: AuthRoutesDeps) {
     setImmediate(() => fn().catch((err) => deps.log?.error({ err, reqId: req.id }, `${what} failed`)));
   };
 
-  return { deps, services, authCollection, loginFor, publicRecord, signIn, secondFactor, later };
+  return { deps, services, authCollection, loginFor, publicRecord, signIn, secondFactor, throttledCode, securityCaller, loginAge, later };
 }

@@ -1,9 +1,10 @@
 // The auth REST flows of every auth collection, under /api/collections/:collection/auth/...: one file per flow
-// (password login + MFA step, refresh, logout, me, email verification, password reset, TOTP, API keys), in one
-// plugin scope; sign-up, email and password changes go through the records API's write hook (record-write-hook.ts).
+// (password login + MFA step, refresh, logout, me, email verification and change, password reset, TOTP, API keys), in one
+// plugin scope; sign-up and password changes go through the records API's write hook (record-write-hook.ts).
 import type { FastifyPluginAsync } from 'fastify';
 import { apiKeyRoutes } from './api-keys.js';
 import { authFlow, type AuthRoutesDeps } from './auth-flow.js';
+import { emailChangeRoutes } from './email-change.js';
 import { emailVerificationRoutes } from './email-verification.js';
 import { logoutRoutes } from './logout.js';
 import { meRoutes } from './me.js';
@@ -24,6 +25,7 @@ export function authRoutes(deps: AuthRoutesDeps): FastifyPluginAsync {
     logoutRoutes(app, f);
     meRoutes(app, f);
     emailVerificationRoutes(app, f);
+    emailChangeRoutes(app, f);
     passwordResetRoutes(app, f);
     mfaTotpRoutes(app, f);
     apiKeyRoutes(app, f);

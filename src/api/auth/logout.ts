@@ -1,10 +1,10 @@
 // POST .../auth/logout (this session or refresh token) and POST .../auth/logout-all (every session and refresh family).
 import type { FastifyInstance } from 'fastify';
 import { subjectOf } from '../../auth/index.js';
-import { AUTH_BASE, caller, type AuthFlow } from './auth-flow.js';
+import { AUTH_BASE, type AuthFlow } from './auth-flow.js';
 
 export function logoutRoutes(app: FastifyInstance, f: AuthFlow): void {
-  const { deps, services, authCollection } = f;
+  const { deps, services, authCollection, securityCaller } = f;
   app.post(`${AUTH_BASE}/logout`, async (req, reply) => {
     authCollection(req);
     const a = req.auth;
@@ -19,7 +19,7 @@ export function logoutRoutes(app: FastifyInstance, f: AuthFlow): void {
 
   app.post(`${AUTH_BASE}/logout-all`, async (req, reply) => {
     const c = authCollection(req);
-    const p = caller(req, c.name, true);
+    const p = await securityCaller(req, c, { allowEnroll: true });
     await services.sessions.destroyAllForUser(subjectOf(c.name, p.id));
     await services.refreshTokens.revokeUser(subjectOf(c.name, p.id));
     if (req.auth?.kind === 'session') reply.header('set-cookie', services.sessionCookie(req.protocol === 'https').clear());

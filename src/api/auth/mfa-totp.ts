@@ -3,13 +3,13 @@
 import type { FastifyInstance } from 'fastify';
 import { ForbiddenError, StrataError } from '../../core/index.js';
 import { InvalidCredentialsError, subjectOf } from '../../auth/index.js';
-import { AUTH_BASE, bodyObject, caller, str, type AuthFlow } from './auth-flow.js';
+import { AUTH_BASE, bodyObject, str, type AuthFlow } from './auth-flow.js';
 
 export function mfaTotpRoutes(app: FastifyInstance, f: AuthFlow): void {
-  const { deps, services, authCollection, publicRecord, signIn, secondFactor } = f;
+  const { deps, services, authCollection, publicRecord, signIn, secondFactor, throttledCode, securityCaller } = f;
   app.post(`${AUTH_BASE}/mfa/totp`, async (req) => {
     const c = authCollection(req);
-    const p = caller(req, c.name, true);
+    const p = await securityCaller(req, c, { allowEnroll: true });
     const creds = await deps.accounts().credentials(c.name, p.id);
     if (creds?.mfa) throw new StrataError(409, 'strata/conflict', 'Conflict', 'TOTP is already enabled; disable it first.');
     const rec = await publicRecord(c, p.id);
@@ -20,11 +20,11 @@ export function mfaTotpRoutes(app: FastifyInstance, f: AuthFlow): void {
 
   app.post(`${AUTH_BASE}/mfa/totp/confirm`, async (req, reply) => {
     const c = authCollection(req);
-    const p = caller(req, c.name, true);
+    const p = await securityCaller(req, c, { allowEnroll: true });
     const code = str(bodyObject(req), 'code', 16).replace(/\s+/g, '');
     const creds = await deps.accounts().credentials(c.name, p.id);
     if (!creds?.totpSecret || creds.mfa) throw new StrataError(409, 'strata/conflict', 'Conflict', 'Start an enrolment first.');
-    if (!(await services.totp.verify(subjectOf(c.name, p.id), creds.totpSecret, code))) throw new InvalidCredentialsError('The code is not valid.');
+    if (!(await throttledCode(req, c, p.id, () => services.totp.verify(subjectOf(c.name, p.id), creds.totpSecret!, code)))) throw new InvalidCredentialsError('The code is not valid.');
     await deps.accounts().setTotp(c.name, p.id, creds.totpSecret, true);
     const recoveryCodes = await services.recoveryCodes.generate(subjectOf(c.name, p.id));
     await deps.audit?.(req, 'auth.mfa.enable', { collection: c.name, subject: p.id, outcome: 'success' });
@@ -36,10 +36,13 @@ export function mfaTotpRoutes(app: FastifyInstance, f: AuthFlow): void {
 
   app.delete(`${AUTH_BASE}/mfa/totp`, async (req, reply) => {
     const c = authCollection(req);
-    const p = caller(req, c.name);
+    const p = await securityCaller(req, c);
     if (c.auth!.mfa === 'required' && !p.superuser) throw new ForbiddenError('This collection requires a second factor.');
     const code = str(bodyObject(req), 'code', 64).replace(/\s+/g, '');
-    if (!(await secondFactor(c, p.id, code))) throw new InvalidCredentialsError('The code is not valid.');
+    if (!(await secondFactor(req, c, p.id, code))) {
+      await deps.audit?.(req, 'auth.mfa.failure', { collection: c.name, subject: p.id, outcome: 'failure' });
+      throw new InvalidCredentialsError('The code is not valid.');
+    }
     await deps.accounts().setTotp(c.name, p.id, null, false);
     await deps.audit?.(req, 'auth.mfa.disable', { collection: c.name, subject: p.id, outcome: 'success' });
     return reply.code(204).send();

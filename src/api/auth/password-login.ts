@@ -17,7 +17,9 @@ export function passwordLoginRoutes(app: FastifyInstance, f: AuthFlow): void {
     try {
       account = await loginFor(c).login(identity.trim().toLowerCase(), typeof body.password === 'string' ? body.password : '', req.ip);
     } catch (e) {
-      await deps.audit?.(req, 'auth.login.failure', { collection: c.name, outcome: 'failure', details: { reason: (e as Error).name } });
+      // Name the account when there is one (never the identity typed for an unknown one: it may be a password).
+      const known = await deps.accounts().findByEmail(c.name, identity.trim().toLowerCase()).catch(() => undefined);
+      await deps.audit?.(req, 'auth.login.failure', { collection: c.name, subject: known?.id, outcome: 'failure', details: { reason: (e as Error).name } });
       throw e;
     }
     if (c.auth!.requireVerified && !account.verified) throw new ForbiddenError('Verify your email address before signing in.');
@@ -26,7 +28,7 @@ export function passwordLoginRoutes(app: FastifyInstance, f: AuthFlow): void {
       throw new MfaRequiredError(mfaToken);
     }
     if (c.auth!.mfa === 'required') {
-      const t = await services.accessTokens.issue({ sub: account.id, col: c.name, scope: 'mfa:enroll' });
+      const t = await services.accessTokens.issue({ sub: account.id, col: c.name, scope: 'mfa:enroll', extra: { auth_time: Math.floor(Date.now() / 1000) } });
       throw new MfaEnrollmentRequiredError(t.token);
     }
     await deps.audit?.(req, 'auth.login.success', { collection: c.name, subject: account.id, outcome: 'success', details: { mode } });
@@ -40,7 +42,7 @@ export function passwordLoginRoutes(app: FastifyInstance, f: AuthFlow): void {
     const [who, mode] = subject.split('|');
     const { collection, id } = parseSubject(who);
     if (collection !== c.name) throw new InvalidTokenError();
-    if (!(await secondFactor(c, id, str(body, 'code', 64).replace(/\s+/g, '')))) {
+    if (!(await secondFactor(req, c, id, str(body, 'code', 64).replace(/\s+/g, '')))) {
       await deps.audit?.(req, 'auth.mfa.failure', { collection: c.name, subject: id, outcome: 'failure' });
       throw new InvalidCredentialsError('The code is not valid; sign in again.');
     }

@@ -12,6 +12,8 @@ export function passwordResetRoutes(app: FastifyInstance, f: AuthFlow): void {
   app.post(`${AUTH_BASE}/request-password-reset`, async (req, reply) => {
     const c = authCollection(req);
     const email = str(bodyObject(req), 'email', 254).trim().toLowerCase();
+    // Read now: once the answer is sent the socket may be gone, and with it the address.
+    const ip = req.ip;
     later(req, 'password reset email', async () => {
       const a = await deps.accounts().findByEmail(c.name, email);
       const e = deps.email;
@@ -19,7 +21,7 @@ export function passwordResetRoutes(app: FastifyInstance, f: AuthFlow): void {
       if (!e?.linkBase) return deps.log?.warn({ collection: c.name }, 'auth.email.linkBase is not set: no password reset email sent');
       const token = await services.oneTimeTokens.issue('reset', subjectOf(c.name, a.id), RESET_TTL);
       await services.mailer.enqueue(passwordResetMessage({ to: a.email, appName: e.appName, link: tokenLink(e.linkBase, e.resetPath, token), ttlMinutes: RESET_TTL / 60 }));
-      await deps.audit?.(req, 'auth.password.reset.request', { collection: c.name, subject: a.id, outcome: 'success' });
+      await deps.audit?.(req, 'auth.password.reset.request', { collection: c.name, subject: a.id, outcome: 'success', ip });
     });
     return reply.code(204).send();
   });

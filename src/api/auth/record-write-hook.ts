@@ -2,10 +2,10 @@
 // Passwords checked by the policy and stored hashed next to the record, emails normalized and (re)verified,
 // `verified` guarded, and a password change or a deleted account ending every session and refresh family.
 import type { FastifyRequest } from 'fastify';
-import { ValidationError } from '../../core/index.js';
+import { ForbiddenError, ValidationError } from '../../core/index.js';
 import { newRecordId, type Collection, type RecordData } from '../../data/index.js';
 import type { Accounts } from '../../data/index.js';
-import { principalOf, subjectOf, type OutgoingMail } from '../../auth/index.js';
+import { emailChangedMessage, principalOf, subjectOf, type OutgoingMail } from '../../auth/index.js';
 import type { AuthRoutesDeps } from './auth-flow.js';
 import { verificationMail } from './email-verification.js';
 
@@ -34,9 +34,15 @@ export function authWriteHook(deps: AuthRoutesDeps) {
     if ('verified' in rest && !superuser) errors.push({ field: 'verified', message: 'is read-only' });
     if (typeof rest.email === 'string') rest.email = rest.email.trim().toLowerCase();
     if (action === 'create' && password === undefined) errors.push({ field: 'password', message: 'is required' });
+    // An email change is confirmed through the new address (auth/request-email-change); only superusers set it here.
+    if (action === 'update' && 'email' in rest && !superuser) errors.push({ field: 'email', message: `change it with POST /api/collections/${c.name}/auth/request-email-change` });
     if (password !== undefined && typeof password !== 'string') errors.push({ field: 'password', message: 'must be a string' });
     if (passwordConfirm !== undefined && passwordConfirm !== password) errors.push({ field: 'passwordConfirm', message: 'does not match password' });
     if (errors.length > 0) throw new ValidationError(`${errors.length} field(s) failed validation.`, errors);
+    // Account security (password, email) is never changed with an API key, whatever its scopes.
+    if (action === 'update' && req.auth?.kind === 'apiKey' && (password !== undefined || 'email' in rest)) {
+      throw new ForbiddenError('API keys cannot change account security; sign in as the account.');
+    }
     if (action === 'update' && typeof rest.email === 'string' && !('verified' in rest)) rest.verified = false;
     let hash: string | undefined;
     if (typeof password === 'string') {
@@ -54,14 +60,21 @@ export function authWriteHook(deps: AuthRoutesDeps) {
     if (action === 'create' && rest.id === undefined) rest.id = newRecordId();
     const recordId = action === 'create' ? String(rest.id) : id!;
     if (typeof rest.email === 'string' && rest.verified !== true) mail = await verificationMail(deps, c.name, recordId, rest.email);
+    // A superuser's change of an address is told to the old one.
+    let notice: OutgoingMail | undefined;
+    if (action === 'update' && typeof rest.email === 'string' && deps.email) {
+      const old = await deps.records().get(c.name, id!).then((r) => String(r.record.email), () => undefined);
+      if (old && old !== rest.email) notice = emailChangedMessage({ to: old, appName: deps.email.appName, newEmail: rest.email });
+    }
     return {
       input: rest,
       inTx:
-        hash === undefined && mail === undefined
+        hash === undefined && mail === undefined && notice === undefined
           ? undefined
           : async (tx: Parameters<Accounts['setPassword']>[3], rec: RecordData) => {
               if (hash !== undefined) await deps.accounts().setPassword(c.name, String(rec.id), hash, tx);
               if (mail) await deps.services.mailer.enqueue(mail, tx);
+              if (notice) await deps.services.mailer.enqueue(notice, tx);
             },
       after: async (rec: RecordData) => {
         const recId = String(rec.id);

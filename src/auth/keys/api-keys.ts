@@ -54,6 +54,10 @@ export interface ApiKeys {
   /** The key's record when valid and (if given) holding `scope`; InvalidTokenError / ForbiddenError otherwise. */
   verify(key: string, scope?: string): Promise<Omit<ApiKeyRecord, 'secretHash'>>;
   revoke(id: string): Promise<void>;
+  /** The keys of an owner (`<collection>:<id>`), newest first, without secrets; revoked and expired ones included. */
+  list(userId: string): Promise<Omit<ApiKeyRecord, 'secretHash'>[]>;
+  /** Revoke key `id` if `userId` owns it; false when it does not exist or belongs to someone else. */
+  revokeOwned(userId: string, id: string): Promise<boolean>;
 }
 
 const KEY_RE = /^sk_([A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{43})$/;
@@ -91,5 +95,14 @@ export function createApiKeys(opts: { store: ApiKeyStore; now?: () => number }):
       return strip(rec);
     },
     revoke: (id) => opts.store.revoke(id, now()),
+    async list(userId) {
+      return (await opts.store.listForUser(userId)).map(strip).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+    },
+    async revokeOwned(userId, id) {
+      const rec = typeof id === 'string' && /^[A-Za-z0-9_-]{12}$/.test(id) ? await opts.store.get(id) : undefined;
+      if (!rec || rec.userId !== userId) return false;
+      await opts.store.revoke(id, now());
+      return true;
+    },
   };
 }

@@ -47,12 +47,32 @@ export function passwordResetMessage(i: TemplateInput & { link: string; ttlMinut
   return { to: i.to, subject, text: `${lines[0]}\n\n${i.link}\n\n${lines[1]}\n`, html: page(subject, lines, { href: i.link, label: 'Reset password' }) };
 }
 
+/** Sent to the NEW address: the change applies only when its link is followed. @example await mailer.enqueue(emailChangeMessage({ to: newEmail, appName, link, ttlMinutes: 60 })); */
+export function emailChangeMessage(i: TemplateInput & { link: string; ttlMinutes: number }): OutgoingMail {
+  const subject = `Confirm your new ${i.appName} email address`;
+  const lines = [
+    `Someone asked to make ${i.to} the email address of a ${i.appName} account. Open the link below within ${i.ttlMinutes} minutes to confirm it.`,
+    'If it was not you, ignore this email: nothing changes.',
+  ];
+  return { to: i.to, subject, text: `${lines[0]}\n\n${i.link}\n\n${lines[1]}\n`, html: page(subject, lines, { href: i.link, label: 'Confirm email address' }) };
+}
+
 /** Sent to the old address after a change. @example await mailer.enqueue(emailChangedMessage({ to: old, appName, newEmail }), tx); */
 export function emailChangedMessage(i: TemplateInput & { newEmail: string }): OutgoingMail {
   const subject = `Your ${i.appName} email address was changed`;
   const lines = [
     `The email address of your ${i.appName} account was changed from ${i.to} to ${i.newEmail}.`,
     'If you did not do this, reset your password and contact support at once.',
+  ];
+  return { to: i.to, subject, text: `${lines.join('\n\n')}\n`, html: page(subject, lines) };
+}
+
+/** Sent to an address that tried to sign up again, instead of telling the sign-up it exists. @example await mailer.enqueue(accountExistsMessage({ to, appName })); */
+export function accountExistsMessage(i: TemplateInput): OutgoingMail {
+  const subject = `Your ${i.appName} account`;
+  const lines = [
+    `Someone tried to sign up for ${i.appName} with ${i.to}, but an account with this address exists already.`,
+    'If it was you, sign in, or reset your password if you forgot it. If it was not you, ignore this email.',
   ];
   return { to: i.to, subject, text: `${lines.join('\n\n')}\n`, html: page(subject, lines) };
 }

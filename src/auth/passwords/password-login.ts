@@ -29,14 +29,15 @@ export function createPasswordLogin<A extends LoginAccount>(opts: PasswordLoginO
       if (typeof identifier !== 'string' || typeof password !== 'string' || identifier.length > 320 || password.length > 1024) {
         throw new InvalidCredentialsError();
       }
-      await opts.throttle.check(identifier, ip);
+      // Counted before the hash is checked: concurrent guesses cannot slip past the limit.
+      const attempt = await opts.throttle.acquire(identifier, ip);
       const account = await opts.findAccount(identifier);
       const ok = account ? await opts.hasher.verify(account.passwordHash, password) : await opts.hasher.dummyVerify(password);
       if (!account || !ok) {
-        await opts.throttle.fail(identifier, ip);
+        await attempt.fail();
         throw new InvalidCredentialsError();
       }
-      await opts.throttle.succeed(identifier, ip);
+      await attempt.succeed();
       if (opts.saveRehash && opts.hasher.needsRehash(account.passwordHash)) {
         await opts.saveRehash(account, await opts.hasher.hash(password));
       }

@@ -1,7 +1,8 @@
-// Redis AttemptStore, so login throttling holds across instances: one hash per key, updated in MULTI
-// (HINCRBY + HSET + PEXPIRE); expiry is also checked against the caller's clock. ioredis is loaded on demand.
+// Redis AttemptStore, so throttling holds across instances: one hash per key (f = count, l = latest attempt,
+// e = expiry by the caller's clock), each operation one Lua script, so increments are atomic and ordered.
+// ioredis is loaded on demand.
 import type { Redis } from 'ioredis';
-import type { AttemptState, AttemptStore } from './throttle-store.js';
+import type { AttemptState, AttemptStore, RecordedAttempt } from './throttle-store.js';
 
 export interface RedisAttemptStoreOptions {
   url?: string;
@@ -10,6 +11,22 @@ export interface RedisAttemptStoreOptions {
   prefix?: string;
   now?: () => number;
 }
+
+// KEYS[1] = key; ARGV = now, at, ttlMs. A stale entry (expired by our clock, not yet by Redis') starts over.
+const RECORD = `
+local e = redis.call('HGET', KEYS[1], 'e')
+if e and tonumber(e) <= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) end
+local p = redis.call('HGET', KEYS[1], 'l')
+local f = redis.call('HINCRBY', KEYS[1], 'f', 1)
+redis.call('HSET', KEYS[1], 'l', ARGV[2], 'e', tostring(tonumber(ARGV[2]) + tonumber(ARGV[3])))
+redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(ARGV[3])))
+return {f, p or ''}`;
+
+const UNDO = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local f = redis.call('HINCRBY', KEYS[1], 'f', -1)
+if f <= 0 then redis.call('DEL', KEYS[1]) end
+return f`;
 
 export async function createRedisAttemptStore(opts: RedisAttemptStoreOptions = {}): Promise<AttemptStore & { close(): Promise<void> }> {
   let client = opts.client;
@@ -28,19 +45,12 @@ export async function createRedisAttemptStore(opts: RedisAttemptStoreOptions = {
       if (failures === null || last === null || exp === null || Number(exp) <= now()) return undefined;
       return { failures: Number(failures), lastFailureAt: Number(last) };
     },
-    async recordFailure(key: string, at: number, ttlMs: number): Promise<AttemptState> {
-      const k = prefix + key;
-      // A stale entry (expired by our clock, not yet by Redis') starts over.
-      const exp = await redis.hget(k, 'e');
-      const stale = exp !== null && Number(exp) <= now();
-      const multi = redis.multi();
-      if (stale) multi.del(k);
-      multi.hincrby(k, 'f', 1).hset(k, 'l', String(at), 'e', String(at + ttlMs)).pexpire(k, Math.max(1, ttlMs));
-      const res = await multi.exec();
-      if (!res) throw new Error('redis transaction aborted');
-      const incr = res[stale ? 1 : 0];
-      if (incr[0]) throw incr[0];
-      return { failures: Number(incr[1]), lastFailureAt: at };
+    async recordFailure(key: string, at: number, ttlMs: number): Promise<RecordedAttempt> {
+      const [f, p] = (await redis.eval(RECORD, 1, prefix + key, String(now()), String(at), String(Math.round(ttlMs)))) as [number, string];
+      return { failures: Number(f), lastFailureAt: at, previousAt: p === '' ? null : Number(p) };
+    },
+    async undo(key: string) {
+      await redis.eval(UNDO, 1, prefix + key);
     },
     async reset(key: string) {
       await redis.del(prefix + key);

@@ -27,13 +27,21 @@ export interface ThrottleOptions {
 export const ACCOUNT_RULE: ThrottleRule = { freeAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000, lockoutAfter: 10, lockoutMs: 15 * 60_000, windowMs: 60 * 60_000 };
 export const IP_RULE: ThrottleRule = { freeAttempts: 20, baseDelayMs: 500, maxDelayMs: 60_000, lockoutAfter: 100, lockoutMs: 15 * 60_000, windowMs: 60 * 60_000 };
 
+/** One admitted attempt: counted already; report how it ended. */
+export interface Attempt {
+  /** The secret was wrong: the attempt stays counted. */
+  fail(): Promise<void>;
+  /** The secret was right: the account's counter is cleared and the IP's attempt taken back. */
+  succeed(): Promise<void>;
+}
+
 export interface LoginThrottle {
-  /** Throws TooManyAttemptsError (429 + Retry-After) while the account or the IP must wait. */
-  check(account: string, ip: string): Promise<void>;
-  /** Record a failed attempt (for unknown accounts too, so lockout behaviour does not reveal existence). */
-  fail(account: string, ip: string): Promise<void>;
-  /** A successful login clears the account's counter (the IP's stays: one good password must not unlock a spray). */
-  succeed(account: string, ip: string): Promise<void>;
+  /**
+   * Count one attempt for the account and the IP atomically, BEFORE the secret is checked, and admit it only if
+   * the counts before it allowed one; otherwise take it back and throw TooManyAttemptsError (429 + Retry-After).
+   * So N concurrent attempts check at most as many secrets as the rule lets through, never more.
+   */
+  acquire(account: string, ip: string): Promise<Attempt>;
 }
 
 /** Milliseconds to wait after `failures` failures, per the rule. */
@@ -63,27 +71,37 @@ function ipv6Prefix64(addr: string): string {
 export function createLoginThrottle(opts: ThrottleOptions): LoginThrottle {
   const now = opts.now ?? Date.now;
   const rules = { account: { ...ACCOUNT_RULE, ...opts.account }, ip: { ...IP_RULE, ...opts.ip } };
-
-  async function waitFor(key: string, rule: ThrottleRule): Promise<number> {
-    const s = await opts.store.get(key);
-    if (!s) return 0;
-    return Math.max(0, s.lastFailureAt + delayFor(rule, s.failures) - now());
-  }
+  const ttl = (r: ThrottleRule) => Math.max(r.windowMs, r.lockoutMs);
+  /** The wait the attempts before this one impose (the count includes this one). */
+  const waitBefore = (rule: ThrottleRule, failures: number, previousAt: number | null, t: number) =>
+    previousAt === null ? 0 : Math.max(0, previousAt + delayFor(rule, failures - 1) - t);
 
   return {
-    async check(account, ip) {
-      const k = throttleKeys(account, ip);
-      const wait = Math.max(await waitFor(k.account, rules.account), await waitFor(k.ip, rules.ip));
-      if (wait > 0) throw new TooManyAttemptsError(wait / 1000);
-    },
-    async fail(account, ip) {
+    async acquire(account, ip) {
       const k = throttleKeys(account, ip);
       const t = now();
-      await opts.store.recordFailure(k.account, t, Math.max(rules.account.windowMs, rules.account.lockoutMs));
-      await opts.store.recordFailure(k.ip, t, Math.max(rules.ip.windowMs, rules.ip.lockoutMs));
-    },
-    async succeed(account, ip) {
-      await opts.store.reset(throttleKeys(account, ip).account);
+      const a = await opts.store.recordFailure(k.account, t, ttl(rules.account));
+      let i;
+      try {
+        i = await opts.store.recordFailure(k.ip, t, ttl(rules.ip));
+      } catch (e) {
+        await opts.store.undo(k.account).catch(() => undefined);
+        throw e;
+      }
+      const wait = Math.max(waitBefore(rules.account, a.failures, a.previousAt, t), waitBefore(rules.ip, i.failures, i.previousAt, t));
+      if (wait > 0) {
+        // Refused before any check: not a failure of the secret, so it is not counted (its time is kept).
+        await Promise.all([opts.store.undo(k.account), opts.store.undo(k.ip)]);
+        throw new TooManyAttemptsError(wait / 1000);
+      }
+      return {
+        fail: async () => undefined,
+        // One good secret must not unlock a spray from the IP: only this attempt is taken back there.
+        succeed: async () => {
+          await opts.store.reset(k.account);
+          await opts.store.undo(k.ip);
+        },
+      };
     },
   };
 }

@@ -21,3 +21,11 @@ export function principalOf(a: RequestAuth | null): Principal | null {
   const collection = a.collection ?? 'users';
   return { id: a.userId, collection, superuser: collection === SUPERUSERS, scopes: a.kind === 'session' ? [] : a.scopes };
 }
+
+/**
+ * Whether a credential's scopes allow a route that needs `scope` (`admin`, `functions`): unscoped credentials
+ * (sessions, login tokens) may do what their owner may; scoped ones (API keys) need `*` or the scope itself.
+ */
+export function hasScope(scopes: readonly string[], scope: string): boolean {
+  return scopes.length === 0 || scopes.includes('*') || scopes.includes(scope);
+}

@@ -38,6 +38,12 @@ export interface Accounts {
   count(collection: string): Promise<number>;
 }
 
+/** Additional data a TOTP secret is sealed with: bound to its account, so a value moved to another row fails. */
+export const totpAad = (collection: string, id: string): string => `${collection}:${id}:totp`;
+
+/** The credentials table (password hashes, sealed TOTP secrets) under a table prefix. */
+export const credentialsTable = (prefix: string): string => `${prefix}_auth_credentials`;
+
 export interface AccountsDeps {
   db: Db;
   dialect: SqlDialect;
@@ -52,13 +58,13 @@ export interface AccountsDeps {
  * await accounts.ensureSchema();
  */
 export function createAccounts(deps: AccountsDeps): Accounts {
-  const table = `${deps.names.prefix}_auth_credentials`;
+  const table = credentialsTable(deps.names.prefix);
   const authCollection = (name: string): Collection => {
     const c = deps.records.collection(name);
     if (!c.auth) throw new ConflictError(`${name} is not an auth collection.`);
     return c;
   };
-  const aad = (collection: string, id: string) => `${collection}:${id}:totp`;
+  const aad = totpAad;
   const bool = (v: unknown) => v === true || v === 1 || v === '1';
 
   async function upsert(db: Db, collection: string, id: string, set: Record<string, unknown>): Promise<void> {
