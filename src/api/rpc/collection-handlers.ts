@@ -18,6 +18,8 @@ export interface CollectionHandlerDeps {
   watch: RecordWatch;
   /** A Watch with no event for this long sends `action: "heartbeat"` (0 = never). */
   heartbeatMs?: number;
+  /** Throws when the caller's credential was revoked since the call began (checked before each Watch event). */
+  current?: (ctx: HandlerContext) => Promise<void>;
 }
 
 const HEARTBEAT = Symbol('heartbeat');
@@ -141,6 +143,8 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
           if (r.done) break;
           next = events.next();
           const ev = r.value;
+          // A revoked account (logout-all, password change, deletion) stops receiving: UNAUTHENTICATED.
+          await deps.current?.(ctx);
           yield create(p.event, { id: ev.id, action: ev.action, recordId: ev.recordId, record: toRecord(ev.record), at: ev.at });
         }
       } catch (e) {
