@@ -136,7 +136,9 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
         for (;;) {
           const r = await withHeartbeat(next, deps.heartbeatMs);
           if (r === HEARTBEAT) {
-            // Keeps quiet streams alive through idle timeouts (server.idleTimeout, proxies).
+            // Keeps quiet streams alive through idle timeouts (server.idleTimeout, proxies); a revoked
+            // caller's quiet stream ends here rather than at its next event.
+            await deps.current?.(ctx);
             yield create(p.event, { action: 'heartbeat' });
             continue;
           }
