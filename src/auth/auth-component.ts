@@ -28,6 +28,8 @@ import { createRefreshTokens, type RefreshTokens } from './tokens/refresh-tokens
 import type { RefreshTokenStore } from './tokens/refresh-store.js';
 import { createAccessTokens, type AccessTokens } from './tokens/token-access.js';
 import { createKeyRing, type KeyRing } from './tokens/token-keys.js';
+import { createRevocations, type Revocations } from './tokens/token-revocation.js';
+import { createAccountRevocation, type AccountRevocation } from './account-revocation.js';
 
 export type AuthConfig = Static<typeof AuthSchema>;
 
@@ -52,6 +54,10 @@ export interface AuthServices {
   mailer: Mailer;
   /** Audit log of sign-ups, logins, MFA, password, rule, collection and superuser changes. */
   audit: AuditLog;
+  /** Per-account "valid after" marks, checked on every access token and API key (in the shared cache when given). */
+  revocations: Revocations;
+  /** Ends an account's access at once: the mark, its API keys and (by default) its sessions and refresh families. */
+  accountRevocation: AccountRevocation;
 }
 
 /** The rows auth keeps (the SQL implementation is data's `sqlAuthStorage`). */
@@ -142,20 +148,28 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
         closeThrottle = () => redis.close().then(() => e.release());
         attempts = redis;
       }
+      // A mark only has to outlive the access tokens issued before it (lifetime + verify tolerance + margin).
+      const revocations = createRevocations({ cache: deps.cache, ttlMs: (config.tokens.accessTtl + 30 + 60) * 1000 });
+      const refreshTokens = createRefreshTokens({
+        store: stores.refresh,
+        ttlSeconds: config.tokens.refreshTtl,
+        // A replayed refresh token means a stolen one: the family is revoked and the event audited.
+        onReuse: ({ familyId, userId }) => {
+          audit.record({ action: 'auth.refresh.reuse', target: userId, outcome: 'denied', details: { familyId } })
+            .catch((err: unknown) => deps.logger?.error({ err }, 'audit record failed'));
+        },
+      });
+      const sessions = createSessions({
+        store: deps.cache ? createCacheSessionStore({ cache: deps.cache }) : createMemorySessionStore(),
+        idleMs: c.idleTimeout * 1000,
+        absoluteMs: c.absoluteTimeout * 1000,
+      });
       services = {
         hasher: createPasswordHasher({ memoryCost: config.passwords.memoryCost, timeCost: config.passwords.timeCost, parallelism: config.passwords.parallelism }),
         policy: createPasswordPolicy({ minLength: config.passwords.minLength, maxLength: config.passwords.maxLength, minScore: config.passwords.minScore as 0 | 1 | 2 | 3 | 4 }),
         keys,
         accessTokens: createAccessTokens({ keys, issuer: config.tokens.issuer, audience: config.tokens.audience, ttlSeconds: config.tokens.accessTtl }),
-        refreshTokens: createRefreshTokens({
-          store: stores.refresh,
-          ttlSeconds: config.tokens.refreshTtl,
-          // A replayed refresh token means a stolen one: the family is revoked and the event audited.
-          onReuse: ({ familyId, userId }) => {
-            audit.record({ action: 'auth.refresh.reuse', target: userId, outcome: 'denied', details: { familyId } })
-              .catch((err: unknown) => deps.logger?.error({ err }, 'audit record failed'));
-          },
-        }),
+        refreshTokens,
         apiKeys: createApiKeys({ store: stores.apiKeys }),
         oneTimeTokens: createOneTimeTokens({ store: stores.oneTime }),
         totp: createTotp({ issuer: deps.totpIssuer ?? 'Strata', steps: stores.totpSteps }),
@@ -165,16 +179,14 @@ export function authComponent(config: AuthConfig, deps: AuthDeps): Component & {
           account: { freeAttempts: t.accountFreeAttempts, lockoutAfter: t.accountLockoutAfter, lockoutMs: t.lockoutSeconds * 1000 },
           ip: { freeAttempts: t.ipFreeAttempts, lockoutMs: t.lockoutSeconds * 1000 },
         }),
-        sessions: createSessions({
-          store: deps.cache ? createCacheSessionStore({ cache: deps.cache }) : createMemorySessionStore(),
-          idleMs: c.idleTimeout * 1000,
-          absoluteMs: c.absoluteTimeout * 1000,
-        }),
+        sessions,
         sessionCookie: (secure) => createSessionCookie({ secure, name: c.cookieName }),
         csrf: createCsrfTokens({ secret: await loadOrCreateSecret(join(keyDir, 'csrf.key')) }),
         fieldCipher: deps.fieldCipher,
         mailer,
         audit,
+        revocations,
+        accountRevocation: createAccountRevocation({ marks: revocations, apiKeys: stores.apiKeys, sessions, refreshTokens }),
       };
     },
     async stop() {

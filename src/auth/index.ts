@@ -2,7 +2,9 @@
 export * from './errors.js';
 export { authComponent, type AuthDeps, type AuthServices, type AuthStorage } from './auth-component.js';
 export { createPasswordLogin } from './passwords/password-login.js';
-export type { AccessTokens } from './tokens/token-access.js';
+export { issuedMs, type AccessTokens, type AccessClaims } from './tokens/token-access.js';
+export { validAfterKey, type Revocations } from './tokens/token-revocation.js';
+export type { AccountRevocation } from './account-revocation.js';
 export type { RefreshTokenStore, RefreshTokenRecord } from './tokens/refresh-store.js';
 export type { OneTimeTokenStore, OneTimeTokenRecord } from './tokens/one-time-tokens.js';
 export { hasScope, principalOf, subjectOf, parseSubject, type RequestAuth } from './tokens/token-subject.js';

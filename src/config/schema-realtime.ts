@@ -12,7 +12,7 @@ export const RealtimeSchema = Type.Object(
     maxBufferBytes: Int(16 * 1024, 1024 * 1024, 'Bytes queued for one client before it is cut off as too slow (WebSocket close 4008).'),
     heartbeatInterval: Int(1000, 30_000, 'ms between pings (WebSocket ping frames, SSE comment lines).'),
     idleTimeout: Int(1000, 75_000, 'ms without any frame or pong from a WebSocket client before it is closed (4002).'),
-    authRecheckInterval: Int(1000, 60_000, 'ms between re-checks of session and API-key credentials; a logged-out session or revoked key closes the connection (4001).'),
+    authRecheckInterval: Int(1000, 60_000, 'ms between re-checks of session, access-token and API-key credentials; a logged-out session, revoked key or revoked account closes the connection (4001). A revoked account also gets no further event.'),
     resumeMaxEvents: Int(1, 1000, 'Most missed events replayed on resume; past that the client gets `resume_gap` and should reload over REST.'),
     topics: Type.Object(
       {

@@ -60,7 +60,9 @@ export interface Collection {
 export const SUPERUSERS_COLLECTION = '_superusers';
 
 const LOCKED: Rules = { list: null, view: null, create: null, update: null, delete: null };
-const OWN = 'id = @request.auth.id';
+// Bound to the collection as well as the id: a caller is `{collection, id}` (the rule compiler also
+// refuses an id of another collection; the explicit check keeps the rule readable as it stands).
+const OWN = "id = @request.auth.id && @request.auth.collectionName = 'users'";
 
 /** The `users` auth collection every app has unless it declares its own `users`: open sign-up, each user sees and edits only itself. */
 export const DEFAULT_USERS: CollectionConfig = {

@@ -64,6 +64,15 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
 
   const access = config.log.access ? accessLog(log) : undefined;
+  // Over HTTP/2 the request's socket is gone once the stream ends (request.ip is undefined in
+  // onResponse): the address is read when the request starts.
+  const h2Ips = new WeakMap<object, string | undefined>();
+  if (access) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (request.raw.httpVersionMajor === 2) h2Ips.set(request, request.ip);
+      done();
+    });
+  }
   if (access || metrics) {
     app.addHook('onResponse', (request, reply, done) => {
       const status = reply.statusCode;
@@ -73,7 +82,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
         // Client address per server.trustProxy; the path without its query
         // string, which can carry tokens.
         const q = request.url.indexOf('?');
-        access({ reqId: request.id, ip: request.ip, method: request.method, path: q < 0 ? request.url : request.url.slice(0, q), status, ms: Math.round(reply.elapsedTime * 10) / 10 });
+        access({ reqId: request.id, ip: request.raw.httpVersionMajor === 2 ? h2Ips.get(request) : request.ip, method: request.method, path: q < 0 ? request.url : request.url.slice(0, q), status, ms: Math.round(reply.elapsedTime * 10) / 10 });
       }
       done();
     });

@@ -31,3 +31,9 @@ test('access lines are valid JSON in pino shape, with hostile strings escaped', 
 test('no writer when info is off', () => {
   assert.equal(accessLog(capture('warn').log), undefined);
 });
+
+test('an unknown client address is written as null, never as bare undefined', () => {
+  const { log, lines } = capture();
+  accessLog(log)!({ reqId: 'r', ip: undefined, method: 'GET', path: '/', status: 200, ms: 1 });
+  assert.equal(JSON.parse(lines[0]).ip, null);
+});

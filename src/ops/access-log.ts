@@ -5,7 +5,8 @@ import { pino, type Logger } from 'pino';
 
 export interface AccessEntry {
   reqId: string;
-  ip: string;
+  /** Undefined when the address is unknown (written as null). */
+  ip: string | undefined;
   method: string;
   path: string;
   status: number;
@@ -23,7 +24,7 @@ export function accessLog(log: Logger): AccessLog | undefined {
   return (e) => {
     // Strings through JSON.stringify: paths and request ids are client input.
     stream.write(
-      `${head}${Date.now()}${pid}${JSON.stringify(e.reqId)},"ip":${JSON.stringify(e.ip)},"method":${JSON.stringify(e.method)},"path":${JSON.stringify(e.path)},"status":${e.status},"ms":${e.ms},"msg":"request"}\n`,
+      `${head}${Date.now()}${pid}${JSON.stringify(e.reqId)},"ip":${JSON.stringify(e.ip ?? null)},"method":${JSON.stringify(e.method)},"path":${JSON.stringify(e.path)},"status":${e.status},"ms":${e.ms},"msg":"request"}\n`,
     );
   };
 }

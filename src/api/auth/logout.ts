@@ -20,8 +20,8 @@ export function logoutRoutes(app: FastifyInstance, f: AuthFlow): void {
   app.post(`${AUTH_BASE}/logout-all`, async (req, reply) => {
     const c = authCollection(req);
     const p = await securityCaller(req, c, { allowEnroll: true });
-    await services.sessions.destroyAllForUser(subjectOf(c.name, p.id));
-    await services.refreshTokens.revokeUser(subjectOf(c.name, p.id));
+    // Sessions, refresh families, API keys, and (through the mark) every access token issued before now.
+    await services.accountRevocation.revokeAll(subjectOf(c.name, p.id));
     if (req.auth?.kind === 'session') reply.header('set-cookie', services.sessionCookie(req.protocol === 'https').clear());
     await deps.audit?.(req, 'auth.logout.all', { collection: c.name, subject: p.id, outcome: 'success' });
     return reply.code(204).send();

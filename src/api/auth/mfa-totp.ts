@@ -27,6 +27,8 @@ export function mfaTotpRoutes(app: FastifyInstance, f: AuthFlow): void {
     if (!(await throttledCode(req, c, p.id, () => services.totp.verify(subjectOf(c.name, p.id), creds.totpSecret!, code)))) throw new InvalidCredentialsError('The code is not valid.');
     await deps.accounts().setTotp(c.name, p.id, creds.totpSecret, true);
     const recoveryCodes = await services.recoveryCodes.generate(subjectOf(c.name, p.id));
+    // Credentials issued before the second factor (a thief's token or key included) end; sessions are kept.
+    await services.accountRevocation.revokeAll(subjectOf(c.name, p.id), { sessions: false });
     await deps.audit?.(req, 'auth.mfa.enable', { collection: c.name, subject: p.id, outcome: 'success' });
     const out: Record<string, unknown> = { recoveryCodes };
     // An enrolment-only token becomes a full login once the factor is confirmed.
@@ -44,6 +46,7 @@ export function mfaTotpRoutes(app: FastifyInstance, f: AuthFlow): void {
       throw new InvalidCredentialsError('The code is not valid.');
     }
     await deps.accounts().setTotp(c.name, p.id, null, false);
+    await services.accountRevocation.revokeAll(subjectOf(c.name, p.id), { sessions: false });
     await deps.audit?.(req, 'auth.mfa.disable', { collection: c.name, subject: p.id, outcome: 'success' });
     return reply.code(204).send();
   });

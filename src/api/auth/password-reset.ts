@@ -40,8 +40,7 @@ export function passwordResetRoutes(app: FastifyInstance, f: AuthFlow): void {
     if (!rec) throw new InvalidTokenError();
     services.policy.assert(password, [String(rec.email)], 'password');
     await deps.accounts().setPassword(c.name, id, await services.hasher.hash(password));
-    await services.sessions.destroyAllForUser(subjectOf(c.name, id));
-    await services.refreshTokens.revokeUser(subjectOf(c.name, id));
+    await services.accountRevocation.revokeAll(subjectOf(c.name, id));
     await deps.audit?.(req, 'auth.password.reset', { collection: c.name, subject: id, outcome: 'success' });
     return reply.code(204).send();
   });

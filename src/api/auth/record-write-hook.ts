@@ -1,6 +1,7 @@
 // Sign-up, email change and password change through the records API: the write hook of auth collections.
 // Passwords checked by the policy and stored hashed next to the record, emails normalized and (re)verified,
-// `verified` guarded, and a password change or a deleted account ending every session and refresh family.
+// `verified` guarded, ids of auth records always made by the server, and a password change, a change of a
+// field rules read from the caller (`@request.auth.role`) or a deleted account revoking the account's access.
 import type { FastifyRequest } from 'fastify';
 import { ForbiddenError, ValidationError } from '../../core/index.js';
 import { newRecordId, type Collection, type RecordData } from '../../data/index.js';
@@ -20,17 +21,19 @@ export function authWriteHook(deps: AuthRoutesDeps) {
     if (action === 'delete') {
       return {
         input,
+        // Password, TOTP, API keys, refresh tokens and one-time tokens go with the record, in its transaction.
         inTx: (tx: Parameters<Accounts['deleteCredentials']>[2], rec: RecordData) => deps.accounts().deleteCredentials(c.name, String(rec.id), tx),
-        after: async () => {
-          await deps.services.sessions.destroyAllForUser(subjectOf(c.name, id!));
-          await deps.services.refreshTokens.revokeUser(subjectOf(c.name, id!));
-        },
+        // Then the mark (access tokens refused at once, on every instance) and the sessions (in the cache).
+        after: () => deps.services.accountRevocation.revokeAll(subjectOf(c.name, id!)),
       };
     }
     const p = principalOf(req.auth);
     const superuser = p?.superuser === true;
     const { password, passwordConfirm, oldPassword, ...rest } = input;
     const errors: { field: string; message: string }[] = [];
+    // A client-chosen id could name a deleted account, or another collection's account; ids of accounts
+    // are made here, and never reused.
+    if (action === 'create' && rest.id !== undefined) errors.push({ field: 'id', message: 'is set by the server on auth collections' });
     if ('verified' in rest && !superuser) errors.push({ field: 'verified', message: 'is read-only' });
     if (typeof rest.email === 'string') rest.email = rest.email.trim().toLowerCase();
     if (action === 'create' && password === undefined) errors.push({ field: 'password', message: 'is required' });
@@ -57,7 +60,8 @@ export function authWriteHook(deps: AuthRoutesDeps) {
     }
     // A new address (sign-up or change) gets a verification link, committed with the record.
     let mail: OutgoingMail | undefined;
-    if (action === 'create' && rest.id === undefined) rest.id = newRecordId();
+    if (action === 'create') rest.id = newRecordId();
+    const sensitive = action === 'update' && hash === undefined ? await sensitiveChange(deps, c, id!, rest) : false;
     const recordId = action === 'create' ? String(rest.id) : id!;
     if (typeof rest.email === 'string' && rest.verified !== true) mail = await verificationMail(deps, c.name, recordId, rest.email);
     // A superuser's change of an address is told to the old one.
@@ -80,12 +84,30 @@ export function authWriteHook(deps: AuthRoutesDeps) {
         const recId = String(rec.id);
         if (action === 'create') await deps.audit?.(req, 'auth.signup', { collection: c.name, subject: recId, outcome: 'success' });
         if (action === 'update' && hash !== undefined) {
-          // A new password ends every session and refresh family of the account.
-          await deps.services.sessions.destroyAllForUser(subjectOf(c.name, recId));
-          await deps.services.refreshTokens.revokeUser(subjectOf(c.name, recId));
+          // A new password ends every credential of the account issued before it.
+          await deps.services.accountRevocation.revokeAll(subjectOf(c.name, recId));
           await deps.audit?.(req, 'auth.password.change', { collection: c.name, subject: recId, outcome: 'success' });
         }
+        // A role (a field rules read from the caller) changed: tokens and keys made under the old one end.
+        if (sensitive) await deps.services.accountRevocation.revokeAll(subjectOf(c.name, recId), { sessions: false });
       },
     };
   };
+}
+
+const AUTH_FIELD = /@request\.auth\.([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** Whether an update changes a field of `c` that some rule reads from the caller (`@request.auth.role`). */
+async function sensitiveChange(deps: AuthRoutesDeps, c: Collection, id: string, input: Record<string, unknown>): Promise<boolean> {
+  const read = new Set<string>();
+  for (const other of deps.records().collections.values()) {
+    for (const rule of Object.values(other.rules)) for (const m of (rule ?? '').matchAll(AUTH_FIELD)) read.add(m[1]);
+  }
+  read.delete('id');
+  read.delete('collectionName');
+  const touched = Object.keys(input).filter((k) => read.has(k));
+  if (touched.length === 0) return false;
+  const before = await deps.records().get(c.name, id).then((r) => r.record, () => undefined);
+  if (!before) return false;
+  return touched.some((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify(input[k] ?? null));
 }

@@ -1,7 +1,7 @@
 // Fastify hooks that authenticate each request (bearer JWT, bearer API key, or session cookie) and apply the
 // CSRF defence to cookie-authenticated unsafe requests (Origin/Sec-Fetch-Site, plus a token for form posts).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { assertSameOrigin, CsrfError, parseSubject, type AuthServices, type RequestAuth } from '../../auth/index.js';
+import { assertSameOrigin, CsrfError, issuedMs, parseSubject, subjectOf, type AuthServices, type RequestAuth } from '../../auth/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -11,7 +11,7 @@ declare module 'fastify' {
 }
 
 export interface AuthHookOptions {
-  services: Pick<AuthServices, 'accessTokens' | 'apiKeys' | 'sessions' | 'sessionCookie' | 'csrf'>;
+  services: Pick<AuthServices, 'accessTokens' | 'apiKeys' | 'sessions' | 'sessionCookie' | 'csrf'> & Partial<Pick<AuthServices, 'revocations'>>;
   /** Extra origins trusted for cookie-authenticated unsafe requests (`auth.sessions.trustedOrigins`). */
   trustedOrigins?: string[];
 }
@@ -55,9 +55,14 @@ export function authHooks(opts: AuthHookOptions): FastifyPluginAsync {
         if (credential.startsWith('sk_')) {
           const key = await services.apiKeys.verify(credential);
           const owner = parseSubject(key.userId);
+          // Whole seconds: a key made in the mark's own second is given the benefit of the doubt
+          // (revoking marks also revoke the keys made before them in the store).
+          await services.revocations?.assertCurrent(key.userId, key.createdAt * 1000 + 999);
           request.auth = { kind: 'apiKey', userId: owner.id, collection: owner.collection, keyId: key.id, scopes: key.scopes };
         } else {
           const claims = await services.accessTokens.verify(credential);
+          // One cache get per request: the account's "valid after" mark (logout-all, password, deletion...).
+          await services.revocations?.assertCurrent(subjectOf(claims.col ?? 'users', claims.sub), issuedMs(claims));
           request.auth = { kind: 'token', userId: claims.sub, collection: claims.col, scopes: claims.scope?.split(' ').filter(Boolean) ?? [], claims };
         }
         return;

@@ -25,6 +25,8 @@ export interface Credential {
   readonly expiresAt?: number;
   /** Re-validates a revocable credential (session, API key); false means revoked. */
   readonly recheck?: () => Promise<boolean>;
+  /** Whose "valid after" mark ends this credential (`<collection>:<id>`), and when it was issued (ms). */
+  readonly issued?: { readonly subject: string; readonly ms: number };
 }
 
 export type Subscription =

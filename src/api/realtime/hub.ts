@@ -36,6 +36,8 @@ export interface HubOptions {
   feed?: ChangeFeed;
   limits: RealtimeLimits;
   log?: Logger;
+  /** An account's "valid after" mark (ms): credentials issued before it get no event and are closed. */
+  validAfter?: (subject: string) => Promise<number | undefined>;
 }
 
 type RecordSub = Extract<Subscription, { kind: 'records' }>;
@@ -282,6 +284,8 @@ export class RealtimeHub {
       }),
     );
     if (allowed.size === 0) return;
+    await this.dropRevoked(allowed);
+    if (allowed.size === 0) return;
     const base = JSON.stringify({ type: 'event', id: e.id, action: e.action, collection: e.collection, record: e.record, at: e.at });
     // Encoded once per distinct subscription list, not once per client.
     const frames = new Map<string, Buffer>();
@@ -342,6 +346,25 @@ export class RealtimeHub {
     for (const c of [...this.connections]) {
       if (c.transport.kind === 'websocket' && now - c.lastSeen > this.o.limits.idleTimeout) c.close(CloseCode.idle, 'idle timeout');
       else c.transport.ping();
+    }
+  }
+
+  /** Closes the connections whose account was revoked since they authenticated (one mark lookup per account). */
+  private async dropRevoked(allowed: Map<Connection, string[]>): Promise<void> {
+    const lookup = this.o.validAfter;
+    if (!lookup) return;
+    const marks = new Map<string, Promise<number | undefined>>();
+    for (const c of allowed.keys()) {
+      const i = c.credential?.issued;
+      if (i && !marks.has(i.subject)) marks.set(i.subject, lookup(i.subject).catch(() => undefined));
+    }
+    for (const c of [...allowed.keys()]) {
+      const i = c.credential?.issued;
+      const mark = i ? await marks.get(i.subject) : undefined;
+      if (i && mark !== undefined && i.ms < mark) {
+        allowed.delete(c);
+        c.close(CloseCode.unauthorized, 'credentials revoked');
+      }
     }
   }
 

@@ -95,7 +95,7 @@ function sseSubscriptions(raw: unknown): SubscribeMessage[] {
  */
 export function realtimeRoutes(deps: RealtimeDeps): FastifyPluginAsync & { readonly hub: RealtimeHub } {
   const cfg = deps.config;
-  const hub = new RealtimeHub({ bus: deps.bus, data: deps.data, access: deps.access, feed: deps.feed, limits: cfg, log: deps.log });
+  const hub = new RealtimeHub({ bus: deps.bus, data: deps.data, access: deps.access, feed: deps.feed, limits: cfg, log: deps.log, validAfter: (subject) => deps.auth.revocations?.validAfter(subject) ?? Promise.resolve(undefined) });
   const creds = new WeakMap<FastifyRequest, Credential | undefined>();
   const ctx = { hub, auth: deps.auth, log: deps.log };
   const welcome = (c: Connection) =>

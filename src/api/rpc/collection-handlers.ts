@@ -18,6 +18,8 @@ export interface CollectionHandlerDeps {
   watch: RecordWatch;
   /** A Watch with no event for this long sends `action: "heartbeat"` (0 = never). */
   heartbeatMs?: number;
+  /** Throws when the caller's credential was revoked since the call began (checked before each Watch event). */
+  current?: (ctx: HandlerContext) => Promise<void>;
 }
 
 const HEARTBEAT = Symbol('heartbeat');
@@ -134,13 +136,17 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
         for (;;) {
           const r = await withHeartbeat(next, deps.heartbeatMs);
           if (r === HEARTBEAT) {
-            // Keeps quiet streams alive through idle timeouts (server.idleTimeout, proxies).
+            // Keeps quiet streams alive through idle timeouts (server.idleTimeout, proxies); a revoked
+            // caller's quiet stream ends here rather than at its next event.
+            await deps.current?.(ctx);
             yield create(p.event, { action: 'heartbeat' });
             continue;
           }
           if (r.done) break;
           next = events.next();
           const ev = r.value;
+          // A revoked account (logout-all, password change, deletion) stops receiving: UNAUTHENTICATED.
+          await deps.current?.(ctx);
           yield create(p.event, { id: ev.id, action: ev.action, recordId: ev.recordId, record: toRecord(ev.record), at: ev.at });
         }
       } catch (e) {

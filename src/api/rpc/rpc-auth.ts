@@ -1,11 +1,13 @@
 // Who is calling an RPC: the `authorization: Bearer <access token | sk_ API key>` metadata, verified
 // with the auth capability's services, as the same Principal REST uses for access rules.
 import { UnauthorizedError, type Principal } from '../../core/index.js';
-import { principalOf, type AccessTokens, type ApiKeys, type RequestAuth } from '../../auth/index.js';
+import { issuedMs, parseSubject, principalOf, subjectOf, type AccessTokens, type ApiKeys, type RequestAuth, type Revocations } from '../../auth/index.js';
 
 export interface RpcAuthServices {
   accessTokens: Pick<AccessTokens, 'verify'>;
   apiKeys: Pick<ApiKeys, 'verify'>;
+  /** Per-account "valid after" marks (the server always gives them). */
+  revocations?: Pick<Revocations, 'assertCurrent'>;
 }
 
 /**
@@ -23,9 +25,13 @@ export async function principalFromMetadata(authorization: string | null | undef
   let auth: RequestAuth;
   if (credential.startsWith('sk_')) {
     const key = await services.apiKeys.verify(credential);
-    auth = { kind: 'apiKey', userId: key.userId, keyId: key.id, scopes: key.scopes };
+    await services.revocations?.assertCurrent(key.userId, key.createdAt * 1000 + 999);
+    // The key stores its owner as `<collection>:<id>`: the principal is that pair, never a bare id.
+    const owner = parseSubject(key.userId);
+    auth = { kind: 'apiKey', userId: owner.id, collection: owner.collection, keyId: key.id, scopes: key.scopes };
   } else {
     const claims = await services.accessTokens.verify(credential);
+    await services.revocations?.assertCurrent(subjectOf(claims.col ?? 'users', claims.sub), issuedMs(claims));
     auth = { kind: 'token', userId: claims.sub, collection: claims.col, scopes: claims.scope?.split(' ').filter(Boolean) ?? [], claims };
   }
   return principalOf(auth);

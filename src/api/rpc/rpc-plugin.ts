@@ -71,6 +71,11 @@ export function createRpc(o: RpcOptions): Rpc {
     return p;
   };
 
+  /** Re-verifies the call's bearer credential (token signature memoized; one cache get for the account's mark). */
+  const stillCurrent = async (ctx: HandlerContext): Promise<void> => {
+    await principalFromMetadata(ctx.requestHeader.get('authorization'), o.auth);
+  };
+
   let log: FastifyBaseLogger | undefined;
   const logInternal: Interceptor = (next) => async (req) => {
     try {
@@ -102,7 +107,7 @@ export function createRpc(o: RpcOptions): Rpc {
       jsonOptions: { ignoreUnknownFields: false },
       interceptors: [logInternal],
     });
-    for (const p of protos) router.service(p.service, collectionHandlers(p, { records: o.records, access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000 }));
+    for (const p of protos) router.service(p.service, collectionHandlers(p, { records: o.records, access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000, current: stillCurrent }));
     router.service(HealthService, healthHandlers({ ready: o.ready ?? (() => true), services: () => services }));
     if (reflection) {
       for (const r of [reflectionV1, reflectionV1alpha]) router.service(r.file.services[0], reflectionHandlers(() => files));

@@ -13,7 +13,12 @@ export interface AccessClaims extends JWTPayload {
   scope?: string;
   /** Session or refresh-token family id, so a logout can be checked against it. */
   sid?: string;
+  /** Issue time in milliseconds: the per-account "valid after" mark is compared with it (`iat` is whole seconds). */
+  ims?: number;
 }
+
+/** When a token was issued, in ms (tokens without `ims` count from the start of their `iat` second). */
+export const issuedMs = (c: AccessClaims): number => (typeof c.ims === 'number' ? c.ims : (c.iat ?? 0) * 1000);
 
 export interface AccessTokenOptions {
   keys: KeyRing;
@@ -32,7 +37,7 @@ export interface AccessTokens {
   verify(token: string): Promise<AccessClaims>;
 }
 
-const RESERVED = new Set(['iss', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sub']);
+const RESERVED = new Set(['iss', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sub', 'ims']);
 
 export function createAccessTokens(opts: AccessTokenOptions): AccessTokens {
   const ttl = opts.ttlSeconds ?? 900;
@@ -48,8 +53,9 @@ export function createAccessTokens(opts: AccessTokenOptions): AccessTokens {
     async issue({ sub, col, scope, sid, extra }) {
       if (typeof sub !== 'string' || sub === '') throw new TypeError('access token needs a subject');
       const { kid, key } = await opts.keys.signingKey();
-      const iat = now();
-      const payload: Record<string, unknown> = {};
+      const ms = opts.now ? now() * 1000 : Date.now();
+      const iat = Math.floor(ms / 1000);
+      const payload: Record<string, unknown> = { ims: ms };
       for (const [k, v] of Object.entries(extra ?? {})) if (!RESERVED.has(k)) payload[k] = v;
       if (col !== undefined) payload.col = col;
       if (scope !== undefined) payload.scope = scope;

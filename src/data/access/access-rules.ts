@@ -51,6 +51,21 @@ function jsCompare(op: string, a: Literal, b: Literal): boolean {
   }
 }
 
+/** The collection whose record ids `path` holds: `id` of `c`, a relation's target, or `rel.id`; undefined for other fields. */
+function idCollection(c: Collection, path: readonly string[], collections: ReadonlyMap<string, Collection>): string | undefined {
+  let cur = c;
+  for (let i = 0; i < path.length; i++) {
+    if (path[i] === 'id') return i === path.length - 1 ? cur.name : undefined;
+    const f = fieldOf(cur, path[i]);
+    if (!f || f.type !== 'relation' || !f.collection) return undefined;
+    if (i === path.length - 1) return f.collection;
+    const next = collections.get(f.collection);
+    if (!next) return undefined;
+    cur = next;
+  }
+  return undefined;
+}
+
 function literalOf(v: unknown): Literal | undefined {
   if (v === undefined) return undefined;
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
@@ -103,22 +118,39 @@ export function createAccessControl(deps: AccessRulesDeps): AccessControl & { ch
     return bad();
   }
 
-  function fold(n: FilterNode, principal: Principal | null, input: RuleInput | undefined): FilterNode {
+  type Scope = { c: Collection; collections: ReadonlyMap<string, Collection> };
+  /**
+   * A principal is `{collection, id}`: `@request.auth.id` compared with the id of a record of another
+   * collection (a relation to `users` for a `members` caller, `id` of `users`) stands for a value no id
+   * equals, so the same id string in two auth collections never names the same caller.
+   */
+  function bindsOther(o: Operand, other: Operand, principal: Principal | null, scope: Scope): boolean {
+    if (!principal || o.kind !== 'path' || o.path.length !== 3 || o.path[0] !== '@request' || o.path[1] !== 'auth' || o.path[2] !== 'id') return false;
+    if (other.kind !== 'path') return false;
+    const p = other.path;
+    const field = p[0].startsWith('@') ? (p[0] === '@request' && p[1] === 'body' && p.length === 3 ? [p[2]] : undefined) : p;
+    const k = field ? idCollection(scope.c, field, scope.collections) : undefined;
+    return k !== undefined && k !== principal.collection;
+  }
+
+  function fold(n: FilterNode, principal: Principal | null, input: RuleInput | undefined, scope: Scope): FilterNode {
     if (n.kind === 'const') return n;
     if (n.kind !== 'compare') {
-      const l = fold(n.left, principal, input);
-      const r = fold(n.right, principal, input);
+      const l = fold(n.left, principal, input, scope);
+      const r = fold(n.right, principal, input, scope);
       if (l.kind === 'const') return (n.kind === 'and') === l.value ? r : l;
       if (r.kind === 'const') return (n.kind === 'and') === r.value ? l : r;
       return { kind: n.kind, left: l, right: r };
     }
-    const sub = (o: Operand): Operand => {
+    const sub = (o: Operand, other: Operand): Operand => {
       if (o.kind !== 'path' || !o.path[0].startsWith('@')) return o;
+      // `<collection>:<id>` has a colon, which no record id has.
+      if (bindsOther(o, other, principal, scope)) return { kind: 'literal', value: `${principal!.collection}:${principal!.id}`, pos: o.pos };
       const k = known(o.path, principal, input, o.pos);
       return k ? { kind: 'literal', value: k.value, pos: o.pos } : o;
     };
-    const left = sub(n.left);
-    const right = sub(n.right);
+    const left = sub(n.left, n.right);
+    const right = sub(n.right, n.left);
     if (left.kind === 'literal' && right.kind === 'literal') return { kind: 'const', value: jsCompare(n.op, left.value, right.value) };
     return { ...n, left, right };
   }
@@ -151,7 +183,7 @@ export function createAccessControl(deps: AccessRulesDeps): AccessControl & { ch
       const rule = c.rules[action];
       if (rule === null || rule === undefined) throw new ForbiddenError(`Only superusers may ${action} records of ${collection}.`);
       if (rule === '') return undefined;
-      const ast = fold(parse(rule), principal, input);
+      const ast = fold(parse(rule), principal, input, { c, collections });
       if (ast.kind === 'const') {
         if (ast.value) return undefined;
         return sql<boolean>`1 = 0`;
@@ -169,7 +201,7 @@ export function createAccessControl(deps: AccessRulesDeps): AccessControl & { ch
           if (!rule) continue;
           try {
             for (const p of [null, { id: 'x', collection: 'users', superuser: false, scopes: [] }]) {
-              const ast = fold(parse(rule), p, { body: {}, query: {} });
+              const ast = fold(parse(rule), p, { body: {}, query: {} }, { c, collections });
               if (ast.kind !== 'const') compileFilter(ast, c, 't', { dialect, names, collections }, undefined, (path, pos) => authField(p, path, pos, collections, dialect, names));
             }
           } catch (e) {

@@ -8,6 +8,7 @@ import type { Db, SqlDialect } from '../dialects/dialect.js';
 import type { ValueCipher } from '../field-cipher.js';
 import type { RecordsService } from '../record-service.js';
 import type { TableNames } from '../table-names.js';
+import { authTableNames } from './auth-store-schema.js';
 
 export interface Account {
   id: string;
@@ -33,6 +34,7 @@ export interface Accounts {
   credentials(collection: string, id: string): Promise<Credentials | undefined>;
   setPassword(collection: string, id: string, hash: string, tx?: Db): Promise<void>;
   setTotp(collection: string, id: string, secret: string | null, enabled: boolean): Promise<void>;
+  /** Everything that lets the account act: password, TOTP, API keys, refresh tokens, one-time tokens, recovery codes. */
   deleteCredentials(collection: string, id: string, tx?: Db): Promise<void>;
   setVerified(collection: string, id: string, verified: boolean): Promise<void>;
   count(collection: string): Promise<number>;
@@ -112,7 +114,16 @@ export function createAccounts(deps: AccountsDeps): Accounts {
     setTotp: (collection, id, secret, enabled) =>
       upsert(deps.db, collection, id, { totp_secret: secret === null ? null : deps.cipher.encrypt(secret, aad(collection, id)), mfa: deps.dialect.bool(enabled) }),
     async deleteCredentials(collection, id, tx) {
-      await (tx ?? deps.db).deleteFrom(table).where('collection', '=', collection).where('record_id', '=', id).execute();
+      const db = tx ?? deps.db;
+      await db.deleteFrom(table).where('collection', '=', collection).where('record_id', '=', id).execute();
+      // Auth's own tables name the owner by subject (`<collection>:<id>`); in the same transaction as the record.
+      const t = authTableNames(deps.names);
+      const subject = `${collection}:${id}`;
+      await db.deleteFrom(t.apiKeys).where('user_id', '=', subject).execute();
+      await db.deleteFrom(t.refresh).where('user_id', '=', subject).execute();
+      await db.deleteFrom(t.oneTime).where('subject', '=', subject).execute();
+      await db.deleteFrom(t.recoveryCodes).where('account_id', '=', subject).execute();
+      await db.deleteFrom(t.totpSteps).where('account_id', '=', subject).execute();
     },
     async setVerified(collection, id, verified) {
       await deps.db.updateTable(deps.names.record(authCollection(collection).name)).set({ verified: deps.dialect.bool(verified) }).where('id', '=', id).execute();
