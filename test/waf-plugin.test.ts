@@ -119,8 +119,8 @@ test('legacy engine scenarios in block mode at paranoia 1', async () => {
   } finally { await b.app.close(); }
 });
 
-test('scenarios in block mode at paranoia 1', async () => {
-  const b = await build();
+test('CRS engine scenarios in block mode at paranoia 1', async () => {
+  const b = await build({ engine: 'crs' });
   try {
     await runScenarios(b, 'crs');
     const metrics = await b.registry.metrics();
@@ -151,16 +151,16 @@ test('detect mode logs and records but lets requests through; off does nothing',
   } finally { await o.app.close(); }
 });
 
-test('exclusions per route, parameter and detector; paranoia levels', async () => {
-  const b = await build({ exclusions: [{ route: '/api/posts/:id', parameter: 'body:content', detectors: ['xss'] }] });
+test('exclusions per route, parameter and detector; paranoia levels (CRS engine)', async () => {
+  const b = await build({ engine: 'crs', exclusions: [{ route: '/api/posts/:id', parameter: 'body:content', detectors: ['xss'] }] });
   try {
     assert.equal((await call(b, 'POST', '/api/posts/7', json({ content: '<script>alert(1)</script>' }))).status, 200, 'excluded parameter');
     assert.equal((await call(b, 'POST', '/api/posts/7', json({ title: '<script>alert(1)</script>' }))).status, 403, 'other parameter');
     assert.equal((await call(b, 'POST', '/api/posts', json({ content: '<script>alert(1)</script>' }))).status, 403, 'other route');
     assert.equal((await call(b, 'POST', '/api/posts/7', json({ content: "' or 1=1--" }))).status, 403, 'other detector');
   } finally { await b.app.close(); }
-  const p1 = await build({ paranoia: 1 });
-  const p2 = await build({ paranoia: 2 });
+  const p1 = await build({ engine: 'crs', paranoia: 1 });
+  const p2 = await build({ engine: 'crs', paranoia: 2 });
   try {
     // CRS 942120 (SQL operators) is a paranoia 2 rule
     const url = `/api/items?q=${encodeURIComponent('x || y')}`;
