@@ -15,7 +15,7 @@ import { etagOf, fromRow, type RecordData, type Row } from './record-row.js';
 import { validateInput } from './record-validate.js';
 import { deleteRecord, insertRecord, updateRecord } from './record-write.js';
 import type { TableNames } from './table-names.js';
-import type { ValueCipher } from './field-cipher.js';
+import { sealRecord, type ValueCipher } from './field-cipher.js';
 
 export interface ListQuery {
   filter?: string;
@@ -246,7 +246,9 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   async function writeEvent(tx: Db, c: Collection, action: RecordChangeAction, id: string, shown: StoredRecord, opts: OperationOptions = {}): Promise<void> {
     // System collections (`_superusers`) publish nothing: their records are not app data.
     if (!o.events || c.name.startsWith('_')) return;
-    const record = opts.fields === undefined && opts.expand === undefined ? shown.record : (await read(tx, c, id)).record;
+    const plain = opts.fields === undefined && opts.expand === undefined ? shown.record : (await read(tx, c, id)).record;
+    // Events outlive the request (outbox, bus, webhooks, the WAL): encrypted fields travel sealed.
+    const record = sealRecord(c, plain, o.cipher);
     const ev = { collection: c.name, action, record };
     const batched = batchEvents.get(tx);
     if (batched) batched.push(ev);

@@ -5,8 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ForbiddenError, SUPERUSERS, UnauthorizedError, type AccessControl, type Component } from '../core/index.js';
-import { sql } from 'kysely';
+import { SUPERUSERS, UnauthorizedError, type Component } from '../core/index.js';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
 import { createMetrics, Readiness, type HttpMetrics } from '../ops/index.js';
@@ -18,7 +17,7 @@ import { ConnectionLimiter, createWaf, type WafComponent } from '../waf/index.js
 import { createGateway, type Gateway } from '../gateway/index.js';
 import { authComponent, principalOf } from '../auth/index.js';
 import { adminRoutes, authHooks, authRoutes, authWriteHook, jwksRoutes, opsRoutes, recordsRoutes, requireSuperuser, setupRoutes, setupToken, superuserAudit, type AuthRoutesDeps } from '../api/index.js';
-import { createAccessControl, createAccounts, sqlAuthStorage, type Accounts } from '../data/index.js';
+import { createAccessControl, createAccounts, createRecordAccess, sqlAuthStorage, type Accounts } from '../data/index.js';
 import { fieldKeyFile, keyDirectory, loadFieldCipher } from '../crypto/index.js';
 import { realtimeRoutes } from '../api/realtime/index.js';
 import { workerMetrics } from './cluster-metrics.js';
@@ -106,7 +105,7 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
     watch: config.functions.watch,
     timeout: config.functions.timeout,
     log,
-    services: { records: () => data.records, db: () => data.db, cache: () => cache.cache, queue: () => messaging.queue, bus: () => messaging.bus, access: lateBound(() => access) },
+    services: { records: () => data.records, db: () => data.db, cache: () => cache.cache, queue: () => messaging.queue, bus: () => messaging.bus, access: () => recordAccess },
     // Cron ticks fire once across instances sharing this lock (Redis when queues are on Redis, else a file in dataDir).
     lock: async () => (config.messaging.queue.backend === 'redis' ? redisLock({ client: await engines.redis('commands') }) : sqliteLock(join(dataDir, 'locks.db'))),
     render: etaRenderer(resolve(functionsDir, config.functions.templates), { cache: !config.functions.watch }),
@@ -148,6 +147,8 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
 
   // Access rules compile against the live schema; accounts keep credentials next to the auth collections.
   const access = createAccessControl({ data: () => ({ collections: data.records.collections, dialect: data.dialect, names: data.names }) });
+  // The one enforcement point for records: every transport below reads and writes through it as the caller.
+  const recordAccess = createRecordAccess({ rules: access, data: () => data, cipher: fieldCipher });
   let accounts: Accounts | undefined;
   let firstSetupToken: string | undefined;
   const needAccounts = (): Accounts => {
@@ -164,7 +165,6 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       if (!cluster.isWorker || cluster.worker?.id === 1) firstSetupToken = await setupToken({ services: auth.services, accounts, records: data.records });
     },
   };
-  const ruleInput = (request: FastifyRequest, body?: unknown) => ({ body, query: request.query as Record<string, unknown> });
 
   // Order matters: the WAF inspects everything (gateway routes included), the
   // gateway's routes come before Strata's own.
@@ -201,20 +201,8 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       },
       bodyLimit: config.server.bodyLimit,
       info: { title: 'Strata', version: '0.1.0' },
-      rules: (request, collection, action, body) => access.where(principalOf(request.auth), collection, action, ruleInput(request, body)),
-      // A filter through a relation sees only related records the caller may list.
-      relationRules: (request) => {
-        const p = principalOf(request.auth);
-        if (p?.superuser) return undefined;
-        return (target, alias) => {
-          try {
-            return access.where(p, target.name, 'list', ruleInput(request), alias);
-          } catch (e) {
-            if (e instanceof ForbiddenError) return sql<boolean>`1 = 0`;
-            throw e;
-          }
-        };
-      },
+      access: () => recordAccess,
+      principal: (request) => principalOf(request.auth),
       writes: authWriteHook(authDeps),
       extraPaths: () => functions.openapiPaths(),
     }),
@@ -224,16 +212,13 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
   superuserAudit(app, () => auth.services.audit, log);
   await app.register(setupRoutes(() => ({ services: auth.services, accounts: needAccounts(), records: data.records })));
   // --- rpc: gRPC, gRPC-Web and Connect services from the collections (src/rpc) ---
-  // The same access rules as REST, compiled per call.
-  const rpcAccess: AccessControl = access;
   let rpc: Rpc | undefined;
   if (config.rpc.enabled) {
     rpc = createRpc({
       collections: () => data.collections,
-      records: () => data.records,
-      access: rpcAccess,
+      access: () => recordAccess,
       auth: lateBound(() => auth.services),
-      watch: recordWatch({ bus: () => messaging.bus, access: rpcAccess, db: () => data.db, dialect: () => data.dialect, names: () => data.names, maxBuffered: config.rpc.watchBuffer }),
+      watch: recordWatch({ bus: () => messaging.bus, access: () => recordAccess, maxBuffered: config.rpc.watchBuffer }),
       maxMessageBytes: config.rpc.maxMessageBytes,
       reflection: config.rpc.reflection,
       watchHeartbeatMs: config.rpc.watchHeartbeat,
@@ -259,12 +244,10 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
 
   // --- realtime: WebSocket + SSE subscriptions (src/realtime) ---
   // Events reach a subscriber only when its view rule allows the record (the same rules as REST).
-  const realtimeAccess: AccessControl = access;
   const realtime = config.realtime.enabled
     ? realtimeRoutes({
         bus: lateBound(() => messaging.bus),
-        data,
-        access: realtimeAccess,
+        access: () => recordAccess,
         feed: lateBound(() => data.changes),
         auth: lateBound(() => auth.services),
         config: config.realtime,
