@@ -197,7 +197,9 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     const wheres: Expression<SqlBool>[] = [];
     const table = `${o.names.record(c.name)} as t`;
     // Without a per-user rule the query depends only on the parameters: reuse its compiled form.
-    const cacheKey = opts.where ? undefined : JSON.stringify([c.name, q.filter ?? '', q.sort ?? '', q.cursor ?? '', perPage, page]);
+    // A caller with relation rules gets entries of its own: a filter compiled without them (a superuser's) must
+    // never serve a caller whose relations are narrowed (one compiled with them is never cached, see `hopped`).
+    const cacheKey = opts.where ? undefined : JSON.stringify([c.name, q.filter ?? '', q.sort ?? '', q.cursor ?? '', perPage, page, opts.relationWhere ? 1 : 0]);
     const hit = cacheKey === undefined ? undefined : listCache.get(cacheKey);
     let compiled = hit?.compiled;
     // A filter through relations carries the caller's rules for the related records: never cached.
