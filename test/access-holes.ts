@@ -200,6 +200,9 @@ export function accessHolesContract(engine: string, dataLines: () => string, ski
       const onBus: Array<Record<string, unknown>> = [];
       const unsubscribe = await server.messaging.bus.subscribe('records.notes.*', (p) => void onBus.push(p as Record<string, unknown>));
       const aliceSse = await sse(base, tokens.alice, { collection: 'notes' });
+      // Her read-only API key is the same principal on realtime as on REST.
+      const key = String((await must(call('POST', '/api/collections/users/auth/api-keys', { name: 'notes reader', scopes: ['records:notes:read'] }, tokens.alice), 201)).key);
+      const keySse = await sse(base, key, { collection: 'notes' });
       const bobSse = await sse(base, tokens.bob, { collection: 'notes' });
       const watchAbort = new AbortController();
       const grpcNotes = await recordClient(base.replace(/^http:\/\//, ''), 'notes');
@@ -229,6 +232,8 @@ export function accessHolesContract(engine: string, dataLines: () => string, ski
         await until(() => aliceSse.events.length === 1 && watched.length === 1, "the owner's SSE event and Watch event");
         assert.equal(aliceSse.events[0].secret, 'alice plaintext secret', 'SSE to the owner');
         assert.equal(watched[0].secret, 'alice plaintext secret', 'Watch to the owner');
+        await until(() => keySse.events.length === 1, "the owner's API key SSE event");
+        assert.equal(keySse.events[0].secret, 'alice plaintext secret', "SSE to the owner's API key");
         await new Promise((r) => setTimeout(r, 300));
         assert.deepEqual(bobSse.events, [], 'another user does not see the record');
       } finally {
@@ -236,6 +241,7 @@ export function accessHolesContract(engine: string, dataLines: () => string, ski
         watchAbort.abort();
         grpcNotes.close();
         aliceSse.close();
+        keySse.close();
         bobSse.close();
         await unsubscribe();
         await worker.stop();

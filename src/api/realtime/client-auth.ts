@@ -2,7 +2,7 @@
 // token, API key, or session cookie — the cookie only from a trusted Origin, against cross-site
 // WebSocket hijacking), or a token sent later in an `auth` message.
 import type { FastifyRequest } from 'fastify';
-import { assertSameOrigin, principalOf, type AuthServices } from '../../auth/index.js';
+import { assertSameOrigin, parseSubject, principalOf, type AuthServices } from '../../auth/index.js';
 import type { Credential } from './connection.js';
 
 export type RealtimeAuthServices = Pick<AuthServices, 'accessTokens' | 'apiKeys' | 'sessions'>;
@@ -11,8 +11,10 @@ export type RealtimeAuthServices = Pick<AuthServices, 'accessTokens' | 'apiKeys'
 export async function credentialFromToken(services: RealtimeAuthServices, token: string): Promise<Credential> {
   if (token.startsWith('sk_')) {
     const key = await services.apiKeys.verify(token);
+    // A key's owner is `<collection>:<id>`, read as REST's request hooks read it (the same principal).
+    const owner = parseSubject(key.userId);
     return {
-      principal: principalOf({ kind: 'apiKey', userId: key.userId, keyId: key.id, scopes: key.scopes }),
+      principal: principalOf({ kind: 'apiKey', userId: owner.id, collection: owner.collection, keyId: key.id, scopes: key.scopes }),
       kind: 'apiKey',
       expiresAt: key.expiresAt === null ? undefined : key.expiresAt * 1000,
       recheck: () => services.apiKeys.verify(token).then(() => true),

@@ -1,7 +1,7 @@
 // Who is calling an RPC: the `authorization: Bearer <access token | sk_ API key>` metadata, verified
 // with the auth capability's services, as the same Principal REST uses for access rules.
 import { UnauthorizedError, type Principal } from '../../core/index.js';
-import { principalOf, type AccessTokens, type ApiKeys, type RequestAuth } from '../../auth/index.js';
+import { parseSubject, principalOf, type AccessTokens, type ApiKeys, type RequestAuth } from '../../auth/index.js';
 
 export interface RpcAuthServices {
   accessTokens: Pick<AccessTokens, 'verify'>;
@@ -23,7 +23,9 @@ export async function principalFromMetadata(authorization: string | null | undef
   let auth: RequestAuth;
   if (credential.startsWith('sk_')) {
     const key = await services.apiKeys.verify(credential);
-    auth = { kind: 'apiKey', userId: key.userId, keyId: key.id, scopes: key.scopes };
+    // A key's owner is `<collection>:<id>`, read as REST's request hooks read it (the same principal).
+    const owner = parseSubject(key.userId);
+    auth = { kind: 'apiKey', userId: owner.id, collection: owner.collection, keyId: key.id, scopes: key.scopes };
   } else {
     const claims = await services.accessTokens.verify(credential);
     auth = { kind: 'token', userId: claims.sub, collection: claims.col, scopes: claims.scope?.split(' ').filter(Boolean) ?? [], claims };
