@@ -56,7 +56,7 @@ export interface RecordAccess {
   update(p: Principal | null, collection: string, id: string, body: unknown, opts?: WriteOptions): Promise<StoredRecord>;
   delete(p: Principal | null, collection: string, id: string, opts?: Omit<WriteOptions, 'fields' | 'expand'>): Promise<void>;
   aggregate(p: Principal | null, collection: string, q: AggregateQuery, opts?: { query?: Record<string, unknown> }): Promise<AggregateRow[]>;
-  /** All operations in one transaction, each under its own rule (`bodies` are what rules see, per operation). */
+  /** All operations in one transaction, each under its own rule (`@request.body` is the operation's body). */
   batch(p: Principal | null, ops: readonly BatchOperation[], opts?: { query?: Record<string, unknown> }): Promise<BatchResult[]>;
   /** Throws ForbiddenError when `p` may not do `action` on `collection` at all. */
   assert(p: Principal | null, collection: string, action: RuleAction): void;
@@ -100,7 +100,7 @@ export function createRecordAccess(deps: RecordAccessDeps): RecordAccess {
   };
   /** Related records obey their own collection's view rule (not viewable: expanded as null). */
   const expandWhere = (p: Principal | null, query?: Record<string, unknown>): ExpandRule | undefined => {
-    if (p?.superuser) return undefined;
+    if (p?.superuser && p.scopes.length === 0) return undefined;
     const cache = new Map<string, Expression<SqlBool> | undefined>();
     return (collection) => {
       if (!cache.has(collection)) cache.set(collection, orNone(p, collection, 'view', { query }));
@@ -109,7 +109,7 @@ export function createRecordAccess(deps: RecordAccessDeps): RecordAccess {
   };
   /** A filter through a relation sees only related records the caller may list. */
   const relationWhere = (p: Principal | null, query?: Record<string, unknown>): OperationOptions['relationWhere'] =>
-    p?.superuser ? undefined : (target, alias) => orNone(p, target.name, 'list', { query }, alias);
+    p?.superuser && p.scopes.length === 0 ? undefined : (target, alias) => orNone(p, target.name, 'list', { query }, alias);
 
   const compiled = new WeakMap<RecordSubscription, Expression<SqlBool>>();
 
