@@ -11,7 +11,7 @@ import { createDataLayer } from '../src/data/index.js';
 import { recordsRoutes } from '../src/api/index.js';
 import { authComponent, principalOf } from '../src/auth/index.js';
 import { authHooks } from '../src/api/index.js';
-import { createAccessControl, sqlAuthStorage } from '../src/data/index.js';
+import { createAccessControl, createRecordAccess, sqlAuthStorage } from '../src/data/index.js';
 import { fieldKeyFile, keyDirectory, loadFieldCipher } from '../src/crypto/index.js';
 import { BENCH_COLLECTIONS } from './records-fixture.js';
 
@@ -46,7 +46,8 @@ const s = auth.services;
 const edge = await Edge.create({ config, log: pino({ level: 'silent' }) });
 await edge.app.register(authHooks({ services: s }));
 const access = createAccessControl({ data: () => ({ collections: data.records.collections, dialect: data.dialect, names: data.names }) });
-await edge.app.register(recordsRoutes({ records: data.records, rules: (req, c, a, body) => access.where(principalOf(req.auth), c, a, { body, query: req.query as Record<string, unknown> }) }));
+const recordAccess = createRecordAccess({ rules: access, data: () => data });
+await edge.app.register(recordsRoutes({ records: data.records, access: () => recordAccess, principal: (req) => principalOf(req.auth) }));
 const session = await s.sessions.create({ userId: 'bench', collection: 'users' });
 writeFileSync(
   join(dataDir, 'creds.json'),

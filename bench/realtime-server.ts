@@ -44,7 +44,7 @@ function emitWhen(ready: () => boolean, emit: () => void): void {
 if (kind === 'strata') {
   const { default: Fastify } = await import('fastify');
   const { loadConfig } = await import('../src/config/index.js');
-  const { createDataLayer } = await import('../src/data/index.js');
+  const { createDataLayer, createRecordAccess } = await import('../src/data/index.js');
   const { memoryBus } = await import('../src/messaging/index.js');
   const { realtimeRoutes } = await import('../src/api/realtime/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-rt-'));
@@ -55,7 +55,8 @@ if (kind === 'strata') {
   const app = Fastify();
   app.decorateRequest('auth', null);
   // An open view rule (what a public collection has): no per-event SQL, the same work as a bare broadcast.
-  const rt = realtimeRoutes({ bus, data, access: { where: () => undefined }, auth: { accessTokens: null!, apiKeys: null!, sessions: null! }, config: { ...config.realtime, maxConnections: 100_000, maxBufferBytes: 8 * 1024 * 1024 } });
+  const access = createRecordAccess({ rules: { where: () => undefined }, data: () => data });
+  const rt = realtimeRoutes({ bus, access: () => access, auth: { accessTokens: null!, apiKeys: null!, sessions: null! }, config: { ...config.realtime, maxConnections: 100_000, maxBufferBytes: 8 * 1024 * 1024 } });
   await app.register(rt);
   await app.listen({ port, host: '127.0.0.1' });
   emitWhen(

@@ -9,18 +9,10 @@ import { dirname, join, posix, relative } from 'node:path';
 
 const ROOT = 'src';
 /**
- * Files outside src/data/ that still import kysely, each with why, until the access-layer issue
- * gives the transports a records API instead of SQL expressions. The list may only shrink.
+ * Files outside src/data/ allowed to import kysely, each with why. Empty since the records access layer
+ * (src/data/access/record-access.ts) serves every transport; it may only stay empty.
  */
-const KYSELY_PENDING = new Map(process.env.STRATA_CHECK_IMPORTS_PENDING === 'none' ? [] : [
-  ['src/core/access.ts', 'the AccessControl contract is a Kysely expression (access-layer issue)'],
-  ['src/api/records/records-routes.ts', 'rules arrive as Kysely expressions (access-layer issue)'],
-  ['src/api/realtime/hub.ts', 'checks visibility with SQL of its own (access-layer issue)'],
-  ['src/api/realtime/connection.ts', 'holds a compiled rule expression (access-layer issue)'],
-  ['src/api/rpc/record-watch.ts', 'checks visibility with SQL of its own (access-layer issue)'],
-  ['src/functions/public.ts', 'exports the Kysely database type to user functions (access-layer issue)'],
-  ['src/server/routes.ts', 'builds the relation-rule fallback expression (access-layer issue)'],
-]);
+const KYSELY_PENDING = new Map();
 
 function walk(dir, out = []) {
   for (const name of readdirSync(dir)) {

@@ -12,7 +12,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ForbiddenError, UnauthorizedError } from '../src/core/index.js';
 import { handleError } from '../src/edge/index.js';
 import { adminCollectionsRoutes, recordsRoutes } from '../src/api/index.js';
-import { createDataLayer, dropAll, normalizeCollections, type DataLayer } from '../src/data/index.js';
+import { createDataLayer, createRecordAccess, dropAll, normalizeCollections, type DataLayer } from '../src/data/index.js';
 import { DataSchema, type CollectionConfig, type DataConfig } from '../src/config/schema-data.js';
 import { MYSQL_URL, PG_URL, uniquePrefix, unreachable } from './data-helpers.js';
 import { startStrata } from './helpers/strata-process.js';
@@ -141,7 +141,8 @@ async function serve(data: DataLayer): Promise<{ app: FastifyInstance; base: str
       },
     }),
   );
-  await app.register(recordsRoutes({ get records() { return data.records; } }));
+  const open = createRecordAccess({ rules: { where: () => undefined }, data: () => data });
+  await app.register(recordsRoutes({ get records() { return data.records; }, access: () => open, principal: () => null }));
   return { app, base: await app.listen({ port: 0, host: '127.0.0.1' }) };
 }
 

@@ -13,7 +13,7 @@ import avro from 'avsc';
 import { pack, unpack } from 'msgpackr';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { recordsRoutes } from '../src/api/index.js';
-import { dropAll, normalizeCollections, type DataLayer } from '../src/data/index.js';
+import { createRecordAccess, dropAll, normalizeCollections, type AccessControl, type DataLayer } from '../src/data/index.js';
 import { layerFor, type EngineSetup } from './data-contract.js';
 import { TEST_COLLECTIONS } from './data-helpers.js';
 import { handleError } from '../src/edge/index.js';
@@ -31,7 +31,8 @@ export function apiContract(engine: string, setup: () => Promise<EngineSetup>, s
       await layer.start();
       app = Fastify({ bodyLimit: 1_048_576 });
       app.setErrorHandler(handleError); // errors become problem+json at the edge, as in the server
-      await app.register(recordsRoutes({ records: layer.records, bodyLimit: 256 * 1024 }));
+      const open = createRecordAccess({ rules: { where: () => undefined }, data: () => layer });
+      await app.register(recordsRoutes({ records: layer.records, access: () => open, principal: () => null, bodyLimit: 256 * 1024 }));
       await app.listen({ port: 0, host: '127.0.0.1' });
       const addr = app.server.address();
       base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -226,17 +227,21 @@ export function apiContract(engine: string, setup: () => Promise<EngineSetup>, s
 
     test('access rules from the hook narrow lists, gets, writes and expanded records', async () => {
       const { sql } = await import('kysely');
+      const limitedRules: AccessControl = {
+        where: (p, collection, action, _input, alias = 't') => {
+          if (!p) return undefined;
+          if (collection === 'users') return sql<boolean>`${sql.ref(`${alias}.name`)} <> ${'Alice'}`;
+          if (collection === 'posts' && action !== 'create') return sql<boolean>`${sql.ref(`${alias}.views`)} > ${100}`;
+          return undefined;
+        },
+      };
       const ruled = Fastify();
       ruled.setErrorHandler(handleError);
       await ruled.register(
         recordsRoutes({
           records: layer.records,
-          rules: (req, collection, action) => {
-            if (req.headers['x-test-user'] !== 'limited') return undefined;
-            if (collection === 'users') return sql<boolean>`t.name <> ${'Alice'}`;
-            if (collection === 'posts' && action !== 'create') return sql<boolean>`t.views > ${100}`;
-            return undefined;
-          },
+          access: () => createRecordAccess({ rules: limitedRules, data: () => layer }),
+          principal: (req) => (req.headers['x-test-user'] === 'limited' ? { id: 'limited', collection: 'users', superuser: false, scopes: [] } : null),
         }),
       );
       await ruled.listen({ port: 0, host: '127.0.0.1' });

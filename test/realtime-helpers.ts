@@ -11,8 +11,8 @@ import { handleError } from '../src/edge/index.js';
 import { authComponent, type AuthServices } from '../src/auth/index.js';
 import { authDeps } from './auth-stores-helpers.js';
 import { authHooks } from '../src/api/index.js';
-import { ForbiddenError, recordTopic, StrataError, type AccessControl, type ChangeFeed, type RecordChangeAction, type RecordChangeEvent } from '../src/core/index.js';
-import { createDataLayer, type DataLayer } from '../src/data/index.js';
+import { ForbiddenError, recordTopic, StrataError, type ChangeFeed, type RecordChangeAction, type RecordChangeEvent } from '../src/core/index.js';
+import { createDataLayer, createRecordAccess, type AccessControl, type DataLayer } from '../src/data/index.js';
 import type { Bus } from '../src/messaging/index.js';
 import { realtimeRoutes, type RealtimeHub, type RealtimeOptions } from '../src/api/realtime/index.js';
 
@@ -73,7 +73,8 @@ export async function startInstance(o: { bus: Bus; auth: Pick<AuthServices, 'acc
   const app = Fastify();
   app.setErrorHandler(handleError);
   await app.register(authHooks({ services: o.auth }));
-  const rt = realtimeRoutes({ bus: o.bus, data, access: ownerAccess, auth: o.auth, feed: o.feed, config: defaultLimits(o.limits) });
+  const access = createRecordAccess({ rules: ownerAccess, data: () => data });
+  const rt = realtimeRoutes({ bus: o.bus, access: () => access, auth: o.auth, feed: o.feed, config: defaultLimits(o.limits) });
   await app.register(rt);
   o.routes?.(app);
   const base = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -10,7 +10,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import { pino } from 'pino';
 import { sql, type SqlBool } from 'kysely';
 import { loadConfig } from '../src/config/index.js';
-import { ForbiddenError, recordTopic, type AccessControl, type RecordChangeEvent } from '../src/core/index.js';
+import { ForbiddenError, recordTopic, type RecordChangeEvent } from '../src/core/index.js';
+import type { AccessControl } from '../src/data/index.js';
 import { createRpc, recordWatch } from '../src/api/rpc/index.js';
 import * as dataCapability from '../src/data/index.js';
 import { createServer, type StrataServer } from '../src/server/index.js';
@@ -168,10 +169,11 @@ export const ownerAccess: AccessControl = {
 /** Registers an rpc plugin with `access` on a server built with rpc.enabled=false. */
 export function withRpc(access: AccessControl, maxMessageBytes?: number, watchHeartbeatMs?: number) {
   return async (s: StrataServer) => {
+    // The transports see only the records access layer, over these rules.
+    const recordAccess = dataCapability.createRecordAccess({ rules: access, data: () => s.data });
     const rpc = createRpc({
       collections: s.data.collections,
-      records: () => s.data.records,
-      access,
+      access: () => recordAccess,
       auth: {
         get accessTokens() {
           return s.auth.services.accessTokens;
@@ -180,7 +182,7 @@ export function withRpc(access: AccessControl, maxMessageBytes?: number, watchHe
           return s.auth.services.apiKeys;
         },
       },
-      watch: recordWatch({ bus: () => s.messaging.bus, access, db: () => s.data.db, dialect: () => s.data.dialect, names: () => s.data.names }),
+      watch: recordWatch({ bus: () => s.messaging.bus, access: () => recordAccess }),
       maxMessageBytes,
       watchHeartbeatMs,
     });

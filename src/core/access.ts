@@ -1,8 +1,6 @@
-// The access-control contract between the auth capability (which compiles each collection's
-// rules) and everything that reads or writes records on someone's behalf: REST, realtime,
-// gRPC and functions. Rules become SQL WHERE expressions on the alias `t`; nothing is
-// filtered in memory after a query.
-import type { Expression, SqlBool } from 'kysely';
+// Who acts on records, and what for: the vocabulary shared by the records access layer (data/access,
+// which compiles each collection's rules to SQL) and every transport that acts for a caller (REST,
+// realtime, gRPC, functions). Transports pass a Principal; they never see a compiled rule.
 
 /** Who is acting: an authenticated record of an auth collection (superusers live in `_superusers`). */
 export interface Principal {
@@ -21,15 +19,6 @@ export type RuleAction = 'list' | 'view' | 'create' | 'update' | 'delete';
 export interface RuleInput {
   body?: unknown;
   query?: Record<string, unknown>;
-}
-
-export interface AccessControl {
-  /**
-   * The WHERE (alias `t`) that limits `action` on `collection` for `principal`; undefined when nothing
-   * limits it (a superuser, or an empty rule). Throws ForbiddenError when the rule refuses outright
-   * (no rule: superusers only). `alias` names the table in the expression (default `t`).
-   */
-  where(principal: Principal | null, collection: string, action: RuleAction, input?: RuleInput, alias?: string): Expression<SqlBool> | undefined;
 }
 
 /** The system auth collection of superusers. */

@@ -90,3 +90,32 @@ export async function checkFieldKeys(db: Db, names: TableNames, collections: rea
     }
   }
 }
+
+/**
+ * A record as events carry it (outbox, bus, webhooks): encrypted fields sealed again (a fresh nonce, the
+ * same record-bound `aad`), so their plaintext never leaves a response to a caller allowed to view it.
+ */
+export function sealRecord(c: Collection, rec: Record<string, unknown>, cipher: ValueCipher | undefined): Record<string, unknown> {
+  if (c.type !== 'base' || !c.fields.some((f) => f.encrypted)) return rec;
+  const out = { ...rec };
+  for (const f of c.fields) {
+    const v = out[f.name];
+    if (!f.encrypted || v === null || v === undefined) continue;
+    const text = f.type === 'json' ? JSON.stringify(v) : String(v);
+    if (!text.startsWith(SEALED_PREFIX)) out[f.name] = sealValue(cipher, c, f, String(rec.id), text);
+  }
+  return out;
+}
+
+/** The plaintext record of an event's sealed record (the inverse of sealRecord). */
+export function openRecord(c: Collection, rec: Record<string, unknown>, cipher: ValueCipher | undefined): Record<string, unknown> {
+  if (c.type !== 'base' || !c.fields.some((f) => f.encrypted)) return rec;
+  const out = { ...rec };
+  for (const f of c.fields) {
+    const v = out[f.name];
+    if (!f.encrypted || typeof v !== 'string' || !v.startsWith(SEALED_PREFIX)) continue;
+    const text = openValue(cipher, c, f, String(rec.id), v);
+    out[f.name] = f.type === 'json' ? (JSON.parse(text) as unknown) : text;
+  }
+  return out;
+}

@@ -35,7 +35,10 @@ export { aadOf, checkFieldKeys, FieldEncryptionError, SEALED_PREFIX, ENCRYPTABLE
 export { createCollectionAdmin, type CollectionAdmin, type CollectionChange, type CollectionEntry, type ChangeResult } from './admin-collections.js';
 export { storedCollections, schemaVersion } from './admin-collection-store.js';
 export { existingTables } from './table-list.js';
-export { createAccessControl, scopeAllows, type AccessRulesDeps } from './access/access-rules.js';
+export { createAccessControl, scopeAllows, type AccessRulesDeps, type AccessControl } from './access/access-rules.js';
+export { createRecordAccess, type RecordAccess, type RecordAccessDeps, type RecordSubscription, type ReadOptions, type WriteOptions } from './access/record-access.js';
 export { createAccounts, type Accounts, type Account, type Credentials, type AccountsDeps } from './auth-tables/accounts.js';
 export { sqlAuthStorage, type SqlAuthStorageOptions } from './auth-tables/auth-storage-sql.js';
 export { openFieldRotation, type FieldRotationSource, type FieldRotationOptions, type EncryptedRows } from './field-rotation.js';
+/** The tagged template for raw parameterized SQL on `Db` (user functions' `ctx.db`): values are bound, never spliced. */
+export { sql } from 'kysely';

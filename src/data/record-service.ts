@@ -15,7 +15,7 @@ import { etagOf, fromRow, type RecordData, type Row } from './record-row.js';
 import { validateInput } from './record-validate.js';
 import { deleteRecord, insertRecord, updateRecord } from './record-write.js';
 import type { TableNames } from './table-names.js';
-import type { ValueCipher } from './field-cipher.js';
+import { sealRecord, type ValueCipher } from './field-cipher.js';
 
 export interface ListQuery {
   filter?: string;
@@ -197,7 +197,9 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     const wheres: Expression<SqlBool>[] = [];
     const table = `${o.names.record(c.name)} as t`;
     // Without a per-user rule the query depends only on the parameters: reuse its compiled form.
-    const cacheKey = opts.where ? undefined : JSON.stringify([c.name, q.filter ?? '', q.sort ?? '', q.cursor ?? '', perPage, page]);
+    // A caller with relation rules gets entries of its own: a filter compiled without them (a superuser's) must
+    // never serve a caller whose relations are narrowed (one compiled with them is never cached, see `hopped`).
+    const cacheKey = opts.where ? undefined : JSON.stringify([c.name, q.filter ?? '', q.sort ?? '', q.cursor ?? '', perPage, page, opts.relationWhere ? 1 : 0]);
     const hit = cacheKey === undefined ? undefined : listCache.get(cacheKey);
     let compiled = hit?.compiled;
     // A filter through relations carries the caller's rules for the related records: never cached.
@@ -246,7 +248,9 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   async function writeEvent(tx: Db, c: Collection, action: RecordChangeAction, id: string, shown: StoredRecord, opts: OperationOptions = {}): Promise<void> {
     // System collections (`_superusers`) publish nothing: their records are not app data.
     if (!o.events || c.name.startsWith('_')) return;
-    const record = opts.fields === undefined && opts.expand === undefined ? shown.record : (await read(tx, c, id)).record;
+    const plain = opts.fields === undefined && opts.expand === undefined ? shown.record : (await read(tx, c, id)).record;
+    // Events outlive the request (outbox, bus, webhooks, the WAL): encrypted fields travel sealed.
+    const record = sealRecord(c, plain, o.cipher);
     const ev = { collection: c.name, action, record };
     const batched = batchEvents.get(tx);
     if (batched) batched.push(ev);

@@ -1,10 +1,10 @@
-// The context handed to every function: the records service behind the caller's access rules,
+// The context handed to every function: records through the records access layer as the caller,
 // the Kysely instance, cache, queue, bus, the principal, a child logger and an abort signal.
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import type { AccessControl, Principal } from '../core/index.js';
+import type { Principal } from '../core/index.js';
 import type { Cache } from '../cache/index.js';
 import type { Bus, QueueBackend } from '../messaging/index.js';
-import type { Db, ListQuery, RecordsService } from '../data/index.js';
+import type { Db, ListQuery, RecordAccess, RecordsService } from '../data/index.js';
 import type { FunctionContext, ScopedRecords } from './function-define.js';
 
 /** Services resolved when used: they exist only once the server has started. */
@@ -14,25 +14,26 @@ export interface ContextServices {
   cache(): Cache;
   queue(): QueueBackend;
   bus(): Bus;
-  access: AccessControl;
+  /** The records access layer (one per server: it reads the live records service per call). */
+  access(): RecordAccess;
 }
 
 /**
- * The records service with `access.where(principal, collection, action)` on every call.
+ * Records as `principal` sees them: every call goes through the records access layer (rules, expand,
+ * relation filters), like REST.
  *
  * @example
- * const mine = scopedRecords(data.records, access, principalOf(request.auth));
+ * const mine = scopedRecords(data.records, recordAccess, principalOf(request.auth));
  * await mine.list('tasks', { sort: '-created' }); // only what the caller may list
  */
-export function scopedRecords(records: RecordsService, access: AccessControl, principal: Principal | null): ScopedRecords {
-  const expandWhere = (c: string) => access.where(principal, c, 'view');
+export function scopedRecords(records: RecordsService, access: RecordAccess, principal: Principal | null): ScopedRecords {
   return {
-    list: (c, q: ListQuery = {}, opts = {}) => records.list(c, q, { ...opts, where: access.where(principal, c, 'list', { query: q as Record<string, unknown> }), expandWhere }),
-    get: (c, id, opts = {}) => records.get(c, id, { ...opts, where: access.where(principal, c, 'view'), expandWhere }),
-    create: (c, body, opts = {}) => records.create(c, body, { ...opts, where: access.where(principal, c, 'create', { body }), expandWhere }),
-    update: (c, id, body, opts = {}) => records.update(c, id, body, { ...opts, where: access.where(principal, c, 'update', { body }), expandWhere }),
-    delete: (c, id, opts = {}) => records.delete(c, id, { ...opts, where: access.where(principal, c, 'delete') }),
-    aggregate: (c, q, opts = {}) => records.aggregate(c, q, { ...opts, where: access.where(principal, c, 'list') }),
+    list: (c, q: ListQuery = {}) => access.list(principal, c, q),
+    get: (c, id, opts = {}) => access.get(principal, c, id, opts),
+    create: (c, body, opts = {}) => access.create(principal, c, body, opts),
+    update: (c, id, body, opts = {}) => access.update(principal, c, id, body, opts),
+    delete: (c, id, opts = {}) => access.delete(principal, c, id, opts),
+    aggregate: (c, q) => access.aggregate(principal, c, q),
     asSuperuser: () => records,
   };
 }
@@ -42,7 +43,7 @@ export function functionContext(services: ContextServices, principal: Principal 
   let records: ScopedRecords | undefined;
   return {
     get records() {
-      return (records ??= scopedRecords(services.records(), services.access, principal));
+      return (records ??= scopedRecords(services.records(), services.access(), principal));
     },
     get db() {
       return services.db();

@@ -31,14 +31,20 @@ export interface RouteSchemas {
 
 type ResponseOf<R> = R extends TSchema ? Static<R> : R extends Readonly<Record<number, infer S>> ? StaticOf<S> : unknown;
 
-/** The records service with the caller's access rules applied to every call. */
+/** Field selection and relation expansion of a read (expanded records obey their own view rule). */
+export interface ScopedReadOptions {
+  fields?: string;
+  expand?: string;
+}
+
+/** The records service with the caller's access rules applied to every call (the records access layer). */
 export interface ScopedRecords {
-  list(collection: string, q?: ListQuery, opts?: Omit<OperationOptions, 'where'>): Promise<ListResult>;
-  get(collection: string, id: string, opts?: Omit<OperationOptions, 'where'>): Promise<StoredRecord>;
-  create(collection: string, body: unknown, opts?: Omit<OperationOptions, 'where'>): Promise<StoredRecord>;
-  update(collection: string, id: string, body: unknown, opts?: Omit<OperationOptions, 'where'>): Promise<StoredRecord>;
-  delete(collection: string, id: string, opts?: Omit<OperationOptions, 'where'>): Promise<void>;
-  aggregate(collection: string, q: AggregateQuery, opts?: Omit<OperationOptions, 'where'>): Promise<AggregateRow[]>;
+  list(collection: string, q?: ListQuery): Promise<ListResult>;
+  get(collection: string, id: string, opts?: ScopedReadOptions): Promise<StoredRecord>;
+  create(collection: string, body: unknown, opts?: ScopedReadOptions): Promise<StoredRecord>;
+  update(collection: string, id: string, body: unknown, opts?: ScopedReadOptions & { ifMatch?: string }): Promise<StoredRecord>;
+  delete(collection: string, id: string, opts?: { ifMatch?: string }): Promise<void>;
+  aggregate(collection: string, q: AggregateQuery): Promise<AggregateRow[]>;
   /** The records service without access rules: the function vouches for what it does. */
   asSuperuser(): RecordsService;
 }

@@ -139,7 +139,7 @@ class HttpContext implements RouteContext {
     this.body = request.body;
   }
   get records(): ScopedRecords {
-    return (this.#records ??= scopedRecords(this.#services.records(), this.#services.access, this.auth));
+    return (this.#records ??= scopedRecords(this.#services.records(), this.#services.access(), this.auth));
   }
   get db() {
     return this.#services.db();

@@ -1,6 +1,7 @@
 /**
  * @module What function files import (`strata/functions`, also `strata`): the define* functions,
- * their types, TypeBox's `Type`, Kysely's `sql` and the error classes. Light on purpose: no server code.
+ * their types, TypeBox's `Type`, the data layer's `sql` tag (Kysely's) and the error classes. No server
+ * code of its own: SQL stays with the data capability, which lends its tag.
  */
 export {
   defineRoute,
@@ -26,4 +27,4 @@ export {
 } from './function-define.js';
 export { StrataError, ValidationError, NotFoundError, ForbiddenError, UnauthorizedError, ConflictError, type FieldError } from '../core/index.js';
 export { Type, type Static, type TSchema } from '@sinclair/typebox';
-export { sql } from 'kysely';
+export { sql } from '../data/index.js';

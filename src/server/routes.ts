@@ -3,9 +3,6 @@
 // (gateway routes included), the caller is known before any route, the gateway's routes come
 // before Strata's own.
 import cluster from 'node:cluster';
-import type { FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
-import { ForbiddenError } from '../core/index.js';
 import { principalOf } from '../auth/index.js';
 import { adminRoutes, authHooks, authRoutes, authWriteHook, jwksRoutes, opsRoutes, recordsRoutes, requireSuperuser, setupRoutes, superuserAudit, type AuthRoutesDeps } from '../api/index.js';
 import { realtimeRoutes } from '../api/realtime/index.js';
@@ -22,8 +19,6 @@ export interface MountedRoutes {
   closeRpc(): void;
 }
 
-const ruleInput = (request: FastifyRequest, body?: unknown) => ({ body, query: request.query as Record<string, unknown> });
-
 /**
  * @example
  * await startInOrder(services.components);
@@ -31,7 +26,7 @@ const ruleInput = (request: FastifyRequest, body?: unknown) => ({ body, query: r
  * await services.edge.start();
  */
 export async function mountRoutes(s: Services): Promise<MountedRoutes> {
-  const { config, log, edge, data, auth, access, messaging, waf, gateway, functions } = s;
+  const { config, log, edge, data, auth, recordAccess, messaging, waf, gateway, functions } = s;
   const app = edge.app;
   const services = auth.services;
   const accounts = s.setup.accounts;
@@ -67,20 +62,9 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
       records: data.records,
       bodyLimit: config.server.bodyLimit,
       info: { title: 'Strata', version: '0.1.0' },
-      rules: (request, collection, action, body) => access.where(principalOf(request.auth), collection, action, ruleInput(request, body)),
-      // A filter through a relation sees only related records the caller may list.
-      relationRules: (request) => {
-        const p = principalOf(request.auth);
-        if (p?.superuser) return undefined;
-        return (target, alias) => {
-          try {
-            return access.where(p, target.name, 'list', ruleInput(request), alias);
-          } catch (e) {
-            if (e instanceof ForbiddenError) return sql<boolean>`1 = 0`;
-            throw e;
-          }
-        };
-      },
+      // Every read and write goes through the one records access layer, as the caller.
+      access: () => recordAccess,
+      principal: (request) => principalOf(request.auth),
       writes: authWriteHook(authDeps),
       extraPaths: () => functions.openapiPaths(),
     }),
@@ -96,10 +80,9 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
   if (config.rpc.enabled) {
     rpc = createRpc({
       collections: () => data.collections,
-      records: () => data.records,
-      access,
+      access: () => recordAccess,
       auth: services,
-      watch: recordWatch({ bus: () => messaging.bus, access, db: () => data.db, dialect: () => data.dialect, names: () => data.names, maxBuffered: config.rpc.watchBuffer }),
+      watch: recordWatch({ bus: () => messaging.bus, access: () => recordAccess, maxBuffered: config.rpc.watchBuffer }),
       maxMessageBytes: config.rpc.maxMessageBytes,
       reflection: config.rpc.reflection,
       watchHeartbeatMs: config.rpc.watchHeartbeat,
@@ -127,8 +110,7 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
   const realtime = config.realtime.enabled
     ? realtimeRoutes({
         bus: messaging.bus,
-        data,
-        access,
+        access: () => recordAccess,
         feed: data.changes,
         auth: services,
         config: config.realtime,

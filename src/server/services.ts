@@ -10,7 +10,7 @@ import { Edge } from '../edge/index.js';
 import { createMetrics, Readiness, type HttpMetrics } from '../ops/index.js';
 import { busInvalidation, cacheComponent } from '../cache/index.js';
 import { messagingComponent, redisLock, sqliteLock, sqliteWebhookStore, webhooks, type Consumer, type WebhookStore } from '../messaging/index.js';
-import { createAccessControl, createAccounts, createDataLayer, recordEventRelay, sqlAuthStorage, type Accounts, type DataLayer } from '../data/index.js';
+import { createAccessControl, createAccounts, createDataLayer, createRecordAccess, recordEventRelay, sqlAuthStorage, type Accounts, type DataLayer, type RecordAccess } from '../data/index.js';
 import { createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
 import { authComponent } from '../auth/index.js';
@@ -41,6 +41,8 @@ export interface Services {
   readonly functions: Functions;
   readonly data: DataLayer;
   readonly access: ReturnType<typeof createAccessControl>;
+  /** The one enforcement point for records: every transport reads and writes through it as the caller. */
+  readonly recordAccess: RecordAccess;
   readonly auth: ReturnType<typeof authComponent>;
   readonly waf: WafComponent;
   readonly gateway: Gateway;
@@ -77,7 +79,7 @@ export async function buildServices(config: StrataConfig, log: Logger): Promise<
   // ctx reads records. Functions are built first and reach the data layer through the thunks below,
   // which are only called once everything has started.
   const functionsDir = resolve(config.functions.dir);
-  const services = (): { data: DataLayer; access: ReturnType<typeof createAccessControl> } => ({ data, access });
+  const services = (): { data: DataLayer; recordAccess: RecordAccess } => ({ data, recordAccess });
   const functions = await createFunctions({
     dir: functionsDir,
     watch: config.functions.watch,
@@ -90,7 +92,7 @@ export async function buildServices(config: StrataConfig, log: Logger): Promise<
       cache: () => cache.cache,
       queue: () => messaging.queue,
       bus: () => messaging.bus,
-      access: { where: (...args) => services().access.where(...args) },
+      access: () => services().recordAccess,
     },
     // Cron ticks fire once across instances sharing this lock (Redis when queues are on Redis, else a file in dataDir).
     lock: async () => (config.messaging.queue.backend === 'redis' ? redisLock({ client: await engines.redis('commands') }) : sqliteLock(join(dataDir, 'locks.db'))),
@@ -110,6 +112,7 @@ export async function buildServices(config: StrataConfig, log: Logger): Promise<
   });
   // Access rules compile against the live schema (collections can change at run time).
   const access = createAccessControl({ data: () => ({ collections: data.records.collections, dialect: data.dialect, names: data.names }) });
+  const recordAccess = createRecordAccess({ rules: access, data: () => data, cipher: fieldCipher });
   // Auth keeps its tables (tokens, API keys, MFA, email outbox, audit log) on the data layer's database.
   const auth = authComponent(config.auth, {
     keyDir: keyDirectory(config),
@@ -147,7 +150,7 @@ export async function buildServices(config: StrataConfig, log: Logger): Promise<
   const recordEvents = recordEventRelay(data, () => messaging.bus, log);
   // Auth needs the data layer's database; webhooks and the WAF use auth only per request (request.auth), never at start.
   const components: Component[] = [messaging, cache, data, auth, webhookDelivery, recordEvents, setup, functions, waf, gateway];
-  return { config, log, dataDir, metrics, readiness, edge, engines, messaging, cache, webhookStore, functions, data, access, auth, waf, gateway, setup, components };
+  return { config, log, dataDir, metrics, readiness, edge, engines, messaging, cache, webhookStore, functions, data, access, recordAccess, auth, waf, gateway, setup, components };
 }
 
 /** Bus events become signed deliveries (queue jobs) for matching webhook subscriptions. */

@@ -1,7 +1,7 @@
 // One realtime client (WebSocket or SSE): its principal, subscriptions, the bounded send path
 // (backpressure) and what it was already sent (for deletes and de-duplication).
-import type { RawBuilder, SqlBool } from 'kysely';
 import type { Principal } from '../../core/index.js';
+import type { RecordSubscription } from '../../data/index.js';
 import { CloseCode } from './protocol.js';
 
 /** What a transport must offer the hub. */
@@ -30,7 +30,7 @@ export interface Credential {
 }
 
 export type Subscription =
-  | { readonly id: string; readonly kind: 'records'; readonly collection: string; readonly record?: string; readonly filter?: string; readonly where?: RawBuilder<SqlBool> }
+  | { readonly id: string; readonly kind: 'records'; readonly collection: string; readonly record?: string; readonly filter?: string; readonly access: RecordSubscription }
   | { readonly id: string; readonly kind: 'topic'; readonly pattern: string };
 
 const SEEN_MAX = 10_000;

@@ -1,21 +1,13 @@
 // The subscription hub: one bus subscription to `records.>` per instance, fanned out to the
-// connections whose subscriptions match, after each event passes the subscriber's view rule
-// (and filter) in SQL — one query per event per distinct principal+filter, not per subscriber.
-import { sql, type Expression, type SqlBool } from 'kysely';
-import { StrataError, type AccessControl, type ChangeFeed, type Logger, type Principal, type RecordChangeEvent } from '../../core/index.js';
-import { compileFilter, type Collection, type Db, type SqlDialect, type TableNames } from '../../data/index.js';
+// connections whose subscriptions match, after the records access layer says each event passes the
+// subscriber's view rule (and filter) — one check per event per distinct principal+filter, not per
+// subscriber. Encrypted fields are opened only for the connections the event is delivered to.
+import { StrataError, type ChangeFeed, type Logger, type RecordChangeEvent } from '../../core/index.js';
+import type { RecordAccess, RecordSubscription } from '../../data/index.js';
 import { assertPattern, type Bus } from '../../messaging/index.js';
 import { CloseCode, EVENT_ID, ProtocolError, type SubscribeMessage } from './protocol.js';
 import type { Connection, Subscription } from './connection.js';
 import { patternWithin } from './topic-allow.js';
-
-/** What the hub needs from the data layer (the DataLayer itself fits). */
-export interface RealtimeData {
-  readonly db: Db;
-  readonly dialect: SqlDialect;
-  readonly names: TableNames;
-  readonly collections: readonly Collection[];
-}
 
 export interface RealtimeLimits {
   maxConnections: number;
@@ -30,8 +22,8 @@ export interface RealtimeLimits {
 
 export interface HubOptions {
   bus: Bus;
-  data: RealtimeData;
-  access: AccessControl;
+  /** The records access layer: subscribe checks and every delivered event go through it. */
+  access: () => RecordAccess;
   /** Replay for resume; without it `resume` answers `unavailable`. */
   feed?: ChangeFeed;
   limits: RealtimeLimits;
@@ -61,7 +53,6 @@ export class RealtimeHub {
   private timers: NodeJS.Timeout[] = [];
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
-  private colMap?: { from: readonly Collection[]; map: Map<string, Collection> };
 
   constructor(private readonly o: HubOptions) {}
 
@@ -110,32 +101,24 @@ export class RealtimeHub {
     c.subs.clear();
   }
 
-  private collections(): Map<string, Collection> {
-    const from = this.o.data.collections;
-    if (this.colMap?.from !== from) this.colMap = { from, map: new Map(from.map((c) => [c.name, c])) };
-    return this.colMap.map;
-  }
-
   /** Validates and adds one subscription; throws ProtocolError with the reason. */
   async subscribe(c: Connection, m: SubscribeMessage): Promise<void> {
     if (c.subs.has(m.id)) throw new ProtocolError('duplicate_id', `A subscription "${m.id}" already exists on this connection.`, m.id);
     if (c.subs.size >= this.o.limits.maxSubscriptions) throw new ProtocolError('too_many_subscriptions', `At most ${this.o.limits.maxSubscriptions} subscriptions per connection.`, m.id);
     if ('topic' in m) return this.subscribeTopic(c, m.id, m.topic);
-    const coll = this.collections().get(m.collection);
-    if (!coll) throw new ProtocolError('not_found', `No collection named "${m.collection}".`, m.id);
-    this.rule(c.principal, coll.name, m.id);
-    let where: RecordSub['where'];
-    if (m.filter !== undefined) {
-      try {
-        const d = this.o.data;
-        where = compileFilter(m.filter, coll, 't', { dialect: d.dialect, names: d.names, collections: this.collections() });
-      } catch (e) {
-        throw new ProtocolError('invalid', e instanceof StrataError ? (e.detail ?? e.title) : 'Invalid filter.', m.id);
-      }
+    let access: RecordSubscription;
+    try {
+      access = this.o.access().subscribe(c.principal, m.collection, m.filter);
+    } catch (e) {
+      if (!(e instanceof StrataError)) throw e;
+      if (e.status === 404) throw new ProtocolError('not_found', `No collection named "${m.collection}".`, m.id);
+      if (e.status === 403) throw new ProtocolError('forbidden', 'Your access rules do not let you view this collection.', m.id);
+      throw new ProtocolError('invalid', e.detail ?? e.title, m.id);
     }
-    const sub: RecordSub = { id: m.id, kind: 'records', collection: coll.name, record: m.record, filter: m.filter, where };
+    const coll = { name: access.collection };
+    const sub: RecordSub = { id: m.id, kind: 'records', collection: coll.name, record: m.record, filter: m.filter, access };
     // Deletes go to clients that were sent the record; a record subscription counts the record as sent when it is visible now.
-    if (m.record !== undefined && (await this.visible(c.principal, sub, m.record))) c.markSeen(m.id, coll.name, m.record);
+    if (m.record !== undefined && (await this.visible(sub, m.record))) c.markSeen(m.id, coll.name, m.record);
     if (c.closed) return;
     c.subs.set(m.id, sub);
     let set = this.byCollection.get(coll.name);
@@ -162,16 +145,6 @@ export class RealtimeHub {
     if (t.conns.size === 0) {
       this.topics.delete(s.pattern);
       void t.unsubscribe.then((u) => u()).catch(() => undefined);
-    }
-  }
-
-  /** The view rule's WHERE for a principal; ForbiddenError (or any rule failure) refuses. */
-  private rule(p: Principal | null, collection: string, ref?: string): Expression<SqlBool> | undefined {
-    try {
-      return this.o.access.where(p, collection, 'view');
-    } catch (e) {
-      if (e instanceof StrataError && e.status === 403) throw new ProtocolError('forbidden', 'Your access rules do not let you view this collection.', ref);
-      throw e;
     }
   }
 
@@ -224,18 +197,14 @@ export class RealtimeHub {
       .finally(() => this.queued--);
   }
 
-  /** Does a row still satisfy this subscription's rule and filter? (create/update: the current row) */
-  private async visible(p: Principal | null, s: RecordSub, recordId: string, rule?: Expression<SqlBool> | undefined | null): Promise<boolean> {
-    let where: Expression<SqlBool> | undefined;
+  /** Does the stored record still satisfy this subscription's rule and filter? */
+  private async visible(s: RecordSub, recordId: string): Promise<boolean> {
+    const access = this.o.access();
     try {
-      where = rule === undefined ? this.rule(p, s.collection) : (rule ?? undefined);
+      return access.unrestricted(s.access) || (await access.visible(s.access, { action: 'update', collection: s.collection, recordId, record: {} }));
     } catch {
       return false;
     }
-    let q = this.o.data.db.selectFrom(`${this.o.data.names.record(s.collection)} as t`).select(sql<number>`1`.as('one')).where('t.id', '=', recordId);
-    if (where) q = q.where(where);
-    if (s.where) q = q.where(s.where);
-    return (await q.executeTakeFirst()) !== undefined;
   }
 
   /**
@@ -245,7 +214,7 @@ export class RealtimeHub {
   async fanOut(e: RecordChangeEvent, conns: Iterable<Connection> | undefined, replay = false): Promise<void> {
     if (!conns) return;
     // (connection, matching subscriptions) grouped by principal + filter: one check per group.
-    const groups = new Map<string, { principal: Principal | null; sub: RecordSub; members: Array<{ c: Connection; s: RecordSub }> }>();
+    const groups = new Map<string, { sub: RecordSub; members: Array<{ c: Connection; s: RecordSub }> }>();
     const allowed = new Map<Connection, string[]>();
     // Subscriptions that may later need a delete they cannot rule-check (restricted rule or a filter).
     const tracked = new Set<string>();
@@ -255,28 +224,27 @@ export class RealtimeHub {
         if (s.kind !== 'records' || s.collection !== e.collection || (s.record !== undefined && s.record !== e.recordId)) continue;
         const key = s.filter === undefined ? c.principalKey : `${c.principalKey}\u0001${s.filter}`;
         let g = groups.get(key);
-        if (!g) groups.set(key, (g = { principal: c.principal, sub: s, members: [] }));
+        if (!g) groups.set(key, (g = { sub: s, members: [] }));
         g.members.push({ c, s });
       }
     }
     if (groups.size === 0) return;
+    const access = this.o.access();
     await Promise.all(
       [...groups.values()].map(async (g) => {
-        let rule: Expression<SqlBool> | undefined;
+        let free: boolean;
         try {
-          rule = this.rule(g.principal, e.collection);
+          free = access.unrestricted(g.sub.access);
         } catch {
           return; // the rule refuses outright: deliver nothing
         }
-        let ok: boolean | undefined;
         if (e.action === 'delete') {
-          // The row is gone, so rules cannot run on it: only clients that were sent the record (or whose view is unrestricted and unfiltered) get its delete.
-          for (const m of g.members) if ((rule === undefined && m.s.where === undefined) || m.c.wasSeen(m.s.id, e.collection, e.recordId)) push(allowed, m.c, m.s.id);
+          // Only clients that were sent the record (or whose view is unrestricted and unfiltered) get its delete.
+          for (const m of g.members) if (free || m.c.wasSeen(m.s.id, e.collection, e.recordId)) push(allowed, m.c, m.s.id);
           return;
         }
-        ok = rule === undefined && g.sub.where === undefined ? true : await this.visible(g.principal, g.sub, e.recordId, rule ?? null);
-        if (!ok) return;
-        const track = rule !== undefined || g.sub.where !== undefined;
+        if (!free && !(await access.visible(g.sub.access, e))) return;
+        const track = !free;
         for (const m of g.members) {
           push(allowed, m.c, m.s.id);
           if (track) tracked.add(`${m.c.id}\u0000${m.s.id}`);
@@ -286,7 +254,8 @@ export class RealtimeHub {
     if (allowed.size === 0) return;
     await this.dropRevoked(allowed);
     if (allowed.size === 0) return;
-    const base = JSON.stringify({ type: 'event', id: e.id, action: e.action, collection: e.collection, record: e.record, at: e.at });
+    // Every recipient may view the record: its encrypted fields are opened for them (events carry ciphertext).
+    const base = JSON.stringify({ type: 'event', id: e.id, action: e.action, collection: e.collection, record: access.open(e), at: e.at });
     // Encoded once per distinct subscription list, not once per client.
     const frames = new Map<string, Buffer>();
     for (const [c, ids] of allowed) {

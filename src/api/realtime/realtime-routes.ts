@@ -5,12 +5,13 @@ import { PassThrough } from 'node:stream';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
-import { StrataError, ValidationError, type AccessControl, type ChangeFeed, type Logger } from '../../core/index.js';
+import { StrataError, ValidationError, type ChangeFeed, type Logger } from '../../core/index.js';
 import type { Bus } from '../../messaging/index.js';
 import { credentialFromRequest, type RealtimeAuthServices } from './client-auth.js';
 import { authenticatedFrame, handleMessage } from './client-messages.js';
 import { Connection, type Credential, type Transport } from './connection.js';
-import { RealtimeHub, type RealtimeData, type RealtimeLimits } from './hub.js';
+import { RealtimeHub, type RealtimeLimits } from './hub.js';
+import type { RecordAccess } from '../../data/index.js';
 import { CloseCode, errorFrame, EVENT_ID, parseSubscribe, ProtocolError, type SubscribeMessage } from './protocol.js';
 
 export interface RealtimeOptions extends RealtimeLimits {
@@ -19,8 +20,8 @@ export interface RealtimeOptions extends RealtimeLimits {
 
 export interface RealtimeDeps {
   bus: Bus;
-  data: RealtimeData;
-  access: AccessControl;
+  /** The records access layer: subscribe checks and delivered events go through it. */
+  access: () => RecordAccess;
   auth: RealtimeAuthServices;
   /** Retained record-change events, for resume. */
   feed?: ChangeFeed;
@@ -89,13 +90,13 @@ function sseSubscriptions(raw: unknown): SubscribeMessage[] {
  * `request.auth`); the hub joins the bus when the app is ready and leaves it on close.
  *
  * @example
- * const realtime = realtimeRoutes({ bus, data, access, auth: auth.services, feed, config: config.realtime });
+ * const realtime = realtimeRoutes({ bus, access: () => recordAccess, auth: auth.services, feed, config: config.realtime });
  * await app.register(realtime);
  * // later, before draining: await realtime.hub.stop();
  */
 export function realtimeRoutes(deps: RealtimeDeps): FastifyPluginAsync & { readonly hub: RealtimeHub } {
   const cfg = deps.config;
-  const hub = new RealtimeHub({ bus: deps.bus, data: deps.data, access: deps.access, feed: deps.feed, limits: cfg, log: deps.log, validAfter: (subject) => deps.auth.revocations?.validAfter(subject) ?? Promise.resolve(undefined) });
+  const hub = new RealtimeHub({ bus: deps.bus, access: deps.access, feed: deps.feed, limits: cfg, log: deps.log, validAfter: (subject) => deps.auth.revocations?.validAfter(subject) ?? Promise.resolve(undefined) });
   const creds = new WeakMap<FastifyRequest, Credential | undefined>();
   const ctx = { hub, auth: deps.auth, log: deps.log };
   const welcome = (c: Connection) =>

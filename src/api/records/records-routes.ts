@@ -3,14 +3,9 @@
 // encapsulated Fastify plugin with its own body parsing (all codecs) and problem+json errors.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { avroListSchema, avroRecordSchema, chooseRequestCodec, chooseResponseCodec, CODECS, jsonCodec, protoSource, type RecordCodec } from '../../formats/index.js';
-import { sql, type Expression, type SqlBool } from 'kysely';
-import { ValidationError, type RuleAction } from '../../core/index.js';
-import type { BatchOperation, Collection, ListQuery, OperationOptions, RecordData, RecordsService } from '../../data/index.js';
-import { ForbiddenError } from '../../core/index.js';
+import { ValidationError, type Principal } from '../../core/index.js';
+import type { BatchOperation, Collection, ListQuery, OperationOptions, RecordAccess, RecordData, RecordsService } from '../../data/index.js';
 import { openapiDocument } from './openapi.js';
-
-/** Access rule hook (the auth capability plugs in here): a WHERE on alias `t`, or undefined for none. */
-export type AccessRule = (req: FastifyRequest, collection: string, action: RuleAction, body?: unknown) => Expression<SqlBool> | undefined | Promise<Expression<SqlBool> | undefined>;
 
 /** What a write hook may add: the values to store, and work done inside the write's transaction or after it commits. */
 export interface PreparedWrite {
@@ -22,12 +17,14 @@ export interface PreparedWrite {
 export type WriteHook = (req: FastifyRequest, c: Collection, action: 'create' | 'update' | 'delete', input: Record<string, unknown>, id?: string) => Promise<PreparedWrite | undefined>;
 
 export interface RecordsRoutesDeps {
+  /** The schema (collections) and the open system operations; records of callers go through `access`. */
   records: RecordsService;
+  /** The records access layer: every read and write below runs as the caller through it. */
+  access: () => RecordAccess;
+  /** Who the caller is (null: anonymous). */
+  principal: (req: FastifyRequest) => Principal | null;
   /** Codecs in order of preference; JSON first. Default: JSON, XML, Protocol Buffers, Avro, MessagePack. */
   codecs?: RecordCodec[];
-  rules?: AccessRule;
-  /** Rule for records a filter reaches through relations (alias of the related table); per request. */
-  relationRules?: (req: FastifyRequest) => OperationOptions['relationWhere'];
   writes?: WriteHook;
   /** Largest request body in bytes (413 above). */
   bodyLimit?: number;
@@ -78,11 +75,12 @@ function bodyOf(req: FastifyRequest): Buffer {
 
 /**
  * @example
- * app.register(recordsRoutes({ records: data.records }));
+ * app.register(recordsRoutes({ records: data.records, access: () => recordAccess, principal: (req) => principalOf(req.auth) }));
  */
 export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
   const codecs = deps.codecs ?? DEFAULT_CODECS;
-  const rule = async (req: FastifyRequest, c: string, a: RuleAction, body?: unknown) => (deps.rules ? await deps.rules(req, c, a, body) : undefined);
+  const as = (req: FastifyRequest) => deps.principal(req);
+  const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
   const prepare = async (req: FastifyRequest, c: Collection, action: 'create' | 'update', input: unknown, id?: string): Promise<PreparedWrite> => {
     const p = deps.writes && input && typeof input === 'object' && !Array.isArray(input) ? await deps.writes(req, c, action, input as Record<string, unknown>, id) : undefined;
     return p ?? { input: input as Record<string, unknown> };
@@ -90,21 +88,6 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
   const send = (reply: FastifyReply, codec: RecordCodec, payload: Buffer | string) => reply.header('vary', 'Accept').type(codec.mediaTypes[0]).send(payload);
   // Per records service: the admin API swaps in a new one when collections change.
   let openapi: { for: RecordsService; text: string } | undefined;
-  /** Records reached through `expand` obey their own collection's view rule. */
-  const expandRules = async (req: FastifyRequest, expand: string | undefined) => {
-    if (!deps.rules || !expand) return undefined;
-    const byCollection = new Map<string, Expression<SqlBool> | undefined>();
-    for (const name of deps.records.collections.keys()) {
-      try {
-        byCollection.set(name, await rule(req, name, 'view'));
-      } catch (e) {
-        if (!(e instanceof ForbiddenError)) throw e;
-        byCollection.set(name, sql<SqlBool>`1 = 0`); // not viewable: expanded as null
-      }
-    }
-    return (collection: string) => byCollection.get(collection);
-  };
-
   return async (app) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_req, body, done) => done(null, body));
@@ -116,7 +99,7 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
       const c = collectionOf(req);
       const codec = chooseResponseCodec(req.headers.accept, codecs, c);
       const q = listQuery(req.query as Record<string, unknown>);
-      const result = await deps.records.list(c.name, q, { where: await rule(req, c.name, 'list'), expandWhere: await expandRules(req, q.expand), relationWhere: deps.relationRules?.(req) });
+      const result = await deps.access().list(as(req), c.name, q, { query: query(req) });
       return send(reply, codec, codec.encodeList(c, result));
     });
 
@@ -125,7 +108,7 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
       const codec = chooseResponseCodec(req.headers.accept, codecs, c);
       const q = req.query as Record<string, unknown>;
       const expand = str(q, 'expand');
-      const r = await deps.records.get(c.name, (req.params as Params).id, { where: await rule(req, c.name, 'view'), fields: str(q, 'fields'), expand, expandWhere: await expandRules(req, expand) });
+      const r = await deps.access().get(as(req), c.name, (req.params as Params).id, { fields: str(q, 'fields'), expand, query: q });
       reply.header('etag', r.etag);
       const inm = req.headers['if-none-match'];
       if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === r.etag || t.trim() === '*')) return reply.code(304).send();
@@ -137,9 +120,11 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
       const out = chooseResponseCodec(req.headers.accept, codecs, c);
       const decoded = chooseRequestCodec(req.headers['content-type'], codecs, c).decodeRecord(c, bodyOf(req), false);
       const q = req.query as Record<string, unknown>;
-      const where = await rule(req, c.name, 'create', decoded);
+      const p = as(req);
+      // Refused before the write hook runs (it may hash a password): the rule sees the client's body.
+      deps.access().assert(p, c.name, 'create');
       const w = await prepare(req, c, 'create', decoded);
-      const r = await deps.records.create(c.name, w.input, { where, fields: str(q, 'fields'), expand: str(q, 'expand'), inTx: w.inTx });
+      const r = await deps.access().create(p, c.name, w.input, { ruleBody: decoded, query: q, fields: str(q, 'fields'), expand: str(q, 'expand'), inTx: w.inTx });
       await w.after?.(r.record);
       reply.code(201).header('etag', r.etag).header('location', `/api/collections/${c.name}/records/${String(r.record.id)}`);
       return send(reply, out, out.encodeRecord(c, r.record));
@@ -151,10 +136,12 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
       const decoded = chooseRequestCodec(req.headers['content-type'], codecs, c).decodeRecord(c, bodyOf(req), true);
       const q = req.query as Record<string, unknown>;
       const id = (req.params as Params).id;
-      const where = await rule(req, c.name, 'update', decoded);
+      const p = as(req);
+      deps.access().assert(p, c.name, 'update');
       const w = await prepare(req, c, 'update', decoded, id);
-      const r = await deps.records.update(c.name, id, w.input, {
-        where,
+      const r = await deps.access().update(p, c.name, id, w.input, {
+        ruleBody: decoded,
+        query: q,
         inTx: w.inTx,
         ifMatch: req.headers['if-match'],
         fields: str(q, 'fields'),
@@ -168,9 +155,10 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
     app.delete(`${base}/records/:id`, async (req, reply) => {
       const c = collectionOf(req);
       const id = (req.params as Params).id;
-      const where = await rule(req, c.name, 'delete');
+      const p = as(req);
+      deps.access().assert(p, c.name, 'delete');
       const w = deps.writes ? await deps.writes(req, c, 'delete', {}, id) : undefined;
-      await deps.records.delete(c.name, id, { where, ifMatch: req.headers['if-match'], inTx: w?.inTx });
+      await deps.access().delete(p, c.name, id, { query: query(req), ifMatch: req.headers['if-match'], inTx: w?.inTx });
       await w?.after?.({ id });
       return reply.code(204).send();
     });
@@ -192,15 +180,13 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
         }
         throw new ValidationError('Every operation has an action (create, update with id, delete with id).', [{ field: `${at}.action`, message: 'invalid' }]);
       });
-      const wheres: (Expression<SqlBool> | undefined)[] = [];
       for (const [i, op] of parsed.entries()) {
         // Auth collections take passwords and guard system fields: only through their own endpoints.
         if (deps.writes && deps.records.collection(op.collection).auth) {
           throw new ValidationError('Records of auth collections cannot be written in a batch.', [{ field: `operations.${i}.collection`, message: 'is an auth collection' }]);
         }
-        wheres.push(await rule(req, op.collection, op.action, op.action === 'delete' ? undefined : op.body));
       }
-      const results = await deps.records.batch(parsed, (_coll, _action, i) => wheres[i]);
+      const results = await deps.access().batch(as(req), parsed, { query: query(req) });
       return send(reply, out, out.encodeValue!({ results }));
     });
 
@@ -208,7 +194,7 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
       const c = collectionOf(req);
       const out = chooseResponseCodec(req.headers.accept, codecs);
       const q = req.query as Record<string, unknown>;
-      const items = await deps.records.aggregate(c.name, { metrics: str(q, 'metrics') ?? 'count', groupBy: str(q, 'groupBy'), filter: str(q, 'filter') }, { where: await rule(req, c.name, 'list'), relationWhere: deps.relationRules?.(req) });
+      const items = await deps.access().aggregate(as(req), c.name, { metrics: str(q, 'metrics') ?? 'count', groupBy: str(q, 'groupBy'), filter: str(q, 'filter') }, { query: q });
       return send(reply, out, out.encodeValue!({ items }));
     });
 

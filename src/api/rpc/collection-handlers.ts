@@ -1,18 +1,18 @@
-// The RecordService methods of one collection over the records service: the same validation,
-// access rules (AccessControl.where) and errors as REST, with record messages in place of JSON.
+// The RecordService methods of one collection over the records access layer: the same validation,
+// access rules (filters, expand and relations included) and errors as REST, with record messages in place of JSON.
 import { create, type MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
-import type { AccessControl, Principal, RuleAction } from '../../core/index.js';
+import type { Principal } from '../../core/index.js';
 import { ValidationError } from '../../core/index.js';
 import { recordFromMessage, recordInit } from '../../formats/index.js';
-import type { RecordData, RecordsService } from '../../data/index.js';
+import type { RecordAccess, RecordData } from '../../data/index.js';
 import type { CollectionProto } from './collection-proto.js';
 import { toConnectError } from './rpc-errors.js';
 import type { RecordWatch } from './record-watch.js';
 
 export interface CollectionHandlerDeps {
-  records: () => RecordsService;
-  access: AccessControl;
+  /** Every read and write goes through the records access layer, as the caller. */
+  access: () => RecordAccess;
   /** The caller of this RPC (from its metadata). */
   principal: (ctx: HandlerContext) => Promise<Principal | null>;
   watch: RecordWatch;
@@ -48,7 +48,7 @@ const opt = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
  * Implementation of `strata.<collection>.RecordService` for a Connect router.
  *
  * @example
- * router.service(p.service, collectionHandlers(p, { records: () => data.records, access, principal, watch }));
+ * router.service(p.service, collectionHandlers(p, { access: () => recordAccess, principal, watch }));
  */
 export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDeps): ServiceImpl<typeof p.service> {
   const c = p.collection;
@@ -60,7 +60,6 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
     for (const k of ['id', 'created', 'updated', 'expand']) delete out[k];
     return out;
   };
-  const where = async (ctx: HandlerContext, action: RuleAction, body?: RecordData) => deps.access.where(await deps.principal(ctx), c.name, action, body === undefined ? undefined : { body });
   const guard =
     <I, O>(fn: (req: I, ctx: HandlerContext) => Promise<O>) =>
     async (req: I, ctx: HandlerContext): Promise<O> => {
@@ -73,12 +72,13 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
 
   const impl = {
     get: guard(async (req: Msg, ctx) => {
-      const r = await deps.records().get(c.name, requireId(req.id), { where: await where(ctx, 'view'), fields: opt(req.fields), expand: opt(req.expand) });
+      const r = await deps.access().get(await deps.principal(ctx), c.name, requireId(req.id), { fields: opt(req.fields), expand: opt(req.expand) });
       ctx.responseHeader.set('etag', r.etag);
       return toRecord(r.record);
     }),
     list: guard(async (req: Msg, ctx) => {
-      const list = await deps.records().list(
+      const list = await deps.access().list(
+        await deps.principal(ctx),
         c.name,
         {
           filter: opt(req.filter),
@@ -90,7 +90,6 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
           fields: opt(req.fields),
           expand: opt(req.expand),
         },
-        { where: await where(ctx, 'list') },
       );
       const init: Msg = { items: list.items.map(toRecord), page: list.page, perPage: list.perPage };
       if (list.totalItems !== undefined) init.totalItems = BigInt(list.totalItems);
@@ -100,18 +99,18 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
     }),
     create: guard(async (req: Msg, ctx) => {
       const body = input(req.record);
-      const r = await deps.records().create(c.name, body, { where: await where(ctx, 'create', body) });
+      const r = await deps.access().create(await deps.principal(ctx), c.name, body);
       ctx.responseHeader.set('etag', r.etag);
       return toRecord(r.record);
     }),
     update: guard(async (req: Msg, ctx) => {
       const body = input(req.record);
-      const r = await deps.records().update(c.name, requireId(req.id), body, { where: await where(ctx, 'update', body), ifMatch: opt(req.ifMatch) });
+      const r = await deps.access().update(await deps.principal(ctx), c.name, requireId(req.id), body, { ifMatch: opt(req.ifMatch) });
       ctx.responseHeader.set('etag', r.etag);
       return toRecord(r.record);
     }),
     delete: guard(async (req: Msg, ctx) => {
-      await deps.records().delete(c.name, requireId(req.id), { where: await where(ctx, 'delete'), ifMatch: opt(req.ifMatch) });
+      await deps.access().delete(await deps.principal(ctx), c.name, requireId(req.id), { ifMatch: opt(req.ifMatch) });
       return {};
     }),
     async *watch(req: Msg, ctx: HandlerContext) {
@@ -119,8 +118,8 @@ export function collectionHandlers(p: CollectionProto, deps: CollectionHandlerDe
       try {
         principal = await deps.principal(ctx);
         // Refused outright (e.g. no list rule) fails now rather than streaming nothing.
-        deps.access.where(principal, c.name, 'list');
-        deps.access.where(principal, c.name, 'view');
+        deps.access().assert(principal, c.name, 'list');
+        deps.access().assert(principal, c.name, 'view');
       } catch (e) {
         throw toConnectError(e);
       }

@@ -1,16 +1,13 @@
 // Record-change events for one Watch stream: the bus topic `records.<collection>.*`, each event
-// checked against the subscriber's view rule in SQL before it is sent, behind a bounded buffer.
-import { sql, type Expression, type SqlBool } from 'kysely';
-import { recordTopic, StrataError, type AccessControl, type Principal, type RecordChangeEvent } from '../../core/index.js';
-import type { Collection, Db, SqlDialect, TableNames } from '../../data/index.js';
+// checked by the records access layer (the subscriber's view rule) before it is sent, with its
+// encrypted fields opened only then, behind a bounded buffer.
+import { recordTopic, StrataError, type Principal, type RecordChangeEvent } from '../../core/index.js';
+import type { Collection, RecordAccess } from '../../data/index.js';
 import type { Bus } from '../../messaging/index.js';
 
 export interface RecordWatchDeps {
   bus: () => Bus;
-  access: AccessControl;
-  db: () => Db;
-  dialect: () => SqlDialect;
-  names: () => TableNames;
+  access: () => RecordAccess;
   /** Events buffered for a client that reads slowly before its stream is ended (RESOURCE_EXHAUSTED). */
   maxBuffered?: number;
 }
@@ -46,31 +43,11 @@ function isEvent(v: unknown, collection: string): v is RecordChangeEvent {
 
 /**
  * @example
- * const watch = recordWatch({ bus: () => messaging.bus, access, db: () => data.db, dialect: () => data.dialect, names: () => data.names });
+ * const watch = recordWatch({ bus: () => messaging.bus, access: () => recordAccess });
  * for await (const ev of await watch.open(posts, principal, signal)) send(ev);
  */
 export function recordWatch(deps: RecordWatchDeps): RecordWatch {
   const max = deps.maxBuffered ?? 1000;
-
-  /** Whether the principal may view the record of the event (now, or as it was for a delete). */
-  async function readable(c: Collection, ev: RecordChangeEvent, rule: Expression<SqlBool>): Promise<boolean> {
-    const table = sql.table(deps.names().record(c.name));
-    if (ev.action !== 'delete') {
-      const r = await sql<{ ok: number }>`select 1 as ok from ${table} as t where t.id = ${ev.recordId} and ${rule}`.execute(deps.db());
-      return r.rows.length > 0;
-    }
-    // The row is gone: the rule runs on the deleted record's last values as a one-row derived table.
-    const d = deps.dialect();
-    const cols = [sql`${ev.recordId} as id`, sql`${String(ev.record.created ?? '')} as created`, sql`${String(ev.record.updated ?? '')} as updated`];
-    for (const f of c.fields) {
-      if (f.type === 'relation' && f.multiple) continue;
-      const v = ev.record[f.name];
-      const value = v === null || v === undefined ? null : f.type === 'boolean' ? d.bool(v === true) : f.type === 'json' ? JSON.stringify(v) : v;
-      cols.push(sql`${value} as ${sql.id(f.name)}`);
-    }
-    const r = await sql<{ ok: number }>`select 1 as ok from (select ${sql.join(cols)}) as t where ${rule}`.execute(deps.db());
-    return r.rows.length > 0;
-  }
 
   return {
     async open(c, principal, signal, accept) {
@@ -106,9 +83,10 @@ export function recordWatch(deps: RecordWatchDeps): RecordWatch {
               wake = undefined;
               continue;
             }
-            // Rules are asked per event: a refused principal ends the stream (PERMISSION_DENIED).
-            const rule = deps.access.where(principal, c.name, 'view');
-            if (rule === undefined || (await readable(c, ev, rule))) yield ev;
+            // Rules are asked per event (the access layer): a refused principal ends the stream (PERMISSION_DENIED).
+            const access = deps.access();
+            const sub = access.subscribe(principal, c.name);
+            if (access.unrestricted(sub) || (await access.visible(sub, ev))) yield { ...ev, record: access.open(ev) };
           }
         } finally {
           await close();

@@ -4,8 +4,8 @@ import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fast
 import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
 import { principalOf, type RequestAuth } from '../../auth/index.js';
-import { NotFoundError, type AccessControl, type Principal } from '../../core/index.js';
-import type { Collection, RecordsService } from '../../data/index.js';
+import { NotFoundError, type Principal } from '../../core/index.js';
+import type { Collection, RecordAccess } from '../../data/index.js';
 import { collectionHandlers } from './collection-handlers.js';
 import { collectionProto, type CollectionProto } from './collection-proto.js';
 import { principalFromMetadata, type RpcAuthServices } from './rpc-auth.js';
@@ -22,8 +22,8 @@ export interface RpcOptions {
    * or dropped over the admin API), the services are rebuilt from it, with no restart.
    */
   collections: readonly Collection[] | (() => readonly Collection[]);
-  records: () => RecordsService;
-  access: AccessControl;
+  /** The records access layer: every RPC on records goes through it as the caller. */
+  access: () => RecordAccess;
   auth: RpcAuthServices;
   watch: RecordWatch;
   /** Largest request or response message, in bytes. */
@@ -51,7 +51,7 @@ const principalKey = createContextKey<Promise<Principal | null> | undefined>(und
 
 /**
  * @example
- * const rpc = createRpc({ collections: data.collections, records: () => data.records, access, auth: auth.services, watch });
+ * const rpc = createRpc({ collections: data.collections, access: () => recordAccess, auth: auth.services, watch });
  * await app.register(rpc.plugin);
  */
 export function createRpc(o: RpcOptions): Rpc {
@@ -107,7 +107,7 @@ export function createRpc(o: RpcOptions): Rpc {
       jsonOptions: { ignoreUnknownFields: false },
       interceptors: [logInternal],
     });
-    for (const p of protos) router.service(p.service, collectionHandlers(p, { records: o.records, access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000, current: stillCurrent }));
+    for (const p of protos) router.service(p.service, collectionHandlers(p, { access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000, current: stillCurrent }));
     router.service(HealthService, healthHandlers({ ready: o.ready ?? (() => true), services: () => services }));
     if (reflection) {
       for (const r of [reflectionV1, reflectionV1alpha]) router.service(r.file.services[0], reflectionHandlers(() => files));

@@ -3,8 +3,8 @@
 // Values known before the query (the caller's id, body and query values) are folded in as bound
 // literals; fields of the caller's own record (`@request.auth.role`) become a subquery, so a rule
 // never costs an extra round trip and nothing is filtered in memory.
-import { sql } from 'kysely';
-import { ForbiddenError, SUPERUSERS, ValidationError, type AccessControl, type Principal, type RuleAction, type RuleInput } from '../../core/index.js';
+import { sql, type Expression, type SqlBool } from 'kysely';
+import { ForbiddenError, SUPERUSERS, ValidationError, type Principal, type RuleAction, type RuleInput } from '../../core/index.js';
 import { fieldOf, hasColumn, type Collection } from '../collection-model.js';
 import type { SqlDialect } from '../dialects/dialect.js';
 import { compileFilter, type VariableValue } from '../filter-compile.js';
@@ -17,6 +17,16 @@ type Operand = Extract<FilterNode, { kind: 'compare' }>['left'];
 export interface AccessRulesDeps {
   /** The data layer's view of the schema (read per call: collections can change at run time). */
   data(): { collections: ReadonlyMap<string, Collection>; dialect: SqlDialect; names: TableNames };
+}
+
+/** A collection's rules for a principal as SQL: internal to the records access layer (record-access.ts). */
+export interface AccessControl {
+  /**
+   * The WHERE (alias `t`) that limits `action` on `collection` for `principal`; undefined when nothing
+   * limits it (a superuser, or an empty rule). Throws ForbiddenError when the rule refuses outright
+   * (no rule: superusers only). `alias` names the table in the expression (default `t`).
+   */
+  where(principal: Principal | null, collection: string, action: RuleAction, input?: RuleInput, alias?: string): Expression<SqlBool> | undefined;
 }
 
 const READ = new Set<RuleAction>(['list', 'view']);
