@@ -1,7 +1,7 @@
 // The transport parity contract of issue 13: ONE table of access scenarios (subject × operation),
 // each row written as the secure outcome REST must give, run on every transport that offers the
 // operation. A cell fails when its transport answers differently from the table or from REST.
-// Rows that fail on current main carry a `todo` naming the hole; transports that do not offer an
+// A row may carry a `todo` naming the fix a cell waits for (none do today); transports that do not offer an
 // operation are listed as skipped with the reason. Run per engine by access-parity-{sqlite,postgres}.test.ts.
 // PARITY_DUMP=<file> writes every cell's answer beside the table's; PARITY_TIMING=1 logs each row's time.
 import { after, before, describe, test } from 'node:test';
