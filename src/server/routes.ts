@@ -59,7 +59,11 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
   await app.register(opsRoutes({ readiness: s.readiness, metrics: s.metrics, metricsPath: config.metrics.path, renderMetrics }));
   await app.register(
     recordsRoutes({
-      records: data.records,
+      // Read per request: the data layer swaps in a new records service when the collections change
+      // (the admin API here or on another instance); requests already running finish on the old one.
+      get records() {
+        return data.records;
+      },
       bodyLimit: config.server.bodyLimit,
       info: { title: 'Strata', version: '0.1.0' },
       // Every read and write goes through the one records access layer, as the caller.
@@ -111,7 +115,8 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
     ? realtimeRoutes({
         bus: messaging.bus,
         access: () => recordAccess,
-        feed: data.changes,
+        // Asked per resume only: with data.events.enabled off there is no feed, and asking for one throws.
+        feed: { since: (after, o) => data.changes.since(after, o), latest: () => data.changes.latest() },
         auth: services,
         config: config.realtime,
         trustedOrigins: config.auth.sessions.trustedOrigins,
