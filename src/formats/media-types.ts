@@ -16,14 +16,7 @@ export const MEDIA_TYPES: Readonly<Record<FormatName, readonly string[]>> = {
   avro: ['application/avro', 'avro/binary', 'application/vnd.apache.avro+binary'],
 };
 
-const byMediaType = new Map<string, FormatName>(FORMAT_NAMES.flatMap((f) => MEDIA_TYPES[f].map((t) => [t, f] as const)));
-
 /** The bare, lower-cased media type of a Content-Type header (`text/xml; charset=utf-8` → `text/xml`). */
 export function mediaTypeOf(header: string | undefined): string {
   return (header ?? '').split(';')[0].trim().toLowerCase();
-}
-
-/** The format a Content-Type names, or undefined for any other media type. */
-export function formatOf(header: string | undefined): FormatName | undefined {
-  return byMediaType.get(mediaTypeOf(header));
 }
