@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, fetch } from 'undici';
 import * as OTPAuth from 'otpauth';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
+import { linkToken, smtpCapture } from './helpers/smtp-capture.js';
 import { runStrata, startStrata, tempDir, type StrataProcess } from './helpers/strata-process.js';
 
 const PW = 'correct horse battery staple 42';
@@ -64,24 +64,8 @@ export function accountSafety(engine: string, data: () => Promise<string>, skip:
     let base = '';
     let agent: Agent;
     const dir = tempDir('strata-safety-');
-    const mail: ParsedMail[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, _session, cb) {
-        simpleParser(stream).then((m) => (mail.push(m), cb()), cb);
-      },
-    });
-    async function mailTo(to: string, subject: RegExp): Promise<ParsedMail> {
-      for (let i = 0; i < 400; i++) {
-        const m = mail.find((x) => JSON.stringify(x.to ?? '').includes(to) && subject.test(x.subject ?? ''));
-        if (m) return (mail.splice(mail.indexOf(m), 1), m);
-        await sleep(50);
-      }
-      throw new Error(`no email to ${to} matching ${subject}; have ${mail.map((m) => `${JSON.stringify(m.to)} ${m.subject}`).join(', ')}`);
-    }
-    const linkToken = (m: ParsedMail) => /[?&]token=([A-Za-z0-9_-]+)/.exec(m.text ?? '')?.[1] ?? '';
+    const smtp = smtpCapture();
+    const mailTo = smtp.mailTo;
     async function call(method: string, path: string, opts: { body?: unknown; token?: string; cookie?: string } = {}): Promise<Res> {
       const headers: Record<string, string> = {};
       if (opts.body !== undefined) headers['content-type'] = 'application/json';
@@ -135,8 +119,7 @@ export function accountSafety(engine: string, data: () => Promise<string>, skip:
 
     before(async () => {
       const d = await data();
-      await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-      writeFileSync(join(dir, 'strata.yaml'), CONFIG(d, (smtp.server.address() as { port: number }).port));
+      writeFileSync(join(dir, 'strata.yaml'), CONFIG(d, await smtp.start()));
       s = await startStrata({ cwd: dir, args: ['serve', '--no-http', '--https-port', '0', '--data-dir', join(dir, 'data')] });
       base = s.https!;
       agent = new Agent({ connect: { ca: readFileSync(s.ca!) } });
@@ -144,7 +127,7 @@ export function accountSafety(engine: string, data: () => Promise<string>, skip:
     after(async () => {
       await s?.stop();
       await agent?.close();
-      await new Promise<void>((r) => smtp.close(() => r()));
+      await smtp.stop();
       rmSync(dir, { recursive: true, force: true });
     });
 

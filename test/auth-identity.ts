@@ -9,8 +9,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import * as OTPAuth from 'otpauth';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { linkToken, smtpCapture } from './helpers/smtp-capture.js';
 import { startStrata, tempDir, type StrataProcess } from './helpers/strata-process.js';
 import { Client } from './realtime-helpers.js';
 
@@ -80,26 +79,9 @@ export function identityFlows(engine: string, data: () => string, skip: false | 
     let ca: Buffer;
     let superToken = '';
     const dir = tempDir('strata-identity-');
-    const mail: ParsedMail[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, _session, cb) {
-        simpleParser(stream).then((m) => (mail.push(m), cb()), cb);
-      },
-    });
-    async function mailTo(to: string, subject: RegExp): Promise<string> {
-      for (let i = 0; i < 400; i++) {
-        const m = mail.find((x) => x.to && JSON.stringify(x.to).includes(to) && subject.test(x.subject ?? ''));
-        if (m) {
-          mail.splice(mail.indexOf(m), 1);
-          return /[?&]token=([A-Za-z0-9_-]+)/.exec(m.text ?? '')![1];
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`no email to ${to} matching ${subject}`);
-    }
+    const smtp = smtpCapture();
+    /** The token of the link mailed to `to`. */
+    const mailTo = async (to: string, subject: RegExp): Promise<string> => linkToken(await smtp.mailTo(to, subject));
 
     async function call(method: string, path: string, opts: { body?: unknown; token?: string } = {}): Promise<Res> {
       const headers: Record<string, string> = {};
@@ -142,8 +124,7 @@ export function identityFlows(engine: string, data: () => string, skip: false | 
     const alive = async (credential: string) => (await call('GET', '/api/collections/posts/records', { token: credential })).status;
 
     before(async () => {
-      await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-      writeFileSync(join(dir, 'strata.yaml'), CONFIG(data(), (smtp.server.address() as { port: number }).port));
+      writeFileSync(join(dir, 'strata.yaml'), CONFIG(data(), await smtp.start()));
       s = await startStrata({ cwd: dir, args: ['serve', '--no-http', '--https-port', '0', '--data-dir', join(dir, 'data')] });
       base = s.https!;
       ca = readFileSync(s.ca!);
@@ -156,7 +137,7 @@ export function identityFlows(engine: string, data: () => string, skip: false | 
     after(async () => {
       await s?.stop();
       await agent?.close();
-      await new Promise<void>((r) => smtp.close(() => r()));
+      await smtp.stop();
       rmSync(dir, { recursive: true, force: true });
     });
 
