@@ -13,9 +13,12 @@ import { normalizeCollections } from '../src/data/index.js';
 import { collectionProto } from '../src/api/rpc/index.js';
 import { createServer } from '../src/server/index.js';
 import { BENCH_COLLECTIONS } from './records-fixture.js';
+import { profileOnSignal } from './records-profile-lib.js';
 
 const [kind, portArg, dataDir] = process.argv.slice(2);
 const port = Number(portArg);
+// STRATA_BENCH_PROFILE=<file>: a CPU profile from SIGUSR2 to SIGTERM (bench/grpc-profile.ts)
+const stopProfile = await profileOnSignal();
 
 async function strata(): Promise<void> {
   // Logs and metrics off, like the peer; every call carries a superuser bearer token (verified per call).
@@ -28,7 +31,7 @@ async function strata(): Promise<void> {
   await server.start();
   const { token } = await server.auth.services.accessTokens.issue({ sub: 'bench', col: '_superusers' });
   writeFileSync(`${dataDir}/token`, token);
-  process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void stopProfile().then(() => server.stop()).then(() => process.exit(0)));
 }
 
 async function bare(): Promise<void> {
@@ -58,7 +61,7 @@ async function bare(): Promise<void> {
     },
   });
   await new Promise<void>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
-  process.once('SIGTERM', () => server.tryShutdown(() => process.exit(0)));
+  process.once('SIGTERM', () => void stopProfile().then(() => server.tryShutdown(() => process.exit(0))));
 }
 
 async function connect(): Promise<void> {
@@ -83,7 +86,7 @@ async function connect(): Promise<void> {
       } as never),
   });
   await app.listen({ port, host: '127.0.0.1' });
-  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void stopProfile().then(() => app.close()).then(() => process.exit(0)));
 }
 
 await (kind === 'bare' ? bare() : kind === 'connect' ? connect() : strata());

@@ -14,6 +14,7 @@ import { DataSchema, type DataConfig } from '../src/config/schema-data.js';
 import { Value } from '@sinclair/typebox/value';
 import { collectionProto } from '../src/api/rpc/index.js';
 import { BENCH_COLLECTIONS } from './records-fixture.js';
+import { cpuMs } from './records-profile-lib.js';
 import { ensureTool, median, pinned, progress, progressDone, ROOT, startServer, writeResults, type BenchOptions, type LoadResult, type Row, type ServerSpec } from './lib.js';
 
 const TSX = [process.execPath, '--import', join(ROOT, 'node_modules/tsx/dist/loader.mjs')];
@@ -35,7 +36,7 @@ function framedGet(id: string): Buffer {
   return Buffer.concat([head, msg]);
 }
 
-function h2loadGrpc(url: string, body: string, seconds: number, headers: string[], clients: number): LoadResult {
+function h2loadGrpc(url: string, body: string, seconds: number, headers: string[], clients: number): LoadResult & { cpuUs?: number; calls?: number } {
   const cmd = pinned(1, ['h2load', '-c', String(clients), '-m', '16', '-D', String(seconds), '-t', '1', '-d', body, ...headers.flatMap((h) => ['-H', h]), url]);
   const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`h2load failed: ${r.stderr}${r.stdout}`);
@@ -52,6 +53,7 @@ function h2loadGrpc(url: string, body: string, seconds: number, headers: string[
     p99ms: ms(lat?.[2]),
     non2xx: status ? Number(status[2]) + Number(status[3]) + Number(status[4]) : 0,
     errors: Number(out.match(/requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed/)?.[1] ?? 0),
+    calls: Number(out.match(/requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/)?.[1] ?? 0),
   };
 }
 
@@ -103,7 +105,11 @@ export async function run(o: BenchOptions): Promise<void> {
           const headers = ['content-type: application/grpc', 'te: trailers', ...(token ? [`authorization: Bearer ${token}`] : [])];
           const url = `http://127.0.0.1:${srv.port}/strata.posts.RecordService/Get`;
           h2loadGrpc(url, body, Math.min(3, o.seconds), headers, clients);
-          rows[i].runs.push(h2loadGrpc(url, body, o.seconds, headers, clients));
+          // server CPU per call over the measured run (steadier than calls/s on a shared machine)
+          const cpu0 = cpuMs(srv.proc.pid!);
+          const run = h2loadGrpc(url, body, o.seconds, headers, clients);
+          run.cpuUs = ((cpuMs(srv.proc.pid!) - cpu0) * 1000) / Math.max(1, run.calls ?? 0);
+          rows[i].runs.push(run);
         } finally {
           await srv.stop();
         }
@@ -119,11 +125,13 @@ export async function run(o: BenchOptions): Promise<void> {
         spread: `${Math.round(Math.min(...rps))}-${Math.round(Math.max(...rps))}`,
         'mean ms': Number(median(r.runs.map((x) => x.p50ms)).toFixed(2)),
         'this/grpc-js': Number((median(rps) / bareRps).toFixed(2)),
+        'CPU µs/call': Number(median(r.runs.map((x) => (x as { cpuUs?: number }).cpuUs ?? NaN)).toFixed(1)),
+        'CPU ratio grpc-js/this': Number((median(rows[1].runs.map((x) => (x as { cpuUs?: number }).cpuUs ?? NaN)) / median(r.runs.map((x) => (x as { cpuUs?: number }).cpuUs ?? NaN))).toFixed(2)),
         errors: r.runs.reduce((a, x) => a + x.errors + x.non2xx, 0),
       };
     });
     console.table(table);
-    const file = writeResults('grpc', { command: `h2load -c${clients} -m16 -D${o.seconds} (gRPC unary Get over h2c)`, rounds: o.rounds, seconds: o.seconds, rows, table, note: 'Strata verifies a bearer JWT per call (superuser-only access until rules land); the bare peers have no auth.' });
+    const file = writeResults('grpc', { command: `h2load -c${clients} -m16 -D${o.seconds} (gRPC unary Get over h2c)`, rounds: o.rounds, seconds: o.seconds, rows, table, note: 'Strata verifies a bearer JWT per call (superuser-only access until rules land); the bare peers have no auth. CPU µs/call: server utime+stime per call over the measured run.' });
     console.log(`results: ${file}`);
   } finally {
     rmSync(base, { recursive: true, force: true });

@@ -25,6 +25,8 @@ export async function run(o: BenchOptions): Promise<void> {
       name: 'strata',
       cmd: [process.execPath, '--import', TSX, join(ROOT, 'bench/fixtures/strata-gateway.ts')],
       env: { BENCH_GATEWAY: JSON.stringify(gateway) },
+    // tsx compiles the server on start: slow on a loaded machine
+    startTimeoutMs: 120_000,
     };
     const nginx = nginxSpec(
       'nginx',

@@ -7,9 +7,13 @@ import Fastify from 'fastify';
 import { loadConfig } from '../src/config/index.js';
 import { createServer } from '../src/server/index.js';
 import { BENCH_COLLECTIONS } from './records-fixture.js';
+import { profileOnSignal } from './records-profile-lib.js';
 
 const [kind, portArg, dataDir, pgUrl = '', prefix = ''] = process.argv.slice(2);
 const port = Number(portArg);
+
+// STRATA_BENCH_PROFILE=<file>: a CPU profile from SIGUSR2 (after the warm-up) to SIGTERM (bench/records-profile.ts)
+const stopProfile = await profileOnSignal();
 
 async function strata(): Promise<void> {
   // the whole server as shipped (edge, WAF, gateway, records API), logs and metrics off like the peer
@@ -26,11 +30,12 @@ async function strata(): Promise<void> {
       'data.url': pgUrl,
       'data.tablePrefix': prefix,
       collections: BENCH_COLLECTIONS,
+      ...(process.env.STRATA_BENCH_OVERRIDES ? (JSON.parse(process.env.STRATA_BENCH_OVERRIDES) as Record<string, unknown>) : {}),
     },
   });
   const server = await createServer(config, pino({ level: 'silent' }));
   await server.start();
-  process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void stopProfile().then(() => server.stop()).then(() => process.exit(0)));
 }
 
 interface Query {
@@ -90,7 +95,7 @@ async function bare(): Promise<void> {
     return reply.code(201).send(await q.create(b.title, b.views));
   });
   await app.listen({ port, host: '127.0.0.1' });
-  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void stopProfile().then(() => app.close()).then(() => process.exit(0)));
 }
 
 await (kind === 'strata' ? strata() : bare());

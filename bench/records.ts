@@ -4,7 +4,7 @@
 // JSON written to bench/results/records-<date>.json. `--pg` also runs on PostgreSQL (table prefix, dropped).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { BENCH_COLLECTIONS } from './records-fixture.js';
 import { DataSchema } from '../src/config/schema-data.js';
 import { Value } from '@sinclair/typebox/value';
 import type { DataConfig } from '../src/config/schema-data.js';
+import { cpuMs } from './records-profile-lib.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const ROWS = 100_000;
@@ -45,7 +46,7 @@ async function waitForPort(port: number): Promise<void> {
   throw new Error(`server on ${port} did not start`);
 }
 
-async function seed(dataDir: string, url: string, prefix: string): Promise<string[]> {
+export async function seedRecords(dataDir: string, url: string, prefix: string): Promise<string[]> {
   const data = Value.Default(DataSchema, { url, tablePrefix: prefix }) as DataConfig;
   const layer = createDataLayer({ dataDir, data, collections: BENCH_COLLECTIONS });
   await layer.start();
@@ -69,6 +70,9 @@ interface Run {
   rps: number;
   p99ms: number;
   non2xx: number;
+  /** Server CPU time (user + system) per request over the run: robust to other load on the machine. */
+  cpuUs: number;
+  requests: number;
 }
 
 function wrk(url: string, seconds: number, script?: string): Run {
@@ -78,7 +82,7 @@ function wrk(url: string, seconds: number, script?: string): Run {
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const p99ms = p99 ? Number(p99[1]) * (p99[2] === 'us' ? 0.001 : p99[2] === 's' ? 1000 : 1) : NaN;
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, p99ms, non2xx };
+  return { rps, p99ms, non2xx, cpuUs: NaN, requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0) };
 }
 
 function start(kind: 'strata' | 'bare', port: number, dataDir: string, pgUrl: string, prefix: string): ChildProcess {
@@ -103,7 +107,7 @@ async function engineRun(engine: 'sqlite' | 'postgres', o: Required<RecordsBench
   const seedDir = join(tmp, `seed-${engine}`);
   mkdirSync(seedDir, { recursive: true });
   console.log(`seeding ${ROWS} rows on ${engine}...`);
-  const ids = await seed(seedDir, pgUrl, prefix);
+  const ids = await seedRecords(seedDir, pgUrl, prefix);
   const getLua = join(tmp, 'get.lua');
   writeFileSync(getLua, `ids = {${ids.map((i) => `"${i}"`).join(',')}}\nrequest = function() return wrk.format("GET", BASE .. ids[math.random(#ids)]) end\n`);
   const createLua = (n: number) => {
@@ -134,12 +138,16 @@ async function engineRun(engine: 'sqlite' | 'postgres', o: Required<RecordsBench
           let script: string | undefined;
           if (s.lua === 'get') {
             script = join(tmp, `get-${kind}.lua`);
-            writeFileSync(script, `BASE = "${path}"\n` + (await import('node:fs')).readFileSync(getLua, 'utf8'));
+            writeFileSync(script, `BASE = "${path}"\n` + readFileSync(getLua, 'utf8'));
           } else if (s.lua === 'create') script = createLua(round);
           wrk(url, 2, script); // warm-up
+          // taskset execs node in place: the child's pid is the server's
+          const cpu0 = cpuMs(proc.pid!);
           const r = wrk(url, o.seconds, script);
+          r.cpuUs = ((cpuMs(proc.pid!) - cpu0) * 1000) / Math.max(1, r.requests);
           runs[s.name][kind].push(r);
-          console.log(`  ${engine} round ${round + 1} ${kind.padEnd(6)} ${s.name.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99ms.toFixed(1)} ms${r.non2xx ? `  non-2xx ${r.non2xx}` : ''}`);
+          const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+          console.log(`  ${engine} round ${round + 1} ${kind.padEnd(6)} ${s.name.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99ms.toFixed(1)} ms  CPU ${r.cpuUs.toFixed(0)} µs/req  load ${load}${r.non2xx ? `  non-2xx ${r.non2xx}` : ''}`);
         }
       } finally {
         await stop(proc);
@@ -157,7 +165,9 @@ async function engineRun(engine: 'sqlite' | 'postgres', o: Required<RecordsBench
   return Object.entries(runs).map(([name, r]) => {
     const s = median(r.strata.map((x) => x.rps));
     const b = median(r.bare.map((x) => x.rps));
-    return { engine, scenario: name, strataRps: s, bareRps: b, ratio: b ? s / b : 0, strataRuns: r.strata, bareRuns: r.bare };
+    const sc = median(r.strata.map((x) => x.cpuUs));
+    const bc = median(r.bare.map((x) => x.cpuUs));
+    return { engine, scenario: name, strataRps: s, bareRps: b, ratio: b ? s / b : 0, strataCpuUs: sc, bareCpuUs: bc, cpuRatio: sc ? bc / sc : 0, strataRuns: r.strata, bareRuns: r.bare };
   });
 }
 
@@ -167,13 +177,16 @@ export async function run(opts: RecordsBenchOptions = {}): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'strata-bench-records-'));
   try {
     const rows = [...(await engineRun('sqlite', o, tmp)), ...(o.pg ? await engineRun('postgres', o, tmp) : [])];
-    console.log('\nengine    scenario              strata req/s   bare req/s   ratio');
-    for (const r of rows) console.log(`${r.engine.padEnd(9)} ${r.scenario.padEnd(20)} ${r.strataRps.toFixed(0).padStart(12)} ${r.bareRps.toFixed(0).padStart(12)}   ${r.ratio.toFixed(2)}x`);
+    // two ratios: req/s (the goal's figure; drifts with other load) and server CPU per request, peer ÷ Strata (steadier)
+    console.log('\nengine    scenario              strata req/s   bare req/s   ratio   strata CPU µs/req   bare CPU µs/req   CPU ratio');
+    for (const r of rows) {
+      console.log(`${r.engine.padEnd(9)} ${r.scenario.padEnd(20)} ${r.strataRps.toFixed(0).padStart(12)} ${r.bareRps.toFixed(0).padStart(12)}   ${r.ratio.toFixed(2)}x ${r.strataCpuUs.toFixed(0).padStart(18)} ${r.bareCpuUs.toFixed(0).padStart(17)}   ${r.cpuRatio.toFixed(2)}x`);
+    }
     const out = join(ROOT, 'bench/results', `records-${new Date().toISOString().slice(0, 10)}.json`);
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(
       out,
-      JSON.stringify({ machine: { nproc: cpus().length, node: process.version, pinned: PIN }, method: 'wrk -t2 -c64, warm-up 2s, alternated strata/bare; logs off on both', seconds: o.seconds, rounds: o.rounds, rows: ROWS, results: rows }, null, 1),
+      JSON.stringify({ machine: { nproc: cpus().length, node: process.version, pinned: PIN }, method: 'wrk -t2 -c64, warm-up 2s, alternated strata/bare; logs off on both; cpuUs = server utime+stime per request over the measured run (/proc), cpuRatio = bare ÷ strata', seconds: o.seconds, rounds: o.rounds, rows: ROWS, results: rows }, null, 1),
     );
     console.log(`\nwritten ${out}`);
   } finally {

@@ -68,6 +68,8 @@ export async function run(o: BenchOptions): Promise<void> {
     name: 'strata',
     cmd: [process.execPath, '--import', TSX, join(ROOT, 'bench/fixtures/strata-gateway.ts')],
     env: { BENCH_GATEWAY: JSON.stringify(gateway) },
+    // tsx compiles the server on start: slow on a loaded machine
+    startTimeoutMs: 120_000,
   };
   const site = `open_file_cache max=1000 inactive=20s; open_file_cache_valid 1s; server { listen 127.0.0.1:@LISTEN@; root ${root}; location / { } }`;
   const bare: ServerSpec = { ...strata, name: 'gateway on bare fastify', cmd: [process.execPath, '--import', TSX, join(ROOT, 'bench/fixtures/gateway-bare.ts')] };

@@ -46,7 +46,8 @@ const headerValue = (v: string) => v.replace(/[\r\n]/g, ' ');
 export function sampleRequest(s: Sample & { heldOut?: boolean; category?: string }, id: string, attack: boolean, heldOut: boolean): AnchorRequest {
   const headers: Array<[string, string]> = BASE.map(([k, v]) => [k, v]);
   let method = 'GET';
-  let path = '/items';
+  // samples of Strata's own grammars name the records route they belong to
+  let path = s.path ?? '/items';
   let body: Buffer | undefined;
   let ct: string | undefined;
   const name = s.name ?? 'value';
@@ -59,7 +60,7 @@ export function sampleRequest(s: Sample & { heldOut?: boolean; category?: string
       else headers[i] = [headers[i][0], headerValue(s.value)];
       break;
     }
-    case 'json': method = 'POST'; ct = 'application/json'; body = Buffer.from(JSON.stringify({ post: { title: 'Hello', [name]: s.value, tags: ['a', 'b'] } })); break;
+    case 'json': method = 'POST'; ct = 'application/json'; body = Buffer.from(JSON.stringify(s.path !== undefined ? { [name]: s.value } : { post: { title: 'Hello', [name]: s.value, tags: ['a', 'b'] } })); break;
     case 'msgpack': method = 'POST'; ct = 'application/msgpack'; body = packr.pack({ post: { title: 'Hello', [name]: s.value, tags: ['a', 'b'] } }); break;
     case 'form': method = 'POST'; ct = 'application/x-www-form-urlencoded'; body = Buffer.from(`${enc(name)}=${enc(s.value)}&submit=Send`); break;
     case 'filename':

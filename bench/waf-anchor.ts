@@ -1,4 +1,4 @@
-// `npm run bench -- waf-anchor [paranoia=1,2] [corpus=file.jsonl]... [concurrency=8] [strata-only]`
+// `npm run bench -- waf-anchor [paranoia=1,2] [engine=crs,legacy] [corpus=file.jsonl]... [concurrency=8] [strata-only]`
 // Detection and false positives of Strata's WAF beside the anchor, Apache 2.4 +
 // mod_security2 + OWASP CRS 3.3 (Debian's packages), on the same requests sent byte for
 // byte: per family, per category and per location, the held-out part apart.
@@ -19,6 +19,7 @@ import { ROOT, writeResults, type BenchOptions } from './lib.js';
 import { discoverCorpus, loadCorpusFile, type AnchorRequest } from './waf-anchor-corpus.js';
 import { anchorMissing, startAnchor } from './waf-anchor-apache.js';
 import { replayAll, type Outcome } from './waf-anchor-replay.js';
+import { CORPUS_COLLECTIONS } from '../test/waf-corpus.js';
 
 interface Target { name: string; port: number; version?: string; stop(): Promise<void> }
 
@@ -33,7 +34,7 @@ async function catchAll(): Promise<{ server: Server; port: number }> {
 }
 
 /** Strata as shipped, block mode at `paranoia`, everything outside /api/ proxied to a body-reading catch-all. */
-export async function startStrata(paranoia: number): Promise<Target> {
+export async function startStrata(paranoia: number, engine?: string): Promise<Target> {
   const up = await catchAll();
   const dir = mkdtempSync(join(tmpdir(), 'strata-waf-anchor-'));
   const { config } = loadConfig({
@@ -41,10 +42,11 @@ export async function startStrata(paranoia: number): Promise<Target> {
     env: {},
     overrides: {
       dataDir: dir, 'server.http.port': 0, 'server.https.enabled': false, 'log.level': 'silent', 'log.access': false, 'metrics.enabled': false,
-      'waf.mode': 'block', 'waf.paranoia': paranoia,
+      'waf.mode': 'block', 'waf.paranoia': paranoia, ...(engine ? { 'waf.engine': engine } : {}),
       'gateway.pools': [{ name: 'app', upstreams: [{ url: `http://127.0.0.1:${up.port}` }] }],
       'gateway.routes': [{ prefix: '/', pool: 'app' }],
-      collections: [{ name: 'posts', fields: [{ name: 'title', type: 'text' }, { name: 'body', type: 'text' }], rules: { list: '', view: '', create: '', update: '', delete: '' } }],
+      // the collection the corpus's records-route samples (filters) query
+      collections: CORPUS_COLLECTIONS,
     },
   });
   const server = await createServer(config, pino({ level: 'silent' }));
@@ -119,7 +121,9 @@ export function report(reqs: AnchorRequest[], runs: AnchorRun[]): { text: string
 
 export async function run(o: BenchOptions): Promise<void> {
   // bench/run.ts passes positionals: key=value pairs and flags
-  const { values } = parseArgs({ args: o.args.map((a) => `--${a}`), options: { paranoia: { type: 'string' }, corpus: { type: 'string', multiple: true }, concurrency: { type: 'string' }, 'strata-only': { type: 'boolean' } } });
+  const { values } = parseArgs({ args: o.args.map((a) => `--${a}`), options: { paranoia: { type: 'string' }, corpus: { type: 'string', multiple: true }, concurrency: { type: 'string' }, 'strata-only': { type: 'boolean' }, engine: { type: 'string' } } });
+  // engine=crs,legacy: one Strata column per engine (default: the configured default)
+  const engines = values.engine ? values.engine.split(',') : [undefined];
   const levels = (values.paranoia ?? '1,2').split(',').map(Number);
   const reqs: AnchorRequest[] = values.corpus?.length ? values.corpus.flatMap((f) => loadCorpusFile(f)) : await discoverCorpus(ROOT);
   const concurrency = Number(values.concurrency ?? 8);
@@ -129,7 +133,7 @@ export async function run(o: BenchOptions): Promise<void> {
   const runs: AnchorRun[] = [];
   let anchorVersion: string | undefined;
   for (const pl of levels) {
-    const starters: Array<() => Promise<Target>> = [() => startStrata(pl)];
+    const starters: Array<() => Promise<Target>> = engines.map((e) => async () => ({ ...(await startStrata(pl, e)), name: e ? `strata-${e}` : 'strata' }));
     if (!missing) starters.push(async () => { const a = await startAnchor(pl); anchorVersion = a.version; return { name: 'modsecurity', ...a }; });
     for (const start of starters) {
       const t = await start();

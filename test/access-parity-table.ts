@@ -26,9 +26,11 @@ const allow = (...records: string[]) => `allowed [${records.join(', ')}]`;
 const deny = (status: number) => `denied ${status}`;
 /** Every credential of a deleted account or from before logout-all is refused (401). */
 const gone = { deleted: deny(401), revoked: deny(401) } as const;
-const RPC = ['connect', 'grpc', 'grpc-web'];
+const RPC = ['connect', 'grpc', 'grpc-web', 'grpc-web-text'];
 
 const ALICE_EMAIL = "author.email ~ 'alice'";
+const SHY_EMAIL = "email ~ 'shy'";
+const NO_AUTH_RPC = Object.fromEntries(RPC.map((t) => [t, 'not offered: auth collections have no RecordService']));
 
 async function make(w: World, collection: string, label: string, body: Record<string, unknown>): Promise<string> {
   return remember(w, label, (await w.asRoot('POST', `/api/collections/${collection}/records`, body)).id);
@@ -88,6 +90,61 @@ export const ROWS: Row[] = [
     op: { kind: 'list', call: () => ({ kind: 'list', collection: 'posts', expand: 'author' }) },
     pick: ['expand.author.email'],
     expect: { owner: allow('postA email=alice@x', 'postB email=-'), other: allow('postA email=-', 'postB email=bob@x'), member: allow('postA email=-', 'postB email=-'), anonymous: allow('postA email=-', 'postB email=-'), superuser: allow('postA email=alice@x', 'postB email=bob@x'), apikey: deny(403), ...gone },
+  },
+  {
+    name: 'list people (a public auth collection): email only where emailVisibility is on',
+    op: { kind: 'list', call: () => ({ kind: 'list', collection: 'people' }) },
+    pick: ['email'],
+    notOffered: NO_AUTH_RPC,
+    expect: { owner: allow('open email=open@x', 'shy email=-'), other: allow('open email=open@x', 'shy email=-'), member: allow('open email=open@x', 'shy email=-'), anonymous: allow('open email=open@x', 'shy email=-'), superuser: allow('open email=open@x', 'shy email=shy@x'), apikey: deny(403), ...gone },
+  },
+  {
+    name: `filter people on a hidden email (${SHY_EMAIL})`,
+    op: { kind: 'list', call: () => ({ kind: 'list', collection: 'people', filter: SHY_EMAIL }) },
+    notOffered: NO_AUTH_RPC,
+    expect: { owner: allow(), other: allow(), member: allow(), anonymous: allow(), superuser: allow('shy'), apikey: deny(403), ...gone },
+  },
+  {
+    name: "filter posts on a relation's hidden email (editor.email ~ 'shy')",
+    op: { kind: 'list', call: () => ({ kind: 'list', collection: 'posts', filter: "editor.email ~ 'shy'" }) },
+    expect: { owner: allow(), other: allow(), member: allow(), anonymous: allow(), superuser: allow('postA'), apikey: deny(403), ...gone },
+  },
+  {
+    name: 'aggregate people grouped by email (superusers only)',
+    op: { kind: 'aggregate', call: () => ({ kind: 'aggregate', collection: 'people', groupBy: 'email' }) },
+    pick: ['count'],
+    expect: { owner: deny(400), other: deny(400), member: deny(400), anonymous: deny(400), superuser: allow('count=1', 'count=1'), apikey: deny(403), ...gone },
+  },
+  {
+    name: "aggregate people filtered on a hidden email (email ~ 'shy')",
+    op: { kind: 'aggregate', call: () => ({ kind: 'aggregate', collection: 'people', filter: SHY_EMAIL }) },
+    pick: ['count'],
+    expect: { owner: allow('count=0'), other: allow('count=0'), member: allow('count=0'), anonymous: allow('count=0'), superuser: allow('count=1'), apikey: deny(403), ...gone },
+  },
+  {
+    name: 'sort people by email (superusers only)',
+    op: { kind: 'list', call: () => ({ kind: 'list', collection: 'people', sort: '-email' }) },
+    ordered: true,
+    notOffered: NO_AUTH_RPC,
+    expect: { owner: deny(400), other: deny(400), member: deny(400), anonymous: deny(400), superuser: allow('shy', 'open'), apikey: deny(403), ...gone },
+  },
+  {
+    name: 'view a post with expand=editor (an account of people)',
+    op: { kind: 'view', call: (w) => ({ kind: 'view', collection: 'posts', id: w.ids.postA, expand: 'editor' }) },
+    pick: ['expand.editor.email'],
+    expect: { owner: allow('postA email=-'), other: allow('postA email=-'), member: allow('postA email=-'), anonymous: allow('postA email=-'), superuser: allow('postA email=shy@x'), apikey: deny(403), ...gone },
+  },
+  {
+    name: 'subscribe to people: email only where emailVisibility is on',
+    stream: 'subscribe',
+    op: { kind: 'subscribe', call: () => ({ kind: 'subscribe', collection: 'people' }) },
+    change: async (w) => [
+      await make(w, 'people', 'liveShy', { email: `liveshy-${w.run}@example.com`, password: 'correct horse battery staple 42' }),
+      await make(w, 'people', 'liveOpen', { email: `liveopen-${w.run}@example.com`, password: 'correct horse battery staple 42', emailVisibility: true }),
+    ],
+    pick: ['email'],
+    notOffered: NO_AUTH_RPC,
+    expect: { owner: allow('liveOpen email=liveopen@x', 'liveShy email=-'), other: allow('liveOpen email=liveopen@x', 'liveShy email=-'), member: allow('liveOpen email=liveopen@x', 'liveShy email=-'), anonymous: allow('liveOpen email=liveopen@x', 'liveShy email=-'), superuser: allow('liveOpen email=liveopen@x', 'liveShy email=liveshy@x'), apikey: deny(403), ...gone },
   },
   {
     name: 'subscribe to notes',

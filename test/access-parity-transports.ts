@@ -1,23 +1,25 @@
 // One adapter per transport for the parity contract (test/access-parity.ts): each performs an
 // operation as a subject and answers a normalized outcome, `allowed [label field=value, ...]` or
 // `denied <401|403|404|400>`, so one table of expectations drives REST, Connect (JSON over
-// HTTP/1.1), gRPC (@grpc/grpc-js over h2c), gRPC-Web (connect-web), WebSocket and SSE alike.
+// HTTP/1.1), gRPC (@grpc/grpc-js over h2c), gRPC-Web (connect-web; binary, and text mode through
+// test/grpc-web-text.ts's hand-written base64 framing), WebSocket and SSE alike.
 import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-web';
 import { grpc, recordClient, reflectionClient, type RecordClient } from './rpc-helpers.js';
+import { grpcWebTextFetch } from './grpc-web-text.js';
 import { Client as WsClient } from './realtime-helpers.js';
 import type { World } from './access-parity-world.js';
 
-export const TRANSPORTS = ['rest', 'connect', 'grpc', 'grpc-web', 'ws', 'sse'] as const;
+export const TRANSPORTS = ['rest', 'connect', 'grpc', 'grpc-web', 'grpc-web-text', 'ws', 'sse'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
 /** An operation with its targets resolved to real ids. */
 export type Call =
   | { kind: 'list'; collection: string; filter?: string; sort?: string; expand?: string }
   | { kind: 'view'; collection: string; id: string; expand?: string }
-  | { kind: 'aggregate'; collection: string; filter?: string }
+  | { kind: 'aggregate'; collection: string; filter?: string; metrics?: string; groupBy?: string }
   | { kind: 'batch'; operations: unknown[] }
   | { kind: 'create'; collection: string; body: Record<string, unknown> }
   | { kind: 'update'; collection: string; id: string; body: Record<string, unknown> }
@@ -66,7 +68,7 @@ export function restAdapter(w: World): Adapter {
       let r: { status: number; body: Record<string, unknown> };
       if (c.kind === 'list') r = await json('GET', `${records(c.collection)}/records?${qs({ perPage: '200', filter: c.filter, sort: c.sort, expand: c.expand })}`);
       else if (c.kind === 'view') r = await json('GET', `${records(c.collection)}/records/${c.id}?${qs({ expand: c.expand })}`);
-      else if (c.kind === 'aggregate') r = await json('GET', `${records(c.collection)}/aggregate?${qs({ metrics: 'count', filter: c.filter })}`);
+      else if (c.kind === 'aggregate') r = await json('GET', `${records(c.collection)}/aggregate?${qs({ metrics: c.metrics ?? 'count', filter: c.filter, groupBy: c.groupBy })}`);
       else if (c.kind === 'batch') r = await json('POST', `${w.base}/api/batch`, { operations: c.operations });
       else if (c.kind === 'create') r = await json('POST', `${records(c.collection)}/records`, c.body);
       else if (c.kind === 'update') r = await json('PATCH', `${records(c.collection)}/records/${c.id}`, c.body);
@@ -158,8 +160,9 @@ export function grpcAdapter(w: World): Adapter {
 type WebClient = Record<string, (req: unknown, opts?: unknown) => unknown>;
 
 /** gRPC-Web (or Connect, for streams) through @connectrpc/connect-web, descriptors from reflection. */
-export function connectWebAdapter(w: World, protocol: 'grpc-web' | 'connect'): Adapter {
-  const transport = protocol === 'grpc-web' ? createGrpcWebTransport({ baseUrl: w.base }) : createConnectTransport({ baseUrl: w.base });
+export function connectWebAdapter(w: World, protocol: 'grpc-web' | 'grpc-web-text' | 'connect'): Adapter {
+  const transport =
+    protocol === 'grpc-web' ? createGrpcWebTransport({ baseUrl: w.base }) : protocol === 'grpc-web-text' ? createGrpcWebTransport({ baseUrl: w.base, fetch: grpcWebTextFetch() }) : createConnectTransport({ baseUrl: w.base });
   const clients = new Map<string, Promise<WebClient>>();
   const client = (collection: string) => {
     if (!clients.has(collection))
@@ -280,5 +283,5 @@ export function sseAdapter(w: World): Adapter {
 }
 
 export function adapters(w: World): Record<Transport, Adapter> {
-  return { rest: restAdapter(w), connect: connectAdapter(w), grpc: grpcAdapter(w), 'grpc-web': connectWebAdapter(w, 'grpc-web'), ws: wsAdapter(w), sse: sseAdapter(w) };
+  return { rest: restAdapter(w), connect: connectAdapter(w), grpc: grpcAdapter(w), 'grpc-web': connectWebAdapter(w, 'grpc-web'), 'grpc-web-text': connectWebAdapter(w, 'grpc-web-text'), ws: wsAdapter(w), sse: sseAdapter(w) };
 }

@@ -27,6 +27,11 @@ collections:
     fields:
       - { name: name, type: text }
     rules: { list: "${OWN}", view: "${OWN}", create: "", update: "${OWN}", delete: "${OWN}" }
+  - name: people
+    type: auth
+    fields:
+      - { name: name, type: text }
+    rules: { list: "", view: "", create: "", update: "${OWN}", delete: "${OWN}" }
   - name: notes
     fields:
       - { name: body, type: text }
@@ -42,6 +47,7 @@ collections:
     fields:
       - { name: title, type: text }
       - { name: author, type: relation, collection: users }
+      - { name: editor, type: relation, collection: people }
     rules:
       list: ""
       view: ""
@@ -56,7 +62,7 @@ export interface World {
   base: string;
   /** The bearer credential of each subject (undefined: anonymous). */
   credential: Record<Subject, string | undefined>;
-  /** Record ids by label (alice, bob, member, noteA, noteB, postA, postB) and labels by id. */
+  /** Record ids by label (alice, bob, member, shy, open, noteA, noteB, postA, postB) and labels by id. */
   ids: Record<string, string>;
   label(id: unknown): string;
   /** The unique run tag in every email address (alice-<run>@example.com). */
@@ -130,7 +136,10 @@ export async function startWorld(data: string): Promise<World> {
     must(call(base, method, path, body, rootToken), expect, `${method} ${path}`);
   ids.noteA = String((await asRoot('POST', '/api/collections/notes/records', { body: 'a', secret: 'alice secret', owner: ids.alice })).id);
   ids.noteB = String((await asRoot('POST', '/api/collections/notes/records', { body: 'b', secret: 'bob secret', owner: ids.bob })).id);
-  ids.postA = String((await asRoot('POST', '/api/collections/posts/records', { title: 'by alice', author: ids.alice })).id);
+  // Public accounts of a public auth collection: one shows its address to everyone, one does not.
+  ids.shy = String((await asRoot('POST', '/api/collections/people/records', { email: email('shy'), password: PASSWORD, name: 'shy' })).id);
+  ids.open = String((await asRoot('POST', '/api/collections/people/records', { email: email('open'), password: PASSWORD, name: 'open', emailVisibility: true })).id);
+  ids.postA = String((await asRoot('POST', '/api/collections/posts/records', { title: 'by alice', author: ids.alice, editor: ids.shy })).id);
   ids.postB = String((await asRoot('POST', '/api/collections/posts/records', { title: 'by bob', author: ids.bob })).id);
 
   // The deleted user keeps the token it had; the revoked one logged out everywhere after taking it.

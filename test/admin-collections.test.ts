@@ -36,7 +36,25 @@ const R = '/api/collections';
 const scenarios: Scenario[] = [
   { name: 'no credentials', method: 'GET', url: A, status: 401, type: 'strata/unauthorized' },
   { name: 'not a superuser', method: 'POST', url: A, user: 'bob', body: { name: 'x' }, status: 403, type: 'strata/forbidden' },
-  { name: 'list: the strata.yaml collection, read-only', method: 'GET', url: A, user: root, status: 200, expect: (b) => assert.deepEqual(b.items, [{ name: 'posts', source: 'config', definition: DECLARED[0] }]) },
+  {
+    name: 'list: the system collections and the strata.yaml one, all read-only',
+    method: 'GET',
+    url: A,
+    user: root,
+    status: 200,
+    expect: (b) => {
+      const items = b.items as Array<{ name: string; source: string; definition: { type?: string } }>;
+      assert.deepEqual(items.map((x) => `${x.name}:${x.source}`), ['_superusers:system', 'users:system', 'posts:config']);
+      assert.deepEqual(items[2], { name: 'posts', source: 'config', definition: DECLARED[0] });
+      assert.equal(items[0].definition.type, 'auth');
+      assert.equal(items[1].definition.type, 'auth');
+    },
+  },
+  { name: 'read a system collection', method: 'GET', url: `${A}/users`, user: root, status: 200, expect: (b) => assert.equal(b.source, 'system') },
+  { name: 'drop a system collection', method: 'DELETE', url: `${A}/users?allowDestructive=true`, user: root, status: 409, type: 'strata/collection-read-only', expect: (b) => assert.match(String(b.detail), /system collection/) },
+  { name: 'change _superusers', method: 'PATCH', url: `${A}/_superusers`, user: root, body: { fields: [] }, status: 409, type: 'strata/collection-read-only' },
+  { name: 'plan a drop of _superusers', method: 'POST', url: `${A}/plan`, user: root, body: { delete: '_superusers' }, status: 409, type: 'strata/collection-read-only' },
+  { name: 'create over a system collection', method: 'POST', url: A, user: root, body: { name: 'users' }, status: 409, type: 'strata/collection-read-only' },
   { name: 'unknown collection', method: 'GET', url: `${A}/nope`, user: root, status: 404, type: 'strata/not-found' },
   { name: 'records of a collection not made yet', method: 'GET', url: `${R}/notes/records`, status: 404 },
   {
@@ -85,6 +103,20 @@ const scenarios: Scenario[] = [
   { name: 'encrypted + unique refused', method: 'POST', url: A, user: root, body: { name: 'bad', fields: [{ name: 'x', type: 'text', encrypted: true, unique: true }] }, status: 400, type: 'strata/validation' },
   { name: 'add a field', method: 'PATCH', url: `${A}/notes`, user: root, body: { fields: [{ name: 'text', type: 'text', required: true }, { name: 'post', type: 'relation', collection: 'posts' }, { name: 'stars', type: 'integer' }] }, status: 200, expect: (b) => assert.deepEqual(b.plan, ['add field notes.stars (integer)']) },
   { name: 'records API has the new field', method: 'POST', url: `${R}/notes/records`, body: { text: 'two', stars: 5 }, status: 201, expect: (b) => assert.equal(b.stars, 5) },
+  {
+    name: 'plan a unique composite index',
+    method: 'POST',
+    url: `${A}/plan`,
+    user: root,
+    body: { update: 'notes', changes: { indexes: [{ fields: ['text', 'stars'], unique: true }] } },
+    status: 200,
+    expect: (b) => assert.deepEqual(b, { plan: ['add unique index notes(text, stars)'], destructive: [] }),
+  },
+  { name: 'add the unique index', method: 'PATCH', url: `${A}/notes`, user: root, body: { indexes: [{ fields: ['text', 'stars'], unique: true }] }, status: 200, expect: (b) => assert.deepEqual(b.plan, ['add unique index notes(text, stars)']) },
+  { name: 'the unique index refuses a duplicate', method: 'POST', url: `${R}/notes/records`, body: { text: 'two', stars: 5 }, status: 409 },
+  { name: 'an index on an unknown field', method: 'PATCH', url: `${A}/notes`, user: root, body: { indexes: [{ fields: ['nope'] }] }, status: 400, type: 'strata/validation' },
+  { name: 'remove the index', method: 'PATCH', url: `${A}/notes`, user: root, body: { indexes: [] }, status: 200, expect: (b) => assert.deepEqual(b.plan, ['drop unique index notes(text, stars)']) },
+  { name: 'the duplicate is accepted without it', method: 'POST', url: `${R}/notes/records`, body: { text: 'two', stars: 5 }, status: 201 },
   { name: 'sort by the new field', method: 'GET', url: `${R}/notes/records?sort=-stars`, status: 200, expect: (b) => assert.equal((b.items as Array<{ stars: number }>)[0].stars, 5) },
   { name: 'rename refused', method: 'PATCH', url: `${A}/notes`, user: root, body: { name: 'other' }, status: 400, type: 'strata/validation' },
   { name: 'bad allowDestructive', method: 'PATCH', url: `${A}/notes?allowDestructive=yes`, user: root, body: {}, status: 400, type: 'strata/validation' },
@@ -115,7 +147,7 @@ const scenarios: Scenario[] = [
   { name: 'drop without allowDestructive', method: 'DELETE', url: `${A}/tags`, user: root, status: 409, type: 'strata/destructive-migration' },
   { name: 'drop', method: 'DELETE', url: `${A}/tags?allowDestructive=true`, user: root, status: 200, expect: (b) => assert.equal(b.applied, true) },
   { name: 'records of the dropped collection', method: 'GET', url: `${R}/tags/records`, status: 404 },
-  { name: 'list after the changes', method: 'GET', url: A, user: root, status: 200, expect: (b) => assert.deepEqual((b.items as Array<{ name: string; source: string }>).map((x) => `${x.name}:${x.source}`), ['posts:config', 'notes:api']) },
+  { name: 'list after the changes', method: 'GET', url: A, user: root, status: 200, expect: (b) => assert.deepEqual((b.items as Array<{ name: string; source: string }>).map((x) => `${x.name}:${x.source}`), ['_superusers:system', 'users:system', 'posts:config', 'notes:api']) },
 ];
 
 interface Engine {
@@ -199,7 +231,7 @@ function suite(engine: string, setup: () => Engine, skip: false | string): void 
         // swapped, and a request still holding the old service finishes on it
         assert.notEqual(data.records, before);
         assert.equal(before.collections.has('late'), false);
-        assert.equal((await before.list('notes', {})).items.length, 2);
+        assert.equal((await before.list('notes', {})).items.length, 3);
         // the poll (every 20 ms) swaps the other instance's records service; bounded wait, no timing assertion
         for (let i = 0; i < 500 && !other.records.collections.has('late'); i++) await new Promise((r) => setTimeout(r, 20));
         assert.ok(other.records.collections.has('late'), 'the other instance learned of the new collection');
@@ -226,9 +258,9 @@ function suite(engine: string, setup: () => Engine, skip: false | string): void 
       await data.start();
       srv = await serve(data);
       const list = await call(srv.base, { method: 'GET', url: A, user: root });
-      assert.deepEqual((list.body.items as Array<{ name: string }>).map((x) => x.name), ['posts', 'late', 'notes', 'race']);
+      assert.deepEqual((list.body.items as Array<{ name: string }>).map((x) => x.name), ['_superusers', 'users', 'posts', 'late', 'notes', 'race']);
       const notes = await call(srv.base, { method: 'GET', url: `${R}/notes/records` });
-      assert.equal((notes.body.items as unknown[]).length, 2);
+      assert.equal((notes.body.items as unknown[]).length, 3);
       // a start-up migration keeps API collections (it would otherwise plan to drop them)
       assert.deepEqual((await data.migrate({ dryRun: true })).plan, []);
     });
@@ -278,6 +310,16 @@ test('the server: closed to anyone but superusers; a collection whose rule does 
     // dropped: its service is gone
     assert.equal((await fetch(`${s.http}${A}/notes?allowDestructive=true`, { method: 'DELETE', headers: as })).status, 200);
     assert.equal((await rpc('List', {})).status, 404);
+
+    // an auth collection made at run time signs up and logs in at once (accounts read the live collections)
+    const members = await json(A, { name: 'members', type: 'auth', fields: [{ name: 'nick', type: 'text' }], rules: { list: '', view: '', create: '' } }, root);
+    assert.equal(members.status, 201, await members.clone().text());
+    const signup = await json('/api/collections/members/records', { email: 'm1@example.com', password: pass, passwordConfirm: pass, nick: 'm1' });
+    assert.equal(signup.status, 201, await signup.clone().text());
+    const login = await json('/api/collections/members/auth/login', { identity: 'm1@example.com', password: pass });
+    assert.equal(login.status, 200, await login.clone().text());
+    const member = ((await login.json()) as { record: { id: string; nick: string } }).record;
+    assert.equal(member.nick, 'm1');
     assert.equal((await fetch(`${s.http}/strata.nosuch.RecordService/List`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 404);
   } finally {
     await s.stop();

@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import avro from 'avsc';
 import { pack, unpack } from 'msgpackr';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { XMLValidator } from 'fast-xml-parser';
 import { recordsRoutes } from '../src/api/index.js';
 import { createRecordAccess, dropAll, normalizeCollections, type AccessControl, type DataLayer } from '../src/data/index.js';
 import { layerFor, type EngineSetup } from './data-contract.js';
@@ -87,6 +88,11 @@ export function apiContract(engine: string, setup: () => Promise<EngineSetup>, s
         { name: 'bad page', method: 'GET', url: `${P}?page=-1`, status: 400, problem: 'strata/validation' },
         { name: 'aggregate', method: 'GET', url: '/api/collections/posts/aggregate?metrics=count,sum(views)&groupBy=status', status: 200 },
         { name: 'bad aggregate', method: 'GET', url: '/api/collections/posts/aggregate?metrics=sum(title)', status: 400, problem: 'strata/validation' },
+        { name: 'count of an unknown field', method: 'GET', url: '/api/collections/posts/aggregate?metrics=count(nope)', status: 400, problem: 'strata/validation' },
+        { name: 'min of an unknown field', method: 'GET', url: '/api/collections/posts/aggregate?metrics=min(nope)', status: 400, problem: 'strata/validation' },
+        { name: 'count of a field', method: 'GET', url: '/api/collections/posts/aggregate?metrics=count(score),count(id)', status: 200 },
+        { name: 'aggregate on a document collection', method: 'GET', url: '/api/collections/notes/aggregate?metrics=count', status: 400, problem: 'strata/validation' },
+        ...['views > "10"', 'title = 5', 'pinned = "true"', 'created >= 5', 'score < true', 'author = 3', 'status = false'].map((f) => ({ name: `type mismatch ${f}`, method: 'GET', url: `${P}?filter=${encodeURIComponent(f)}`, status: 400, problem: 'strata/validation' })),
       ];
       for (const s of scenarios) {
         const r = await call(s.method, s.url, { body: s.body === undefined ? undefined : JSON.stringify(s.body), headers: s.headers, accept: s.accept });
@@ -99,6 +105,30 @@ export function apiContract(engine: string, setup: () => Promise<EngineSetup>, s
       const del = await call('DELETE', `${P}/${id}`);
       assert.equal(del.status, 204);
       assert.equal((await call('GET', `${P}/${id}`)).status, 404);
+    });
+
+    test('full-text search with no letters or digits is an empty match (200, no items), also sorted and counted', async () => {
+      await postJson(P, { title: 'searchable words here', slug: 'fts-nowords', author: alice });
+      const hits = (await call('GET', `${P}?filter=${encodeURIComponent('title @@ "searchable"')}`)).json().items as unknown[];
+      assert.equal(hits.length, 1, 'a real search still finds the record');
+      await postJson(P, { title: 'unrelated', body: 'needle in the body only', slug: 'fts-body' });
+      const viaTitle = (await call('GET', `${P}?filter=${encodeURIComponent('title @@ "needle"')}`)).json().items as { slug: string }[];
+      assert.deepEqual(viaTitle.map((x) => x.slug), ['fts-body'], 'title @@ searches every fullText field (body too)');
+      const viaBody = (await call('GET', `${P}?filter=${encodeURIComponent('body @@ "needle"')}`)).json().items as { slug: string }[];
+      assert.deepEqual(viaBody.map((x) => x.slug), ['fts-body']);
+      for (const q of ['"*"', '""', `"'"`, '"_"', '"-"', '"%"', '"  "', '"\\\\"']) {
+        for (const extra of ['', '&sort=-created', '&totalItems=true', '&perPage=1']) {
+          const r = await call('GET', `${P}?filter=${encodeURIComponent(`title @@ ${q}`)}${extra}`);
+          assert.equal(r.status, 200, `title @@ ${q}${extra}: ${r.bytes.toString()}`);
+          assert.deepEqual(r.json().items, [], `title @@ ${q}${extra}`);
+        }
+        const or = await call('GET', `${P}?filter=${encodeURIComponent(`title @@ ${q} || slug = "fts-nowords"`)}`);
+        assert.equal(or.status, 200, or.bytes.toString());
+        assert.equal((or.json().items as unknown[]).length, 1, 'the empty match composes with ||');
+        const agg = await call('GET', `/api/collections/posts/aggregate?metrics=count&filter=${encodeURIComponent(`title @@ ${q}`)}`);
+        assert.equal(agg.status, 200, agg.bytes.toString());
+        assert.deepEqual(agg.json().items, [{ count: 0 }]);
+      }
     });
 
     test('XML: well-formed per xmllint, and accepted as input', async () => {
@@ -116,6 +146,150 @@ export function apiContract(engine: string, setup: () => Promise<EngineSetup>, s
       writeFileSync(file, list.bytes);
       execFileSync('xmllint', ['--noout', '--nonet', file]);
       assert.equal(xpath('string(/list/record[1]/expand/author/name)'), 'Alice');
+    });
+
+    test('XML: text XML 1.0 cannot carry is written base64 (encoding="base64"), lists stay well-formed, and it reads back', async () => {
+      const nasty = 'ctl \u0001\u001b end \uffff';
+      const made = await postJson(P, { title: nasty, body: 'plain', slug: 'xml-ctl', meta: { s: '\ufffe' }, author: alice });
+      assert.equal(made.status, 201, made.bytes.toString());
+      const id = String(made.json().id);
+      const file = join(dir, 'ctl.xml');
+      const one = await call('GET', `${P}/${id}`, { accept: 'application/xml' });
+      writeFileSync(file, one.bytes);
+      execFileSync('xmllint', ['--noout', '--nonet', file]);
+      const xpath = (expr: string) => execFileSync('xmllint', ['--xpath', expr, file]).toString().trim();
+      assert.equal(xpath('string(/record/title/@encoding)'), 'base64');
+      assert.equal(Buffer.from(xpath('string(/record/title)'), 'base64').toString('utf8'), nasty);
+      assert.equal(xpath('string(/record/body)'), 'plain', 'text XML can carry stays plain');
+      assert.equal(xpath('string(/record/body/@encoding)'), '');
+      assert.deepEqual(JSON.parse(Buffer.from(xpath('string(/record/meta)'), 'base64').toString('utf8')), { s: '\ufffe' });
+      const list = await call('GET', `${P}?perPage=500`, { accept: 'application/xml' });
+      writeFileSync(file, list.bytes);
+      execFileSync('xmllint', ['--noout', '--nonet', file]);
+      assert.equal(XMLValidator.validate(list.bytes.toString('utf8')), true);
+      // The same document is accepted as input: the value comes back unchanged.
+      const back = await call('PATCH', `${P}/${id}`, { type: 'application/xml', body: one.bytes.toString('utf8').replace(/<(id|created|updated)>[^<]*<\/\1>/g, '').replace(/<expand>.*<\/expand>/, '') });
+      assert.equal(back.status, 200, back.bytes.toString());
+      assert.equal(back.json().title, nasty);
+      assert.deepEqual(back.json().meta, { s: '\ufffe' });
+    });
+
+    test('XML: a CR is written &#13; so it round-trips (xmllint reads it back as CR, not LF)', async () => {
+      const crlf = 'line one\r\nline two\rend\n';
+      const made = await postJson(P, { title: 'cr test', body: crlf, slug: 'xml-cr', meta: { s: 'a\rb' }, author: alice });
+      assert.equal(made.status, 201, made.bytes.toString());
+      const id = String(made.json().id);
+      const one = await call('GET', `${P}/${id}`, { accept: 'application/xml' });
+      assert.ok(!one.bytes.includes(0x0d), 'no raw CR in the document');
+      assert.match(one.bytes.toString('utf8'), /<body>line one&#13;\nline two&#13;end\n<\/body>/);
+      const file = join(dir, 'cr.xml');
+      writeFileSync(file, one.bytes);
+      // xmllint prints the string and a newline of its own.
+      const xpath = (expr: string) => execFileSync('xmllint', ['--xpath', expr, file]).toString().slice(0, -1);
+      assert.equal(xpath('string(/record/body)'), crlf);
+      assert.deepEqual(JSON.parse(xpath('string(/record/meta)')), { s: 'a\rb' });
+      const list = await call('GET', `${P}?perPage=500`, { accept: 'application/xml' });
+      assert.ok(!list.bytes.includes(0x0d), 'no raw CR in the list');
+      // Strata's own XML input reads the document back unchanged.
+      const back = await call('PATCH', `${P}/${id}`, { type: 'application/xml', body: one.bytes.toString('utf8').replace(/<(id|created|updated)>[^<]*<\/\1>/g, '').replace(/<expand>.*<\/expand>/, '') });
+      assert.equal(back.status, 200, back.bytes.toString());
+      assert.equal(back.json().body, crlf);
+      assert.deepEqual(back.json().meta, { s: 'a\rb' });
+    });
+
+    test('XML input: character references are decoded; characters and entities XML 1.0 refuses are 400', async () => {
+      const made = await call('POST', P, { type: 'application/xml', body: '<record><title>&#65;&#x42; &amp;#65; &lt;&#x1F600;</title><body>&#x9;tab</body></record>' });
+      assert.equal(made.status, 201, made.bytes.toString());
+      assert.equal(made.json().title, 'AB &#65; <\u{1F600}');
+      assert.equal(made.json().body, '\ttab');
+      const cdata = await call('POST', P, { type: 'application/xml', body: '<record><title><![CDATA[a & b &#65;]]></title></record>' });
+      assert.equal(cdata.status, 201, cdata.bytes.toString());
+      assert.equal(cdata.json().title, 'a & b &#65;', 'CDATA is literal');
+      const before = await count();
+      for (const body of [
+        '<record><title>ctl \u0001 raw</title></record>',
+        '<record><title>&#1;</title></record>',
+        '<record><title>&#x0;</title></record>',
+        '<record><title>&#xD800;</title></record>',
+        '<record><title>&#xFFFF;</title></record>',
+        '<record><title>&#x110000;</title></record>',
+        '<record><title>&nbsp;</title></record>',
+        '<record><title>a & b</title></record>',
+        '<record><title encoding="base64">!!!</title></record>',
+        '<record><title encoding="rot13">x</title></record>',
+        '<record><title encoding="base64">/w==</title></record>',
+      ]) {
+        const r = await call('POST', P, { type: 'application/xml', body });
+        assert.equal(r.status, 400, `${body}: ${r.bytes.toString()}`);
+        assert.equal(r.json().type, 'strata/validation', body);
+      }
+      assert.equal(await count(), before);
+    });
+
+    test('no silent corrections: impossible dates, overflowing numbers and non-date filter literals are 400', async () => {
+      const before = await count();
+      const bodies: [string, string, string?][] = [
+        ['Feb 31', '{"title":"d","published":"2026-02-31T00:00:00Z"}'],
+        ['Feb 29 of a common year', '{"title":"d","published":"2026-02-29"}'],
+        ['April 31', '{"title":"d","published":"2026-04-31"}'],
+        ['hour 24', '{"title":"d","published":"2026-01-01T24:00:00Z"}'],
+        ['minute 60', '{"title":"d","published":"2026-01-01T10:60:00Z"}'],
+        ['month 13', '{"title":"d","published":"2026-13-01"}'],
+        ['number overflow in json', '{"title":"d","meta":1e400}'],
+        ['nested overflow in json', '{"title":"d","meta":{"a":[1,-1e400]}}'],
+        ['number field overflow', '{"title":"d","score":1e400}'],
+        ['document overflow', '{"n":{"deep":1e999}}', '/api/collections/notes/records'],
+      ];
+      for (const [name, body, url] of bodies) {
+        const r = await call('POST', url ?? P, { type: 'application/json', body });
+        assert.equal(r.status, 400, `${name}: ${r.bytes.toString()}`);
+        assert.equal(r.json().type, 'strata/validation', name);
+      }
+      assert.equal(await count(), before);
+      const leap = await postJson(P, { title: 'leap day', published: '2024-02-29', slug: 'leap-day' });
+      assert.equal(leap.status, 201, leap.bytes.toString());
+      assert.equal(leap.json().published, '2024-02-29T00:00:00.000Z');
+      const offset = await postJson(P, { title: 'offset', published: '2024-03-01T01:30:00+02:00', slug: 'offset-day' });
+      assert.equal(offset.json().published, '2024-02-29T23:30:00.000Z');
+      for (const f of ['created >= "yesterday"', 'published < "2026-02-31"', 'updated = "now"', 'published > "2026-1-1"']) {
+        const r = await call('GET', `${P}?filter=${encodeURIComponent(f)}`);
+        assert.equal(r.status, 400, `${f}: ${r.bytes.toString()}`);
+        assert.equal(r.json().type, 'strata/validation');
+        assert.ok(typeof r.json().position === 'number', 'the problem names the position');
+      }
+      // A date literal compares in the stored form (UTC): date-only and offset literals mean the same instant.
+      const titles = async (f: string) => ((await call('GET', `${P}?sort=title&filter=${encodeURIComponent(f)}`)).json().items as { title: string }[]).map((i) => i.title);
+      assert.deepEqual(await titles('published = "2024-02-29"'), ['leap day']);
+      assert.deepEqual(await titles('published = "2024-03-01T01:30:00+02:00"'), ['offset']);
+      assert.deepEqual(await titles('published >= "2024-02-29T12:00:00Z" && published < "2024-03-01"'), ['offset']);
+      assert.deepEqual(await titles('published ~ "2024-02" && title ~ "leap"'), ['leap day'], '~ still takes any text');
+    });
+
+    test('cursor paging by nullable fields walks every record once, in the order of the offset pages (nulls first ascending)', async () => {
+      const scores = [null, 1.5, null, 2, 2, null, -1, 0, 3.25, null, 2, 1.5, null, 7, 0];
+      for (const [i, score] of scores.entries()) {
+        const r = await postJson(P, { title: `cursor ${i}`, score, views: i % 4, reviewer: i % 3 === 0 ? alice : null, pinned: i % 2 === 0, published: i % 5 === 0 ? null : `2026-01-0${(i % 9) + 1}` });
+        assert.equal(r.status, 201, r.bytes.toString());
+      }
+      const total = await count();
+      for (const sort of ['score', '-score', 'score,-views', '-score,title', 'reviewer', '-reviewer,score', 'published', '-published,-score', 'pinned,-score', 'slug']) {
+        const all = (await call('GET', `${P}?sort=${sort}&perPage=500`)).json().items as { id: string }[];
+        assert.equal(all.length, total, sort);
+        const walked: string[] = [];
+        let cursor: string | null = null;
+        for (let guard = 0; guard < 1000; guard++) {
+          const page = await call('GET', `${P}?sort=${sort}&perPage=4${cursor ? `&cursor=${cursor}` : ''}`);
+          assert.equal(page.status, 200, `${sort}: ${page.bytes.toString()}`);
+          const body = page.json() as { items: { id: string }[]; nextCursor: string | null };
+          walked.push(...body.items.map((x) => x.id));
+          cursor = body.nextCursor;
+          if (!cursor) break;
+        }
+        assert.deepEqual(walked, all.map((x) => x.id), `sort=${sort}: the cursor walk matches the offset order`);
+      }
+      // A cursor's null is checked like its other values: a null for a never-null key is refused.
+      const bad = Buffer.from(JSON.stringify(['id', null])).toString('base64url');
+      assert.equal((await call('GET', `${P}?cursor=${bad}`)).status, 400);
     });
 
     test('Protocol Buffers: output decoded by protoc against the served .proto; input encoded by protoc', async () => {
@@ -274,6 +448,8 @@ export function apiContract(engine: string, setup: () => Promise<EngineSetup>, s
       const res = await v.validate(doc);
       assert.equal(res.valid, true, JSON.stringify(res.errors, null, 1)?.slice(0, 2000));
       assert.ok((doc.paths as Record<string, unknown>)['/api/collections/posts/records/{id}']);
+      assert.ok((doc.paths as Record<string, unknown>)['/api/collections/posts/aggregate'], 'base collections aggregate');
+      assert.equal((doc.paths as Record<string, unknown>)['/api/collections/notes/aggregate'], undefined, 'document collections do not (they answer 400)');
     });
   });
 }

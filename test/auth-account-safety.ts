@@ -279,6 +279,7 @@ export function accountSafety(engine: string, data: () => Promise<string>, skip:
       const patch = await call('PATCH', `/api/collections/users/records/${hal.id}`, { token: hal.token, body: { email: 'hal-new@example.com' } });
       assert.equal(patch.status, 400, 'no direct change through PATCH');
       const refreshed = String((await call('POST', `${A}/refresh`, { body: { refreshToken: hal.refreshToken } })).body.token);
+      assert.equal((await call('POST', `${A}/request-email-change`, { body: { newEmail: 'not an address' } })).status, 401, 'anonymous: refused before its body is judged');
       assert.equal((await call('POST', `${A}/request-email-change`, { token: refreshed, body: { newEmail: 'hal-new@example.com' } })).status, 403, 'no recent login, no password');
       assert.equal((await call('POST', `${A}/request-email-change`, { token: refreshed, body: { newEmail: 'hal-new@example.com', password: 'not the password 77' } })).status, 400, 'wrong password');
       const asked = await call('POST', `${A}/request-email-change`, { token: refreshed, body: { newEmail: 'HAL-new@example.com', password: PW } });

@@ -158,8 +158,23 @@ export function authFlows(engine: string, setup: () => Promise<FlowEngine>, skip
       const b = await signup('bob@example.com');
       assert.equal(b.status, 201);
       ids.bob = String(b.body.id);
-      const dup = await signup('ALICE@example.com');
-      assert.equal(dup.status, 409);
+      // A registered address answers as a new one would (no enumeration); nothing is kept, the owner is mailed.
+      const dup = await signup('ALICE@example.com', { password: STRONG2, passwordConfirm: STRONG2 });
+      assert.equal(dup.status, 201, dup.text);
+      assert.deepEqual(Object.keys(dup.body).sort(), Object.keys(b.body).sort());
+      assert.equal(dup.body.email, 'alice@example.com');
+      assert.equal(dup.body.verified, false);
+      assert.notEqual(dup.body.id, ids.alice);
+      assert.match(String(dup.headers.get('location')), new RegExp(`/records/${String(dup.body.id)}$`));
+      assert.equal((await login('alice@example.com', STRONG2)).status, 401, 'the password of the attempt opens nothing');
+      assert.equal((await call('GET', `/api/collections/users/records/${String(dup.body.id)}`, { token: String((await login('bob@example.com')).body.token) })).status, 404, 'no record was kept');
+      for (let i = 0; i < 400 && !mail.some((m) => JSON.stringify(m.to).includes('alice@example.com') && /account/.test(m.subject ?? '') && /exists already/.test(m.text ?? '')); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const told = mail.find((m) => JSON.stringify(m.to).includes('alice@example.com') && /exists already/.test(m.text ?? ''));
+      assert.ok(told, 'the owner is told someone tried to sign up with the address');
+      assert.ok(!/token=/.test(told!.text ?? ''), 'and gets no link');
+      mail.splice(mail.indexOf(told!), 1);
     });
 
     test('email verification: the sign-up mail carries a one-time link that verifies the address', async () => {
@@ -396,6 +411,11 @@ export function authFlows(engine: string, setup: () => Promise<FlowEngine>, skip
       assert.equal((await call('GET', '/api/collections/_superusers/records', { token: tokens.alice })).status, 403);
       const q = await call('GET', '/api/queues', { token: t });
       assert.ok(q.status !== 401 && q.status !== 403, q.text);
+      // A superuser is told of the conflict.
+      const dupBySuperuser = await call('POST', '/api/collections/users/records', { token: t, body: { email: 'alice@example.com', password: STRONG, passwordConfirm: STRONG } });
+      assert.equal(dupBySuperuser.status, 409, dupBySuperuser.text);
+      const alices = await call('GET', `/api/collections/users/records?filter=${encodeURIComponent('email = "alice@example.com"')}&totalItems=1`, { token: t });
+      assert.equal(alices.body.totalItems, 1, 'the sign-up with a registered address kept nothing');
       const verify = await call('PATCH', `/api/collections/users/records/${ids.bob}`, { token: t, body: { verified: true, role: 'admin' } });
       assert.equal(verify.status, 200, verify.text);
       assert.equal(verify.body.verified, true);
@@ -405,6 +425,8 @@ export function authFlows(engine: string, setup: () => Promise<FlowEngine>, skip
       const actions = new Set((audit.body.items as { action: string }[]).map((x) => x.action));
       for (const a of ['auth.signup', 'auth.login.success', 'auth.login.failure', 'auth.mfa.enable', 'auth.password.reset', 'auth.email.verify', 'auth.refresh.reuse']) assert.ok(actions.has(a), a);
       for (const secret of [STRONG, STRONG2, STRONG3, tokens.alice]) assert.ok(!audit.text.includes(secret));
+      const refused = (audit.body.items as { action: string; outcome?: string; target?: string; actor: unknown }[]).filter((x) => x.action === 'auth.signup' && x.outcome === 'failure');
+      assert.ok(refused.some((x) => x.target === `users/${ids.alice}` && x.actor === null), `the sign-up with a registered address is audited (the owner is its target, not its actor): ${JSON.stringify(refused)}`);
       assert.equal((await call('GET', '/api/admin/audit', { token: tokens.alice })).status, 403);
       // Superuser actions are audited too (written once the response is sent).
       let su_actions: { action: string; target: string }[] = [];

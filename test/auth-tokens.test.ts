@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { SignJWT, UnsecuredJWT, generateKeyPair, exportJWK, base64url } from 'jose';
 import { createAccessTokens } from '../src/auth/tokens/token-access.js';
 import { createApiKeys, createMemoryApiKeyStore } from '../src/auth/keys/api-keys.js';
+import { keyIdsPositional } from '../src/cli/keys-command.js';
+import { parseArgs } from 'node:util';
 import { createKeyRing, type KeyRing } from '../src/auth/tokens/token-keys.js';
 import { createMemoryRefreshStore } from '../src/auth/tokens/refresh-store.js';
 import { createRefreshTokens } from '../src/auth/tokens/refresh-tokens.js';
@@ -226,6 +228,23 @@ test('API keys: shown once, hashed, scoped, revocable, expiring; forgeries refus
   await keys.revoke(k2.record.id);
   await assert.rejects(keys.verify(k2.key), isInvalid, 'revoked');
   await assert.rejects(keys.create({ userId: 'u1', name: 'x', scopes: ['DROP TABLE'] }), RangeError);
+});
+
+test('API key ids never begin with - or _ (a CLI argument must not read as an option); older ones stay revocable by the CLI', async () => {
+  const keys = createApiKeys({ store: createMemoryApiKeyStore() });
+  // with 2 of 64 first characters bad, 400 ids all passing by chance is below 1 in 300,000
+  for (let i = 0; i < 400; i++) {
+    const { record } = await keys.create({ userId: 'u1', name: `k${i}`, scopes: ['*'] });
+    assert.match(record.id, /^[A-Za-z0-9][A-Za-z0-9_-]{11}$/);
+  }
+  const args = keyIdsPositional(['revoke', '-sQ3x9abcdef', '--account', 'a@b.c', '-d', '/tmp/x', '_Q3x9abcdefg']);
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { account: { type: 'string' }, 'data-dir': { type: 'string', short: 'd' } } });
+  assert.deepEqual(positionals, ['revoke', '_Q3x9abcdefg', '-sQ3x9abcdef']);
+  assert.deepEqual({ ...values }, { account: 'a@b.c', 'data-dir': '/tmp/x' });
+  assert.deepEqual(keyIdsPositional(['list', '-h']), ['list', '-h']);
+  // the command's own 12-character options and option values stay where they are
+  assert.deepEqual(keyIdsPositional(['rotate', '--no-new-key', '--batch', '5']), ['rotate', '--no-new-key', '--batch', '5']);
+  assert.deepEqual(keyIdsPositional(['list', '--account', '-abcdefghijk']), ['list', '--account', '-abcdefghijk']);
 });
 
 test('key ring: two processes on one key directory verify each other\'s tokens (first-use race, rotation)', async () => {

@@ -2,7 +2,7 @@
 // Registered by test/data-sqlite.test.ts, data-postgres.test.ts and data-mysql.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
 import { StrataError } from '../src/core/index.js';
 import { createDataLayer, dropAll, normalizeCollections, type DataLayer, type RecordsService } from '../src/data/index.js';
 import { DataSchema, type CollectionConfig } from '../src/config/schema-data.js';
@@ -131,6 +131,24 @@ export function dataContract(engine: string, setup: () => Promise<EngineSetup>, 
       assert.equal(await count('users'), 2);
     });
 
+    test('a dry-run create answers the record it would store, with relations expanded, and keeps nothing', async () => {
+      const before = await count('posts');
+      let ran = false;
+      const d = await r.create('posts', { title: 'Dry', slug: 'dry-run', author: bob, tags: [tagA] }, { dryRun: true, expand: 'author', inTx: async () => void (ran = true) });
+      assert.equal(d.record.title, 'Dry');
+      assert.equal(d.record.views, 0, 'defaults applied as on a real create');
+      assert.equal(typeof d.record.created, 'string');
+      assert.equal((d.record.expand as { author: { name: string } }).author.name, 'Bob');
+      assert.equal(ran, false, 'work inside the transaction does not run');
+      assert.equal(await count('posts'), before);
+      await rejects(r.get('posts', String(d.record.id)), 404);
+      // It refuses what a create refuses, and the unique value it tried stays free.
+      await rejects(r.create('posts', { title: 'x', author: 'nosuchuser1' }, { dryRun: true }), 400);
+      await rejects(r.create('users', { name: 'Alice' }, { dryRun: true }), 409);
+      const real = await r.create('posts', { title: 'Dry', slug: 'dry-run' });
+      await r.delete('posts', String(real.record.id));
+    });
+
     test('update is partial, bumps the ETag and honours If-Match', async () => {
       const { record, etag } = await r.create('posts', { title: 'Second', slug: 'second', views: 5, author: bob, reviewer: alice });
       const id = String(record.id);
@@ -200,6 +218,51 @@ export function dataContract(engine: string, setup: () => Promise<EngineSetup>, 
       assert.equal(await count('posts'), 3);
     });
 
+    test('filter language: in (...), % patterns with ~, date macros, any-of on JSON arrays', async () => {
+      const made = [
+        await r.create('posts', { title: 'arr one', slug: 'arr-one', meta: { labels: ['news', 'tech'], nums: [1, 5] }, published: new Date(Date.now() - 3_600_000).toISOString() }),
+        await r.create('posts', { title: 'arr two', slug: 'arr-two', meta: { labels: ['sport'], nums: [7] }, published: '2001-01-01T00:00:00.000Z' }),
+        await r.create('posts', { title: 'arr three', slug: 'arr-three', meta: { labels: 'news' } }),
+      ];
+      const titles = async (filter: string) => (await r.list('posts', { filter: `(${filter}) && title ~ "arr %"`, sort: 'title' })).items.map((p) => p.title);
+      try {
+      // in / not in: the same as a chain of = ... || (!= ... &&)
+      assert.deepEqual(await titles('slug in ("arr-one", "arr-three", "nosuch")'), ['arr one', 'arr three']);
+      assert.deepEqual(await titles('slug not in ("arr-one", "arr-three")'), ['arr two']);
+      assert.deepEqual(await titles('slug IN ("arr-two")'), ['arr two']);
+      await rejects(r.list('posts', { filter: 'slug in (title)' }), 400);
+      await rejects(r.list('posts', { filter: 'slug in ()' }), 400);
+      await rejects(r.list('posts', { filter: `slug in (${Array.from({ length: 101 }, (_, i) => `"s${i}"`).join(',')})` }), 400);
+      // ~ with %: a pattern anchored at both ends; without %: contains (% and _ literal)
+      assert.deepEqual(await titles('title ~ "%one"'), ['arr one']);
+      assert.deepEqual(await titles('title ~ "arr t%"'), ['arr three', 'arr two']);
+      assert.deepEqual(await titles('title ~ "ARR T%E"'), ['arr three']);
+      assert.deepEqual(await titles('title ~ "r_t"'), [], '_ is literal');
+      assert.deepEqual(await titles('title !~ "%o"'), ['arr one', 'arr three']);
+      // date macros, in UTC, compared with stored dates
+      await rejects(r.list('posts', { filter: 'published > @year' }), 400);
+      assert.deepEqual(await titles('published <= @now && published >= "2002-01-01"'), ['arr one']);
+      assert.deepEqual(await titles('published < @yearStart && published != null'), ['arr two']);
+      assert.deepEqual(await titles('created <= @now && created >= @yearStart'), ['arr one', 'arr three', 'arr two']);
+      assert.deepEqual(await titles('created > @yearEnd || created < @monthStart'), []);
+      // A list with a macro is compiled afresh each time (a cached form would keep the first @now).
+      made.push(await r.create('posts', { title: 'arr four', slug: 'arr-four' }));
+      await new Promise((res) => setTimeout(res, 5));
+      assert.deepEqual(await titles('created <= @now && created >= @yearStart'), ['arr four', 'arr one', 'arr three', 'arr two']);
+      await rejects(r.list('posts', { filter: 'published > @tomorrow' }), 400);
+      // any-of on JSON arrays: each element compared; a value that is not an array has no elements
+      assert.deepEqual(await titles('meta.labels ?= "news"'), ['arr one']);
+      assert.deepEqual(await titles('meta.labels ?~ "SPO"'), ['arr two']);
+      assert.deepEqual(await titles('meta.labels ?!= "news"'), ['arr one', 'arr two']);
+      assert.deepEqual(await titles('meta.nums ?> 4'), ['arr one', 'arr two']);
+      assert.deepEqual(await titles('meta.nums ?= 7'), ['arr two']);
+      assert.deepEqual(await titles('meta.labels ?> 4'), [], 'text elements never compare as numbers');
+      assert.deepEqual(await titles('meta.labels = "news"'), ['arr three'], 'without ? the value itself is compared');
+      } finally {
+        for (const m of made) await r.delete('posts', String(m.record.id));
+      }
+    });
+
     test('sort, offset pagination with optional total, cursor pagination', async () => {
       for (let i = 0; i < 7; i++) await r.create('posts', { title: `bulk ${i}`, views: i % 3, author: bob });
       const page1 = await r.list('posts', { sort: '-views,title', perPage: 4, totalItems: true });
@@ -249,10 +312,53 @@ export function dataContract(engine: string, setup: () => Promise<EngineSetup>, 
       const ex = p.expand as Record<string, { name?: string; label?: string }[] & { name?: string }>;
       assert.equal((ex.author as { name?: string }).name, 'Alice');
       assert.deepEqual((ex.tags as { label?: string }[]).map((t) => t.label), ['beta', 'alpha']);
+      // nested selection: JSON keys of the answer, * for every key (or every expanded relation) of a level
+      const nested = (await r.list('posts', { filter: 'slug = "hello-strata"', fields: 'id,expand.author.name,expand.tags.label', expand: 'author,tags' })).items[0];
+      assert.deepEqual(nested, { id: p.id, expand: { author: { name: 'Alice' }, tags: [{ label: 'beta' }, { label: 'alpha' }] } });
+      const star = (await r.list('posts', { filter: 'slug = "hello-strata"', fields: '*,expand.*.id', expand: 'author,tags' })).items[0];
+      assert.equal(star.title, 'Hello Strata');
+      assert.deepEqual(star.expand, { author: { id: alice }, tags: (ex.tags as { id?: string }[]).map((t) => ({ id: (t as { id?: string }).id })) });
+      const deep = (await r.get('posts', String(p.id), { fields: 'title,expand.author.expand.posts_via_author.title', expand: 'author.posts_via_author' })).record;
+      assert.deepEqual(Object.keys(deep).sort(), ['expand', 'title']);
+      assert.ok(((deep.expand as { author: { expand: { posts_via_author: { title: string }[] } } }).author.expand.posts_via_author).every((x) => Object.keys(x).join() === 'title'));
+      await rejects(r.list('posts', { fields: 'expand.nosuch.name' }), 400);
+      await rejects(r.list('posts', { fields: 'expand.author.nosuch' }), 400);
+      await rejects(r.list('posts', { fields: 'title.x' }), 400);
       await rejects(r.list('posts', { expand: 'title' }), 400);
       await rejects(r.list('posts', { expand: 'author.x.y.z' }), 400);
       await rejects(r.list('posts', { fields: 'nope' }), 400);
       await rejects(r.list('posts', { fields: 'id,(select 1)' }), 400);
+    });
+
+    test('back-relations (<collection>_via_<field>): expand and filter, under the source rule', async () => {
+      // users ← posts.author (single), tags ← posts.tags (multiple)
+      const byAlice = (await r.list('posts', { filter: `author = "${alice}"`, sort: 'created', perPage: 100 })).items.map((p) => p.title);
+      assert.ok(byAlice.length >= 2, JSON.stringify(byAlice));
+      const u = await r.get('users', alice, { expand: 'posts_via_author' });
+      assert.deepEqual((u.record.expand as { posts_via_author: { title: string }[] }).posts_via_author.map((p) => p.title), byAlice, 'oldest first');
+      const rule = sql<SqlBool>`t.status = ${'published'}`;
+      const ruled = await r.get('users', alice, { expand: 'posts_via_author', expandWhere: (c) => (c === 'posts' ? rule : undefined) });
+      assert.ok((ruled.record.expand as { posts_via_author: { status: string }[] }).posts_via_author.every((p) => p.status === 'published'), 'related records obey their own rule');
+      const tagged = await r.list('tags', { sort: 'label', expand: 'posts_via_tags.author' });
+      const alpha = tagged.items.find((t) => t.label === 'alpha')!;
+      const alphaPosts = (alpha.expand as { posts_via_tags: { title: string; expand: { author: { name: string } } }[] }).posts_via_tags;
+      assert.deepEqual(alphaPosts.map((p) => p.title).sort(), ['Hello Strata', 'Second']);
+      assert.ok(alphaPosts.every((p) => typeof p.expand.author.name === 'string'), 'nested expand under a back-relation');
+      const noPosts = await r.create('users', { name: 'Nobody posts' });
+      assert.deepEqual((await r.get('users', String(noPosts.record.id), { expand: 'posts_via_author' })).record.expand, { posts_via_author: [] });
+      // filters: "any of" over the records pointing here
+      const names = async (filter: string) => (await r.list('users', { filter, sort: 'name' })).items.map((x) => x.name);
+      assert.deepEqual(await names('posts_via_author.title ?~ "hello"'), ['Alice']);
+      assert.deepEqual(await names('posts_via_author.views ?> 1000000'), []);
+      const none = (target: { name: string }) => (target.name === 'posts' ? sql<SqlBool>`1 = 0` : undefined);
+      assert.deepEqual((await r.list('users', { filter: 'posts_via_author.title ?~ "hello"' }, { relationWhere: none })).items, [], 'the records reached obey the list rule of their collection');
+      const labels = async (filter: string) => (await r.list('tags', { filter, sort: 'label' })).items.map((x) => x.label);
+      assert.deepEqual(await labels('posts_via_tags.slug ?= "second"'), ['alpha']);
+      assert.deepEqual(await labels('posts_via_tags.author.name ?= "Alice"'), ['alpha', 'beta']);
+      await rejects(r.list('users', { filter: 'posts_via_author.title = "x"' }), 400);
+      await rejects(r.list('users', { expand: 'posts_via_nosuch' }), 400);
+      await rejects(r.list('users', { expand: 'nosuch_via_author' }), 400);
+      await r.delete('users', String(noPosts.record.id));
     });
 
     test('access rules narrow every operation', async () => {

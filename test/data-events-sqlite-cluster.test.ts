@@ -62,3 +62,35 @@ test('two processes on one SQLite file: one relay publishes everything once; the
     await layer.stop();
   }
 });
+
+test('the lease holder is killed with SIGKILL: a relay on the same host takes the lease over at once, not when it expires', async () => {
+  const prefix = uniquePrefix();
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, prefix, 'dead', '5'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((r) => proc.once('exit', r));
+  let out = '';
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  await until(() => (out.match(/^pub /gm)?.length ?? 0) >= 5 || proc.exitCode !== null, 'the child to hold the lease and publish');
+  assert.equal(out.match(/^pub /gm)?.length, 5, 'the child published its writes (it holds the lease)');
+  proc.kill('SIGKILL');
+  await exited;
+
+  const layer = layerFor({ url: '', dataDir: dir, prefix }, EVENT_COLLECTIONS, { events: { pollInterval: 20 } });
+  await layer.start();
+  const state = await layer.db.selectFrom(layer.names.outboxState).select(['name', 'value']).execute();
+  const until_ = Number(state.find((r) => r.name === 'relay_until')?.value);
+  assert.ok(until_ > Date.now(), 'the dead process left a lease that has not expired');
+  const logs: string[] = [];
+  const logger = { info: (_o: unknown, msg: string) => void logs.push(msg), warn: () => undefined, error: () => undefined, debug: () => undefined } as never;
+  const mine: RecordChangeEvent[] = [];
+  const relay = recordEventRelay(layer, () => ({ publish: async (_t: string, e: RecordChangeEvent) => void mine.push(e) }), logger);
+  try {
+    for (let i = 0; i < 3; i++) await layer.records.create('users', { name: `after-kill-${i}` });
+    await relay.start();
+    await relay.drain();
+    assert.deepEqual(mine.map((e) => e.record.name), ['after-kill-0', 'after-kill-1', 'after-kill-2']);
+    assert.ok(logs.includes('outbox relay took over the lease of a process that died'), `took over the dead holder's lease: ${JSON.stringify(logs)}`);
+  } finally {
+    await relay.stop();
+    await layer.stop();
+  }
+});

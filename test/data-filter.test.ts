@@ -124,3 +124,23 @@ test('fuzz: Mongo-style query documents and body decoders only ever fail with 4x
     }
   }
 });
+
+test('date macros are read when the filter is parsed: each parse of the same text gets the clock of its time', async () => {
+  const at = (src: string) => ((parseFilter(src) as { right: { value: unknown } }).right.value);
+  const first = at('created < @now');
+  await new Promise((r) => setTimeout(r, 5));
+  const second = at('created < @now');
+  assert.match(String(first), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.ok(String(second) > String(first), 'a later parse reads a later @now');
+  const today = new Date().toISOString().slice(0, 10);
+  assert.equal(at('created >= @todayStart'), `${today}T00:00:00.000Z`);
+  assert.equal(at('created <= @todayEnd'), `${today}T23:59:59.999Z`);
+  assert.equal(at('created >= @yearStart'), `${today.slice(0, 4)}-01-01T00:00:00.000Z`);
+  assert.equal(at('created <= @yearEnd'), `${today.slice(0, 4)}-12-31T23:59:59.999Z`);
+  assert.equal(at('x = @weekday'), new Date().getUTCDay());
+  // Compiled lists and access rules are reused by their text, unless it holds a macro.
+  const { hasMacros } = await import('../src/data/index.js');
+  assert.equal(hasMacros('owner = @request.auth.id'), false);
+  assert.equal(hasMacros('created > @todayStart'), true);
+  assert.equal(hasMacros('title = "@nowhere"'), false);
+});

@@ -1,3 +1,4 @@
+// strata-test: tsx
 // `strata build` (tsc + esbuild: type errors fail it, the output loads as plain JS) and
 // `strata gen client` (the client compiles under tsc and talks to a running server).
 import { test } from 'node:test';

@@ -286,3 +286,40 @@ export default defineRoute({ method: 'GET', path: '/fn/wait', auth: 'public', ti
   assert.equal(g.waitAborted, true);
   await pending;
 });
+
+test("ctx.records acts for the caller: another account's email is hidden unless emailVisibility, as over REST", async () => {
+  const people = `
+collections:
+  - name: people
+    type: auth
+    fields:
+      - { name: name, type: text }
+    rules: { list: "", view: "", create: "", update: "id = @request.auth.id", delete: "id = @request.auth.id" }
+`;
+  const fn = `
+import { defineRoute } from 'strata/functions';
+export const mine = defineRoute({ method: 'GET', path: '/fn/people', auth: 'user', async handler({ records }) {
+  const seen = (await records.list('people', { sort: 'name' })).items.map((r: any) => r.email ?? null);
+  const all = (await records.asSuperuser().list('people', { sort: 'name' })).items.map((r: any) => r.email ?? null);
+  const filtered = (await records.list('people', { filter: "email ~ 'shy'" })).items.length;
+  return { seen, all, filtered };
+} });
+`;
+  const dir = appDir({ 'functions/people.ts': fn }, people);
+  const { url, server } = await startApp(dir);
+  try {
+    const shy = await server.data.records.create('people', { email: 'shy@example.com', name: 'a shy' });
+    await server.data.records.create('people', { email: 'open@example.com', name: 'b open', emailVisibility: true });
+    const other = (await server.auth.services.accessTokens.issue({ sub: 'someone', col: 'people' })).token;
+    const own = (await server.auth.services.accessTokens.issue({ sub: String(shy.record.id), col: 'people' })).token;
+    const asOther = await call(`${url}/fn/people`, { token: other });
+    assert.equal(asOther.status, 200, JSON.stringify(asOther.body));
+    assert.deepEqual(asOther.body, { seen: [null, 'open@example.com'], all: ['shy@example.com', 'open@example.com'], filtered: 0 });
+    const asShy = await call(`${url}/fn/people`, { token: own });
+    assert.deepEqual(asShy.body, { seen: ['shy@example.com', 'open@example.com'], all: ['shy@example.com', 'open@example.com'], filtered: 1 }, 'an account sees its own address');
+    const rest = await call(`${url}/api/collections/people/records?sort=name`, { token: other });
+    assert.deepEqual(rest.body.items.map((r: { email?: string }) => r.email ?? null), asOther.body.seen, 'the same as REST');
+  } finally {
+    await server.stop();
+  }
+});

@@ -221,3 +221,41 @@ test('purge by URL, prefix and tag through the authorized API', async () => {
   assert.equal((await get('/shop/x/1')).xc, 'MISS');
   assert.equal((await get('/shopping')).xc, 'HIT', 'prefixes respect segment boundaries');
 });
+
+test('purge of a relative URL without host: 400 naming body.host, nothing purged; gateway.cache.purgeHost fills it in', async (t) => {
+  const purge = (url: string, body: unknown) =>
+    request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-admin': 'yes' }, body: JSON.stringify(body) });
+  await get('/relative/a');
+  assert.equal((await get('/relative/a')).xc, 'HIT');
+  const bad = await purge(`${base}/_strata/gateway/cache/purge`, { urls: ['/relative/a'], tags: ['products'] });
+  assert.equal(bad.statusCode, 400);
+  const problem = (await bad.body.json()) as { type: string; errors: { field: string }[] };
+  assert.equal(problem.type, 'strata/validation');
+  assert.deepEqual(problem.errors.map((e) => e.field), ['body.host']);
+  assert.equal((await get('/relative/a')).xc, 'HIT', 'a refused purge removes nothing');
+  const prefix = await purge(`${base}/_strata/gateway/cache/purge`, { prefixes: ['/relative'] });
+  assert.equal(prefix.statusCode, 400);
+  await prefix.body.dump();
+
+  // A cache whose operator named the site: relative URLs and prefixes mean that host.
+  const pool = new UpstreamPool({ name: 'ph', upstreams: [{ url: up.url }] });
+  const sited = createResponseCache({ purgeHost: '127.0.0.1' });
+  const app2 = Fastify();
+  app2.setErrorHandler(handleError);
+  app2.register(cachePurgeRoutes({ cache: sited, authorize: () => undefined }));
+  app2.register(gatewayRoutes({ routes: [{ match: { prefix: '/api' }, target: { type: 'api' } }, { match: {}, target: { type: 'proxy', proxy: createProxy({ pool, retries: 0 }), cache: sited } }] }));
+  const base2 = await app2.listen({ port: 0, host: '127.0.0.1' });
+  t.after(async () => {
+    await app2.close();
+    await pool.stop();
+  });
+  const get2 = async (path: string) => (await request(`${base2}${path}`)).headers['x-cache'];
+  await get2('/relative/b');
+  await get2('/relative/c/1');
+  assert.equal(await get2('/relative/b'), 'HIT');
+  const byUrl = await purge(`${base2}/api/admin/cache/purge`, { urls: ['/relative/b'] });
+  assert.deepEqual(await byUrl.body.json(), { purged: 1 });
+  assert.equal(await get2('/relative/b'), 'MISS');
+  const byPrefix = await purge(`${base2}/api/admin/cache/purge`, { prefixes: ['/relative/c'] });
+  assert.deepEqual(await byPrefix.body.json(), { purged: 1 });
+});

@@ -36,3 +36,42 @@ test('requests, upstream outcomes, health and cache results are counted', async 
   assert.match(text, /strata_gateway_cache_results_total\{route="site",result="MISS"\} 1/);
   assert.match(text, /strata_gateway_cache_results_total\{route="site",result="HIT"\} 3/);
 });
+
+test('strata_gateway_upstream_healthy goes back to 1 when a passive ejection ends, and the upstream serves', async (t) => {
+  let down = true;
+  const up = await startUpstream((req, res) => {
+    req.resume();
+    if (down) return void res.writeHead(502).end('down');
+    res.end('ok');
+  });
+  const registry = new Registry();
+  const metrics = gatewayMetrics(registry);
+  const pool = new UpstreamPool({ name: 'one', upstreams: [{ url: up.url }], maxFails: 1, cooldownMs: 200 });
+  const app = Fastify();
+  app.register(gatewayRoutes({ metrics, routes: [{ name: 'r', match: { prefix: '/' }, target: { type: 'proxy', proxy: createProxy({ pool, retries: 0 }) } }] }));
+  t.after(async () => {
+    await app.close();
+    await pool.stop();
+    await up.close();
+  });
+  await app.ready();
+  const gauge = async () => new RegExp(`strata_gateway_upstream_healthy\\{pool="one",upstream="${up.url}"\\} (\\d)`).exec(await registry.metrics())?.[1];
+  assert.equal(await gauge(), '1');
+  assert.equal((await app.inject('/x')).statusCode, 502);
+  assert.equal(await gauge(), '0', 'ejected');
+  assert.equal((await app.inject('/x')).statusCode, 503, 'out of rotation while cooling down');
+  down = false;
+  // Generous bound, no timing assertion: the gauge must come back by itself once the cool-down ends.
+  for (let i = 0; i < 300 && (await gauge()) !== '1'; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await gauge(), '1', 'back in rotation');
+  const served = await app.inject('/x');
+  assert.equal(served.statusCode, 200);
+  assert.equal(await gauge(), '1');
+  // A second ejection and return are reported the same way.
+  down = true;
+  assert.equal((await app.inject('/x')).statusCode, 502);
+  assert.equal(await gauge(), '0');
+  down = false;
+  for (let i = 0; i < 300 && (await gauge()) !== '1'; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await gauge(), '1');
+});

@@ -29,6 +29,9 @@ test('`npm start` serves on the embedded defaults (run here with free ports and 
   assert.ok(url, out);
   const status = await new Promise<number>((resolve, reject) => http.get(`${url}/healthz`, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject));
   assert.equal(status, 200);
+  // the admin UI is served with no build command of its own (built from admin-ui/ on its first request)
+  const ui = await new Promise<{ status: number; type: string }>((resolve, reject) => http.get(`${url}/_/`, (res) => (res.resume(), resolve({ status: res.statusCode!, type: String(res.headers['content-type']) }))).on('error', reject));
+  assert.deepEqual(ui, { status: 200, type: 'text/html; charset=utf-8' });
   assert.ok(readFileSync(join(data, 'tls', 'dev-ca.pem'), 'utf8').includes('BEGIN CERTIFICATE'), 'dev certificate made on first run');
   // Ctrl-C in a terminal: SIGINT to the whole process group (npm, sh, node).
   process.kill(-p.pid!, 'SIGINT');

@@ -233,7 +233,7 @@ test('reconnect with resume: missed events in order, without duplicates, then li
   await subscribed(c2, { id: 'p', collection: 'posts' });
   const resumed = await c2.request({ type: 'resume', after: e1.id }, ['resumed']);
   assert.equal(resumed.type, 'resumed', JSON.stringify(resumed));
-  assert.equal(resumed.replayed, 3);
+  assert.equal(resumed.replayed, 2, 'replayed counts what the client may see (not bob\'s post)');
   // The bus delivers a duplicate and a new event; the duplicate is dropped.
   await bus.publish('records.posts.create', me[2]);
   const live = await events.publish('create', 'posts', await post({ title: 'live', owner: 'alice' }));
@@ -247,6 +247,35 @@ test('reconnect with resume: missed events in order, without duplicates, then li
   assert.equal((await c3.request({ type: 'resume', after: e1.id }, ['resumed'])).code, 'resume_gap');
   feed.floor = 0;
   c3.close();
+});
+
+test('resume after a gap of 2,500 events pages through the log: no resume_gap, every visible event in order, replayed counts only those', async () => {
+  const c1 = await Client.open(inst.ws, bearer(tok.alice));
+  await subscribed(c1, { id: 'p', collection: 'posts' });
+  const first = await events.publish('create', 'posts', await post({ title: 'before', owner: 'alice' }));
+  await c1.next((f) => f.id === first.id);
+  c1.close();
+  await c1.closedWith();
+  const mineA = await post({ title: 'gap', owner: 'alice', body: 'x'.repeat(300) });
+  const theirs = await post({ title: 'gap', owner: 'bob' });
+  const visible: string[] = [];
+  // straight into the feed (as the outbox holds them), not over the bus: the client was away
+  for (let i = 0; i < 2500; i++) {
+    const e = events.event('update', 'posts', i % 5 === 4 ? theirs : mineA);
+    feed.events.push(e);
+    if (i % 5 !== 4) visible.push(e.id);
+  }
+  const c2 = await Client.open(inst.ws, bearer(tok.alice));
+  try {
+    await subscribed(c2, { id: 'p', collection: 'posts' });
+    const resumed = await c2.request({ type: 'resume', after: first.id }, ['resumed']);
+    assert.equal(resumed.type, 'resumed', JSON.stringify(resumed).slice(0, 300));
+    assert.equal(resumed.replayed, 2000, 'replayed counts the 2,000 changes alice may see, not bob\'s 500');
+    assert.deepEqual(c2.events().map((f) => f.id), visible);
+    assert.equal(c2.closed, undefined, 'the client was not cut off as slow');
+  } finally {
+    c2.close();
+  }
 });
 
 test('topics the app publishes to reach authenticated subscribers of allowed patterns', async () => {

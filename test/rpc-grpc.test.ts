@@ -209,3 +209,22 @@ test('service.proto: the served definitions as .proto source, usable by a client
     await missing.body?.cancel();
   }
 });
+
+test("a superuser's gRPC reads (Get, List) are not audited as changes; its gRPC writes are", async (t) => {
+  const s = await startServer(t);
+  const c = await recordClient(s.target, 'posts');
+  t.after(() => c.close());
+  const admin = await s.token('root', '_superusers');
+  const created = await unary(c, 'Create', { record: { title: 'audited' } }, admin);
+  await unary(c, 'Get', { id: created.id }, admin);
+  await unary(c, 'List', {}, admin);
+  await unary(c, 'Update', { id: created.id, record: { title: 'audited again' } }, admin);
+  const audit = s.server.auth.services.audit;
+  // entries are written once each answer is sent: wait for both writes
+  let targets: string[] = [];
+  for (let i = 0; i < 100 && targets.length < 2; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    targets = (await audit.query({ action: 'superuser.request' })).items.map((x) => String(x.target));
+  }
+  assert.deepEqual(targets.sort(), ['/strata.posts.RecordService/Create', '/strata.posts.RecordService/Update']);
+});

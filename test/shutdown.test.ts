@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { startStrata, ROOT } from './helpers/strata-process.js';
@@ -64,22 +65,66 @@ test('a request longer than the grace period is cut and the process still exits 
   assert.match(s.output(), /grace period ended with requests in flight/);
 });
 
-test('idle keep-alive connections are closed on SIGTERM while a request drains', async () => {
-  const s = await startStrata({ script: FIXTURE, env: { STRATA_SERVER_SHUTDOWN_GRACE: '5000' } });
-  // Keep one connection open so a readiness probe can still be sent on it after SIGTERM.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const probe = () =>
-    new Promise<number>((resolve, reject) => {
-      http.get(`${s.http}/readyz`, { agent }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject);
-    });
-  assert.equal(await probe(), 200);
-  const slow = get(`${s.http}/slow?ms=1500`);
-  await new Promise((r) => setTimeout(r, 200));
-  s.proc.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 200));
-  // The idle keep-alive connection was closed by the drain: a probe cannot get in.
-  await assert.rejects(probe());
-  await slow;
-  agent.destroy();
-  assert.equal(await s.exited, 0);
+/** A raw HTTP/1.1 connection: GET requests written by hand, answers read by content-length. */
+function rawConnection(port: number) {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  let buf = '';
+  let waiting: (() => void) | undefined;
+  socket.setEncoding('utf8');
+  socket.on('data', (d) => ((buf += d), waiting?.()));
+  const closed = new Promise<boolean>((resolve) => socket.once('close', resolve));
+  return {
+    socket,
+    closed,
+    async get(path: string): Promise<{ status: number; connection?: string }> {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        const head = end < 0 ? '' : buf.slice(0, end);
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (end >= 0 && buf.length >= end + 4 + length) {
+          buf = buf.slice(end + 4 + length);
+          return { status: Number(head.split(' ')[1]), connection: /\r\nconnection: *([^\r]*)/i.exec(head)?.[1] };
+        }
+        await new Promise<void>((resolve, reject) => {
+          waiting = resolve;
+          socket.once('close', () => reject(new Error(`connection closed before the answer: ${buf}`)));
+        });
+      }
+    },
+  };
+}
+
+test('SIGTERM: a request sent on a keep-alive connection left open is answered (Connection: close); a connection that sends nothing is closed after server.keepAliveTimeout', async () => {
+  const s = await startStrata({ script: FIXTURE, env: { STRATA_SERVER_SHUTDOWN_GRACE: '15000', STRATA_SERVER_KEEP_ALIVE_TIMEOUT: '3000' } });
+  const port = Number(new URL(s.http!).port);
+  try {
+    const used = rawConnection(port);
+    const idle = rawConnection(port);
+    assert.deepEqual(await used.get('/readyz'), { status: 200, connection: 'keep-alive' });
+    assert.deepEqual(await idle.get('/readyz'), { status: 200, connection: 'keep-alive' });
+    let slowDone = false;
+    const slow = get(`${s.http}/slow?ms=8000`).then((r) => ((slowDone = true), r));
+    await new Promise((r) => setTimeout(r, 200)); // the slow request is in flight
+    s.proc.kill('SIGTERM');
+    // new connections are refused
+    for (;;) {
+      const refused = await new Promise<boolean>((resolve) => {
+        const c = net.connect({ host: '127.0.0.1', port }, () => (c.destroy(), resolve(false)));
+        c.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+      });
+      if (refused) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    // ...but a request on a connection that is open is answered: not ready (draining), and the connection ends
+    assert.deepEqual(await used.get('/readyz'), { status: 503, connection: 'close' });
+    assert.equal(await used.closed, false);
+    // the connection that sent nothing is closed cleanly by the drain, while the slow request still runs
+    assert.equal(await idle.closed, false);
+    assert.equal(slowDone, false);
+    assert.equal((await slow).status, 200);
+    assert.equal(await s.exited, 0);
+  } finally {
+    await s.stop('SIGKILL');
+  }
 });

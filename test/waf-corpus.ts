@@ -3,6 +3,8 @@
 import { createWafEngine, type WafEngineOptions, type HeadRequest } from '../src/waf/waf-engine.js';
 import type { ParanoiaLevel } from '../src/waf/detector.js';
 import { Packr } from 'msgpackr';
+import { normalizeCollections, type Collection } from '../src/data/index.js';
+import type { StrataSchema } from '../src/waf/strata-args.js';
 
 export type Family = 'sqli' | 'xss' | 'traversal' | 'command' | 'template' | 'code' | 'ssrf' | 'protocol' | 'scanner';
 
@@ -14,7 +16,19 @@ export interface Sample {
   name?: string;
   value: string;
   head?: Partial<HeadRequest>;
+  /** The request path (default `/api/items`, no route Strata knows); `/api/collections/posts/records` reaches the records list. */
+  path?: string;
 }
+
+/** The collections the corpus requests meet on the records routes (and the anchor's Strata declares). */
+export const CORPUS_COLLECTIONS = [
+  { name: 'posts', fields: [{ name: 'title', type: 'text' }, { name: 'body', type: 'text' }, { name: 'content', type: 'text' }, { name: 'comment', type: 'text' }, { name: 'price', type: 'number' },
+    { name: 'count', type: 'integer' }, { name: 'a', type: 'integer' }, { name: 'b', type: 'integer' }, { name: 'email', type: 'text' }, { name: 'name', type: 'text' }, { name: 'status', type: 'text' },
+    { name: 'author', type: 'text' }, { name: 'tags', type: 'json' }, { name: 'published', type: 'date' }, { name: 'pinned', type: 'boolean' }],
+    fullText: ['title', 'body'], rules: { list: '', view: '', create: '', update: '', delete: '' } },
+];
+const collections = new Map<string, Collection>(normalizeCollections(CORPUS_COLLECTIONS as never).map((c) => [c.name, c]));
+export const CORPUS_SCHEMA: StrataSchema = { collections: () => collections };
 
 const SQLI = [
   "' or 1=1--", "' OR '1'='1", "admin'--", "admin' #", "' or ''='", "1 or 1=1", "1' or '1'='1' -- ", "') or ('a'='a",
@@ -214,9 +228,10 @@ export function asBodySamples(samples: Sample[], where: 'json' | 'msgpack' | 'pr
 
 /** Score of one sample at a paranoia level (detections in every location added up). */
 export function scoreSample(s: Sample, paranoia: ParanoiaLevel, engineName: 'crs' | 'legacy' = 'crs'): { score: number; rules: string[] } {
-  const engine = createWafEngine({ mode: 'block', engine: engineName, paranoia, threshold: 5, limits: DEFAULT_LIMITS });
+  const engine = createWafEngine({ mode: 'block', engine: engineName, paranoia, threshold: 5, limits: DEFAULT_LIMITS, schema: CORPUS_SCHEMA });
   const headers: Record<string, string> = { ...BASE_HEADERS };
-  let url = '/api/items';
+  let url = s.path ?? '/api/items';
+  const routeUrl = s.path === undefined ? '/api/items' : undefined;
   let body: unknown;
   let ct = '';
   let method = 'GET';
@@ -226,7 +241,8 @@ export function scoreSample(s: Sample, paranoia: ParanoiaLevel, engineName: 'crs
     case 'query': url += `?${s.name}=${enc(s.value)}`; break;
     case 'path': url = `/files/${s.value}`; break;
     case 'header': headers[s.name as string] = s.value; break;
-    case 'json': method = 'POST'; ct = 'application/json'; body = { post: { title: 'Hello', [s.name as string]: s.value, tags: ['a', 'b'] } }; break;
+    // on a records route the body is the record (REST) or the request message (Connect)
+    case 'json': method = 'POST'; ct = 'application/json'; body = s.path !== undefined ? { [s.name as string]: s.value } : { post: { title: 'Hello', [s.name as string]: s.value, tags: ['a', 'b'] } }; break;
     case 'msgpack': method = 'POST'; ct = 'application/msgpack'; body = packr.pack({ post: { title: 'Hello', [s.name as string]: s.value, tags: ['a', 'b'] } }); break;
     case 'protobuf': method = 'POST'; ct = 'application/x-protobuf'; body = protoMessage([[1, protoMessage([[1, 'Hello'], [2, s.value], [3, 'a'], [3, 'b']])]]); break;
     case 'form': method = 'POST'; ct = 'application/x-www-form-urlencoded'; body = `${s.name}=${enc(s.value)}&submit=Send`; break;
@@ -243,8 +259,8 @@ export function scoreSample(s: Sample, paranoia: ParanoiaLevel, engineName: 'crs
   if (ct && s.where !== 'head') headers['content-type'] = ct;
   // a body comes with its length, as on the wire (CRS 920180 scores a POST without one)
   if (body !== undefined && s.where !== 'head') headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : JSON.stringify(body).length);
-  const det = engine.inspectHead({ method, url, httpVersion: '1.1', headers, rawHeaders }, '/api/items');
-  if (body !== undefined) det.push(...engine.inspectBody(body, ct, { method, path: url, routeUrl: '/api/items' }));
+  const det = engine.inspectHead({ method, url, httpVersion: '1.1', headers, rawHeaders }, routeUrl);
+  if (body !== undefined) det.push(...engine.inspectBody(body, ct, { method, path: url.split('?', 1)[0], routeUrl }));
   return { score: engine.score(det), rules: det.map((d) => d.rule) };
 }
 

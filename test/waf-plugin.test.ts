@@ -65,11 +65,14 @@ const SCENARIOS: Scenario[] = [
   { name: 'double-encoded sqli', method: 'GET', url: '/api/items?id=1%2527%2520or%25201%253D1--', status: 403, detector: 'sqli' },
   { name: 'traversal in path', method: 'GET', url: '/static/..%2f..%2f..%2fetc%2fpasswd', status: 403, detector: 'lfi', legacy: { detector: 'traversal' } },
   { name: 'xss deep in JSON', method: 'POST', url: '/api/posts', req: json({ a: { b: [{ c: { d: '<img src=x onerror=alert(1)>' } }] } }), status: 403, detector: 'xss' },
-  // (a JSON body with __proto__ is already refused with 400 by Fastify's secure-json-parse); CRS 3.3 has no prototype-pollution rule
-  { name: 'prototype pollution key', method: 'GET', url: '/api/items?__proto__[admin]=1', status: 200, legacy: { status: 403, detector: 'code' } },
+  // (a JSON body with __proto__ is already refused with 400 by Fastify's secure-json-parse); CRS 3.3 has no prototype-pollution
+  // rule: Strata's code detector beside it reads parameter names (strata-prototype-pollution, family nodejs)
+  { name: 'prototype pollution key', method: 'GET', url: '/api/items?__proto__[admin]=1', status: 403, detector: 'nodejs', legacy: { status: 403, detector: 'code' } },
   { name: 'benign JSON', method: 'POST', url: '/api/posts', req: json({ title: "O'Brien's post", content: 'Use &lt;b&gt; and `code`', tags: ['a "quoted" tag'] }), status: 200 },
-  // a known CRS 3.3 false positive (ModSecurity blocks it too): `;` then a line starting with a command-like word, rule 932115
-  { name: 'Markdown code block', method: 'POST', url: '/api/posts', req: json({ content: '```sql\nSELECT 1;\n```\nUse &lt;b&gt;' }), status: 403, detector: 'rce', legacy: { status: 200 } },
+  // a CRS 3.3 false positive (ModSecurity blocks it: `;` then a line starting with a command-like word, rule 932115) that
+  // Strata's confirmation gate removes: in a Markdown document, 932xxx counts only when Strata's shell tokenizer finds a command
+  { name: 'Markdown code block', method: 'POST', url: '/api/posts', req: json({ content: '```sql\nSELECT 1;\n```\nUse &lt;b&gt;' }), status: 200, legacy: { status: 200 } },
+  { name: 'Markdown code block with a command', method: 'POST', url: '/api/posts', req: json({ content: '```sh\nls; cat /etc/passwd\n```' }), status: 403, detector: 'rce', legacy: { status: 403, detector: 'command' } },
   { name: 'urlencoded attack', method: 'POST', url: '/api/posts', req: { body: 'host=127.0.0.1%3B+cat+%2Fetc%2Fpasswd', type: 'application/x-www-form-urlencoded' }, status: 403, detector: 'rce', legacy: { detector: 'command' } },
   { name: 'urlencoded benign', method: 'POST', url: '/api/posts', req: { body: 'name=Tom+%26+Jerry&msg=hello', type: 'application/x-www-form-urlencoded' }, status: 200 },
   { name: 'multipart filename', method: 'POST', url: '/api/posts', req: mp('file', '../../../etc/passwd', 'data'), status: 403, detector: 'lfi', legacy: { detector: 'traversal' } },
@@ -162,8 +165,8 @@ test('exclusions per route, parameter and detector; paranoia levels (CRS engine)
   const p1 = await build({ engine: 'crs', paranoia: 1 });
   const p2 = await build({ engine: 'crs', paranoia: 2 });
   try {
-    // CRS 942120 (SQL operators) is a paranoia 2 rule
-    const url = `/api/items?q=${encodeURIComponent('x || y')}`;
+    // CRS 942260 (a SELECT ... FROM statement) is a paranoia 2 rule, confirmed at PL2 by Strata's SQL tokenizer (sqli-statement)
+    const url = `/api/items?q=${encodeURIComponent('SELECT password FROM users')}`;
     assert.equal((await call(p1, 'GET', url)).status, 200);
     assert.equal((await call(p2, 'GET', url)).status, 403);
   } finally { await p1.app.close(); await p2.app.close(); }

@@ -132,3 +132,20 @@ test('createWaf with the Redis store: one limit across two Fastify instances', {
     await r.quit();
   }
 });
+
+test('limitedNow: the buckets refusing now, most refusals first, user ids hashed, gone once they let requests through', async () => {
+  const rl = new RateLimiter([
+    { name: 'per-user', by: 'user', algorithm: 'sliding-window', limit: 1, windowSeconds: 60 },
+    { name: 'per-ip', by: 'ip', algorithm: 'sliding-window', limit: 1, windowSeconds: 60, routes: ['/ip*'] },
+  ], memoryRateStore());
+  const t0 = 1_000_000;
+  const subject = { method: 'GET', path: '/x', ip: '10.0.0.1', user: 'user-secret-id' };
+  for (let i = 0; i < 4; i++) await rl.check(subject, t0);
+  for (let i = 0; i < 2; i++) await rl.check({ ...subject, path: '/ip', user: undefined }, t0);
+  const now = rl.limitedNow(50, t0);
+  assert.deepEqual(now.map((x) => [x.policy, x.refusals]), [['per-user', 3], ['per-ip', 1]]);
+  assert.match(now[0].key, /^user:[0-9a-f]{24}$/);
+  assert.ok(!JSON.stringify(now).includes('user-secret-id'), 'the user id appears only hashed');
+  assert.equal(now[1].key, 'ip:10.0.0.1');
+  assert.equal(rl.limitedNow(50, Date.parse(now[0].until) + 1).length, 0, 'no longer refusing: dropped');
+});

@@ -14,6 +14,8 @@ export interface StoreStats {
   bytes?: number;
   entries?: number;
   evictions: number;
+  /** A tiered store's tiers, front first (`memory`, then the back store's name). */
+  tiers?: Array<{ name: string; bytes?: number; entries?: number; evictions: number }>;
 }
 
 /**
@@ -49,6 +51,8 @@ export interface CacheStats {
   bytes?: number;
   entries?: number;
   evictions: number;
+  /** A tiered store's tiers, front first. */
+  tiers?: StoreStats['tiers'];
 }
 
 /** The typed cache every capability and user code talks to. */

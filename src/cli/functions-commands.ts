@@ -1,6 +1,7 @@
 // `strata build` and `strata gen client`: thin argument handling over src/functions.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 
@@ -23,6 +24,18 @@ Writes a typed, fetch-based TypeScript client for the collections and function r
 Options:
   -c, --config PATH     Config file
   -o, --out FILE        Where to write the client (e.g. ./client.ts)
+      --set KEY=VALUE   Set any config key (repeatable)
+  -h, --help            Show this help`;
+
+export const INIT_HELP = `Usage: strata init [options]
+
+Prepares the current directory for function files: creates the functions folder (with an
+example route) when it is missing, functions/package.json with "type": "module" unless the
+project's package.json already says so, and node_modules/strata (a link to this Strata) unless
+the strata package already resolves there. What exists is left alone.
+
+Options:
+  -c, --config PATH     Config file (functions.dir says where the folder is)
       --set KEY=VALUE   Set any config key (repeatable)
   -h, --help            Show this help`;
 
@@ -73,5 +86,18 @@ export async function genCommand(args: string[]): Promise<number> {
   const routes = loaded.functions.filter((f) => kindOf(f.def) === 'route').map((f) => f.def as never);
   writeFileSync(resolve(values.out), generateClient(normalizeCollections(config.collections), routes));
   say(`wrote ${values.out} (${config.collections.length} collections, ${routes.length} function routes)`);
+  return 0;
+}
+
+/** `strata init`; returns the exit code. */
+export async function initCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...COMMON }, strict: true });
+  if (values.help) return (say(INIT_HELP), 0);
+  const { config } = loadConfig({ file: values.config, overrides: sets(values) });
+  const { setupFunctionsDir } = await import('../functions/index.js');
+  const strataRoot = fileURLToPath(new URL('../..', import.meta.url));
+  const { created } = setupFunctionsDir({ projectDir: process.cwd(), functionsDir: config.functions.dir, strataRoot });
+  if (created.length === 0) say('nothing to do: the functions folder is ready');
+  for (const line of created) say(`created ${line}`);
   return 0;
 }

@@ -16,29 +16,56 @@ const int = (name: string, v: string | undefined, min: number, max: number, deps
   return n;
 };
 
+const DASH_KEY_ID = /^-[A-Za-z0-9_-]{11}$/;
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  set: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  'data-dir': { type: 'string', short: 'd' },
+  batch: { type: 'string' },
+  'pause-ms': { type: 'string' },
+  'no-new-key': { type: 'boolean' },
+  account: { type: 'string' },
+  collection: { type: 'string' },
+  all: { type: 'boolean' },
+} as const;
+const OPTION_NAMES = new Map<string, { type: string }>(
+  Object.entries(OPTIONS).flatMap(([name, o]) => [[`--${name}`, o], ...('short' in o ? [[`-${o.short}`, o] as [string, { type: string }]] : [])]),
+);
+
+/**
+ * API key ids are 12 base64url characters and keys made before ids were kept alphanumeric at
+ * the start may begin with '-': such an argument, when it is neither an option of this command nor
+ * an option's value, stays positional instead of being read as short options.
+ * @example
+ * keyIdsPositional(['revoke', '-sQ3x9aaaaaa', '--account', 'a@b.c']); // ['revoke', '--account', 'a@b.c', '--', '-sQ3x9aaaaaa']
+ */
+export function keyIdsPositional(args: string[]): string[] {
+  if (args.includes('--')) return args;
+  const ids: string[] = [];
+  const rest: string[] = [];
+  args.forEach((a, i) => {
+    const valueOf = i > 0 && OPTION_NAMES.get(args[i - 1])?.type === 'string';
+    if (!valueOf && DASH_KEY_ID.test(a) && !OPTION_NAMES.has(a)) ids.push(a);
+    else rest.push(a);
+  });
+  return ids.length === 0 ? args : [...rest, '--', ...ids];
+}
+
 /**
  * @example
  * await keysCommand(['rotate', '--batch', '200'], deps);
  */
 export async function keysCommand(args: string[], deps: KeysCommandDeps): Promise<number> {
+  args = keyIdsPositional(args);
   let parsed;
   try {
     parsed = parseArgs({
       args,
       allowPositionals: true,
       strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        set: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-        'data-dir': { type: 'string', short: 'd' },
-        batch: { type: 'string' },
-        'pause-ms': { type: 'string' },
-        'no-new-key': { type: 'boolean' },
-        account: { type: 'string' },
-        collection: { type: 'string' },
-        all: { type: 'boolean' },
-      },
+      options: OPTIONS,
     });
   } catch (e) {
     throw deps.usage(`${(e as Error).message.replace(/\. To specify a positional argument.*$/, '')}. Run 'strata keys --help' for the options.`);

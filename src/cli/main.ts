@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, ConfigSchema, loadConfig } from '../config/index.js';
 import { createLogger } from '../ops/index.js';
-import { COMMANDS, CONFIG_HELP, KEYS_HELP, MAIN_HELP, MIGRATE_HELP, SERVE_HELP, SUPERUSER_HELP, suggest } from './usage.js';
+import { BACKUP_HELP, COMMANDS, CONFIG_HELP, KEYS_HELP, MAIN_HELP, MIGRATE_HELP, SERVE_HELP, SUPERUSER_HELP, suggest } from './usage.js';
 import { keysCommand } from './keys-command.js';
 
 class UsageError extends Error {}
@@ -176,7 +176,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       case '--help':
         return print(MAIN_HELP);
       case 'help':
-        return print(rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'config' ? CONFIG_HELP : rest[0] === 'migrate' ? MIGRATE_HELP : rest[0] === 'superuser' ? SUPERUSER_HELP : rest[0] === 'keys' ? KEYS_HELP : MAIN_HELP);
+        return print(rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'config' ? CONFIG_HELP : rest[0] === 'migrate' ? MIGRATE_HELP : rest[0] === 'superuser' ? SUPERUSER_HELP : rest[0] === 'keys' ? KEYS_HELP : rest[0] === 'gateway' ? (await import('./gateway-command.js')).GATEWAY_HELP : rest[0] === 'backup' || rest[0] === 'restore' ? BACKUP_HELP : MAIN_HELP);
       case '-v':
       case '--version':
       case 'version':
@@ -191,6 +191,13 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return await superuser(rest);
       case 'keys':
         return await keysCommand(rest, { load: (file, overrides) => loadConfig({ file, overrides }).config, overrides: overridesFrom, usage: (m) => new UsageError(m), help: KEYS_HELP });
+      case 'backup':
+      case 'restore':
+        return await (await import('./backup-command.js')).backupCommand(cmd, rest, { load: (file, overrides) => loadConfig({ file, overrides }), overrides: overridesFrom, usage: (m) => new UsageError(m), readStdin, version: version(), help: BACKUP_HELP });
+      case 'gateway':
+        return await (await import('./gateway-command.js')).gatewayCommand(rest, { usage: (m) => new UsageError(m), readStdin, promptSecret, out: (line) => void print(line) });
+      case 'init':
+        return await (await import('./functions-commands.js')).initCommand(rest);
       case 'build':
         return await (await import('./functions-commands.js')).buildCommand(rest);
       case 'gen':

@@ -1,5 +1,5 @@
 // Help texts and the "did you mean" hint for usage errors.
-export const COMMANDS = ['serve', 'migrate', 'superuser', 'keys', 'config', 'build', 'gen', 'help'] as const;
+export const COMMANDS = ['serve', 'init', 'migrate', 'superuser', 'keys', 'backup', 'restore', 'config', 'gateway', 'build', 'gen', 'help'] as const;
 
 export const MAIN_HELP = `Usage: strata <command> [options]
 
@@ -9,8 +9,13 @@ Commands:
   superuser create      Create a superuser (asks for the password, or --password-stdin)
   keys rotate           Make a new field-encryption key current and re-encrypt every encrypted value
   keys list|revoke      List or revoke the API keys of an account (operator)
+  backup                Write an encrypted, checksummed archive of the data while the server runs
+  backup verify FILE    Restore an archive to a scratch copy and compare it with its manifest
+  restore FILE          Restore an archive into a fresh data directory (and database)
   config print          Print the effective configuration (defaults + file + env + flags) as YAML
   config schema         Print the JSON Schema of strata.yaml (for editor completion)
+  gateway hash-password Print the scrypt hash of a forward-proxy password (gateway.forward.users)
+  init                  Prepare ./functions (example route, "type": "module", node_modules/strata)
   build                 Type-check and compile the functions directory for production
   gen client --out F    Write a typed TypeScript client for the collections and function routes
   help [command]        Show help for a command
@@ -90,6 +95,37 @@ Options:
       --collection NAME   Its auth collection (default users)
       --all               revoke: every active key of the account
       --set KEY=VALUE     Set any config key (repeatable)
+  -h, --help              Show this help`;
+
+export const BACKUP_HELP = `Usage: strata backup [options]
+       strata backup verify ARCHIVE [options]
+       strata restore ARCHIVE [options]
+
+backup: an online copy of the data directory's SQLite files (SQLite's backup API; the server keeps
+serving), of the PostgreSQL tables when data.url is PostgreSQL (pg_dump in one snapshot), of the
+key material (keys/, tls/) and of the config file, in one archive: tar, gzip, then AES-256-GCM in
+authenticated frames, with a manifest of every part's SHA-256 and every table's row count. Written
+as <name>.partial and renamed when complete, so an interrupted backup leaves no archive.
+
+verify: checks every frame and checksum, restores the archive to a scratch copy (a temp folder; a
+scratch PostgreSQL database) and compares every table's row count with the manifest.
+
+restore: checks the whole archive first, then restores it into the data directory (which must hold
+no database and no keys yet) and, for a PostgreSQL backup, into the empty database at data.url;
+then applies migrations forward. Refuses an archive from a newer Strata, a wrong key or passphrase,
+and a damaged or truncated archive, changing nothing.
+
+The key: --key-file FILE (or backup.keyFile; 32 bytes in base64, e.g. openssl rand -base64 32),
+else a passphrase (at least 12 characters) from --passphrase-stdin or STRATA_BACKUP_PASSPHRASE.
+Progress goes to stderr (a bar on a terminal, JSON lines otherwise).
+
+Options:
+  -c, --config PATH       Config file
+  -d, --data-dir DIR      Data directory (restore: the fresh one to fill)      [dataDir]
+  -o, --out DIR           Folder for the archive (default backup.dir, else <dataDir>/backups)
+      --key-file FILE     The backup key                                        [backup.keyFile]
+      --passphrase-stdin  Read the passphrase from stdin
+      --set KEY=VALUE     Set any config key, e.g. --set data.url=postgres://... (repeatable)
   -h, --help              Show this help`;
 
 export const CONFIG_HELP = `Usage: strata config <print|schema> [options]

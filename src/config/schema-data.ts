@@ -3,11 +3,28 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const Name = Type.String({ pattern: '^[a-z][a-z0-9_]{0,47}$', description: 'Lower-case identifier: letter first, then letters, digits or _.' });
 
+// No defaults inside: config loading would fill them in on every field; collection-model.ts fills them.
+export const FileOptionsSchema = Type.Object(
+  {
+    maxSelect: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Most files the field holds; 1 (default) = a single file name, more = a list of names.' })),
+    maxSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 ** 4, description: 'Largest file in bytes (default 5 MiB); checked while the upload streams.' })),
+    mimeTypes: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9*][a-z0-9!#$&^_.+*-]{0,126}$' }), {
+        maxItems: 100,
+        description: 'Allowed MIME types, detected from the content (not the client\'s claim); `image/*` allows a family. Empty (default) = any.',
+      }),
+    ),
+    thumbs: Type.Optional(Type.Array(Type.String({ pattern: '^\\d{1,4}x\\d{1,4}[tbf]?$' }), { maxItems: 20, description: 'Thumbnail sizes served with `?thumb=` (`100x100`, `0x200`, `100x100t`).' })),
+    protected: Type.Optional(Type.Boolean({ description: 'Downloads need a file token (`?token=` from POST /api/files/token) besides the view rule (default false).' })),
+  },
+  { additionalProperties: false, description: 'Options of a file field.' },
+);
+
 export const FieldSchema = Type.Object(
   {
     name: Name,
     type: Type.Union(
-      ['text', 'number', 'integer', 'boolean', 'date', 'email', 'url', 'select', 'json', 'relation'].map((t) => Type.Literal(t)),
+      ['text', 'number', 'integer', 'boolean', 'date', 'email', 'url', 'select', 'json', 'relation', 'file'].map((t) => Type.Literal(t)),
       { description: 'Field type.' },
     ),
     required: Type.Optional(Type.Boolean({ default: false, description: 'A value must be present (not null, not empty).' })),
@@ -41,6 +58,7 @@ export const FieldSchema = Type.Object(
         description: 'What deleting the target record does: cascade deletes this record (multiple: the link), restrict refuses, setNull (default) clears the reference.',
       }),
     ),
+    file: Type.Optional(FileOptionsSchema),
   },
   { additionalProperties: false },
 );

@@ -110,6 +110,11 @@ const RouteSchema = Type.Object(
     cache: Type.Boolean({ default: false, description: 'Use the response cache for this route.' }),
     compress: Type.Boolean({ default: false, description: 'Compress compressible proxied responses (br, gzip) the upstream sent uncompressed.' }),
     websocket: Type.Boolean({ default: true, description: 'Proxy WebSocket upgrades.' }),
+    auth: Type.Union([Type.Literal('none'), Type.Literal('required')], {
+      default: 'none',
+      description:
+        "`none`: Authorization and cookies belong to the site or upstream and pass through untouched (Strata does not read them). `required`: a valid Strata token, API key or session is needed (401 otherwise); WebSocket upgrades are refused on such a route.",
+    }),
     requestHeaders: HeaderRules('Request'),
     responseHeaders: HeaderRules('Response'),
   },
@@ -135,6 +140,10 @@ export const GatewaySchema = Type.Object(
         keyHost: Type.Boolean({ default: true, description: 'Host is part of the cache key.' }),
         keyQuery: Type.Union([Type.Literal('all'), Type.Literal('sorted'), Type.Literal('none')], { default: 'all', description: 'How the query enters the key.' }),
         keyHeaders: Type.Array(Type.String(), { default: [], description: 'Request headers that always split the key.' }),
+        purgeHost: Type.String({
+          default: '',
+          description: 'Host (the site, e.g. `example.com`) of relative URLs and prefixes in a purge that names no `host`; empty: such a purge is a 400 while `keyHost` is on.',
+        }),
         purgePath: Type.String({ default: '/_strata/gateway/cache/purge', pattern: '^/', description: 'Legacy path of the purge API (superuser only), kept for one release; the API is at `/api/admin/cache/purge`.' }),
       },
       { default: {}, additionalProperties: false },

@@ -13,7 +13,7 @@ export const RealtimeSchema = Type.Object(
     heartbeatInterval: Int(1000, 30_000, 'ms between pings (WebSocket ping frames, SSE comment lines).'),
     idleTimeout: Int(1000, 75_000, 'ms without any frame or pong from a WebSocket client before it is closed (4002).'),
     authRecheckInterval: Int(1000, 60_000, 'ms between re-checks of session, access-token and API-key credentials; a logged-out session, revoked key or revoked account closes the connection (4001). A revoked account also gets no further event.'),
-    resumeMaxEvents: Int(1, 1000, 'Most missed events replayed on resume; past that the client gets `resume_gap` and should reload over REST.'),
+    resumeMaxEvents: Int(0, 0, 'Most missed events read from the change feed on one resume; past that the client gets `resume_gap` and should reload over REST. 0 (the default): no limit, the replay pages through the retained log however large the gap.'),
     topics: Type.Object(
       {
         allow: Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { default: ['app.>'], description: 'Bus topic patterns clients may subscribe to (NATS-style `*` and `>`); `records.>` and internal topics should never be listed.' }),

@@ -40,6 +40,21 @@ export const ServerSchema = Type.Object(
     keepAliveTimeout: Millis(5_000, 'Idle time before a keep-alive connection is closed.'),
     idleTimeout: Millis(120_000, 'Idle time before an HTTP/2 session or TLS socket is closed.'),
     shutdownGrace: Millis(10_000, 'On SIGTERM, how long in-flight requests may take before connections are cut.'),
+    cors: Type.Object(
+      {
+        origins: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+          default: [],
+          description: 'Origins (scheme://host[:port]) whose browser pages may call the API cross-origin; `*` = any origin (then never with credentials). Empty: CORS off.',
+        }),
+        credentials: Type.Boolean({ default: false, description: 'Send Access-Control-Allow-Credentials: true to listed origins (cookies and Authorization from the page).' }),
+        exposedHeaders: Type.Array(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }), {
+          default: ['ETag', 'Location', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'Grpc-Status', 'Grpc-Message', 'Grpc-Status-Details-Bin'],
+          description: 'Response headers a cross-origin page may read (Access-Control-Expose-Headers).',
+        }),
+        maxAge: Type.Integer({ minimum: 0, maximum: 86_400, default: 600, description: 'Seconds a browser may cache a preflight answer (Access-Control-Max-Age).' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     workers: Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], {
       default: 1,
       description: 'Worker processes sharing the ports (node:cluster); `auto` = number of cores.',

@@ -1,5 +1,6 @@
 // Config section for the web application firewall, rate limits and IP rules (`waf:`).
 import { Type } from '@sinclair/typebox';
+import { BODY_MEDIA_TYPES } from '../formats/index.js';
 
 const Names = (def: string[], description: string) => Type.Array(Type.String({ minLength: 1 }), { default: def, description });
 
@@ -10,6 +11,8 @@ export const WafExclusionSchema = Type.Object(
     parameter: Type.String({ default: '', description: '`<location>:<name>` (query, body, header, cookie, path, filename; `*` suffix = prefix) or a bare name; empty = the whole request.' }),
     detectors: Names([], 'Families (CRS: sqli, xss, lfi, rfi, rce, php, nodejs, java, session-fixation, protocol, protocol-attack, multipart, method, scanner) or legacy detectors to skip; empty = all.'),
     rules: Names([], 'Rule ids to skip (CRS ids such as `942100`; legacy names such as `sqli-comment`); empty = every rule of the chosen families.'),
+    collection: Type.String({ default: '', description: 'A collection: the exclusion applies to the values of its records\' fields on every records route (REST, /api/batch, Connect/gRPC-Web JSON); empty = not field-bound.' }),
+    field: Type.String({ default: '', description: 'A field of `collection` (e.g. `content`, a Markdown field); empty = every field of the collection.' }),
   },
   { additionalProperties: false },
 );
@@ -32,7 +35,7 @@ export const WafSchema = Type.Object(
     mode: Type.Union([Type.Literal('off'), Type.Literal('detect'), Type.Literal('block')], { default: 'block', description: 'off: no inspection; detect: log and count only; block: answer 403 when the anomaly score reaches the threshold.' }),
     paranoia: Type.Integer({ minimum: 1, maximum: 4, default: 1, description: 'Paranoia level 1-4: higher levels enable stricter rules (more detections, more false positives).' }),
     threshold: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Inbound anomaly score at which a request is blocked (critical=5, error=4, warning=3, notice=2).' }),
-    engine: Type.Union([Type.Literal('crs'), Type.Literal('legacy')], { default: 'legacy', description: 'legacy: the hand-written detectors (the default until the CRS engine reads Strata\'s own filter grammar and meets its false-positive and speed goals; see docs/waf.md); crs: the OWASP Core Rule Set 3.3.4 (vendored) on Strata\'s SecLang engine.' }),
+    engine: Type.Union([Type.Literal('crs'), Type.Literal('legacy')], { default: 'crs', description: 'crs (default): the OWASP Core Rule Set 3.3.4 (vendored) on Strata\'s SecLang engine, with the Strata-aware layer and Strata\'s tokenizers beside it (on Strata\'s corpora it detects at least what legacy does, with no more false positives at PL1; see docs/waf.md); legacy: the hand-written detectors alone.' }),
     detectors: Names(['method', 'scanner', 'protocol', 'protocol-attack', 'multipart', 'lfi', 'rfi', 'rce', 'php', 'nodejs', 'xss', 'sqli', 'session-fixation', 'java'],
       'Families to run: CRS families for `engine: crs` (the legacy names traversal, command, code, template, ssrf, protocol are accepted as aliases); detector names for `engine: legacy`.'),
     cacheSize: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10_000, description: 'Distinct values (up to 512 chars) whose inspection results are memoized (User-Agent, cookies, common query values); 0 disables.' }),
@@ -53,8 +56,8 @@ export const WafSchema = Type.Object(
         bodyOverflow: Type.Union([Type.Literal('reject'), Type.Literal('partial')], { default: 'reject', description: 'A body the WAF reads itself that is larger than `maxBodyBytes`: `reject` answers 413 (block mode); `partial` inspects the first `maxBodyBytes` and streams the rest uninspected (detect mode always does this).' }),
         allowedMethods: Names(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], 'Methods accepted; others are a protocol anomaly.'),
         allowedContentTypes: Names(
-          ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain', 'application/xml', 'text/xml', '*+json', '*+xml', 'application/octet-stream',
-            'application/x-protobuf', 'application/protobuf', 'application/x-msgpack', 'application/msgpack', 'application/vnd.msgpack', 'application/vnd.google.protobuf', 'application/avro', 'avro/binary', 'application/vnd.apache.avro+binary', 'application/grpc', 'application/grpc+proto', 'application/grpc-web', 'application/grpc-web+proto', 'application/grpc-web-text', 'application/grpc-web-text+proto', 'application/connect+proto', 'application/proto'],
+          // The formats' registry (src/formats/media-types.ts) plus forms, text and any +json/+xml type.
+          [...new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain', '*+json', '*+xml', 'application/octet-stream', ...BODY_MEDIA_TYPES])],
           'Request media types accepted (`*+json` = any +json suffix, `type/*` = any subtype).',
         ),
       },

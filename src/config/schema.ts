@@ -12,6 +12,8 @@ import { RealtimeSchema } from './schema-realtime.js';
 import { RpcSchema } from './schema-rpc.js';
 import { FunctionsSchema } from './schema-functions.js';
 import { EnginesSchema } from './schema-engines.js';
+import { BackupSchema } from './schema-backup.js';
+import { FilesSchema } from './schema-files.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -31,6 +33,8 @@ export const ConfigSchema = Type.Object(
     realtime: RealtimeSchema,
     rpc: RpcSchema,
     functions: FunctionsSchema,
+    backup: BackupSchema,
+    files: FilesSchema,
   },
   { $id: 'https://strata.dev/schema/config.json', title: 'Strata configuration', additionalProperties: false, default: {} },
 );

@@ -10,6 +10,11 @@ export interface Component {
   stop?(): Promise<void>;
   /** Readiness probe for /readyz; false or a throw means not ready. */
   ready?(): boolean | Promise<boolean>;
+  /**
+   * Something an operator should see while the component is still ready (a failed scheduled backup):
+   * shown in /readyz `details` under the component's name without turning readiness to 503.
+   */
+  notice?(): string | undefined;
 }
 
 export type { Logger };

@@ -30,3 +30,34 @@ export interface ChangeFeed {
 }
 
 export const recordTopic = (collection: string, action: RecordChangeAction): string => `records.${collection}.${action}`;
+
+/**
+ * A consumer that takes record-change events durably (a webhook delivery queue, the queue that runs
+ * function subscribers). The outbox relay hands every event to each one and waits for it to resolve
+ * before it marks the event published, so a crash at any point hands the event over again (at least
+ * once): `handoff` must be idempotent by event `id` (an enqueue with an idempotency key).
+ */
+export interface EventHandoff {
+  readonly name: string;
+  /** Resolves once the events are durably taken (e.g. committed to a queue); a throw fails the relay pass, retried. */
+  handoff(events: readonly RecordChangeEvent[]): Promise<void>;
+}
+
+/**
+ * The hand-offs registered now: the composition root makes one, consumers add themselves when they
+ * start (and remove themselves when they stop), and the relay reads it on every pass.
+ *
+ * @example
+ * const handoffs = new EventHandoffs();
+ * const remove = handoffs.add({ name: 'webhooks', handoff: (events) => hooks.handoff(events) });
+ */
+export class EventHandoffs {
+  private readonly items = new Set<EventHandoff>();
+  add(h: EventHandoff): () => void {
+    this.items.add(h);
+    return () => void this.items.delete(h);
+  }
+  list(): readonly EventHandoff[] {
+    return [...this.items];
+  }
+}

@@ -3,4 +3,4 @@ export * from './errors.js';
 export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, problemBody, problemFor } from './problem.js';
 export type { Component, Logger } from './component.js';
 export { SUPERUSERS, type Principal, type RuleAction, type RuleInput } from './access.js';
-export { recordTopic, type ChangeFeed, type RecordChangeAction, type RecordChangeEvent } from './events.js';
+export { EventHandoffs, recordTopic, type ChangeFeed, type EventHandoff, type RecordChangeAction, type RecordChangeEvent } from './events.js';

@@ -24,6 +24,7 @@ export const PROBLEM_TYPES: Record<number, string> = {
   502: 'strata/bad-gateway',
   503: 'strata/unavailable',
   504: 'strata/gateway-timeout',
+  507: 'strata/storage-full',
 };
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';

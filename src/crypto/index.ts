@@ -5,3 +5,4 @@ export { loadFieldKeys, rotateFieldKeyFile } from './field-keys.js';
 export { reencryptRows, type EncryptedRow } from './field-rotate.js';
 export { fieldKeyFile, keyDirectory } from './key-paths.js';
 export { loadOrCreateSecret } from './secret-file.js';
+export { ArchiveCipherError, archiveKey, decryptFrames, encryptFrames, headerDigest, newArchiveKey, type CipherHeader, type KeySource } from './archive-cipher.js';

@@ -3,7 +3,7 @@
 import { Value } from '@sinclair/typebox/value';
 import type { Logger } from '../core/index.js';
 import { CollectionSchema, type CollectionConfig } from '../config/schema-data.js';
-import { normalizeCollections, type Collection } from './collection-model.js';
+import { normalizeCollections, withSystemCollections, type Collection } from './collection-model.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
 import { ConflictError, NotFoundError, ReadOnlyCollectionError, ValidationError } from './errors.js';
 import { loadStored, saveStored } from './admin-collection-store.js';
@@ -18,8 +18,8 @@ export type CollectionChange =
 
 export interface CollectionEntry {
   name: string;
-  /** `config`: declared in strata.yaml (read-only here); `api`: managed over the admin API. */
-  source: 'config' | 'api';
+  /** `system`: built in (`_superusers`, and `users` unless declared), read-only; `config`: declared in strata.yaml (read-only here); `api`: managed over the admin API. */
+  source: 'system' | 'config' | 'api';
   definition: CollectionConfig;
 }
 
@@ -68,8 +68,11 @@ function checkEntry(input: unknown): CollectionConfig {
 export function createCollectionAdmin(d: CollectionAdminDeps): CollectionAdmin {
   // strata.yaml collections and any the data layer adds itself (system collections) are read-only here.
   const declaredNames = new Set(normalizeCollections(d.declared).map((c) => c.name));
+  // The system collections as the data layer adds them: listed and readable, never changed here.
+  const system = withSystemCollections(d.declared).filter((c) => !d.declared.some((x) => x.name === c.name));
   const entry = (definition: CollectionConfig, source: CollectionEntry['source']): CollectionEntry => ({ name: definition.name, source, definition });
   const ownName = (name: string): string => {
+    if (system.some((c) => c.name === name)) throw new ReadOnlyCollectionError(name, true);
     if (typeof name !== 'string' || !/^[a-z][a-z0-9_]{0,47}$/.test(name)) throw new NotFoundError(`No collection named ${JSON.stringify(String(name).slice(0, 64))}.`);
     if (declaredNames.has(name)) throw new ReadOnlyCollectionError(name);
     return name;
@@ -79,7 +82,7 @@ export function createCollectionAdmin(d: CollectionAdminDeps): CollectionAdmin {
   function next(fresh: CollectionConfig[], change: CollectionChange): { list: CollectionConfig[]; name: string; definition?: CollectionConfig } {
     if (change.action === 'create') {
       const def = checkEntry(change.definition);
-      if (declaredNames.has(def.name)) throw new ReadOnlyCollectionError(def.name);
+      if (declaredNames.has(def.name)) throw new ReadOnlyCollectionError(def.name, system.some((c) => c.name === def.name));
       if (fresh.some((c) => c.name === def.name)) throw new ConflictError(`A collection named ${JSON.stringify(def.name)} already exists.`);
       return { list: [...fresh, def], name: def.name, definition: def };
     }
@@ -126,8 +129,10 @@ export function createCollectionAdmin(d: CollectionAdminDeps): CollectionAdmin {
   }
 
   return {
-    list: () => [...d.declared.map((c) => entry(c, 'config')), ...d.stored().map((c) => entry(c, 'api'))],
+    list: () => [...system.map((c) => entry(c, 'system')), ...d.declared.map((c) => entry(c, 'config')), ...d.stored().map((c) => entry(c, 'api'))],
     get(name) {
+      const sys = system.find((x) => x.name === name);
+      if (sys) return entry(sys, 'system');
       const c = d.declared.find((x) => x.name === name);
       if (c) return entry(c, 'config');
       const s = d.stored().find((x) => x.name === name);

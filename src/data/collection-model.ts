@@ -5,8 +5,9 @@ import { ValidationError, type FieldError, type RuleAction } from '../core/index
 import type { CollectionConfig, FieldConfig, RulesConfig } from '../config/schema-data.js';
 import type { FieldNumbering } from './field-numbers.js';
 import { ENCRYPTABLE } from './field-cipher.js';
+import { parseIsoDate } from './iso-date.js';
 
-export type FieldType = 'text' | 'number' | 'integer' | 'boolean' | 'date' | 'email' | 'url' | 'select' | 'json' | 'relation';
+export type FieldType = 'text' | 'number' | 'integer' | 'boolean' | 'date' | 'email' | 'url' | 'select' | 'json' | 'relation' | 'file';
 export type OnDelete = 'cascade' | 'restrict' | 'setNull';
 
 export interface Field {
@@ -25,9 +26,24 @@ export interface Field {
   readonly pattern?: string;
   readonly values?: readonly string[];
   readonly collection?: string;
+  /** Relations: many records (link table). Files: a list of names (`file.maxSelect` above 1). */
   readonly multiple: boolean;
   readonly onDelete: OnDelete;
+  /** Set on file fields: their value is stored file names (see data/file-field.ts). */
+  readonly file?: FileOptions;
 }
+
+/** Options of a file field, defaults filled. */
+export interface FileOptions {
+  readonly maxSelect: number;
+  readonly maxSize: number;
+  readonly mimeTypes: readonly string[];
+  readonly thumbs: readonly string[];
+  readonly protected: boolean;
+}
+
+/** Largest file by default: 5 MiB (PocketBase's default too). */
+export const FILE_MAX_SIZE = 5 * 1024 * 1024;
 
 export interface CompositeIndex {
   readonly fields: readonly string[];
@@ -50,7 +66,7 @@ export interface Collection {
   readonly indexes: readonly CompositeIndex[];
   readonly fullText: readonly string[];
   readonly rules: Rules;
-  /** Set on auth collections (`type: auth`), which also get the fields `email` and `verified`. */
+  /** Set on auth collections (`type: auth`), which also get the fields `email`, `verified` and `emailVisibility`. */
   readonly auth?: AuthOptions;
   /** Stable wire numbers of the fields (set by the data layer at start; not part of the declaration). */
   readonly numbering?: FieldNumbering;
@@ -84,7 +100,7 @@ export function withSystemCollections(input: readonly CollectionConfig[]): Colle
 export const SYSTEM_FIELDS = ['id', 'created', 'updated'] as const;
 const RESERVED = new Set<string>([...SYSTEM_FIELDS, 'expand', 'version', 'data', 'collection', 'password', 'passwordConfirm', 'oldPassword']);
 /** Fields every auth collection has. */
-export const AUTH_FIELDS = ['email', 'verified'] as const;
+export const AUTH_FIELDS = ['email', 'verified', 'emailVisibility'] as const;
 /** Longest text in an index (MySQL's utf8mb4 key limit is 3072 bytes). */
 export const INDEXED_TEXT_MAX = 768;
 export const TEXT_MAX = 16_000;
@@ -94,13 +110,39 @@ export function fieldOf(c: Collection, name: string): Field | undefined {
   return c.fields.find((f) => f.name === name);
 }
 
+/** A back-relation: the records of `source` whose relation field `field` points at a record of the collection. */
+export interface BackRelation {
+  readonly source: Collection;
+  readonly field: Field;
+}
+
+/**
+ * `<collection>_via_<field>` seen from `c`: the records of `<collection>` whose relation `<field>` targets `c`
+ * (PocketBase's naming; `comments_via_post` on posts). Undefined when no such relation exists.
+ */
+export function backRelationOf(c: Collection, name: string, collections: ReadonlyMap<string, Collection>): BackRelation | undefined {
+  for (let at = name.indexOf('_via_'); at > 0; at = name.indexOf('_via_', at + 1)) {
+    const source = collections.get(name.slice(0, at));
+    const field = source && fieldOf(source, name.slice(at + 5));
+    if (source && source.type !== 'document' && field?.type === 'relation' && field.collection === c.name) return { source, field };
+  }
+  return undefined;
+}
+
+/** The collection of the records `expand=<name>` puts under `expand.<name>` (a relation field or a back-relation). */
+export function expandTarget(c: Collection, name: string, collections: ReadonlyMap<string, Collection>): Collection | undefined {
+  const f = fieldOf(c, name);
+  if (f) return f.type === 'relation' && f.collection ? collections.get(f.collection) : undefined;
+  return backRelationOf(c, name, collections)?.source;
+}
+
 /** Whether a field has a column in the record table (multiple relations live in link tables). */
 export function hasColumn(f: Field): boolean {
   return !(f.type === 'relation' && f.multiple);
 }
 
 function isoDate(v: unknown): boolean {
-  return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v));
+  return typeof v === 'string' && parseIsoDate(v) !== undefined;
 }
 
 function normalizeField(collection: string, f: FieldConfig, errors: FieldError[]): Field {
@@ -130,7 +172,14 @@ function normalizeField(collection: string, f: FieldConfig, errors: FieldError[]
   }
   if (type === 'select' && (!f.values || f.values.length === 0)) err('select fields need `values`');
   if (type === 'relation' && !f.collection) err('relation fields need `collection`');
-  if (type !== 'relation' && (f.collection !== undefined || f.multiple || f.onDelete !== undefined)) err('collection/multiple/onDelete apply to relations only');
+  if (type !== 'relation' && (f.collection !== undefined || f.multiple || f.onDelete !== undefined)) err('collection/multiple/onDelete apply to relations only (file fields: file.maxSelect)');
+  if (type !== 'file' && f.file !== undefined) err('file options apply to file fields only');
+  let file: FileOptions | undefined;
+  if (type === 'file') {
+    if (unique || indexed || f.default !== undefined || f.pattern !== undefined || f.length !== undefined) err('file fields take no unique, indexed, default, pattern or length (use file.maxSelect / file.maxSize)');
+    const o = f.file ?? {};
+    file = { maxSelect: o.maxSelect ?? 1, maxSize: o.maxSize ?? FILE_MAX_SIZE, mimeTypes: [...(o.mimeTypes ?? [])], thumbs: [...new Set(o.thumbs ?? [])], protected: o.protected ?? false };
+  }
   for (const k of ['min', 'max'] as const) {
     const v = f[k];
     if (v === undefined) continue;
@@ -160,8 +209,9 @@ function normalizeField(collection: string, f: FieldConfig, errors: FieldError[]
     ...(f.pattern !== undefined ? { pattern: f.pattern } : {}),
     ...(f.values ? { values: [...f.values] } : {}),
     ...(f.collection ? { collection: f.collection } : {}),
-    multiple: f.multiple ?? false,
+    multiple: file ? file.maxSelect > 1 : (f.multiple ?? false),
     onDelete,
+    ...(file ? { file } : {}),
   };
 }
 
@@ -211,6 +261,8 @@ export function normalizeCollections(declared: readonly CollectionConfig[]): Col
       fields.unshift(
         { name: 'email', type: 'email', required: true, unique: true, indexed: false, maxLength: 254, multiple: false, onDelete: 'setNull' },
         { name: 'verified', type: 'boolean', required: false, unique: false, indexed: false, default: false, multiple: false, onDelete: 'setNull' },
+        // Whether other callers see `email` (the account itself and superusers always do).
+        { name: 'emailVisibility', type: 'boolean', required: false, unique: false, indexed: false, default: false, multiple: false, onDelete: 'setNull' },
       );
     } else if (c.auth) errors.push({ field: `collections.${c.name}.auth`, message: 'applies to auth collections (type: auth) only' });
     const rules: Record<RuleAction, string | null> = { ...LOCKED };

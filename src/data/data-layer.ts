@@ -2,7 +2,7 @@
 // collections plus those managed over the admin API (under the migration lock) and exposes the records service,
 // swapped atomically when the collections change here or on another instance (schema version poll).
 import { sql } from 'kysely';
-import type { ChangeFeed, Component, Logger } from '../core/index.js';
+import type { ChangeFeed, Component, EventHandoffs, Logger } from '../core/index.js';
 import type { CollectionConfig, DataConfig } from '../config/schema-data.js';
 import { normalizeCollections, type Collection } from './collection-model.js';
 import { openDatabase, type OpenedDatabase } from './database-open.js';
@@ -10,8 +10,10 @@ import type { Db, SqlDialect } from './dialects/dialect.js';
 import { fullTextFor } from './full-text.js';
 import { migrate, type MigrateOptions, type MigrationResult } from './migration-run.js';
 import { createRecordsService, type RecordHooks, type RecordsService } from './record-service.js';
+import type { WriteStatements } from './record-write.js';
+import { compiledRunner, insertStatements, insertWithStatements } from './write-statements.js';
 import { loadFieldNumbers } from './field-numbers.js';
-import { ensureOutbox, outboxFeed, writeOutbox, type OutboxContext } from './event-outbox.js';
+import { ensureOutbox, outboxFeed, outboxRow, writeOutbox, type OutboxContext } from './event-outbox.js';
 import { eventRelay, type EventPublisher, type EventRelay } from './event-relay.js';
 import { tableNames, type TableNames } from './table-names.js';
 import { checkFieldKeys, type ValueCipher } from './field-cipher.js';
@@ -54,6 +56,8 @@ export interface DataLayer extends Component {
   migrate(opts?: MigrateOptions): Promise<MigrationResult>;
   /** Re-reads API-managed collections if another instance changed them; true when something changed. */
   refresh(): Promise<boolean>;
+  /** Rewrites one row of a small table of its own in a transaction: throws when the database cannot take a write (a full disk). */
+  writeProbe(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -95,8 +99,9 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
 
   /** Swaps in a records service for `stored`: requests already holding the old one finish on it. */
   function apply(stored: CollectionConfig[], version: number): void {
-    const { db, dialect, readNow } = need();
+    const { db, dialect, readNow, runInTx, writeNow } = need();
     const collections = all(stored);
+    const statements: WriteStatements = { run: compiledRunner(runInTx), insert: insertStatements(db), insertWith: dialect.name === 'postgres' ? insertWithStatements(db) : undefined, writeNow };
     const records = createRecordsService({
       db,
       dialect,
@@ -107,9 +112,10 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
       maxExpandDepth: opts.data.maxExpandDepth,
       fullText: fullTextFor(dialect, names),
       readNow,
+      statements,
       cipher: opts.cipher,
       hooks: opts.hooks,
-      events: events.enabled ? { write: (tx, evs) => writeOutbox(tx, names, evs), committed: () => commitListeners.forEach((l) => l()) } : undefined,
+      events: events.enabled ? { write: (tx, evs) => writeOutbox(tx, names, evs, statements), committed: () => commitListeners.forEach((l) => l()), outbox: { table: names.outbox, row: (ev) => outboxRow(ev) } } : undefined,
     });
     schema = { stored, collections, records, version };
     void number(collections);
@@ -217,6 +223,15 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
       feed = undefined;
       await o?.db.destroy();
     },
+    async writeProbe() {
+      const { db } = need();
+      const t = names.writeProbe;
+      await db.schema.createTable(t).ifNotExists().addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('at', 'varchar(40)').execute();
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom(t).execute();
+        await trx.insertInto(t).values({ id: 1, at: new Date().toISOString() }).execute();
+      });
+    },
     async ready() {
       if (!opened) return false;
       await sql`SELECT 1`.execute(opened.db);
@@ -231,15 +246,16 @@ export function createDataLayer(opts: DataLayerOptions): DataLayer {
  * for the composition root, started after messaging and data (a no-op when events are off).
  *
  * @example
- * const relay = recordEventRelay(data, () => messaging.bus, log);
+ * const relay = recordEventRelay(data, () => messaging.bus, log, handoffs); // handoffs: durable consumers (webhooks, subscribers)
  * await relay.start();
  */
-export function recordEventRelay(data: DataLayer, publisher: () => EventPublisher, logger?: Logger): EventRelay {
+export function recordEventRelay(data: DataLayer, publisher: () => EventPublisher, logger?: Logger, handoffs?: EventHandoffs): EventRelay {
   const e = data.eventsConfig;
   const relay = eventRelay({
     outbox: () => data.outbox,
     onCommit: (wake) => data.onCommit(wake),
     publisher,
+    handoffs: handoffs ? () => handoffs.list() : undefined,
     pollInterval: e.pollInterval,
     batchSize: e.batchSize,
     retention: e.retention,

@@ -1,12 +1,14 @@
 // Chooses the SQL dialect from `data.url` and opens it (sqlite: default file in dataDir).
 import { join, resolve } from 'node:path';
 import { ValidationError } from '../core/index.js';
-import type { Db, ReadNow, SqlDialect } from './dialects/dialect.js';
+import type { Db, ReadNow, RunInTx, SqlDialect, WriteNow } from './dialects/dialect.js';
 
 export interface OpenedDatabase {
   db: Db;
   dialect: SqlDialect;
   readNow?: ReadNow;
+  runInTx?: RunInTx;
+  writeNow?: WriteNow;
 }
 
 export interface DatabaseOptions {
@@ -31,6 +33,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<OpenedDatabas
   let url = opts.url;
   if (url === '') url = 'sqlite:' + join(resolve(opts.dataDir), 'data.db');
   if (url.startsWith('mariadb://')) url = 'mysql://' + url.slice('mariadb://'.length);
-  const { db, readNow } = await dialect.open({ url, poolSize: opts.poolSize, busyTimeout: opts.busyTimeout });
-  return { db, dialect, readNow };
+  const { db, readNow, runInTx, writeNow } = await dialect.open({ url, poolSize: opts.poolSize, busyTimeout: opts.busyTimeout });
+  return { db, dialect, readNow, runInTx, writeNow };
 }

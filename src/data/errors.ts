@@ -48,8 +48,8 @@ export class EventsGoneError extends StrataError {
 
 /** A collection declared in strata.yaml cannot be changed over the admin API (409). */
 export class ReadOnlyCollectionError extends StrataError {
-  constructor(name: string) {
-    super(409, 'strata/collection-read-only', 'Collection Is Read-Only', `The collection ${JSON.stringify(name)} is declared in strata.yaml; change it there, not over the API.`);
+  constructor(name: string, system = false) {
+    super(409, 'strata/collection-read-only', 'Collection Is Read-Only', system ? `The collection ${JSON.stringify(name)} is a system collection; it cannot be changed or deleted over the API.` : `The collection ${JSON.stringify(name)} is declared in strata.yaml; change it there, not over the API.`);
     this.name = 'ReadOnlyCollectionError';
   }
 }

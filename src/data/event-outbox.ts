@@ -7,6 +7,7 @@ import type { Db, SqlDialect } from './dialects/dialect.js';
 import type { TableNames } from './table-names.js';
 import { EventsGoneError } from './errors.js';
 import { outboxIndexNames, SEQ } from './event-outbox-schema.js';
+import type { WriteStatements } from './record-write.js';
 
 export { ensureOutbox, dropOutbox, outboxDdl } from './event-outbox-schema.js';
 
@@ -41,10 +42,20 @@ const FEED_MAX = 1000;
  * gets an insertion key from the engine (identity / AUTO_INCREMENT, not held to commit) and its
  * position later, from the relay ({@link assignPositions}).
  */
-export async function writeOutbox(tx: Db, names: TableNames, events: readonly { collection: string; action: RecordChangeAction; record: Record<string, unknown> }[]): Promise<void> {
+export async function writeOutbox(tx: Db, names: TableNames, events: readonly { collection: string; action: RecordChangeAction; record: Record<string, unknown> }[], statements?: WriteStatements): Promise<void> {
   if (events.length === 0) return;
   const at = new Date().toISOString();
-  await tx.insertInto(names.outbox).values(events.map((e) => ({ collection: e.collection, action: e.action, record_id: String(e.record.id), record: JSON.stringify(e.record), at, published_at: null }))).execute();
+  const rows = events.map((e) => outboxRow(e, at));
+  if (statements && rows.length === 1) {
+    // one event (a single write): the statement compiled once, run on the transaction's connection
+    const q = statements.insert(names.outbox, rows[0], false);
+    await statements.run(tx, q.sql, q.parameters);
+  } else await tx.insertInto(names.outbox).values(rows).execute();
+}
+
+/** The outbox row of one event (`at`: the write's time). */
+export function outboxRow(e: { collection: string; action: RecordChangeAction; record: Record<string, unknown> }, at = new Date().toISOString()): Record<string, unknown> {
+  return { collection: e.collection, action: e.action, record_id: String(e.record.id), record: JSON.stringify(e.record), at, published_at: null };
 }
 
 export function toEvent(r: PositionedRow): RecordChangeEvent {

@@ -1,12 +1,16 @@
-// The outbox relay: gives committed outbox rows their positions (PostgreSQL, MySQL), publishes them in
-// position order to `records.<collection>.<action>`, then marks them published (at-least-once: a
-// crash between publishing and marking republishes on restart, with the same positions).
+// The outbox relay: gives committed outbox rows their positions (PostgreSQL, MySQL), hands them to the
+// durable consumers (webhook and function-subscriber queues), publishes them in position order to
+// `records.<collection>.<action>`, then marks them published (at-least-once: a crash anywhere before
+// the mark hands over and republishes on restart, with the same positions).
 // One publisher at a time per database: a session advisory lock (PostgreSQL) or GET_LOCK (MySQL);
 // on SQLite, where several processes may share the file (cluster workers), a lease in the outbox
 // state table. Woken at once by local commits, polled for other instances' writes.
 import { randomInt } from 'node:crypto';
-import { sql } from 'kysely';
-import { recordTopic, type Component, type Logger, type RecordChangeEvent } from '../core/index.js';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { sql, type RawBuilder } from 'kysely';
+import { recordTopic, type Component, type EventHandoff, type Logger, type RecordChangeEvent } from '../core/index.js';
+import { crashPoint } from './crash-point.js';
 import type { Db } from './dialects/dialect.js';
 import { assignPositions, markPublished, pendingRows, pruneOutbox, toEvent, type OutboxContext } from './event-outbox.js';
 
@@ -21,6 +25,8 @@ export interface EventRelayOptions {
   /** Called for each committed local write; the relay registers its wake-up here. */
   onCommit: (wake: () => void) => () => void;
   publisher: () => EventPublisher;
+  /** Durable consumers (webhook deliveries, function subscribers): every event is handed to each before it is marked published. */
+  handoffs?: () => readonly EventHandoff[];
   pollInterval: number;
   batchSize: number;
   retention: number;
@@ -40,10 +46,10 @@ export interface EventRelay extends Component {
 }
 
 /** A bus that hangs (a broker outage) must not stall the relay for good. */
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error(`bus publish took longer than ${ms} ms`)), ms)))]);
+    return await Promise.race([p, new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)))]);
   } finally {
     clearTimeout(timer);
   }
@@ -60,6 +66,23 @@ function lockKey(name: string): number {
 const LEASE_MS = 15_000;
 const LEASE_OWNER = 'relay_owner';
 const LEASE_UNTIL = 'relay_until';
+const LEASE_PID = 'relay_pid';
+const LEASE_HOST = 'relay_host';
+/** This host, as a number the state table can hold (a holder on another host is never judged dead). */
+const HOST = (() => {
+  let h = 0;
+  for (const ch of `${hostname()}\u0000${bootId()}`) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
+  return h & 0x7fffffff;
+})();
+
+/** Linux's boot id: a pid from before a reboot (or of another container sharing the file) is not this one's. */
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
 
 /** A relay's hold on the SQLite lease: who it is, and until when it holds it (0: not held). */
 interface Lease { owner: number; until: number }
@@ -69,20 +92,45 @@ interface Lease { owner: number; until: number }
  * lease in the outbox state table (owner and expiry rows), taken or renewed by one UPDATE that
  * succeeds only when the lease expired or is already this relay's. A relay that is not the holder
  * publishes nothing; the holder's polls pick up the other processes' writes. When the holder dies,
- * another relay takes over once the lease expires (at most LEASE_MS); stop() hands it over at once.
+ * another relay takes over once the lease expires (at most LEASE_MS), or at once when the holder was a
+ * process on this host that no longer exists (kill -9, a crash); stop() hands it over at once.
  */
-async function sqliteLease(o: OutboxContext, lease: Lease): Promise<boolean> {
+async function sqliteLease(o: OutboxContext, lease: Lease, logger?: Logger): Promise<boolean> {
   const now = Date.now();
   if (lease.until - now > LEASE_MS / 2) return true;
   const s = sql.table(o.names.outboxState);
-  await sql`INSERT OR IGNORE INTO ${s} (name, value) VALUES (${LEASE_OWNER}, 0), (${LEASE_UNTIL}, 0)`.execute(o.db);
+  await sql`INSERT OR IGNORE INTO ${s} (name, value) VALUES (${LEASE_OWNER}, 0), (${LEASE_UNTIL}, 0), (${LEASE_PID}, 0), (${LEASE_HOST}, 0)`.execute(o.db);
   const until = now + LEASE_MS;
-  const r = await sql`UPDATE ${s} SET value = CASE name WHEN ${LEASE_OWNER} THEN ${lease.owner} ELSE ${until} END
-    WHERE name IN (${LEASE_OWNER}, ${LEASE_UNTIL})
-      AND ((SELECT value FROM ${s} WHERE name = ${LEASE_UNTIL}) <= ${now} OR (SELECT value FROM ${s} WHERE name = ${LEASE_OWNER}) = ${lease.owner})`.execute(o.db);
-  const ok = Number(r.numAffectedRows ?? 0) === 2;
+  const take = (cond: RawBuilder<unknown>) =>
+    sql`UPDATE ${s} SET value = CASE name WHEN ${LEASE_OWNER} THEN ${lease.owner} WHEN ${LEASE_PID} THEN ${process.pid} WHEN ${LEASE_HOST} THEN ${HOST} ELSE ${until} END
+      WHERE name IN (${LEASE_OWNER}, ${LEASE_UNTIL}, ${LEASE_PID}, ${LEASE_HOST}) AND ${cond}`.execute(o.db);
+  let r = await take(sql`((SELECT value FROM ${s} WHERE name = ${LEASE_UNTIL}) <= ${now} OR (SELECT value FROM ${s} WHERE name = ${LEASE_OWNER}) = ${lease.owner})`);
+  if (Number(r.numAffectedRows ?? 0) !== 4) {
+    // Held and not expired: by a live process, or by one that died on this host (kill -9, a crash),
+    // which cannot renew it. Then take it now, rather than leave events waiting up to LEASE_MS.
+    const rows = (await sql<{ name: string; value: number }>`SELECT name, value FROM ${s} WHERE name IN (${LEASE_OWNER}, ${LEASE_PID}, ${LEASE_HOST})`.execute(o.db)).rows;
+    const v = (n: string) => Number(rows.find((x) => x.name === n)?.value ?? 0);
+    const holder = v(LEASE_OWNER);
+    const pid = v(LEASE_PID);
+    if (v(LEASE_HOST) === HOST && pid > 0 && !alive(pid)) {
+      r = await take(sql`(SELECT value FROM ${s} WHERE name = ${LEASE_OWNER}) = ${holder}`);
+      if (Number(r.numAffectedRows ?? 0) === 4) logger?.info({ deadPid: pid }, 'outbox relay took over the lease of a process that died');
+    }
+  }
+  const ok = Number(r.numAffectedRows ?? 0) === 4;
   lease.until = ok ? until : 0;
   return ok;
+}
+
+/** Whether another process with this pid runs on this host (our own pid: a previous run of this process's pid, so dead). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
 }
 
 /** Gives the SQLite lease up (if still held), so another process's relay takes over at its next pass. */
@@ -94,9 +142,9 @@ async function releaseSqliteLease(o: OutboxContext, lease: Lease): Promise<void>
 }
 
 /** Runs `fn` on one connection holding the publisher lock; undefined when another instance holds it. */
-async function withPublisherLock<T>(o: OutboxContext, lease: Lease, fn: (db: Db) => Promise<T>): Promise<T | undefined> {
+async function withPublisherLock<T>(o: OutboxContext, lease: Lease, fn: (db: Db) => Promise<T>, logger?: Logger): Promise<T | undefined> {
   const name = `strata_outbox_${o.names.prefix}`;
-  if (o.dialect.name === 'sqlite') return (await sqliteLease(o, lease)) ? fn(o.db) : undefined;
+  if (o.dialect.name === 'sqlite') return (await sqliteLease(o, lease, logger)) ? fn(o.db) : undefined;
   return o.db.connection().execute(async (conn) => {
     if (o.dialect.name === 'postgres') {
       const key = lockKey(name);
@@ -133,6 +181,7 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
   const lease: Lease = { owner: randomInt(1, 2 ** 47), until: 0 };
   const pruneEvery = opts.pruneInterval ?? 60_000;
   const publishTimeout = opts.publishTimeout ?? 10_000;
+  const crash = crashPoint(process.env.STRATA_CRASH_AT);
   // passes never overlap (the poll, local wake-ups and drain() all go through here)
   let tail: Promise<unknown> = Promise.resolve();
   const serialPass = (): Promise<number> => {
@@ -149,24 +198,33 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
       const pending = await pendingRows(conn, o.dialect, o.names, opts.batchSize);
       // positions are given before anything is published, so a retry publishes the same ids
       const rows = await assignPositions(conn, o.dialect, o.names, pending);
+      const events = rows.map(toEvent);
+      const some = events.length > 0;
+      if (some) crash('relay:before-handoff');
+      // Durable consumers take the batch first: an event is marked published only once every one of
+      // them holds it, so a crash anywhere in this pass hands it over again on restart (at least once;
+      // they dedupe by event id). A failed hand-off fails the pass: nothing is marked, all retried.
+      if (some) for (const h of opts.handoffs?.() ?? []) await withTimeout(h.handoff(events), publishTimeout, `hand-off to ${h.name}`);
+      if (some) crash('relay:after-handoff');
       const done: number[] = [];
       try {
-        for (const row of rows) {
-          const ev = toEvent(row);
-          await withTimeout(bus.publish(recordTopic(ev.collection, ev.action), ev), publishTimeout);
+        for (const ev of events) {
+          await withTimeout(bus.publish(recordTopic(ev.collection, ev.action), ev), publishTimeout, 'bus publish');
           done.push(ev.seq);
         }
+        if (some) crash('relay:after-publish');
       } finally {
         // what was published is marked even when a later publish failed (it is retried next pass)
         await markPublished(conn, o.dialect, o.names, done);
       }
+      if (some) crash('relay:after-mark');
       if (Date.now() - lastPrune >= pruneEvery) {
         lastPrune = Date.now();
         const pruned = await pruneOutbox({ ...o, db: conn }, opts.retention, opts.maxRows);
         if (pruned > 0) opts.logger?.debug?.({ pruned }, 'outbox pruned');
       }
       return rows.length;
-    });
+    }, opts.logger);
     return n ?? -1;
   }
 

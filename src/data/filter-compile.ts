@@ -3,13 +3,14 @@
 // Relation paths: to-one hops become scalar subqueries, to-many hops EXISTS over the link table.
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import { refuseEncrypted } from './field-cipher.js';
-import { fieldOf, type Collection, type FieldType } from './collection-model.js';
+import { backRelationOf, fieldOf, type Collection, type FieldType } from './collection-model.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import { QueryParamError } from './errors.js';
 import { parseFilter, type FilterNode, type Literal, type Operand } from './filter-parse.js';
-import { jsonLiteral, jsonOperand, jsonSegments, numberParam, type JsonKind } from './filter-json.js';
+import { jsonElements, jsonLiteral, jsonOperand, jsonSegments, numberParam, type JsonKind } from './filter-json.js';
 import type { TableNames } from './table-names.js';
 import type { FullTextMatch } from './full-text.js';
+import { parseIsoDate } from './iso-date.js';
 
 export interface FilterContext {
   dialect: SqlDialect;
@@ -22,6 +23,11 @@ export interface FilterContext {
    * caller cannot probe records they may not list; undefined: no limit.
    */
   hopWhere?: (target: Collection, alias: string) => Expression<SqlBool> | undefined;
+  /**
+   * When a field's value is visible to the caller on a row (alias of its table): elsewhere the filter
+   * reads it as null (an auth record's `email` hidden by `emailVisibility`); undefined: always visible.
+   */
+  fieldWhere?: (c: Collection, field: string, alias: string) => Expression<SqlBool> | undefined;
 }
 
 export type ValueType = FieldType | 'id' | 'jsonpath';
@@ -38,7 +44,7 @@ type Resolved =
   | { many: true; type: ValueType; wrap: (cond: (value: (kind: JsonKind) => RawBuilder<unknown>) => RawBuilder<SqlBool>) => RawBuilder<SqlBool> };
 
 const MAX_HOPS = 4;
-const TEXTLIKE = new Set<ValueType>(['text', 'email', 'url', 'select', 'date', 'id', 'relation']);
+const TEXTLIKE = new Set<ValueType>(['text', 'email', 'url', 'select', 'date', 'id', 'relation', 'file']);
 
 function family(t: ValueType): string {
   if (t === 'number' || t === 'integer') return 'number';
@@ -58,7 +64,15 @@ export function compileFilter(src: string | FilterNode, c: Collection, alias: st
     return w ? sql` AND ${w}` : sql``;
   };
 
-  function resolve(coll: Collection, a: string, segs: string[], pos: number, hops: number): Resolved {
+  /** Each element of the JSON array at `path` of `column` (the "any of" forms on JSON values). */
+  const elements = (column: RawBuilder<unknown>, path: (string | number)[]): Resolved => {
+    const e = nextAlias('e');
+    const j = jsonElements(ctx.dialect, column, path, e);
+    return { many: true, type: 'jsonpath', wrap: (cond) => sql<SqlBool>`EXISTS (SELECT 1 FROM ${j.from} WHERE ${cond(j.value)})` };
+  };
+
+  /** `any`: the "any of" form asks, so a JSON value is read as the elements of its array. */
+  function resolve(coll: Collection, a: string, segs: string[], pos: number, hops: number, any = false): Resolved {
     const [head, ...rest] = segs;
     const bad = (m: string): never => {
       throw new QueryParamError('filter', m, pos);
@@ -75,20 +89,39 @@ export function compileFilter(src: string | FilterNode, c: Collection, alias: st
     if (coll.type === 'document') {
       const path = jsonSegments(segs);
       if (path.length > 8) bad('JSON path too deep');
+      if (any) return elements(col(a, 'data'), path);
       return { many: false, type: 'jsonpath', value: (k) => jsonOperand(ctx.dialect, col(a, 'data'), path, k), nullable: true };
     }
     const f = fieldOf(coll, head);
+    const back = f ? undefined : backRelationOf(coll, head, ctx.collections);
+    if (back) {
+      // `comments_via_post.body ?~ "x"`: the records pointing at this one, each compared ("any of").
+      if (hops >= MAX_HOPS) bad(`relation paths may have at most ${MAX_HOPS} hops`);
+      const r = nextAlias('b');
+      const st = sql.table(ctx.names.record(back.source.name));
+      const sub: Resolved = rest.length === 0 ? { many: false, type: 'id', value: () => col(r, 'id'), nullable: false } : resolve(back.source, r, rest, pos, hops + 1, any);
+      const inner = (cond: Parameters<Extract<Resolved, { many: true }>['wrap']>[0]) => (sub.many ? sub.wrap(cond) : cond(sub.value));
+      const hop = hopOf(back.source, r);
+      if (!back.field.multiple) {
+        return { many: true, type: sub.type, wrap: (cond) => sql<SqlBool>`EXISTS (SELECT 1 FROM ${st} ${sql.id(r)} WHERE ${col(r, back.field.name)} = ${col(a, 'id')}${hop} AND ${inner(cond)})` };
+      }
+      const l = nextAlias('l');
+      const link = sql`${sql.table(ctx.names.link(back.source.name, back.field.name))} ${sql.id(l)}`;
+      return { many: true, type: sub.type, wrap: (cond) => sql<SqlBool>`EXISTS (SELECT 1 FROM ${link} JOIN ${st} ${sql.id(r)} ON ${col(r, 'id')} = ${col(l, 'owner_id')}${hop} WHERE ${col(l, 'target_id')} = ${col(a, 'id')} AND ${inner(cond)})` };
+    }
     if (!f) return bad(`unknown field "${head}" in ${coll.name}`);
     if (f.encrypted) refuseEncrypted('filter', f, 'filtered', pos);
     if (f.type === 'json') {
       const path = jsonSegments(rest);
       if (path.length > 8) bad('JSON path too deep');
+      if (any) return elements(col(a, f.name), path);
       if (path.length === 0) return { many: false, type: 'json', value: (k) => (k === 'text' ? col(a, f.name) : bad('compare json fields through a path, like meta.key')), nullable: true };
       return { many: false, type: 'jsonpath', value: (k) => jsonOperand(ctx.dialect, col(a, f.name), path, k), nullable: true };
     }
     if (f.type !== 'relation') {
       if (rest.length > 0) bad(`"${head}" has no sub-fields`);
-      return { many: false, type: f.type, value: () => col(a, f.name), nullable: true };
+      const seen = ctx.fieldWhere?.(coll, f.name, a);
+      return { many: false, type: f.type, value: () => (seen ? sql`(CASE WHEN ${seen} THEN ${col(a, f.name)} END)` : col(a, f.name)), nullable: true };
     }
     if (hops >= MAX_HOPS) bad(`relation paths may have at most ${MAX_HOPS} hops`);
     const target = ctx.collections.get(f.collection!)!;
@@ -96,7 +129,7 @@ export function compileFilter(src: string | FilterNode, c: Collection, alias: st
     if (!f.multiple) {
       if (rest.length === 0) return { many: false, type: 'relation', value: () => col(a, f.name), nullable: true };
       const r = nextAlias('r');
-      const sub = resolve(target, r, rest, pos, hops + 1);
+      const sub = resolve(target, r, rest, pos, hops + 1, any);
       const from = sql`${sql.table(tt)} ${sql.id(r)}`;
       const hop = hopOf(target, r);
       if (!sub.many) {
@@ -110,7 +143,7 @@ export function compileFilter(src: string | FilterNode, c: Collection, alias: st
       return { many: true, type: 'relation', wrap: (cond) => sql<SqlBool>`EXISTS (SELECT 1 FROM ${link} WHERE ${col(l, 'owner_id')} = ${col(a, 'id')} AND ${cond(() => col(l, 'target_id'))})` };
     }
     const r = nextAlias('r');
-    const sub = resolve(target, r, rest, pos, hops + 1);
+    const sub = resolve(target, r, rest, pos, hops + 1, any);
     const join = sql`${link} JOIN ${sql.table(tt)} ${sql.id(r)} ON ${col(r, 'id')} = ${col(l, 'target_id')}${hopOf(target, r)}`;
     const inner = (cond: Parameters<Extract<Resolved, { many: true }>['wrap']>[0]) => (sub.many ? sub.wrap(cond) : cond(sub.value));
     return { many: true, type: sub.type, wrap: (cond) => sql<SqlBool>`EXISTS (SELECT 1 FROM ${join} WHERE ${col(l, 'owner_id')} = ${col(a, 'id')} AND ${inner(cond)})` };
@@ -139,7 +172,7 @@ export function compileFilter(src: string | FilterNode, c: Collection, alias: st
       if (right.kind === 'literal') fail('compare a field with a value');
     }
     const lp = left as Extract<Operand, { kind: 'path' }>;
-    const L = resolve(c, alias, lp.path, lp.pos, 0);
+    const L = resolve(c, alias, lp.path, lp.pos, 0, n.any);
     if (L.many && !n.any) fail(`"${lp.path.join('.')}" holds many values: use the "any" form ?${n.op}`);
 
     if (n.op === '@@') {
@@ -147,7 +180,7 @@ export function compileFilter(src: string | FilterNode, c: Collection, alias: st
       if (n.any) fail('@@ has no "any" form');
       if (!c.fullText.includes(lp.path[0]) || !ctx.fullText) return fail(`"${lp.path[0]}" is not full-text searchable`);
       const m = ctx.fullText(c, alias, right.value);
-      if (onRank && !ranked) {
+      if (onRank && !ranked && m.rank) {
         ranked = true;
         onRank(m.rank);
       }
@@ -162,17 +195,26 @@ export function compileFilter(src: string | FilterNode, c: Collection, alias: st
         if (n.op === '~' || n.op === '!~') {
           if (typeof v !== 'string') fail('~ and !~ take a string', right.pos);
           if (!TEXTLIKE.has(L.type) && L.type !== 'jsonpath' && L.type !== 'json') fail(`~ does not apply to ${L.type} fields`);
-          const pattern = '%' + (v as string).replace(/[\\%_]/g, (m) => '\\' + m) + '%';
+          // Contains; a value holding % is a pattern as written (% any run of characters), anchored at both ends.
+          const s = v as string;
+          const pattern = s.includes('%') ? s.replace(/[\\_]/g, (m) => '\\' + m) : '%' + s.replace(/[\\%_]/g, (m) => '\\' + m) + '%';
           return ctx.dialect.ilike(value('text'), pattern, n.op === '!~');
         }
         const x = value(kindOf(v));
+        // A date compares with a date that exists, in the stored form (UTC ISO 8601): "yesterday" or Feb 31 is 400.
+        let given: Literal = v;
+        if (L.type === 'date' && typeof v === 'string') {
+          const d = parseIsoDate(v);
+          if (d === undefined) fail(`${JSON.stringify(v.slice(0, 64))} is not an ISO 8601 date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)`, right.pos);
+          given = d!;
+        }
         if (v === null) {
           if (n.op === '=') return sql<SqlBool>`${x} IS NULL`;
           if (n.op === '!=') return sql<SqlBool>`${x} IS NOT NULL`;
           return fail(`null can only be compared with = or !=`, right.pos);
         }
         if (L.type === 'boolean' && n.op !== '=' && n.op !== '!=') fail('booleans compare with = or != only');
-        const p = bind(L.type, v);
+        const p = bind(L.type, given);
         if (n.op === '!=') return L.many || !L.nullable ? sql<SqlBool>`${x} <> ${p}` : sql<SqlBool>`(${x} <> ${p} OR ${x} IS NULL)`;
         return sql<SqlBool>`${x} ${sql.raw(n.op)} ${p}`;
       }

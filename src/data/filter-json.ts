@@ -50,3 +50,42 @@ export function jsonLiteral(d: SqlDialect, v: string | number | boolean): unknow
 export function numberParam(d: SqlDialect, v: number): unknown {
   return d.name === 'postgres' && !Number.isSafeInteger(v) ? sql`${v}::double precision` : v;
 }
+
+/**
+ * The elements of the JSON array at `path` inside `col` as a derived table named `alias` (no rows when the
+ * value there is not an array), with each element shaped to compare with a literal of a kind: the "any of"
+ * filters (`tags ?= "news"`) on JSON arrays.
+ */
+export function jsonElements(d: SqlDialect, col: RawBuilder<unknown>, path: readonly (string | number)[], alias: string): { from: RawBuilder<unknown>; value: (kind: JsonKind) => RawBuilder<unknown> } {
+  const p = jsonPathLiteral(d, path);
+  const ref = (c: string) => sql.ref(`${alias}.${c}`);
+  if (d.name === 'sqlite') {
+    return {
+      from: sql`json_each(CASE WHEN json_type(${col}, ${p}) = 'array' THEN json_extract(${col}, ${p}) ELSE '[]' END) AS ${sql.id(alias)}`,
+      value: (kind) =>
+        kind === 'number' ? sql`(CASE WHEN ${ref('type')} IN ('integer', 'real') THEN ${ref('value')} END)`
+        : kind === 'text' ? sql`(CASE WHEN ${ref('type')} = 'text' THEN ${ref('value')} END)`
+        : ref('value'),
+    };
+  }
+  if (d.name === 'postgres') {
+    const v = ref('v');
+    return {
+      from: sql`jsonb_array_elements(CASE WHEN jsonb_typeof(${col} #> ${p}) = 'array' THEN ${col} #> ${p} ELSE '[]'::jsonb END) AS ${sql.id(alias)}(v)`,
+      value: (kind) =>
+        kind === 'number' ? sql`(CASE WHEN jsonb_typeof(${v}) = 'number' THEN (${v} #>> '{}')::double precision END)`
+        : kind === 'text' ? sql`(CASE WHEN jsonb_typeof(${v}) = 'string' THEN ${v} #>> '{}' END)`
+        : kind === 'null' ? sql`(CASE WHEN jsonb_typeof(${v}) <> 'null' THEN 1 END)`
+        : sql`(${v} #>> '{}')`,
+    };
+  }
+  const j = ref('j');
+  return {
+    from: sql`JSON_TABLE(CASE WHEN JSON_TYPE(JSON_EXTRACT(${col}, ${p})) = 'ARRAY' THEN JSON_EXTRACT(${col}, ${p}) ELSE '[]' END, '$[*]' COLUMNS (j JSON PATH '$', s LONGTEXT PATH '$')) AS ${sql.id(alias)}`,
+    value: (kind) =>
+      kind === 'number' ? sql`(CASE WHEN JSON_TYPE(${j}) IN ('INTEGER', 'DOUBLE', 'DECIMAL', 'UNSIGNED INTEGER') THEN ${ref('s')} + 0 END)`
+      : kind === 'text' ? sql`(CASE WHEN JSON_TYPE(${j}) = 'STRING' THEN ${ref('s')} END)`
+      : kind === 'null' ? sql`(CASE WHEN JSON_TYPE(${j}) <> 'NULL' THEN 1 END)`
+      : ref('s'),
+  };
+}

@@ -3,6 +3,8 @@
 //   expr := and ('||' and)* ;  and := atom ('&&' atom)* ;  atom := '(' expr ')' | operand OP operand
 //   operand := path | "string" | 'string' | number | true | false | null
 // OP := = != > >= < <= ~ !~ @@ and the "any of" forms ?= ?!= ?> ?>= ?< ?<= ?~ ?!~
+//   also: operand ('in' | 'not in') '(' value (',' value)* ')' (the same as = ... || = ..., != ... && != ...)
+//   and the macros @now, @todayStart... (values as of when the filter is read, in UTC)
 import { QueryParamError } from './errors.js';
 
 export type CompareOp = '=' | '!=' | '>' | '>=' | '<' | '<=' | '~' | '!~' | '@@';
@@ -19,7 +21,7 @@ export type FilterNode =
 export const FILTER_MAX_LENGTH = 4096;
 const MAX_DEPTH = 32;
 const MAX_COMPARISONS = 100;
-const OPS = ['?!~', '?!=', '?>=', '?<=', '!=', '>=', '<=', '!~', '?=', '?>', '?<', '?~', '@@', '=', '>', '<', '~'];
+const OPS = ['?!~', '?!=', '?>=', '?<=', '!=', '>=', '<=', '!~', '?=', '?>', '?<', '?~', '@@', '=', '>', '<', '~', ','];
 
 type Token =
   | { t: 'op'; v: string; pos: number }
@@ -33,6 +35,38 @@ const fail = (message: string, pos: number): never => {
 
 // `@request.auth.id`, `@request.body.title:isset` (rules only)
 const VARIABLE = /^@request(\.[A-Za-z_][A-Za-z0-9_]*){1,2}(:isset)?/;
+
+// Date macros (PocketBase's): dates as the stored UTC ISO text, parts as numbers.
+const MACRO = /^@(now|second|minute|hour|weekday|day|month|year|todayStart|todayEnd|monthStart|monthEnd|yearStart|yearEnd)(?![A-Za-z0-9_])/;
+const MAX_IN = 100;
+
+/** Whether a filter uses a date macro (its meaning changes with time: compiled forms of it are not reused). */
+export function hasMacros(src: string): boolean {
+  return src.includes('@') && /@(now|second|minute|hour|weekday|day|month|year|todayStart|todayEnd|monthStart|monthEnd|yearStart|yearEnd)(?![A-Za-z0-9_])/.test(src);
+}
+
+function macroValue(name: string, now = new Date()): Literal {
+  const y = now.getUTCFullYear();
+  const m = now.getUTCMonth();
+  const d = now.getUTCDate();
+  const iso = (t: number) => new Date(t).toISOString();
+  switch (name) {
+    case 'now': return now.toISOString();
+    case 'second': return now.getUTCSeconds();
+    case 'minute': return now.getUTCMinutes();
+    case 'hour': return now.getUTCHours();
+    case 'weekday': return now.getUTCDay();
+    case 'day': return d;
+    case 'month': return m + 1;
+    case 'year': return y;
+    case 'todayStart': return iso(Date.UTC(y, m, d));
+    case 'todayEnd': return iso(Date.UTC(y, m, d + 1) - 1);
+    case 'monthStart': return iso(Date.UTC(y, m, 1));
+    case 'monthEnd': return iso(Date.UTC(y, m + 1, 1) - 1);
+    case 'yearStart': return iso(Date.UTC(y, 0, 1));
+    default: return iso(Date.UTC(y + 1, 0, 1) - 1); // yearEnd
+  }
+}
 
 function lex(src: string, variables: boolean): Token[] {
   const out: Token[] = [];
@@ -86,6 +120,10 @@ function lex(src: string, variables: boolean): Token[] {
       if (word === 'true' || word === 'false') out.push({ t: 'lit', v: word === 'true', pos });
       else if (word === 'null') out.push({ t: 'lit', v: null, pos });
       else out.push({ t: 'path', v: word.split('.'), pos });
+    } else if (c === '@' && MACRO.test(src.slice(i, i + 16))) {
+      const m = MACRO.exec(src.slice(i, i + 16))!;
+      out.push({ t: 'lit', v: macroValue(m[1]), pos });
+      i += m[0].length;
     } else if (variables && c === '@' && src[i + 1] !== '@') {
       const m = VARIABLE.exec(src.slice(i, i + 160));
       if (!m) fail('unknown variable (use @request.auth.*, @request.body.* or @request.query.*)', pos);
@@ -136,6 +174,28 @@ export function parseFilter(src: string, opts: { variables?: boolean } = {}): Fi
       return inner;
     }
     const left = operand();
+    const word = (x: Token, w: string) => x.t === 'path' && x.v.length === 1 && x.v[0].toLowerCase() === w;
+    const negated = word(peek(), 'not') && word(tokens[k + 1], 'in');
+    if (negated || word(peek(), 'in')) {
+      const at = peek().pos;
+      k += negated ? 2 : 1;
+      const open = tokens[k++];
+      if (open.t !== 'lparen') fail(`expected "(" after in, found ${describe(open)}`, open.pos);
+      const values: Operand[] = [];
+      for (;;) {
+        const v = operand();
+        if (v.kind !== 'literal') fail('in takes a list of values', v.pos);
+        values.push(v);
+        if (values.length > MAX_IN) fail(`in takes at most ${MAX_IN} values`, v.pos);
+        const sep = tokens[k++];
+        if (sep.t === 'rparen') break;
+        if (!(sep.t === 'op' && sep.v === ',')) fail(`expected "," or ")", found ${describe(sep)}`, sep.pos);
+      }
+      comparisons += values.length;
+      if (comparisons > MAX_COMPARISONS) fail(`more than ${MAX_COMPARISONS} comparisons`, at);
+      const each = values.map((right): FilterNode => ({ kind: 'compare', op: negated ? '!=' : '=', any: false, left, right, pos: at }));
+      return each.reduce((l, r) => ({ kind: negated ? 'and' : 'or', left: l, right: r }));
+    }
     const opTok = tokens[k++];
     if (opTok.t !== 'op') return fail(`expected an operator, found ${describe(opTok)}`, opTok.pos);
     const right = operand();

@@ -8,8 +8,8 @@ import type { TableNames } from './table-names.js';
 
 export interface FullTextMatch {
   where: RawBuilder<SqlBool>;
-  /** Higher is more relevant. */
-  rank: RawBuilder<unknown>;
+  /** Higher is more relevant; undefined when the search has no words (it matches nothing). */
+  rank?: RawBuilder<unknown>;
 }
 
 const ftsTable = (names: TableNames, c: string) => `${names.record(c)}__fts`;
@@ -23,7 +23,8 @@ export function searchWords(query: string): string[] {
 export function fullTextFor(d: SqlDialect, names: TableNames) {
   return (c: Collection, alias: string, query: string): FullTextMatch => {
     const words = searchWords(query);
-    if (words.length === 0) return { where: sql<SqlBool>`1 = 0`, rank: sql`0` };
+    // No letters or digits: a defined empty match (no rank: a constant ORDER BY term is a column position in SQL).
+    if (words.length === 0) return { where: sql<SqlBool>`1 = 0` };
     if (d.name === 'sqlite') {
       const fts = sql.table(ftsTable(names, c.name));
       const match = words.map((w) => `"${w}"`).join(' ');

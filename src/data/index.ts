@@ -3,6 +3,8 @@ export { createDataLayer, recordEventRelay, type DataLayer, type DataLayerOption
 export { eventRelay, type EventRelay, type EventRelayOptions, type EventPublisher } from './event-relay.js';
 export { outboxFeed, ensureOutbox, dropOutbox, pruneOutbox, writeOutbox, type OutboxContext } from './event-outbox.js';
 export { normalizeCollections, withSystemCollections, fieldOf, hasColumn, SYSTEM_FIELDS, SUPERUSERS_COLLECTION, AUTH_FIELDS, type Rules, type AuthOptions, type Collection, type Field, type FieldType, type CompositeIndex, type OnDelete } from './collection-model.js';
+export { FILE_NAME, fileNamesOf, isFileField } from './file-field.js';
+export { FILE_MAX_SIZE, type FileOptions } from './collection-model.js';
 export type { Db, SqlDialect, DialectName } from './dialects/dialect.js';
 export { openDatabase, dialectFor } from './database-open.js';
 export { tableNames, type TableNames } from './table-names.js';
@@ -10,7 +12,7 @@ export { assignFieldNumbers, loadFieldNumbers, fieldKind, FIRST_FIELD_NUMBER, ty
 export { migrateCommand, type MigrateCommandOptions } from './migrate-command.js';
 export { migrate, dropAll, type MigrateOptions, type MigrationResult } from './migration-run.js';
 export { planMigration, describeStep, isDestructive, type MigrationStep } from './migration-plan.js';
-export { parseFilter, type FilterNode } from './filter-parse.js';
+export { parseFilter, hasMacros, type FilterNode } from './filter-parse.js';
 export { compileFilter, type FilterContext, type Variables, type VariableValue, type ValueType } from './filter-compile.js';
 export {
   createRecordsService,
@@ -35,10 +37,12 @@ export { aadOf, checkFieldKeys, FieldEncryptionError, SEALED_PREFIX, ENCRYPTABLE
 export { createCollectionAdmin, type CollectionAdmin, type CollectionChange, type CollectionEntry, type ChangeResult } from './admin-collections.js';
 export { storedCollections, schemaVersion } from './admin-collection-store.js';
 export { existingTables } from './table-list.js';
+export { sqlWafExclusionStore, wafExclusionTable, type WafExclusionStore, type StoredWafExclusion } from './waf-exclusion-store.js';
 export { createAccessControl, scopeAllows, type AccessRulesDeps, type AccessControl } from './access/access-rules.js';
 export { createRecordAccess, type RecordAccess, type RecordAccessDeps, type RecordSubscription, type ReadOptions, type WriteOptions } from './access/record-access.js';
 export { createAccounts, type Accounts, type Account, type Credentials, type AccountsDeps } from './auth-tables/accounts.js';
-export { sqlAuthStorage, type SqlAuthStorageOptions } from './auth-tables/auth-storage-sql.js';
+export { openAuditStore, sqlAuthStorage, type SqlAuthStorageOptions } from './auth-tables/auth-storage-sql.js';
 export { openFieldRotation, type FieldRotationSource, type FieldRotationOptions, type EncryptedRows } from './field-rotation.js';
 /** The tagged template for raw parameterized SQL on `Db` (user functions' `ctx.db`): values are bound, never spliced. */
 export { sql } from 'kysely';
+export { backupSqliteFile, countSqliteFile, dumpMysql, dumpPostgres, restoreMysql, restorePostgres, scratchMysql, scratchPostgres, sqliteFilesIn, BackupEngineError, type TableCounts } from './backup-snapshot.js';

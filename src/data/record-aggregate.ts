@@ -46,6 +46,7 @@ export async function aggregate(db: Db, ctx: FilterContext, c: Collection, q: Ag
     }
     if (!field) throw new QueryParamError('metrics', `${fn} needs a field, like ${fn}(views)`);
     const f = fieldOf(c, field);
+    if (!f && !SYSTEM.has(field)) throw new QueryParamError('metrics', `unknown field "${field.slice(0, 64)}" in ${c.name}`);
     if (f?.encrypted && fn !== 'count') refuseEncrypted('metrics', f, 'aggregated with ' + fn);
     const numeric = f?.type === 'number' || f?.type === 'integer';
     const orderable = numeric || SYSTEM.has(field) || f?.type === 'date' || f?.type === 'text' || f?.type === 'select';

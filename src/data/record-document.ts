@@ -13,6 +13,7 @@ function checkKeys(v: unknown, path: string, depth: number, errors: FieldError[]
     return;
   }
   if (typeof v === 'string' && v.includes('\0')) errors.push({ field: path, message: 'must not contain NUL characters' });
+  else if (typeof v === 'number' && !Number.isFinite(v)) errors.push({ field: path, message: 'is a number out of range (JSON numbers must be finite doubles)' });
   else if (Array.isArray(v)) v.forEach((x, i) => checkKeys(x, `${path}.${i}`, depth + 1, errors));
   else if (isPlainObject(v)) {
     for (const [k, x] of Object.entries(v)) {

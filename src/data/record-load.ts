@@ -1,7 +1,7 @@
 // Reading stored records: by id (batched, chunked IN lists), link-table values of multiple
 // relations, and relation expansion to a bounded depth.
-import type { Expression, SqlBool } from 'kysely';
-import { fieldOf, type Collection } from './collection-model.js';
+import { sql, type Expression, type SqlBool } from 'kysely';
+import { backRelationOf, fieldOf, type BackRelation, type Collection } from './collection-model.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
 import { fromRow, type RecordData, type Row } from './record-row.js';
 import type { ExpandTree } from './record-query.js';
@@ -58,9 +58,57 @@ export async function loadByIds(db: Db, ctx: LoadContext, c: Collection, ids: st
 }
 
 /** Puts related records under `expand.<field>` (one query per relation and level). */
+/** At most this many records of one back-relation are expanded per record (oldest first). */
+export const BACK_RELATION_LIMIT = 1000;
+
+/** The records pointing at each of `ids` through a back-relation, oldest first, under the source's rule. */
+async function loadBack(db: Db, ctx: LoadContext, br: BackRelation, ids: string[], rule?: Expression<SqlBool>): Promise<{ byParent: Map<string, RecordData[]>; records: RecordData[] }> {
+  const byParent = new Map<string, RecordData[]>();
+  // One object per record, shared by every parent it points at (a multiple relation may name several).
+  const seen = new Map<string, RecordData>();
+  const table = `${ctx.names.record(br.source.name)} as t`;
+  for (const part of chunks([...new Set(ids)])) {
+    let rows: Row[];
+    if (!br.field.multiple) {
+      let q = db.selectFrom(table).selectAll('t').select(sql<string>`t.${sql.id(br.field.name)}`.as('__parent')).where(sql.ref(`t.${br.field.name}`), 'in', part);
+      if (rule) q = q.where(rule);
+      rows = (await q.orderBy('t.created').orderBy('t.id').execute()) as Row[];
+    } else {
+      let q = db
+        .selectFrom(`${ctx.names.link(br.source.name, br.field.name)} as l`)
+        .innerJoin(table, 't.id', 'l.owner_id')
+        .selectAll('t')
+        .select('l.target_id as __parent')
+        .where('l.target_id', 'in', part);
+      if (rule) q = q.where(rule);
+      rows = (await q.orderBy('t.created').orderBy('t.id').execute()) as Row[];
+    }
+    for (const row of rows) {
+      const parent = String(row.__parent);
+      const list = byParent.get(parent) ?? [];
+      if (list.length >= BACK_RELATION_LIMIT) continue;
+      const { __parent: _p, ...rest } = row;
+      const id = String(rest.id);
+      let rec = seen.get(id);
+      if (!rec) seen.set(id, (rec = fromRow(br.source, rest as Row, ctx.dialect, ctx.cipher)));
+      list.push(rec);
+      byParent.set(parent, list);
+    }
+  }
+  return { byParent, records: [...seen.values()] };
+}
+
 export async function expandRecords(db: Db, ctx: LoadContext, c: Collection, recs: RecordData[], tree: ExpandTree, rule?: ExpandRule): Promise<void> {
   if (recs.length === 0) return;
   for (const [name, sub] of tree) {
+    const back = fieldOf(c, name) ? undefined : backRelationOf(c, name, ctx.collections);
+    if (back) {
+      const { byParent, records } = await loadBack(db, ctx, back, recs.map((r) => String(r.id)), rule?.(back.source.name));
+      await loadLinks(db, ctx, back.source, records);
+      if (sub.size > 0) await expandRecords(db, ctx, back.source, records, sub, rule);
+      for (const r of recs) ((r.expand ??= {}) as Record<string, unknown>)[name] = byParent.get(String(r.id)) ?? [];
+      continue;
+    }
     const f = fieldOf(c, name)!;
     const target = ctx.collections.get(f.collection!)!;
     const ids = recs.flatMap((r) => (f.multiple ? (r[name] as string[]) : r[name] ? [String(r[name])] : []));

@@ -1,8 +1,9 @@
 // Mapping between records (what clients see) and table rows (what each engine stores):
 // booleans as 0/1 where needed, JSON as text, multiple relations in link tables, ETags from _version.
-import { hasColumn, type Collection } from './collection-model.js';
+import { hasColumn, type Collection, type Field } from './collection-model.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import { openValue, sealValue, type ValueCipher } from './field-cipher.js';
+import { fileFromColumn, fileToColumn } from './file-field.js';
 
 /** A record as clients see it: system fields, declared fields, optional `expand`. */
 export type RecordData = Record<string, unknown>;
@@ -18,7 +19,8 @@ export function toRow(c: Collection, values: RecordData, d: SqlDialect, id: stri
   for (const f of c.fields) {
     if (!(f.name in values) || !hasColumn(f)) continue;
     const v = values[f.name];
-    if (v === null || v === undefined) row[f.name] = null;
+    if (f.type === 'file') row[f.name] = fileToColumn(f, v ?? null);
+    else if (v === null || v === undefined) row[f.name] = null;
     else if (f.encrypted) row[f.name] = sealValue(cipher, c, f, id, f.type === 'json' ? JSON.stringify(v) : String(v));
     else if (f.type === 'boolean') row[f.name] = d.bool(v as boolean);
     else if (f.type === 'json') row[f.name] = JSON.stringify(v);
@@ -46,7 +48,8 @@ export function fromRow(c: Collection, row: Row, d: SqlDialect, cipher?: ValueCi
       continue;
     }
     const v = row[f.name];
-    if (v === null || v === undefined) rec[f.name] = null;
+    if (f.type === 'file') rec[f.name] = fileFromColumn(f, v);
+    else if (v === null || v === undefined) rec[f.name] = null;
     else if (f.encrypted) {
       const text = openValue(cipher, c, f, String(row.id), typeof v === 'string' ? v : JSON.stringify(v));
       rec[f.name] = f.type === 'json' ? JSON.parse(text) : text;
@@ -56,6 +59,51 @@ export function fromRow(c: Collection, row: Row, d: SqlDialect, cipher?: ValueCi
     else rec[f.name] = v;
   }
   return rec;
+}
+
+/** Field types whose value every engine returns exactly as the record holds it. */
+const SAME_IN_ROW = new Set(['text', 'date', 'email', 'url', 'select', 'relation']);
+
+/** How rows of a collection become records in place: the columns to select, in record order, and the fields to convert. */
+export interface RecordColumns {
+  columns: string[];
+  /** Fields whose stored value differs from the record's (booleans as 0/1, JSON as text, integers as strings): converted in the row itself. */
+  convert: Field[];
+}
+
+/**
+ * Whether each row of `c` can be the record itself (selected in record order, a few fields converted
+ * in place) rather than copied by fromRow: not for documents, auth collections (hidden columns),
+ * encrypted fields or multiple relations (link tables).
+ */
+export function recordColumns(c: Collection, d: SqlDialect): RecordColumns | undefined {
+  if (c.type === 'document' || c.auth) return undefined;
+  const convert: Field[] = [];
+  for (const f of c.fields) {
+    if (!hasColumn(f) || f.encrypted) return undefined;
+    const same =
+      SAME_IN_ROW.has(f.type) ||
+      (f.type === 'number' && d.name !== 'mysql') ||
+      (f.type === 'integer' && d.name === 'sqlite') ||
+      (f.type === 'boolean' && d.name === 'postgres') ||
+      (f.type === 'json' && d.parsesJson) ||
+      (f.type === 'file' && !f.multiple);
+    if (!same) convert.push(f);
+  }
+  return { columns: ['id', 'created', 'updated', ...c.fields.map((f) => f.name)], convert };
+}
+
+/** Turns a row selected with recordColumns into its record, in place (what fromRow would make). */
+export function rowToRecord(row: Row, convert: readonly Field[], d: SqlDialect): RecordData {
+  for (const f of convert) {
+    const v = row[f.name];
+    if (f.type === 'file') row[f.name] = fileFromColumn(f, v);
+    else if (v === null || v === undefined) row[f.name] = null;
+    else if (f.type === 'boolean') row[f.name] = v === true || v === 1 || v === '1';
+    else if (f.type === 'json') row[f.name] = parseJson(v, d);
+    else if (f.type === 'number' || f.type === 'integer') row[f.name] = Number(v);
+  }
+  return row;
 }
 
 /** Strong ETag of a stored row (RFC 9110 §8.8.3): version plus update time, so a re-created id never matches. */

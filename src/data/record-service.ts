@@ -7,13 +7,14 @@ import type { Db, ReadNow, SqlDialect } from './dialects/dialect.js';
 import { compileDocumentFilter } from './document-filter.js';
 import { aggregate, type AggregateQuery, type AggregateRow } from './record-aggregate.js';
 import { compileFilter, type FilterContext } from './filter-compile.js';
+import { hasMacros } from './filter-parse.js';
 import { mergePatch, validateDocument } from './record-document.js';
 import { ID_PATTERN } from './record-id.js';
 import { expandRecords, loadLinks, type ExpandRule, type LoadContext } from './record-load.js';
-import { cursorWhere, encodeCursor, orderBy, parseExpand, parseFields, parseSort, project } from './record-query.js';
-import { etagOf, fromRow, type RecordData, type Row } from './record-row.js';
+import { cursorWhere, encodeCursor, orderBy, parseExpand, parseFields, parseSort, project, topFields } from './record-query.js';
+import { etagOf, fromRow, recordColumns, rowToRecord, type RecordColumns, type RecordData, type Row } from './record-row.js';
 import { validateInput } from './record-validate.js';
-import { deleteRecord, insertRecord, updateRecord } from './record-write.js';
+import { deleteRecord, insertRecord, mapWriteError, newRow, updateRecord, type WriteStatements } from './record-write.js';
 import type { TableNames } from './table-names.js';
 import { sealRecord, type ValueCipher } from './field-cipher.js';
 
@@ -55,10 +56,26 @@ export interface OperationOptions {
   inTx?: (tx: Db, record: RecordData) => Promise<void>;
   /** Access rule for records a `filter` reaches through relations (on the given alias). */
   relationWhere?: FilterContext['hopWhere'];
+  /** Where a field's value is visible to the caller; a filter reads it as null elsewhere (`FilterContext.fieldWhere`). */
+  fieldWhere?: FilterContext['fieldWhere'];
+  /** The record as the caller may see it (fields hidden from them removed), before `fields` projects it; expanded records included. */
+  shown?: (c: Collection, rec: RecordData) => RecordData;
   /** If-Match header value (update, delete). */
   ifMatch?: string;
   fields?: string;
   expand?: string;
+  /**
+   * Create only: validate, check the rule, insert and read the record back exactly as a real create
+   * would, then roll the transaction back. Nothing is kept: no row, no event, no after-hook, `inTx` not run.
+   */
+  dryRun?: boolean;
+}
+
+/** Carries a dry run's record out of its transaction, which throwing rolls back. */
+class DryRunDone extends Error {
+  constructor(readonly result: StoredRecord) {
+    super('dry run');
+  }
 }
 
 export type BatchOperation =
@@ -83,6 +100,8 @@ export interface RecordsServiceOptions {
   fullText?: FilterContext['fullText'];
   /** Immediate reads outside transactions (SQLite). */
   readNow?: ReadNow;
+  /** Write statements compiled once per shape (absent: built by Kysely per write). */
+  statements?: WriteStatements;
   /** Cipher for fields marked `encrypted` (the auth capability's FieldCipher). */
   cipher?: ValueCipher;
   /** Record hooks (user functions): before-hooks inside each write's transaction, after-hooks after commit. */
@@ -104,10 +123,14 @@ export interface RecordEventSink {
   write(tx: Db, events: readonly PendingRecordEvent[]): Promise<void>;
   /** Called after a transaction holding events committed. */
   committed(): void;
+  /** The outbox table and the row of one event, for a write that inserts its event in its own statement (PostgreSQL). */
+  outbox?: { table: string; row(ev: PendingRecordEvent): Record<string, unknown> };
 }
 
 /** Hooks around writes. A before-hook may return a replacement body, or throw (a StrataError reaches the client). */
 export interface RecordHooks {
+  /** Whether a before-hook exists for this write now (absent: assume one does); without one the write needs no hook call in its transaction. */
+  hasBefore?(action: 'create' | 'update' | 'delete', collection: string): boolean;
   before?(action: 'create' | 'update' | 'delete', collection: string, input: { id?: string; body?: unknown }, tx: Db): unknown;
   after?(action: 'create' | 'update' | 'delete', collection: string, result: { id: string; record?: RecordData }): Promise<void> | void;
 }
@@ -148,13 +171,19 @@ const intParam = (name: string, v: unknown, min: number, max: number, def: numbe
  */
 export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   const collections = new Map(o.collections.map((c) => [c.name, c]));
-  const ctx: LoadContext & FilterContext = { dialect: o.dialect, names: o.names, collections, fullText: o.fullText, cipher: o.cipher };
+  const ctx: LoadContext & FilterContext & { statements?: WriteStatements } = { dialect: o.dialect, names: o.names, collections, fullText: o.fullText, cipher: o.cipher, statements: o.statements };
   const maxPerPage = o.maxPerPage ?? 500;
   const maxExpand = o.maxExpandDepth ?? 3;
   const listCache = new Map<string, { compiled: CompiledQuery; ranked: boolean }>();
   const getCache = new Map<string, CompiledQuery>();
   const hooks = o.hooks;
 
+  const plain = new Map<Collection, RecordColumns | undefined>();
+  const plainColumns = (c: Collection) => {
+    if (!plain.has(c)) plain.set(c, recordColumns(c, o.dialect));
+    return plain.get(c);
+  };
+  const beforeHook = (action: 'create' | 'update' | 'delete', c: Collection): boolean => hooks?.before !== undefined && (hooks.hasBefore?.(action, c.name) ?? true);
   const collection = (name: string): Collection => {
     const c = typeof name === 'string' ? collections.get(name) : undefined;
     if (!c) throw new NotFoundError(`No collection named ${JSON.stringify(String(name).slice(0, 64))}.`);
@@ -169,7 +198,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
 
   async function read(db: Db, c: Collection, id: string, opts: OperationOptions = {}): Promise<StoredRecord> {
     checkId(id);
-    const fields = parseFields(c, opts.fields);
+    const fields = parseFields(c, opts.fields, collections);
     const tree = parseExpand(c, opts.expand, collections, maxExpand);
     let row: Row | undefined;
     if (opts.where) {
@@ -180,10 +209,15 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
       row = (await readRows(db, { ...byId, parameters: [id] }))[0];
     }
     if (!row) throw new NotFoundError(`No record ${id} in ${c.name}.`);
+    return present(db, c, row, opts, fields, tree);
+  }
+
+  /** A stored row as the caller is answered: links loaded, relations expanded, hidden fields removed, fields selected. */
+  async function present(db: Db, c: Collection, row: Row, opts: OperationOptions, fields = parseFields(c, opts.fields, collections), tree = parseExpand(c, opts.expand, collections, maxExpand)): Promise<StoredRecord> {
     const rec = fromRow(c, row, o.dialect, o.cipher);
     await loadLinks(db, ctx, c, [rec]);
     await expandRecords(db, ctx, c, [rec], tree, opts.expandWhere);
-    return { record: project(rec, fields), etag: etagOf(row) };
+    return { record: project(opts.shown ? opts.shown(c, rec) : rec, fields), etag: etagOf(row) };
   }
 
   async function list(collName: string, q: ListQuery, opts: OperationOptions = {}): Promise<ListResult> {
@@ -192,20 +226,23 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     const page = intParam('page', q.page, 1, 1_000_000, 1);
     let keys = parseSort(c, q.sort, 't', o.dialect);
     let rank: RawBuilder<unknown> | undefined;
-    const fields = parseFields(c, q.fields);
+    const fields = parseFields(c, q.fields, collections);
     const tree = parseExpand(c, q.expand, collections, maxExpand);
     const wheres: Expression<SqlBool>[] = [];
     const table = `${o.names.record(c.name)} as t`;
     // Without a per-user rule the query depends only on the parameters: reuse its compiled form.
     // A caller with relation rules gets entries of its own: a filter compiled without them (a superuser's) must
     // never serve a caller whose relations are narrowed (one compiled with them is never cached, see `hopped`).
-    const cacheKey = opts.where ? undefined : JSON.stringify([c.name, q.filter ?? '', q.sort ?? '', q.cursor ?? '', perPage, page, opts.relationWhere ? 1 : 0]);
+    // A filter with a date macro (@now...) changes meaning with the clock: never reused either.
+    const cacheKey = opts.where || (q.filter !== undefined && hasMacros(q.filter)) ? undefined : JSON.stringify([c.name, q.filter ?? '', q.sort ?? '', q.cursor ?? '', perPage, page, opts.relationWhere ? 1 : 0, opts.fieldWhere ? 1 : 0]);
     const hit = cacheKey === undefined ? undefined : listCache.get(cacheKey);
     let compiled = hit?.compiled;
     // A filter through relations carries the caller's rules for the related records: never cached.
     let hopped = false;
-    const relationWhere = opts.relationWhere;
-    const hopCtx: FilterContext = relationWhere ? { ...ctx, hopWhere: (t, a) => ((hopped = true), relationWhere(t, a)) } : ctx;
+    const { relationWhere, fieldWhere } = opts;
+    let hopCtx: FilterContext = relationWhere ? { ...ctx, hopWhere: (t, a) => ((hopped = true), relationWhere(t, a)) } : ctx;
+    // A field seen only on some rows (per caller): a filter reading it is never cached either.
+    if (fieldWhere) hopCtx = { ...hopCtx, fieldWhere: (fc, f, a) => { const w = fieldWhere(fc, f, a); if (w) hopped = true; return w; } };
     if (!compiled || q.totalItems) {
       if (q.filter !== undefined && q.filter !== '') {
         const mongo = c.type === 'document' && q.filter.trimStart().startsWith('{');
@@ -214,13 +251,18 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
       if (opts.where) wheres.push(opts.where);
     }
     // a full-text search without an explicit sort is ordered by relevance
-    if (rank && !q.sort) keys = [{ name: '@rank', desc: true, expr: rank, total: false, kind: 'number' }, ...keys];
+    if (rank && !q.sort) keys = [{ name: '@rank', desc: true, expr: rank, total: false, cursor: false, kind: 'number' }, ...keys];
+    // Where the rows already are the records (recordColumns), they are selected as such and kept:
+    // no copy per row (fewer allocations; on PostgreSQL they outlive scavenges while the query waits).
+    const columns = plainColumns(c);
     if (!compiled) {
-      let sel = o.db.selectFrom(table).selectAll('t');
+      let sel = columns ? o.db.selectFrom(table).select(columns.columns.map((n) => `t.${n}`)) : o.db.selectFrom(table).selectAll('t');
       for (const w of wheres) sel = sel.where(w);
       if (q.cursor) sel = sel.where(cursorWhere(keys, q.cursor, o.dialect));
-      sel = sel.orderBy(orderBy(keys, o.dialect)).limit(perPage + 1);
-      if (!q.cursor && page > 1) sel = sel.offset((page - 1) * perPage);
+      // LIMIT and OFFSET as literals (checked integers, and part of the cache key): SQLite plans a
+      // bound LIMIT as unknown and reads ~7% slower (bench/records-profile.ts)
+      sel = sel.orderBy(orderBy(keys, o.dialect)).limit(sql.lit(perPage + 1));
+      if (!q.cursor && page > 1) sel = sel.offset(sql.lit((page - 1) * perPage));
       compiled = sel.compile();
       if (cacheKey !== undefined && !hopped) {
         if (listCache.size >= LIST_CACHE) listCache.delete(listCache.keys().next().value!);
@@ -229,12 +271,15 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     }
     const rows = await readRows(o.db, compiled);
     const more = rows.length > perPage;
-    const items = rows.slice(0, perPage).map((r) => fromRow(c, r, o.dialect, o.cipher));
+    const page1 = rows.length > perPage ? rows.slice(0, perPage) : rows;
+    const items = columns ? page1.map((r) => rowToRecord(r, columns.convert, o.dialect)) : page1.map((r) => fromRow(c, r, o.dialect, o.cipher));
     const last = items[items.length - 1];
-    const nextCursor = more && last && !hit?.ranked && keys.every((k) => k.total) ? encodeCursor(keys, last) : null;
-    await loadLinks(o.db, ctx, c, items, fields && new Set([...fields, ...tree.keys()]));
+    const nextCursor = more && last && !hit?.ranked && keys.every((k) => k.cursor) ? encodeCursor(keys, last) : null;
+    const top = topFields(fields);
+    await loadLinks(o.db, ctx, c, items, top && new Set([...top, ...tree.keys()]));
     await expandRecords(o.db, ctx, c, items, tree, opts.expandWhere);
-    const out: ListResult = { items: items.map((r) => project(r, fields)), page: q.cursor ? 1 : page, perPage, nextCursor };
+    const shown = opts.shown;
+    const out: ListResult = { items: items.map((r) => project(shown ? shown(c, r) : r, fields)), page: q.cursor ? 1 : page, perPage, nextCursor };
     if (q.totalItems) {
       let cq = o.db.selectFrom(table).select(sql<number>`COUNT(*)`.as('n'));
       for (const w of wheres) cq = cq.where(w);
@@ -248,7 +293,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   async function writeEvent(tx: Db, c: Collection, action: RecordChangeAction, id: string, shown: StoredRecord, opts: OperationOptions = {}): Promise<void> {
     // System collections (`_superusers`) publish nothing: their records are not app data.
     if (!o.events || c.name.startsWith('_')) return;
-    const plain = opts.fields === undefined && opts.expand === undefined ? shown.record : (await read(tx, c, id)).record;
+    const plain = opts.fields === undefined && opts.expand === undefined && opts.shown === undefined ? shown.record : (await read(tx, c, id)).record;
     // Events outlive the request (outbox, bus, webhooks, the WAL): encrypted fields travel sealed.
     const record = sealRecord(c, plain, o.cipher);
     const ev = { collection: c.name, action, record };
@@ -260,26 +305,92 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   const batchEvents = new WeakMap<Db, PendingRecordEvent[]>();
   const announce = <T>(p: Promise<T>): Promise<T> => (o.events ? p.then((v) => (o.events!.committed(), v)) : p);
 
+  /**
+   * Whether a create can be written at once, the record and its event inserted together: on
+   * PostgreSQL as one statement (a data-modifying WITH: atomic, one round trip instead of BEGIN, two
+   * INSERTs and COMMIT), on SQLite as one synchronous transaction (no Kysely transaction, queue or
+   * await between its statements). Only with nothing to run inside a transaction (before-hooks,
+   * `inTx`, an access rule, a dry run, an enclosing batch), nothing to read first or after (relations
+   * are checked and expanded by queries), and an event record that is exactly the stored one (JSON
+   * fields come back normalized by jsonb).
+   */
+  const oneStatement = (db: Db, c: Collection, opts: OperationOptions): boolean =>
+    (o.statements?.insertWith !== undefined || o.statements?.writeNow !== undefined) &&
+    !db.isTransaction &&
+    !beforeHook('create', c) &&
+    !opts.where &&
+    !opts.inTx &&
+    !opts.dryRun &&
+    !opts.expand &&
+    c.type === 'base' &&
+    !c.auth &&
+    (!o.events || c.name.startsWith('_') || o.events.outbox !== undefined) &&
+    c.fields.every((f) => f.type !== 'relation' && f.type !== 'json');
+
+  /** The create written at once (see oneStatement); undefined when SQLite's connection is in a transaction now. */
+  async function createInOneStatement(c: Collection, values: RecordData, opts: OperationOptions, afters: AfterCommit): Promise<StoredRecord | undefined> {
+    const st = o.statements!;
+    const { id, row } = newRow(ctx, c, values);
+    // the event's record is what a read of the stored row gives (fromRow), as writeEvent's is; sealed
+    const sink = o.events && !c.name.startsWith('_') ? o.events : undefined;
+    const event = sink ? { collection: c.name, action: 'create' as const, record: sealRecord(c, fromRow(c, row, o.dialect, o.cipher), o.cipher) } : undefined;
+    const table = o.names.record(c.name);
+    let stored: Row | undefined;
+    try {
+      if (st.insertWith) {
+        const q = event ? st.insertWith(table, row, sink!.outbox!.table, sink!.outbox!.row(event)) : st.insert(table, row, true);
+        stored = (await st.run(o.db, q.sql, q.parameters)).rows[0];
+      } else {
+        const written = st.writeNow!((run) => {
+          const q = st.insert(table, row, o.dialect.insertReturning);
+          const r = run(q.sql, q.parameters).rows[0];
+          if (event) {
+            const e = st.insert(sink!.outbox!.table, sink!.outbox!.row(event), false);
+            run(e.sql, e.parameters);
+          }
+          return { row: r };
+        });
+        if (!written) return undefined;
+        stored = written.row;
+      }
+    } catch (e) {
+      mapWriteError(c, ctx, e, 'write');
+    }
+    if (!stored) throw new Error(`the insert of ${c.name}/${id} returned no row`);
+    const out = await present(o.db, c, stored, { fields: opts.fields, shown: opts.shown });
+    if (hooks?.after) afters.push(() => hooks.after!('create', c.name, { id, record: out.record }));
+    return out;
+  }
+
   async function create(db: Db, collName: string, body: unknown, opts: OperationOptions = {}, afters: AfterCommit = []): Promise<StoredRecord> {
     const c = collection(collName);
     const validate = (b: unknown) => (c.type === 'document' ? validateDocument(c, b, false) : validateInput(c, b, false));
-    const checked = hooks?.before ? undefined : validate(body);
-    return inTx(db, async (tx) => {
+    const checked = beforeHook('create', c) ? undefined : validate(body);
+    if (checked && oneStatement(db, c, opts)) {
+      const done = await createInOneStatement(c, checked, opts, afters);
+      if (done) return done;
+    }
+    if (opts.dryRun && db.isTransaction) throw new Error('a dry run needs a transaction of its own');
+    const run = inTx(db, async (tx) => {
       const values = checked ?? validate((await hooks!.before!('create', c.name, { body }, tx)) ?? body);
-      const id = await insertRecord(tx, ctx, c, values, opts.where);
-      const out = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      const { id, row } = await insertRecord(tx, ctx, c, values, opts.where);
+      // the row as stored came back with the insert where the engine can (RETURNING): not read again
+      const shownOpts = { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere, shown: opts.shown };
+      const out = row ? await present(tx, c, row, shownOpts) : await read(tx, c, id, shownOpts);
+      if (opts.dryRun) throw new DryRunDone(out);
       if (opts.inTx) await opts.inTx(tx, (await read(tx, c, id)).record);
       await writeEvent(tx, c, 'create', id, out, opts);
       if (hooks?.after) afters.push(() => hooks.after!('create', c.name, { id, record: out.record }));
       return out;
     });
+    return opts.dryRun ? run.catch((e: unknown) => (e instanceof DryRunDone ? e.result : Promise.reject(e))) : run;
   }
 
   async function update(db: Db, collName: string, id: string, body: unknown, opts: OperationOptions = {}, afters: AfterCommit = []): Promise<StoredRecord> {
     const c = collection(collName);
     checkId(id);
     const validate = (b: unknown) => (c.type === 'document' ? validateDocument(c, b, true) : validateInput(c, b, true));
-    const checked = hooks?.before ? undefined : validate(body);
+    const checked = beforeHook('update', c) ? undefined : validate(body);
     return inTx(db, async (tx) => {
       const values = checked ?? validate((await hooks!.before!('update', c.name, { id, body }, tx)) ?? body);
       const merge = c.type === 'document' ? (old: Row) => {
@@ -287,7 +398,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
         return mergePatch(data, values) as RecordData;
       } : undefined;
       await updateRecord(tx, ctx, c, id, values, { rule: opts.where, ifMatch: opts.ifMatch, merge });
-      const out = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere });
+      const out = await read(tx, c, id, { fields: opts.fields, expand: opts.expand, expandWhere: opts.expandWhere, shown: opts.shown });
       if (opts.inTx) await opts.inTx(tx, (await read(tx, c, id)).record);
       await writeEvent(tx, c, 'update', id, out, opts);
       if (hooks?.after) afters.push(() => hooks.after!('update', c.name, { id, record: out.record }));
@@ -299,7 +410,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     const c = collection(collName);
     checkId(id);
     await inTx(db, async (tx) => {
-      if (hooks?.before) await hooks.before('delete', c.name, { id }, tx);
+      if (beforeHook('delete', c)) await hooks!.before!('delete', c.name, { id }, tx);
       const before = o.events && !c.name.startsWith('_') ? await read(tx, c, id) : undefined;
       await deleteRecord(tx, ctx, c, id, { rule: opts.where, ifMatch: opts.ifMatch });
       await opts.inTx?.(tx, { id });
@@ -323,7 +434,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
     create: (coll, body, opts) => announce(hooks ? withAfter((a) => create(o.db, coll, body, opts, a)) : create(o.db, coll, body, opts)),
     update: (coll, id, body, opts) => announce(hooks ? withAfter((a) => update(o.db, coll, id, body, opts, a)) : update(o.db, coll, id, body, opts)),
     delete: (coll, id, opts) => announce(hooks ? withAfter((a) => remove(o.db, coll, id, opts, a)) : remove(o.db, coll, id, opts)),
-    aggregate: (coll, q, opts = {}) => aggregate(o.db, opts.relationWhere ? { ...ctx, hopWhere: opts.relationWhere } : ctx, collection(coll), q, opts.where, maxPerPage),
+    aggregate: (coll, q, opts = {}) => aggregate(o.db, { ...ctx, hopWhere: opts.relationWhere, fieldWhere: opts.fieldWhere }, collection(coll), q, opts.where, maxPerPage),
     async batch(ops, rules) {
       if (!Array.isArray(ops) || ops.length === 0) throw new ValidationError('A batch needs at least one operation.', [{ field: 'requests', message: 'must be a non-empty list' }]);
       if (ops.length > (o.maxBatch ?? 100)) throw new ValidationError(`A batch holds at most ${o.maxBatch ?? 100} operations.`, [{ field: 'requests', message: 'too many operations' }]);

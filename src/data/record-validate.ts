@@ -3,11 +3,12 @@
 import { ValidationError, type FieldError } from '../core/index.js';
 import type { Collection, Field } from './collection-model.js';
 import { ID_PATTERN } from './record-id.js';
+import { parseIsoDate } from './iso-date.js';
+import { checkFileValue } from './file-field.js';
 
 export type RecordInput = Record<string, unknown>;
 export const JSON_FIELD_MAX_BYTES = 1_000_000;
 const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const regexCache = new WeakMap<Field, RegExp>();
 
 function patternOf(f: Field): RegExp | undefined {
@@ -27,7 +28,14 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 export function normalizeDate(v: string): string {
-  return new Date(v.length === 10 ? v + 'T00:00:00Z' : v).toISOString();
+  return parseIsoDate(v) ?? new Date(v.length === 10 ? v + 'T00:00:00Z' : v).toISOString();
+}
+
+/** Whether a JSON value holds a number JSON cannot write (1e400 parses to Infinity, which would be stored as null). */
+function hasNonFinite(v: unknown, depth = 0): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (depth > 64 || v === null || typeof v !== 'object') return false;
+  return (Array.isArray(v) ? v : Object.values(v)).some((x) => hasNonFinite(x, depth + 1));
 }
 
 /** Whether a string, or any string or key inside a JSON value, holds U+0000 (PostgreSQL refuses it). */
@@ -40,6 +48,7 @@ export function hasNul(v: unknown, depth = 0): boolean {
 
 /** Returns the clean value or an error message. */
 function checkValue(f: Field, v: unknown): { value: unknown } | { error: string } {
+  if (f.type === 'file') return checkFileValue(f, v);
   if (v === null) return f.required ? { error: 'is required' } : { value: null };
   switch (f.type) {
     case 'text':
@@ -77,8 +86,8 @@ function checkValue(f: Field, v: unknown): { value: unknown } | { error: string 
     case 'boolean':
       return typeof v === 'boolean' ? { value: v } : { error: 'must be true or false' };
     case 'date': {
-      if (typeof v !== 'string' || !ISO.test(v) || Number.isNaN(Date.parse(v.length === 10 ? v + 'T00:00:00Z' : v))) return { error: 'must be an ISO 8601 date' };
-      const d = normalizeDate(v);
+      const d = typeof v === 'string' ? parseIsoDate(v) : undefined;
+      if (d === undefined) return { error: 'must be an ISO 8601 date that exists (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)' };
       if (typeof f.min === 'string' && d < normalizeDate(f.min)) return { error: `must be on or after ${f.min}` };
       if (typeof f.max === 'string' && d > normalizeDate(f.max)) return { error: `must be on or before ${f.max}` };
       return { value: d };
@@ -95,6 +104,7 @@ function checkValue(f: Field, v: unknown): { value: unknown } | { error: string 
       }
       if (text === undefined) return { error: 'must be JSON' };
       if (hasNul(v)) return { error: 'must not contain NUL characters' };
+      if (hasNonFinite(v)) return { error: 'holds a number out of range (JSON numbers must be finite doubles)' };
       if (Buffer.byteLength(text) > JSON_FIELD_MAX_BYTES) return { error: `must be at most ${JSON_FIELD_MAX_BYTES} bytes of JSON` };
       return { value: JSON.parse(text) };
     }

@@ -3,11 +3,12 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from '../core/index.js';
 import type { Collection } from './collection-model.js';
-import type { Db } from './dialects/dialect.js';
+import type { Db, WriteNow } from './dialects/dialect.js';
 import { ConflictError, PreconditionFailedError, UniqueConflictError } from './errors.js';
 import { newRecordId } from './record-id.js';
 import type { LoadContext } from './record-load.js';
 import { etagOf, ifMatchOk, toRow, type RecordData, type Row } from './record-row.js';
+import type { insertStatements, insertWithStatements, RunCompiled } from './write-statements.js';
 
 function uniqueFields(c: Collection, ctx: LoadContext, e: unknown): string[] {
   const o = e as { message?: unknown; constraint?: unknown };
@@ -66,20 +67,45 @@ function documentData(values: RecordData): RecordData {
   return rest;
 }
 
-export async function insertRecord(db: Db, ctx: LoadContext, c: Collection, values: RecordData, rule?: Expression<SqlBool>): Promise<string> {
+/** Statements of the write path compiled once per shape (write-statements.ts); absent: built per write. */
+export interface WriteStatements {
+  run: RunCompiled;
+  insert: ReturnType<typeof insertStatements>;
+  /** Two inserts in one statement (PostgreSQL only). */
+  insertWith?: ReturnType<typeof insertWithStatements>;
+  /** A write transaction run at once, its statements synchronous (SQLite only). */
+  writeNow?: WriteNow;
+}
+
+/** The id and stored row of a new record (system fields set, encrypted fields sealed). */
+export function newRow(ctx: LoadContext, c: Collection, values: RecordData): { id: string; row: Row } {
   const id = typeof values.id === 'string' ? values.id : newRecordId();
   const now = new Date().toISOString();
   const row: Row = { id, created: now, updated: now, _version: 1, ...toRow(c, values, ctx.dialect, id, ctx.cipher) };
   if (c.type === 'document') row.data = JSON.stringify(documentData(values));
+  return { id, row };
+}
+
+/**
+ * Inserts a record; returns its id and, where the engine returns inserted rows (`RETURNING *`), the
+ * stored row, so the caller need not read it back.
+ */
+export async function insertRecord(db: Db, ctx: LoadContext & { statements?: WriteStatements }, c: Collection, values: RecordData, rule?: Expression<SqlBool>): Promise<{ id: string; row?: Row }> {
+  const { id, row } = newRow(ctx, c, values);
   await checkTargets(db, ctx, c, values);
+  let stored: Row | undefined;
   try {
-    await db.insertInto(ctx.names.record(c.name)).values(row).execute();
+    const st = ctx.statements;
+    if (st) {
+      const q = st.insert(ctx.names.record(c.name), row, ctx.dialect.insertReturning);
+      stored = (await st.run(db, q.sql, q.parameters)).rows[0];
+    } else await db.insertInto(ctx.names.record(c.name)).values(row).execute();
     await writeLinks(db, ctx, c, id, values, false);
   } catch (e) {
     mapWriteError(c, ctx, e, 'write');
   }
   if (rule && !(await ruleAllows(db, ctx, c, id, rule))) throw new ForbiddenError('The access rule does not allow creating this record.');
-  return id;
+  return { id, row: stored };
 }
 
 /** Current row (rule applied) or 404, and the If-Match check. */

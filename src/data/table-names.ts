@@ -12,6 +12,8 @@ export interface TableNames {
   readonly outboxState: string;
   /** Stable wire numbers of declared fields (Protocol Buffers). */
   readonly fieldNumbers: string;
+  /** One row rewritten by the write probe (readiness after a storage fault). */
+  readonly writeProbe: string;
   /** Index/constraint name, at most 60 characters (PostgreSQL and MySQL cut at 63/64). */
   index(table: string, columns: readonly string[], unique: boolean): string;
   foreignKey(table: string, column: string): string;
@@ -31,6 +33,7 @@ export function tableNames(prefix: string): TableNames {
     outbox: `${prefix}_strata_outbox`,
     outboxState: `${prefix}_strata_outbox_state`,
     fieldNumbers: `${prefix}_strata_field_numbers`,
+    writeProbe: `${prefix}_strata_write_probe`,
     index: (t, cols, unique) => bounded(`${unique ? 'ux' : 'ix'}_${t}__${cols.join('_')}`),
     foreignKey: (t, col) => bounded(`fk_${t}__${col}`),
   };

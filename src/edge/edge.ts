@@ -1,20 +1,27 @@
 // The edge as one component: builds the app and its listeners from config,
 // listens, reloads certificates, and drains on shutdown.
 import { resolve, join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Component } from '../core/index.js';
 import type { StrataConfig } from '../config/index.js';
-import type { HttpMetrics } from '../ops/index.js';
+import type { HttpMetrics, StorageFaults } from '../ops/index.js';
 import { buildApp, type RawHandler } from './app.js';
-import { ConnectionTracker, createHttpListener, createHttpsListener, listen, closeListener, type Listener } from './listeners.js';
+import { createHttpListener, createHttpsListener, listen, closeListener, stopAccepting, type Listener } from './listeners.js';
+import { ConnectionTracker } from './connection-tracker.js';
 import { ensureDevCertificate } from './tls-cert.js';
+import { clientErrorHandler } from './client-errors.js';
+import { securityHeaders, type SecurityHeaders } from './security-headers.js';
+import { limitHttp2Heads } from './h2-limits.js';
 import { readCertificate, tlsOptions, watchCertificate, type CertPaths, type Reloadable } from './tls.js';
 
 export interface EdgeOptions {
   config: StrataConfig;
   log: Logger;
   metrics?: HttpMetrics;
+  /** Storage faults seen by requests: the error handler logs them once per interval and records them here. */
+  storage?: StorageFaults;
 }
 
 export interface TlsFiles extends CertPaths {
@@ -34,14 +41,21 @@ export async function resolveTlsFiles(config: StrataConfig): Promise<TlsFiles | 
   return { cert: dev.certPath, key: dev.keyPath, ca: dev.caPath };
 }
 
+/** Answers a request before Fastify and returns true, or returns false having touched nothing. */
+export type FastLane = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
 export class Edge implements Component {
   readonly name = 'edge';
   readonly app: FastifyInstance;
   readonly listeners: Listener[] = [];
-  readonly tracker = new ConnectionTracker();
+  readonly tracker: ConnectionTracker;
   readonly tls?: TlsFiles;
+  /** The security header fields the app sends, for answers written before Fastify (setFastLane). */
+  readonly security: SecurityHeaders;
+  /** The handler tried before Fastify (setFastLane), if any. */
+  fastLane: FastLane | undefined;
   private unwatch?: () => void;
   private readonly config: StrataConfig;
   private readonly log: Logger;
@@ -51,8 +65,12 @@ export class Edge implements Component {
     this.log = opts.log;
     this.tls = tls;
     const cfg = opts.config.server;
+    this.tracker = new ConnectionTracker({ idleCloseMs: cfg.keepAliveTimeout });
     let route: RawHandler = () => undefined;
-    const routeVia: RawHandler = (req, res) => route(req, res);
+    const security = (this.security = securityHeaders(opts.config.headers));
+    const routeVia: RawHandler = limitHttp2Heads((req, res) => {
+      if (this.fastLane === undefined || !this.fastLane(req, res)) route(req, res);
+    }, cfg.maxHeaderSize, security);
     const secure = tls ? tlsOptions(readCertificate(tls)) : undefined;
     const primary = secure ? createHttpsListener(cfg, secure, routeVia, this.tracker) : undefined;
     if (cfg.http.enabled) this.listeners.push(createHttpListener(cfg, this.plainHandler(routeVia), this.tracker));
@@ -61,18 +79,31 @@ export class Edge implements Component {
       config: opts.config,
       log: opts.log,
       metrics: opts.metrics,
+      storage: opts.storage,
       http2: Boolean(primary && cfg.https.http2),
       serverFactory: (handler) => {
         route = handler;
         return (primary ?? this.listeners[0])?.server;
       },
     });
+    // Fastify answers parser errors on the server it owns; the other listener answers them the same way
+    // (the handler is idempotent: a socket is answered once).
+    const onClientError = clientErrorHandler(security);
+    for (const l of this.listeners) l.server.on('clientError', onClientError);
     if (primary && tls) {
       this.unwatch = watchCertificate(primary.server as Reloadable, tls, {
         watch: cfg.https.watch,
         onReload: (err) => (err ? this.log.error({ err: err.message }, 'TLS certificate reload failed; keeping the previous one') : this.log.info({ cert: tls.cert }, 'TLS certificate reloaded')),
       });
     }
+  }
+
+  /**
+   * A handler tried before Fastify for every request (the gateway's fast lane): it answers and
+   * returns true, or returns false having touched nothing and Fastify answers.
+   */
+  setFastLane(lane: FastLane | undefined): void {
+    this.fastLane = lane;
   }
 
   static async create(opts: EdgeOptions): Promise<Edge> {
@@ -114,12 +145,16 @@ export class Edge implements Component {
     }
   }
 
-  /** Stops accepting, lets in-flight requests finish within `graceMs`, then cuts what is left. Returns whether it drained fully. */
+  /**
+   * Stops accepting new connections; answers every request already received (in flight, or arriving
+   * on a connection that is open) and closes each connection gracefully, within `graceMs`; then cuts
+   * what is left. Returns whether every request was answered.
+   */
   async drain(graceMs: number): Promise<boolean> {
     this.unwatch?.();
-    const closed = Promise.all(this.listeners.map(closeListener));
+    const closed = Promise.all(this.listeners.map(stopAccepting));
     this.tracker.beginDrain();
-    const drained = await this.tracker.idle(graceMs);
+    const drained = await this.tracker.settled(graceMs);
     this.tracker.destroyAll();
     await closed;
     return drained;
@@ -128,6 +163,18 @@ export class Edge implements Component {
   async stop(): Promise<void> {
     this.unwatch?.();
     await this.app.close();
+    // The drain only stopped accepting; Node's own close also stops the server's connection-checking
+    // timer (Fastify's close did that for its server).
+    for (const l of this.listeners) if (l.server !== this.app.server) l.server.close();
+  }
+
+  /** After a failed start: stops watching the certificate and closes whatever listener did bind, so the process can exit. */
+  async abort(): Promise<void> {
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.tracker.destroyAll();
+    await Promise.all(this.listeners.map(closeListener));
+    await this.app.close().catch(() => undefined);
   }
 
   /** URLs as bound, for printing. */

@@ -6,7 +6,8 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { StrataConfig } from '../config/index.js';
 import type { RawHandler } from './app.js';
-import type { ConnectionTracker } from './listeners.js';
+import type { ConnectionTracker } from './connection-tracker.js';
+import { http2HeaderOptions } from './h2-limits.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 /** Bytes that tell the two apart: no HTTP/1.1 method starts with "PRI ". */
@@ -20,7 +21,8 @@ const DECIDE = 4;
  * const h2 = acceptH2c(server, handler, tracker, config.server);
  */
 export function acceptH2c(server: http.Server, handler: RawHandler, tracker: ConnectionTracker, cfg: StrataConfig['server']): http2.Http2Server {
-  const h2 = http2.createServer({ maxSessionMemory: 32, settings: { maxHeaderListSize: cfg.maxHeaderSize, maxConcurrentStreams: 256 } }, handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  const heads = http2HeaderOptions(cfg.maxHeaderSize);
+  const h2 = http2.createServer({ maxSessionMemory: 32, maxHeaderListPairs: heads.maxHeaderListPairs, settings: { ...heads.settings, maxConcurrentStreams: 256 } }, handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
   h2.on('session', (s: http2.Http2Session) => tracker.session(s));
   h2.setTimeout(cfg.idleTimeout);
   // Node's own HTTP/1.1 connection listener runs only once the first bytes say HTTP/1.1.

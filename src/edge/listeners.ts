@@ -1,14 +1,16 @@
 // The listening sockets: plain HTTP/1.1, and HTTPS with HTTP/2 (ALPN h2,
-// falling back to http/1.1), with slowloris-proof timeouts and a drain that
-// lets in-flight requests finish before connections are closed.
+// falling back to http/1.1), with slowloris-proof timeouts; the drain is the tracker's
+// (connection-tracker.ts).
 import http from 'node:http';
 import https from 'node:https';
 import http2 from 'node:http2';
-import type { Socket, AddressInfo } from 'node:net';
+import net, { type Socket, type AddressInfo } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import type { StrataConfig } from '../config/index.js';
 import type { RawHandler } from './app.js';
 import { acceptH2c } from './h2c.js';
+import { http2HeaderOptions } from './h2-limits.js';
+import type { ConnectionTracker } from './connection-tracker.js';
 
 export type ListenerKind = 'http' | 'https';
 
@@ -21,76 +23,13 @@ export interface Listener {
   address?: AddressInfo;
 }
 
-/** Tracks connections and in-flight requests across all listeners, for the drain. */
-export class ConnectionTracker {
-  draining = false;
-  inflight = 0;
-  private readonly sockets = new Map<Socket, number>();
-  private readonly sessions = new Set<http2.Http2Session>();
-  private idleWaiters: Array<() => void> = [];
-
-  socket(s: Socket): void {
-    this.sockets.set(s, 0);
-    s.once('close', () => this.sockets.delete(s));
-  }
-
-  session(s: http2.Http2Session): void {
-    this.sessions.add(s);
-    s.once('close', () => this.sessions.delete(s));
-    if (this.draining) s.close();
-  }
-
-  /** Wraps a handler so every request is counted until its response closes. */
-  wrap(handler: RawHandler): RawHandler {
-    return (req, res) => {
-      this.inflight++;
-      const isH1 = req.httpVersionMajor < 2;
-      const sock = req.socket;
-      if (isH1) {
-        this.sockets.set(sock, (this.sockets.get(sock) ?? 0) + 1);
-        if (this.draining) res.setHeader('connection', 'close');
-      }
-      res.once('close', () => {
-        this.inflight--;
-        if (isH1) {
-          const n = (this.sockets.get(sock) ?? 1) - 1;
-          if (this.sockets.has(sock)) this.sockets.set(sock, n);
-          if (this.draining && n === 0) sock.destroySoon?.() ?? sock.end();
-        }
-        if (this.inflight === 0) this.idleWaiters.splice(0).forEach((w) => w());
-      });
-      handler(req, res);
-    };
-  }
-
-  /** Stops keep-alive reuse, closes idle connections and HTTP/2 sessions gracefully. */
-  beginDrain(): void {
-    this.draining = true;
-    for (const [s, active] of this.sockets) if (active === 0 && !String((s as Socket & { alpnProtocol?: string | false }).alpnProtocol || '').startsWith('h2')) s.destroySoon?.() ?? s.end();
-    for (const s of this.sessions) s.close();
-  }
-
-  /** Resolves when no request is in flight, or after `ms`; returns whether it drained fully. */
-  async idle(ms: number): Promise<boolean> {
-    if (this.inflight === 0) return true;
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), ms);
-      t.unref();
-      this.idleWaiters.push(() => {
-        clearTimeout(t);
-        resolve(true);
-      });
-    });
-  }
-
-  destroyAll(): void {
-    for (const s of this.sessions) s.destroy();
-    for (const s of this.sockets.keys()) s.destroy();
-  }
-
-  get connections(): number {
-    return this.sockets.size;
-  }
+/**
+ * A client may send its whole request and then half-close its side (RFC 9112 §9.6 leaves the other
+ * direction open): the answer still goes out, then the connection closes. Node aborts the request
+ * instead unless the server's `httpAllowHalfOpen` is set (its HTTP/1.1 code reads it on FIN).
+ */
+function allowHalfClose(server: http.Server | https.Server | http2.Http2SecureServer): void {
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 }
 
 function applyTimeouts(server: http.Server | https.Server | http2.Http2SecureServer, cfg: StrataConfig['server']): void {
@@ -121,6 +60,7 @@ export function createHttpListener(cfg: StrataConfig['server'], handler: RawHand
     },
     wrapped,
   );
+  allowHalfClose(server);
   // Before the tracker's listener below: acceptH2c takes over Node's own connection listener.
   if (cfg.http.h2c) acceptH2c(server, wrapped, tracker, cfg);
   server.on('connection', (s: Socket) => tracker.socket(s));
@@ -131,12 +71,15 @@ export function createHttpsListener(cfg: StrataConfig['server'], tls: TlsOptions
   const wrapped = tracker.wrap(handler);
   let server: https.Server | http2.Http2SecureServer;
   if (cfg.https.http2) {
+    const heads = http2HeaderOptions(cfg.maxHeaderSize);
     server = http2.createSecureServer(
       {
         ...tls,
         allowHTTP1: true,
+        allowHalfOpen: true,
         maxSessionMemory: 32,
-        settings: { maxHeaderListSize: cfg.maxHeaderSize, maxConcurrentStreams: 256 },
+        maxHeaderListPairs: heads.maxHeaderListPairs,
+        settings: { ...heads.settings, maxConcurrentStreams: 256 },
       },
       wrapped as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
     );
@@ -144,11 +87,12 @@ export function createHttpsListener(cfg: StrataConfig['server'], tls: TlsOptions
     server.setTimeout(cfg.idleTimeout);
   } else {
     server = https.createServer(
-      { ...tls, maxHeaderSize: cfg.maxHeaderSize, headersTimeout: cfg.headersTimeout, requestTimeout: cfg.requestTimeout, keepAliveTimeout: cfg.keepAliveTimeout, connectionsCheckingInterval: checkingInterval(cfg) },
+      { ...tls, allowHalfOpen: true, maxHeaderSize: cfg.maxHeaderSize, headersTimeout: cfg.headersTimeout, requestTimeout: cfg.requestTimeout, keepAliveTimeout: cfg.keepAliveTimeout, connectionsCheckingInterval: checkingInterval(cfg) },
       wrapped,
     );
   }
   applyTimeouts(server, cfg);
+  allowHalfClose(server);
   server.on('secureConnection', (s: Socket) => tracker.socket(s));
   return { kind: 'https', server, host: cfg.https.host, port: cfg.https.port };
 }
@@ -165,6 +109,19 @@ export function listen(l: Listener): Promise<AddressInfo> {
   });
 }
 
+/**
+ * Stops accepting new connections and leaves the open ones to the tracker's drain. (http.Server's own
+ * close() also closes every connection it deems idle, including one whose next request has arrived
+ * but is not yet parsed: that client would get a reset.) Resolves once every connection has closed.
+ */
+export function stopAccepting(l: Listener): Promise<void> {
+  return new Promise((resolve) => {
+    if (!l.server.listening) return resolve();
+    net.Server.prototype.close.call(l.server, () => resolve());
+  });
+}
+
+/** Closes the listener and Node's idle connections (after a failed start). */
 export function closeListener(l: Listener): Promise<void> {
   return new Promise((resolve) => {
     if (!l.server.listening) return resolve();

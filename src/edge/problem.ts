@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, problemFor, StrataError, type FieldError, type Problem } from '../core/index.js';
+import type { StorageFaultKind, StorageFaults } from '../ops/index.js';
 
 export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, problemFor } from '../core/index.js';
 
@@ -43,8 +44,51 @@ function validationErrors(err: FastifyError): FieldError[] {
   });
 }
 
-/** Fastify error handler: StrataError, schema validation, Fastify's own errors, then anything else as a 500 with an event id. */
-export function handleError(err: FastifyError | StrataError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/** The storage engine's "no space" errors: SQLite, the OS, PostgreSQL (53100 disk_full), MySQL (1114 table full, 1021 disk full, 3 errno 28). */
+function storageFull(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = String(e.code ?? '');
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === '53100' || code === 'ER_RECORD_FILE_FULL' || code === 'ER_DISK_FULL' || /database or disk is full|No space left on device/i.test(String(e.message ?? ''));
+}
+
+/** SQLite's "another writer holds the lock" after the busy timeout: a retryable 503, never a 500. */
+function storageBusy(err: unknown): boolean {
+  return /^SQLITE_BUSY/.test(String((err as { code?: unknown } | null)?.code ?? ''));
+}
+
+/**
+ * A storage fault's cause goes to the log once per interval when the server's StorageFaults is given
+ * (which also makes readiness report it); without one (unit rigs), every time.
+ */
+function logStorage(storage: StorageFaults | undefined, kind: StorageFaultKind, request: FastifyRequest, err: unknown, what: string): void {
+  const due = storage ? storage.failed(kind, err) : { suppressed: 0 };
+  if (due) request.log.error({ err, reqId: request.id, suppressed: due.suppressed }, what);
+}
+
+/**
+ * The Fastify error handler: StrataError, schema validation, Fastify's own errors, then anything else
+ * as a 500 with an event id. `storage` (the composition root's) limits and records storage faults.
+ *
+ * @example
+ * app.setErrorHandler(errorHandler(new StorageFaults()));
+ */
+export function errorHandler(storage?: StorageFaults) {
+  return (err: FastifyError | StrataError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply => handle(storage, err, request, reply);
+}
+
+/** The error handler without storage-fault bookkeeping (every storage fault logged): for rigs without a server. */
+export const handleError = errorHandler();
+
+function handle(storage: StorageFaults | undefined, err: FastifyError | StrataError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (storageFull(err) || storageFull((err as { cause?: unknown }).cause)) {
+    logStorage(storage, 'full', request, err, 'storage full: writes fail until space is freed');
+    return sendProblem(reply, problemFor(507, 'The server\'s storage is full (database or disk is full); the change was not saved. Retry once space is freed.'));
+  }
+  if (storageBusy(err)) {
+    logStorage(storage, 'busy', request, err, 'database busy past the busy timeout');
+    return sendProblem(reply, problemFor(503, 'The database is busy; the change was not saved. Retry shortly.'), { 'retry-after': '1' });
+  }
   if (err instanceof StrataError) {
     if (err.status >= 500) request.log.error({ err, reqId: request.id }, 'request failed');
     return replyError(reply, err, pathOf(request.url));

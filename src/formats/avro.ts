@@ -10,7 +10,7 @@ type AvroSchema = Record<string, unknown>;
 
 function fieldType(c: Collection, name: string): unknown {
   const f = c.fields.find((x) => x.name === name)!;
-  if (f.type === 'relation' && f.multiple) return { type: 'array', items: 'string' };
+  if ((f.type === 'relation' || f.type === 'file') && f.multiple) return { type: 'array', items: 'string' };
   if (f.type === 'number') return 'double';
   if (f.type === 'integer') return 'long';
   if (f.type === 'boolean') return 'boolean';

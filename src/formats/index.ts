@@ -1,5 +1,5 @@
 /** @module Formats: the media-type registry and the body codecs (JSON, XML, Protocol Buffers, Avro, MessagePack) with RFC 9110 content negotiation; used by the records API, functions, RPC and the WAF. */
-export { FORMAT_NAMES, MEDIA_TYPES, mediaTypeOf, type FormatName } from './media-types.js';
+export { BODY_MEDIA_TYPES, FORMAT_NAMES, MEDIA_TYPES, RPC_MEDIA_TYPES, mediaTypeOf, type FormatName } from './media-types.js';
 export type { RecordCodec } from './codec.js';
 export { jsonCodec } from './json.js';
 export { xmlCodec } from './xml.js';

@@ -16,6 +16,15 @@ export const MEDIA_TYPES: Readonly<Record<FormatName, readonly string[]>> = {
   avro: ['application/avro', 'avro/binary', 'application/vnd.apache.avro+binary'],
 };
 
+/** gRPC, gRPC-Web and Connect bodies (the RPC room reads them; the WAF accepts them). */
+export const RPC_MEDIA_TYPES: readonly string[] = [
+  'application/grpc', 'application/grpc+proto', 'application/grpc-web', 'application/grpc-web+proto',
+  'application/grpc-web-text', 'application/grpc-web-text+proto', 'application/connect+proto', 'application/proto',
+];
+
+/** Every request body media type some Strata route reads (the WAF's default allow-list adds the form and text types). */
+export const BODY_MEDIA_TYPES: readonly string[] = [...Object.values(MEDIA_TYPES).flat(), ...RPC_MEDIA_TYPES];
+
 /** The bare, lower-cased media type of a Content-Type header (`text/xml; charset=utf-8` → `text/xml`). */
 export function mediaTypeOf(header: string | undefined): string {
   return (header ?? '').split(';')[0].trim().toLowerCase();

@@ -31,7 +31,7 @@ function recordFields(c: Collection): ProtoField[] {
   ];
   c.fields.forEach((f, i) => {
     const number = c.numbering?.numbers.get(f.name) ?? 4 + i;
-    if (f.type === 'relation' && f.multiple) out.push({ name: f.name, number, type: 'string', repeated: true, optional: false, map: 'plain' });
+    if ((f.type === 'relation' || f.type === 'file') && f.multiple) out.push({ name: f.name, number, type: 'string', repeated: true, optional: false, map: 'plain' });
     else if (f.type === 'number') out.push({ name: f.name, number, type: 'double', repeated: false, optional: true, map: 'plain' });
     else if (f.type === 'integer') out.push({ name: f.name, number, type: 'int64', repeated: false, optional: true, map: 'int' });
     else if (f.type === 'boolean') out.push({ name: f.name, number, type: 'bool', repeated: false, optional: true, map: 'plain' });

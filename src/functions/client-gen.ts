@@ -59,8 +59,9 @@ function request(o: ClientOptions) {
     const headers: Record<string, string> = { accept: 'application/json', ...o.headers };
     const token = typeof o.token === 'function' ? o.token() : o.token;
     if (token) headers.authorization = 'Bearer ' + token;
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
-    const r = await f(url, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: init.signal });
+    const form = init.body instanceof FormData;
+    if (init.body !== undefined && !form) headers['content-type'] = 'application/json';
+    const r = await f(url, { method, headers, body: init.body === undefined ? undefined : form ? (init.body as FormData) : JSON.stringify(init.body), signal: init.signal });
     const text = await r.text();
     const data = text ? JSON.parse(text) : undefined;
     if (!r.ok) throw new StrataClientError(r.status, (data ?? { type: 'about:blank', title: r.statusText, status: r.status }) as Problem);
@@ -69,6 +70,28 @@ function request(o: ClientOptions) {
 }
 
 const seg = (v: string | number) => encodeURIComponent(String(v));
+
+/** A multipart body: values as text parts (objects as JSON), then the files (file fields; \`field+\` appends on update). */
+function toForm(values: Record<string, unknown>, files: Record<string, Blob | Blob[] | undefined>): FormData {
+  const fd = new FormData();
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) fd.append(k, typeof one === 'object' && one !== null ? JSON.stringify(one) : String(one));
+  }
+  for (const [k, v] of Object.entries(files)) for (const b of v === undefined ? [] : Array.isArray(v) ? v : [v]) fd.append(k, b, (b as { name?: string }).name || 'file');
+  return fd;
+}
+
+/** Download options of a stored file (docs/files.md): a declared thumbnail size, a file token, an attachment. */
+export interface FileUrlOptions { thumb?: string; token?: string; download?: boolean }
+
+function fileUrl(o: ClientOptions, collection: string, record: string, name: string, opts: FileUrlOptions = {}): string {
+  const url = new URL('/api/files/' + seg(collection) + '/' + seg(record) + '/' + seg(name), o.baseUrl);
+  if (opts.thumb) url.searchParams.set('thumb', opts.thumb);
+  if (opts.token) url.searchParams.set('token', opts.token);
+  if (opts.download) url.searchParams.set('download', '1');
+  return url.toString();
+}
 
 /** A record change pushed by the server (docs/realtime.md): for deletes, the record as it was. */
 export interface RealtimeEvent<T> { id: string; action: 'create' | 'update' | 'delete'; collection: string; record: T; at: string }
@@ -200,8 +223,15 @@ export function generateClient(collections: readonly Collection[], routes: reado
       get: (id: string, q: { fields?: string; expand?: string } = {}, signal?: AbortSignal) => call<${n}Record>('GET', ${base} + '/' + seg(id), { query: q, signal }),
       create: (body: ${n}Create, signal?: AbortSignal) => call<${n}Record>('POST', ${base}, { body, signal }),
       update: (id: string, body: ${n}Update, signal?: AbortSignal) => call<${n}Record>('PATCH', ${base} + '/' + seg(id), { body, signal }),
-      delete: (id: string, signal?: AbortSignal) => call<void>('DELETE', ${base} + '/' + seg(id), { signal }),
+      delete: (id: string, signal?: AbortSignal) => call<void>('DELETE', ${base} + '/' + seg(id), { signal }),${fileMethods(c, n, base)}
     },`);
+    const ff = c.fields.filter((f) => f.type === 'file');
+    if (ff.length > 0) {
+      types.push(`/** Files to upload into ${c.name}'s file fields (a multiple field takes a list). */`);
+      types.push(`export type ${n}Files = { ${ff.map((f) => `${JSON.stringify(f.name)}?: ${f.multiple ? 'Blob[]' : 'Blob'}`).join('; ')} };`);
+      types.push(`/** On update: \`field+\` appends to a multiple field, \`field-\` (a value) removes names. */`);
+      types.push(`export type ${n}FileChanges = ${n}Files & { ${ff.filter((f) => f.multiple).map((f) => `${JSON.stringify(f.name + '+')}?: Blob[]`).join('; ')} };`);
+    }
   }
   const fns: string[] = [];
   const used = new Set<string>();
@@ -257,6 +287,18 @@ ${fns.join('\n')}
   };
 }
 `;
+}
+
+/** Upload and download methods of a collection with file fields (multipart create/update, file URLs). */
+function fileMethods(c: Collection, n: string, base: string): string {
+  if (!c.fields.some((f) => f.type === 'file')) return '';
+  return `
+      /** Creates a record with files (multipart/form-data); \`values\` are its other fields. */
+      createWithFiles: (values: Partial<${n}Create>, files: ${n}Files, signal?: AbortSignal) => call<${n}Record>('POST', ${base}, { body: toForm(values as Record<string, unknown>, files), signal }),
+      /** Updates a record's files (replace, or append with \`field+\`) and values in one multipart request. */
+      updateWithFiles: (id: string, values: ${n}Update & Record<string, unknown>, files: ${n}FileChanges, signal?: AbortSignal) => call<${n}Record>('PATCH', ${base} + '/' + seg(id), { body: toForm(values as Record<string, unknown>, files as Record<string, Blob | Blob[] | undefined>), signal }),
+      /** The download URL of one of a record's stored files. */
+      fileUrl: (record: { id: string }, name: string, opts?: FileUrlOptions) => fileUrl(options, ${JSON.stringify(c.name)}, record.id, name, opts),`;
 }
 
 function schemaHasRequired(s: unknown): boolean {

@@ -5,7 +5,7 @@ import type { Principal } from '../core/index.js';
 import type { Cache } from '../cache/index.js';
 import type { Bus, QueueBackend } from '../messaging/index.js';
 import type { Db, ListQuery, RecordAccess, RecordsService } from '../data/index.js';
-import type { FunctionContext, ScopedRecords } from './function-define.js';
+import type { FunctionContext, ScopedFiles, ScopedRecords } from './function-define.js';
 
 /** Services resolved when used: they exist only once the server has started. */
 export interface ContextServices {
@@ -16,6 +16,14 @@ export interface ContextServices {
   bus(): Bus;
   /** The records access layer (one per server: it reads the live records service per call). */
   access(): RecordAccess;
+  /** Records' files for a caller (api/files' record file service); absent where no file storage runs. */
+  files?(): { forPrincipal(p: Principal | null): ScopedFiles };
+}
+
+/** `ctx.files`: the record file service as `principal`. */
+export function scopedFiles(services: ContextServices, principal: Principal | null): ScopedFiles {
+  if (!services.files) throw new Error('ctx.files: no file storage in this server');
+  return services.files().forPrincipal(principal);
 }
 
 /**
@@ -41,9 +49,13 @@ export function scopedRecords(records: RecordsService, access: RecordAccess, pri
 /** A FunctionContext whose services are looked up on first use. */
 export function functionContext(services: ContextServices, principal: Principal | null, log: Logger, signal: AbortSignal): FunctionContext {
   let records: ScopedRecords | undefined;
+  let files: ScopedFiles | undefined;
   return {
     get records() {
       return (records ??= scopedRecords(services.records(), services.access(), principal));
+    },
+    get files() {
+      return (files ??= scopedFiles(services, principal));
     },
     get db() {
       return services.db();

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 // What users write in functions/*.ts: defineRoute, defineConsumer, defineSubscriber, defineCron
 // and defineHook. Each returns its definition tagged so the loader recognizes it even when the
 // user's file got its own copy of this module (tsx loads each function file in its own namespace).
@@ -49,10 +50,22 @@ export interface ScopedRecords {
   asSuperuser(): RecordsService;
 }
 
+/** A record's files with the caller's access rules (docs/files.md): reads need the view rule, writes the update rule. */
+export interface ScopedFiles {
+  /** A file the record holds: its bytes as a stream, its size and its type. */
+  read(collection: string, record: string, name: string): Promise<{ body: Readable; bytes: number; type: string }>;
+  /** Stores bytes into a file field like an upload (sniffed, checked, a stored name made); replaces a single field's file, or appends with `append`. */
+  write(collection: string, record: string, field: string, file: { name: string; data: Uint8Array }, opts?: { append?: boolean }): Promise<StoredRecord>;
+  /** Removes a file from its record; the file is deleted after the write. */
+  remove(collection: string, record: string, name: string): Promise<StoredRecord>;
+}
+
 /** What every handler gets. */
 export interface FunctionContext {
   /** Records with the caller's access rules (anonymous outside HTTP routes); `asSuperuser()` for none. */
   readonly records: ScopedRecords;
+  /** Records' files with the caller's access rules (the same checks as uploads). */
+  readonly files: ScopedFiles;
   /** The data layer's Kysely instance, for raw parameterized SQL (`sql` template values are bound). */
   readonly db: Db;
   readonly cache: Cache;
@@ -103,8 +116,16 @@ export interface ConsumerDefinition<T = unknown> {
   queue: string;
   /** Jobs at once on this instance (default 1). */
   concurrency?: number;
-  /** Throwing fails the attempt: the job is retried with backoff, then dead-lettered. */
-  handler(job: Job<T>, ctx: FunctionContext): unknown;
+  /** Visibility timeout, ms: a job not finished within it is delivered again (default `messaging.queue.consumer.leaseMs`, 30 s). */
+  leaseMs?: number;
+  /** Deliveries before a failing job is dead-lettered, in place of the job's own (default `messaging.queue.consumer.maxAttempts`, else the job's). */
+  maxAttempts?: number;
+  /** Retry delays: `baseMs` doubling per attempt up to `maxMs`, `jitter` 0..1 randomized (default `messaging.queue.consumer.backoff`). */
+  backoff?: { baseMs?: number; maxMs?: number; jitter?: number };
+  /** The queue's rate limit: at most `max` job starts per `perMs`, across instances (default `messaging.queue.rateLimits[queue]`). */
+  rateLimit?: { max: number; perMs: number };
+  /** Throwing fails the attempt: the job is retried with backoff, then dead-lettered. `ctx.progress(p)` reports progress (`queue.progress(queue, id)`). */
+  handler(job: Job<T>, ctx: FunctionContext & { progress(value: unknown): Promise<void> }): unknown;
 }
 
 export interface SubscriberDefinition<T = unknown> {
@@ -176,7 +197,7 @@ export function defineRoute<S extends RouteSchemas>(def: RouteDefinition<S>): Ro
  * A queue consumer: at-least-once, retried with backoff when the handler throws.
  *
  * @example
- * export default defineConsumer({ queue: 'emails', concurrency: 4, async handler(job, { log }) { await send(job.payload); log.info('sent'); } });
+ * export default defineConsumer({ queue: 'emails', concurrency: 4, leaseMs: 120_000, maxAttempts: 8, backoff: { baseMs: 5_000 }, async handler(job, { log }) { await send(job.payload); log.info('sent'); } });
  */
 export function defineConsumer<T = unknown>(def: ConsumerDefinition<T>): ConsumerDefinition<T> & { [FUNCTION_KIND]: 'consumer' } {
   return tag('consumer', def);

@@ -32,6 +32,7 @@ const PHASE = { create: 'Create', update: 'Update', delete: 'Delete' } as const;
  */
 export function recordHooks(table: () => HookTable, deps: { services: ContextServices; log: Logger; signal: AbortSignal }): RecordHooks {
   return {
+    hasBefore: (action, collection) => table().has(`records.${collection}.before${PHASE[action]}`),
     async before(action, collection, input, tx: Db) {
       const hooks = table().get(`records.${collection}.before${PHASE[action]}`);
       if (!hooks) return undefined;

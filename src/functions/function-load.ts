@@ -72,7 +72,10 @@ export function defaultImporter(opts: { fresh?: boolean } = {}): ModuleImporter 
       seen.set(url, n + 1);
       return (await import(n === 0 ? url : `${url}?v=${n}`)) as Record<string, unknown>;
     } catch (e) {
-      if (ts && (e as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION') return viaTsx(url);
+      const code = (e as NodeJS.ErrnoException).code;
+      // Outside a `"type": "module"` package a .ts file compiles to CommonJS, whose require() of the
+      // ESM `strata/functions` is refused (ERR_REQUIRE_CYCLE_MODULE): tsx's own import handles both.
+      if (ts && (code === 'ERR_UNKNOWN_FILE_EXTENSION' || code === 'ERR_REQUIRE_CYCLE_MODULE')) return viaTsx(url);
       throw e;
     }
   };
@@ -125,6 +128,10 @@ export async function loadFile(dir: string, absoluteFile: string, importer: Modu
     mod = await importer(absoluteFile);
   } catch (err) {
     const at = locate(err, absoluteFile);
+    // The commonest first-run failure: say what to do, not just what Node could not find.
+    if (/Cannot find (module|package) '?strata[/']/.test(at.message)) {
+      throw new FunctionLoadError(file, `${at.message}. Function files import 'strata/functions': install Strata in the project (npm install strata) or run 'strata init' there to link this one into node_modules`, { line: at.line, column: at.column, cause: err });
+    }
     throw new FunctionLoadError(file, at.message, { line: at.line, column: at.column, cause: err });
   }
   // A file compiled as CommonJS (no `"type": "module"` above it) arrives wrapped: its exports are on `default`.

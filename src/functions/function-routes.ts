@@ -12,12 +12,13 @@ import { ForbiddenError, NotFoundError, UnauthorizedError } from '../core/index.
 import { hasScope, principalOf } from '../auth/index.js';
 import { chooseResponseCodec, msgpackCodec } from '../formats/index.js';
 import { FunctionLoadError, FunctionTimeoutError, FunctionUnavailableError } from './errors.js';
-import { scopedRecords, type ContextServices } from './function-context.js';
+import { scopedFiles, scopedRecords, type ContextServices } from './function-context.js';
 import type { Principal } from '../core/index.js';
-import type { AuthLevel, RouteContext, RouteDefinition, Schema, ScopedRecords } from './function-define.js';
+import type { AuthLevel, RouteContext, RouteDefinition, Schema, ScopedFiles, ScopedRecords } from './function-define.js';
 import { identityOf, type LoadedFunction } from './function-load.js';
 import { decodeBody, encodeResponse, FORMATS, routeFormats, SCHEMA_BODY_TYPES, type RouteFormats } from './function-formats.js';
 import { pascal, SchemaMapError } from './function-schema-map.js';
+import { closeObjects } from './function-schema-close.js';
 
 type Serializer = (v: unknown) => string;
 
@@ -50,9 +51,13 @@ export function isStatusMap(r: unknown): r is Record<string, Schema> {
   return keys.length > 0 && keys.every((k) => STATUS_KEY.test(k));
 }
 
-export function routeAjv(): Ajv {
-  // Fastify's defaults (coercion of query strings, defaults, removal of undeclared properties), but every error reported.
-  const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: true, strict: false, addUsedSchema: false });
+/** What happens to body and query properties a route's schema does not declare (`functions.undeclaredProperties`). */
+export type UndeclaredProperties = 'remove' | 'reject';
+
+export function routeAjv(undeclared: UndeclaredProperties = 'remove'): Ajv {
+  // Fastify's defaults (coercion of query strings, defaults), but every error reported; the input
+  // schemas are closed (closeObjects), so undeclared properties are removed here, or refused (400).
+  const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: undeclared === 'remove', allErrors: true, strict: false, addUsedSchema: false });
   (addFormats as unknown as (a: Ajv) => Ajv)(ajv);
   return ajv;
 }
@@ -73,7 +78,7 @@ function messageBase(method: string, path: string, names?: Set<string>): string 
 export function compileRoute(f: LoadedFunction, ajv: Ajv, defaultTimeout: number, names?: Set<string>): CompiledRoute {
   const def = f.def as unknown as RouteDefinition;
   const s = def.schema ?? {};
-  const compile = (schema: Schema | undefined) => (schema ? ajv.compile(schema as object) : undefined);
+  const compile = (schema: Schema | undefined) => (schema ? ajv.compile(closeObjects(schema) as object) : undefined);
   const responses = new Map<string, Serializer>();
   if (s.response) {
     const entries: [string, Schema][] = isStatusMap(s.response) ? Object.entries(s.response) : [['2xx', s.response as Schema]];
@@ -97,8 +102,14 @@ function statusKey(r: CompiledRoute, status: number): string | undefined {
 
 function check(validate: ValidateFunction | undefined, value: unknown, context: 'params' | 'query' | 'body'): void {
   if (!validate || validate(value)) return;
+  // An undeclared property (reject mode) is named as the field itself: `body.owner`, not `body`.
+  const validation = (validate.errors ?? []).map((e) =>
+    e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string'
+      ? { ...e, instancePath: `${e.instancePath}/${e.params.additionalProperty}`, message: 'is not declared by the schema' }
+      : e,
+  );
   // Shaped like Fastify's own validation error, so the edge's one mapping gives per-field problem+json.
-  throw Object.assign(new Error('The request does not match the schema.'), { statusCode: 400, validation: validate.errors ?? [], validationContext: context });
+  throw Object.assign(new Error('The request does not match the schema.'), { statusCode: 400, validation, validationContext: context });
 }
 
 function authorize(level: AuthLevel, request: FastifyRequest) {
@@ -125,6 +136,7 @@ class HttpContext implements RouteContext {
   readonly #services: ContextServices;
   readonly #renderer?: Renderer;
   #records?: ScopedRecords;
+  #files?: ScopedFiles;
   #nonce?: string;
 
   constructor(services: ContextServices, auth: Principal | null, request: FastifyRequest, reply: FastifyReply, signal: AbortSignal, renderer?: Renderer) {
@@ -140,6 +152,9 @@ class HttpContext implements RouteContext {
   }
   get records(): ScopedRecords {
     return (this.#records ??= scopedRecords(this.#services.records(), this.#services.access(), this.auth));
+  }
+  get files(): ScopedFiles {
+    return (this.#files ??= scopedFiles(this.#services, this.auth));
   }
   get db() {
     return this.#services.db();

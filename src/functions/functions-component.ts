@@ -1,9 +1,11 @@
 // The functions capability as one Component: loads the user's files at build time (routes must
 // exist before the server listens), runs consumers/subscribers/cron once messaging has started,
 // and in watch mode reloads changed files, swapping route handlers and hooks in place.
-import { watch, type FSWatcher } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { sep } from 'node:path';
 import type { FastifyBaseLogger as Logger, FastifyPluginAsync } from 'fastify';
-import type { Component } from '../core/index.js';
+import type { Component, EventHandoffs } from '../core/index.js';
 import type { RecordHooks } from '../data/index.js';
 import type { TickLock } from '../messaging/index.js';
 import { FunctionLoadError } from './errors.js';
@@ -12,8 +14,9 @@ import { FUNCTION_KIND } from './function-define.js';
 import { hookTable, recordHooks, type HookTable } from './function-hooks.js';
 import { assertNoDuplicates, defaultImporter, loadFunctions, type LoadedFunction, type ModuleImporter } from './function-load.js';
 import { openapiPaths } from './function-openapi.js';
-import { compileRoute, registerRoutes, routeAjv, type CompiledRoute, type Renderer, type RouteTable } from './function-routes.js';
-import { startWorkers, type RunningWorkers } from './function-workers.js';
+import { compileRoute, registerRoutes, routeAjv, type CompiledRoute, type Renderer, type RouteTable, type UndeclaredProperties } from './function-routes.js';
+import { handOffToSubscribers, startWorkers, type CronRun, type RunningWorkers } from './function-workers.js';
+import { watchTree, type TreeWatcher } from './function-watch.js';
 import { functionsAvroSchemas, functionsProtoSource } from './function-formats.js';
 
 export interface FunctionsOptions {
@@ -31,6 +34,13 @@ export interface FunctionsOptions {
   importer?: ModuleImporter;
   /** Grace for running jobs when consumers stop, ms. */
   stopGraceMs?: number;
+  /** Body, query and params properties a route's schema does not declare: removed (default) or a 400. */
+  undeclared?: UndeclaredProperties;
+  /**
+   * The outbox relay's durable consumers: given, subscribers get record-change events at least once
+   * through a queue the relay hands them to; without it, from the bus (at most once).
+   */
+  handoffs?: EventHandoffs;
 }
 
 export interface Functions extends Component {
@@ -44,10 +54,29 @@ export interface Functions extends Component {
   openapiPaths(): Record<string, Record<string, unknown>>;
   /** Reloads every file (watch mode calls this on change); resolves with the errors seen. */
   reload(): Promise<FunctionLoadError[]>;
+  /** Cron schedules: pattern, next run, and the last run of the handler on this instance (for the admin UI). */
+  cronJobs(): Array<{ name: string; schedule: string; timezone?: string; next: string | null; last: CronRun | null }>;
 }
 
-function compileAll(functions: readonly LoadedFunction[], timeout: number): Map<string, CompiledRoute> {
-  const ajv = routeAjv();
+/**
+ * Drops the CommonJS module cache entries of files under `dir`: function files compiled as CommonJS
+ * (no `"type": "module"` above them) load their own imports through `require`, whose cache would
+ * otherwise keep serving a helper's old code after it was edited.
+ */
+function forgetCommonJs(dir: string): void {
+  const cache = createRequire(import.meta.url).cache;
+  let real = dir;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    // a missing directory has nothing cached
+  }
+  const prefixes = [...new Set([dir, real])].map((d) => (d.endsWith(sep) ? d : d + sep));
+  for (const key of Object.keys(cache)) if (prefixes.some((p) => key.startsWith(p))) delete cache[key];
+}
+
+function compileAll(functions: readonly LoadedFunction[], timeout: number, undeclared?: UndeclaredProperties): Map<string, CompiledRoute> {
+  const ajv = routeAjv(undeclared);
   const names = new Set<string>();
   const out = new Map<string, CompiledRoute>();
   for (const f of functions) {
@@ -80,22 +109,25 @@ export async function createFunctions(opts: FunctionsOptions): Promise<Functions
   }
   assertNoDuplicates(first.functions);
   let functions = first.functions;
-  const table: RouteTable = { routes: compileAll(functions, opts.timeout), inflight: new Set() };
+  const table: RouteTable = { routes: compileAll(functions, opts.timeout, opts.undeclared), inflight: new Set() };
   const registered = new Set(table.routes.keys());
   let hooks: HookTable = hookTable(functions);
   let workers: RunningWorkers | undefined;
   let lock: TickLock | undefined;
-  let watcher: FSWatcher | undefined;
+  let watcher: TreeWatcher | undefined;
   let started = false;
   let reloading: Promise<FunctionLoadError[]> | undefined;
   let again = false;
+  let removeHandoff: (() => void) | undefined;
+  const cronRuns = new Map<string, CronRun>();
 
   const startWorkersNow = async () => {
     lock ??= await opts.lock();
-    workers = await startWorkers(functions, { services: opts.services, log: opts.log, lock, signal: shutdown.signal });
+    workers = await startWorkers(functions, { services: opts.services, log: opts.log, lock, signal: shutdown.signal, durableRecords: opts.handoffs !== undefined, cronRuns });
   };
 
   async function reloadOnce(): Promise<FunctionLoadError[]> {
+    forgetCommonJs(opts.dir);
     const next = await loadFunctions(opts.dir, importer);
     // A broken file keeps its last good definitions, so the server goes on serving them.
     const broken = new Set(next.errors.map((e) => e.file));
@@ -104,7 +136,7 @@ export async function createFunctions(opts: FunctionsOptions): Promise<Functions
     let routes: Map<string, CompiledRoute>;
     try {
       assertNoDuplicates(merged);
-      routes = compileAll(merged, opts.timeout);
+      routes = compileAll(merged, opts.timeout, opts.undeclared);
     } catch (e) {
       opts.log.error({ err: e }, 'functions not reloaded');
       return [...next.errors, e instanceof FunctionLoadError ? e : new FunctionLoadError(opts.dir, (e as Error).message)];
@@ -133,6 +165,7 @@ export async function createFunctions(opts: FunctionsOptions): Promise<Functions
     hooks: recordHooks(() => hooks, { services: opts.services, log: opts.log, signal: shutdown.signal }),
     loaded: () => functions,
     openapiPaths: () => openapiPaths(table.routes.values()),
+    cronJobs: () => (workers?.schedules() ?? []).map((c) => ({ ...c, last: cronRuns.get(c.name) ?? null })),
     reload() {
       // One reload at a time; changes during a reload trigger one more.
       if (reloading) {
@@ -155,21 +188,23 @@ export async function createFunctions(opts: FunctionsOptions): Promise<Functions
     },
     async start() {
       await startWorkersNow();
+      // what is loaded now (reloads included) gets the events the relay hands over
+      removeHandoff = opts.handoffs?.add({ name: 'functions', handoff: (events) => handOffToSubscribers(functions, opts.services.queue(), events) });
       started = true;
       if (opts.watch) {
-        let timer: NodeJS.Timeout | undefined;
         try {
-          watcher = watch(opts.dir, { recursive: true }, () => {
-            clearTimeout(timer);
-            timer = setTimeout(() => void component.reload().catch((err) => opts.log.error({ err }, 'functions reload failed')), 100);
+          watcher = watchTree(opts.dir, {
+            onChange: () => void component.reload().catch((err) => opts.log.error({ err }, 'functions reload failed')),
+            onError: (err) => opts.log.warn({ err }, 'functions watcher: a directory could not be watched'),
           });
-          watcher.on('error', (err) => opts.log.warn({ err }, 'functions watcher stopped'));
         } catch (err) {
           opts.log.warn({ err, dir: opts.dir }, 'cannot watch the functions directory; hot reload is off');
         }
       }
     },
     async stop() {
+      removeHandoff?.();
+      removeHandoff = undefined;
       watcher?.close();
       started = false;
       shutdown.abort();

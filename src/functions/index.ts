@@ -7,7 +7,8 @@ export { scopedRecords, functionContext, type ContextServices } from './function
 export { loadFunctions, findFunctionFiles, assertNoDuplicates, defaultImporter, type LoadedFunction, type LoadResult, type ModuleImporter } from './function-load.js';
 export { createFunctions, type Functions, type FunctionsOptions } from './functions-component.js';
 export { etaRenderer } from './function-templates.js';
-export { CRON_QUEUE } from './function-workers.js';
+export { CRON_QUEUE, type CronRun } from './function-workers.js';
 export { openapiPaths } from './function-openapi.js';
 export { buildFunctions, type BuildOptions, type BuildResult } from './function-build.js';
 export { generateClient } from './client-gen.js';
+export { setupFunctionsDir, strataResolvesFrom, type SetupResult } from './function-setup.js';

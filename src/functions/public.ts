@@ -17,6 +17,7 @@ export {
   type RouteDefinition,
   type RouteContext,
   type FunctionContext,
+  type ScopedFiles,
   type ScopedRecords,
   type ConsumerDefinition,
   type SubscriberDefinition,

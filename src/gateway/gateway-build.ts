@@ -1,6 +1,6 @@
 // Builds the gateway from its config section: sites, pools, proxies, the response cache,
 // the route table plugin, the purge API and the forward proxy, as one Component.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Static } from '@sinclair/typebox';
 import type { GatewaySchema } from '../config/schema-gateway.js';
@@ -12,6 +12,7 @@ import { ipList } from './proxy/ip-match.js';
 import type { RouteInput } from './proxy/route-match.js';
 import { gatewayRoutes, type ExtendedConnectHandler, type GatewayTarget, type RequestBodyGate, type UpgradeHandler } from './gateway-routes.js';
 import { gatewayMetrics } from './gateway-metrics.js';
+import { createFastLane, type FastLane, type FastLaneOptions } from './fast-lane.js';
 import { createResponseCache, type ResponseCache } from './cache/response-cache.js';
 import { memoryResponseStore, type ResponseStore } from './cache/response-store.js';
 import { cacheResponseStore } from './cache/cache-response-store.js';
@@ -50,6 +51,10 @@ export interface Gateway extends Component {
   readonly upgrade: UpgradeHandler;
   /** For HTTP/2 servers other than `app.server`: call on their 'connect' event (RFC 8441 WebSockets); false means not a gateway route. */
   readonly connect: ExtendedConnectHandler;
+  /** True when a static, proxy or redirect route without `auth: required` answers the request: Strata's request auth must skip it. */
+  readonly bypassesAuth: (request: FastifyRequest) => boolean;
+  /** The raw-handler fast lane for in-memory static answers (fast-lane.ts); undefined when it has nothing to take. */
+  fastLane(o: FastLaneOptions): FastLane | undefined;
 }
 
 /** Thrown for config that the schema cannot catch (unknown site/pool names, several targets). */
@@ -126,6 +131,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     allowSetCookie: c.cache.allowSetCookie,
     allowAuthorization: c.cache.allowAuthorization,
     key: { host: c.cache.keyHost, query: c.cache.keyQuery, headers: c.cache.keyHeaders.map((h) => h.toLowerCase()) },
+    purgeHost: c.cache.purgeHost || undefined,
     metrics,
   });
   const routes: RouteInput<GatewayTarget>[] = c.routes.map((r, i) => {
@@ -136,7 +142,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     if (r.site) {
       const site = sites.get(r.site);
       if (!site) throw new GatewayConfigError(`${key}.site`, `no site named "${r.site}"`);
-      target = { type: 'static', site, stripPrefix: r.stripPrefix };
+      target = { type: 'static', site, stripPrefix: r.stripPrefix, auth: r.auth };
     } else if (r.pool) {
       const pool = pools.get(r.pool);
       if (!pool) throw new GatewayConfigError(`${key}.pool`, `no pool named "${r.pool}"`);
@@ -150,7 +156,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         rewrite: { stripPrefix: r.stripPrefix, pattern: r.rewritePattern || undefined, replacement: r.rewriteTo },
         compress: r.compress,
       });
-      target = { type: 'proxy', proxy, cache: r.cache ? cache : undefined, websocket: r.websocket };
+      target = { type: 'proxy', proxy, cache: r.cache ? cache : undefined, websocket: r.websocket, auth: r.auth };
     } else if (r.redirect) target = { type: 'redirect', to: r.redirect, status: r.redirectStatus as 308 };
     else target = { type: 'api' };
     return {
@@ -178,6 +184,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     plugin,
     upgrade: plugin.upgrade,
     connect: plugin.connect,
+    bypassesAuth: plugin.bypassesAuth,
+    fastLane: (o) => (routes.some((r) => r.target.type === 'static') ? createFastLane(plugin.staticMatch, metrics, o) : undefined),
     cache,
     pools,
     forward,

@@ -15,15 +15,24 @@ import { isExtendedConnect, rejectConnect } from './proxy/websocket-h2.js';
 import { bridgeExtendedConnect } from './proxy/websocket-h2-bridge.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { mayHaveBody, setRequestBody } from './proxy/request-body.js';
+import type { StaticMatch } from './fast-lane.js';
 
 /** Something that answers proxied requests itself (e.g. the response cache). */
 export interface ProxyResponder {
   handle(request: FastifyRequest, reply: FastifyReply, proxy: Proxy, prefixLength: number, route: string): Promise<FastifyReply>;
 }
 
+/**
+ * Whose credentials a route's `Authorization` header and cookies are. `none` (the default): the
+ * site's or upstream's own; Strata does not read them and forwards them untouched. `required`:
+ * Strata's; the request needs a valid Strata token, API key or session (401 otherwise), and
+ * WebSocket upgrades on the route are refused (they bypass the request hooks that check it).
+ */
+export type GatewayAuth = 'none' | 'required';
+
 export type GatewayTarget =
-  | { type: 'static'; site: StaticSite; /** Drop the matched prefix (default true). */ stripPrefix?: boolean }
-  | { type: 'proxy'; proxy: Proxy; cache?: ProxyResponder; /** Proxy WebSocket upgrades too (default true). */ websocket?: boolean }
+  | { type: 'static'; site: StaticSite; /** Drop the matched prefix (default true). */ stripPrefix?: boolean; auth?: GatewayAuth }
+  | { type: 'proxy'; proxy: Proxy; cache?: ProxyResponder; /** Proxy WebSocket upgrades too (default true). */ websocket?: boolean; auth?: GatewayAuth }
   | { type: 'redirect'; /** Location; `{host}`, `{path}` and `{uri}` (path + query) are replaced. */ to: string; status?: 301 | 302 | 303 | 307 | 308 }
   | { type: 'api' };
 
@@ -65,6 +74,11 @@ interface Http2ServerLike {
 }
 
 const NOT_FOUND = JSON.stringify({ type: 'strata/not-found', title: 'Not Found', status: 404 });
+const UNAUTHORIZED = JSON.stringify({ type: 'strata/unauthorized', title: 'Unauthorized', status: 401, detail: 'This route needs a Strata token, API key or session.' });
+
+function authRequired(t: GatewayTarget): boolean {
+  return (t.type === 'static' || t.type === 'proxy') && t.auth === 'required';
+}
 
 /**
  * @example
@@ -74,7 +88,7 @@ const NOT_FOUND = JSON.stringify({ type: 'strata/not-found', title: 'Not Found',
  *   { match: { prefix: '/api' }, target: { type: 'api' } },
  * ] }));
  */
-export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgrade: UpgradeHandler; connect: ExtendedConnectHandler } {
+export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgrade: UpgradeHandler; connect: ExtendedConnectHandler; bypassesAuth: (request: FastifyRequest) => boolean; staticMatch: StaticMatch } {
   const table = compileRoutes(opts.routes);
   const metrics = opts.metrics;
   const gate = opts.bodyGate;
@@ -93,6 +107,10 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
     const route = table.match({ host: hostRoutes ? normalizeHost(rawHost) : '', path, method: request.method, headers: request.headers });
     if (!route || route.target.type === 'api') return undefined;
     if (metrics) answeredBy.set(request, route.name);
+    if (authRequired(route.target) && !request.auth) {
+      reply.code(401).header('content-type', 'application/problem+json').header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
+      return Promise.resolve();
+    }
     // Fastify never parses these bodies: the gate inspects them first (an attack is refused whatever the route answers)
     if (gate !== undefined && mayHaveBody(request.raw as Parameters<typeof mayHaveBody>[0])) {
       return gate(request, reply).then((r) => {
@@ -117,6 +135,29 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
     }
   }
 
+  /**
+   * True when a static, proxy or redirect route that did not opt in to Strata's auth answers this
+   * request: its Authorization header and cookies belong to the site or upstream, and Strata's
+   * request-auth hook must leave them alone (read, judge and forward nothing of its own).
+   */
+  function bypassesAuth(request: FastifyRequest): boolean {
+    if (opts.routes.length === 0) return false;
+    const url = request.url;
+    const q = url.indexOf('?');
+    const rawHost = (request.headers.host ?? request.headers[':authority']) as string | undefined;
+    const route = table.match({ host: hostRoutes ? normalizeHost(rawHost) : '', path: q === -1 ? url : url.slice(0, q), method: request.method, headers: request.headers });
+    return route !== undefined && route.target.type !== 'api' && !authRequired(route.target);
+  }
+
+  /** For the fast lane: the static route (auth none) a GET/HEAD for `path` matches, and the path inside its site. */
+  const staticMatch: StaticMatch = (req, path) => {
+    if (opts.routes.length === 0) return undefined;
+    const route = table.match({ host: hostRoutes ? normalizeHost(req.headers.host) : '', path, method: req.method ?? 'GET', headers: req.headers });
+    if (route === undefined || route.target.type !== 'static' || route.target.auth === 'required') return undefined;
+    const t = route.target;
+    return { site: t.site, path: (t.stripPrefix ?? true) ? path.slice(route.prefixLength) || '/' : path, name: route.name };
+  };
+
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -125,6 +166,10 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
     const t = route.target;
     if (t.type !== 'proxy' || t.websocket === false) {
       rejectUpgrade(socket, 404, 'Not Found', NOT_FOUND);
+      return true;
+    }
+    if (authRequired(t)) {
+      rejectUpgrade(socket, 401, 'Unauthorized', UNAUTHORIZED);
       return true;
     }
     void t.proxy.upgrade(req, socket, head, route.prefixLength);
@@ -142,6 +187,10 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
     const t = route.target;
     if (t.type !== 'proxy' || t.websocket === false) {
       rejectConnect(res, 404, 'strata/not-found', 'Not Found', 'No WebSocket route here.');
+      return true;
+    }
+    if (authRequired(t)) {
+      rejectConnect(res, 401, 'strata/unauthorized', 'Unauthorized', 'This route needs a Strata token, API key or session.');
       return true;
     }
     t.proxy.connectH2(req, res, route.prefixLength).catch(() => res.stream.destroy());
@@ -217,5 +266,5 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
       });
     });
   };
-  return Object.assign(fp(plugin, { name: 'strata-gateway', fastify: '5.x' }), { upgrade, connect });
+  return Object.assign(fp(plugin, { name: 'strata-gateway', fastify: '5.x' }), { upgrade, connect, bypassesAuth, staticMatch });
 }

@@ -2,6 +2,7 @@
 // jobs in batches under a lease, runs up to `concurrency` handlers, acks,
 // retries with backoff or dead-letters, and stops gracefully.
 import { DEFAULT_BACKOFF, errorText, retryDelay } from './job-options.js';
+import { checkRateLimit, encodeProgress, PROGRESS_TTL_MS, type QueueSideState } from './queue-side.js';
 import type { Backoff, ConsumeOptions, Consumer, Handler, Job } from './queue-types.js';
 
 /** One delivery of a job; `token` lets the backend ignore an ack from a delivery whose lease was lost. */
@@ -23,13 +24,16 @@ export interface ClaimDriver {
 }
 
 export interface LoopOptions extends ConsumeOptions {
+  /** Where the queue's rate-limit window and job progress live (the backend's shared store). */
+  side: { queue: string; state: QueueSideState };
   pollMs?: number;
   /** Most jobs claimed in one round trip. */
   maxBatch?: number;
   onError?: (err: unknown) => void;
 }
 
-export function startClaimLoop<T>(driver: ClaimDriver, handler: Handler<T>, options: LoopOptions = {}): Consumer {
+export function startClaimLoop<T>(driver: ClaimDriver, handler: Handler<T>, options: LoopOptions): Consumer {
+  checkRateLimit(options.rateLimit);
   const loop = new ClaimLoop(driver, handler as Handler, options);
   void loop.run();
   return loop;
@@ -76,7 +80,19 @@ class ClaimLoop implements Consumer {
       }
       if (this.buffer.length === 0) {
         try {
-          this.buffer = await this.driver.claim(this.batch, this.leaseMs);
+          const limit = this.options.rateLimit;
+          if (limit) {
+            // Only as many starts as there are free slots are taken from the window; unused ones go back.
+            const { queue, state } = this.options.side;
+            const { granted, retryInMs } = await state.take(queue, this.concurrency - this.running.size, limit);
+            if (granted === 0) {
+              await this.driver.wait(Math.max(5, retryInMs), stop).catch(() => {});
+              // driver.wait also ends on new work: go round, the window decides.
+              continue;
+            }
+            this.buffer = await this.driver.claim(granted, this.leaseMs);
+            if (this.buffer.length < granted) await state.giveBack(queue, granted - this.buffer.length);
+          } else this.buffer = await this.driver.claim(this.batch, this.leaseMs);
         } catch (err) {
           this.options.onError?.(err);
           await this.driver.wait(this.pollMs * 5, stop).catch(() => {});
@@ -111,10 +127,12 @@ class ClaimLoop implements Consumer {
 
   /** Run the handler; the slot frees when it returns, while the ack/retry/dead-letter goes on in the background. */
   private async execute(c: Claimed): Promise<void> {
+    if (this.options.maxAttempts !== undefined) c.job.maxAttempts = this.options.maxAttempts;
     let failure: unknown;
     let ok = false;
     try {
-      await this.handler(c.job, { signal: this.abortCtl.signal });
+      const { queue, state } = this.options.side;
+      await this.handler(c.job, { signal: this.abortCtl.signal, progress: async (v) => state.setProgress(queue, c.job.id, encodeProgress(v), PROGRESS_TTL_MS) });
       ok = true;
     } catch (err) {
       failure = err;

@@ -1,6 +1,7 @@
 /** @module Messaging: durable queues (SQLite, Redis streams, RabbitMQ, NATS JetStream), the event bus, cron and webhooks. */
 import type { Component } from '../core/index.js';
 import type { Bus, BusOptions } from './bus/bus-types.js';
+import { linkedBus, type BusLink } from './bus/linked.js';
 import { createBus, createQueueBackend, type MessagingConfig } from './messaging-factory.js';
 import type { QueueBackend } from './queue-types.js';
 import { enginesOrOwn, type Engines } from '../engines/index.js';
@@ -9,8 +10,10 @@ export type { Backoff, ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, 
 export type { Bus, BusHandler, BusOptions } from './bus/bus-types.js';
 export { QueueUnavailableError, QueueUnsupportedError } from './errors.js';
 export { retryDelay, DEFAULT_BACKOFF } from './job-options.js';
+export { checkConsumeOptions, withConsumeDefaults } from './consume-defaults.js';
 export { topicMatches, assertTopic, assertPattern } from './bus/topic-match.js';
 export { memoryBus } from './bus/memory.js';
+export { linkedBus, type BusLink, type LinkedMessage } from './bus/linked.js';
 export { sqliteQueue, type SqliteQueueOptions } from './backends/sqlite.js';
 export { redisQueue, type RedisQueueOptions } from './backends/redis.js';
 export { rabbitQueue, type RabbitQueueOptions } from './backends/rabbitmq.js';
@@ -31,8 +34,12 @@ export { createBus, createQueueBackend, type MessagingConfig, type MessagingEngi
  */
 export function messagingComponent(
   config: MessagingConfig,
-  /** `engines`: shared engine clients (the composition root's); without it, messaging opens its own and closes them. */
-  deps: { dataDir: string; engines?: Engines } & BusOptions,
+  /**
+   * `engines`: shared engine clients (the composition root's); without it, messaging opens its own and
+   * closes them. `busLink`: joins the in-process (`memory`) bus to other processes' on the topics
+   * `share` accepts (cluster workers); ignored for the other bus backends, which are shared already.
+   */
+  deps: { dataDir: string; engines?: Engines; busLink?: { link: BusLink; share: (topic: string) => boolean } } & BusOptions,
 ): Component & { readonly queue: QueueBackend; readonly bus: Bus } {
   let queue: QueueBackend | undefined;
   let bus: Bus | undefined;
@@ -50,7 +57,9 @@ export function messagingComponent(
     async start() {
       engines = enginesOrOwn(deps.engines);
       try {
-        bus = await createBus(config.bus, { ...deps, engines: engines.engines });
+        const { busLink, dataDir: _dataDir, engines: _engines, ...busOptions } = deps;
+        bus = await createBus(config.bus, { ...busOptions, engines: engines.engines });
+        if (busLink && config.bus.backend === 'memory') bus = linkedBus(bus, busLink.link, busLink.share);
         queue = await createQueueBackend(config.queue, { dataDir: deps.dataDir, engines: engines.engines });
       } catch (err) {
         await bus?.close();

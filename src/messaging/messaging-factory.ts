@@ -6,11 +6,17 @@ import type { MessagingSchema } from '../config/schema-messaging.js';
 import type { Engines } from '../engines/index.js';
 import type { Bus, BusOptions } from './bus/bus-types.js';
 import type { QueueBackend } from './queue-types.js';
+import { withConsumeDefaults } from './consume-defaults.js';
 
 export type MessagingConfig = Static<typeof MessagingSchema>;
 export type MessagingEngines = Pick<Engines, 'redis' | 'rabbitmq' | 'nats'>;
 
 export async function createQueueBackend(config: MessagingConfig['queue'], deps: { dataDir: string; engines: MessagingEngines }): Promise<QueueBackend> {
+  const c = config.consumer;
+  return withConsumeDefaults(await createBackend(config, deps), { leaseMs: c.leaseMs, backoff: c.backoff, ...(c.maxAttempts > 0 ? { maxAttempts: c.maxAttempts } : {}) }, config.rateLimits);
+}
+
+async function createBackend(config: MessagingConfig['queue'], deps: { dataDir: string; engines: MessagingEngines }): Promise<QueueBackend> {
   const common = { maxAttempts: config.maxAttempts, maxPayloadBytes: config.maxPayloadBytes, idempotencyRetentionMs: config.idempotencyRetention };
   switch (config.backend) {
     case 'sqlite': {

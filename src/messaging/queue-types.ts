@@ -61,6 +61,17 @@ export interface Backoff {
 export interface HandlerContext {
   /** Aborted when the consumer stops and the grace period ran out; the job will be delivered again. */
   signal: AbortSignal;
+  /**
+   * Reports how far the job got (a number 0..100, or any JSON up to 4 KiB); readable with
+   * `queue.progress(queue, id)` from any instance, for a day after the last report.
+   */
+  progress(value: unknown): Promise<void>;
+}
+
+/** At most `max` job starts of a queue per `perMs`, across its consumers (see ConsumeOptions.rateLimit). */
+export interface RateLimit {
+  max: number;
+  perMs: number;
 }
 
 export type Handler<T = unknown> = (job: Job<T>, ctx: HandlerContext) => unknown | Promise<unknown>;
@@ -71,6 +82,18 @@ export interface ConsumeOptions {
   /** Visibility timeout: a job not acked within it is delivered again (default 30 s). */
   leaseMs?: number;
   backoff?: Partial<Backoff>;
+  /**
+   * Deliveries of a job this consumer handles before a failing one is dead-lettered, in place of the
+   * job's own `maxAttempts` (from enqueue). Checked when the handler throws; on SQLite, Redis and
+   * NATS, deliveries lost to an expired lease are still capped by the job's own limit.
+   */
+  maxAttempts?: number;
+  /**
+   * The queue's rate limit: at most `max` jobs start per `perMs` window, counted across every
+   * consumer of the queue that sets one (on every instance sharing the backend; RabbitMQ: in this
+   * process unless the backend was given a shared `side` store). Jobs over the limit wait.
+   */
+  rateLimit?: RateLimit;
 }
 
 export interface Consumer {
@@ -96,5 +119,7 @@ export interface QueueBackend {
   resume(queue: string): Promise<void>;
   /** Names of queues this backend knows. */
   queues(): Promise<string[]>;
+  /** The last progress a handler reported for job `id` (kept a day after the report), or undefined. */
+  progress(queue: string, id: string): Promise<unknown>;
   close(): Promise<void>;
 }

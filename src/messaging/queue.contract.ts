@@ -160,6 +160,71 @@ export function queueBackendContract(backendName: string, opts: QueueContractOpt
       assert.equal((await q.counts(name)).dead, 0);
     });
 
+    test("a consumer's maxAttempts dead-letters a failing job after that many deliveries, in place of the job's", async () => {
+      const name = fresh('cmax');
+      await q.enqueue(name, 'x', { maxAttempts: 6 });
+      const seen: [number, number][] = [];
+      const c = await q.consume(
+        name,
+        (job) => {
+          seen.push([job.attempt, job.maxAttempts]);
+          throw new Error(`fail ${job.attempt}`);
+        },
+        { ...fast, maxAttempts: 2 },
+      );
+      await until(async () => (await q.counts(name)).dead === 1, 'dead letter');
+      await c.stop();
+      assert.deepEqual(seen, [[1, 2], [2, 2]]);
+      const [dead] = await q.peek(name, 'dead');
+      assert.match(String(dead.lastError), /fail 2/);
+    });
+
+    test('job progress: reported by the handler, readable by id during and after the job', async () => {
+      const name = fresh('progress');
+      const { id } = await q.enqueue(name, 'p');
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let badValue: unknown;
+      const c = await q.consume(name, async (_job, ctx) => {
+        await ctx.progress(40);
+        await gate;
+        await ctx.progress({ step: 'upload', done: 3, of: 4 });
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        badValue = await ctx.progress(cyclic).then(() => 'accepted', (e: { type?: string }) => e.type);
+      });
+      await until(async () => (await q.progress(name, id)) === 40, 'progress 40 while running');
+      release();
+      await until(async () => (await q.counts(name)).active === 0 && (await q.counts(name)).waiting === 0, 'the job completes');
+      await c.stop();
+      assert.deepEqual(await q.progress(name, id), { step: 'upload', done: 3, of: 4 });
+      assert.equal(badValue, 'strata/validation');
+      assert.equal(await q.progress(name, 'no-such-job'), undefined);
+    });
+
+    test('rate limit: at most max starts per window across consumers, the rest wait for the next window', async () => {
+      const name = fresh('rate');
+      await q.enqueueBulk(name, [1, 2, 3, 4, 5].map((payload) => ({ payload })));
+      const started: unknown[] = [];
+      const limit = { max: 3, perMs: 60_000 }; // one window for the whole check
+      const a = await q.consume(name, (job) => void started.push(job.payload), { concurrency: 4, rateLimit: limit });
+      const b = await q.consume(name, (job) => void started.push(job.payload), { concurrency: 4, rateLimit: limit });
+      await until(() => started.length === 3, 'three starts');
+      await sleep(500); // consumers keep asking; the window has no more starts
+      assert.equal(started.length, 3);
+      await a.stop();
+      await b.stop();
+      // A short window lets every job through, a few at a time.
+      const quick = fresh('rate-quick');
+      await q.enqueueBulk(quick, [1, 2, 3, 4, 5].map((payload) => ({ payload })));
+      const got: unknown[] = [];
+      const c = await q.consume(quick, (job) => void got.push(job.payload), { concurrency: 4, rateLimit: { max: 2, perMs: 200 } });
+      await until(() => got.length === 5, 'all five through a 2-per-200ms limit');
+      await c.stop();
+      assert.deepEqual([...got].sort(), [1, 2, 3, 4, 5]);
+      await assert.rejects(q.consume(fresh('rate-bad'), () => undefined, { rateLimit: { max: 0, perMs: 10 } }), { type: 'strata/validation' });
+    });
+
     test('delay and runAt hold a job back until its time', async () => {
       const name = fresh('delay');
       const t0 = Date.now();
@@ -240,6 +305,18 @@ export function queueBackendContract(backendName: string, opts: QueueContractOpt
       await until(() => got.length === 1, 'delivery after resume');
       await c.stop();
       assert.equal((await q.counts(name)).paused, false);
+    });
+
+    test('a queue paused before it ever had a job is listed and reports paused', async () => {
+      const name = fresh('pause-new');
+      await q.pause(name);
+      assert.ok((await q.queues()).includes(name));
+      assert.equal((await q.counts(name)).paused, true);
+      await q.resume(name);
+      assert.equal((await q.counts(name)).paused, false);
+      const fresher = fresh('resume-new');
+      await q.resume(fresher); // resuming one that was never paused is a no-op, not an error
+      assert.equal((await q.counts(fresher)).paused, false);
     });
 
     test('priority orders ready jobs where supported', async (t) => {

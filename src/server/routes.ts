@@ -4,10 +4,13 @@
 // before Strata's own.
 import cluster from 'node:cluster';
 import { principalOf } from '../auth/index.js';
-import { adminRoutes, authHooks, authRoutes, authWriteHook, jwksRoutes, opsRoutes, recordsRoutes, requireSuperuser, setupRoutes, superuserAudit, type AuthRoutesDeps } from '../api/index.js';
+import { adminRoutes, adminUiRoutes, authHooks, authRoutes, authWriteHook, jwksRoutes, opsRoutes, recordsRoutes, requireSuperuser, setupRoutes, superuserAudit, userOpenapiPaths, type AuthRoutesDeps } from '../api/index.js';
 import { realtimeRoutes } from '../api/realtime/index.js';
+import { dropRecordFiles, fileTokenGrant, filesRoutes, grantCheck, quotaCheck, recordFiles, tusUploads } from '../api/files/index.js';
 import { createRpc, recordWatch, type Rpc } from '../api/rpc/index.js';
 import { ConnectionLimiter } from '../waf/index.js';
+import { requestId } from '../edge/index.js';
+import { accessLog } from '../ops/index.js';
 import { workerMetrics } from './cluster-metrics.js';
 import type { Services } from './services.js';
 
@@ -32,9 +35,23 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
   const accounts = s.setup.accounts;
 
   await app.register(waf.plugin());
-  // Who is calling (bearer JWT, API key or session cookie) and the CSRF check, before any route.
-  await app.register(authHooks({ services, trustedOrigins: config.auth.sessions.trustedOrigins }));
+  // Who is calling (bearer JWT, API key or session cookie) and the CSRF check, before any route;
+  // gateway routes that did not opt in keep their credentials for their site or upstream.
+  await app.register(authHooks({ services, trustedOrigins: config.auth.sessions.trustedOrigins, skip: gateway.bypassesAuth }));
   await app.register(gateway.plugin);
+  // In-memory static answers before Fastify, with the same headers, WAF check, access line and metrics.
+  edge.setFastLane(
+    gateway.fastLane({
+      security: edge.security,
+      requestId,
+      access: config.log.access ? accessLog(log) : undefined,
+      metrics: s.metrics,
+      headPass: waf.headPass,
+      fastifyRoute: (method, path) => app.findRoute({ method: method as 'GET', url: path }) !== null,
+      cors: config.server.cors.origins.length > 0,
+      trustProxy: config.server.trustProxy !== false,
+    }),
+  );
   await app.register(jwksRoutes(services.keys));
   const authDeps: AuthRoutesDeps = {
     services,
@@ -47,7 +64,9 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
     audit: (request, action, e) =>
       services.audit.record({
         action,
-        actor: request.auth ? { id: request.auth.userId, collection: request.auth.collection ?? 'users' } : e.subject ? { id: e.subject, collection: e.collection } : null,
+        // An anonymous caller acts as the account only when it succeeds (signed up, logged in); a failed
+        // attempt on an account names it as the target, never as the actor.
+        actor: request.auth ? { id: request.auth.userId, collection: request.auth.collection ?? 'users' } : e.subject && e.outcome === 'success' ? { id: e.subject, collection: e.collection } : null,
         target: e.subject ? `${e.collection}/${e.subject}` : e.collection,
         ip: e.ip ?? request.ip,
         userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : undefined,
@@ -57,6 +76,7 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
   };
   const renderMetrics = s.metrics && cluster.isWorker ? workerMetrics(s.metrics.registry) : undefined;
   await app.register(opsRoutes({ readiness: s.readiness, metrics: s.metrics, metricsPath: config.metrics.path, renderMetrics }));
+  const fileQuota = quotaCheck(() => s.files.store(), config.files.quotas);
   await app.register(
     recordsRoutes({
       // Read per request: the data layer swaps in a new records service when the collections change
@@ -70,7 +90,53 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
       access: () => recordAccess,
       principal: (request) => principalOf(request.auth),
       writes: authWriteHook(authDeps),
-      extraPaths: () => functions.openapiPaths(),
+      // The users admin API describes itself (its routes are mounted below with the other admin routes).
+      extraPaths: () => ({ ...userOpenapiPaths(), ...functions.openapiPaths() }),
+      // File fields: multipart uploads streamed to storage; files deleted after the write commits.
+      files: recordFiles({
+        store: () => s.files.store(),
+        records: () => data.records,
+        limits: { maxFiles: config.files.maxFilesPerRequest, maxFields: 1000, maxFieldBytes: config.server.bodyLimit },
+        quota: fileQuota,
+        log,
+      }),
+      // What else is mounted below, so the OpenAPI document describes exactly what answers.
+      openapi: {
+        sessionCookie: config.auth.sessions.cookieName,
+        auth: true,
+        adminUi: true,
+        admin: { legacy: { purgePath: config.gateway.cache.purgePath } },
+        ops: { metricsPath: s.metrics ? config.metrics.path : undefined },
+        realtime: config.realtime.enabled,
+        rpc: config.rpc.enabled,
+        functions: true,
+        files: true,
+      },
+    }),
+  );
+  await app.register(
+    filesRoutes({
+      store: () => s.files.store(),
+      records: () => data.records,
+      access: () => recordAccess,
+      principal: (request) => principalOf(request.auth),
+      tokens: s.files.tokens,
+      // A file token ends with the sign-in it was issued on (logout, logout-all, password change, revoked key).
+      grant: (request) => fileTokenGrant(request.auth),
+      current: grantCheck(services),
+      inlineTypes: config.files.inlineTypes,
+    }),
+  );
+  // Resumable (tus) uploads into file fields: checked at creation, attached to the record at the last byte.
+  await app.register(
+    tusUploads({
+      staging: () => s.files.staging(),
+      store: () => s.files.store(),
+      records: () => data.records,
+      access: () => recordAccess,
+      principal: (request) => principalOf(request.auth),
+      quota: fileQuota,
+      dropFiles: (c, id, names) => dropRecordFiles(s.files.store(), c, id, names, log),
     }),
   );
   await app.register(functions.plugin);
@@ -103,12 +169,19 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
       audit: () => services.audit,
       queue: () => messaging.queue,
       webhooks: s.webhookStore,
+      webhookPolicy: { ...config.messaging.webhooks },
       wafEvents: waf.events,
+      wafExclusions: { runtime: s.wafExclusions, configured: config.waf.exclusions },
+      ops: { cache: () => ({ cache: s.cache.cache, store: config.cache.store }), pools: () => gateway.pools, cron: () => functions.cronJobs(), rateLimited: () => waf.rateLimited() },
       responseCache: gateway.cache,
+      backups: s.backups,
+      users: { services: () => services, accounts: () => accounts, records: () => data.records, email: config.auth.email },
       bodyLimit: config.server.bodyLimit,
       legacy: { purgePath: config.gateway.cache.purgePath },
     }),
   );
+  // The admin UI at /_/ (built from admin-ui/ on its first request); it uses only the public APIs above.
+  await app.register(adminUiRoutes());
 
   // WebSocket + SSE subscriptions: events reach a subscriber only when its view rule allows the record.
   const realtime = config.realtime.enabled

@@ -9,6 +9,7 @@ import { resolveTlsFiles } from '../edge/index.js';
 import { flushLogger } from '../ops/index.js';
 import { createServer, type StrataServer } from './server.js';
 import { primaryMetrics } from './cluster-metrics.js';
+import { relayBus } from './cluster-bus.js';
 
 export interface ServeOptions {
   version: string;
@@ -105,6 +106,8 @@ async function runPrimary(config: StrataConfig, log: Logger, opts: ServeOptions,
   const fork = (): Worker => {
     const w = cluster.fork({ STRATA_WORKER: '1' });
     w.on('message', (m: unknown) => onMetrics(w, m));
+    // Record-change events published on one worker's in-process bus reach the other workers.
+    if (config.messaging.bus.backend === 'memory') w.on('message', (m: unknown) => relayBus(w, m));
     w.on('message', (m: ListeningMessage) => {
       if (m?.type !== 'strata:listening') return;
       if (m.setupToken && printed) (opts.print ?? console.log)(`  setup:   no superuser yet; create one within 24 h at ${m.urls.find((u) => u.kind === 'https')?.url ?? m.urls[0]?.url}/_strata/setup#${m.setupToken}`);
@@ -117,6 +120,15 @@ async function runPrimary(config: StrataConfig, log: Logger, opts: ServeOptions,
 
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
+    if (!printed) {
+      // A worker died before any worker listened: a start-up failure (port taken, bad data dir, full
+      // disk) that every replacement would repeat. Exit non-zero now so a supervisor sees it.
+      stopping = true;
+      log.error({ worker: w.process.pid, code, signal }, 'a worker failed to start; stopping');
+      for (const other of Object.values(cluster.workers ?? {})) if (other && !other.isDead()) other.process.kill('SIGKILL');
+      flushLogger(log);
+      process.exit(typeof code === 'number' && code !== 0 ? code : 1);
+    }
     const now = Date.now();
     recentExits.push(now);
     while (recentExits.length > 0 && recentExits[0] < now - 60_000) recentExits.shift();

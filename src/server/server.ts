@@ -29,6 +29,10 @@ export interface StrataServer {
   /** The one-time link token to create the first superuser, when none exists (after start). */
   readonly setupToken: string | undefined;
   readonly functions: Functions;
+  /** Backups the server takes (backup.schedule, the admin API). */
+  readonly backups: Services['backups'];
+  /** Storage of file fields, file tokens and the orphan sweep. */
+  readonly files: Services['files'];
   /** Starts the services in order, mounts the routes on them, then listens. */
   start(): Promise<void>;
   /** Drains in-flight requests (bounded by server.shutdownGrace) and stops every component in reverse order. */
@@ -73,12 +77,16 @@ export async function createServer(config: StrataConfig, log: Logger): Promise<S
       return s.setup.setupToken;
     },
     functions: s.functions,
+    backups: s.backups,
+    files: s.files,
     async start() {
       try {
         for (const c of s.components) await startOne(c);
         mounted = await mountRoutes(s);
         await startOne(edge); // the edge listens last, once every route is in place
       } catch (e) {
+        // the edge holds a certificate watcher and maybe a bound listener even when it failed to listen
+        await edge.abort().catch(() => undefined);
         for (const c of started.reverse()) await c.stop?.().catch(() => undefined);
         started.length = 0;
         await engines.close();

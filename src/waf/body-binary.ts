@@ -94,6 +94,8 @@ const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
  * message holding any is inspected as a string too. A body that is no message at all is inspected as
  * UTF-8 text if it is some.
  */
+const WIRE_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
+
 export function protobufParts(body: Buffer, out: RawPart[], lim: BodyLimits): void {
   const top = parseMessage(body, 0, body.length);
   if (!top) {
@@ -112,7 +114,10 @@ export function protobufParts(body: Buffer, out: RawPart[], lim: BodyLimits): vo
       const bytes = body.subarray(f.start, f.end);
       if (!isUtf8(bytes)) continue;
       const text = bytes.toString('utf8');
-      if (!nested || nested.scalars > 0 || nested.fields.length === 0 || !CONTROL.test(text)) out.push({ location: 'body', name, value: text });
+      // a message seen as a string: its tag, length and scalar bytes are wire format, not text (a fixed64
+      // `price` holds NULs): control bytes are dropped, so text split across fields reads as one
+      if (!nested) out.push({ location: 'body', name, value: text });
+      else if (nested.scalars > 0 || nested.fields.length === 0 || !CONTROL.test(text)) out.push({ location: 'body', name, value: text.replace(WIRE_CONTROL, '') });
     }
   }
 }

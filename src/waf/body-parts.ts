@@ -3,6 +3,16 @@
 // values and file names, not file contents) and XML (text, attributes, DTD entities).
 import { XMLParser } from 'fast-xml-parser';
 import { splitUrlencoded, type RawPart } from './request-parts.js';
+import { linearRx } from './regex-linear.js';
+
+const BOUNDARY = linearRx(/boundary=(?:"([^"]+)"|([^;\s]+))/i);
+const DISPOSITION = linearRx(/content-disposition:[^\r\n]*/i);
+const QUOTED_NAME = linearRx(/\bname="([^"]*)"/i);
+const BARE_NAME = linearRx(/\bname=([^;\s]+)/i);
+const FILENAME = linearRx(/\bfilename\*?="?([^";\r\n]*)"?/i);
+const EXTERNAL_DTD = linearRx(/<!DOCTYPE[^>[]*(?:\[[\s\S]*?<!ENTITY[^>]*\b(?:SYSTEM|PUBLIC)\b|\b(?:SYSTEM|PUBLIC)\b)/i);
+const PARAMETER_ENTITY = linearRx(/<!ENTITY\s+%/i);
+const NESTED_ENTITY = linearRx(/<!ENTITY\s+%?\s*[\w.-]+\s+(?:"[^"]*&[\w.-]+;[^"]*"|'[^']*&[\w.-]+;[^']*')/i);
 
 export interface BodyLimits { maxDepth: number; maxParts: number }
 
@@ -30,7 +40,7 @@ export function jsonParts(body: unknown, out: RawPart[], lim: BodyLimits, prefix
 
 /** Fields and file names of a multipart/form-data body; file contents are skipped. */
 export function multipartParts(body: string, contentType: string, out: RawPart[], lim: BodyLimits): void {
-  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  const m = BOUNDARY.exec(contentType);
   if (!m) return;
   const delim = `--${m[1] ?? m[2]}`;
   let pos = body.indexOf(delim);
@@ -44,9 +54,9 @@ export function multipartParts(body: string, contentType: string, out: RawPart[]
       const head = part.slice(0, headEnd);
       let content = part.slice(headEnd + 4);
       if (content.endsWith('\r\n')) content = content.slice(0, -2);
-      const disp = /content-disposition:[^\r\n]*/i.exec(head)?.[0] ?? '';
-      const name = /\bname="([^"]*)"/i.exec(disp)?.[1] ?? /\bname=([^;\s]+)/i.exec(disp)?.[1] ?? '';
-      const filename = /\bfilename\*?="?([^";\r\n]*)"?/i.exec(disp)?.[1];
+      const disp = DISPOSITION.exec(head)?.[0] ?? '';
+      const name = QUOTED_NAME.exec(disp)?.[1] ?? BARE_NAME.exec(disp)?.[1] ?? '';
+      const filename = FILENAME.exec(disp)?.[1];
       if (filename !== undefined) {
         if (filename !== '') out.push({ location: 'filename', name: name || 'file', value: filename });
       } else if (content !== '') {
@@ -62,9 +72,9 @@ export interface XmlResult { external: boolean; expansion: boolean }
 
 /** Text and attribute values of an XML document; reports DTDs declaring external entities (XXE). */
 export function xmlParts(body: string, out: RawPart[], lim: BodyLimits): XmlResult {
-  const external = /<!DOCTYPE[^>[]*(?:\[[\s\S]*?<!ENTITY[^>]*\b(?:SYSTEM|PUBLIC)\b|\b(?:SYSTEM|PUBLIC)\b)/i.test(body) || /<!ENTITY\s+%/i.test(body);
+  const external = EXTERNAL_DTD.test(body) || PARAMETER_ENTITY.test(body);
   // entities defined through other entities: the "billion laughs" expansion bomb
-  const expansion = /<!ENTITY\s+%?\s*[\w.-]+\s+(?:"[^"]*&[\w.-]+;[^"]*"|'[^']*&[\w.-]+;[^']*')/i.test(body);
+  const expansion = NESTED_ENTITY.test(body);
   try {
     const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', processEntities: true, parseTagValue: false, htmlEntities: false });
     jsonParts(parser.parse(body), out, lim);

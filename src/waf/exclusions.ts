@@ -1,6 +1,7 @@
 // Rule exclusions (the CRS "ctl:ruleRemoveTargetById" idea, by name): skip detectors
 // or rules for a route, a method, or one parameter (`body:post.content`, `query:q`,
-// `header:user-agent`, `cookie:*`; a trailing `*` matches a prefix).
+// `header:user-agent`, `cookie:*`; a trailing `*` matches a prefix), or a collection's field
+// on every records transport (`collection: posts, field: content`: REST, batch, Connect).
 import type { Location } from './detector.js';
 
 export interface WafExclusion {
@@ -13,6 +14,10 @@ export interface WafExclusion {
   detectors?: string[];
   /** Rule ids to skip (e.g. `sqli-comment`); empty = all rules of the chosen detectors. */
   rules?: string[];
+  /** A collection: the exclusion applies to values of its records' fields (with `field`, that field only), on every records route. */
+  collection?: string;
+  /** A field of `collection` (`content`); needs `collection`. */
+  field?: string;
 }
 
 const LOC_ALIAS: Record<string, Location[]> = {
@@ -20,7 +25,7 @@ const LOC_ALIAS: Record<string, Location[]> = {
 };
 
 interface CompiledParam { locations?: Location[]; name: string; prefix: boolean }
-export interface CompiledExclusion { route?: { value: string; prefix: boolean }; methods?: Set<string>; param?: CompiledParam; detectors?: Set<string>; rules?: Set<string> }
+export interface CompiledExclusion { route?: { value: string; prefix: boolean }; methods?: Set<string>; param?: CompiledParam; detectors?: Set<string>; rules?: Set<string>; field?: { collection: string; name?: string } }
 
 export function compileExclusions(list: readonly WafExclusion[]): CompiledExclusion[] {
   return list.map((e) => {
@@ -36,6 +41,8 @@ export function compileExclusions(list: readonly WafExclusion[]): CompiledExclus
     }
     if (e.detectors && e.detectors.length > 0) c.detectors = new Set(e.detectors);
     if (e.rules && e.rules.length > 0) c.rules = new Set(e.rules);
+    if (e.field && !e.collection) throw new Error(`waf exclusion field "${e.field}": name its collection too`);
+    if (e.collection) c.field = { collection: e.collection, name: e.field || undefined };
     return c;
   });
 }
@@ -60,15 +67,28 @@ function paramMatches(p: CompiledParam, location: Location, name: string): boole
   return p.prefix ? n.startsWith(p.name) : n === p.name;
 }
 
-/** Whether a detector (and optionally a rule) is excluded for this value; `location` undefined = request-level check. */
-export function isExcluded(active: readonly CompiledExclusion[], detector: string, rule: string | undefined, location?: Location, name?: string): boolean {
+/**
+ * Whether a detector (and optionally a rule) is excluded for this value; `location` undefined = request-level check.
+ * `field` is the record field the value belongs to (`posts.content`), when Strata knows it (strata-args.ts).
+ */
+export function isExcluded(active: readonly CompiledExclusion[], detector: string, rule: string | undefined, location?: Location, name?: string, field?: string): boolean {
   for (const e of active) {
     if (e.detectors && !e.detectors.has(detector)) continue;
     if (e.rules && (rule === undefined || !e.rules.has(rule))) continue;
+    if (e.field) {
+      if (field === undefined) continue;
+      const dot = field.indexOf('.');
+      if (field.slice(0, dot) !== e.field.collection || (e.field.name !== undefined && field.slice(dot + 1) !== e.field.name)) continue;
+    }
     if (e.param) {
       if (location === undefined || name === undefined || !paramMatches(e.param, location, name)) continue;
     }
     return true;
   }
   return false;
+}
+
+/** Exclusions of `detectors` on the named body fields (`urls.*`, `host`): the URL fields an admin route declares. */
+export function urlFieldExclusions(fields: readonly string[], detectors: string[]): CompiledExclusion[] {
+  return compileExclusions(fields.map((f) => ({ parameter: `body:${f}`, detectors })));
 }

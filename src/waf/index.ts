@@ -2,19 +2,24 @@
 import type { Component } from '../core/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { EventRing } from './event-ring.js';
-import { wafPlugin, type BodyGate, type WafDeps } from './waf-plugin.js';
+import { wafPlugin, type BodyGate, type HeadPass, type WafDeps } from './waf-plugin.js';
 import { redisRateStore } from './rate-limit/store-redis.js';
 import type { RateLimitStore } from './rate-limit/store.js';
 import { enginesOrOwn, type Engines } from '../engines/index.js';
+import { RuntimeExclusions } from './exclusions-runtime.js';
+import type { LimitedKey } from './rate-limit/rate-limiter.js';
 
-export { wafPlugin, engineFromConfig, type WafDeps, type WafConfig, type WafIdentity, type BodyGate, type BodyGateResult } from './waf-plugin.js';
+export { wafPlugin, engineFromConfig, type HeadPass, type WafDeps, type WafConfig, type WafIdentity, type BodyGate, type BodyGateResult } from './waf-plugin.js';
 export { createWafEngine, type WafEngine, type WafEngineOptions, type Detection, type HeadRequest, type WafMode } from './waf-engine.js';
 export type { Detector, Finding, InspectedValue, Location, ParanoiaLevel, RequestFacts, Severity } from './detector.js';
 export { builtinDetectors, DETECTOR_NAMES, type DetectorName } from './detector-catalog.js';
+export { inspectStreamedBody } from './waf-body.js';
+export { RuntimeExclusions, checkExclusion, type RuntimeExclusion } from './exclusions-runtime.js';
+export type { WafExclusion } from './exclusions.js';
 export { EventRing, type WafEvent, type EventQuery } from './event-ring.js';
 export { IpRules, cidrList, normalizeIp } from './ip-rules.js';
 export { ConnectionLimiter } from './connection-limit.js';
-export { RateLimiter, type RateLimitRule, type RateSubject } from './rate-limit/rate-limiter.js';
+export { RateLimiter, type RateLimitRule, type RateSubject, type LimitedKey } from './rate-limit/rate-limiter.js';
 export { memoryRateStore } from './rate-limit/store-memory.js';
 export { redisRateStore } from './rate-limit/store-redis.js';
 export type { RateLimitStore, RatePolicy } from './rate-limit/store.js';
@@ -24,6 +29,8 @@ export { createWafMetrics, type WafMetrics } from './waf-metrics.js';
 
 export interface WafComponent extends Component {
   readonly events: EventRing;
+  /** Exclusions added at run time (the admin API); the plugin reads them per request. */
+  readonly exclusions: RuntimeExclusions;
   /** The plugin to register on the root Fastify instance (after start()). */
   plugin(): FastifyPluginAsync;
   /**
@@ -31,6 +38,10 @@ export interface WafComponent extends Component {
    * redirect), which Fastify never parses; the registered plugin's gate (nothing is read before plugin()).
    */
   readonly bodyGate: BodyGate;
+  /** The rate-limit buckets refusing requests now on this instance, most refusals first (empty before plugin()). */
+  rateLimited(): LimitedKey[];
+  /** For the gateway's fast lane: the registered plugin's head check (false before plugin(): Fastify's path judges). */
+  readonly headPass: HeadPass;
 }
 
 /**
@@ -43,12 +54,13 @@ export interface WafComponent extends Component {
  * app.register(waf.plugin());
  */
 export function createWaf(
-  deps: Omit<WafDeps, 'events' | 'rateStore'> & {
+  deps: Omit<WafDeps, 'events' | 'rateStore' | 'runtimeExclusions'> & {
     /** Shared engine clients (the composition root's); without it, the Redis store opens its own client and closes it. */
     engines?: Engines;
   },
 ): WafComponent {
   const events = new EventRing(deps.config.events.size);
+  const exclusions = new RuntimeExclusions();
   let store: RateLimitStore | undefined;
   let engines: ReturnType<typeof enginesOrOwn> | undefined;
   // The plugin is registered before start(); it reaches the Redis store through this
@@ -62,9 +74,12 @@ export function createWaf(
   };
   const useRedis = deps.config.rateLimit.store === 'redis' && deps.config.rateLimit.rules.length > 0;
   let gate: BodyGate | undefined;
+  let head: HeadPass | undefined;
+  let limited: (() => LimitedKey[]) | undefined;
   return {
     name: 'waf',
     events,
+    exclusions,
     async start() {
       const rl = deps.config.rateLimit;
       if (!useRedis) return;
@@ -85,10 +100,14 @@ export function createWaf(
     },
     ready: () => true,
     plugin: () => {
-      const p = wafPlugin({ ...deps, events, rateStore: useRedis ? lazy : undefined });
+      const p = wafPlugin({ ...deps, events, runtimeExclusions: exclusions, rateStore: useRedis ? lazy : undefined });
       gate = p.bodyGate;
+      head = p.headPass;
+      limited = p.limited;
       return p;
     },
     bodyGate: (request, reply) => (gate ? gate(request, reply) : Promise.resolve({ answered: false })),
+    headPass: (raw) => (head ? head(raw) : false),
+    rateLimited: () => limited?.() ?? [],
   };
 }

@@ -12,7 +12,9 @@ import type { InspectedValue } from './detector.js';
 import { headerParts, splitUrlencoded, urlParts, type RawPart } from './request-parts.js';
 import { jsonParts, multipartParts, xmlParts } from './body-parts.js';
 import { MSGPACK_TYPES, PROTOBUF_TYPES, msgpackParts, protobufParts } from './body-binary.js';
-import { compileExclusions, exclusionsFor, isExcluded, type CompiledExclusion } from './exclusions.js';
+import { compileExclusions, exclusionsFor, isExcluded, urlFieldExclusions, type CompiledExclusion } from './exclusions.js';
+import { argReaderFor, type ArgPart } from './strata-args.js';
+import { valueViews } from './value-views.js';
 import type { Detection, HeadMemo, HeadRequest, WafEngine, WafEngineOptions } from './waf-engine.js';
 
 interface Hit { d: Detector; f: Finding; excerpt?: string }
@@ -38,6 +40,9 @@ function sameHeaders(prev: string[], raw: string[]): boolean {
 
 const EXCERPT_LOCATIONS = new Set<Location>(['path', 'query', 'query-name', 'header']);
 
+const GRAMMAR = new Set(['filter', 'sort', 'fields', 'expand', 'groupBy']);
+const decodeQuery = (v: string) => { try { return decodeURIComponent(v); } catch { return v; } };
+
 export function createLegacyEngine(options: WafEngineOptions): WafEngine {
   const detectors = builtinDetectors(options.detectors ?? DETECTOR_NAMES);
   const compiled: CompiledExclusion[] = compileExclusions(options.exclusions ?? []);
@@ -53,9 +58,9 @@ export function createLegacyEngine(options: WafEngineOptions): WafEngine {
 
   const cache = (options.cacheSize ?? 0) > 0 ? new ValueCache<Hit[]>(options.cacheSize as number) : undefined;
 
-  const record = (out: Detection[], d: Detector, f: Finding, active: CompiledExclusion[], part?: RawPart, excerpt?: string) => {
+  const record = (out: Detection[], d: Detector, f: Finding, active: CompiledExclusion[], part?: ArgPart, excerpt?: string) => {
     if (f.paranoia > options.paranoia) return;
-    if (active.length > 0 && isExcluded(active, d.name, f.rule, part?.location, part?.name)) return;
+    if (active.length > 0 && isExcluded(active, d.name, f.rule, part?.location, part?.name, part?.field)) return;
     const det: Detection = { detector: d.name, rule: f.rule, severity: f.severity, score: SEVERITY_SCORE[f.severity], paranoia: f.paranoia, message: f.message };
     if (part) {
       det.location = part.location;
@@ -115,9 +120,9 @@ export function createLegacyEngine(options: WafEngineOptions): WafEngine {
     return hits;
   };
 
-  const apply = (part: RawPart, hits: Hit[], active: CompiledExclusion[], out: Detection[]) => {
+  const apply = (part: ArgPart, hits: Hit[], active: CompiledExclusion[], out: Detection[]) => {
     for (const h of hits) {
-      if (active.length > 0 && isExcluded(active, h.d.name, undefined, part.location, part.name)) continue;
+      if (active.length > 0 && isExcluded(active, h.d.name, undefined, part.location, part.name, part.field)) continue;
       record(out, h.d, h.f, active, part, h.excerpt);
     }
   };
@@ -177,8 +182,12 @@ export function createLegacyEngine(options: WafEngineOptions): WafEngine {
       const q = req.url.indexOf('?');
       const path = q === -1 ? req.url : req.url.slice(0, q);
       const active = compiled.length > 0 ? exclusionsFor(compiled, req.method, routeUrl, path) : [];
-      const parts: RawPart[] = [];
+      let parts: ArgPart[] = [];
       urlParts(req.url, parts);
+      const reader = argReaderFor(options.schema, { method: req.method, path });
+      // the grammar parameters are read decoded (query values are kept percent-encoded here)
+      if (reader !== undefined) parts = reader.query(parts.map((p) => (p.location === 'query' && GRAMMAR.has(p.name) ? { ...p, value: decodeQuery(p.value) } : p)));
+      parts = valueViews(parts, false);
       const facts: RequestFacts = { method: req.method, url: req.url, httpVersion: req.httpVersion, headers: req.headers, rawHeaders: req.rawHeaders, ...argFacts(parts) };
       const headers = headerHits(req, memo);
       // header-level checks first, then the request-level ones, then values (the order findings are listed in)
@@ -194,9 +203,10 @@ export function createLegacyEngine(options: WafEngineOptions): WafEngine {
     inspectBody(body, contentType, scope) {
       const out: Detection[] = [];
       if (options.mode === 'off' || body === undefined || body === null) return out;
-      const active = compiled.length > 0 ? exclusionsFor(compiled, scope.method, scope.routeUrl, scope.path) : [];
+      let active = compiled.length > 0 ? exclusionsFor(compiled, scope.method, scope.routeUrl, scope.path) : [];
+      if (scope.urlFields !== undefined && scope.urlFields.length > 0) active = [...active, ...urlFieldExclusions(scope.urlFields, ['ssrf'])];
       const lim = { maxDepth: options.limits.maxBodyDepth, maxParts: options.limits.maxBodyParts };
-      const parts: RawPart[] = [];
+      let parts: ArgPart[] = [];
       const mt = contentType.split(';', 1)[0].trim().toLowerCase();
       // raw MessagePack / protobuf bytes (a parser that already decoded them hands over a tree, walked below)
       const binary = MSGPACK_TYPES.has(mt) ? msgpackParts : PROTOBUF_TYPES.has(mt) ? protobufParts : undefined;
@@ -216,6 +226,9 @@ export function createLegacyEngine(options: WafEngineOptions): WafEngine {
       } else if (mt.endsWith('/json') || mt.endsWith('+json')) {
         try { jsonParts(JSON.parse(text), parts, lim); } catch { parts.push({ location: 'body', name: 'body', value: text }); }
       } else if (mt.startsWith('text/') || mt === '') parts.push({ location: 'body', name: 'body', value: text });
+      const reader = argReaderFor(options.schema, scope);
+      if (reader !== undefined) parts = reader.body(parts);
+      parts = valueViews(parts, false);
       if (protocol && !(active.length > 0 && isExcluded(active, 'protocol', undefined))) {
         const f = argFacts(parts);
         const lm = options.limits;

@@ -1,6 +1,9 @@
 // Splits a request's head into inspectable values: path, query arguments (names and
 // raw values, RFC 3986 / WHATWG urlencoded), cookies (RFC 6265) and selected headers.
 import type { Location } from './detector.js';
+import { linearRx } from './regex-linear.js';
+
+const ODD_NAME = linearRx(/proto|constructor/i);
 
 export interface RawPart { location: Location; name: string; value: string }
 
@@ -11,6 +14,11 @@ const SKIP_HEADERS = new Set([
   'dnt', 'te', 'priority', 'authorization', 'proxy-authorization', 'cookie', 'upgrade', 'keep-alive', 'range', 'if-range', 'content-encoding',
   'x-request-id', 'traceparent', 'tracestate', 'baggage', 'x-api-key',
 ]);
+
+/** Whether a header (name lower-cased) is inspected as data at paranoia 1-2: not machine-formatted, not a credential, not a pseudo-header. */
+export function isInspectedHeader(name: string): boolean {
+  return !SKIP_HEADERS.has(name) && !name.startsWith('sec-') && name.charCodeAt(0) !== 58;
+}
 
 /** Splits `a=1&b=%27` into raw (still percent-encoded, `+` made a space) names and values. */
 export function splitUrlencoded(qs: string, location: 'query' | 'body', out: RawPart[]): void {
@@ -29,7 +37,7 @@ export function splitUrlencoded(qs: string, location: 'query' | 'body', out: Raw
       if (value.includes('+')) value = value.replace(/\+/g, ' ');
       let plainName = name;
       if (name.includes('%')) { try { plainName = decodeURIComponent(name); } catch { /* keep raw */ } }
-      if (!/^[\w.\-[\]]*$/.test(name) || /proto|constructor/i.test(name)) out.push({ location: nameLoc, name: plainName, value: name });
+      if (!/^[\w.\-[\]]*$/.test(name) || ODD_NAME.test(name)) out.push({ location: nameLoc, name: plainName, value: name });
       if (value !== '') out.push({ location, name: plainName, value });
     }
     start = end + 1;

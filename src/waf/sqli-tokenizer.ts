@@ -4,6 +4,9 @@
 // Token letters: s string, 1 number/literal, n name, v variable, f function call,
 // k keyword, E statement keyword, U union, & logical operator, o operator,
 // ( ) , ; punctuation, c comment to end of input.
+import { linearRx } from './regex-linear.js';
+
+const SET_QUANTIFIER = linearRx(/^\s+(?:all|distinct)\b/i);
 
 const KEYWORDS = new Map<string, string>();
 const add = (t: string, words: string) => { for (const w of words.split(' ')) KEYWORDS.set(w, t); };
@@ -126,7 +129,7 @@ export function sqlFingerprint(input: string, quote: 0 | 39 | 34 = 0, maxTokens 
       if ((word === 'all' || word === 'distinct') && toks[toks.length - 1] === 'U') continue;
       if (t === 'U') {
         // UNION ALL / UNION DISTINCT fold into one token
-        const m = /^\s+(?:all|distinct)\b/i.exec(s.slice(i, i + 16));
+        const m = SET_QUANTIFIER.exec(s.slice(i, i + 16));
         if (m) i += m[0].length;
       }
       if (t === undefined) t = nc === 40 /* ( directly after: MySQL's rule for builtins */ ? 'f' : 'n';

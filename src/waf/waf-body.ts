@@ -45,6 +45,34 @@ export interface BodyInspectionDeps {
   settle(request: FastifyRequest): void;
   /** Records the request as blocked (an event) without answering. */
   recordBlocked(request: FastifyRequest): string;
+  /** Whether the caller is a superuser on the admin API (see WafDeps.superuser). */
+  superuser?: (request: FastifyRequest) => boolean;
+}
+
+/** The body fields a route declares as URLs (`config: { waf: { urlFields } }`), honoured for a superuser on /api/admin only. */
+function urlFieldsOf(request: FastifyRequest, superuser: ((request: FastifyRequest) => boolean) | undefined): string[] | undefined {
+  if (superuser === undefined || !request.url.startsWith('/api/admin/')) return undefined;
+  const declared = (request.routeOptions.config as { waf?: { urlFields?: unknown } } | undefined)?.waf?.urlFields;
+  if (!Array.isArray(declared) || declared.length === 0) return undefined;
+  return superuser(request) ? declared.filter((f): f is string => typeof f === 'string') : undefined;
+}
+
+export const STREAMED = 'strataWafStreamed';
+
+/**
+ * For a route that streams a multipart body itself (records file uploads): inspects what the parse
+ * found (text parts and file names, as one multipart text in the request's own boundary; file
+ * contents are not inspected, as for a buffered multipart body). true when the WAF answered (403:
+ * stop, the reply is sent), false when the body passed, undefined when the WAF does not inspect
+ * this request (off, or the request was already settled).
+ * @example
+ * if (inspectStreamedBody(req, partsText) === true) return reply;
+ */
+export function inspectStreamedBody(request: FastifyRequest, body: string): boolean | undefined {
+  const fn = (request as unknown as Record<string, ((b: string) => boolean) | null | undefined>)[STREAMED];
+  if (typeof fn !== 'function') return undefined;
+  (request as unknown as Record<string, unknown>)[STREAMED] = null;
+  return fn(body);
 }
 
 const pathOf = (url: string) => { const q = url.indexOf('?'); return q === -1 ? url : url.slice(0, q); };
@@ -61,7 +89,7 @@ export function bodyInspection(deps: BodyInspectionDeps) {
   const inspect = (request: FastifyRequest, reply: FastifyReply, st: BodyState, body: unknown): boolean => {
     st.bodyDone = true;
     const ct = request.headers['content-type'] ?? '';
-    const more = engine.inspectBody(body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl }, st.carry);
+    const more = engine.inspectBody(body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl, urlFields: urlFieldsOf(request, deps.superuser) }, st.carry);
     // what lies below the depth limit is never looked at: a body that deep is refused for it
     if (bodyTooDeep(body, mediaTypeOf(ct), config.limits.maxBodyDepth) && !excluded(request, st, 'body-depth')) {
       more.push(protocolFinding('body-depth', `body nested deeper than waf.limits.maxBodyDepth (${config.limits.maxBodyDepth})`));
@@ -78,7 +106,19 @@ export function bodyInspection(deps: BodyInspectionDeps) {
   const preValidation = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const st = deps.stateOf(request);
     if (!st || st.bodyDone) { done(); return; }
-    if (request.body === undefined || request.body === null) { st.bodyDone = true; deps.settle(request); done(); return; }
+    if (request.body === undefined || request.body === null) {
+      // A multipart body the route streams itself (file uploads): the handler hands its text parts and
+      // file names to inspectStreamedBody once parsed; until then the request is not settled.
+      if (request.body === undefined && mediaTypeOf(request.headers['content-type'] ?? '') === 'multipart/form-data') {
+        (request as unknown as Record<string, unknown>)[STREAMED] = (body: string) => inspect(request, reply, st, body);
+        done();
+        return;
+      }
+      st.bodyDone = true;
+      deps.settle(request);
+      done();
+      return;
+    }
     if (inspect(request, reply, st, request.body)) return;
     if (st.unsupported) { reply.send(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE()); return; }
     done();

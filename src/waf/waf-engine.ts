@@ -5,6 +5,7 @@ import type { DetectorLimits, Finding, Location, ParanoiaLevel } from './detecto
 import type { WafExclusion } from './exclusions.js';
 import { createLegacyEngine } from './legacy-engine.js';
 import { createCrsEngine } from './crs/crs-engine.js';
+import type { StrataSchema } from './strata-args.js';
 
 export type WafMode = 'off' | 'detect' | 'block';
 export type EngineName = 'crs' | 'legacy';
@@ -22,6 +23,8 @@ export interface WafEngineOptions {
   limits: DetectorLimits & { maxDecodePasses: number; maxBodyDepth: number; maxBodyParts: number };
   /** Distinct values (up to 512 chars) whose results are memoized; 0 disables. */
   cacheSize?: number;
+  /** Strata's collections: on the records routes, filters are parsed and typed fields that validate skipped (strata-args.ts). */
+  schema?: StrataSchema;
 }
 
 export interface Detection {
@@ -37,6 +40,8 @@ export interface Detection {
   name?: string;
   /** First characters of the decoded value, for path/query/header findings only (never bodies or cookies). */
   excerpt?: string;
+  /** The record field (`posts.content`) the value belongs to, when Strata knows it (exclusions by collection and field). */
+  field?: string;
 }
 
 export interface HeadRequest {
@@ -47,7 +52,16 @@ export interface HeadRequest {
   rawHeaders?: string[];
 }
 
-export interface WafScope { method: string; path: string; routeUrl?: string }
+export interface WafScope {
+  method: string;
+  path: string;
+  routeUrl?: string;
+  /**
+   * Body fields (`urls.*`, `host`) the route declares as URLs, given when an authenticated
+   * superuser calls an admin route: the SSRF/RFI family is not scored on them.
+   */
+  urlFields?: readonly string[];
+}
 
 /**
  * What one connection's previous request head gave: keep-alive clients (browsers, SDKs,

@@ -16,14 +16,23 @@ import { EventRing, type WafEvent } from './event-ring.js';
 import { createWafMetrics, type WafMetrics } from './waf-metrics.js';
 import { IpRules } from './ip-rules.js';
 import { ConnectionLimiter } from './connection-limit.js';
-import { RateLimiter } from './rate-limit/rate-limiter.js';
+import { RateLimiter, type LimitedKey, type RateConsumption } from './rate-limit/rate-limiter.js';
 import { memoryRateStore } from './rate-limit/store-memory.js';
 import type { RateLimitStore } from './rate-limit/store.js';
 import { IpDeniedError, RateLimitedError, WafBlockedError } from './errors.js';
 import { replyError } from '../edge/index.js';
-import { bodyInspection, type BodyGate, type BodyState } from './waf-body.js';
+import { bodyInspection, STREAMED, type BodyGate, type BodyState } from './waf-body.js';
+import type { StrataSchema } from './strata-args.js';
+import type { RuntimeExclusions } from './exclusions-runtime.js';
 
 export type { BodyGate, BodyGateResult } from './waf-body.js';
+
+/**
+ * The head check for a request answered before Fastify (the gateway's fast lane): true when it
+ * passed with nothing to record (counted as passed, nothing else to do); false when Fastify's
+ * hooks must judge it, which then do everything once (IP rules, rate limits, inspection, events).
+ */
+export type HeadPass = (raw: import('node:http').IncomingMessage) => boolean;
 
 export type WafConfig = Static<typeof WafSchema>;
 
@@ -43,6 +52,16 @@ export interface WafDeps {
   logger?: Pick<Logger, 'warn'>;
   /** Register pass-through string parsers for urlencoded, multipart and XML bodies when none exist, so they are inspected. */
   bodyParsers?: boolean;
+  /** Strata's collections (the data layer's, live): records filters are parsed and typed fields skipped (strata-args.ts). */
+  schema?: StrataSchema;
+  /**
+   * Whether the caller is an authenticated superuser allowed on the admin API: then the URL
+   * fields an admin route declares (route config `waf: { urlFields: ['urls.*'] }`) are not
+   * scored by the SSRF/RFI family. Read when the body is inspected (after the auth hook).
+   */
+  superuser?: (request: FastifyRequest) => boolean;
+  /** Exclusions added at run time (the admin API): detections they cover are dropped before scoring. */
+  runtimeExclusions?: RuntimeExclusions;
 }
 
 interface RequestState extends BodyState { recorded: boolean }
@@ -68,6 +87,8 @@ function mayHaveBody(request: FastifyRequest): boolean {
 const isMediaTypePolicy = (d: Detection): boolean => d.rule === '920420' || (d.rule === 'protocol-content-type' && d.message === 'content type not allowed');
 
 const STATE = 'strataWaf';
+/** What the address-keyed rate limits consumed, for the identity-keyed check after auth. */
+const CONSUMED = 'strataRateConsumed';
 const pathOf = (url: string) => { const q = url.indexOf('?'); return q === -1 ? url : url.slice(0, q); };
 
 /** CRS family names as the legacy detectors that cover them (legacy names pass through). */
@@ -76,7 +97,7 @@ const LEGACY_OF: Record<string, string[]> = {
 };
 const legacyNames = (n: string): string[] => LEGACY_OF[n] ?? ((DETECTOR_NAMES as readonly string[]).includes(n) ? [n] : []);
 
-export function engineFromConfig(config: WafConfig): WafEngine {
+export function engineFromConfig(config: WafConfig, schema?: StrataSchema): WafEngine {
   // the legacy engine knows only its own detector names
   const legacy = config.engine === 'legacy';
   const detectors = legacy ? [...new Set(config.detectors.flatMap(legacyNames))] : config.detectors;
@@ -89,6 +110,7 @@ export function engineFromConfig(config: WafConfig): WafEngine {
     exclusions: config.exclusions.map((e) => ({ ...e, route: e.route || undefined, parameter: e.parameter || undefined })),
     limits: config.limits,
     cacheSize: config.cacheSize,
+    schema,
   });
 }
 
@@ -99,9 +121,9 @@ export function engineFromConfig(config: WafConfig): WafEngine {
  * @example
  * app.register(wafPlugin({ config: config.waf, registry }));
  */
-export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyGate } {
+export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyGate; headPass: HeadPass; limited: () => LimitedKey[] } {
   const { config } = deps;
-  const engine = engineFromConfig(config);
+  const engine = engineFromConfig(config, deps.schema);
   const events = deps.events ?? new EventRing(config.events.size);
   const metrics: WafMetrics = createWafMetrics(deps.registry);
   const ipRules = new IpRules(config.ip);
@@ -111,8 +133,15 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyG
       onError: (err) => deps.logger?.warn({ err: String(err) }, 'rate-limit store failed; request let through'),
     })
     : undefined;
+  const byIdentity = limiter?.keyedByIdentity === true;
   const block = config.mode === 'block';
   const inspect = config.mode !== 'off';
+
+  const runtime = deps.runtimeExclusions;
+  /** Drops the detections a runtime exclusion covers (read per request: a change applies to the next one). */
+  const prune = (request: FastifyRequest, st: RequestState): void => {
+    if (runtime !== undefined && !runtime.empty && st.detections.length > 0) st.detections = runtime.prune(st.detections, request.method, st.routeUrl, pathOf(request.url));
+  };
 
   const record = (request: FastifyRequest, st: RequestState, action: WafEvent['action']): WafEvent => {
     st.recorded = true;
@@ -129,6 +158,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyG
   };
 
   const judge = (request: FastifyRequest, reply: FastifyReply, st: RequestState): FastifyReply | undefined => {
+    prune(request, st);
     if (!block || engine.score(st.detections) < config.threshold) return undefined;
     const ev = record(request, st, 'blocked');
     return replyError(reply, new WafBlockedError(ev.id));
@@ -137,6 +167,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyG
   /** Counts a request that was let through, once: as passed, or as detected with its event. */
   const settle = (request: FastifyRequest, st: RequestState): void => {
     if (st.recorded) return;
+    prune(request, st);
     if (st.detections.length > 0) record(request, st, 'detected');
     else {
       st.recorded = true;
@@ -146,11 +177,27 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyG
 
   const stateOf = (request: FastifyRequest) => (request as unknown as Record<string, RequestState | null>)[STATE];
   const body = bodyInspection({
-    config, engine, block, stateOf,
+    config, engine, block, stateOf, superuser: deps.superuser,
     judge: (request, reply) => judge(request, reply, stateOf(request) as RequestState),
     settle: (request) => settle(request, stateOf(request) as RequestState),
     recordBlocked: (request) => record(request, stateOf(request) as RequestState, 'blocked').id,
   });
+
+  // Route-scoped exclusions need Fastify's route: those requests stay on the Fastify path.
+  const routeScoped = config.exclusions.some((e) => e.route !== '');
+  const rawMemos = new WeakMap<object, HeadMemo>();
+  const headPass: HeadPass = (raw) => {
+    if (limiter || !ipRules.empty || routeScoped) return false;
+    if (!inspect) return true;
+    const h = raw.headers;
+    const cl = h['content-length'];
+    if (h['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')) return false;
+    let memo = rawMemos.get(raw.socket);
+    if (memo === undefined) rawMemos.set(raw.socket, (memo = {}));
+    if (engine.inspectHead({ method: raw.method ?? 'GET', url: raw.url ?? '/', httpVersion: raw.httpVersion, headers: h, rawHeaders: raw.rawHeaders }, undefined, memo).length > 0) return false;
+    metrics.countPass();
+    return true;
+  };
 
   const plugin = async (app: FastifyInstance): Promise<void> => {
     if (deps.bodyParsers) {
@@ -166,6 +213,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyG
 
     // Per-request state lives on the request (a decorated property: no WeakMap churn).
     app.decorateRequest(STATE, null);
+    app.decorateRequest(STREAMED, null);
     // nothing to inspect, limit or filter: no hooks, so a server with the WAF off pays nothing per request
     if (!inspect && !limiter && ipRules.empty) return;
     // bodies no route parser takes are read anyway, so they are inspected before their 404 or 415
@@ -221,22 +269,41 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyG
         if (!inspectHead(request, reply)) done();
         return;
       }
-      const who = deps.identity?.(request);
-      limiter.check({ method: request.method, path: pathOf(request.url), routeUrl: request.routeOptions.url, ip: request.ip, user: who?.user, apiKey: who?.apiKey }).then((out) => {
+      // Rules by IP and route apply here, before any other work; rules by user or API key once auth has
+      // found the caller (the preParsing hook below: auth's hook runs in onRequest, after this one).
+      limiter.check({ method: request.method, path: pathOf(request.url), routeUrl: request.routeOptions.url, ip: request.ip }, undefined, byIdentity ? 'address' : 'all').then((out) => {
         for (const k in out.headers) reply.header(k, out.headers[k]);
         if (out.refused) {
           metrics.rateLimited.labels(out.refused.policy).inc();
           replyError(reply, new RateLimitedError(out.refused.policy, out.refused.retryAfterSeconds, {}));
           return;
         }
+        if (byIdentity) (request as unknown as Record<string, RateConsumption>)[CONSUMED] = out.consumed;
         if (!inspectHead(request, reply)) done();
       }, (err: Error) => done(err));
     });
+    if (limiter && byIdentity) {
+      app.decorateRequest(CONSUMED, null);
+      app.addHook('preParsing', (request, reply, payload, done) => {
+        const who = deps.identity?.(request);
+        if (!who) return done(null, payload);
+        const before = (request as unknown as Record<string, RateConsumption | null>)[CONSUMED] ?? [];
+        limiter.check({ method: request.method, path: pathOf(request.url), routeUrl: request.routeOptions.url, ip: request.ip, user: who.user, apiKey: who.apiKey }, undefined, 'identity', before).then((out) => {
+          for (const k in out.headers) reply.header(k, out.headers[k]);
+          if (out.refused) {
+            metrics.rateLimited.labels(out.refused.policy).inc();
+            replyError(reply, new RateLimitedError(out.refused.policy, out.refused.retryAfterSeconds, {}));
+            return;
+          }
+          done(null, payload);
+        }, (err: Error) => done(err));
+      });
+    }
 
     app.addHook('preValidation', body.preValidation);
   };
   // like fastify-plugin: hooks apply to the parent (root) scope, not an encapsulated child
   (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
   (plugin as unknown as Record<symbol, string>)[Symbol.for('fastify.display-name')] = 'strata-waf';
-  return Object.assign(plugin, { bodyGate: body.gate });
+  return Object.assign(plugin, { bodyGate: body.gate, headPass, limited: () => limiter?.limitedNow() ?? [] });
 }

@@ -1,7 +1,8 @@
 // The gateway response cache's purge API: POST {urls, prefixes, tags} removes stored responses.
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { ResponseCache } from '../../gateway/index.js';
+import { ValidationError } from '../../core/index.js';
+import { isAbsoluteUrl, type ResponseCache } from '../../gateway/index.js';
 import type { AdminGuard } from './guard.js';
 
 const PurgeBody = Type.Object(
@@ -28,8 +29,14 @@ export interface CachePurgeOptions {
  */
 export function cachePurgeRoutes(o: CachePurgeOptions): FastifyPluginAsync {
   return async (app) => {
-    app.post<{ Body: Static<typeof PurgeBody> }>(o.path ?? '/api/admin/cache/purge', { schema: { body: PurgeBody }, onRequest: async (request) => o.authorize(request) }, async (request) => {
+    app.post<{ Body: Static<typeof PurgeBody> }>(o.path ?? '/api/admin/cache/purge', { schema: { body: PurgeBody }, config: { waf: { urlFields: ['urls.*', 'prefixes.*', 'host'] } }, onRequest: async (request) => o.authorize(request) }, async (request) => {
       const b = request.body;
+      // A relative URL without a host would match nothing (the key holds the host): say so, never `{"purged":0}`.
+      if (b.host === undefined && o.cache.purgeNeedsHost && [...(b.urls ?? []), ...(b.prefixes ?? [])].some((u) => !isAbsoluteUrl(u))) {
+        throw new ValidationError('Relative URLs and prefixes need a `host` (or set gateway.cache.purgeHost): cached responses are keyed by host.', [
+          { field: 'body.host', message: 'is required for relative URLs and prefixes' },
+        ]);
+      }
       // `purged` is null when the store invalidates without counting (cache-backed stores).
       let purged: number | null = 0;
       const add = (n: number | undefined) => (purged = n === undefined || purged === null ? null : purged + n);

@@ -71,14 +71,13 @@ export function queueRoutes(deps: QueueRoutesDeps): FastifyPluginAsync {
       return reply.status(res.duplicate ? 200 : 201).send(res);
     });
 
+    // Pausing (or resuming) a queue that never had a job is allowed: jobs enqueued later wait.
     app.post<{ Params: Static<typeof Name> }>(`${base}/:name/pause`, { schema: { params: Name } }, async (req, reply) => {
-      await known(req.params.name);
       await deps.queue().pause(req.params.name);
       return reply.status(204).send();
     });
 
     app.post<{ Params: Static<typeof Name> }>(`${base}/:name/resume`, { schema: { params: Name } }, async (req, reply) => {
-      await known(req.params.name);
       await deps.queue().resume(req.params.name);
       return reply.status(204).send();
     });

@@ -1,10 +1,13 @@
 // Every change a superuser makes (collection and rule changes, queue and cache operations, record
-// edits on any route) goes to the audit log once its answer is known.
+// edits on any route) goes to the audit log once its answer is known; reads (GET, or a route marked
+// `readOnly`, such as a gRPC Get) are not changes.
 import type { FastifyInstance } from 'fastify';
 import { SUPERUSERS, type Logger } from '../../core/index.js';
 import type { AuditLog } from '../../ops/index.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Whether a route only reads whatever its method: `config: { readOnly: true }` (gRPC Get/List/Watch, health, reflection are POSTs). */
+const readOnly = (config: unknown) => (config as { readOnly?: unknown } | undefined)?.readOnly === true;
 
 /**
  * Adds the root-level hook that audits superusers' non-read requests.
@@ -15,7 +18,7 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function superuserAudit(app: FastifyInstance, audit: () => AuditLog, log: Logger): void {
   app.addHook('onResponse', (request, reply, done) => {
     const a = request.auth;
-    if (!a || a.collection !== SUPERUSERS || READS.has(request.method)) return done();
+    if (!a || a.collection !== SUPERUSERS || READS.has(request.method) || readOnly(request.routeOptions.config)) return done();
     const path = request.url.split('?')[0].slice(0, 512);
     audit()
       .record({

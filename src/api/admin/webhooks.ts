@@ -31,11 +31,11 @@ export function webhookRoutes(deps: WebhookRoutesDeps): FastifyPluginAsync {
     };
 
     app.get(base, async () => ({ items: (await deps.store.list()).map(hide) }));
-    app.post<{ Body: Static<typeof Create> }>(base, { schema: { body: Create } }, async (req, reply) => {
+    app.post<{ Body: Static<typeof Create> }>(base, { schema: { body: Create }, config: { waf: { urlFields: ['url'] } } }, async (req, reply) => {
       check(req.body);
       return reply.status(201).send(await deps.store.create(req.body)); // the only answer that carries the secret
     });
-    app.patch<{ Params: Static<typeof Id>; Body: Static<typeof Patch> }>(`${base}/:id`, { schema: { params: Id, body: Patch } }, async (req) => {
+    app.patch<{ Params: Static<typeof Id>; Body: Static<typeof Patch> }>(`${base}/:id`, { schema: { params: Id, body: Patch }, config: { waf: { urlFields: ['url'] } } }, async (req) => {
       check(req.body);
       return hide(await deps.store.update(req.params.id, req.body));
     });

@@ -14,6 +14,8 @@ export function emailChangeRoutes(app: FastifyInstance, f: AuthFlow): void {
   const { deps, services, authCollection, publicRecord, securityCaller } = f;
   app.post(`${AUTH_BASE}/request-email-change`, async (req, reply) => {
     const c = authCollection(req);
+    // Who asks comes first: an anonymous caller or an API key is refused before the body is judged.
+    await securityCaller(req, c, { currentPasswordOk: true });
     const body = bodyObject(req);
     const newEmail = str(body, 'newEmail', 254).trim().toLowerCase();
     if (!EMAIL_RE.test(newEmail)) throw new ValidationError('newEmail is not an email address.', [{ field: 'newEmail', message: 'must be an email address' }]);

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { ForbiddenError, ValidationError } from '../../core/index.js';
 import { newRecordId, type Collection, type RecordData } from '../../data/index.js';
 import type { Accounts } from '../../data/index.js';
-import { emailChangedMessage, principalOf, subjectOf, type OutgoingMail } from '../../auth/index.js';
+import { accountExistsMessage, emailChangedMessage, principalOf, subjectOf, type OutgoingMail } from '../../auth/index.js';
 import type { AuthRoutesDeps } from './auth-flow.js';
 import { verificationMail } from './email-verification.js';
 
@@ -58,9 +58,15 @@ export function authWriteHook(deps: AuthRoutesDeps) {
       }
       hash = await deps.services.hasher.hash(password);
     }
+    if (action === 'create') rest.id = newRecordId();
+    // A sign-up with a registered address is answered as a new one would be (nothing tells the caller the
+    // address has an account) and the owner is mailed instead; only superusers learn of the conflict (409).
+    if (action === 'create' && !superuser && typeof rest.email === 'string') {
+      const existing = await deps.accounts().findByEmail(c.name, rest.email);
+      if (existing) return registeredSignup(deps, req, c, rest, existing.id);
+    }
     // A new address (sign-up or change) gets a verification link, committed with the record.
     let mail: OutgoingMail | undefined;
-    if (action === 'create') rest.id = newRecordId();
     const sensitive = action === 'update' && hash === undefined ? await sensitiveChange(deps, c, id!, rest) : false;
     const recordId = action === 'create' ? String(rest.id) : id!;
     if (typeof rest.email === 'string' && rest.verified !== true) mail = await verificationMail(deps, c.name, recordId, rest.email);
@@ -92,6 +98,24 @@ export function authWriteHook(deps: AuthRoutesDeps) {
         if (sensitive) await deps.services.accountRevocation.revokeAll(subjectOf(c.name, recId), { sessions: false });
       },
     };
+  };
+}
+
+/**
+ * The dry run of a sign-up whose address has an account: the same validation, rule and hashing work as a
+ * real sign-up, under a stand-in address on the same domain (the address is unique), answered with the
+ * real one; the owner gets "someone tried to sign up" instead of a verification link.
+ */
+function registeredSignup(deps: AuthRoutesDeps, req: FastifyRequest, c: Collection, input: Record<string, unknown>, ownerId: string) {
+  const email = String(input.email);
+  const domain = email.slice(email.lastIndexOf('@') + 1);
+  return {
+    input: { ...input, email: `${newRecordId()}@${domain}` },
+    dryRun: { shown: (rec: RecordData) => ('email' in rec ? { ...rec, email } : rec) },
+    after: async () => {
+      if (deps.email) await deps.services.mailer.enqueue(accountExistsMessage({ to: email, appName: deps.email.appName }));
+      await deps.audit?.(req, 'auth.signup', { collection: c.name, subject: ownerId, outcome: 'failure', details: { reason: 'email registered' } });
+    },
   };
 }
 

@@ -14,6 +14,11 @@ export interface AuthHookOptions {
   services: Pick<AuthServices, 'accessTokens' | 'apiKeys' | 'sessions' | 'sessionCookie' | 'csrf'> & Partial<Pick<AuthServices, 'revocations'>>;
   /** Extra origins trusted for cookie-authenticated unsafe requests (`auth.sessions.trustedOrigins`). */
   trustedOrigins?: string[];
+  /**
+   * Requests whose Authorization header and cookies are someone else's (gateway routes to a site or
+   * upstream that did not opt in to Strata's auth): left anonymous, their credentials unread.
+   */
+  skip?: (request: FastifyRequest) => boolean;
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -45,6 +50,7 @@ export function authHooks(opts: AuthHookOptions): FastifyPluginAsync {
       request.auth = null;
       const authz = request.headers.authorization;
       if ((typeof authz !== 'string' || authz.length === 0) && !request.headers.cookie) return done();
+      if (opts.skip?.(request)) return done();
       authenticate(request).then(() => done(), done);
     });
     async function authenticate(request: FastifyRequest): Promise<void> {

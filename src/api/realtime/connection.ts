@@ -9,8 +9,12 @@ export interface Transport {
   readonly kind: 'websocket' | 'sse';
   /** Bytes queued for the client and not yet written to the network. */
   buffered(): number;
-  /** Sends one JSON text frame (a Buffer when encoded once for many clients); `eventId` becomes SSE's `id:` line. */
-  send(frame: string | Buffer, eventId?: string): void;
+  /**
+   * Sends one JSON text frame (a Buffer when encoded once for many clients); `eventId` becomes SSE's
+   * `id:` line. `wire`, when given, is the same frame already framed for WebSocket (ws-frame.ts), built
+   * once for every client the event goes to.
+   */
+  send(frame: string | Buffer, eventId?: string, wire?: Buffer): void;
   /** Ends the connection with a WebSocket close code (SSE just ends the stream). */
   close(code: number, reason: string): void;
   /** A keep-alive: a WebSocket ping frame or an SSE comment line. */
@@ -81,34 +85,54 @@ export class Connection {
   }
 
   /** Queues a frame, or cuts the client off when its buffer is past the bound. Returns false once closed. */
-  send(text: string | Buffer, eventId?: string): boolean {
+  send(text: string | Buffer, eventId?: string, wire?: Buffer): boolean {
     if (this.closed) return false;
     if (this.transport.buffered() + text.length > this.maxBufferBytes) {
       this.close(CloseCode.tooSlow, 'send buffer full');
       return false;
     }
-    this.transport.send(text, eventId);
+    this.transport.send(text, eventId, wire);
     return true;
   }
 
   /** Sends a record event unless this id was just sent; during a replay, holds it back. */
-  sendEvent(seq: number, id: string, text: string | Buffer, replay = false): void {
+  sendEvent(seq: number, id: string, text: string | Buffer, replay = false, wire?: Buffer): void {
     if (this.pending && !replay) {
       this.pendingBytes += text.length;
-      if (this.pendingBytes > this.maxBufferBytes) return this.close(CloseCode.tooSlow, 'send buffer full');
+      if (this.pendingBytes > this.maxBufferBytes) {
+        // Too many live events during a long replay: drop what is held instead of the client. They
+        // are in the durable log, and the replay reads on until it has them (takeOverflow()).
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.overflowed = true;
+        return;
+      }
       this.pending.push({ seq, id, text });
       return;
     }
     if (this.sent.has(id)) return;
     this.sent.add(id);
     if (this.sent.size > SENT_MAX) this.sent.delete(this.sent.values().next().value!);
-    this.send(text, id);
+    this.send(text, id, wire);
   }
 
   /** Starts holding live events back (resume). */
   holdEvents(): void {
     this.pending = [];
     this.pendingBytes = 0;
+    this.overflowed = false;
+  }
+
+  /** Whether held live events were dropped since the last call (the replay must read the log further). */
+  takeOverflow(): boolean {
+    const o = this.overflowed;
+    this.overflowed = false;
+    return o;
+  }
+
+  /** Resolves once the client has read enough that the send buffer is at most half full (or it closed). */
+  async drained(): Promise<void> {
+    while (!this.closed && this.transport.buffered() > this.maxBufferBytes / 2) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Ends a replay: sends held events newer than `afterSeq`, in order. */
@@ -133,6 +157,8 @@ export class Connection {
   forget(sub: string, collection: string, id: string): void {
     this.seen.delete(`${sub}\u0000${collection}/${id}`);
   }
+
+  private overflowed = false;
 
   /** The transport went away on its own (client left, socket error). */
   /** The transport has closed (the peer answered the close, or the socket went away). */

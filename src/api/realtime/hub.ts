@@ -8,6 +8,7 @@ import { assertPattern, type Bus } from '../../messaging/index.js';
 import { CloseCode, EVENT_ID, ProtocolError, type SubscribeMessage } from './protocol.js';
 import type { Connection, Subscription } from './connection.js';
 import { patternWithin } from './topic-allow.js';
+import { wsTextFrame } from './ws-frame.js';
 
 export interface RealtimeLimits {
   maxConnections: number;
@@ -36,6 +37,9 @@ type RecordSub = Extract<Subscription, { kind: 'records' }>;
 
 /** Subscription ids are `[A-Za-z0-9_.:-]` (protocol.ts), so they need no JSON escaping. */
 const idList = (ids: readonly string[]): string => (ids.length === 1 ? `["${ids[0]}"]` : `["${ids.join('","')}"]`);
+
+/** Events read from the change feed per page of a resume. */
+const RESUME_PAGE = 500;
 
 /** Most events waiting to be checked and fanned out; past it new events are dropped (and logged). */
 const MAX_QUEUE = 10_000;
@@ -192,7 +196,7 @@ export class RealtimeHub {
     }
     this.queued++;
     this.chain = this.chain
-      .then(() => this.fanOut(payload, this.byCollection.get(payload.collection)))
+      .then(async () => void (await this.fanOut(payload, this.byCollection.get(payload.collection))))
       .catch((err: unknown) => this.o.log?.error({ err, event: payload.id }, 'realtime: event delivery failed'))
       .finally(() => this.queued--);
   }
@@ -211,8 +215,8 @@ export class RealtimeHub {
    * Checks one event for the given connections and sends it to those allowed to see it.
    * Resume runs it for one connection with `replay` (sent at once, past any held live events).
    */
-  async fanOut(e: RecordChangeEvent, conns: Iterable<Connection> | undefined, replay = false): Promise<void> {
-    if (!conns) return;
+  async fanOut(e: RecordChangeEvent, conns: Iterable<Connection> | undefined, replay = false): Promise<number> {
+    if (!conns) return 0;
     // (connection, matching subscriptions) grouped by principal + filter: one check per group.
     const groups = new Map<string, { sub: RecordSub; members: Array<{ c: Connection; s: RecordSub }> }>();
     const allowed = new Map<Connection, string[]>();
@@ -228,7 +232,7 @@ export class RealtimeHub {
         g.members.push({ c, s });
       }
     }
-    if (groups.size === 0) return;
+    if (groups.size === 0) return 0;
     const access = this.o.access();
     await Promise.all(
       [...groups.values()].map(async (g) => {
@@ -251,30 +255,44 @@ export class RealtimeHub {
         }
       }),
     );
-    if (allowed.size === 0) return;
+    if (allowed.size === 0) return 0;
     await this.dropRevoked(allowed);
-    if (allowed.size === 0) return;
+    if (allowed.size === 0) return 0;
     // Every recipient may view the record: its encrypted fields are opened for them (events carry ciphertext).
-    const base = JSON.stringify({ type: 'event', id: e.id, action: e.action, collection: e.collection, record: access.open(e), at: e.at });
-    // Encoded once per distinct subscription list, not once per client.
-    const frames = new Map<string, Buffer>();
+    // Records of auth collections show `email` only to some principals: encoded once per principal then.
+    const perPrincipal = access.shownPerPrincipal(e.collection);
+    const bases = new Map<string, string>();
+    const baseFor = (c: Connection): string => {
+      const key = perPrincipal ? c.principalKey : '';
+      let base = bases.get(key);
+      if (base === undefined) bases.set(key, (base = JSON.stringify({ type: 'event', id: e.id, action: e.action, collection: e.collection, record: access.open(e, c.principal), at: e.at })));
+      return base;
+    };
+    // Encoded and framed once per distinct subscription list (and principal, see above), not once per client.
+    const frames = new Map<string, { text: Buffer; wire: Buffer }>();
     for (const [c, ids] of allowed) {
       const subs = idList(ids);
-      let text = frames.get(subs);
-      if (text === undefined) frames.set(subs, (text = Buffer.from(`${base.slice(0, -1)},"subs":${subs}}`)));
+      const frameKey = perPrincipal ? `${c.principalKey}\u0002${subs}` : subs;
+      let frame = frames.get(frameKey);
+      if (frame === undefined) {
+        const text = Buffer.from(`${baseFor(c).slice(0, -1)},"subs":${subs}}`);
+        frames.set(frameKey, (frame = { text, wire: wsTextFrame(text) }));
+      }
       if (tracked.size > 0 || e.action === 'delete') {
         for (const id of ids) {
           if (e.action === 'delete') c.forget(id, e.collection, e.recordId);
           else if (tracked.has(`${c.id}\u0000${id}`)) c.markSeen(id, e.collection, e.recordId);
         }
       }
-      c.sendEvent(e.seq, e.id, text, replay);
+      c.sendEvent(e.seq, e.id, frame.text, replay, frame.wire);
     }
+    return allowed.size;
   }
 
   /**
-   * Replays events after `after` to one connection, in order, holding live events back meanwhile.
-   * Returns how many were sent.
+   * Replays events after `after` to one connection, in order, holding live events back meanwhile:
+   * page by page from the durable log until it has caught up, however many were missed, waiting for
+   * the client to read between events. Returns how many were sent (the changes the client may see).
    */
   async resume(c: Connection, after: string): Promise<{ replayed: number; latest: string }> {
     const feed = this.o.feed;
@@ -287,17 +305,24 @@ export class RealtimeHub {
     let last = after;
     try {
       if (collections.length > 0) {
-        const max = this.o.limits.resumeMaxEvents;
-        for (;;) {
-          const batch = await feed.since(seq, { collections, limit: Math.min(500, max - replayed + 1) });
-          if (replayed + batch.length > max) throw new ProtocolError('resume_gap', `More than ${max} events were missed; reload over REST and subscribe again.`);
+        const max = this.o.limits.resumeMaxEvents; // 0: no limit
+        let read = 0;
+        while (!c.closed) {
+          const batch = await feed.since(seq, { collections, limit: RESUME_PAGE });
+          if (batch.length === 0) {
+            // caught up; unless live events were dropped while held, which are then in the log too
+            if (c.takeOverflow()) continue;
+            break;
+          }
+          if (max > 0 && read + batch.length > max) throw new ProtocolError('resume_gap', `More than ${max} events were missed; reload over REST and subscribe again.`);
+          read += batch.length;
           for (const e of batch) {
-            await this.fanOut(e, [c], true);
+            if ((await this.fanOut(e, [c], true)) > 0) replayed++;
             seq = e.seq;
             last = e.id;
+            await c.drained();
+            if (c.closed) break;
           }
-          replayed += batch.length;
-          if (batch.length === 0 || c.closed) break;
         }
       }
     } catch (e) {

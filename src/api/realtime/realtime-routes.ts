@@ -2,6 +2,7 @@
 // `GET /api/realtime/sse` (Server-Sent Events, WHATWG HTML §9.2), both fed by one RealtimeHub.
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
@@ -11,6 +12,7 @@ import { credentialFromRequest, type RealtimeAuthServices } from './client-auth.
 import { authenticatedFrame, handleMessage } from './client-messages.js';
 import { Connection, type Credential, type Transport } from './connection.js';
 import { RealtimeHub, type RealtimeLimits } from './hub.js';
+import { writeBatched } from './ws-frame.js';
 import type { RecordAccess } from '../../data/index.js';
 import { CloseCode, errorFrame, EVENT_ID, parseSubscribe, ProtocolError, type SubscribeMessage } from './protocol.js';
 
@@ -127,10 +129,16 @@ export function realtimeRoutes(deps: RealtimeDeps): FastifyPluginAsync & { reado
         throw new StrataError(426, 'strata/upgrade-required', 'Upgrade Required', 'This endpoint speaks WebSocket; use GET /api/realtime/sse for Server-Sent Events.', { headers: { upgrade: 'websocket' } });
       },
       wsHandler: (socket: WebSocket, request: FastifyRequest) => {
+        // The upgraded connection itself: pre-framed events go straight to it (no compression is
+        // negotiated, so ws writes synchronously too and frames keep their order), batched per tick.
+        const raw = request.raw.socket as Socket;
         const transport: Transport = {
           kind: 'websocket',
           buffered: () => socket.bufferedAmount,
-          send: (frame) => socket.send(frame, { binary: false }),
+          send: (frame, _eventId, wire) => {
+            if (wire !== undefined && socket.readyState === socket.OPEN && raw.writable) writeBatched(raw, wire);
+            else socket.send(frame, { binary: false });
+          },
           ping: () => socket.ping(),
           close: (code, reason) => {
             socket.close(code, reason);

@@ -1,7 +1,12 @@
 // An OpenAPI 3.1 document generated from the collections: one path set and three schemas
-// (record, create input, patch input) per collection, problem+json (RFC 9457) for errors.
-import type { Collection, Field } from '../../data/index.js';
+// (record, create input, patch input) per collection, problem+json (RFC 9457) for errors, each
+// operation's security from the collection's rules; with a server surface, every other mounted route.
+import type { Collection, Field, Rules } from '../../data/index.js';
 import { FORMAT_NAMES, MEDIA_TYPES } from '../../formats/index.js';
+import { authPaths, ruleAccess, securitySchemes, signedIn } from './openapi-auth.js';
+import { serverPaths, type OpenApiSurface } from './openapi-server.js';
+
+export type { OpenApiSurface } from './openapi-server.js';
 
 type Json = Record<string, unknown>;
 
@@ -36,6 +41,13 @@ function fieldSchema(f: Field): Json {
       return { description: 'Any JSON value.' };
     case 'relation':
       return f.multiple ? { type: 'array', items: { type: 'string' }, description: `Ids of ${f.collection} records.` } : { type: nullable('string'), description: `Id of a ${f.collection} record.` };
+    case 'file': {
+      const o = f.file!;
+      const about = `Stored file name${f.multiple ? 's' : ''}, downloaded at /api/files/{collection}/{record}/{name}; uploaded as multipart/form-data parts (at most ${o.maxSize} bytes each${o.mimeTypes.length ? `; ${o.mimeTypes.join(', ')}` : ''}).`;
+      return f.multiple
+        ? { type: 'array', items: { type: 'string' }, maxItems: o.maxSelect, description: about, 'x-strata-file': { ...o } }
+        : { type: nullable('string'), description: about, 'x-strata-file': { ...o } };
+    }
   }
 }
 
@@ -45,10 +57,15 @@ function schemas(c: Collection): Record<string, Json> {
   const system = { id: { type: 'string' }, created: { type: 'string', format: 'date-time' }, updated: { type: 'string', format: 'date-time' } };
   const doc = c.type === 'document';
   const required = c.fields.filter((f) => f.required && f.default === undefined).map((f) => f.name);
+  // Auth collections: the server makes ids, the password goes in beside the fields (stored hashed, never shown).
+  const password = { type: 'string', writeOnly: true, description: 'Checked by the password policy; stored hashed.' };
+  const createProps = c.auth ? { ...props, password, passwordConfirm: { ...password, description: 'Must equal password when given.' } } : { id: { type: 'string', pattern: '^[a-z0-9]{5,32}$' }, ...props };
+  const patchProps = c.auth ? { ...props, password, passwordConfirm: password, oldPassword: { ...password, description: 'The current password (superusers excepted).' } } : props;
+  if (c.auth) required.push('password');
   return {
     [`${c.name}_record`]: { type: 'object', properties: { ...system, ...props, expand: { type: 'object' } }, required: ['id', 'created', 'updated'], additionalProperties: doc },
-    [`${c.name}_create`]: { type: 'object', properties: { id: { type: 'string', pattern: '^[a-z0-9]{5,32}$' }, ...props }, ...(required.length ? { required } : {}), additionalProperties: doc },
-    [`${c.name}_patch`]: { type: 'object', properties: props, additionalProperties: doc },
+    [`${c.name}_create`]: { type: 'object', properties: createProps, ...(required.length ? { required } : {}), additionalProperties: doc },
+    [`${c.name}_patch`]: { type: 'object', properties: patchProps, additionalProperties: doc },
   };
 }
 
@@ -69,6 +86,12 @@ const q = (name: string, description: string, schema: Json = { type: 'string' })
 const etag = { ETag: { description: 'Strong entity tag of the record version.', schema: { type: 'string' } } };
 const ifMatch = { name: 'If-Match', in: 'header', required: false, description: 'Apply only if the record still has this ETag (412 otherwise).', schema: { type: 'string' } };
 
+/** An operation with the security, description and 401/403 answers of the collection rule it runs under. */
+function guarded(c: Collection, action: keyof Rules, method: string, op: Json): Json {
+  const a = ruleAccess(c.rules, action, method, c.name);
+  return { ...op, description: a.description, security: a.security, responses: { ...(op.responses as Json), ...a.responses } };
+}
+
 function paths(c: Collection): Record<string, Json> {
   const ref = (s: string) => `#/components/schemas/${c.name}_${s}`;
   const base = `/api/collections/${c.name}`;
@@ -81,7 +104,7 @@ function paths(c: Collection): Record<string, Json> {
   };
   const out: Record<string, Json> = {
     [`${base}/records`]: {
-      get: {
+      get: guarded(c, 'list', 'get', {
         operationId: `list_${c.name}`,
         summary: `List ${c.name}`,
         parameters: [
@@ -95,44 +118,52 @@ function paths(c: Collection): Record<string, Json> {
           shape.expand,
         ],
         responses: { '200': { description: 'A page of records', content: { ...listContent(c, list) } }, ...errors },
-      },
-      post: {
+      }),
+      post: guarded(c, 'create', 'post', {
         operationId: `create_${c.name}`,
         summary: `Create a ${c.name} record`,
         parameters: [shape.fields, shape.expand],
         requestBody: { required: true, content: content(c, ref('create')) },
         responses: { '201': { description: 'Created', headers: etag, content: content(c, ref('record')) }, '409': problem('Unique conflict'), ...errors },
-      },
+      }),
     },
     [`${base}/records/{id}`]: {
       parameters: [id],
-      get: { operationId: `get_${c.name}`, summary: `Get a ${c.name} record`, parameters: [shape.fields, shape.expand], responses: { '200': { description: 'The record', headers: etag, content: content(c, ref('record')) }, '304': { description: 'Not modified' }, ...errors } },
-      patch: {
+      get: guarded(c, 'view', 'get', { operationId: `get_${c.name}`, summary: `Get a ${c.name} record`, parameters: [shape.fields, shape.expand], responses: { '200': { description: 'The record', headers: etag, content: content(c, ref('record')) }, '304': { description: 'Not modified' }, ...errors } }),
+      patch: guarded(c, 'update', 'patch', {
         operationId: `update_${c.name}`,
         summary: `Update a ${c.name} record (partial)`,
         parameters: [ifMatch, shape.fields, shape.expand],
         requestBody: { required: true, content: content(c, ref('patch')) },
         responses: { '200': { description: 'Updated', headers: etag, content: content(c, ref('record')) }, '409': problem('Unique conflict'), '412': problem('ETag mismatch'), ...errors },
-      },
-      delete: { operationId: `delete_${c.name}`, summary: `Delete a ${c.name} record`, parameters: [ifMatch], responses: { '204': { description: 'Deleted' }, '409': problem('Still referenced'), '412': problem('ETag mismatch'), ...errors } },
+      }),
+      delete: guarded(c, 'delete', 'delete', { operationId: `delete_${c.name}`, summary: `Delete a ${c.name} record`, parameters: [ifMatch], responses: { '204': { description: 'Deleted' }, '409': problem('Still referenced'), '412': problem('ETag mismatch'), ...errors } }),
     },
   };
-  out[`${base}/aggregate`] = {
-    get: {
+  // Aggregates serve base collections only (a document collection answers 400).
+  if (c.type === 'base') out[`${base}/aggregate`] = {
+    get: guarded(c, 'list', 'get', {
       operationId: `aggregate_${c.name}`,
       summary: `Aggregate ${c.name}`,
       parameters: [q('metrics', 'count, sum(f), avg(f), min(f), max(f), comma-separated.'), q('groupBy', 'Comma-separated fields to group by.'), q('filter', 'Filter expression.')],
       responses: { '200': { description: 'One row per group', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } } } } }, ...errors },
-    },
+    }),
   };
   if (c.type === 'base') {
-    out[`${base}/schema.proto`] = { get: { operationId: `proto_${c.name}`, summary: 'Protocol Buffers schema', responses: { '200': { description: '.proto source', content: { 'text/plain': { schema: { type: 'string' } } } } } } };
-    out[`${base}/schema.avsc`] = { get: { operationId: `avsc_${c.name}`, summary: 'Avro schema (type=list for the page envelope)', parameters: [q('type', 'record (default) or list')], responses: { '200': { description: 'Avro schema', content: { 'application/json': { schema: { type: 'object' } } } } } } };
+    out[`${base}/schema.proto`] = { get: { operationId: `proto_${c.name}`, summary: 'Protocol Buffers schema', security: [], responses: { '200': { description: '.proto source', content: { 'text/plain': { schema: { type: 'string' } } } } } } };
+    out[`${base}/schema.avsc`] = { get: { operationId: `avsc_${c.name}`, summary: 'Avro schema (type=list for the page envelope)', security: [], parameters: [q('type', 'record (default) or list')], responses: { '200': { description: 'Avro schema', content: { 'application/json': { schema: { type: 'object' } } } } } } };
   }
   return out;
 }
 
-export function openapiDocument(collections: readonly Collection[], info: { title: string; version: string }, extraPaths: Record<string, Json> = {}): Json {
+/**
+ * The document. Without `surface` it describes the records API alone (as `recordsRoutes` mounts it); the
+ * server passes what else it mounted (auth, admin, ops, realtime, RPC schemas, functions).
+ *
+ * @example
+ * openapiDocument([...records.collections.values()], { title: 'Strata', version: '1' }, functions.openapiPaths(), { sessionCookie: 'strata_session', admin: {} });
+ */
+export function openapiDocument(collections: readonly Collection[], info: { title: string; version: string }, extraPaths: Record<string, Json> = {}, surface?: OpenApiSurface): Json {
   const allPaths: Record<string, Json> = {};
   const allSchemas: Record<string, Json> = {
     problem: {
@@ -143,12 +174,15 @@ export function openapiDocument(collections: readonly Collection[], info: { titl
   };
   for (const c of collections) {
     Object.assign(allPaths, paths(c));
+    if (surface && c.auth) Object.assign(allPaths, authPaths(c));
     Object.assign(allSchemas, schemas(c));
   }
   allPaths['/api/batch'] = {
     post: {
       operationId: 'batch',
       summary: 'Several writes in one transaction',
+      description: "Each operation runs under its collection's rule (anonymous callers too); a refusal stops the batch before any write.",
+      security: [...signedIn('post', 'records:write'), {}],
       requestBody: {
         required: true,
         content: {
@@ -161,9 +195,17 @@ export function openapiDocument(collections: readonly Collection[], info: { titl
           },
         },
       },
-      responses: { '200': { description: 'Every result, in order', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors, '409': problem('Conflict'), '412': problem('ETag mismatch') },
+      responses: { '200': { description: 'Every result, in order', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors, '401': problem('Invalid or expired credentials'), '403': problem('Refused by a rule or the credential scopes'), '409': problem('Conflict'), '412': problem('ETag mismatch') },
     },
   };
+  if (surface) Object.assign(allPaths, serverPaths(collections, surface));
   for (const [path, item] of Object.entries(extraPaths)) allPaths[path] = { ...(allPaths[path] ?? {}), ...item };
-  return { openapi: '3.1.0', info, paths: allPaths, components: { schemas: allSchemas } };
+  return {
+    openapi: '3.1.0',
+    info,
+    // Operations without their own `security` (function routes that are not public) take any credential.
+    security: signedIn('get', undefined),
+    paths: allPaths,
+    components: { schemas: allSchemas, securitySchemes: securitySchemes(surface?.sessionCookie ?? 'strata_session') },
+  };
 }

@@ -5,13 +5,19 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { avroListSchema, avroRecordSchema, chooseRequestCodec, chooseResponseCodec, CODECS, jsonCodec, protoSource, type RecordCodec } from '../../formats/index.js';
 import { ValidationError, type Principal } from '../../core/index.js';
 import type { BatchOperation, Collection, ListQuery, OperationOptions, RecordAccess, RecordData, RecordsService } from '../../data/index.js';
-import { openapiDocument } from './openapi.js';
+import { openapiDocument, type OpenApiSurface } from './openapi.js';
+import type { RecordFiles } from '../files/index.js';
 
 /** What a write hook may add: the values to store, and work done inside the write's transaction or after it commits. */
 export interface PreparedWrite {
   input: Record<string, unknown>;
   inTx?: OperationOptions['inTx'];
   after?: (record: RecordData) => Promise<void>;
+  /**
+   * Create only: answer as a create would, keep nothing (`OperationOptions.dryRun`), and show the
+   * answer through `shown` (auth collections: a sign-up with a registered address looks like a new one).
+   */
+  dryRun?: { shown: (record: RecordData) => RecordData };
 }
 /** Turns a client's input into stored values for some collections (auth collections: passwords hashed, system fields guarded). */
 export type WriteHook = (req: FastifyRequest, c: Collection, action: 'create' | 'update' | 'delete', input: Record<string, unknown>, id?: string) => Promise<PreparedWrite | undefined>;
@@ -32,6 +38,10 @@ export interface RecordsRoutesDeps {
   info?: { title: string; version: string };
   /** More OpenAPI path items (function routes), read on each request of the document. */
   extraPaths?: () => Record<string, Record<string, unknown>>;
+  /** The server's other mounted routes, for the OpenAPI document (without it: the records API alone). */
+  openapi?: OpenApiSurface;
+  /** File fields: multipart uploads on create/update, files deleted after the write commits (api/files). */
+  files?: RecordFiles;
 }
 
 export const DEFAULT_CODECS: readonly RecordCodec[] = CODECS;
@@ -91,6 +101,8 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
   return async (app) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_req, body, done) => done(null, body));
+    // Uploads stream from the request to storage in the handler (deps.files), never buffered here.
+    if (deps.files) app.addContentTypeParser('multipart/form-data', (_req, _payload, done) => done(null, undefined));
 
     const base = '/api/collections/:collection';
     const collectionOf = (req: FastifyRequest): Collection => deps.records.collection((req.params as Params).collection);
@@ -118,35 +130,59 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
     app.post(`${base}/records`, async (req, reply) => {
       const c = collectionOf(req);
       const out = chooseResponseCodec(req.headers.accept, codecs, c);
-      const decoded = chooseRequestCodec(req.headers['content-type'], codecs, c).decodeRecord(c, bodyOf(req), false);
+      const decode = () => chooseRequestCodec(req.headers['content-type'], codecs, c).decodeRecord(c, bodyOf(req), false);
       const q = req.query as Record<string, unknown>;
       const p = as(req);
-      // Refused before the write hook runs (it may hash a password): the rule sees the client's body.
+      // Refused before the write hook runs (it may hash a password) or a file is stored: the rule sees the client's body.
       deps.access().assert(p, c.name, 'create');
-      const w = await prepare(req, c, 'create', decoded);
-      const r = await deps.access().create(p, c.name, w.input, { ruleBody: decoded, query: q, fields: str(q, 'fields'), expand: str(q, 'expand'), inTx: w.inTx });
-      await w.after?.(r.record);
-      reply.code(201).header('etag', r.etag).header('location', `/api/collections/${c.name}/records/${String(r.record.id)}`);
-      return send(reply, out, out.encodeRecord(c, r.record));
+      const files = await deps.files?.prepare(req, c, 'create', decode);
+      if (files?.answered) return reply;
+      const decoded = files ? files.input : decode();
+      let r: Awaited<ReturnType<RecordAccess['create']>>;
+      let w: PreparedWrite;
+      try {
+        w = await prepare(req, c, 'create', decoded);
+        r = await deps.access().create(p, c.name, w.input, { ruleBody: decoded, query: q, fields: str(q, 'fields'), expand: str(q, 'expand'), inTx: w.inTx, dryRun: w.dryRun !== undefined });
+        if (w.dryRun) await files?.failed();
+      } catch (e) {
+        await files?.failed();
+        throw e;
+      }
+      await files?.committed();
+      const record = w.dryRun ? w.dryRun.shown(r.record) : r.record;
+      await w.after?.(record);
+      reply.code(201).header('etag', r.etag).header('location', `/api/collections/${c.name}/records/${String(record.id)}`);
+      return send(reply, out, out.encodeRecord(c, record));
     });
 
     app.patch(`${base}/records/:id`, async (req, reply) => {
       const c = collectionOf(req);
       const out = chooseResponseCodec(req.headers.accept, codecs, c);
-      const decoded = chooseRequestCodec(req.headers['content-type'], codecs, c).decodeRecord(c, bodyOf(req), true);
+      const decode = () => chooseRequestCodec(req.headers['content-type'], codecs, c).decodeRecord(c, bodyOf(req), true);
       const q = req.query as Record<string, unknown>;
       const id = (req.params as Params).id;
       const p = as(req);
       deps.access().assert(p, c.name, 'update');
-      const w = await prepare(req, c, 'update', decoded, id);
-      const r = await deps.access().update(p, c.name, id, w.input, {
-        ruleBody: decoded,
-        query: q,
-        inTx: w.inTx,
-        ifMatch: req.headers['if-match'],
-        fields: str(q, 'fields'),
-        expand: str(q, 'expand'),
-      });
+      const files = await deps.files?.prepare(req, c, 'update', decode, id);
+      if (files?.answered) return reply;
+      const decoded = files ? files.input : decode();
+      let r: Awaited<ReturnType<RecordAccess['update']>>;
+      let w: PreparedWrite;
+      try {
+        w = await prepare(req, c, 'update', decoded, id);
+        r = await deps.access().update(p, c.name, id, w.input, {
+          ruleBody: decoded,
+          query: q,
+          inTx: w.inTx,
+          ifMatch: req.headers['if-match'],
+          fields: str(q, 'fields'),
+          expand: str(q, 'expand'),
+        });
+      } catch (e) {
+        await files?.failed();
+        throw e;
+      }
+      await files?.committed();
       await w.after?.(r.record);
       reply.header('etag', r.etag);
       return send(reply, out, out.encodeRecord(c, r.record));
@@ -159,6 +195,7 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
       deps.access().assert(p, c.name, 'delete');
       const w = deps.writes ? await deps.writes(req, c, 'delete', {}, id) : undefined;
       await deps.access().delete(p, c.name, id, { query: query(req), ifMatch: req.headers['if-match'], inTx: w?.inTx });
+      await deps.files?.deleted(c, id);
       await w?.after?.({ id });
       return reply.code(204).send();
     });
@@ -185,8 +222,16 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
         if (deps.writes && deps.records.collection(op.collection).auth) {
           throw new ValidationError('Records of auth collections cannot be written in a batch.', [{ field: `operations.${i}.collection`, message: 'is an auth collection' }]);
         }
+        // File names are set through the records API (uploads, removals); a batch delete deletes files after the commit.
+        const body = op.action === 'delete' ? undefined : op.body;
+        const fileField = body && typeof body === 'object' ? deps.records.collection(op.collection).fields.find((f) => f.type === 'file' && f.name in body) : undefined;
+        if (fileField) throw new ValidationError('File fields cannot be written in a batch.', [{ field: `operations.${i}.body.${fileField.name}`, message: 'is a file field' }]);
       }
       const results = await deps.access().batch(as(req), parsed, { query: query(req) });
+      // The batch committed as a whole: the files of the records it deleted go now (the sweeper catches a crash here).
+      for (const [i, op] of parsed.entries()) {
+        if (op.action === 'delete' && (results[i]?.status ?? 500) < 300) await deps.files?.deleted(deps.records.collection(op.collection), op.id);
+      }
       return send(reply, out, out.encodeValue!({ results }));
     });
 
@@ -213,7 +258,7 @@ export function recordsRoutes(deps: RecordsRoutesDeps): FastifyPluginAsync {
 
     app.get('/api/openapi.json', async (_req, reply) => {
       const records = deps.records;
-      const doc = () => JSON.stringify(openapiDocument([...records.collections.values()], deps.info ?? { title: 'Strata API', version: '1.0.0' }, deps.extraPaths?.()));
+      const doc = () => JSON.stringify(openapiDocument([...records.collections.values()], deps.info ?? { title: 'Strata API', version: '1.0.0' }, deps.extraPaths?.(), deps.openapi));
       // Function routes can change (hot reload): then the document is built per request.
       if (deps.extraPaths) return reply.type('application/json').send(doc());
       if (openapi?.for !== records) openapi = { for: records, text: doc() };

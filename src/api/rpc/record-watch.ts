@@ -86,7 +86,7 @@ export function recordWatch(deps: RecordWatchDeps): RecordWatch {
             // Rules are asked per event (the access layer): a refused principal ends the stream (PERMISSION_DENIED).
             const access = deps.access();
             const sub = access.subscribe(principal, c.name);
-            if (access.unrestricted(sub) || (await access.visible(sub, ev))) yield { ...ev, record: access.open(ev) };
+            if (access.unrestricted(sub) || (await access.visible(sub, ev))) yield { ...ev, record: access.open(ev, sub.principal) };
           }
         } finally {
           await close();

@@ -10,10 +10,13 @@ import { collectionHandlers } from './collection-handlers.js';
 import { collectionProto, type CollectionProto } from './collection-proto.js';
 import { principalFromMetadata, type RpcAuthServices } from './rpc-auth.js';
 import { toConnectError } from './rpc-errors.js';
+import { isGrpcWebText, textRequest, textResponse } from './grpc-web-text.js';
 import { healthFile, healthHandlers, HealthService } from './rpc-health.js';
 import { reflectionHandlers, reflectionV1, reflectionV1alpha, type ReflectedFile } from './rpc-reflection.js';
 import type { RecordWatch } from './record-watch.js';
 import { protoSourceOf } from './rpc-proto-source.js';
+import { plainGrpc, serveUnary, type UnaryMethod, type UnaryOptions } from './grpc-unary.js';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 
 export interface RpcOptions {
   /**
@@ -46,6 +49,22 @@ export interface Rpc {
   close(): void;
 }
 
+/**
+ * A Connect-protocol request body that does not decode is the caller's bad input: 400
+ * `invalid_argument`, as connect-go answers. Connect-ES raises it as `parse binary: ...` with code
+ * INTERNAL (500); the call's context is aborted with that error before it is written, so the abort
+ * reason is reclassified there. gRPC and gRPC-Web keep INTERNAL, as grpc-go and grpc-java answer.
+ */
+function badBodyIsInvalidArgument(ctx: HandlerContext): void {
+  if (ctx.protocolName !== 'connect') return;
+  ctx.signal.addEventListener('abort', () => {
+    const e: unknown = ctx.signal.reason;
+    if (e instanceof ConnectError && e.code === Code.Internal && e.rawMessage.startsWith('parse binary:')) {
+      (e as { code: Code }).code = Code.InvalidArgument;
+    }
+  }, { once: true });
+}
+
 const requestKey = createContextKey<FastifyRequest | undefined>(undefined, { description: 'strata fastify request' });
 const principalKey = createContextKey<Promise<Principal | null> | undefined>(undefined, { description: 'strata principal' });
 
@@ -56,6 +75,7 @@ const principalKey = createContextKey<Promise<Principal | null> | undefined>(und
  */
 export function createRpc(o: RpcOptions): Rpc {
   const shutdown = new AbortController();
+  const COMPRESSIONS = [compressionGzip, compressionBrotli];
   const maxBytes = o.maxMessageBytes ?? 4 * 1024 * 1024;
   const reflection = o.reflection !== false;
 
@@ -102,17 +122,27 @@ export function createRpc(o: RpcOptions): Rpc {
       readMaxBytes: maxBytes,
       writeMaxBytes: maxBytes,
       shutdownSignal: shutdown.signal,
-      acceptCompression: [compressionGzip, compressionBrotli],
+      acceptCompression: COMPRESSIONS,
       // Like REST, a field the schema does not have is an error, not silently dropped.
       jsonOptions: { ignoreUnknownFields: false },
       interceptors: [logInternal],
+      requestGate: badBodyIsInvalidArgument,
     });
-    for (const p of protos) router.service(p.service, collectionHandlers(p, { access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000, current: stillCurrent }));
+    // Unary methods of the collections also by path, for gRPC's unary path (grpc-unary.ts).
+    const unary = new Map<string, UnaryMethod>();
+    for (const p of protos) {
+      const impl = collectionHandlers(p, { access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000, current: stillCurrent });
+      router.service(p.service, impl);
+      for (const method of p.service.methods) {
+        const fn = (impl as unknown as Record<string, UnaryMethod['impl']>)[method.localName];
+        if (method.methodKind === 'unary' && fn) unary.set(`/${p.service.typeName}/${method.name}`, { method, impl: fn });
+      }
+    }
     router.service(HealthService, healthHandlers({ ready: o.ready ?? (() => true), services: () => services }));
     if (reflection) {
       for (const r of [reflectionV1, reflectionV1alpha]) router.service(r.file.services[0], reflectionHandlers(() => files));
     }
-    return { collections, protos, services, handlers: new Map(router.handlers.map((h) => [h.requestPath, h])) };
+    return { collections, protos, services, unary, handlers: new Map(router.handlers.map((h) => [h.requestPath, h])) };
   }
   // Built on the first call, once the data layer has started and fixed each collection's field
   // numbers, and again whenever the collection list is another one (the data layer swaps it whole).
@@ -126,6 +156,16 @@ export function createRpc(o: RpcOptions): Rpc {
   // routed by one pattern, so a collection made after start is served too.
   const fixedPaths = [...build([]).handlers.keys()];
   const COLLECTION_ROUTE = '/strata.:collection.RecordService/:method';
+  // Reads whatever their HTTP method (POST): a superuser's Get is not audited as a change.
+  const READ_ROUTES = ['Get', 'List', 'Watch'].map((m) => `/strata.:collection.RecordService/${m}`);
+
+  const unaryOptions: UnaryOptions = {
+    maxBytes,
+    compressions: COMPRESSIONS,
+    signal: shutdown.signal,
+    toError: toConnectError,
+    onInternal: (err, path) => log?.error({ err: err.cause ?? err, rpc: path }, 'rpc failed'),
+  };
 
   const plugin: FastifyPluginAsync = async (app) => {
     log = app.log;
@@ -140,22 +180,37 @@ export function createRpc(o: RpcOptions): Rpc {
       if (source === undefined) throw new NotFoundError('No gRPC service for this collection (unknown, or a document collection).');
       return reply.type('text/plain; charset=utf-8').send(source);
     });
-    for (const url of [...fixedPaths, COLLECTION_ROUTE]) {
+    for (const url of [...fixedPaths, ...READ_ROUTES, COLLECTION_ROUTE]) {
       app.route({
         method: ['POST', 'GET'],
         url,
+        // health and reflection only read, like the collections' Get, List and Watch
+        config: { readOnly: url !== COLLECTION_ROUTE },
         handler: async (req, reply) => {
           const q = req.url.indexOf('?');
           const path = q === -1 ? req.url : req.url.slice(0, q);
-          const handler = current().handlers.get(path);
+          const now = current();
+          const handler = now.handlers.get(path);
           // (gRPC clients map HTTP 404 to UNIMPLEMENTED)
           if (handler === undefined) throw new NotFoundError('No such gRPC service or method (unknown, or a document collection).');
           reply.hijack();
           const values = createContextValues().set(requestKey, req);
-          try {
-            const res = await handler(universalRequestFromNodeRequest(req.raw, reply.raw, undefined, values));
+          // gRPC-Web text mode: base64 around Connect's binary gRPC-Web (Connect-ES has no text mode).
+          const text = isGrpcWebText(req.headers['content-type']);
+          /** Connect answers the call; `body` replaces the request's when the unary path read it already. */
+          const viaConnect = async (body?: AsyncIterable<Uint8Array>) => {
+            let ureq = universalRequestFromNodeRequest(req.raw, reply.raw, undefined, values);
+            if (body) ureq = { ...ureq, body };
+            const res = text ? textResponse(await handler(textRequest(ureq))) : await handler(ureq);
             for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v);
             await universalResponseToNodeResponse(res, reply.raw);
+          };
+          try {
+            const unary = now.unary.get(path);
+            if (unary && req.raw.httpVersionMajor === 2 && plainGrpc(req.raw as unknown as Http2ServerRequest)) {
+              const raw = req.raw as unknown as Http2ServerRequest;
+              await serveUnary(raw, reply.raw as unknown as Http2ServerResponse, path, unary, values, reply.getHeaders(), unaryOptions, viaConnect);
+            } else await viaConnect();
           } catch (e) {
             if (ConnectError.from(e).code !== Code.Aborted) req.log.warn({ err: e, rpc: path }, 'rpc response failed');
           }

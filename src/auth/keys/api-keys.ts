@@ -69,7 +69,9 @@ export function createApiKeys(opts: { store: ApiKeyStore; now?: () => number }):
   return {
     async create({ userId, name, scopes, ttlSeconds }) {
       for (const s of scopes) if (!SCOPE_RE.test(s)) throw new RangeError(`invalid scope ${JSON.stringify(s)}`);
-      const id = randomToken(9);
+      let id = randomToken(9);
+      // never begin with '-' or '_', so an id is never read as a command-line option
+      while (!/^[A-Za-z0-9]/.test(id)) id = randomToken(9);
       const secret = randomToken(32);
       const t = now();
       const record: ApiKeyRecord = {

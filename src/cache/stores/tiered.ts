@@ -90,7 +90,8 @@ export class TieredStore implements CacheStore {
 
   async stats(): Promise<StoreStats> {
     const [f, b] = await Promise.all([this.front.stats(), this.back.stats()]);
-    return { bytes: b.bytes, entries: b.entries, evictions: f.evictions + b.evictions };
+    const tier = (name: string, t: StoreStats) => ({ name, bytes: t.bytes, entries: t.entries, evictions: t.evictions });
+    return { bytes: b.bytes, entries: b.entries, evictions: f.evictions + b.evictions, tiers: [tier(this.front.kind, f), tier(this.back.kind, b)] };
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@ import { ForbiddenError, SUPERUSERS, ValidationError, type Principal, type RuleA
 import { fieldOf, hasColumn, type Collection } from '../collection-model.js';
 import type { SqlDialect } from '../dialects/dialect.js';
 import { compileFilter, type VariableValue } from '../filter-compile.js';
-import { parseFilter, type FilterNode } from '../filter-parse.js';
+import { hasMacros, parseFilter, type FilterNode } from '../filter-parse.js';
 import type { TableNames } from '../table-names.js';
 
 type Literal = string | number | boolean | null;
@@ -91,6 +91,8 @@ function literalOf(v: unknown): Literal | undefined {
 export function createAccessControl(deps: AccessRulesDeps): AccessControl & { check(collections: Iterable<Collection>): void } {
   const parsed = new Map<string, FilterNode>();
   const parse = (rule: string): FilterNode => {
+    // A rule with a date macro (@now...) is read afresh each time: its values move with the clock.
+    if (hasMacros(rule)) return parseFilter(rule, { variables: true });
     let ast = parsed.get(rule);
     if (!ast) {
       ast = parseFilter(rule, { variables: true });

@@ -4,7 +4,8 @@
 // sort, group, expand or subscribe on what it cannot see, whichever way it asks.
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { ForbiddenError, type Principal, type RecordChangeEvent, type RuleAction, type RuleInput } from '../../core/index.js';
-import type { Collection } from '../collection-model.js';
+import { expandTarget, type Collection } from '../collection-model.js';
+import { QueryParamError } from '../errors.js';
 import type { Db, SqlDialect } from '../dialects/dialect.js';
 import { openRecord, type ValueCipher } from '../field-cipher.js';
 import { compileFilter } from '../filter-compile.js';
@@ -39,6 +40,8 @@ export interface WriteOptions extends ReadOptions {
   ruleBody?: unknown;
   /** Work inside the write's transaction (auth collections keep credentials beside the record). */
   inTx?: OperationOptions['inTx'];
+  /** Create only: everything a create does, answered, then rolled back (see `OperationOptions.dryRun`). */
+  dryRun?: boolean;
 }
 
 /** A validated realtime/Watch subscription of one principal to one collection (optionally filtered). */
@@ -71,12 +74,18 @@ export interface RecordAccess {
    */
   unrestricted(sub: RecordSubscription): boolean;
   /**
-   * Whether the subscriber may see this change now: create/update check the stored record, a delete
-   * checks the record's last values (as the event carries them).
+   * Whether the subscriber may see this change now: create/update check the stored record (or, when
+   * it was deleted since, the values the change wrote), a delete checks the record's last values (as
+   * the event carries them).
    */
   visible(sub: RecordSubscription, ev: Pick<RecordChangeEvent, 'action' | 'collection' | 'recordId' | 'record'>): Promise<boolean>;
-  /** The record of an event as delivered to a principal allowed to view it (encrypted fields opened). */
-  open(ev: RecordChangeEvent): Record<string, unknown>;
+  /**
+   * The record of an event as delivered to `p`, allowed to view it: encrypted fields opened, and an auth
+   * record's `email` removed unless `p` may see it (its own account, `emailVisibility`, a superuser).
+   */
+  open(ev: RecordChangeEvent, p: Principal | null): Record<string, unknown>;
+  /** Whether what `open` gives for this collection's events depends on the principal (beyond the view rule). */
+  shownPerPrincipal(collection: string): boolean;
 }
 
 const NONE = sql<SqlBool>`1 = 0`;
@@ -113,6 +122,52 @@ export function createRecordAccess(deps: RecordAccessDeps): RecordAccess {
 
   const compiled = new WeakMap<RecordSubscription, Expression<SqlBool>>();
 
+  // An auth record's `email` is the account's own (and superusers'), or everyone's when `emailVisibility`
+  // is true: removed from what others are shown, at any depth of `expand`, and read as null by their filters.
+  const seesEmails = (p: Principal | null) => p?.superuser === true;
+  const ownAccount = (p: Principal | null, c: Collection, id: unknown) => p !== null && p.collection === c.name && p.id === id;
+  function hideEmails(p: Principal | null, c: Collection, rec: RecordData, depth = 0, written = false): RecordData {
+    let out = rec;
+    if (c.auth && !written && 'email' in rec && rec.emailVisibility !== true && !ownAccount(p, c, rec.id)) {
+      const { email: _hidden, ...rest } = rec;
+      out = rest as RecordData;
+    }
+    const ex = rec.expand as Record<string, unknown> | undefined;
+    if (ex && typeof ex === 'object' && depth < 8) {
+      const all = records().collections;
+      const next: Record<string, unknown> = {};
+      for (const [name, v] of Object.entries(ex)) {
+        const t = expandTarget(c, name, all);
+        const one = (x: unknown) => (t && x && typeof x === 'object' ? hideEmails(p, t, x as RecordData, depth + 1) : x);
+        next[name] = Array.isArray(v) ? v.map(one) : one(v);
+      }
+      out = { ...out, expand: next };
+    }
+    return out;
+  }
+  /** The `shown` option of a read for `p` (undefined when nothing can be hidden from it). */
+  const shownTo = (p: Principal | null, collection: string, expand?: string, created = false): OperationOptions['shown'] => {
+    if (seesEmails(p)) return undefined;
+    const c = records().collections.get(collection);
+    if (!c || (!c.auth && !expand)) return undefined;
+    // A create answers with the address its caller just wrote (a sign-up); its expanded records still hide theirs.
+    return (cc, rec) => hideEmails(p, cc, rec, 0, created);
+  };
+  const emailWhere = (p: Principal | null): OperationOptions['fieldWhere'] =>
+    seesEmails(p)
+      ? undefined
+      : (c, field, alias) => {
+          if (!c.auth || field !== 'email') return undefined;
+          const shown = sql<SqlBool>`${sql.ref(`${alias}.emailVisibility`)} = ${deps.data().dialect.bool(true)}`;
+          return p && p.collection === c.name ? sql<SqlBool>`(${shown} OR ${sql.ref(`${alias}.id`)} = ${p.id})` : shown;
+        };
+  /** Sorting or grouping by hidden emails would order accounts by them: superusers only. */
+  const refuseEmailOrder = (p: Principal | null, collection: string, param: 'sort' | 'groupBy' | 'metrics', raw: string | undefined) => {
+    if (seesEmails(p) || !raw || !records().collections.get(collection)?.auth) return;
+    const names = raw.split(/[,()]/).map((s) => s.trim().replace(/^[-+]/, ''));
+    if (names.includes('email')) throw new QueryParamError(param, `only superusers may ${param === 'sort' ? 'sort' : 'group or aggregate'} accounts by email`, 0);
+  };
+
   /** Whether `rule` and the subscription filter hold for the stored row `id` (or the deleted record's last values). */
   async function holds(sub: RecordSubscription, ev: Pick<RecordChangeEvent, 'action' | 'recordId' | 'record'>, rule: Expression<SqlBool> | undefined): Promise<boolean> {
     const { db, dialect, names, records: rs } = deps.data();
@@ -122,10 +177,15 @@ export function createRecordAccess(deps: RecordAccessDeps): RecordAccess {
     if (wheres.length === 0) return true;
     const cond = sql.join(wheres, sql` and `);
     if (ev.action !== 'delete') {
-      const r = await sql<{ ok: number }>`select 1 as ok from ${sql.table(names.record(c.name))} as t where t.id = ${ev.recordId} and ${cond}`.execute(db);
-      return r.rows.length > 0;
+      const table = sql.table(names.record(c.name));
+      const r = await sql<{ ok: number }>`select 1 as ok from ${table} as t where t.id = ${ev.recordId} and ${cond}`.execute(db);
+      if (r.rows.length > 0) return true;
+      // Deleted since (an update followed at once by a delete): the change still happened and is
+      // judged on the values it wrote, as a delete is, so its subscribers are not left without it.
+      const exists = await sql<{ ok: number }>`select 1 as ok from ${table} as t where t.id = ${ev.recordId}`.execute(db);
+      if (exists.rows.length > 0) return false;
     }
-    // The row is gone: the rule runs on the deleted record's last values as a one-row derived table.
+    // The row is gone: the rule runs on the record's last values (as the event carries them) as a one-row derived table.
     const cols = [sql`${ev.recordId} as id`, sql`${String(ev.record.created ?? '')} as created`, sql`${String(ev.record.updated ?? '')} as updated`];
     for (const f of c.fields) {
       if (f.type === 'relation' && f.multiple) continue;
@@ -138,21 +198,34 @@ export function createRecordAccess(deps: RecordAccessDeps): RecordAccess {
   }
 
   return {
-    list: (p, collection, q, opts = {}) =>
-      records().list(collection, q, {
-        where: rules.where(p, collection, 'list', { query: opts.query ?? (q as Record<string, unknown>) }),
+    list(p, collection, q, opts = {}) {
+      const where = rules.where(p, collection, 'list', { query: opts.query ?? (q as Record<string, unknown>) });
+      refuseEmailOrder(p, collection, 'sort', q.sort);
+      return records().list(collection, q, {
+        where,
         expandWhere: expandWhere(p, opts.query),
         relationWhere: relationWhere(p, opts.query),
-      }),
+        fieldWhere: emailWhere(p),
+        shown: shownTo(p, collection, q.expand),
+      });
+    },
     get: (p, collection, id, opts = {}) =>
-      records().get(collection, id, { where: rules.where(p, collection, 'view', { query: opts.query }), fields: opts.fields, expand: opts.expand, expandWhere: expandWhere(p, opts.query) }),
+      records().get(collection, id, {
+        where: rules.where(p, collection, 'view', { query: opts.query }),
+        fields: opts.fields,
+        expand: opts.expand,
+        expandWhere: expandWhere(p, opts.query),
+        shown: shownTo(p, collection, opts.expand),
+      }),
     create: (p, collection, body, opts = {}) =>
       records().create(collection, body, {
         where: rules.where(p, collection, 'create', { body: opts.ruleBody ?? body, query: opts.query }),
         fields: opts.fields,
         expand: opts.expand,
         expandWhere: expandWhere(p, opts.query),
+        shown: shownTo(p, collection, opts.expand, true),
         inTx: opts.inTx,
+        dryRun: opts.dryRun,
       }),
     update: (p, collection, id, body, opts = {}) =>
       records().update(collection, id, body, {
@@ -161,14 +234,25 @@ export function createRecordAccess(deps: RecordAccessDeps): RecordAccess {
         fields: opts.fields,
         expand: opts.expand,
         expandWhere: expandWhere(p, opts.query),
+        shown: shownTo(p, collection, opts.expand),
         inTx: opts.inTx,
       }),
     delete: (p, collection, id, opts = {}) => records().delete(collection, id, { where: rules.where(p, collection, 'delete', { query: opts.query }), ifMatch: opts.ifMatch, inTx: opts.inTx }),
-    aggregate: (p, collection, q, opts = {}) => records().aggregate(collection, q, { where: rules.where(p, collection, 'list', { query: opts.query }), relationWhere: relationWhere(p, opts.query) }),
-    batch(p, ops, opts = {}) {
+    aggregate(p, collection, q, opts = {}) {
+      const where = rules.where(p, collection, 'list', { query: opts.query });
+      refuseEmailOrder(p, collection, 'groupBy', q.groupBy);
+      refuseEmailOrder(p, collection, 'metrics', q.metrics);
+      return records().aggregate(collection, q, { where, relationWhere: relationWhere(p, opts.query), fieldWhere: emailWhere(p) });
+    },
+    async batch(p, ops, opts = {}) {
       // Every rule is compiled before the transaction starts: a refusal stops the batch before any write.
       const wheres = ops.map((op) => rules.where(p, op.collection, op.action, { body: op.action === 'delete' ? undefined : op.body, query: opts.query }));
-      return records().batch(ops, (_c, _a, i) => wheres[i]);
+      const results = await records().batch(ops, (_c, _a, i) => wheres[i]);
+      if (seesEmails(p)) return results;
+      return results.map((r, i) => {
+        const c = records().collections.get(ops[i].collection);
+        return c?.auth && r.body ? { ...r, body: hideEmails(p, c, r.body) } : r;
+      });
     },
     assert(p, collection, action) {
       rules.where(p, collection, action);
@@ -192,9 +276,14 @@ export function createRecordAccess(deps: RecordAccessDeps): RecordAccess {
       const rule = orNone(sub.principal, sub.collection, 'view');
       return holds(sub, ev, rule);
     },
-    open(ev) {
+    open(ev, p) {
       const c = records().collections.get(ev.collection);
-      return c ? openRecord(c, ev.record, deps.cipher) : ev.record;
+      if (!c) return ev.record;
+      const rec = openRecord(c, ev.record, deps.cipher);
+      return c.auth && !seesEmails(p) ? hideEmails(p, c, rec as RecordData) : rec;
+    },
+    shownPerPrincipal(collection) {
+      return records().collections.get(collection)?.auth !== undefined;
     },
   };
 }

@@ -1,6 +1,7 @@
 // Auth's storage on the data layer's database: the auth tables (created if missing) and every store over them,
 // built by the composition root and handed to auth, which knows only the store interfaces.
 import type { AuthStorage } from '../../auth/index.js';
+import type { AuditStore } from '../../ops/index.js';
 import { openDatabase } from '../database-open.js';
 import { tableNames } from '../table-names.js';
 import { createSqlAuditStore } from './audit-store-sql.js';
@@ -40,4 +41,20 @@ export function sqlAuthStorage(o: SqlAuthStorageOptions): AuthStorage {
       closeDb = undefined;
     },
   };
+}
+
+/**
+ * The audit log's store on the database `data` names, for operations run outside the server (the CLI's
+ * backups and restores), and how to close it again.
+ */
+export async function openAuditStore(dataDir: string, data: { url: string; tablePrefix: string }): Promise<{ store: AuditStore; close(): Promise<void> }> {
+  const opened = await openDatabase({ url: data.url, dataDir, poolSize: 1, busyTimeout: 5000 });
+  const ctx: AuthDb = { db: opened.db, dialect: opened.dialect, names: tableNames(data.tablePrefix) };
+  try {
+    await ensureAuthTables(ctx);
+  } catch (e) {
+    await opened.db.destroy();
+    throw e;
+  }
+  return { store: createSqlAuditStore(ctx), close: () => opened.db.destroy() };
 }

@@ -4,6 +4,7 @@
 import type {
   ApiKeyRecord, ApiKeyStore, OneTimeTokenRecord, OneTimeTokenStore, RecoveryCodeStore, RefreshTokenRecord, RefreshTokenStore, TotpStepStore,
 } from '../../auth/index.js';
+import type { CompiledQuery } from 'kysely';
 import { affected, authTableNames, int, intOrNull, type AuthDb } from './auth-store-schema.js';
 
 type Row = Record<string, unknown>;
@@ -46,6 +47,7 @@ export function createSqlRefreshStore(ctx: AuthDb): RefreshTokenStore {
 export function createSqlApiKeyStore(ctx: AuthDb): ApiKeyStore {
   const t = authTableNames(ctx.names).apiKeys;
   const { db } = ctx;
+  let byId: CompiledQuery | undefined;
   const toRecord = (r: Row): ApiKeyRecord => ({
     id: String(r.id), userId: String(r.user_id), name: String(r.name), scopes: JSON.parse(String(r.scopes)) as string[],
     secretHash: String(r.secret_hash), createdAt: int(r.created_at), expiresAt: intOrNull(r.expires_at),
@@ -58,8 +60,9 @@ export function createSqlApiKeyStore(ctx: AuthDb): ApiKeyStore {
         created_at: r.createdAt, expires_at: r.expiresAt, revoked_at: r.revokedAt, last_used_at: r.lastUsedAt,
       }).execute();
     },
+    // Every request carrying an API key reads its row: the query is built and compiled once, run with the id.
     async get(id) {
-      const row = await db.selectFrom(t).selectAll().where('id', '=', id).executeTakeFirst();
+      const row = (await db.executeQuery<Row>({ ...(byId ??= db.selectFrom(t).selectAll().where('id', '=', '').compile()), parameters: [id] })).rows[0];
       return row ? toRecord(row) : undefined;
     },
     async listForUser(userId) {

@@ -21,9 +21,26 @@ export interface OpenOptions {
  */
 export type ReadNow = (sqlText: string, parameters: readonly unknown[]) => Record<string, unknown>[] | undefined;
 
+/**
+ * Runs a compiled statement at once on the connection of the transaction whose callback is running
+ * (SQLite: one connection, held by that callback until it returns), skipping the driver's queue.
+ */
+export type RunInTx = (sqlText: string, parameters: readonly unknown[]) => { rows: Record<string, unknown>[]; changes: number } | undefined;
+
+/** Runs one statement on the connection and returns its rows (none for a write) and changed-row count. */
+export type RunSql = (sqlText: string, parameters: readonly unknown[]) => { rows: Record<string, unknown>[]; changes: number };
+
+/**
+ * Runs `fn`'s statements as one write transaction at once (SQLite: when no transaction is open, none
+ * can start meanwhile, the statements being synchronous); undefined when one is open.
+ */
+export type WriteNow = <T>(fn: (run: RunSql) => T) => T | undefined;
+
 export interface OpenedEngine {
   db: Db;
   readNow?: ReadNow;
+  runInTx?: RunInTx;
+  writeNow?: WriteNow;
 }
 
 export interface SqlDialect {
@@ -52,6 +69,8 @@ export interface SqlDialect {
   withMigrationLock<T>(db: Db, lockName: string, fn: (db: Db) => Promise<T>): Promise<T>;
   /** Whether DDL may run inside a transaction. */
   readonly transactionalDdl: boolean;
+  /** Whether `INSERT ... RETURNING *` is understood (SQLite 3.35+, PostgreSQL; not MySQL). */
+  readonly insertReturning: boolean;
 }
 
 /** A JSON path as `$.a.b[0]` for SQLite/MySQL; keys are checked to be identifiers by the callers. */

@@ -34,6 +34,7 @@ export const mysqlDialect = {
   tableOptions: ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
   parsesJson: false,
   transactionalDdl: false,
+  insertReturning: false,
   columnType,
   async open(opts: OpenOptions): Promise<OpenedEngine> {
     const mysql = await import('mysql2');

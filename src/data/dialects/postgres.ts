@@ -36,6 +36,7 @@ export const postgresDialect = {
   tableOptions: '',
   parsesJson: true,
   transactionalDdl: true,
+  insertReturning: true,
   columnType,
   async open(opts: OpenOptions): Promise<OpenedEngine> {
     const pg = (await import('pg')).default;

@@ -1,5 +1,5 @@
 // SQLite through better-sqlite3 12: WAL, busy_timeout, foreign_keys=ON, synchronous=NORMAL.
-// The migration lock is BEGIN IMMEDIATE (one writer per database file).
+// Every transaction is BEGIN IMMEDIATE (one writer per database file, cluster workers wait their turn).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect, sql, type RawBuilder, type SqlBool } from 'kysely';
@@ -7,6 +7,9 @@ import type { Field } from '../collection-model.js';
 import { errorCode, jsonPathText, type Db, type OpenedEngine, type OpenOptions, type SqlDialect } from './dialect.js';
 
 const STATEMENT_CACHE = 256;
+
+/** A statement that does nothing (what Kysely's ROLLBACK becomes once SQLite has rolled back itself). */
+const NO_OP = { reader: false, run: () => ({ changes: 0, lastInsertRowid: 0 }) };
 
 function columnType(f: Field): string {
   if (f.encrypted) return 'TEXT'; // ciphertext: longer than the value, never indexed
@@ -28,6 +31,7 @@ export const sqliteDialect = {
   tableOptions: '',
   parsesJson: false,
   transactionalDdl: true,
+  insertReturning: true,
   columnType,
   async open(opts: OpenOptions): Promise<OpenedEngine> {
     const { default: Database } = await import('better-sqlite3');
@@ -43,6 +47,14 @@ export const sqliteDialect = {
     const statements = new Map<string, ReturnType<typeof database.prepare>>();
     const cached = {
       prepare(text: string) {
+        // Kysely opens transactions with a deferred BEGIN: a read-then-write transaction then
+        // fails with SQLITE_BUSY_SNAPSHOT when another process (a cluster worker) committed since
+        // its first read, and the busy timeout cannot help. BEGIN IMMEDIATE takes the write lock
+        // first, so a second writer waits (busy_timeout) instead of failing.
+        if (text === 'begin') text = 'BEGIN IMMEDIATE';
+        // SQLite rolls a transaction back itself on some errors (SQLITE_FULL, SQLITE_IOERR): Kysely's
+        // ROLLBACK would then fail with "no transaction is active" and hide the real error.
+        else if (text === 'rollback' && !database.inTransaction) return NO_OP as unknown as ReturnType<typeof database.prepare>;
         let st = statements.get(text);
         if (!st) {
           st = database.prepare(text);
@@ -61,7 +73,29 @@ export const sqliteDialect = {
     // synchronous inside the driver), so a read may run at once instead of queueing on its mutex.
     const readNow = (text: string, params: readonly unknown[]) =>
       database.inTransaction ? undefined : (cached.prepare(text) as unknown as { all(p: readonly unknown[]): Record<string, unknown>[] }).all(params);
-    return { db, readNow };
+    // Inside a transaction callback its connection is the only one and it is held: statements may
+    // run at once (what Kysely's driver would do after its queue and query transformation).
+    const run = (text: string, params: readonly unknown[]) => {
+      const st = cached.prepare(text) as unknown as { reader: boolean; all(p: readonly unknown[]): Record<string, unknown>[]; run(p: readonly unknown[]): { changes: number } };
+      return st.reader ? { rows: st.all(params), changes: 0 } : { rows: [], changes: st.run(params).changes };
+    };
+    const runInTx = (text: string, params: readonly unknown[]) => (database.inTransaction ? run(text, params) : undefined);
+    // A whole write transaction at once (BEGIN IMMEDIATE as Kysely's, see prepare above) when the
+    // connection is idle: no Kysely transaction, queue or await between its statements.
+    const exec = (text: string) => (cached.prepare(text) as unknown as { run(): unknown }).run();
+    const writeNow = <T>(fn: (r: typeof run) => T): T | undefined => {
+      if (database.inTransaction) return undefined;
+      exec('begin');
+      try {
+        const out = fn(run);
+        exec('commit');
+        return out;
+      } catch (e) {
+        if (database.inTransaction) exec('rollback');
+        throw e;
+      }
+    };
+    return { db, readNow, runInTx, writeNow };
   },
   bool: (v: boolean) => (v ? 1 : 0),
   ilike(col: RawBuilder<unknown>, pattern: string, negate: boolean): RawBuilder<SqlBool> {

@@ -26,6 +26,8 @@ export interface ResponseCacheOptions extends StorePolicy {
   /** Remove Cache-Tag / Surrogate-Key before responses reach clients. Default true. */
   stripTagHeaders?: boolean;
   metrics?: GatewayMetrics;
+  /** Host of relative purge URLs and prefixes that name none (`gateway.cache.purgeHost`); without it such a purge is refused. */
+  purgeHost?: string;
 }
 
 export type CacheResult = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
@@ -37,7 +39,15 @@ export interface ResponseCache extends ProxyResponder {
   purgePrefix(prefix: string, host?: string): Promise<number | undefined>;
   /** Purge everything tagged with `tag` through Cache-Tag or Surrogate-Key. */
   purgeTag(tag: string): Promise<number | undefined>;
+  /**
+   * True when a relative purge URL or prefix needs a `host`: the key holds the host and no
+   * `purgeHost` is configured (a purge without one would match nothing).
+   */
+  readonly purgeNeedsHost: boolean;
 }
+
+/** `https://example.com/x` names its host; `/x` does not. */
+export const isAbsoluteUrl = (url: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
 
 type Outcome =
   | { kind: 'entry'; entry: StoredResponse; result: CacheResult }
@@ -262,12 +272,13 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
 
   function split(url: string, host?: string): { host: string; path: string } {
     const u = new URL(url, 'http://placeholder');
-    const h = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? u.hostname : (host ?? '');
+    const h = isAbsoluteUrl(url) ? u.hostname : (host ?? o.purgeHost ?? '');
     return { host: keyHost ? normalizeHost(h) : '', path: u.pathname };
   }
 
   return {
     handle,
+    purgeNeedsHost: keyHost && !o.purgeHost,
     async purgeUrl(url, host) {
       const s = split(url, host);
       return store.deleteByTag(`u:${s.host}${s.path}`);

@@ -31,6 +31,8 @@ export class UpstreamPool implements Component {
   readonly #maxFails: number;
   readonly #cooldownMs: number;
   readonly #health: HealthChecker | undefined;
+  /** Upstreams reported out by passive ejection, with the timer that reports them back when the cool-down ends. */
+  readonly #ejected = new Map<Upstream, NodeJS.Timeout>();
   /** Called when an upstream changes availability (for metrics and logs). */
   onHealthChange: (u: Upstream, healthy: boolean, why: 'active' | 'passive') => void = () => {};
 
@@ -68,11 +70,35 @@ export class UpstreamPool implements Component {
   recordSuccess(u: Upstream): void {
     u.recordSuccess();
     this.breaker?.record(true);
+    // It served: back in rotation even if the cool-down timer has not run yet.
+    if (this.#ejected.has(u) && u.available(Date.now())) this.#returned(u);
   }
 
   recordFailure(u: Upstream): void {
-    if (u.recordFailure(Date.now(), this.#maxFails, this.#cooldownMs)) this.onHealthChange(u, false, 'passive');
+    if (u.recordFailure(Date.now(), this.#maxFails, this.#cooldownMs)) {
+      this.onHealthChange(u, false, 'passive');
+      this.#watchCooldown(u);
+    }
     this.breaker?.record(false);
+  }
+
+  /** Reports the upstream back (healthy) when its passive ejection ends, unless active checks hold it out. */
+  #watchCooldown(u: Upstream): void {
+    clearTimeout(this.#ejected.get(u));
+    const wait = Math.max(0, u.ejectedUntil - Date.now());
+    const timer = setTimeout(() => {
+      if (u.ejectedUntil > Date.now()) return this.#watchCooldown(u); // ejected again meanwhile
+      if (u.healthy) this.#returned(u);
+      else this.#ejected.delete(u); // the active checks report it back themselves
+    }, wait);
+    timer.unref();
+    this.#ejected.set(u, timer);
+  }
+
+  #returned(u: Upstream): void {
+    clearTimeout(this.#ejected.get(u));
+    this.#ejected.delete(u);
+    this.onHealthChange(u, true, 'passive');
   }
 
   /** Run the active health checks once (no-op without a health check). */
@@ -86,6 +112,8 @@ export class UpstreamPool implements Component {
 
   async stop(): Promise<void> {
     this.#health?.stop();
+    for (const t of this.#ejected.values()) clearTimeout(t);
+    this.#ejected.clear();
     await Promise.all(this.upstreams.map((u) => u.close()));
   }
 

@@ -1,6 +1,7 @@
 // A static site handler written for Strata (nginx-like semantics): validators and 304s,
 // ranges, precompressed and on-the-fly br/gzip, index files, SPA fallback, Cache-Control rules.
 import { createReadStream, realpathSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { resolve } from 'node:path';
 import { pipeline } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -12,6 +13,7 @@ import { LRUCache } from 'lru-cache';
 import { evaluateRange, ifRangeMatches, multipartBody } from './static-range.js';
 import { evaluateConditionals } from './static-conditional.js';
 import { codingNegotiator, compressBuffer, compressStream, type Coding } from './static-encoding.js';
+import { fastAnswer, type FastAnswer } from './static-fast.js';
 
 export interface CacheControlRule {
   /** Regular expression tested against the path inside the site, e.g. `\\.html$`. */
@@ -54,6 +56,11 @@ export const DEFAULT_CACHE_RULES: CacheControlRule[] = [
 export interface StaticSite {
   /** Answers a GET/HEAD for `path` (raw, percent-encoded, relative to the site root, no query). */
   serve(request: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply>;
+  /**
+   * The same answer from memory without Fastify (the gateway's fast lane), when everything it needs
+   * is cached; undefined otherwise (then `serve` answers). `method` is GET or HEAD.
+   */
+  fast(method: string, headers: IncomingHttpHeaders, path: string): FastAnswer | undefined;
   /** Forget cached stats and bodies (e.g. after a deploy). */
   clear(): void;
 }
@@ -220,5 +227,6 @@ export function createStaticSite(opts: StaticSiteOptions): StaticSite {
     return serveEntry(request, reply, found, (memo.cacheControl ??= cacheControlFor(path)));
   }
 
-  return { serve, clear: () => files.clear() };
+  const internals = { files, verdicts, cacheControlFor, negotiateCoding, precompressed, compressOn, threshold, flyCodings, maxCached };
+  return { serve, fast: (method, headers, path) => fastAnswer(internals, method, headers, path), clear: () => files.clear() };
 }

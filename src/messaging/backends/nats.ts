@@ -5,6 +5,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient, JetStreamManager, JsMsg, KV, MsgHdrs, NatsConnection } from 'nats';
 import { startClaimLoop, type Claimed, type ClaimDriver } from '../consumer-loop.js';
+import { PROGRESS_TTL_MS, type QueueSideState } from '../queue-side.js';
+import { natsSideState } from './nats-side.js';
 import { QueueUnavailableError } from '../errors.js';
 import { assertQueueName, assertState, DEFAULTS, normalizeJob, type QueueDefaults } from '../job-options.js';
 import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, Job, JobInfo, JobState, QueueBackend, QueueCounts } from '../queue-types.js';
@@ -52,6 +54,8 @@ export class NatsQueue implements QueueBackend {
   private readonly consumers = new Set<Consumer>();
   private idem!: KV;
   private ctl!: KV;
+  private side!: QueueSideState;
+  private sideKv!: KV;
 
   constructor(
     private readonly nats: NatsModule,
@@ -69,6 +73,9 @@ export class NatsQueue implements QueueBackend {
   async init(): Promise<void> {
     this.idem = await this.js.views.kv(`${this.prefix}_idem`, { ttl: this.options.idempotencyRetentionMs ?? 86_400_000, history: 1 });
     this.ctl = await this.js.views.kv(`${this.prefix}_ctl`, { history: 1 });
+    // Rate-limit windows and job progress; entries (progress) live PROGRESS_TTL_MS.
+    this.sideKv = await this.js.views.kv(`${this.prefix}_side`, { ttl: PROGRESS_TTL_MS, history: 1 });
+    this.side = natsSideState(this.sideKv);
   }
 
   /** Stream and subject names; the role letter sits before the queue name so no two queues collide. */
@@ -225,7 +232,7 @@ export class NatsQueue implements QueueBackend {
       // and never removed grew without bound on an idle consumer's stop signal)
       wait: (ms, signal) => sleep(Math.min(ms, 50), undefined, { signal }).catch(() => undefined),
     };
-    const loop = startClaimLoop(driver, handler, { pollMs: 20, ...options });
+    const loop = startClaimLoop(driver, handler, { pollMs: 20, ...options, side: { queue, state: this.side } });
     this.consumers.add(loop);
     return {
       stop: async (graceMs?: number) => {
@@ -361,6 +368,12 @@ export class NatsQueue implements QueueBackend {
     await this.ctl.put(`paused.${queue}`, '0');
   }
 
+  async progress(queue: string, id: string): Promise<unknown> {
+    assertQueueName(queue);
+    const v = await this.side.getProgress(queue, String(id));
+    return v === undefined ? undefined : (JSON.parse(v) as unknown);
+  }
+
   async queues(): Promise<string[]> {
     const out: string[] = [];
     const head = `${this.prefix}_Q_`;
@@ -373,6 +386,7 @@ export class NatsQueue implements QueueBackend {
       const n = this.names(q);
       for (const s of [n.main, n.delayed, n.dead]) await this.jsm.streams.delete(s).catch(() => {});
       await this.ctl.delete(`paused.${q}`).catch(() => {});
+      await this.sideKv.delete(`rate.${q}`).catch(() => {});
       this.ready.delete(q);
     }
   }
@@ -382,6 +396,7 @@ export class NatsQueue implements QueueBackend {
     for (const q of await this.queues()) await this.destroy([q]);
     await this.idem.destroy().catch(() => {});
     await this.ctl.destroy().catch(() => {});
+    await this.sideKv.destroy().catch(() => {});
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,9 @@
 // re-published with confirms before the original is acked (at-least-once).
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { DEFAULT_BACKOFF, errorText, retryDelay } from '../job-options.js';
-import type { Backoff, ConsumeOptions, Handler } from '../queue-types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkRateLimit, encodeProgress, PROGRESS_TTL_MS } from '../queue-side.js';
+import type { Backoff, ConsumeOptions, Handler, RateLimit } from '../queue-types.js';
 import { names, readWire, toJob, type WireJob } from './rabbitmq-format.js';
 import type { RabbitQueue } from './rabbitmq.js';
 
@@ -26,6 +28,8 @@ export class RabbitConsumer {
   private readonly backoff: Backoff;
   private readonly concurrency: number;
   private readonly leaseMs: number;
+  private readonly maxAttempts: number | undefined;
+  private readonly rateLimit: RateLimit | undefined;
   private readonly onPauseChange = () => void this.sync().catch(() => {});
 
   constructor(
@@ -37,6 +41,9 @@ export class RabbitConsumer {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.concurrency = Math.max(1, options.concurrency ?? 1);
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.maxAttempts = options.maxAttempts;
+    checkRateLimit(options.rateLimit);
+    this.rateLimit = options.rateLimit;
     backend.events.on(`pause:${queue}`, this.onPauseChange);
   }
 
@@ -84,7 +91,8 @@ export class RabbitConsumer {
   }
 
   private onMessage(ch: Channel, msg: ConsumeMessage): void {
-    const wire = readWire(msg, this.backend.defaults.maxAttempts);
+    const read = readWire(msg, this.backend.defaults.maxAttempts);
+    const wire = this.maxAttempts === undefined ? read : { ...read, maxAttempts: this.maxAttempts };
     // A delayed job arriving from a bucket before its time hops on to the next bucket.
     if (wire.runAt !== undefined && wire.runAt > Date.now()) {
       this.backend.publishJob(this.queue, wire).then(
@@ -104,12 +112,25 @@ export class RabbitConsumer {
     d.done = this.run(d).finally(() => this.running.delete(d));
   }
 
+  /** Waits for a start in the queue's rate-limit window; false when the consumer stopped meanwhile. */
+  private async startAllowed(limit: RateLimit): Promise<boolean> {
+    while (!this.stopping) {
+      const { granted, retryInMs } = await this.backend.side.take(this.queue, 1, limit);
+      if (granted > 0) return true;
+      await sleep(Math.max(5, Math.min(retryInMs, 250)), undefined, { signal: this.abort.signal }).catch(() => {});
+    }
+    return false;
+  }
+
   private async run(d: Delivery): Promise<void> {
+    // Over the queue's rate limit the delivery waits (it holds a prefetch slot, not a lease).
+    if (this.rateLimit && !(await this.startAllowed(this.rateLimit))) return this.settle(d, 'release');
     const lease = setTimeout(() => void this.settle(d, 'lease'), this.leaseMs);
     let failure: unknown;
     let ok = false;
     try {
-      await this.handler(toJob(this.queue, d.wire, d.attempt), { signal: this.abort.signal });
+      const id = d.wire.id;
+      await this.handler(toJob(this.queue, d.wire, d.attempt), { signal: this.abort.signal, progress: async (v) => this.backend.side.setProgress(this.queue, id, encodeProgress(v), PROGRESS_TTL_MS) });
       ok = true;
     } catch (err) {
       failure = err;

@@ -10,6 +10,7 @@ import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, 
 import { BUCKETS, bucketFor, names, publishOptions, readWire, toJob, type WireJob } from './rabbitmq-format.js';
 import { RabbitConsumer } from './rabbitmq-consumer.js';
 import { MemoryKeys, type IdempotencyKeys } from './idempotency-keys.js';
+import { MemorySideState, type QueueSideState } from '../queue-side.js';
 
 export interface RabbitQueueOptions extends Partial<QueueDefaults> {
   /** AMQP URL; ignored when `connection` is given. */
@@ -25,6 +26,8 @@ export interface RabbitQueueOptions extends Partial<QueueDefaults> {
   queueType?: 'classic' | 'quorum';
   /** Where idempotency keys live; default in this process only (see docs). */
   keys?: IdempotencyKeys;
+  /** Where rate-limit windows and job progress live; default in this process only (see docs). */
+  side?: QueueSideState;
   idempotencyRetentionMs?: number;
   /** How often consumers look at the shared pause flag, ms. */
   pollMs?: number;
@@ -56,6 +59,7 @@ export class RabbitQueue implements QueueBackend {
   private readonly consumers = new Set<RabbitConsumer>();
   private readonly used = new Set<string>();
   private readonly keys: IdempotencyKeys;
+  readonly side: QueueSideState;
 
   constructor(
     private readonly connectFn: Connect,
@@ -65,6 +69,7 @@ export class RabbitQueue implements QueueBackend {
     this.prefix = options.prefix ?? 'strata.';
     this.supportsPriority = (options.queueType ?? 'classic') === 'classic';
     this.keys = options.keys ?? new MemoryKeys();
+    this.side = options.side ?? new MemorySideState();
     this.events.setMaxListeners(0);
   }
 
@@ -310,6 +315,12 @@ export class RabbitQueue implements QueueBackend {
   }
 
   /** Queues used through this instance (AMQP 0-9-1 cannot list queues; the management API can). */
+  async progress(queue: string, id: string): Promise<unknown> {
+    assertQueueName(queue);
+    const v = await this.side.getProgress(queue, String(id));
+    return v === undefined ? undefined : (JSON.parse(v) as unknown);
+  }
+
   async queues(): Promise<string[]> {
     return [...this.used].sort();
   }

@@ -5,6 +5,8 @@ import { EventEmitter } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { startClaimLoop, type Claimed, type ClaimDriver } from '../consumer-loop.js';
+import type { QueueSideState } from '../queue-side.js';
+import { redisSideState } from './redis-side.js';
 import { QueueUnavailableError } from '../errors.js';
 import { assertQueueName, assertState, DEFAULTS, normalizeJob, type NormalizedJob, type QueueDefaults } from '../job-options.js';
 import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, Job, JobInfo, JobState, QueueBackend, QueueCounts } from '../queue-types.js';
@@ -51,6 +53,7 @@ export class RedisQueue implements QueueBackend {
   private readonly groups = new Set<string>();
   private readonly events = new EventEmitter();
   private readonly consumers = new Set<Consumer>();
+  private readonly side: QueueSideState;
 
   constructor(
     private readonly client: Scripted,
@@ -60,6 +63,7 @@ export class RedisQueue implements QueueBackend {
     this.defaults = { ...DEFAULTS, ...options };
     this.prefix = options.prefix ?? 'strata:q:';
     this.events.setMaxListeners(0);
+    this.side = redisSideState(client, (q, part) => this.key(q, part), (fn) => this.call(fn));
   }
 
   key(queue: string, part: string): string {
@@ -128,7 +132,7 @@ export class RedisQueue implements QueueBackend {
       },
       wait: (ms, signal) => waitFor(this.events, queue, ms, signal),
     };
-    const loop = startClaimLoop(driver, handler, { pollMs: this.options.pollMs ?? 100, ...options });
+    const loop = startClaimLoop(driver, handler, { pollMs: this.options.pollMs ?? 100, ...options, side: { queue, state: this.side } });
     this.consumers.add(loop);
     return {
       stop: async (graceMs?: number) => {
@@ -199,6 +203,8 @@ export class RedisQueue implements QueueBackend {
 
   async pause(queue: string): Promise<void> {
     assertQueueName(queue);
+    // A queue paused before its first job is a queue all the same (listed, and its pause holds).
+    await this.call(() => this.ensureGroup(queue));
     await this.call(() => this.client.set(this.key(queue, 'paused'), '1'));
   }
 
@@ -210,6 +216,12 @@ export class RedisQueue implements QueueBackend {
 
   async queues(): Promise<string[]> {
     return (await this.call(() => this.client.smembers(`${this.prefix}queues`))).sort();
+  }
+
+  async progress(queue: string, id: string): Promise<unknown> {
+    assertQueueName(queue);
+    const v = await this.side.getProgress(queue, String(id));
+    return v === undefined ? undefined : (JSON.parse(v) as unknown);
   }
 
   /** Delete every key of these queues (tests, and the admin API's delete). */

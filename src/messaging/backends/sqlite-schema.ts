@@ -49,6 +49,18 @@ export function migrate(db: SqliteDatabase, t: string): void {
       name TEXT PRIMARY KEY,
       paused INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS ${t}_rate (
+      queue TEXT PRIMARY KEY,
+      window_end INTEGER NOT NULL,
+      used INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS ${t}_progress (
+      queue TEXT NOT NULL,
+      job_id TEXT NOT NULL,
+      value TEXT NOT NULL,
+      expires_at INTEGER NOT NULL,
+      PRIMARY KEY (queue, job_id)
+    ) WITHOUT ROWID;
   `);
 }
 

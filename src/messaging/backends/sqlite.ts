@@ -11,6 +11,8 @@ import { assertQueueName, assertState, DEFAULTS, normalizeJob, type NormalizedJo
 import type { ConsumeOptions, Consumer, EnqueueOptions, EnqueueResult, Handler, JobInfo, JobState, QueueBackend, QueueCounts } from '../queue-types.js';
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
 import { migrate, type JobRow } from './sqlite-schema.js';
+import { sqliteSideState } from './sqlite-side.js';
+import type { QueueSideState } from '../queue-side.js';
 import { waitFor } from '../wait-for.js';
 
 export interface SqliteQueueOptions extends Partial<QueueDefaults> {
@@ -49,6 +51,7 @@ export class SqliteQueue implements QueueBackend {
   private readonly s: Record<string, SqliteStatement>;
   private readonly writeBatch: (batch: Pending[]) => EnqueueResult[];
   private readonly ackBatch: (acks: { id: number; token: string }[]) => void;
+  private readonly side: QueueSideState;
 
   constructor(private readonly options: SqliteQueueOptions) {
     mkdirSync(dirname(options.file), { recursive: true });
@@ -58,6 +61,7 @@ export class SqliteQueue implements QueueBackend {
     const t = options.table ?? 'strata_queue';
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(t)) throw new Error('invalid queue table prefix');
     migrate(this.db, t);
+    this.side = sqliteSideState(this.db, t);
     const p = (sql: string) => this.db.prepare(sql);
     this.s = {
       insert: p(`INSERT INTO ${t}_jobs (queue, priority, run_at, max_attempts, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
@@ -173,7 +177,7 @@ export class SqliteQueue implements QueueBackend {
       },
       wait: (ms, signal) => waitFor(this.events, queue, ms, signal),
     };
-    const consumer = startClaimLoop(driver, handler, { pollMs: this.options.pollMs ?? 100, ...options });
+    const consumer = startClaimLoop(driver, handler, { pollMs: this.options.pollMs ?? 100, ...options, side: { queue, state: this.side } });
     this.consumers.add(consumer);
     return {
       stop: async (graceMs?: number) => {
@@ -225,6 +229,12 @@ export class SqliteQueue implements QueueBackend {
 
   async queues(): Promise<string[]> {
     return (this.s.queues.all() as { name: string }[]).map((r) => r.name);
+  }
+
+  async progress(queue: string, id: string): Promise<unknown> {
+    assertQueueName(queue);
+    const v = await this.side.getProgress(queue, String(id));
+    return v === undefined ? undefined : (JSON.parse(v) as unknown);
   }
 
   async close(): Promise<void> {

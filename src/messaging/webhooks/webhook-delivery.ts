@@ -3,6 +3,7 @@
 // throws on anything but 2xx so the queue retries with backoff and dead-letters.
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
+import { recordTopic, type RecordChangeEvent } from '../../core/index.js';
 import type { Bus } from '../bus/bus-types.js';
 import { topicMatches } from '../bus/topic-match.js';
 import type { ConsumeOptions, Consumer, QueueBackend } from '../queue-types.js';
@@ -95,8 +96,35 @@ export function webhooks(deps: WebhookDeps) {
     return subs.length;
   }
 
-  async function listen(bus: Bus, pattern = '>'): Promise<() => Promise<void>> {
-    return bus.subscribe(pattern, (data, topic) => void publish(topic, data).catch(() => {}));
+  /**
+   * Durable hand-off of record-change events (the outbox relay calls it before it marks them
+   * published): one delivery job per matching subscription and event, all committed to the queue
+   * before this resolves. The webhook id is the event id and the idempotency key names both, so a
+   * batch handed over again after a crash enqueues nothing twice.
+   */
+  async function handoff(events: readonly RecordChangeEvent[]): Promise<number> {
+    const subs = (await deps.subscriptions.list()).filter((s) => s.enabled);
+    if (subs.length === 0 || events.length === 0) return 0;
+    const timestamp = new Date().toISOString();
+    const jobs: { payload: DeliveryJob; options: { idempotencyKey: string } }[] = [];
+    for (const e of events) {
+      const topic = recordTopic(e.collection, e.action);
+      for (const s of subs) if (topicMatches(s.topics, topic)) jobs.push({ payload: { subscriptionId: s.id, eventId: e.id, topic, timestamp, data: e }, options: { idempotencyKey: `${s.id}:${e.id}` } });
+    }
+    if (jobs.length > 0) await deps.queue.enqueueBulk(queueName, jobs);
+    return jobs.length;
+  }
+
+  /**
+   * Bus events become deliveries (at most once: what the bus drops is lost). `skip` leaves topics
+   * to another path: the composition root passes record-change topics, which come through
+   * {@link handoff} instead.
+   */
+  async function listen(bus: Bus, pattern = '>', skip?: (topic: string) => boolean): Promise<() => Promise<void>> {
+    return bus.subscribe(pattern, (data, topic) => {
+      if (skip?.(topic)) return;
+      void publish(topic, data).catch(() => {});
+    });
   }
 
   async function work(options: ConsumeOptions = {}): Promise<Consumer> {
@@ -134,5 +162,5 @@ export function webhooks(deps: WebhookDeps) {
     );
   }
 
-  return { publish, listen, work, close: () => dispatcher.close() };
+  return { publish, handoff, listen, work, close: () => dispatcher.close() };
 }

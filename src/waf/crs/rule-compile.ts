@@ -6,6 +6,10 @@ import { splitActions, type Directive } from './seclang-parse.js';
 import { parseVariables, type VarSpec } from './rule-variables.js';
 import { compileOperator, type Operator, type OperatorContext } from './rule-operators.js';
 import { TRANSFORMS, type Transform } from './transforms.js';
+import { linearRx } from '../regex-linear.js';
+
+const RULE_REMOVE = linearRx(/^ruleRemoveById=(\d+)$/i);
+const IGNORED_CTL = linearRx(/^(auditLogParts|auditEngine|forceRequestBodyVariable|requestBodyProcessor|ruleEngine)=/i);
 
 export interface SetVar { name: string; op: '=' | '+' | '-' | 'delete'; value: string }
 
@@ -18,9 +22,9 @@ export interface CompiledRule {
   transforms: Transform[];
   /** Transformation names, for the per-value memo (`t:none,t:lowercase` -> ['lowercase']). */
   tnames: string[];
-  /** Memo keys of the first k transformations (k = 0..n) and of their lower-cased forms. */
-  tkeys: string[];
-  lkeys: string[];
+  /** Memo slots (memoKey) of the first k transformations (k = 0..n) and of their lower-cased forms. */
+  tkeys: number[];
+  lkeys: number[];
   /** Index of this link's outcome in Entry.res, or -1 when its outcome depends on more than the value. */
   slot: number;
   /** The variable text when the targets it selects stay the same while rules run (no TX, MATCHED_*), as a cache key; else undefined. */
@@ -46,6 +50,15 @@ export interface CompiledRule {
 export interface Marker { kind: 'marker'; name: string }
 export type Compiled = CompiledRule | Marker;
 export interface Skipped { id: number; file: string; reason: string }
+
+/** Transformation chains by memo slot: one number per chain (and its lower-cased form), the same in every rule set of the process. */
+const memoKeys = new Map<string, number>();
+/** The per-value memo slot of a transformation chain (`urldecodeuni,lowercase`, `...|lc`). */
+export function memoKey(chain: string): number {
+  let k = memoKeys.get(chain);
+  if (k === undefined) memoKeys.set(chain, (k = memoKeys.size));
+  return k;
+}
 
 const SEVERITIES = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'info', 'debug'];
 /** Actions that change nothing this engine models (logging, audit, versions, engine control). */
@@ -87,9 +100,9 @@ function compileOne(d: Extract<Directive, { kind: 'rule' | 'action' }>, file: st
       if (m) rule.paranoia = Number(m[1]);
     } else if (n === 'severity') rule.severity = /^\d$/.test(a.value) ? SEVERITIES[Number(a.value)] : a.value.toLowerCase();
     else if (n === 'ctl') {
-      const m = /^ruleRemoveById=(\d+)$/i.exec(a.value);
+      const m = RULE_REMOVE.exec(a.value);
       if (m) rule.removeIds.push(Number(m[1]));
-      else if (!/^(auditLogParts|auditEngine|forceRequestBodyVariable|requestBodyProcessor|ruleEngine)=/i.test(a.value)) throw new Error(`unsupported ctl:${a.value}`);
+      else if (!IGNORED_CTL.test(a.value)) throw new Error(`unsupported ctl:${a.value}`);
     } else if (n !== 'chain' && !IGNORED.has(n)) throw new Error(`unsupported action ${a.name}`);
   }
   if (d.kind === 'rule') {
@@ -100,8 +113,8 @@ function compileOne(d: Extract<Directive, { kind: 'rule' | 'action' }>, file: st
   }
   for (let k = 0; k <= rule.tnames.length; k++) {
     const key = rule.tnames.slice(0, k).join(',');
-    rule.tkeys.push(key);
-    rule.lkeys.push(`${key}|lc`);
+    rule.tkeys.push(memoKey(key));
+    rule.lkeys.push(memoKey(`${key}|lc`));
   }
   return rule;
 }

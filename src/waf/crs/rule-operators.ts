@@ -11,7 +11,12 @@ import type { DetectContext, Detector } from '../detector.js';
 import { fromBytes } from './transaction.js';
 
 /** What an operator may ask of the rule runner. */
-export interface OpEnv { lower(): string; expand(s: string): string }
+export interface OpEnv {
+  lower(): string;
+  expand(s: string): string;
+  /** Whether the caller keeps captures; when false, a match may come without them (no array per match). */
+  capture?: boolean;
+}
 export interface OpResult { matched: boolean; captures?: string[] }
 export interface Operator {
   name: string;
@@ -120,14 +125,15 @@ export function compileOperator(spec: string, ctx: OperatorContext): Operator {
       return op((v, env) => {
         if (rx.prefilter !== undefined && rx.prefilter.find(env.lower()) === undefined) return NO;
         const m = rx.exec(v);
-        return m ? { matched: true, captures: [...m].map((x) => x ?? '') } : NO;
+        if (m === null) return NO;
+        return env.capture === false ? YES : { matched: true, captures: [...m].map((x) => x ?? '') };
       }, { rx });
     }
     case 'pm': case 'pmf': case 'pmfromfile': {
       const words = name === 'pm' ? arg.split(/\s+/).filter(Boolean)
         : arg.split(/\s+/).filter(Boolean).flatMap((f) => ctx.readData(f).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
       const set = new LiteralSet(words);
-      return op((_v, env) => { const w = set.find(env.lower()); return w === undefined ? NO : { matched: true, captures: [w] }; });
+      return op((_v, env) => { const w = set.find(env.lower()); return w === undefined ? NO : env.capture === false ? YES : { matched: true, captures: [w] }; });
     }
     case 'detectsqli': return op((v) => (detectWith(sqliDetector, v) ? YES : NO));
     case 'detectxss': return op((v) => (detectWith(xssDetector, v) ? YES : NO));

@@ -80,11 +80,11 @@ const scoreOf = (tx: Transaction) => { let s = 0; for (const k of SCORE_VARS) s 
 function transformed(rule: CompiledRule, e: Entry, n: number): string {
   if (n === 0) return e.value;
   const key = rule.tkeys[n];
-  const memo = e.memo ?? (e.memo = new Map());
-  let v = memo.get(key);
+  const memo = e.memo ?? (e.memo = []);
+  let v = memo[key];
   if (v === undefined) {
     v = rule.transforms[n - 1](transformed(rule, e, n - 1));
-    memo.set(key, v);
+    memo[key] = v;
   }
   return v;
 }
@@ -92,13 +92,15 @@ function transformed(rule: CompiledRule, e: Entry, n: number): string {
 /** The operator's view of the runner: one object reused for every value (no closure per test). */
 class Env implements OpEnv {
   entry!: Entry;
-  lkey = '';
+  lkey = 0;
   value = '';
+  /** Whether the rule being run keeps captures (the operator may skip building them otherwise). */
+  capture = false;
   constructor(readonly tx: Transaction) {}
   lower(): string {
-    const memo = this.entry.memo ?? (this.entry.memo = new Map());
-    let l = memo.get(this.lkey);
-    if (l === undefined) { l = this.value.toLowerCase(); memo.set(this.lkey, l); }
+    const memo = this.entry.memo ?? (this.entry.memo = []);
+    let l = memo[this.lkey];
+    if (l === undefined) { l = this.value.toLowerCase(); memo[this.lkey] = l; }
     return l;
   }
   expand(s: string): string { return expandMacros(s, this.tx); }
@@ -107,19 +109,25 @@ class Env implements OpEnv {
 const envs = new WeakMap<Transaction, Env>();
 const envOf = (tx: Transaction) => { let e = envs.get(tx); if (e === undefined) envs.set(tx, (e = new Env(tx))); return e; };
 
-/** Runs a link's operator on one value (every transformation stage for multiMatch); records a match. */
-function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, entry: Entry, matched: Target[]): void {
+/** Runs a link's operator on one value (every transformation stage for multiMatch); returns the match, if any. */
+function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, entry: Entry): Target | undefined {
   const slot = rule.slot;
   const res = slot >= 0 ? entry.res : undefined;
   // this value was seen before and no stage matched: nothing to redo
-  if (res !== undefined && res[slot] === 1) return;
+  if (res !== undefined && res[slot] === 1) return undefined;
+  let target: Target | undefined;
   const last = rule.transforms.length;
   let hit = false;
+  let prev: string | undefined;
   for (let k = rule.multiMatch ? 0 : last; k <= last; k++) {
     const v = transformed(rule, entry, k);
+    // multiMatch tests again after each transformation that changed the value (ModSecurity's rule)
+    if (v === prev) continue;
+    prev = v;
     env.entry = entry;
     env.value = v;
     env.lkey = rule.lkeys[k];
+    env.capture = rule.capture;
     const r = rule.op.test(v, env);
     if (r.matched !== rule.op.negated) {
       hit = true;
@@ -127,12 +135,15 @@ function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, e
       const varName = col === 'TX' ? `TX:${entry.name}` : col.startsWith('&') || SCALAR_NAMES.has(col) ? col : `${col}:${entry.name}`;
       tx.scalars.set('MATCHED_VAR', v);
       tx.scalars.set('MATCHED_VAR_NAME', varName);
-      matched.push({ varName, entry });
+      target = { varName, entry };
       break;
     }
   }
   if (res !== undefined) res[slot] = hit ? 2 : 1;
+  return target;
 }
+
+const scratch: TargetList = { cols: [], entries: [] };
 
 const SECACTION: Target[] = [{ varName: '', entry: { name: '', value: '', loc: 'path' } }];
 
@@ -150,14 +161,25 @@ function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Targe
       tx.targets.set(key, list);
     }
   } else {
-    list = { cols: [], entries: [] };
+    // targets that change while rules run (TX, MATCHED_VARS): resolved into one reused list (matches keep entries, never the list)
+    list = scratch;
+    list.cols.length = 0;
+    list.entries.length = 0;
     collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
   }
   if (list.entries.length === 0) return NONE;
   const env = envOf(tx);
-  const matched: Target[] = [];
-  for (let i = 0; i < list.entries.length; i++) testValue(rule, tx, env, list.cols[i], list.entries[i], matched);
-  return matched.length === 0 ? NONE : matched;
+  // most links match nothing: the result array is made on the first match only
+  let matched: Target[] | undefined;
+  const { entries, cols } = list;
+  const slot = rule.slot;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
+    const t = testValue(rule, tx, env, cols[i], e);
+    if (t !== undefined) (matched ??= []).push(t);
+  }
+  return matched ?? NONE;
 }
 const NONE: Target[] = [];
 

@@ -1,6 +1,7 @@
 // SecLang variables: parsing a target list (`ARGS|!ARGS:foo|&TX:x|REQUEST_HEADERS:/^x-/`)
 // and resolving it against a transaction into the values a rule's operator is run on.
 import type { Entry, Transaction } from './transaction.js';
+import { linearRx } from '../regex-linear.js';
 
 export interface VarSpec {
   /** Upper-cased variable or collection name (ARGS, REQUEST_URI, TX...). */
@@ -51,7 +52,7 @@ export function parseVariables(s: string): VarSpec[] {
       let k = t.slice(colon + 1);
       if (k.startsWith("'") && k.endsWith("'")) k = k.slice(1, -1);
       if (name === 'XML') key = undefined; // XML:/* = every text node; XPath is not supported beyond that
-      else if (k.length >= 2 && k.startsWith('/') && k.endsWith('/')) key = new RegExp(k.slice(1, -1), 'i');
+      else if (k.length >= 2 && k.startsWith('/') && k.endsWith('/')) key = linearRx(new RegExp(k.slice(1, -1), 'i'));
       else key = k.toLowerCase();
     }
     return { name, key, count, exclude };
@@ -82,7 +83,8 @@ export function collectTargets(specs: readonly VarSpec[], hasExclusions: boolean
         if (v !== undefined) { out.cols.push('TX'); out.entries.push(tx.txEntry(spec.key, v)); }
         continue;
       }
-      for (const [k, v] of tx.tx) if (spec.key === undefined || spec.key.test(k)) { out.cols.push('TX'); out.entries.push(tx.txEntry(k, v)); }
+      // keys, then values: iterating the Map's entries would make a [key, value] array per TX variable
+      for (const k of tx.tx.keys()) if (spec.key === undefined || spec.key.test(k)) { out.cols.push('TX'); out.entries.push(tx.txEntry(k, tx.tx.get(k) as string)); }
       continue;
     }
     // the body pass re-runs phase 2 for what the body added: head-only values were judged already

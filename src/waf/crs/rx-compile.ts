@@ -1,18 +1,17 @@
 // Compiles ModSecurity @rx patterns (PCRE) for matching in linear time: through RE2 when
 // the optional `re2` package is installed, else through V8's linear-time (automaton)
-// RegExp engine (the `l` flag, enabled once per process; it has no `i` flag, so letters
-// become classes). It is linear but slow per character (about 30 µs per KiB and pattern
-// on a loaded machine), so values up to SHORT_INPUT characters run on irregexp (V8's fast
-// backtracking engine) with V8's fallback to the automaton once a match backtracks too much
-// (`--enable-experimental-regexp-engine-on-excessive-backtracks`: exponential cases end in
-// the linear engine; what remains is at most quadratic in SHORT_INPUT). Longer values go
-// straight to the automaton: the fallback mode was measured superlinear on long inputs. The few CRS patterns neither can
-// run (back-references, lookbehind, large counted repetitions) run on V8's backtracking
-// engine over at most the first BACKTRACK_CAP characters of a value, which bounds their
-// worst case (pcre.test.ts times them on adversarial input). Each pattern gets a
-// literal prefilter when one is known.
+// RegExp engine (the `l` flag; it has no `i` flag, so letters become classes). The automaton
+// is linear but slow per character (about 30 µs per KiB and pattern on a loaded machine), so
+// values up to SHORT_INPUT characters run on irregexp (V8's fast backtracking engine) with
+// V8's fallback to the automaton once one exec has backtracked 1,000,000 times
+// (../regex-linear.ts: the same answer, at most that many backtracks plus a linear pass).
+// Longer values go straight to the automaton. The few CRS patterns neither can run
+// (back-references, lookbehind, large counted repetitions) run on irregexp with V8's
+// per-regex backtrack limit (`bounded`: an exec stops after BOUNDED_BACKTRACKS and answers
+// "no match") over at most the first BACKTRACK_CAP characters of a value.
+// Each pattern gets a literal prefilter when one is known.
 import { createRequire } from 'node:module';
-import v8 from 'node:v8';
+import { boundedRx, enableLinearRegexFallback } from '../regex-linear.js';
 import { parsePcre, type RxNode } from './pcre-parse.js';
 import { emitJs } from './pcre-emit.js';
 import { requiredLiterals } from './regex-prefilter.js';
@@ -37,22 +36,12 @@ export function loadRe2(): Re2Ctor | null {
 /** Longest input run on irregexp (with the linear fallback) rather than on the automaton. */
 export const SHORT_INPUT = 256;
 
-/** Longest input given to a pattern only the backtracking engine can run. */
+/** Longest input given to a pattern only the bounded backtracking engine can run. */
 export const BACKTRACK_CAP = 2048;
 
-let linear: boolean | undefined;
-/** Whether V8's linear-time RegExp engine is available (enables `--enable-experimental-regexp-engine`, which only adds the `l` flag). */
+/** Whether V8's linear-time RegExp engine is available (the `l` flag, and the fallback to it). */
 export function linearEngine(): boolean {
-  if (linear !== undefined) return linear;
-  try {
-    v8.setFlagsFromString('--enable-experimental-regexp-engine');
-    v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
-    v8.setFlagsFromString('--regexp-backtracks-before-fallback=10000');
-    linear = new RegExp('a+b', 'l').test('aab');
-  } catch {
-    linear = false;
-  }
-  return linear;
+  return enableLinearRegexFallback();
 }
 
 export interface CompiledRx {
@@ -60,7 +49,9 @@ export interface CompiledRx {
   pattern: string;
   source: string;
   flags: string;
-  engine: 're2' | 'linear' | 'backtrack';
+  engine: 're2' | 'linear' | 'bounded';
+  /** The V8 regexes exec runs (none for RE2), for checks of how each is bounded. */
+  matchers: readonly RegExp[];
   /** Lower-cased literals one of which every match contains; undefined = none known. */
   prefilter?: LiteralSet;
   exec(s: string): RegExpExecArray | null;
@@ -86,7 +77,7 @@ export function compileRx(pattern: string, useRe2 = true): CompiledRx {
     const { source, flags } = emitJs(ast);
     try {
       const m = new R(source, flags.replace('s', ''));
-      return { pattern, source, flags, engine: 're2', prefilter, exec: (s) => m.exec(s) };
+      return { pattern, source, flags, engine: 're2', matchers: [], prefilter, exec: (s) => m.exec(s) };
     } catch { /* RE2 refuses some PCRE: try the next engine */ }
   }
   if (plain && linearEngine()) {
@@ -94,10 +85,10 @@ export function compileRx(pattern: string, useRe2 = true): CompiledRx {
     try {
       const m = new RegExp(source, 'sl');
       const fast = new RegExp(source, 's');
-      return { pattern, source, flags: 'sl', engine: 'linear', prefilter, exec: (s) => (s.length <= SHORT_INPUT ? fast.exec(s) : m.exec(s)) };
+      return { pattern, source, flags: 'sl', engine: 'linear', matchers: [fast, m], prefilter, exec: (s) => (s.length <= SHORT_INPUT ? fast.exec(s) : m.exec(s)) };
     } catch { /* counted repetitions too large for the automaton */ }
   }
   const { source, flags } = emitJs(ast);
-  const m = new RegExp(source, flags);
-  return { pattern, source, flags, engine: 'backtrack', prefilter, exec: (s) => m.exec(s.length > BACKTRACK_CAP ? s.slice(0, BACKTRACK_CAP) : s) };
+  const m = boundedRx(source, flags);
+  return { pattern, source, flags, engine: 'bounded', matchers: [m], prefilter, exec: (s) => m.exec(s.length > BACKTRACK_CAP ? s.slice(0, BACKTRACK_CAP) : s) };
 }

@@ -12,8 +12,10 @@ export interface Entry {
   loc: Location;
   /** Set when the value arrived with the body: the body pass looks only at these. */
   body?: boolean;
-  /** Transformed values (and their lower-cased forms) by transformation chain key. */
-  memo?: Map<string, string>;
+  /** The record field (`posts.content`) this value is of, when Strata knows it (exclusions by collection and field). */
+  field?: string;
+  /** Transformed values (and their lower-cased forms) by transformation chain memo slot (rule-compile.ts memoKey): an array read, no Map. */
+  memo?: Array<string | undefined>;
   /** The name lower-cased, once. */
   lname?: string;
   /** Operator outcomes per rule slot (0 unknown, 1 no match at any stage, 2 matched); shared by equal values across requests. */
@@ -39,7 +41,7 @@ export function fromBytes(s: string): string {
 }
 
 /** What an engine remembers of a value across requests: its transformations and rule outcomes. */
-export interface ValueMemo { memo: Map<string, string>; res: Int8Array }
+export interface ValueMemo { memo: Array<string | undefined>; res: Int8Array }
 
 /** Looks up (or makes) the memo of a value; undefined = do not memoize this value. */
 export type MemoSource = (value: string) => ValueMemo | undefined;
@@ -90,9 +92,10 @@ export class Transaction {
   }
 
   /** Adds an argument (query or body) to ARGS, ARGS_GET/POST and the *_NAMES lists. */
-  addArg(source: 'GET' | 'POST', name: string, value: string, loc: Location): void {
+  addArg(source: 'GET' | 'POST', name: string, value: string, loc: Location, field?: string): void {
     const body = source === 'POST' || undefined;
     const v = this.entry(name, value, loc, body);
+    if (field !== undefined) v.field = field;
     const n = this.entry(name, name, loc === 'query' ? 'query-name' : 'body-name', body);
     this.list('ARGS').push(v);
     this.list(`ARGS_${source}`).push(v);
@@ -103,6 +106,11 @@ export class Transaction {
   /** A path segment as an argument: in ARGS (values only, its name is ours), located in the path. */
   addPathArg(name: string, value: string): void {
     this.list('ARGS').push(this.entry(name, value, 'path'));
+  }
+
+  /** A header value an application may read as data: in ARGS (value only), located in the header. */
+  addHeaderArg(name: string, value: string): void {
+    this.list('ARGS').push(this.entry(name, value, 'header'));
   }
 
   add(collection: CollectionName, name: string, value: string, loc: Location, body?: boolean): void {

@@ -1,6 +1,9 @@
 // ModSecurity 2.9 transformation functions (t:...), on byte strings (one char per byte,
 // as ModSecurity sees a request): each takes a value and returns the transformed value.
 import { createHash } from 'node:crypto';
+import { linearRx } from '../regex-linear.js';
+
+const HTML_ENTITY = linearRx(/&(?:#[xX]([0-9a-fA-F]+);?|#([0-9]+);?|(quot|amp|lt|gt|nbsp);)/gi);
 
 export type Transform = (s: string) => string;
 
@@ -11,33 +14,39 @@ const uniByte = (code: number) => String.fromCharCode(code >= 0xff01 && code <= 
 const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
 
 function urlDecode(s: string, uni: boolean): string {
-  if (!s.includes('%') && !s.includes('+')) return s;
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
+  let i = s.indexOf('%');
+  const plus = s.indexOf('+');
+  if (i === -1 && plus === -1) return s;
+  if (i === -1 || (plus !== -1 && plus < i)) i = plus;
+  // unescaped runs are copied whole (one slice each), not char by char
+  let out = s.slice(0, i);
+  let run = i;
+  for (; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 43) { out += ' '; continue; }
+    if (c === 43) { out += s.slice(run, i) + ' '; run = i + 1; continue; }
     if (c === 37) {
       if (uni && (s.charCodeAt(i + 1) | 32) === 117 && i + 5 < s.length + 0 && isHex(s.charCodeAt(i + 2)) && isHex(s.charCodeAt(i + 3)) && isHex(s.charCodeAt(i + 4)) && isHex(s.charCodeAt(i + 5))) {
-        out += uniByte(parseInt(s.slice(i + 2, i + 6), 16));
+        out += s.slice(run, i) + uniByte(parseInt(s.slice(i + 2, i + 6), 16));
         i += 5;
+        run = i + 1;
         continue;
       }
       if (isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
-        out += String.fromCharCode(hexVal(s.charCodeAt(i + 1)) * 16 + hexVal(s.charCodeAt(i + 2)));
+        out += s.slice(run, i) + String.fromCharCode(hexVal(s.charCodeAt(i + 1)) * 16 + hexVal(s.charCodeAt(i + 2)));
         i += 2;
+        run = i + 1;
         continue;
       }
     }
-    out += s[i];
   }
-  return out;
+  return run < s.length ? out + s.slice(run) : out;
 }
 
 const ENTITIES: Record<string, string> = { quot: '"', amp: '&', lt: '<', gt: '>', nbsp: '\xa0' };
 
 function htmlEntityDecode(s: string): string {
   if (!s.includes('&')) return s;
-  return s.replace(/&(?:#[xX]([0-9a-fA-F]+);?|#([0-9]+);?|(quot|amp|lt|gt|nbsp);)/gi, (m, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
+  return s.replace(HTML_ENTITY, (m, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
     if (hex !== undefined) return String.fromCharCode(parseInt(hex.slice(-6), 16) & 0xff);
     if (dec !== undefined) return String.fromCharCode(Number(dec.slice(-8)) & 0xff);
     return ENTITIES[(name as string).toLowerCase()] ?? m;
@@ -64,7 +73,11 @@ function cssDecode(s: string): string {
   });
 }
 
+/** Characters cmdLine changes (deletes, turns into a space, or lower-cases); a value without them is its own result. */
+const CMDLINE_CHANGES = /[\\"'^,;\s\xa0A-Z\xc0-\xde]/;
+
 function cmdLine(s: string): string {
+  if (!CMDLINE_CHANGES.test(s)) return s;
   let out = '';
   let space = false;
   for (let i = 0; i < s.length; i++) {
@@ -83,7 +96,11 @@ function cmdLine(s: string): string {
   return out;
 }
 
+/** Whitespace compressWhitespace changes: a run of two, or any but a plain space. */
+const COMPRESSIBLE = /[\t-\r\xa0]| {2}/;
+
 function compressWhitespace(s: string): string {
+  if (!COMPRESSIBLE.test(s)) return s;
   let out = '';
   let sp = false;
   for (let i = 0; i < s.length; i++) {
@@ -118,7 +135,11 @@ function normalisePath(s: string, win: boolean): string {
   return r;
 }
 
+/** A lead byte of a UTF-8 sequence: without one, utf8toUnicode changes nothing. */
+const UTF8_LEAD = /[\xc0-\xf7]/;
+
 function utf8toUnicode(s: string): string {
+  if (!UTF8_LEAD.test(s)) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

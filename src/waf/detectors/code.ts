@@ -3,19 +3,26 @@
 // and prototype pollution (`__proto__`, `constructor[prototype]`) in names and values.
 import type { Location, Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
 import { VALUE_LOCATIONS } from '../detector.js';
+import { linearRx } from '../regex-linear.js';
 
 const PHP_TAG = /<\?(?:php\b|=)/;
 const PHP_SUPERGLOBAL = /\$_(?:get|post|request|cookie|server|files|env|session)\s*\[|\$globals\s*\[/;
 const PHP_CALL = /\b(?:system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|eval|assert|create_function|call_user_func(?:_array)?|preg_replace|base64_decode|gzinflate|str_rot13|file_put_contents|file_get_contents|fopen|include|require|include_once|require_once|phpinfo|move_uploaded_file|unserialize)\s*\(/;
 const PHP_SERIALIZED = /(?:^|[;{])(?:o|c):\d+:"[\w\\]+":\d+:\{/;
-const JAVA_SERIAL = /^(?:ac ed 00 05|aced0005|ro0ab)|\b(?:java\.lang\.runtime|org\.apache\.commons\.collections|com\.sun\.org\.apache\.xalan|ysoserial|javax\.management|java\.rmi\.server)\b|^rO0AB/i;
+const JAVA_SERIAL = linearRx(/^(?:ac ed 00 05|aced0005|ro0ab)|\b(?:java\.lang\.runtime|org\.apache\.commons\.collections|com\.sun\.org\.apache\.xalan|ysoserial|javax\.management|java\.rmi\.server)\b|^rO0AB/i);
 const NODE = /require\s*\(\s*['"`](?:child_process|fs|net|vm|os)['"`]\s*\)|process\s*\.\s*(?:mainmodule|binding|dlopen|kill)|child_process|\.constructor\s*\(\s*['"`]return|global\.process|this\.constructor\.constructor/;
+// include/require of a remote or wrapper URL: remote file inclusion through PHP code (`include(http://evil/s.txt)`)
+const PHP_REMOTE_INCLUDE = /\b(?:include|require)(?:_once)?\s*\(?\s*['"]?\s*(?:https?|ftps?|php|data|expect|zip|phar|file):\/\//;
+// Spring4Shell (CVE-2022-22965): data binding reaching the class loader
+const JAVA_CLASSLOADER = /\bclass\s*\.\s*(?:module\s*\.\s*)?classloader\b/;
 const PROTO = /(?:^|[.[\]"'])(?:__proto__|prototype)(?:$|[.[\]"'])|constructor\s*[.[]\s*['"]?prototype/;
 
 export function matchCode(lower: string, raw: string, isName: boolean, paranoia: number): Finding[] {
   if (PHP_TAG.test(lower)) return [{ rule: 'php-open-tag', severity: 'critical', paranoia: 1, message: 'PHP open tag' }];
   if (PHP_SERIALIZED.test(lower)) return [{ rule: 'php-object-injection', severity: 'critical', paranoia: 1, message: 'serialized PHP object' }];
   if (PHP_SUPERGLOBAL.test(lower)) return [{ rule: 'php-superglobal', severity: 'critical', paranoia: 1, message: 'PHP superglobal access' }];
+  if (PHP_REMOTE_INCLUDE.test(lower)) return [{ rule: 'php-remote-include', severity: 'critical', paranoia: 1, message: 'PHP include of a remote URL' }];
+  if (JAVA_CLASSLOADER.test(lower)) return [{ rule: 'java-class-loader', severity: 'critical', paranoia: 1, message: 'class loader reached through data binding (Spring4Shell)' }];
   if (JAVA_SERIAL.test(raw)) return [{ rule: 'java-deserialization', severity: 'critical', paranoia: 1, message: 'Java serialized object or gadget class' }];
   if (NODE.test(lower)) return [{ rule: 'node-injection', severity: 'critical', paranoia: 1, message: 'Node.js code injection' }];
   if (isName && PROTO.test(lower)) return [{ rule: 'prototype-pollution', severity: 'critical', paranoia: 1, message: 'prototype pollution key' }];
@@ -25,10 +32,10 @@ export function matchCode(lower: string, raw: string, isName: boolean, paranoia:
 }
 
 // what QUICK looks for in a value without punctuation
-const PLAIN_QUICK = /aced|ro0ab|java|ysoserial|require|process|constructor|proto/i;
+const PLAIN_QUICK = linearRx(/aced|ro0ab|java|ysoserial|require|process|constructor|proto|classloader/i);
 // Substrings every value rule needs (each regex above holds one of them literally), so a
 // User-Agent's `(` or a URL's `:` no longer sends every value through all of them.
-const QUICK = /<\?|:\d+:"|\$_|\$globals|ac ?ed ?00 ?05|aced|ro0ab|java|ysoserial|org\.apache|com\.sun|require|process|constructor/;
+const QUICK = /<\?|:\d+:"|\$_|\$globals|ac ?ed ?00 ?05|aced|ro0ab|java|ysoserial|org\.apache|com\.sun|require|process|constructor|include|classloader/;
 // PL2 adds `__proto__` text and PHP function calls `name(`
 const QUICK2 = /__proto__|\(/;
 

@@ -3,6 +3,9 @@
 // invalid characters, oversized headers/arguments, disallowed methods and media types.
 import type { Detector, DetectContext, Finding, HeaderFacts, InspectedValue, RequestFacts } from '../detector.js';
 import { CC_OPAQUE } from '../char-classes.js';
+import { linearRx } from '../regex-linear.js';
+
+const KNOWN_CHARSET = linearRx(/charset\s*=\s*"?(?:utf-8|utf8|iso-8859-1|iso-8859-15|windows-1252|us-ascii)"?\s*(?:;|$)/i);
 
 const f = (rule: string, severity: Finding['severity'], paranoia: 1 | 2 | 3 | 4, message: string): Finding => ({ rule, severity, paranoia, message });
 const CTRL = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/;
@@ -37,7 +40,7 @@ export function inspectProtocolHeaders(r: HeaderFacts, ctx: DetectContext): Find
     if (!allowed) out.push(f('protocol-content-type', 'critical', 1, 'content type not allowed'));
     const charsets = ct.toLowerCase().match(/charset\s*=/g)?.length ?? 0;
     if (charsets > 1) out.push(f('protocol-content-type', 'critical', 1, 'multiple charsets'));
-    else if (charsets === 1 && !/charset\s*=\s*"?(?:utf-8|utf8|iso-8859-1|iso-8859-15|windows-1252|us-ascii)"?\s*(?:;|$)/i.test(ct)) out.push(f('protocol-content-type', 'critical', 1, 'unexpected charset'));
+    else if (charsets === 1 && !KNOWN_CHARSET.test(ct)) out.push(f('protocol-content-type', 'critical', 1, 'unexpected charset'));
   }
   const range = h.range;
   const ranges = typeof range === 'string' ? (range.match(/,/g)?.length ?? 0) + 1 : 0;

@@ -1,9 +1,10 @@
 // Known vulnerability scanners and attack tools, by User-Agent and by the
 // headers they add. Generic HTTP libraries count only at higher paranoia.
 import type { Detector, DetectContext, Finding, HeaderFacts } from '../detector.js';
+import { linearRx } from '../regex-linear.js';
 
-const TOOLS = /\b(?:sqlmap|nikto|nmap|masscan|zgrab|nuclei|acunetix|netsparker|invicti|wpscan|dirbuster|dirb|gobuster|feroxbuster|ffuf|fuzz faster u fool|wfuzz|havij|w3af|arachni|openvas|nessus|qualys|appscan|webinspect|skipfish|paros|zaproxy|owasp[ -]zap|jaeles|whatweb|zmeu|commix|hydra|medusa|fimap|bsqlbf|sqlninja|pangolin|webshag|grabber|vega|xsser|jorgee|morfeus|muieblackcat|brutus|dotdotpwn|wapiti|burp(?:suite| collaborator)|httpx - open-source|interactsh|log4j-scan|crlfuzz|dalfox|katana|gospider|hakrawler|struts-pwn|blackwidow|netlab360|censysinspect|l9explore|leakix|scaninfo@paloaltonetworks)\b/i;
-const LIBS = /^(?:python-requests|python-urllib|go-http-client|curl|wget|libwww-perl|java\/|okhttp|apache-httpclient|axios|node-fetch|ruby|php|httpie|aiohttp|scrapy|winhttp|powershell)/i;
+const TOOLS = linearRx(/\b(?:sqlmap|nikto|nmap|masscan|zgrab|nuclei|acunetix|netsparker|invicti|wpscan|dirbuster|dirb|gobuster|feroxbuster|ffuf|fuzz faster u fool|wfuzz|havij|w3af|arachni|openvas|nessus|qualys|appscan|webinspect|skipfish|paros|zaproxy|owasp[ -]zap|jaeles|whatweb|zmeu|commix|hydra|medusa|fimap|bsqlbf|sqlninja|pangolin|webshag|grabber|vega|xsser|jorgee|morfeus|muieblackcat|brutus|dotdotpwn|wapiti|burp(?:suite| collaborator)|httpx - open-source|interactsh|log4j-scan|crlfuzz|dalfox|katana|gospider|hakrawler|struts-pwn|blackwidow|netlab360|censysinspect|l9explore|leakix|scaninfo@paloaltonetworks)\b/i);
+const LIBS = linearRx(/^(?:python-requests|python-urllib|go-http-client|curl|wget|libwww-perl|java\/|okhttp|apache-httpclient|axios|node-fetch|ruby|php|httpie|aiohttp|scrapy|winhttp|powershell)/i);
 const SCANNER_HEADERS = ['acunetix-product', 'acunetix-scanning-agreement', 'acunetix-user-agreement', 'x-scanner', 'x-wipp', 'x-request-memo', 'x-scan-memo', 'x-ucsf-scanner'];
 
 export function inspectScanner(r: HeaderFacts, ctx: DetectContext): Finding[] {

@@ -5,6 +5,7 @@ import type { Detector, Finding, InspectedValue, DetectContext, ParanoiaLevel, S
 import { VALUE_LOCATIONS } from '../detector.js';
 import { sqlFingerprint } from '../sqli-tokenizer.js';
 import { CC, CC_OPAQUE } from '../char-classes.js';
+import { linearRx } from '../regex-linear.js';
 
 interface FpRule { id: string; re: RegExp; paranoia: ParanoiaLevel; severity: Severity; quoted: boolean; message: string }
 
@@ -14,7 +15,7 @@ interface FpRule { id: string; re: RegExp; paranoia: ParanoiaLevel; severity: Se
 const RULES: FpRule[] = [
   { id: 'sqli-union', quoted: true, re: /^s\)*U\(*E/, paranoia: 1, severity: 'critical', message: 'UNION-based injection after a closed string' },
   { id: 'sqli-union', quoted: false, re: /^1\)*U\(*E/, paranoia: 1, severity: 'critical', message: 'UNION-based injection' },
-  { id: 'sqli-union', quoted: false, re: /^n\)*U\(*E(?!n?$|nn)/, paranoia: 1, severity: 'critical', message: 'UNION-based injection' },
+  { id: 'sqli-union', quoted: false, re: linearRx(/^n\)*U\(*E(?!n?$|nn)/), paranoia: 1, severity: 'critical', message: 'UNION-based injection' },
   { id: 'sqli-stacked', quoted: true, re: /^s\)*;\(*[Ek]/, paranoia: 1, severity: 'critical', message: 'stacked query after a closed string' },
   { id: 'sqli-stacked', quoted: false, re: /^(?:1\)*)?;\(*E/, paranoia: 1, severity: 'critical', message: 'stacked query' },
   { id: 'sqli-stacked', quoted: false, re: /^n\)*;\(*E(?:[kof1sv(]|n[k,.(o;c])/, paranoia: 1, severity: 'critical', message: 'stacked query' },
@@ -65,7 +66,7 @@ const ANY = new Map<string, RegExp>();
 for (const pl of [1, 2, 3, 4]) {
   for (const quoted of [false, true]) {
     const parts = RULES.filter((r) => r.paranoia <= pl && r.quoted === quoted).map((r) => `(?:${r.re.source})`);
-    ANY.set(`${pl}${quoted}`, new RegExp(parts.length > 0 ? parts.join('|') : '(?!)'));
+    ANY.set(`${pl}${quoted}`, linearRx(new RegExp(parts.length > 0 ? parts.join('|') : '(?!)')));
   }
 }
 

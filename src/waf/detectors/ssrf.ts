@@ -3,9 +3,10 @@
 // WHATWG URL parser accepts (decimal, hex, octal, short forms), IPv6 and
 // IPv4-mapped forms, rebinding domains and non-HTTP schemes (gopher, dict, file...).
 import type { Location, Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
+import { linearRx } from '../regex-linear.js';
 
-const URLISH_NAME = /(?:^|[_.\-[])(?:url|uri|link|href|src|source|dest|destination|redirect|redirect_uri|return|return_to|returnurl|next|callback|webhook|endpoint|host|hostname|domain|proxy|image|img|avatar|feed|rss|target|site|server|fetch|load|open|file|path|remote|origin|to|out|continue|u)(?:$|[_.\-\]])|url$|uri$/i;
-const SCHEME = /^\s*([a-z][a-z0-9+.-]{1,15}):\/\//i;
+const URLISH_NAME = linearRx(/(?:^|[_.\-[])(?:url|uri|link|href|src|source|dest|destination|redirect|redirect_uri|return|return_to|returnurl|next|callback|webhook|endpoint|host|hostname|domain|proxy|image|img|avatar|feed|rss|target|site|server|fetch|load|open|file|path|remote|origin|to|out|continue|u)(?:$|[_.\-\]])|url$|uri$/i);
+const SCHEME = linearRx(/^\s*([a-z][a-z0-9+.-]{1,15}):\/\//i);
 const BAD_SCHEME = /^(?:gopher|dict|file|ldap|ldaps|tftp|jar|netdoc|sftp|smb|telnet|expect|php|phar|ftp)$/;
 const METADATA_HOST = /^(?:metadata\.google\.internal|metadata|metadata\.azure\.com|instance-data(?:\.ec2\.internal)?|kubernetes\.default(?:\.svc)?(?:\.cluster\.local)?)$/;
 const REBIND = /(?:^|\.)(?:localhost|localtest\.me|lvh\.me|nip\.io|xip\.io|sslip\.io|traefik\.me|vcap\.me|burpcollaborator\.net|oastify\.com|interact\.sh|oast\.(?:pro|live|site|online|fun|me))$/;
@@ -62,7 +63,7 @@ function hostOf(value: string): { scheme: string; host: string } | undefined {
 
 // An http(s) URL whose authority is a plain DNS name with an alphabetic TLD cannot be
 // an IP in any spelling: skip the (comparatively costly) WHATWG parse for it.
-const PLAIN_AUTHORITY = /^\s*https?:\/\/([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,63})(?::\d{1,5})?(?:[/?#]|$)/i;
+const PLAIN_AUTHORITY = linearRx(/^\s*https?:\/\/([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,63})(?::\d{1,5})?(?:[/?#]|$)/i);
 
 export function matchSsrf(decoded: string, urlParam: boolean, paranoia: number): Finding[] {
   const m = SCHEME.exec(decoded);
@@ -88,8 +89,13 @@ export function matchSsrf(decoded: string, urlParam: boolean, paranoia: number):
   return [];
 }
 
+// An OAuth/OIDC redirect URI (RFC 6749 §3.1.2) is where the user's browser is sent, not what the
+// server fetches; loopback redirect URIs are what native and local apps use (RFC 8252 §7.3).
+export const REDIRECT_NAME = linearRx(/redirect/i);
+const HTTP_URL = linearRx(/^\s*https?:\/\//i);
+const FORWARDED_HOST = new Set(['x-forwarded-host', 'x-forwarded-server', 'x-original-host', 'x-host']);
 const NUMERIC_NAME = /^\d+(?:\.\d+)*$/;
-const WHOLE_URL = /^\s*[a-z][a-z0-9+.-]{1,15}:\/\/\S+\s*$/i;
+const WHOLE_URL = linearRx(/^\s*[a-z][a-z0-9+.-]{1,15}:\/\/\S+\s*$/i);
 
 export const ssrfDetector = {
   name: 'ssrf',
@@ -99,12 +105,16 @@ export const ssrfDetector = {
   inspectValue(v: InspectedValue, ctx: DetectContext): Finding[] {
     const d = v.view.decoded;
     if (d.length > 4096) return [];
-    // a Referer or Origin is where the browser came from, not a URL the server fetches: PL2+ only
-    if (v.location === 'header' && (v.name === 'referer' || v.name === 'origin' ? ctx.paranoia < 2 : !URLISH_NAME.test(v.name))) return [];
+    // a Referer or Origin is where the browser came from (a local dev frontend: http://localhost:5173), and
+    // X-Forwarded-Host & co. name this server as the client reached it (a dev proxy: localhost:5173), as Host
+    // does: none is a URL the server fetches
+    if (v.location === 'header' && (v.name === 'referer' || v.name === 'origin' || FORWARDED_HOST.has(v.name) || !URLISH_NAME.test(v.name))) return [];
     // values known only by position (array items, protobuf fields: `1.4`) have no name to
     // judge by: one that is nothing but a URL is taken for a URL parameter
     const urlParam = URLISH_NAME.test(v.name) || (v.location === 'body' && NUMERIC_NAME.test(v.name) && WHOLE_URL.test(d));
     if (!urlParam && d.indexOf('://') === -1) return [];
-    return matchSsrf(d, urlParam, ctx.paranoia);
+    const found = matchSsrf(d, urlParam, ctx.paranoia);
+    if (found.length > 0 && found[0].rule === 'ssrf-loopback' && REDIRECT_NAME.test(v.name) && HTTP_URL.test(d)) return [];
+    return found;
   },
 } satisfies Detector;

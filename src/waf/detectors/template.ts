@@ -4,12 +4,13 @@
 import type { Detector, DetectContext, Finding, InspectedValue } from '../detector.js';
 import { VALUE_LOCATIONS } from '../detector.js';
 import { CC, CC_OPAQUE } from '../char-classes.js';
+import { linearRx } from '../regex-linear.js';
 
-const LOOKUP_NEST = /\$\{(?:lower|upper):([^{}$]{0,40})\}|\$\{[^{}$]{0,40}?:-([^{}$]{0,40})\}/g;
+const LOOKUP_NEST = linearRx(/\$\{(?:lower|upper):([^{}$]{0,40})\}|\$\{[^{}$]{0,40}?:-([^{}$]{0,40})\}/g);
 const JNDI = /\$\{\s*(?:jndi|ldap|rmi|dns|iiop|corba|nds|nis)\s*:/;
 const LOG4J_LOOKUP = /\$\{\s*(?:env|sys|java|ctx|main|bundle|k8s|docker|spring|web|date|base64|log4j|marker|sd|map|event|jvmrunargs)\s*:/;
 const DUNDER = /__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|getattribute|reduce)__/;
-const EXPR_BODY = /(?:\$\{\{|\{\{|\$\{|#\{|\*\{|@\{|~\{|<%=?|\{%|\[\[)\s*([^}%\]]{0,200})/g;
+const EXPR_BODY = linearRx(/(?:\$\{\{|\{\{|\$\{|#\{|\*\{|@\{|~\{|<%=?|\{%|\[\[)\s*([^}%\]]{0,200})/g);
 const DANGER = /\b(?:config|self|request|lipsum|cycler|joiner|namespace|url_for|get_flashed_messages|application|settings|_self|env|getclass|forname|runtime|processbuilder|exec|system|popen|eval|import|require|constructor|classloader|getruntime|invoke|newinstance|beans|freemarker|execute|objectconstructor)\b|\b\w+\s*\(|\|\s*(?:attr|filter|map|join|e|safe)\b|\[\s*['"]|\.\s*__/;
 const ARITH = /^\s*['"]?[\d\s]+['"]?\s*[*+\-/%]\s*['"]?[\d\s]+['"]?\s*$/;
 const EL_JAVA = /\bT\s*\(\s*java\.|java\.lang\.(?:runtime|processbuilder|system|class)|\.getclass\s*\(\s*\)|#_memberaccess|@java\.lang|#context\s*\[|new\s+java\.|ognl|\bclass\.module\.classloader|#rt\s*=|%\{\s*\(#/;

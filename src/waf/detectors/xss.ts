@@ -6,6 +6,7 @@ import { VALUE_LOCATIONS } from '../detector.js';
 import { scanTags } from '../xss-tokenizer.js';
 import { htmlEntityDecode } from '../transform-decode.js';
 import { CC, CC_OPAQUE } from '../char-classes.js';
+import { linearRx } from '../regex-linear.js';
 
 const SCRIPT_TAGS = new Set(['script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'base', 'import', 'isindex', 'xss', 'portal']);
 const SUSPECT_TAGS = new Set(['style', 'form', 'svg', 'math', 'meta', 'link', 'xmp', 'noscript', 'template', 'plaintext', 'noembed', 'listing', 'animate', 'set', 'use', 'handler', 'vmlframe']);
@@ -14,10 +15,10 @@ const SCRIPT_URL = /^(?:javascript|vbscript|livescript|mocha):|^data:(?:text\/ht
 const CTRL = /[\x00-\x20]+/g;
 const EVENT = /^on[a-z]{3,}$/;
 // attribute break-out without a tag: `" autofocus onfocus=...`
-const BREAKOUT_EVENT = /["'`][^<>"'`]{0,200}?[\s/"'`]on(?:abort|blur|change|click|contextmenu|copy|cut|dblclick|drag\w*|drop|error|focus\w*|input|invalid|key(?:down|up|press)|load|mouse\w+|paste|pointer\w+|reset|resize|scroll|search|select|submit|toggle|touch\w+|wheel|animation\w+|transition\w+|begin|end|repeat|show|start|finish|beforeunload|hashchange|message|pageshow|popstate|unload|auxclick|formdata|beforetoggle)\s*=/;
+const BREAKOUT_EVENT = linearRx(/["'`][^<>"'`]{0,200}?[\s/"'`]on(?:abort|blur|change|click|contextmenu|copy|cut|dblclick|drag\w*|drop|error|focus\w*|input|invalid|key(?:down|up|press)|load|mouse\w+|paste|pointer\w+|reset|resize|scroll|search|select|submit|toggle|touch\w+|wheel|animation\w+|transition\w+|begin|end|repeat|show|start|finish|beforeunload|hashchange|message|pageshow|popstate|unload|auxclick|formdata|beforetoggle)\s*=/);
 const JS_SINK = /["'`]\s*(?:[;,)}\]+\-*/|&^]|\?\?)+\s*(?:alert|prompt|confirm|eval|fetch|settimeout|setinterval|function|constructor|import|document\s*\.|window\s*[.[]|top\s*\[|self\s*\[|this\s*\[|location|atob|string\s*\.\s*fromcharcode|globalthis|parent\s*\[|frames\s*\[)/;
 const JS_CALL = /["'`]\s*(?:[;,)}\]+\-*/|&^]|\?\?)+\s*[a-z_$][\w$.]*\s*(?:\(|`)/;
-const JS_URL = /^[\s\x00-\x1f]*(?:javascript|vbscript|livescript)\s*:(?:[\s\S]{0,40}?[\w$.\]]\s*[(=`]|\s*\/\/|[\s\S]*%[0-9a-f]{2})/;
+const JS_URL = linearRx(/^[\s\x00-\x1f]*(?:javascript|vbscript|livescript)\s*:(?:[\s\S]{0,40}?[\w$.\]]\s*[(=`]|\s*\/\/|[\s\S]*%[0-9a-f]{2})/);
 const CSTI_TOKENS = /\{\{|\}|constructor|\$eval|\$on\b|\$emit|alert\s*\(|prompt\s*\(|confirm\s*\(|\$parent|\bon[a-z]+\s*=/g;
 
 /** A `{{ ... }}` expression (AngularJS/Vue) reaching a sink: one linear token scan. */

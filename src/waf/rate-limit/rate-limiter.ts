@@ -26,7 +26,24 @@ export interface RateOutcome {
   refused?: { policy: string; retryAfterSeconds: number };
 }
 
+/** The rules a request consumed from so far, with each one's decision. */
+export type RateConsumption = Array<{ rule: RateLimitRule; d: RateDecision }>;
+
 interface CompiledRule { rule: RateLimitRule; exact: Set<string>; prefixes: string[]; methods?: Set<string> }
+
+/** A bucket that refused a request and is still refusing (until `until`), for the admin UI. */
+export interface LimitedKey {
+  policy: string;
+  /** `ip:<address>`, `user:<hash>`, `key:<hash>` (ids and API keys hashed) or `route:<route>`. */
+  key: string;
+  /** Requests refused since it was first refused (while it stayed limited). */
+  refusals: number;
+  /** When it lets requests through again (ISO 8601). */
+  until: string;
+}
+
+/** Keys remembered as limited, at most (oldest dropped first). */
+const LIMITED_MAX = 1000;
 
 const hashKey = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 24);
 
@@ -35,6 +52,8 @@ export class RateLimiter {
   private readonly store: RateLimitStore;
   private readonly sendHeaders: boolean;
   private readonly onError: (err: unknown) => void;
+  /** Buckets that refused requests, by policy and key (bounded; expired ones dropped when read). */
+  private readonly limited = new Map<string, { policy: string; key: string; refusals: number; until: number }>();
 
   constructor(rules: readonly RateLimitRule[], store: RateLimitStore, opts: { headers?: boolean; onError?: (err: unknown) => void } = {}) {
     const names = new Set<string>();
@@ -72,20 +91,32 @@ export class RateLimiter {
     }
   }
 
-  /** Consumes from every applicable rule; a store failure lets the request through (fail-open) and is reported. */
-  async check(s: RateSubject, now?: number): Promise<RateOutcome> {
-    const applied: Array<{ rule: RateLimitRule; d: RateDecision }> = [];
+  /** Whether some rule is keyed by who the caller is (`user`, `apiKey`): known only once auth has run. */
+  get keyedByIdentity(): boolean { return this.rules.some((c) => c.rule.by === 'user' || c.rule.by === 'apiKey'); }
+
+  /**
+   * Consumes from every applicable rule; a store failure lets the request through (fail-open) and is reported.
+   * `phase` splits a request's check in two: `address` (rules by IP and route: before any other work) and
+   * `identity` (rules by user and API key: once auth has found the caller), the second given the first's
+   * consumption so the headers name the tightest of both.
+   */
+  async check(s: RateSubject, now?: number, phase: 'all' | 'address' | 'identity' = 'all', before: RateConsumption = []): Promise<RateOutcome & { consumed: RateConsumption }> {
+    const applied: RateConsumption = [...before];
     for (const c of this.rules) {
+      const byIdentity = c.rule.by === 'user' || c.rule.by === 'apiKey';
+      if ((phase === 'address' && byIdentity) || (phase === 'identity' && !byIdentity)) continue;
       if (!this.applies(c, s)) continue;
       const key = this.key(c.rule, s);
       if (key === undefined) continue;
       try {
-        applied.push({ rule: c.rule, d: await this.store.consume(key, c.rule, now) });
+        const d = await this.store.consume(key, c.rule, now);
+        applied.push({ rule: c.rule, d });
+        if (!d.allowed) this.noteLimited(c.rule.name, key, (now ?? Date.now()) + d.retryAfterSeconds * 1000);
       } catch (err) {
         this.onError(err);
       }
     }
-    const out: RateOutcome = { headers: {} };
+    const out: RateOutcome & { consumed: RateConsumption } = { headers: {}, consumed: applied };
     if (applied.length === 0) return out;
     const refused = applied.filter((a) => !a.d.allowed).sort((a, b) => b.d.retryAfterSeconds - a.d.retryAfterSeconds)[0];
     const tightest = refused ?? applied.slice().sort((a, b) => a.d.remaining - b.d.remaining)[0];
@@ -95,6 +126,27 @@ export class RateLimiter {
     }
     if (refused) out.refused = { policy: refused.rule.name, retryAfterSeconds: refused.d.retryAfterSeconds };
     return out;
+  }
+
+  private noteLimited(policy: string, key: string, until: number): void {
+    const id = `${policy}\u0000${key}`;
+    const seen = this.limited.get(id);
+    if (seen) {
+      seen.refusals++;
+      seen.until = Math.max(seen.until, until);
+      return;
+    }
+    if (this.limited.size >= LIMITED_MAX) this.limited.delete(this.limited.keys().next().value as string);
+    this.limited.set(id, { policy, key, refusals: 1, until });
+  }
+
+  /** The buckets refusing requests now on this instance, most refusals first. */
+  limitedNow(max = 50, now = Date.now()): LimitedKey[] {
+    for (const [id, e] of this.limited) if (e.until <= now) this.limited.delete(id);
+    return [...this.limited.values()]
+      .sort((a, b) => b.refusals - a.refusals)
+      .slice(0, max)
+      .map((e) => ({ policy: e.policy, key: e.key, refusals: e.refusals, until: new Date(e.until).toISOString() }));
   }
 
   async close(): Promise<void> { await this.store.close?.(); }

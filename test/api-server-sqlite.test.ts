@@ -1,0 +1,4 @@
+// Records API through the whole server on SQLite.
+import { apiServerContract } from './api-server-contract.js';
+
+apiServerContract('sqlite', () => '', false);
