@@ -13,7 +13,9 @@ const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const pre = process.env.STRATA_PRECOMPILED;
 let main;
 if (pre && existsSync(join(pre, 'stamp.json')) && JSON.parse(readFileSync(join(pre, 'stamp.json'), 'utf8')).root === root) {
-  ({ main } = await import(pathToFileURL(join(pre, 'src/cli/main.js')).href));
+  // the bundle (scripts/precompile.mjs) when there is one, else the file-by-file mirror
+  const bundled = join(pre, 'bundle', 'src', 'cli', 'main.js');
+  ({ main } = await import(pathToFileURL(existsSync(bundled) ? bundled : join(pre, 'src/cli/main.js')).href));
 } else {
   const { register } = await import('tsx/esm/api');
   register();

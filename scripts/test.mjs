@@ -19,12 +19,16 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { mirrorOf, precompile } from './precompile.mjs';
+import { bundledOf, mirrorOf, precompile, runsThroughTsx } from './precompile.mjs';
 
 // Under `--test` a file is itself one test, so --test-timeout bounds the whole file (and each test in it that
 // sets no timeout of its own); the kill a little later catches a file that does not end even then.
-const FILE_TIMEOUT_S = 600;
+const FILE_TIMEOUT_S = 300;
 const DURATIONS = 'scripts/test-durations.json';
+// A file whose tests have all ended exits even if something it started still holds the event loop (a server a
+// failed `before` never stopped): it is reported at once, not after FILE_TIMEOUT_S. Node 20.14 and later.
+const [MAJOR, MINOR] = process.versions.node.split('.').map(Number);
+const FORCE_EXIT = MAJOR > 20 || (MAJOR === 20 && MINOR >= 14) ? ['--test-force-exit'] : [];
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -76,12 +80,13 @@ function status() {
 function runFile(file) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const testArgs = ['--test', '--test-reporter=tap', `--test-timeout=${FILE_TIMEOUT_S * 1000}`];
+    const testArgs = ['--test', '--test-reporter=tap', `--test-timeout=${FILE_TIMEOUT_S * 1000}`, ...FORCE_EXIT];
     // A file marked `// strata-test: tsx` runs through tsx, and so do the Strata processes it starts: it loads
     // TypeScript itself (functions built to JavaScript still import the `strata` package, whose exports are
     // TypeScript sources) or tests what only the tsx path does.
-    const viaTsx = !process.env.STRATA_PRECOMPILED || /^\/\/ strata-test: tsx$/m.test(readFileSync(file, 'utf8'));
-    const nodeArgs = viaTsx ? ['--import', 'tsx', ...testArgs, file] : [...testArgs, mirrorOf(file)];
+    const viaTsx = !process.env.STRATA_PRECOMPILED || runsThroughTsx(file);
+    const compiled = process.env.STRATA_TEST_BUNDLE === 'off' ? mirrorOf(file) : bundledOf(file);
+    const nodeArgs = viaTsx ? ['--import', 'tsx', ...testArgs, file] : [...testArgs, compiled];
     // STRATA_TEST_CPU=1: each file under /usr/bin/time, which prints the CPU seconds of the file and every
     // process it waited for (the servers it started), to see what the run costs beside how long it takes.
     const child = spawn(

@@ -108,6 +108,17 @@ export async function startWorld(data: string): Promise<World> {
     overrides: { dataDir: dir, 'server.http.port': 0, 'server.http.h2c': true, 'server.https.enabled': false, 'server.shutdownGrace': 1000 },
   }).config;
   const server = await createServer(config, pino({ level: 'silent' }));
+  try {
+    return await buildWorld(server, dir);
+  } catch (e) {
+    // a failed setup must not leave the server holding the test process open until its timeout
+    await server.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function buildWorld(server: StrataServer, dir: string): Promise<World> {
   await server.start();
   const base = server.edge.urls().find((u) => u.kind === 'http')?.url ?? '';
   const run = Math.random().toString(36).slice(2, 8);

@@ -194,7 +194,24 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   };
   /** A compiled read: immediately when the engine allows, else through Kysely. */
   const readRows = async (db: Db, q: CompiledQuery): Promise<Row[]> => (db === o.db ? o.readNow?.(q.sql, q.parameters) : undefined) ?? ((await db.executeQuery(q)).rows as Row[]);
-  const inTx = <T>(db: Db, fn: (db: Db) => Promise<T>): Promise<T> => (db.isTransaction ? fn(db) : db.transaction().execute(fn));
+  /**
+   * Runs fn in a transaction (in the caller's when there is one). A transaction of its own that the engine rolls
+   * back as a deadlock victim (InnoDB's gap locks between concurrent inserts, PostgreSQL's deadlock detector) is
+   * run again, up to 4 times with a short random pause; what fn queued to run after the commit is dropped first.
+   */
+  const inTx = async <T>(db: Db, fn: (db: Db) => Promise<T>, afters?: AfterCommit): Promise<T> => {
+    if (db.isTransaction) return fn(db);
+    const queued = afters?.length ?? 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction().execute(fn);
+      } catch (e) {
+        if (attempt >= 4 || !o.dialect.isRetryable(e)) throw e;
+        if (afters) afters.length = queued;
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+      }
+    }
+  };
 
   async function read(db: Db, c: Collection, id: string, opts: OperationOptions = {}): Promise<StoredRecord> {
     checkId(id);
@@ -382,7 +399,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
       await writeEvent(tx, c, 'create', id, out, opts);
       if (hooks?.after) afters.push(() => hooks.after!('create', c.name, { id, record: out.record }));
       return out;
-    });
+    }, afters);
     return opts.dryRun ? run.catch((e: unknown) => (e instanceof DryRunDone ? e.result : Promise.reject(e))) : run;
   }
 
@@ -403,7 +420,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
       await writeEvent(tx, c, 'update', id, out, opts);
       if (hooks?.after) afters.push(() => hooks.after!('update', c.name, { id, record: out.record }));
       return out;
-    });
+    }, afters);
   }
 
   async function remove(db: Db, collName: string, id: string, opts: OperationOptions = {}, afters: AfterCommit = []): Promise<void> {
@@ -416,7 +433,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
       await opts.inTx?.(tx, { id });
       if (before) await writeEvent(tx, c, 'delete', id, before);
       if (hooks?.after) afters.push(() => hooks.after!('delete', c.name, { id }));
-    });
+    }, afters);
   }
   /** Runs one write, then its after-hooks once it committed. */
   const withAfter = async <T>(fn: (afters: AfterCommit) => Promise<T>): Promise<T> => {

@@ -4,8 +4,7 @@
 import { webcrypto, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import 'reflect-metadata'; // @peculiar/x509's dependency injection needs it loaded first
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
 export interface DevCertificate {
   certPath: string;
@@ -30,7 +29,7 @@ function writeAtomic(path: string, data: string, mode: number): void {
   renameSync(tmp, path);
 }
 
-async function pemKey(key: webcrypto.CryptoKey): Promise<string> {
+async function pemKey(x509: typeof X509, key: webcrypto.CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
@@ -56,9 +55,12 @@ export async function ensureDevCertificate(dir: string): Promise<DevCertificate>
   const keyPath = join(dir, 'dev-key.pem');
   if (validFor(certPath, 30) && existsSync(keyPath) && existsSync(caPath)) return { certPath, keyPath, caPath, created: false };
 
+  // Loaded only to make a certificate (once a year), not on every start.
+  await import('reflect-metadata'); // @peculiar/x509's dependency injection needs it loaded first
+  const x509 = await import('@peculiar/x509');
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const now = Date.now();
-  let ca: x509.X509Certificate;
+  let ca: X509.X509Certificate;
   let caKey: webcrypto.CryptoKey;
   if (validFor(caPath, 60) && existsSync(caKeyPath)) {
     ca = new x509.X509Certificate(readFileSync(caPath, 'utf8'));
@@ -80,7 +82,7 @@ export async function ensureDevCertificate(dir: string): Promise<DevCertificate>
       ],
     });
     caKey = keys.privateKey;
-    writeAtomic(caKeyPath, await pemKey(caKey), 0o600);
+    writeAtomic(caKeyPath, await pemKey(x509, caKey), 0o600);
     writeAtomic(caPath, ca.toString('pem') + '\n', 0o644);
   }
 
@@ -106,7 +108,7 @@ export async function ensureDevCertificate(dir: string): Promise<DevCertificate>
       await x509.AuthorityKeyIdentifierExtension.create(ca, false),
     ],
   });
-  writeAtomic(keyPath, await pemKey(leafKeys.privateKey), 0o600);
+  writeAtomic(keyPath, await pemKey(x509, leafKeys.privateKey), 0o600);
   writeAtomic(certPath, leaf.toString('pem') + '\n' + ca.toString('pem') + '\n', 0o644);
   return { certPath, keyPath, caPath, created: true };
 }

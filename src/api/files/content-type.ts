@@ -1,6 +1,5 @@
 // What an uploaded file is, from its first bytes (file-type's magic numbers), never from the client's
 // claim; and what Content-Type a download may safely carry.
-import { fileTypeFromBuffer } from 'file-type';
 import mime from 'mime-types';
 import { extensionOf } from './file-names.js';
 
@@ -24,6 +23,8 @@ function isText(head: Buffer): boolean {
 
 /** The type of a file from its first bytes (and, for text only, its name's extension); the extension to store it under. */
 export async function sniff(head: Buffer, clientName: string): Promise<{ mime: string; ext: string }> {
+  // file-type loads on the first upload, not at start-up
+  const { fileTypeFromBuffer } = await import('file-type');
   const found = await fileTypeFromBuffer(head);
   if (found) return { mime: found.mime, ext: found.ext };
   const ext = extensionOf(clientName);

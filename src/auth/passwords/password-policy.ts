@@ -1,8 +1,8 @@
 // Password strength policy after NIST SP 800-63B §5.1.1.2: length floor, no low maximum, no composition
 // rules, refuse known-breached passwords; plus a zxcvbn-ts strength score threshold.
 import { readFileSync } from 'node:fs';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { ValidationError, type FieldError } from '../../core/index.js';
 
 export interface PasswordPolicyOptions {
@@ -46,10 +46,18 @@ export function createPasswordPolicy(opts: PasswordPolicyOptions = {}): Password
   if (!Number.isInteger(maxLength) || maxLength < 64 || maxLength < minLength) throw new RangeError('password maxLength must be >= 64 and >= minLength');
   const refused = commonPasswords();
   const extra = new Set([...(opts.extraRefused ?? [])].map((s) => s.toLowerCase()));
-  const zxcvbn = new ZxcvbnFactory({
-    dictionary: { ...zxcvbnCommon.dictionary },
-    graphs: zxcvbnCommon.adjacencyGraphs,
-  });
+  // zxcvbn and its dictionaries load on the first check, not at start-up (about 0.1 s of CPU in every
+  // process otherwise). Both packages are CommonJS only (no "exports"), so require() and import load the same file.
+  let zxcvbnFactory: ZxcvbnFactory | undefined;
+  const zxcvbn = () => {
+    if (!zxcvbnFactory) {
+      const require = createRequire(import.meta.url);
+      const core = require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
+      const common = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+      zxcvbnFactory = new core.ZxcvbnFactory({ dictionary: { ...common.dictionary }, graphs: common.adjacencyGraphs });
+    }
+    return zxcvbnFactory;
+  };
 
   function check(password: string, userInputs: string[] = [], field = 'password'): FieldError[] {
     if (typeof password !== 'string') return [{ field, message: 'Must be a string.' }];
@@ -67,7 +75,7 @@ export function createPasswordPolicy(opts: PasswordPolicyOptions = {}): Password
       }
     }
     // zxcvbn is O(n^2)-ish in length; scoring the first 100 characters is plenty.
-    const result = zxcvbn.check(password.slice(0, 100), inputs);
+    const result = zxcvbn().check(password.slice(0, 100), inputs);
     if (result.score < minScore) {
       const hint = result.feedback.warning ? ` (${result.feedback.warning})` : '';
       return [{ field, message: `Too easy to guess: strength ${result.score}/4, at least ${minScore} required${hint}.` }];

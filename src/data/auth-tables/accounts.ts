@@ -70,10 +70,13 @@ export function createAccounts(deps: AccountsDeps): Accounts {
   const bool = (v: unknown) => v === true || v === 1 || v === '1';
 
   async function upsert(db: Db, collection: string, id: string, set: Record<string, unknown>): Promise<void> {
+    // One statement: an UPDATE that finds no row and then an INSERT takes InnoDB gap locks that deadlock
+    // two concurrent sign-ups (ER_LOCK_DEADLOCK, seen as 500s on MariaDB).
     const now = new Date().toISOString();
-    const r = await db.updateTable(table).set({ ...set, updated: now }).where('collection', '=', collection).where('record_id', '=', id).executeTakeFirst();
-    if (Number(r.numUpdatedRows) > 0) return;
-    await db.insertInto(table).values({ collection, record_id: id, password_hash: null, totp_secret: null, mfa: deps.dialect.bool(false), ...set, updated: now }).execute();
+    const changes = { ...set, updated: now };
+    const insert = db.insertInto(table).values({ collection, record_id: id, password_hash: null, totp_secret: null, mfa: deps.dialect.bool(false), ...changes });
+    if (deps.dialect.name === 'mysql') await insert.onDuplicateKeyUpdate(changes).execute();
+    else await insert.onConflict((oc) => oc.columns(['collection', 'record_id']).doUpdateSet(changes)).execute();
   }
 
   return {

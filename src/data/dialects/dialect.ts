@@ -65,6 +65,8 @@ export interface SqlDialect {
   jsonPath(col: RawBuilder<unknown>, path: readonly (string | number)[]): RawBuilder<unknown>;
   isUniqueViolation(e: unknown): boolean;
   isForeignKeyViolation(e: unknown): boolean;
+  /** A deadlock or serialization failure: the engine rolled the transaction back and asks for it to be run again. */
+  isRetryable(e: unknown): boolean;
   /** Runs `fn` while holding the cross-instance migration lock. */
   withMigrationLock<T>(db: Db, lockName: string, fn: (db: Db) => Promise<T>): Promise<T>;
   /** Whether DDL may run inside a transaction. */

@@ -66,6 +66,8 @@ export const mysqlDialect = {
   jsonPath: (col: RawBuilder<unknown>, path: readonly (string | number)[]) => sql`JSON_UNQUOTE(JSON_EXTRACT(${col}, ${jsonPathText(path)}))`,
   isUniqueViolation: (e: unknown) => errorCode(e) === 'ER_DUP_ENTRY',
   isForeignKeyViolation: (e: unknown) => /^ER_(NO_REFERENCED_ROW|ROW_IS_REFERENCED)/.test(errorCode(e)),
+  // InnoDB rolls the whole transaction back on a deadlock ("try restarting transaction")
+  isRetryable: (e: unknown) => errorCode(e) === 'ER_LOCK_DEADLOCK',
   async withMigrationLock<T>(db: Db, lockName: string, fn: (db: Db) => Promise<T>): Promise<T> {
     return db.connection().execute(async (conn) => {
       const r = await sql<{ ok: number | null }>`SELECT GET_LOCK(${lockName}, 60) AS ok`.execute(conn);

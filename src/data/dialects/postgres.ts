@@ -64,6 +64,8 @@ export const postgresDialect = {
   },
   isUniqueViolation: (e: unknown) => errorCode(e) === '23505',
   isForeignKeyViolation: (e: unknown) => errorCode(e) === '23503',
+  // deadlock_detected, serialization_failure
+  isRetryable: (e: unknown) => errorCode(e) === '40P01' || errorCode(e) === '40001',
   async withMigrationLock<T>(db: Db, lockName: string, fn: (db: Db) => Promise<T>): Promise<T> {
     const key = lockKey(lockName);
     return db.connection().execute(async (conn) => {

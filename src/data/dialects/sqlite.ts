@@ -104,6 +104,8 @@ export const sqliteDialect = {
   jsonPath: (col: RawBuilder<unknown>, path: readonly (string | number)[]) => sql`json_extract(${col}, ${jsonPathText(path)})`,
   isUniqueViolation: (e: unknown) => /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test(errorCode(e)),
   isForeignKeyViolation: (e: unknown) => errorCode(e).startsWith('SQLITE_CONSTRAINT') && /FOREIGN KEY/.test(String((e as Error).message)),
+  // one writer at a time (busy_timeout waits for the lock): no deadlock to retry
+  isRetryable: () => false,
   async withMigrationLock<T>(db: Db, _lockName: string, fn: (db: Db) => Promise<T>): Promise<T> {
     // better-sqlite3 has one connection; BEGIN IMMEDIATE takes the file's write lock at once,
     // so a second process waits (busy_timeout) instead of planning from a stale schema.
