@@ -164,3 +164,14 @@ test('exponential patterns return through each mechanism (a child process; witho
   assert.equal(res.status, 0, res.stderr);
   assert.equal(res.stdout.trim(), 'linear:null linear:null bounded:null bounded:null');
 });
+
+test('a process started with --allow-natives-syntax keeps it after the WAF builds its bounded regexes', () => {
+  const script = `
+    const { linearRx, linearKind } = await import(${JSON.stringify(new URL('../src/waf/regex-linear.ts', import.meta.url).href)});
+    const kind = linearKind(linearRx(/a(?=b+c)/));
+    console.log(kind, new Function('return %IsSmi(1)')());`;
+  for (const [flags, expect] of [[['--allow-natives-syntax'], /^bounded true$/m], [[], /SyntaxError/]] as const) {
+    const r = spawnSync(process.execPath, [...flags, '--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    assert.match(r.stdout + r.stderr, expect, `flags ${flags.join(' ') || '(none)'}: ${r.stdout}${r.stderr}`);
+  }
+});

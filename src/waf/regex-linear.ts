@@ -150,6 +150,9 @@ export function caselessSource(src: string): string | undefined {
   return out;
 }
 
+/** Node started with --allow-natives-syntax (then it stays on after the regexes are built). */
+const NATIVES_AT_START = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a === '--allow-natives-syntax' || a === '--allow_natives_syntax');
+
 function withBacktrackLimit(source: string, flags: string, limit: number): RegExp | undefined {
   try {
     v8.setFlagsFromString('--allow-natives-syntax');
@@ -158,7 +161,7 @@ function withBacktrackLimit(source: string, flags: string, limit: number): RegEx
       const make = new Function('s', 'f', 'n', 'return %NewRegExpWithBacktrackLimit(s, f, n)') as (s: string, f: string, n: number) => RegExp;
       return make(source, flags, limit);
     } finally {
-      v8.setFlagsFromString('--no-allow-natives-syntax');
+      if (!NATIVES_AT_START) v8.setFlagsFromString('--no-allow-natives-syntax');
     }
   } catch {
     return undefined;

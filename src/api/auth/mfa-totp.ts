@@ -39,7 +39,7 @@ export function mfaTotpRoutes(app: FastifyInstance, f: AuthFlow): void {
   app.delete(`${AUTH_BASE}/mfa/totp`, async (req, reply) => {
     const c = authCollection(req);
     const p = await securityCaller(req, c);
-    if (c.auth!.mfa === 'required' && !p.superuser) throw new ForbiddenError('This collection requires a second factor.');
+    if (c.auth!.mfa === 'required') throw new ForbiddenError('This collection requires a second factor.');
     const code = str(bodyObject(req), 'code', 64).replace(/\s+/g, '');
     if (!(await secondFactor(req, c, p.id, code))) {
       await deps.audit?.(req, 'auth.mfa.failure', { collection: c.name, subject: p.id, outcome: 'failure' });
