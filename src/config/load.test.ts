@@ -47,6 +47,8 @@ const bad: Array<[string, Partial<Parameters<typeof loadConfig>[0]> & { yaml?: s
   ['not yaml', { yaml: 'server: [\n' }, /not valid YAML/],
   ['section not a mapping', { yaml: 'server: 5\n' }, /server in .* must be a mapping/],
   ['missing --config file', { file: 'nope.yaml' }, /--config nope\.yaml: no such file/],
+  ['unknown key inside a list item', { yaml: 'collections:\n  - name: posts\n    fields:\n      - { name: cover, type: file, maxSize: 100000 }\n' }, /collections\.0\.fields\.0\.maxSize = 100000 \(from .*strata\.yaml\) is an unknown key here/],
+  ['out of range inside a list item', { yaml: 'collections:\n  - name: posts\n    fields:\n      - { name: t, type: text, length: { min: -1 } }\n' }, /collections\.0\.fields\.0\.length\.min = -1 \(from .*strata\.yaml\) is invalid: expected integer to be greater or equal to 0/],
 ];
 for (const [name, o, re] of bad) {
   test(`bad config: ${name}`, () => {

@@ -162,11 +162,15 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     const leaf = leaves.find((l) => key === l.key || key.startsWith(l.key + '.'));
     const at = leaf?.key ?? key;
     const from = sources.get(at);
+    const fromText = from ? ` (from ${from})` : '';
+    // Inside a list of objects (collections, routes, rules...), name the item and the property at fault rather
+    // than the whole list: "collections.0.fields.0.maxSize: unknown key".
+    if (leaf && key !== leaf.key) {
+      const what = /^Unexpected property$/.test(first.message) ? 'unknown key' : `invalid: ${first.message.charAt(0).toLowerCase()}${first.message.slice(1)}`;
+      throw new ConfigError(at, `config: ${key} = ${JSON.stringify(first.value) ?? 'nothing'}${fromText} is ${what === 'unknown key' ? 'an unknown key here' : what}`);
+    }
     const value = getPath(config, at);
-    throw new ConfigError(
-      at,
-      `config: ${at} = ${JSON.stringify(value)}${from ? ` (from ${from})` : ''} is invalid: expected ${leaf ? describeType(leaf.schema) : first.message}`,
-    );
+    throw new ConfigError(at, `config: ${at} = ${JSON.stringify(value)}${fromText} is invalid: expected ${leaf ? describeType(leaf.schema) : first.message}`);
   }
   return { config, sources, file, warnings };
 }
