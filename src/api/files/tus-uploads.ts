@@ -158,7 +158,7 @@ export function tusUploads(deps: TusUploadsDeps): FastifyPluginAsync {
       const name = storedName(filename, type.ext);
       key = fileKey(c.name, record, name);
       await deps.store().put(key, createReadStream(path), { contentType: type.mime });
-      await deps.quota?.(c, { bytes: 0, files: 0 }, await replaced(c, f, meta['strata-action'] ?? '', record));
+      await deps.quota?.(c, { bytes: 0, files: 0 }, await replaced(c, f, meta['strata-action'] ?? '', record), [key]);
       let out;
       let dropped: string[] = [];
       if (meta['strata-action'] === 'create') {
