@@ -51,7 +51,7 @@ ${data ? `data:\n${data}\n` : ''}files:
   sweepGrace: 0
   maxFilesPerRequest: 20
   uploadTtl: 60
-  quotas: [{ collection: capped, maxBytes: 3000, maxFiles: 3 }]
+  quotas: [{ collection: capped, maxBytes: 3000, maxFiles: 3 }, { collection: race, maxBytes: 1500, maxFiles: 0 }, { collection: racetus, maxBytes: 0, maxFiles: 1 }]
 ${files}
 waf:
   rateLimit:
@@ -74,6 +74,14 @@ collections:
       - { name: doc, type: file }
     rules: { create: "" }
   - name: limited
+    fields:
+      - { name: f, type: file }
+    rules: { create: "" }
+  - name: race
+    fields:
+      - { name: f, type: file }
+    rules: { create: "" }
+  - name: racetus
     fields:
       - { name: f, type: file }
     rules: { create: "" }
@@ -570,6 +578,40 @@ export function filesContract(name: string, data: () => string, files: () => Pro
       quota(await call('POST', '/api/collections/capped/records', form([{ name: 'f', file: txt(10), filename: 'h.txt' }]), { connection: 'close' }), 409);
       quota(await tusCall('POST', '/api/files/uploads', { 'upload-length': '10', 'upload-metadata': meta({ collection: 'capped', field: 'f', filename: 'h.txt', record: String(two.json().id) }) }), 409);
       assert.equal((await keys('capped/')).length, 3);
+    });
+
+    test('quota checks are atomic: of concurrent uploads that do not all fit, only those that fit are kept (multipart and tus)', async () => {
+      const txt = Buffer.alloc(1000, 0x61);
+      // race: 1500 bytes, so one file of 1000 fits and a second does not.
+      const multipart = await Promise.all([1, 2, 3].map((i) => call('POST', '/api/collections/race/records', form([{ name: 'f', file: txt, filename: `${i}.txt` }]))));
+      assert.deepEqual(multipart.map((r) => r.status).sort(), [201, 413, 413], multipart.map((r) => r.text).join('\n'));
+      assert.equal((await keys('race/')).length, 1);
+      // racetus: one file. Both uploads fit at creation (nothing stored yet); their last bytes arrive together.
+      const made = await Promise.all(['x.txt', 'y.txt'].map((n) => tusCall('POST', '/api/files/uploads', { 'upload-length': '1000', 'upload-metadata': meta({ collection: 'racetus', field: 'f', filename: n }) })));
+      for (const c of made) assert.equal(c.status, 201, c.text);
+      const ends = await Promise.all(made.map((c) => tusCall('PATCH', c.headers.get('location')!, { 'upload-offset': '0' }, txt)));
+      assert.deepEqual(ends.map((r) => r.status).sort(), [200, 409], ends.map((r) => r.text).join('\n'));
+      assert.equal(ends.find((r) => r.status === 409)!.json().type, 'strata/file-quota');
+      assert.equal((await keys('racetus/')).length, 1);
+    });
+
+    test('the WAF decodes tus Upload-Metadata: a file name or value it would refuse in a multipart body is 403 problem+json, nothing staged; a benign name passes', async () => {
+      const create = (m: Record<string, string>) => tusCall('POST', '/api/files/uploads', { 'upload-length': '10', 'upload-metadata': meta({ collection: 'docs', field: 'anything', ...m }) });
+      const cases: [string, Record<string, string>][] = [
+        ['a script in the file name', { filename: '<script>alert(1)</script>.txt' }],
+        ['path traversal in the file name', { filename: '../../etc/passwd' }],
+        ['SQL injection in a record value', { filename: 'a.txt', data: JSON.stringify({ title: "1' union select password from users--" }) }],
+        ['SQL injection in another key', { filename: 'a.txt', note: "1' union select password from users--" }],
+      ];
+      for (const [what, m] of cases) {
+        const r = await create(m);
+        problem(r, 403);
+        assert.equal(r.json().type, 'strata/waf-blocked', what);
+      }
+      assert.deepEqual(staged(), [], 'refused creations stage nothing');
+      const ok = await create({ filename: "O'Brien CV.txt", data: JSON.stringify({ title: "O'Brien's notes" }) });
+      assert.equal(ok.status, 201, ok.text);
+      assert.equal((await tusCall('DELETE', ok.headers.get('location')!, {})).status, 204);
     });
 
     test('uploads count against rate limits (waf.rateLimit): multipart creates past the limit are 429 with nothing stored; tus requests spend their bucket', async () => {

@@ -88,6 +88,12 @@ test('reverse-proxied route: attack bodies of every type are refused before the 
     assert.equal(ok.status, 200, `${b.kind} benign: ${ok.text}`);
     assert.deepEqual({ len: ok.json?.len, sha: ok.json?.sha }, { len: Buffer.byteLength(b.benign.body), sha: sha(b.benign.body) });
   }
+  // a tus creation proxied to an upstream tus server: its Upload-Metadata values are inspected (decoded) too
+  const tusMeta = (filename: string) => ({ 'tus-resumable': '1.0.0', 'upload-length': '10', 'upload-metadata': `filename ${Buffer.from(filename).toString('base64')}` });
+  const tusHits = up.hits;
+  assert.equal((await send(s.base, 'POST', '/files', undefined, undefined, tusMeta('<script>alert(1)</script>.png'))).status, 403);
+  assert.equal(up.hits, tusHits, 'a refused tus creation never reaches the upstream');
+  assert.equal((await send(s.base, 'POST', '/files', undefined, undefined, tusMeta("O'Brien CV.pdf"))).status, 200);
   // HTTP/2 without Content-Length through the proxy: inspected too, forwarded whole
   const h2hits = up.hits;
   assert.equal((await h2post(s.port, '/h2', BODIES[0].attack.body, 'application/json')).status, 403);

@@ -111,8 +111,9 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
       reply.code(401).header('content-type', 'application/problem+json').header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
       return Promise.resolve();
     }
-    // Fastify never parses these bodies: the gate inspects them first (an attack is refused whatever the route answers)
-    if (gate !== undefined && mayHaveBody(request.raw as Parameters<typeof mayHaveBody>[0])) {
+    // Fastify never parses these bodies: the gate inspects them first (an attack is refused whatever the route answers);
+    // a tus creation's Upload-Metadata (file name, values) goes through it too, body or not
+    if (gate !== undefined && (mayHaveBody(request.raw as Parameters<typeof mayHaveBody>[0]) || request.headers['upload-metadata'] !== undefined)) {
       return gate(request, reply).then((r) => {
         if (r.answered) return undefined;
         if (r.body !== undefined) setRequestBody(request.raw, r.body);

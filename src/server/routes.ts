@@ -6,7 +6,7 @@ import cluster from 'node:cluster';
 import { principalOf } from '../auth/index.js';
 import { adminRoutes, adminUiRoutes, authHooks, authRoutes, authWriteHook, jwksRoutes, opsRoutes, recordsRoutes, requireSuperuser, setupRoutes, superuserAudit, userOpenapiPaths, type AuthRoutesDeps } from '../api/index.js';
 import { realtimeRoutes } from '../api/realtime/index.js';
-import { dropRecordFiles, fileTokenGrant, filesRoutes, grantCheck, quotaCheck, recordFiles, tusUploads } from '../api/files/index.js';
+import { dropRecordFiles, fileTokenGrant, filesRoutes, grantCheck, recordFiles, tusUploads } from '../api/files/index.js';
 import { createRpc, recordWatch, type Rpc } from '../api/rpc/index.js';
 import { ConnectionLimiter } from '../waf/index.js';
 import { requestId } from '../edge/index.js';
@@ -76,7 +76,7 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
   };
   const renderMetrics = s.metrics && cluster.isWorker ? workerMetrics(s.metrics.registry) : undefined;
   await app.register(opsRoutes({ readiness: s.readiness, metrics: s.metrics, metricsPath: config.metrics.path, renderMetrics }));
-  const fileQuota = quotaCheck(() => s.files.store(), config.files.quotas);
+  const fileQuota = s.files.quota;
   await app.register(
     recordsRoutes({
       // Read per request: the data layer swaps in a new records service when the collections change

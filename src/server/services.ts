@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { EventHandoffs, type Component } from '../core/index.js';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
-import { filesComponent, quotaCheck, recordFileService, type FilesComponent, type RecordFileService } from '../api/files/index.js';
+import { filesComponent, recordFileService, type FilesComponent, type RecordFileService } from '../api/files/index.js';
 import { backupService, backupTarget, configuredBackupKey, createMetrics, Readiness, StorageFaults, type BackupService, type HttpMetrics } from '../ops/index.js';
 import { busInvalidation, cacheComponent } from '../cache/index.js';
 import { messagingComponent, redisLock, sqliteLock, sqliteWebhookStore, webhooks, type Consumer, type TargetPolicy, type WebhookStore } from '../messaging/index.js';
@@ -115,7 +115,7 @@ export async function buildServices(config: StrataConfig, log: Logger): Promise<
       bus: () => messaging.bus,
       access: () => services().recordAccess,
       // ctx.files: the same checks and rules as uploads (files is built below; called only once started).
-      files: () => (fileService ??= recordFileService({ store: () => files.store(), records: () => data.records, access: () => recordAccess, quota: quotaCheck(() => files.store(), config.files.quotas) })),
+      files: () => (fileService ??= recordFileService({ store: () => files.store(), records: () => data.records, access: () => recordAccess, quota: (...a) => files.quota(...a) })),
     },
     // Cron ticks fire once across instances sharing this lock (Redis when queues are on Redis, else a file in dataDir).
     lock: async () => (config.messaging.queue.backend === 'redis' ? redisLock({ client: await engines.redis('commands') }) : sqliteLock(join(dataDir, 'locks.db'))),

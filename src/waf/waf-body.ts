@@ -12,6 +12,7 @@ import { readBodyPrefix } from './body-read.js';
 import { bodyTooDeep } from './body-depth.js';
 import { compileExclusions, exclusionsFor, isExcluded } from './exclusions.js';
 import { BodyTooLargeError } from './errors.js';
+import { tusMetadataText } from './tus-metadata.js';
 import { replyError } from '../edge/index.js';
 
 export interface BodyState {
@@ -86,9 +87,8 @@ export function bodyInspection(deps: BodyInspectionDeps) {
     exclusions.length > 0 && isExcluded(exclusionsFor(exclusions, request.method, st.routeUrl, pathOf(request.url)), 'protocol', rule, 'body', 'body');
 
   /** Inspects one body; true when the request was answered (blocked). */
-  const inspect = (request: FastifyRequest, reply: FastifyReply, st: BodyState, body: unknown): boolean => {
+  const inspect = (request: FastifyRequest, reply: FastifyReply, st: BodyState, body: unknown, ct = request.headers['content-type'] ?? ''): boolean => {
     st.bodyDone = true;
-    const ct = request.headers['content-type'] ?? '';
     const more = engine.inspectBody(body, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl, urlFields: urlFieldsOf(request, deps.superuser) }, st.carry);
     // what lies below the depth limit is never looked at: a body that deep is refused for it
     if (bodyTooDeep(body, mediaTypeOf(ct), config.limits.maxBodyDepth) && !excluded(request, st, 'body-depth')) {
@@ -112,6 +112,13 @@ export function bodyInspection(deps: BodyInspectionDeps) {
       if (request.body === undefined && mediaTypeOf(request.headers['content-type'] ?? '') === 'multipart/form-data') {
         (request as unknown as Record<string, unknown>)[STREAMED] = (body: string) => inspect(request, reply, st, body);
         done();
+        return;
+      }
+      // A tus creation (no body): its Upload-Metadata values (file name, the record's values) are inspected
+      // as a multipart body's file names and text parts are.
+      const tus = request.headers['upload-metadata'] === undefined ? undefined : tusMetadataText(request.headers['upload-metadata'], config.limits.maxBodyParts);
+      if (tus) {
+        if (!inspect(request, reply, st, tus.body, tus.contentType)) done();
         return;
       }
       st.bodyDone = true;
@@ -150,7 +157,8 @@ export function bodyInspection(deps: BodyInspectionDeps) {
       return { answered: true };
     }
     // partial: the prefix is inspected, the rest streams through unread (ModSecurity's ProcessPartial)
-    if (inspect(request, reply, st, b.head)) {
+    const tus = b.head.length === 0 && request.headers['upload-metadata'] !== undefined ? tusMetadataText(request.headers['upload-metadata'], config.limits.maxBodyParts) : undefined;
+    if (tus ? inspect(request, reply, st, tus.body, tus.contentType) : inspect(request, reply, st, b.head)) {
       b.discard();
       return { answered: true };
     }

@@ -235,7 +235,8 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyG
       const raw = request.raw;
       // routeOptions is a getter that builds an object: read it once per request
       const routeUrl = request.routeOptions.url;
-      const withBody = mayHaveBody(request);
+      // a tus creation's Upload-Metadata is inspected as a body is (waf-body.ts), whether or not one follows
+      const withBody = mayHaveBody(request) || request.headers['upload-metadata'] !== undefined;
       // a body may follow: the head's inspection state goes with the request to the body pass
       const carry: BodyCarry | undefined = withBody ? {} : undefined;
       let detections = engine.inspectHead({ method: request.method, url: request.url, httpVersion: raw.httpVersion, headers: request.headers, rawHeaders: raw.rawHeaders }, routeUrl, memoOf(raw), carry);

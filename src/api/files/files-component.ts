@@ -9,6 +9,7 @@ import { localBlobStore, s3BlobStore, type BlobStore } from '../../storage/index
 import { fileTokens, type FileTokens } from './file-token.js';
 import { sweepFiles } from './file-sweeper.js';
 import { sweepStagedUploads } from './tus-uploads.js';
+import { fileQuotas, type FileQuota, type QuotaCheck } from './file-quota.js';
 import type { FileStore } from '@tus/file-store';
 
 export interface FilesConfig {
@@ -20,10 +21,14 @@ export interface FilesConfig {
   sweepInterval: number;
   sweepGrace: number;
   uploadTtl: number;
+  quotas?: readonly FileQuota[];
 }
 
 export interface FilesComponent extends Component {
+  /** The blob store (record files put into a collection with a quota count once their write's quota check admits them). */
   store(): BlobStore;
+  /** Per-collection quotas (files.quotas), one ledger for every upload path of this process (see file-quota.ts). */
+  readonly quota: QuotaCheck;
   readonly tokens: FileTokens;
   /** Where resumable (tus) uploads are staged until their last byte: `<dataDir>/uploads`. */
   staging(): FileStore;
@@ -54,10 +59,12 @@ export function filesComponent(cfg: FilesConfig, deps: { dataDir: string; record
   let store: BlobStore | undefined;
   let staging: FileStore | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const quotas = fileQuotas(cfg.quotas ?? []);
   const tokens = fileTokens(tokenKey(cfg.tokenKeyFile || join(deps.dataDir, 'file-token.key')), cfg.tokenTtl);
   const self: FilesComponent = {
     name: 'files',
     tokens,
+    quota: quotas.check,
     store() {
       if (!store) throw new Error('file storage is not started');
       return store;
@@ -74,10 +81,11 @@ export function filesComponent(cfg: FilesConfig, deps: { dataDir: string; record
     },
     async start() {
       const s = cfg.s3;
-      store =
+      store = quotas.track(
         cfg.storage === 's3'
           ? await s3BlobStore({ bucket: s.bucket, prefix: s.prefix, endpoint: s.endpoint, region: s.region, forcePathStyle: s.forcePathStyle, accessKeyId: s.accessKeyId || undefined, secretAccessKey: s.secretAccessKey || undefined })
-          : localBlobStore(cfg.dir || join(deps.dataDir, 'files'));
+          : localBlobStore(cfg.dir || join(deps.dataDir, 'files')),
+      );
       const { FileStore } = await import('@tus/file-store');
       const dir = join(deps.dataDir, 'uploads');
       mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -6,6 +6,6 @@ export { sweepFiles, type SweepResult } from './file-sweeper.js';
 export { fileTokens, type FileTokens, type FileTokenGrant } from './file-token.js';
 export { fileTokenGrant, grantCheck } from './file-token-grant.js';
 export { FileQuotaError, FileTooLargeError, FileUploadError } from './errors.js';
-export { quotaCheck, quotaUsage, type FileQuota, type QuotaCheck, type QuotaUsage } from './file-quota.js';
+export { fileQuotas, quotaUsage, type FileQuota, type FileQuotas, type QuotaCheck, type QuotaUsage } from './file-quota.js';
 export { tusUploads, parseUploadMetadata, sweepStagedUploads, UPLOADS_PATH, type TusUploadsDeps } from './tus-uploads.js';
 export { recordFileService, type CallerFiles, type RecordFileService, type RecordFileServiceDeps } from './record-file-service.js';

@@ -77,7 +77,7 @@ export function recordFileService(deps: RecordFileServiceDeps): RecordFileServic
           const dropped = append ? [] : old;
           await deps.store().put(key, data, { contentType: type.mime });
           try {
-            await deps.quota?.(c, { bytes: 0, files: 0 }, new Set(dropped.map((n) => fileKey(c.name, record, n))));
+            await deps.quota?.(c, { bytes: 0, files: 0 }, new Set(dropped.map((n) => fileKey(c.name, record, n))), [key]);
             const out = await deps.access().update(p, c.name, record, { [f.name]: f.multiple ? (append ? [...old, name] : [name]) : name });
             await dropRecordFiles(deps.store(), c, record, dropped);
             return out;

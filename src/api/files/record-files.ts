@@ -129,7 +129,7 @@ export function recordFiles(deps: RecordFilesDeps): RecordFiles {
         }
         const changes = fileChanges(c, old, keep, removes, parsed.files);
         // The upload's files are in storage already (counted); the files this write drops are not.
-        if (deps.quota && uploaded.length > 0) await deps.quota(c, { bytes: 0, files: 0 }, new Set(changes.flatMap((ch) => ch.removed.map((n) => fileKey(c.name, early, n)))));
+        if (deps.quota && uploaded.length > 0) await deps.quota(c, { bytes: 0, files: 0 }, new Set(changes.flatMap((ch) => ch.removed.map((n) => fileKey(c.name, early, n)))), uploaded);
         return write(c, early, input, changes, uploaded);
       } catch (e) {
         await drop(uploaded);

@@ -2,7 +2,7 @@
 // through @tus/server: bytes are staged in the data directory (@tus/file-store), so an interrupted
 // upload resumes where it stopped; when the last byte arrives the file is sniffed, streamed into file
 // storage (local or S3) and attached to its record in one write, as the caller and under the rules.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -158,7 +158,7 @@ export function tusUploads(deps: TusUploadsDeps): FastifyPluginAsync {
       const name = storedName(filename, type.ext);
       key = fileKey(c.name, record, name);
       await deps.store().put(key, createReadStream(path), { contentType: type.mime });
-      await deps.quota?.(c, { bytes: 0, files: 0 }, await replaced(c, f, meta['strata-action'] ?? '', record));
+      await deps.quota?.(c, { bytes: 0, files: 0 }, await replaced(c, f, meta['strata-action'] ?? '', record), [key]);
       let out;
       let dropped: string[] = [];
       if (meta['strata-action'] === 'create') {
@@ -224,6 +224,7 @@ export function tusUploads(deps: TusUploadsDeps): FastifyPluginAsync {
       // Headers set before the handler (security headers, RateLimit) go out with tus's answer too.
       for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v as string | number | string[]);
       reply.hijack();
+      observeClientClose(reply.raw);
       await (await tusServer()).handle(req.raw, reply.raw);
     };
 
@@ -251,6 +252,24 @@ export function tusUploads(deps: TusUploadsDeps): FastifyPluginAsync {
       },
     });
   };
+}
+
+/** nginx's status for a request whose client closed the connection before the answer was complete. */
+export const CLIENT_CLOSED = 499;
+
+/**
+ * A client that goes away mid-PATCH (what resumable uploads are for) closes the response without its
+ * 'finish', and Fastify runs the onResponse hooks (the edge's access line and HTTP metrics) only on the
+ * response's 'finish' or 'error': such a close is handed to them as an 'error', with the status 499 when
+ * no answer had started (the status already sent otherwise), so every tus request is logged and counted once.
+ */
+function observeClientClose(res: ServerResponse): void {
+  res.once('close', () => {
+    // Fastify's listener is gone once the response finished (or errored): nothing to report then.
+    if (res.writableFinished || res.listenerCount('error') === 0) return;
+    if (!res.headersSent) res.statusCode = CLIENT_CLOSED;
+    res.emit('error', new Error('the client closed the connection before the answer was complete'));
+  });
 }
 
 function newUploadId(): string {
