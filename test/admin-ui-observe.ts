@@ -43,7 +43,9 @@ export async function observeScenario(w: AdminWorld): Promise<void> {
   await p.getByRole('table', { name: 'Audit log' }).waitFor();
   await p.getByLabel('Action').fill('auth.login.success');
   await p.getByRole('button', { name: 'Filter' }).click();
-  await p.waitForFunction(`(() => { const rows = [...document.querySelectorAll('tr[data-audit]')]; return rows.length > 0 && rows.every((r) => r.getAttribute('data-audit') === 'auth.login.success'); })()`);
+  // (locators, not a string predicate: the page's CSP forbids eval)
+  await p.locator('tr[data-audit]:not([data-audit="auth.login.success"])').first().waitFor({ state: 'detached' });
+  await p.locator('tr[data-audit="auth.login.success"]').first().waitFor();
 
   // settings: state, masked config, a test mail through the configured SMTP server
   await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
