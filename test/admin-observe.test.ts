@@ -150,6 +150,8 @@ log: { recent: 50 }
     assert.deepEqual(r.json, { sent: true, to: 'ops@example.com' });
     const m = await smtp.mailTo('ops@example.com', /test mail/);
     assert.match(m.text ?? '', /SMTP works/);
+    const audit = (await call('GET', '/api/admin/audit?action=superuser.request&limit=500', { token: root })).json.items as Json[];
+    assert.ok(audit.some((x) => x.target === '/api/admin/settings/mail/test' && x.outcome === 'success'), 'the test mail is audited');
     for (const body of [{ to: 'not an address' }, { to: 'a@example.com\r\nBcc: b@example.com' }, {}]) {
       const bad = await call('POST', '/api/admin/settings/mail/test', { token: root, body });
       assert.equal(bad.status, 400, JSON.stringify(body));
