@@ -129,6 +129,29 @@ try {
   await p.goto(`${w.base}/_/#/ops/rate-limits`);
   await p.locator('tr[data-limited]').first().waitFor();
   await shot('ops-rate-limits');
+  // Metrics: some traffic over a few refreshes (every 3 s), then the charts
+  await p.goto(`${w.base}/_/#/metrics`);
+  await p.locator('tr[data-family="records"]').waitFor();
+  for (let i = 0; i < 40; i++) {
+    await w.call('GET', '/api/collections/tasks/records');
+    if (i % 3 === 0) await w.call('POST', '/api/collections/_superusers/auth/login', { body: { identity: ROOT_EMAIL, password: 'not the password' }, token: null });
+    if (i % 5 === 0) await fetch(`${w.base}/gone/`);
+    await p.waitForTimeout(300);
+  }
+  await shot('metrics');
+  await p.goto(`${w.base}/_/#/logs/access`);
+  await p.getByLabel('Status').fill('4xx');
+  await p.getByRole('button', { name: 'Filter' }).click();
+  await p.locator('tr[data-access]').first().waitFor();
+  await shot('logs-access');
+  await p.goto(`${w.base}/_/#/logs/audit`);
+  await p.locator('tr[data-audit]').first().waitFor();
+  await shot('logs-audit');
+  await p.goto(`${w.base}/_/#/settings`);
+  await p.getByLabel('Send a test mail to').fill('ops@example.com');
+  await p.getByRole('button', { name: 'Send test mail' }).click();
+  await p.getByRole('status').filter({ hasText: 'Test mail sent' }).waitFor();
+  await shot('settings');
   await p.goto(`${w.base}/_/#/waf`);
   await p.locator('.detection').first().waitFor();
   await p.emulateMedia({ colorScheme: 'dark' });

@@ -5,11 +5,14 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT, startStrata, tempDir, type StrataProcess } from './helpers/strata-process.js';
+import { smtpCapture, type SmtpCapture } from './helpers/smtp-capture.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 export const ROOT_EMAIL = 'root@example.com';
 export const PASS = 'correct horse battery staple 42';
+/** The SMTP password in strata.yaml, which the settings page must never show. */
+export const SMTP_PASSWORD = 'smtp-pw-never-shown-42';
 
 /** A skip reason when Chromium is missing (a failure under CI). */
 export function chromiumMissing(): string | false {
@@ -36,6 +39,8 @@ export interface AdminWorld {
   page: Page;
   /** Console messages of the page that report a Content-Security-Policy violation. */
   cspViolations: string[];
+  /** The SMTP server strata.yaml names (auth.email.smtp): the settings page's test mail lands here. */
+  smtp: SmtpCapture;
   close(): Promise<void>;
 }
 
@@ -47,6 +52,8 @@ const OPS_YAML = `gateway:\n  pools: [{ name: gone, upstreams: [{ url: "http://1
 /** Starts Strata (optionally with a `data:` section of strata.yaml), makes the first superuser, opens Chromium. */
 export async function startAdminWorld(data?: { url: string; tablePrefix: string }): Promise<AdminWorld> {
   const dir = tempDir('strata-admin-ui-');
+  const smtp = smtpCapture();
+  const smtpPort = await smtp.start();
   // A consumer that fails each job's first delivery (dead-lettered at once) and succeeds when it is retried.
   mkdirSync(join(dir, 'functions'));
   mkdirSync(join(dir, 'node_modules'));
@@ -72,7 +79,7 @@ export const flaky = defineConsumer({
   writeFileSync(
     join(dir, 'strata.yaml'),
     // maxPerPage 50 (the records page's own size): an export then goes page by page after 50 records.
-    `data:\n  maxPerPage: 50\n${data ? `  url: ${JSON.stringify(data.url)}\n  tablePrefix: ${data.tablePrefix}\n` : ''}auth:\n  throttle:\n    accountFreeAttempts: 50\n    ipFreeAttempts: 1000\n${OPS_YAML}`,
+    `data:\n  maxPerPage: 50\n${data ? `  url: ${JSON.stringify(data.url)}\n  tablePrefix: ${data.tablePrefix}\n` : ''}auth:\n  throttle:\n    accountFreeAttempts: 50\n    ipFreeAttempts: 1000\n  email:\n    from: "Strata <no-reply@example.com>"\n    smtp: { host: 127.0.0.1, port: ${smtpPort}, security: none, user: mailer, password: ${JSON.stringify(SMTP_PASSWORD)} }\n${OPS_YAML}`,
   );
   const s = await startStrata({ cwd: dir, args: ['serve', '--port', '0', '--no-https', '--data-dir', join(dir, 'data')] });
   const base = s.http!;
@@ -119,9 +126,11 @@ export const flaky = defineConsumer({
     ctx,
     page,
     cspViolations,
+    smtp,
     async close() {
       await ctx.close().catch(() => undefined);
       await s.stop();
+      await smtp.stop();
     },
   };
 }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { startStrata, tempDir } from './helpers/strata-process.js';
 import { WafExclusionSchema } from '../src/config/schema-waf.js';
 import { usersScenario } from './admin-ui-users.js';
+import { observeScenario } from './admin-ui-observe.js';
 import { indexEditorScenario, recordsToolsScenario, systemCollectionsScenario } from './admin-ui-records.js';
 import { chromiumMissing, DEAD_PORT, eventually, PASS, ROOT_EMAIL, startAdminWorld, uiSignIn, type AdminWorld } from './admin-ui-helpers.js';
 
@@ -250,7 +251,7 @@ export function adminUiSuite(name: string, data: () => { url: string; tablePrefi
       await p.emulateMedia({ colorScheme: 'dark' });
       await p.setViewportSize({ width: 360, height: 740 });
       try {
-        for (const hash of ['#/collections', '#/records/notes', '#/collections/notes/edit']) {
+        for (const hash of ['#/collections', '#/records/notes', '#/collections/notes/edit', '#/metrics', '#/logs', '#/settings']) {
           await p.goto(`${w.base}/_/${hash}`);
           await p.reload();
           await p.locator('h1').first().waitFor();
@@ -449,6 +450,8 @@ export function adminUiSuite(name: string, data: () => { url: string; tablePrefi
         rx.close();
       }
     });
+
+    test('metrics, logs and settings: live figures per route family, an access line found by status and path, the audit log by action, a test mail sent', () => observeScenario(w));
 
     test('users: search an auth collection, open an account, verify it, disable its MFA, revoke its API key and sessions (each seen by the account)', () => usersScenario(w));
 

@@ -4,9 +4,12 @@ import { api, AUTH, onSessionEnded } from './api.js';
 import { CollectionEditor } from './collection-editor.js';
 import { Collections } from './collections.js';
 import { Login, type Me } from './login.js';
+import { Logs } from './logs.js';
+import { Metrics } from './metrics.js';
 import { Ops } from './ops.js';
 import { QueueJobs, Queues } from './queues.js';
 import { Records } from './records.js';
+import { SettingsPage } from './settings.js';
 import { Account, Users } from './users.js';
 import { WafEvents } from './waf.js';
 import { href, useRoute } from './route.js';
@@ -68,6 +71,15 @@ export function App() {
           <a href={href('ops')} aria-current={page === 'ops' ? 'page' : undefined}>
             Operations
           </a>
+          <a href={href('metrics')} aria-current={page === 'metrics' ? 'page' : undefined}>
+            Metrics
+          </a>
+          <a href={href('logs')} aria-current={page === 'logs' ? 'page' : undefined}>
+            Logs
+          </a>
+          <a href={href('settings')} aria-current={page === 'settings' ? 'page' : undefined}>
+            Settings
+          </a>
         </nav>
         <span class="who" title="Signed in as">
           {me.email}
@@ -81,6 +93,12 @@ export function App() {
           name && sub ? <Account key={`${name}/${sub}`} collection={name} id={sub} /> : <Users key={name ?? ''} name={name} />
         ) : page === 'waf' ? (
           <WafEvents />
+        ) : page === 'metrics' ? (
+          <Metrics />
+        ) : page === 'logs' ? (
+          <Logs tab={name} />
+        ) : page === 'settings' ? (
+          <SettingsPage />
         ) : page === 'ops' ? (
           <Ops tab={name} />
         ) : page === 'queues' ? (

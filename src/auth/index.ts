@@ -14,3 +14,4 @@ export type { TotpStepStore } from './mfa/mfa-totp.js';
 export type { RecoveryCodeStore } from './mfa/mfa-recovery.js';
 export type { MailOutbox, OutboxRow, OutboxStatus, OutgoingMail } from './mail/mailer.js';
 export { verifyEmailMessage, passwordResetMessage, emailChangeMessage, emailChangedMessage, accountExistsMessage, tokenLink } from './mail/mailer-templates.js';
+export { smtpTransport, type SmtpOptions } from './mail/mailer-sender.js';

@@ -4,3 +4,4 @@ export { loadConfig, type LoadOptions, type LoadedConfig } from './load.js';
 export { configLeaves, envName, describeType, type ConfigLeaf } from './schema-walk.js';
 export { ConfigError } from './errors.js';
 export { configReference } from './reference.js';
+export { maskConfig, MASK } from './config-mask.js';

@@ -96,6 +96,7 @@ export const LogSchema = Type.Object(
       { default: 'info', description: 'Lowest level written.' },
     ),
     access: Type.Boolean({ default: true, description: 'One access log line per request (method, path, status, duration, request id).' }),
+    recent: Type.Integer({ minimum: 0, maximum: 100_000, default: 1000, description: 'Access lines each process keeps in memory for the admin log viewer (`GET /api/admin/logs/access`); 0 = none. Kept even when `log.access` is off.' }),
   },
   { default: {}, additionalProperties: false },
 );

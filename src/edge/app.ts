@@ -9,7 +9,7 @@ import fastifySymbols from 'fastify/lib/symbols.js';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { StrataConfig } from '../config/index.js';
-import { accessLog, type HttpMetrics, type StorageFaults } from '../ops/index.js';
+import { accessLog, bothAccess, type AccessRing, type HttpMetrics, type StorageFaults } from '../ops/index.js';
 import { errorHandler, problemFor, sendProblem } from './problem.js';
 import { securityHeaders } from './security-headers.js';
 import { clientErrorHandler } from './client-errors.js';
@@ -23,6 +23,8 @@ export interface AppOptions {
   config: StrataConfig;
   log: Logger;
   metrics?: HttpMetrics;
+  /** The recent access lines kept in memory for the admin log viewer (`log.recent`). */
+  recentAccess?: AccessRing;
   /** Returns the server that Fastify treats as its own; receives Fastify's request handler. */
   serverFactory: (handler: RawHandler) => unknown;
   http2: boolean;
@@ -101,7 +103,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   // The edge's whole per-request work is one onRequest pass and one onResponse pass (not a hook per
   // concern): the request id and the security headers go into the reply's header table as one
   // precomputed block, the Host check runs, and, over HTTP/2, the client address is kept for the access line.
-  const access = config.log.access ? accessLog(log) : undefined;
+  const access = bothAccess(config.log.access ? accessLog(log) : undefined, opts.recentAccess?.push);
   const plainBlock = headerBlock(headers.plain);
   const secureBlock = headerBlock(headers.secure);
   app.addHook('onRequest', (request, reply, done) => {

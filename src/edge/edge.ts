@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Component } from '../core/index.js';
 import type { StrataConfig } from '../config/index.js';
-import type { HttpMetrics, StorageFaults } from '../ops/index.js';
+import type { AccessRing, HttpMetrics, StorageFaults } from '../ops/index.js';
 import { buildApp, type RawHandler } from './app.js';
 import { createHttpListener, createHttpsListener, listen, closeListener, stopAccepting, type Listener } from './listeners.js';
 import { ConnectionTracker } from './connection-tracker.js';
@@ -20,6 +20,8 @@ export interface EdgeOptions {
   config: StrataConfig;
   log: Logger;
   metrics?: HttpMetrics;
+  /** The recent access lines kept in memory for the admin log viewer. */
+  recentAccess?: AccessRing;
   /** Storage faults seen by requests: the error handler logs them once per interval and records them here. */
   storage?: StorageFaults;
 }
@@ -79,6 +81,7 @@ export class Edge implements Component {
       config: opts.config,
       log: opts.log,
       metrics: opts.metrics,
+      recentAccess: opts.recentAccess,
       storage: opts.storage,
       http2: Boolean(primary && cfg.https.http2),
       serverFactory: (handler) => {

@@ -1,6 +1,8 @@
 /** @module Operations: structured logging, Prometheus metrics, health and readiness, the audit log. */
 export { createLogger, flushLogger, REDACT_PATHS } from './logging.js';
 export { createMetrics, type HttpMetrics } from './metrics.js';
+export { liveMetrics, routeFamily, histogramQuantile, ROUTE_FAMILIES, type LiveMetrics, type LivePoint, type FamilyFigures, type RouteFamily } from './metrics-live.js';
+export { accessRing, bothAccess, type AccessRing, type AccessLine, type AccessFilter } from './access-ring.js';
 export { Readiness, type Phase, type ReadinessReport, type ReadinessCheck } from './health.js';
 export { StorageFaults, type StorageFaultKind, type StorageFaultsOptions } from './storage-faults.js';
 export { accessLog, type AccessLog, type AccessEntry } from './access-log.js';

@@ -11,6 +11,17 @@ export interface HttpMetrics {
   readonly registry: Registry;
   /** Records one finished request; `route` is the route pattern, never the raw URL. */
   observe(method: string, route: string, status: number, seconds: number): void;
+  /** The cumulative series as they stand (copies), for the admin API's live figures. */
+  snapshot(): SeriesSnapshot[];
+}
+
+export interface SeriesSnapshot {
+  method: string;
+  route: string;
+  status: number;
+  count: number;
+  /** Non-cumulative counts per bucket of DURATION_BUCKETS; the last slot is +Inf. */
+  buckets: number[];
 }
 
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -78,6 +89,7 @@ export function createMetrics(): HttpMetrics {
 
   return {
     registry,
+    snapshot: () => [...series.values()].map((x) => ({ method: x.labels.method, route: x.labels.route, status: Number(x.labels.status), count: x.count, buckets: [...x.buckets] })),
     observe(method, route, status, seconds) {
       const key = `${method} ${status} ${route}`;
       let s = series.get(key);

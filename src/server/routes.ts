@@ -10,7 +10,8 @@ import { dropRecordFiles, fileTokenGrant, filesRoutes, grantCheck, recordFiles, 
 import { createRpc, recordWatch, type Rpc } from '../api/rpc/index.js';
 import { ConnectionLimiter } from '../waf/index.js';
 import { requestId } from '../edge/index.js';
-import { accessLog } from '../ops/index.js';
+import { accessLog, bothAccess, liveMetrics } from '../ops/index.js';
+import { settingsState } from './settings-state.js';
 import { workerMetrics } from './cluster-metrics.js';
 import type { Services } from './services.js';
 
@@ -44,7 +45,7 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
     gateway.fastLane({
       security: edge.security,
       requestId,
-      access: config.log.access ? accessLog(log) : undefined,
+      access: bothAccess(config.log.access ? accessLog(log) : undefined, s.recentAccess?.push),
       metrics: s.metrics,
       headPass: waf.headPass,
       fastifyRoute: (method, path) => app.findRoute({ method: method as 'GET', url: path }) !== null,
@@ -174,6 +175,8 @@ export async function mountRoutes(s: Services): Promise<MountedRoutes> {
       wafExclusions: { runtime: s.wafExclusions, configured: config.waf.exclusions },
       ops: { cache: () => ({ cache: s.cache.cache, store: config.cache.store }), pools: () => gateway.pools, cron: () => functions.cronJobs(), rateLimited: () => waf.rateLimited() },
       responseCache: gateway.cache,
+      observe: { live: s.metrics ? liveMetrics(s.metrics) : undefined, recentAccess: s.recentAccess },
+      settings: settingsState(config, edge.tls),
       backups: s.backups,
       users: { services: () => services, accounts: () => accounts, records: () => data.records, email: config.auth.email },
       bodyLimit: config.server.bodyLimit,

@@ -8,7 +8,7 @@ import { EventHandoffs, type Component } from '../core/index.js';
 import type { StrataConfig } from '../config/index.js';
 import { Edge } from '../edge/index.js';
 import { filesComponent, recordFileService, type FilesComponent, type RecordFileService } from '../api/files/index.js';
-import { backupService, backupTarget, configuredBackupKey, createMetrics, Readiness, StorageFaults, type BackupService, type HttpMetrics } from '../ops/index.js';
+import { accessRing, backupService, backupTarget, configuredBackupKey, createMetrics, Readiness, type AccessRing, StorageFaults, type BackupService, type HttpMetrics } from '../ops/index.js';
 import { busInvalidation, cacheComponent } from '../cache/index.js';
 import { messagingComponent, redisLock, sqliteLock, sqliteWebhookStore, webhooks, type Consumer, type TargetPolicy, type WebhookStore } from '../messaging/index.js';
 import { createAccessControl, createAccounts, createDataLayer, createRecordAccess, recordEventRelay, sqlAuthStorage, sqlWafExclusionStore, type Accounts, type DataLayer, type RecordAccess } from '../data/index.js';
@@ -35,6 +35,8 @@ export interface Services {
   readonly log: Logger;
   readonly dataDir: string;
   readonly metrics?: HttpMetrics;
+  /** This process's recent access lines for the admin log viewer (`log.recent`; absent at 0). */
+  readonly recentAccess?: AccessRing;
   readonly readiness: Readiness;
   readonly edge: Edge;
   readonly engines: Engines;
@@ -78,7 +80,8 @@ export async function buildServices(config: StrataConfig, log: Logger): Promise<
   // is full and tries a write to the data database (which exists once it started) to see it recover.
   const storage = new StorageFaults({ probe: () => data.writeProbe() });
   readiness.track(storage.check());
-  const edge = await Edge.create({ config, log, metrics, storage });
+  const recentAccess = config.log.recent > 0 ? accessRing(config.log.recent) : undefined;
+  const edge = await Edge.create({ config, log, metrics, storage, recentAccess });
   // One client per external engine and purpose, shared by the capabilities below; closed after they all stop.
   const engines = createEngines(config.engines, { log });
 
@@ -201,7 +204,7 @@ export async function buildServices(config: StrataConfig, log: Logger): Promise<
   // After the data layer: its sweep reads records.
   const files = filesComponent(config.files, { dataDir, records: () => data.records, log: log.child({ component: 'files' }) });
   const components: Component[] = [messaging, cache, data, auth, webhookDelivery, setup, functions, recordEvents, waf, wafExclusions, gateway, backups, files];
-  return { config, log, dataDir, metrics, readiness, edge, engines, messaging, cache, webhookStore, functions, data, access, recordAccess, auth, waf, wafExclusions, gateway, setup, backups, files, components };
+  return { config, log, dataDir, metrics, recentAccess, readiness, edge, engines, messaging, cache, webhookStore, functions, data, access, recordAccess, auth, waf, wafExclusions, gateway, setup, backups, files, components };
 }
 
 /** Bus events become signed deliveries (queue jobs) for matching webhook subscriptions. */

@@ -1,4 +1,4 @@
-/** @module The superuser admin API: one guard (401 anonymous, 403 not a superuser) and one prefix, `/api/admin`, for collections, the audit log, queues, webhooks, WAF events, the gateway cache purge, backups and the accounts of auth collections. */
+/** @module The superuser admin API: one guard (401 anonymous, 403 not a superuser) and one prefix, `/api/admin`, for collections, the audit log, queues, webhooks, WAF events, the gateway cache purge, backups, the accounts of auth collections, live metrics, logs and settings. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { AuditLog, BackupService } from '../../ops/index.js';
 import type { CollectionAdmin } from '../../data/index.js';
@@ -14,6 +14,8 @@ import { queueRoutes } from './queues.js';
 import { wafEventsRoutes } from './waf-events.js';
 import { wafExclusionsRoutes, type WafExclusionsRoutesDeps } from './waf-exclusions.js';
 import { opsStateRoutes, type OpsStateRoutesDeps } from './ops-state.js';
+import { observeRoutes, type ObserveRoutesDeps } from './observe.js';
+import { settingsRoutes, type SettingsRoutesDeps } from './settings.js';
 import { webhookRoutes } from './webhooks.js';
 import { userRoutes, type UserRoutesDeps } from './users.js';
 
@@ -28,6 +30,8 @@ export { wafEventsRoutes, type WafEventsRoutesDeps } from './waf-events.js';
 export { opsStateRoutes, poolState, type OpsStateRoutesDeps } from './ops-state.js';
 export { wafExclusionsRoutes, type WafExclusionsRoutesDeps, type RuntimeExclusionSource } from './waf-exclusions.js';
 export { webhookRoutes, type WebhookRoutesDeps } from './webhooks.js';
+export { observeRoutes, type ObserveRoutesDeps } from './observe.js';
+export { settingsRoutes, type SettingsRoutesDeps, type SmtpState } from './settings.js';
 export { userRoutes, type UserRoutesDeps } from './users.js';
 export { userOpenapiPaths } from './users-openapi.js';
 export { adminUiRoutes, ADMIN_UI_CSP, type AdminUiOptions } from './ui-routes.js';
@@ -49,6 +53,10 @@ export interface AdminRoutesDeps {
   /** Runtime WAF exclusions (one-click from a WAF event): list, add, remove. */
   wafExclusions?: Omit<WafExclusionsRoutesDeps, 'authorize' | 'audit'>;
   responseCache: ResponseCache;
+  /** Live metrics per route family and this process's recent access lines. */
+  observe?: Omit<ObserveRoutesDeps, 'authorize'>;
+  /** SMTP state and test mail, TLS certificate, encryption keys, the masked effective config. */
+  settings?: Omit<SettingsRoutesDeps, 'authorize'>;
   /** Backups taken by the server (status, archives, start one). */
   backups?: BackupService;
   /** Accounts of auth collections (list, verify, reset mail, sessions, API keys, MFA). */
@@ -79,6 +87,8 @@ export function adminRoutes(deps: AdminRoutesDeps): FastifyPluginAsync {
     if (deps.wafExclusions) await app.register(wafExclusionsRoutes({ ...deps.wafExclusions, authorize, audit: deps.audit }), { prefix: `${ADMIN_PREFIX}/waf/exclusions` });
     await app.register(cachePurgeRoutes({ cache: deps.responseCache, authorize }));
     if (deps.ops) await app.register(opsStateRoutes({ ...deps.ops, authorize }));
+    if (deps.observe) await app.register(observeRoutes({ ...deps.observe, authorize }));
+    if (deps.settings) await app.register(settingsRoutes({ ...deps.settings, authorize }));
     if (deps.users) await app.register(userRoutes({ ...deps.users, authorize }));
     if (deps.backups) await app.register(backupRoutes({ backups: deps.backups, authorize }), { prefix: `${ADMIN_PREFIX}/backups` });
     if (deps.legacy) {

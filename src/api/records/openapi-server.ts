@@ -72,6 +72,10 @@ const ADMIN_ONLY: AdminOp[] = [
   ['get', '/api/admin/cron', "The functions' cron schedules with their next run and this instance's last run", '200'],
   ['get', '/api/admin/rate-limits', 'Rate-limit buckets refusing requests now on this instance, most refusals first', '200'],
   ['get', '/api/admin/gateway/upstreams', "Each upstream pool's circuit state and each target's health", '200'],
+  ['get', '/api/admin/metrics/live', 'Requests a second, p50 and p99 latency and error rate per route family (records, auth, files, rpc, realtime, gateway, admin, other) on this instance, sampled when read', '200'],
+  ['get', '/api/admin/logs/access', "This instance's recent access lines (log.recent), newest first", '200', { '400': 'Invalid input' }, { parameters: [query('since', { type: 'string', format: 'date-time' }, 'Not before.'), query('until', { type: 'string', format: 'date-time' }, 'Not after.'), query('status', { type: 'string', pattern: '^([1-5][0-9][0-9]|[1-5]xx)$' }, 'A status (404) or a class (4xx).'), query('method', { type: 'string' }, 'Only this method.'), query('path', { type: 'string' }, 'Paths containing this.'), query('limit', { type: 'integer', minimum: 1, maximum: 1000 }, 'At most this many (100).')] }],
+  ['get', '/api/admin/settings', 'SMTP state, the TLS certificate, field-encryption keys and rotation, the effective config with secrets masked', '200'],
+  ['post', '/api/admin/settings/mail/test', 'Send one test mail through the configured SMTP server now', '200', { '400': 'Invalid address', '409': 'No SMTP server configured', '502': 'The SMTP server refused or failed' }, { requestBody: { required: true, content: json({ type: 'object', required: ['to'], properties: { to: { type: 'string', format: 'email' } } }) } }],
   ['get', '/api/admin/backups', 'Backup status, last runs and the archives in backup.dir', '200', {}],
   ['post', '/api/admin/backups', 'Start a backup now (it runs in the background)', '202', { '409': 'A backup is running, or no backup key is configured' }],
 ];
