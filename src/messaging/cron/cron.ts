@@ -38,7 +38,10 @@ export interface CronTick {
 export function cronScheduler(deps: CronSchedulerDeps) {
   const jobs = new Map<string, Cron>();
   const fire = async (s: Schedule, at: Date) => {
-    const tick = new Date(Math.round(at.getTime() / 1000) * 1000).toISOString();
+    // The scheduled second: a run fires at or after it (late on a loaded machine, by up to ~1 s), so it is the
+    // second the firing falls in (rounding to the nearest one named the next second for a run 0.5 s late, and
+    // a per-second schedule then skipped that next tick as already taken). 20 ms of slack for a timer early.
+    const tick = new Date(Math.floor((at.getTime() + 20) / 1000) * 1000).toISOString();
     const key = `cron:${s.name}@${tick}`;
     if (!(await deps.lock.tryLock(key, 24 * 3600_000))) return;
     const body: CronTick = { schedule: s.name, tick, payload: s.payload ?? null };
