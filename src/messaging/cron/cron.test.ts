@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sqliteQueue } from '../backends/sqlite.js';
-import { cronScheduler, type CronTick } from './cron.js';
+import { cronScheduler, tickOf, type CronTick } from './cron.js';
 import { sqliteLock } from './cron-lock.js';
 
 test('two instances on one schedule enqueue exactly one job per tick', async () => {
@@ -42,4 +42,11 @@ test('bad patterns and names are validation errors', () => {
   assert.throws(() => c.add({ name: 'x', pattern: 'not a cron', queue: 'q' }), { type: 'strata/validation' });
   assert.throws(() => c.add({ name: 'bad name', pattern: '* * * * *', queue: 'q' }), { type: 'strata/validation' });
   c.stop();
+});
+
+test('a run that fires late keeps its scheduled second as its tick', () => {
+  assert.equal(tickOf(new Date('2026-01-01T03:00:00.000Z')), '2026-01-01T03:00:00.000Z');
+  assert.equal(tickOf(new Date('2026-01-01T03:00:00.600Z')), '2026-01-01T03:00:00.000Z', 'late by 0.6 s');
+  assert.equal(tickOf(new Date('2026-01-01T03:00:00.950Z')), '2026-01-01T03:00:00.000Z', 'late by 0.95 s');
+  assert.equal(tickOf(new Date('2026-01-01T02:59:59.990Z')), '2026-01-01T03:00:00.000Z', 'a timer 10 ms early');
 });

@@ -31,6 +31,16 @@ export interface CronTick {
 }
 
 /**
+ * The scheduled second of a run that fired at `at`: a run fires at or after it (late on a loaded machine, by up
+ * to ~1 s), so it is the second the firing falls in. Rounding to the nearest second named the next second for
+ * a run 0.5 s late, and a per-second schedule then skipped that next tick as already taken. 20 ms of slack
+ * for a timer a little early.
+ */
+export function tickOf(at: Date): string {
+  return new Date(Math.floor((at.getTime() + 20) / 1000) * 1000).toISOString();
+}
+
+/**
  * @example
  * const cron = cronScheduler({ queue, lock: sqliteLock(file) });
  * cron.add({ name: 'nightly-report', pattern: '0 3 * * *', queue: 'reports', timezone: 'Europe/Paris' });
@@ -38,10 +48,7 @@ export interface CronTick {
 export function cronScheduler(deps: CronSchedulerDeps) {
   const jobs = new Map<string, Cron>();
   const fire = async (s: Schedule, at: Date) => {
-    // The scheduled second: a run fires at or after it (late on a loaded machine, by up to ~1 s), so it is the
-    // second the firing falls in (rounding to the nearest one named the next second for a run 0.5 s late, and
-    // a per-second schedule then skipped that next tick as already taken). 20 ms of slack for a timer early.
-    const tick = new Date(Math.floor((at.getTime() + 20) / 1000) * 1000).toISOString();
+    const tick = tickOf(at);
     const key = `cron:${s.name}@${tick}`;
     if (!(await deps.lock.tryLock(key, 24 * 3600_000))) return;
     const body: CronTick = { schedule: s.name, tick, payload: s.payload ?? null };
