@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, messageOf } from './api.js';
 import { href } from './route.js';
 import type { CollectionEntry } from './types.js';
+import { Grid } from './grid.js';
 
 export function Collections() {
   const [items, setItems] = useState<CollectionEntry[]>();
@@ -25,37 +26,22 @@ export function Collections() {
       {!items && !error && <p class="loading">Loading…</p>}
       {items && items.length === 0 && <p>No collections yet.</p>}
       {items && items.length > 0 && (
-        <div class="scroll">
-          <table class="grid" aria-label="Collections">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Fields</th>
-                <th scope="col">Source</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((c) => (
-                <tr key={c.name} data-collection={c.name}>
-                  <td>
-                    <a href={href('records', c.name)}>{c.name}</a>
-                  </td>
-                  <td>{c.definition.type ?? 'base'}</td>
-                  <td>{(c.definition.fields ?? []).map((f) => f.name).join(', ')}</td>
-                  <td data-col="source">{c.source === 'system' ? 'system (read-only)' : c.source === 'config' ? 'strata.yaml (read-only)' : 'admin API'}</td>
-                  <td class="actions">
-                    <a href={href('records', c.name)}>Records</a>
-                    <a href={href('collections', c.name, 'edit')}>{c.source === 'api' ? 'Edit' : 'View'}</a>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Grid label="Collections" columns={['Name', 'Type', 'Fields', 'Source', '']}>
+          {items.map((c) => (
+            <tr key={c.name} data-collection={c.name}>
+              <td>
+                <a href={href('records', c.name)}>{c.name}</a>
+              </td>
+              <td>{c.definition.type ?? 'base'}</td>
+              <td>{(c.definition.fields ?? []).map((f) => f.name).join(', ')}</td>
+              <td data-col="source">{c.source === 'system' ? 'system (read-only)' : c.source === 'config' ? 'strata.yaml (read-only)' : 'admin API'}</td>
+              <td class="actions">
+                <a href={href('records', c.name)}>Records</a>
+                <a href={href('collections', c.name, 'edit')}>{c.source === 'api' ? 'Edit' : 'View'}</a>
+              </td>
+            </tr>
+          ))}
+        </Grid>
       )}
     </section>
   );

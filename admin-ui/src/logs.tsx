@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, messageOf, q } from './api.js';
 import { href } from './route.js';
+import { Grid } from './grid.js';
 
 interface AccessLine {
   at: string;
@@ -95,34 +96,19 @@ function AccessLog() {
           <p class="hint" role="status">
             {data.items.length} shown, newest first; this instance keeps its last {data.size} lines ({data.held} now). No query strings, headers or bodies.
           </p>
-          <div class="scroll">
-            <table class="grid" aria-label="Access log">
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Method</th>
-                  <th scope="col">Path</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">ms</th>
-                  <th scope="col">Client</th>
-                  <th scope="col">Request id</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((l) => (
-                  <tr key={l.reqId + l.at} data-access={`${l.method} ${l.path}`}>
-                    <td class="mono">{l.at}</td>
-                    <td class="mono">{l.method}</td>
-                    <td class="mono">{l.path}</td>
-                    <td class={l.status >= 500 ? 'danger' : ''}>{l.status}</td>
-                    <td class="mono">{l.ms}</td>
-                    <td class="mono">{l.ip ?? '—'}</td>
-                    <td class="mono">{l.reqId}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Grid label="Access log" columns={['Time', 'Method', 'Path', 'Status', 'ms', 'Client', 'Request id']}>
+            {data.items.map((l) => (
+              <tr key={l.reqId + l.at} data-access={`${l.method} ${l.path}`}>
+                <td class="mono">{l.at}</td>
+                <td class="mono">{l.method}</td>
+                <td class="mono">{l.path}</td>
+                <td class={l.status >= 500 ? 'danger' : ''}>{l.status}</td>
+                <td class="mono">{l.ms}</td>
+                <td class="mono">{l.ip ?? '—'}</td>
+                <td class="mono">{l.reqId}</td>
+              </tr>
+            ))}
+          </Grid>
         </>
       )}
     </div>

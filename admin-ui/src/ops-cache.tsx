@@ -3,6 +3,7 @@
 // cache by URL, path prefix or tag (POST /api/admin/cache/purge).
 import { useEffect, useState } from 'preact/hooks';
 import { api, messageOf } from './api.js';
+import { Grid } from './grid.js';
 
 interface Counters {
   bytes?: number;
@@ -59,40 +60,26 @@ export function OpsCache() {
       {error && <p class="error" role="alert">{error}</p>}
       {note && <p class="notice" role="status">{note}</p>}
       {s && (
-        <div class="scroll">
-          <table class="grid" aria-label="Cache counters">
-            <thead>
-              <tr>
-                <th scope="col">Tier</th>
-                <th scope="col">Entries</th>
-                <th scope="col">Bytes</th>
-                <th scope="col">Evictions</th>
-                <th scope="col">Hits</th>
-                <th scope="col">Misses</th>
-              </tr>
-            </thead>
-            <tbody>
-              <tr data-tier="all">
-                <td>all</td>
-                <td>{n(s.entries)}</td>
-                <td>{n(s.bytes)}</td>
-                <td>{s.evictions}</td>
-                <td>{s.hits}</td>
-                <td>{s.misses}</td>
-              </tr>
-              {(s.tiers ?? []).map((t) => (
-                <tr key={t.name} data-tier={t.name}>
-                  <td>{t.name}</td>
-                  <td>{n(t.entries)}</td>
-                  <td>{n(t.bytes)}</td>
-                  <td>{t.evictions}</td>
-                  <td />
-                  <td />
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Grid label="Cache counters" columns={['Tier', 'Entries', 'Bytes', 'Evictions', 'Hits', 'Misses']}>
+          <tr data-tier="all">
+            <td>all</td>
+            <td>{n(s.entries)}</td>
+            <td>{n(s.bytes)}</td>
+            <td>{s.evictions}</td>
+            <td>{s.hits}</td>
+            <td>{s.misses}</td>
+          </tr>
+          {(s.tiers ?? []).map((t) => (
+            <tr key={t.name} data-tier={t.name}>
+              <td>{t.name}</td>
+              <td>{n(t.entries)}</td>
+              <td>{n(t.bytes)}</td>
+              <td>{t.evictions}</td>
+              <td />
+              <td />
+            </tr>
+          ))}
+        </Grid>
       )}
       <form
         class="form"

@@ -2,6 +2,7 @@
 // handler on this instance with its outcome (GET /api/admin/cron).
 import { useEffect, useState } from 'preact/hooks';
 import { api, messageOf } from './api.js';
+import { Grid } from './grid.js';
 
 interface CronJob {
   name: string;
@@ -29,33 +30,20 @@ export function OpsCron() {
       {error && <p class="error" role="alert">{error}</p>}
       {items && items.length === 0 && <p>No cron jobs (defineCron in the functions folder).</p>}
       {items && items.length > 0 && (
-        <div class="scroll">
-          <table class="grid" aria-label="Cron jobs">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Schedule</th>
-                <th scope="col">Next run</th>
-                <th scope="col">Last run (this instance)</th>
-                <th scope="col">Outcome</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((c) => (
-                <tr key={c.name} data-cron={c.name}>
-                  <td class="mono">{c.name}</td>
-                  <td class="mono">
-                    {c.schedule}
-                    {c.timezone ? <span class="hint"> ({c.timezone})</span> : null}
-                  </td>
-                  <td class="mono">{c.next ?? '—'}</td>
-                  <td class="mono">{c.last ? `${c.last.tick} (${c.last.durationMs} ms)` : 'not run yet'}</td>
-                  <td class={c.last?.outcome === 'failure' ? 'danger' : ''}>{c.last ? (c.last.error ? `${c.last.outcome}: ${c.last.error}` : c.last.outcome) : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Grid label="Cron jobs" columns={['Name', 'Schedule', 'Next run', 'Last run (this instance)', 'Outcome']}>
+          {items.map((c) => (
+            <tr key={c.name} data-cron={c.name}>
+              <td class="mono">{c.name}</td>
+              <td class="mono">
+                {c.schedule}
+                {c.timezone ? <span class="hint"> ({c.timezone})</span> : null}
+              </td>
+              <td class="mono">{c.next ?? '—'}</td>
+              <td class="mono">{c.last ? `${c.last.tick} (${c.last.durationMs} ms)` : 'not run yet'}</td>
+              <td class={c.last?.outcome === 'failure' ? 'danger' : ''}>{c.last ? (c.last.error ? `${c.last.outcome}: ${c.last.error}` : c.last.outcome) : '—'}</td>
+            </tr>
+          ))}
+        </Grid>
       )}
     </div>
   );

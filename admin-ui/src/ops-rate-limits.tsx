@@ -2,6 +2,7 @@
 // (GET /api/admin/rate-limits); user ids and API keys appear hashed.
 import { useEffect, useState } from 'preact/hooks';
 import { api, messageOf } from './api.js';
+import { Grid } from './grid.js';
 
 interface Limited {
   policy: string;
@@ -28,28 +29,16 @@ export function OpsRateLimits() {
       {error && <p class="error" role="alert">{error}</p>}
       {items && items.length === 0 && <p>No client is being limited right now.</p>}
       {items && items.length > 0 && (
-        <div class="scroll">
-          <table class="grid" aria-label="Limited now">
-            <thead>
-              <tr>
-                <th scope="col">Policy</th>
-                <th scope="col">Key</th>
-                <th scope="col">Refused</th>
-                <th scope="col">Until</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((x) => (
-                <tr key={`${x.policy}/${x.key}`} data-limited={x.key}>
-                  <td class="mono">{x.policy}</td>
-                  <td class="mono">{x.key}</td>
-                  <td>{x.refusals}</td>
-                  <td class="mono">{x.until}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Grid label="Limited now" columns={['Policy', 'Key', 'Refused', 'Until']}>
+          {items.map((x) => (
+            <tr key={`${x.policy}/${x.key}`} data-limited={x.key}>
+              <td class="mono">{x.policy}</td>
+              <td class="mono">{x.key}</td>
+              <td>{x.refusals}</td>
+              <td class="mono">{x.until}</td>
+            </tr>
+          ))}
+        </Grid>
       )}
     </div>
   );

@@ -3,6 +3,7 @@
 // is a later attempt of the same event.
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, messageOf } from './api.js';
+import { Grid } from './grid.js';
 
 interface Hook {
   id: string;
@@ -44,34 +45,20 @@ export function OpsWebhooks() {
       {error && <p class="error" role="alert">{error}</p>}
       {hooks && hooks.length === 0 && <p>No webhook subscriptions.</p>}
       {hooks && hooks.length > 0 && (
-        <div class="scroll">
-          <table class="grid" aria-label="Webhook subscriptions">
-            <thead>
-              <tr>
-                <th scope="col">Topics</th>
-                <th scope="col">URL</th>
-                <th scope="col">Enabled</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {hooks.map((h) => (
-                <tr key={h.id} data-webhook={h.id}>
-                  <td class="mono">{h.topics}</td>
-                  <td class="mono">{h.url}</td>
-                  <td>{h.enabled ? 'yes' : 'no'}</td>
-                  <td>
-                    <button type="button" class="secondary" aria-expanded={open === h.id} onClick={() => show(h.id)}>
-                      Deliveries
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Grid label="Webhook subscriptions" columns={['Topics', 'URL', 'Enabled', '']}>
+          {hooks.map((h) => (
+            <tr key={h.id} data-webhook={h.id}>
+              <td class="mono">{h.topics}</td>
+              <td class="mono">{h.url}</td>
+              <td>{h.enabled ? 'yes' : 'no'}</td>
+              <td>
+                <button type="button" class="secondary" aria-expanded={open === h.id} onClick={() => show(h.id)}>
+                  Deliveries
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Grid>
       )}
       {open && deliveries && (
         <div class="scroll">

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, messageOf, q } from './api.js';
 import { go, href } from './route.js';
+import { Grid } from './grid.js';
 
 interface Account {
   id: string;
@@ -217,40 +218,24 @@ export function Account(props: { collection: string; id: string }) {
           {a.apiKeys.length === 0 ? (
             <p>No API keys.</p>
           ) : (
-            <div class="scroll">
-              <table class="grid" aria-labelledby="keys-h">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Scopes</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">State</th>
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {a.apiKeys.map((k) => (
-                    <tr key={k.id} data-key={k.name}>
-                      <td>{k.name}</td>
-                      <td>{k.scopes.join(', ') || '—'}</td>
-                      <td>{when(k.createdAt)}</td>
-                      <td>{when(k.lastUsedAt)}</td>
-                      <td data-col="state">{k.revokedAt !== null ? 'revoked' : k.expiresAt !== null && k.expiresAt * 1000 < Date.now() ? 'expired' : 'active'}</td>
-                      <td class="actions">
-                        {k.revokedAt === null && (
-                          <button type="button" class="danger" disabled={busy} aria-label={`Revoke API key ${k.name}`} onClick={() => act('DELETE', `/api-keys/${enc(k.id)}`, undefined, `API key ${k.name} is revoked.`)}>
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Grid labelledBy="keys-h" columns={['Name', 'Scopes', 'Created', 'Last used', 'State', '']}>
+              {a.apiKeys.map((k) => (
+                <tr key={k.id} data-key={k.name}>
+                  <td>{k.name}</td>
+                  <td>{k.scopes.join(', ') || '—'}</td>
+                  <td>{when(k.createdAt)}</td>
+                  <td>{when(k.lastUsedAt)}</td>
+                  <td data-col="state">{k.revokedAt !== null ? 'revoked' : k.expiresAt !== null && k.expiresAt * 1000 < Date.now() ? 'expired' : 'active'}</td>
+                  <td class="actions">
+                    {k.revokedAt === null && (
+                      <button type="button" class="danger" disabled={busy} aria-label={`Revoke API key ${k.name}`} onClick={() => act('DELETE', `/api-keys/${enc(k.id)}`, undefined, `API key ${k.name} is revoked.`)}>
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </Grid>
           )}
         </>
       )}

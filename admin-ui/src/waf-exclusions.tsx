@@ -2,6 +2,7 @@
 // /api/admin/waf/exclusions), kept in the database and applied without a restart, each removable; the
 // count of the read-only `waf.exclusions` of strata.yaml beside them.
 import { api, enc, messageOf } from './api.js';
+import { Grid } from './grid.js';
 
 export interface RuntimeExclusion {
   id: string;
@@ -43,36 +44,21 @@ export function ExclusionTable(props: { list?: ExclusionList; onChange: (note: s
       {list.items.length === 0 ? (
         <p>No runtime exclusions.</p>
       ) : (
-        <div class="scroll">
-          <table class="grid" aria-label="Runtime exclusions">
-            <thead>
-              <tr>
-                <th scope="col">Rules</th>
-                <th scope="col">Where</th>
-                <th scope="col">Note</th>
-                <th scope="col">Added</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((x) => (
-                <tr key={x.id} data-exclusion={x.id}>
-                  <td class="mono">{x.rules.join(', ')}</td>
-                  <td class="mono">{whereOf(x)}</td>
-                  <td>{x.note ?? ''}</td>
-                  <td class="mono">{x.createdAt}</td>
-                  <td>
-                    <button type="button" class="secondary" onClick={() => remove(x)}>
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Grid label="Runtime exclusions" columns={['Rules', 'Where', 'Note', 'Added', '']}>
+          {list.items.map((x) => (
+            <tr key={x.id} data-exclusion={x.id}>
+              <td class="mono">{x.rules.join(', ')}</td>
+              <td class="mono">{whereOf(x)}</td>
+              <td>{x.note ?? ''}</td>
+              <td class="mono">{x.createdAt}</td>
+              <td>
+                <button type="button" class="secondary" onClick={() => remove(x)}>
+                  Remove
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Grid>
       )}
     </section>
   );

@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, messageOf } from './api.js';
 import { ExclusionTable, whereOf, type ExclusionList } from './waf-exclusions.js';
+import { Grid } from './grid.js';
 
 interface Detection {
   detector: string;
@@ -123,78 +124,65 @@ export function WafEvents() {
       <h2>Events</h2>
       {items && items.length === 0 && <p>No WAF events since the server started.</p>}
       {items && items.length > 0 && (
-        <div class="scroll">
-          <table class="grid" aria-label="WAF events">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Action</th>
-                <th scope="col">Request</th>
-                <th scope="col">Client</th>
-                <th scope="col">Rule · where · excerpt</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((e) => (
-                <tr key={e.id} data-event={e.id}>
-                  <td class="mono">{e.time}</td>
-                  <td class={e.action === 'blocked' ? 'danger' : ''}>
-                    {e.action} ({e.score}/{e.threshold})
-                  </td>
-                  <td class="mono">
-                    {e.method} {e.path}
-                    {e.route && e.route !== e.path ? <span class="hint"> ({e.route})</span> : null}
-                  </td>
-                  <td class="mono">{e.ip}</td>
-                  <td>
-                    {e.detections.map((d, i) => {
-                      const key = `${e.id}/${i}`;
-                      const onField = fieldExclusion(d);
-                      return (
-                        <div class="detection" data-rule={d.rule}>
-                          <strong>{d.rule}</strong> {d.detector} · {d.location ?? '?'}
-                          {d.name ? `:${d.name}` : ''}
-                          {d.field ? ` (${d.field})` : ''} <span class="hint">{d.message}</span>
-                          {d.excerpt && <code class="excerpt">{d.excerpt}</code>}{' '}
-                          <button type="button" class="secondary" aria-expanded={open === key} onClick={() => setOpen(open === key ? undefined : key)}>
-                            Exclusion
-                          </button>
-                          {open === key && (
-                            <div class="exclusion">
-                              <p>
-                                <button type="button" onClick={() => add(routeExclusion(e, d))}>
-                                  Exclude here now
-                                </button>{' '}
-                                {onField && (
-                                  <button type="button" class="secondary" onClick={() => add(onField)}>
-                                    Exclude on {d.field} now
-                                  </button>
-                                )}
-                              </p>
-                              <p class="hint">Or add to strata.yaml (then restart) to stop this rule here, and only here:</p>
-                              <pre aria-label="Exclusion for strata.yaml">{exclusionFor(e, d)}</pre>
-                              <button
-                                type="button"
-                                onClick={() =>
-                                  navigator.clipboard.writeText(exclusionFor(e, d)).then(
-                                    () => setCopied(key),
-                                    () => setCopied(undefined),
-                                  )
-                                }
-                              >
-                                {copied === key ? 'Copied' : 'Copy'}
+        <Grid label="WAF events" columns={['Time', 'Action', 'Request', 'Client', 'Rule · where · excerpt']}>
+          {items.map((e) => (
+            <tr key={e.id} data-event={e.id}>
+              <td class="mono">{e.time}</td>
+              <td class={e.action === 'blocked' ? 'danger' : ''}>
+                {e.action} ({e.score}/{e.threshold})
+              </td>
+              <td class="mono">
+                {e.method} {e.path}
+                {e.route && e.route !== e.path ? <span class="hint"> ({e.route})</span> : null}
+              </td>
+              <td class="mono">{e.ip}</td>
+              <td>
+                {e.detections.map((d, i) => {
+                  const key = `${e.id}/${i}`;
+                  const onField = fieldExclusion(d);
+                  return (
+                    <div class="detection" data-rule={d.rule}>
+                      <strong>{d.rule}</strong> {d.detector} · {d.location ?? '?'}
+                      {d.name ? `:${d.name}` : ''}
+                      {d.field ? ` (${d.field})` : ''} <span class="hint">{d.message}</span>
+                      {d.excerpt && <code class="excerpt">{d.excerpt}</code>}{' '}
+                      <button type="button" class="secondary" aria-expanded={open === key} onClick={() => setOpen(open === key ? undefined : key)}>
+                        Exclusion
+                      </button>
+                      {open === key && (
+                        <div class="exclusion">
+                          <p>
+                            <button type="button" onClick={() => add(routeExclusion(e, d))}>
+                              Exclude here now
+                            </button>{' '}
+                            {onField && (
+                              <button type="button" class="secondary" onClick={() => add(onField)}>
+                                Exclude on {d.field} now
                               </button>
-                            </div>
-                          )}
+                            )}
+                          </p>
+                          <p class="hint">Or add to strata.yaml (then restart) to stop this rule here, and only here:</p>
+                          <pre aria-label="Exclusion for strata.yaml">{exclusionFor(e, d)}</pre>
+                          <button
+                            type="button"
+                            onClick={() =>
+                              navigator.clipboard.writeText(exclusionFor(e, d)).then(
+                                () => setCopied(key),
+                                () => setCopied(undefined),
+                              )
+                            }
+                          >
+                            {copied === key ? 'Copied' : 'Copy'}
+                          </button>
                         </div>
-                      );
-                    })}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                      )}
+                    </div>
+                  );
+                })}
+              </td>
+            </tr>
+          ))}
+        </Grid>
       )}
     </section>
   );
