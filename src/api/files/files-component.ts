@@ -10,7 +10,7 @@ import { fileTokens, type FileTokens } from './file-token.js';
 import { sweepFiles } from './file-sweeper.js';
 import { sweepStagedUploads } from './tus-uploads.js';
 import { fileQuotas, type FileQuota, type QuotaCheck } from './file-quota.js';
-import type { FileStore } from '@tus/file-store';
+import { blobStaging, fileStaging, type UploadStaging } from './upload-staging.js';
 
 export interface FilesConfig {
   storage: 'local' | 's3';
@@ -30,8 +30,8 @@ export interface FilesComponent extends Component {
   /** Per-collection quotas (files.quotas), one ledger for every upload path of this process (see file-quota.ts). */
   readonly quota: QuotaCheck;
   readonly tokens: FileTokens;
-  /** Where resumable (tus) uploads are staged until their last byte: `<dataDir>/uploads`. */
-  staging(): FileStore;
+  /** Where resumable (tus) uploads are staged until their last byte: `<dataDir>/uploads`, or the S3 bucket with S3 storage. */
+  staging(): UploadStaging;
   /** Deletes unreferenced files (see file-sweeper.ts) and staged uploads older than `files.uploadTtl`. */
   sweep(): Promise<{ checked: number; deleted: string[]; uploads: number }>;
 }
@@ -57,7 +57,7 @@ function tokenKey(file: string): Buffer {
 export function filesComponent(cfg: FilesConfig, deps: { dataDir: string; records: () => RecordsService; log: Logger }): FilesComponent {
   if (cfg.storage === 's3' && !cfg.s3.bucket) throw new Error('files.s3.bucket: required with files.storage: s3');
   let store: BlobStore | undefined;
-  let staging: FileStore | undefined;
+  let staging: UploadStaging | undefined;
   let timer: NodeJS.Timeout | undefined;
   const quotas = fileQuotas(cfg.quotas ?? []);
   const tokens = fileTokens(tokenKey(cfg.tokenKeyFile || join(deps.dataDir, 'file-token.key')), cfg.tokenTtl);
@@ -86,10 +86,15 @@ export function filesComponent(cfg: FilesConfig, deps: { dataDir: string; record
           ? await s3BlobStore({ bucket: s.bucket, prefix: s.prefix, endpoint: s.endpoint, region: s.region, forcePathStyle: s.forcePathStyle, accessKeyId: s.accessKeyId || undefined, secretAccessKey: s.secretAccessKey || undefined })
           : localBlobStore(cfg.dir || join(deps.dataDir, 'files')),
       );
-      const { FileStore } = await import('@tus/file-store');
       const dir = join(deps.dataDir, 'uploads');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      staging = new FileStore({ directory: dir, expirationPeriodInMilliseconds: cfg.uploadTtl * 1000 });
+      if (cfg.storage === 's3') {
+        // Staged in the bucket, so every instance sees every upload; `dir` only holds a PATCH's bytes in flight.
+        staging = await blobStaging(store, join(dir, '.incoming'), cfg.uploadTtl * 1000);
+      } else {
+        const { FileStore } = await import('@tus/file-store');
+        staging = fileStaging(new FileStore({ directory: dir, expirationPeriodInMilliseconds: cfg.uploadTtl * 1000 }));
+      }
       if (cfg.sweepInterval > 0) {
         const run = () => void self.sweep().catch((e: unknown) => deps.log.warn({ err: String(e) }, 'files: sweep failed'));
         setImmediate(run);

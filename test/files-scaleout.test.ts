@@ -1,0 +1,121 @@
+// Files with two Strata instances on one PostgreSQL database and one S3 bucket (issue 19): a resumable
+// upload staged in the bucket continues on either instance, and a collection's quota holds across them.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config/index.js';
+import { createServer, type StrataServer } from '../src/server/index.js';
+import { startS3, type TestS3 } from './helpers/s3-server.js';
+import { PG_URL, uniquePrefix, unreachable } from './data-helpers.js';
+
+const PASSWORD = 'correct horse battery staple 42';
+const skip = await unreachable(5432);
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const meta = (m: Record<string, string>) => Object.entries(m).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(',');
+
+describe('files across two instances (PostgreSQL + S3)', { skip, timeout: 120_000 }, () => {
+  const dirs: string[] = [];
+  const servers: StrataServer[] = [];
+  let s3: TestS3;
+  let a = '';
+  let b = '';
+  let token = '';
+
+  before(async () => {
+    s3 = await startS3('strata-scaleout');
+    const prefix = uniquePrefix();
+    // Instances behind one load balancer share the token signing keys (auth.tokens.keyDir).
+    const keys = mkdtempSync(join(tmpdir(), 'strata-scaleout-keys-'));
+    dirs.push(keys);
+    for (let i = 0; i < 2; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'strata-scaleout-'));
+      dirs.push(dir);
+      writeFileSync(join(dir, 'strata.yaml'), `
+data:
+  url: ${PG_URL}
+  tablePrefix: ${prefix}
+files:
+  sweepInterval: 0
+  sweepGrace: 0
+  uploadTtl: 60
+  storage: s3
+  s3: { bucket: ${s3.bucket}, endpoint: ${s3.endpoint}, accessKeyId: ${s3.accessKeyId}, secretAccessKey: ${s3.secretAccessKey}, prefix: files }
+  quotas: [{ collection: shared, maxBytes: 1500, maxFiles: 0 }]
+collections:
+  - name: docs
+    fields:
+      - { name: title, type: text }
+      - { name: big, type: file, file: { maxSize: 8000000 } }
+    rules: { list: "", view: "", create: "", update: "", delete: "" }
+  - name: shared
+    fields:
+      - { name: f, type: file }
+    rules: { list: "", view: "", create: "", update: "", delete: "" }
+`);
+      const config = loadConfig({ cwd: dir, env: {}, overrides: { dataDir: dir, 'server.http.port': 0, 'server.https.enabled': false, 'server.shutdownGrace': 1000, 'auth.tokens.keyDir': keys } }).config;
+      const server = await createServer(config, pino({ level: 'silent' }));
+      await server.start();
+      servers.push(server);
+    }
+    [a, b] = servers.map((s) => s.edge.urls().find((u) => u.kind === 'http')?.url ?? '');
+    const email = `u-${randomBytes(4).toString('hex')}@example.com`;
+    assert.equal((await fetch(`${a}/api/collections/users/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD, passwordConfirm: PASSWORD }) })).status, 201);
+    const login = await fetch(`${b}/api/collections/users/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: email, password: PASSWORD }) });
+    token = String(((await login.json()) as Record<string, unknown>).token);
+  });
+  after(async () => {
+    for (const s of servers) await s.stop();
+    await s3?.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  const tus = (base: string, method: string, path: string, headers: Record<string, string>, body?: Buffer) =>
+    fetch(base + path, { method, headers: { 'tus-resumable': '1.0.0', ...(body ? { 'content-type': 'application/offset+octet-stream' } : {}), ...headers }, body });
+
+  test('tus staged in S3: created on A, a part sent to B, the offset read on A, finished on B; the record has the whole file', async () => {
+    const file = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(300_000)]);
+    const auth = { authorization: `Bearer ${token}` };
+    const made = await tus(a, 'POST', '/api/files/uploads', { ...auth, 'upload-length': String(file.length), 'upload-metadata': meta({ collection: 'docs', field: 'big', filename: 'Scale Out.pdf', data: JSON.stringify({ title: 'both' }) }) });
+    assert.equal(made.status, 201, await made.text());
+    const loc = made.headers.get('location')!;
+    const cut = 120_000;
+    const part = await tus(b, 'PATCH', loc, { ...auth, 'upload-offset': '0' }, file.subarray(0, cut));
+    assert.equal(part.status, 204, await part.text());
+    // Only its creator continues it, on either instance.
+    assert.equal((await tus(a, 'HEAD', loc, {})).status, 401);
+    const head = await tus(a, 'HEAD', loc, auth);
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('upload-offset'), String(cut));
+    const end = await tus(b, 'PATCH', loc, { ...auth, 'upload-offset': String(cut) }, file.subarray(cut));
+    const text = await end.text();
+    assert.equal(end.status, 200, text);
+    const rec = JSON.parse(text) as Record<string, string>;
+    assert.equal(rec.title, 'both');
+    assert.match(rec.big!, /^scale_out_[a-z0-9]{10}\.pdf$/);
+    for (const base of [a, b]) {
+      const d = await fetch(`${base}/api/files/docs/${rec.id}/${rec.big}`);
+      assert.equal(d.status, 200);
+      assert.equal(sha(Buffer.from(await d.arrayBuffer())), sha(file));
+      assert.equal(d.headers.get('content-type'), 'application/pdf');
+    }
+    // Nothing stays staged, and the URL is gone on both.
+    assert.deepEqual((await servers[0]!.files.store().list('_uploads/')).map((x) => x.key), []);
+    assert.equal((await tus(a, 'HEAD', loc, auth)).status, 404);
+  });
+
+  test('tus staged in S3: an upload abandoned past files.uploadTtl is swept by either instance', async () => {
+    const made = await tus(a, 'POST', '/api/files/uploads', { 'upload-length': '1000', 'upload-metadata': meta({ collection: 'docs', field: 'big', filename: 'slow.txt' }) });
+    assert.equal(made.status, 201);
+    const loc = made.headers.get('location')!;
+    assert.equal((await tus(b, 'PATCH', loc, { 'upload-offset': '0' }, Buffer.alloc(100, 0x78))).status, 204);
+    assert.equal((await servers[1]!.files.sweep()).uploads, 0, 'a young upload stays');
+    assert.equal((await tus(a, 'HEAD', loc, {})).headers.get('upload-offset'), '100');
+    assert.equal(await servers[1]!.files.staging().sweep(60_000, Date.now() + 61_000), 1);
+    assert.equal((await tus(a, 'HEAD', loc, {})).status, 404);
+    assert.deepEqual((await servers[0]!.files.store().list('_uploads/')).map((x) => x.key), []);
+  });
+});
