@@ -118,4 +118,30 @@ collections:
     assert.equal((await tus(a, 'HEAD', loc, {})).status, 404);
     assert.deepEqual((await servers[0]!.files.store().list('_uploads/')).map((x) => x.key), []);
   });
+
+  test('a quota holds across instances: of two uploads sent at once to A and B that do not both fit, exactly one is kept; a delete frees its bytes for either', async () => {
+    const txt = (n: number) => Buffer.alloc(n, 0x61);
+    const upload = (base: string, name: string) => {
+      const fd = new FormData();
+      fd.append('f', new Blob([txt(1000)], { type: 'text/plain' }), name);
+      return fetch(`${base}/api/collections/shared/records`, { method: 'POST', body: fd });
+    };
+    const keys = async () => (await servers[0]!.files.store().list('shared/')).map((x) => x.key);
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all([upload(a, 'a.txt'), upload(b, 'b.txt')]);
+      const statuses = answers.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [201, 413], `round ${round}: one kept, one refused`);
+      const refused = answers.find((r) => r.status === 413)!;
+      assert.match(refused.headers.get('content-type') ?? '', /application\/problem\+json/);
+      assert.equal(((await refused.json()) as Record<string, unknown>).type, 'strata/file-quota');
+      const kept = (await answers.find((r) => r.status === 201)!.json()) as Record<string, string>;
+      assert.deepEqual(await keys(), [`shared/${kept.id}/${kept.f}`], 'storage holds the kept file only');
+      // Deleted on either instance, the file's bytes count for the next round again.
+      const del = await fetch(`${round % 2 ? a : b}/api/collections/shared/records/${kept.id}`, { method: 'DELETE' });
+      assert.equal(del.status, 204);
+      for (let i = 0; i < 100 && (await keys()).length > 0; i++) await new Promise((r) => setImmediate(r));
+    }
+    // The sweep on either instance finds the count matching storage: nothing to release or add.
+    assert.deepEqual((await servers[1]!.files.sweep()).quota, { released: 0, added: 0 });
+  });
 });
