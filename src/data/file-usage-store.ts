@@ -115,9 +115,10 @@ export function sqlFileUsageStore(data: () => { db: Db; dialect: SqlDialect; nam
           super('refused');
         }
       }
+      // The dropped files are counted ones (stable while the write that drops them runs): read before the transaction.
+      const dropped = await droppedBy(data().db);
       try {
         await data().db.transaction().execute(async (trx) => {
-          const dropped = await droppedBy(trx);
           const newBytes = own.reduce((a, o) => a + o.bytes, 0);
           // One statement decides: the row changes only when the files fit, whatever other instances do meanwhile.
           const r = await trx
@@ -138,9 +139,9 @@ export function sqlFileUsageStore(data: () => { db: Db; dialect: SqlDialect; nam
     },
     async release(keys) {
       for (const key of keys) {
+        const row = await data().db.selectFrom(t().ledger).select(['collection', 'bytes']).where('file_key', '=', key).executeTakeFirst();
+        if (!row) continue;
         await data().db.transaction().execute(async (trx) => {
-          const row = await trx.selectFrom(t().ledger).select(['collection', 'bytes']).where('file_key', '=', key).executeTakeFirst();
-          if (!row) return;
           // Two instances deleting the same file: only the one whose DELETE removed the row gives its bytes back.
           const d = await trx.deleteFrom(t().ledger).where('file_key', '=', key).executeTakeFirst();
           if (Number(d.numDeletedRows) !== 1) return;
@@ -160,10 +161,9 @@ export function sqlFileUsageStore(data: () => { db: Db; dialect: SqlDialect; nam
       await store.release(gone);
       const missing = settled.filter((s) => !have.has(s.key) && collectionOf(s.key) === collection);
       for (const m of missing) await data().db.insertInto(t().ledger).values({ file_key: m.key, collection, bytes: m.bytes }).execute().catch(() => undefined);
-      // The totals again from the ledger, the usage row locked (PostgreSQL, MySQL) so no admission interleaves.
+      // The totals again from the ledger, the usage row locked first (a no-op write) so no admission interleaves.
       await data().db.transaction().execute(async (trx) => {
-        const lock = trx.selectFrom(t().usage).select('collection').where('collection', '=', collection);
-        await (data().dialect.name === 'sqlite' ? lock : lock.forUpdate()).execute();
+        await trx.updateTable(t().usage).set({ bytes: sql`bytes` }).where('collection', '=', collection).execute();
         const sum = await trx.selectFrom(t().ledger).select([sql<number>`COALESCE(SUM(bytes), 0)`.as('bytes'), sql<number>`COUNT(*)`.as('files')]).where('collection', '=', collection).executeTakeFirst();
         await trx.updateTable(t().usage).set({ bytes: num(sum?.bytes), files: num(sum?.files) }).where('collection', '=', collection).execute();
       });
