@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config/index.js';
 import { createServer, type StrataServer } from '../src/server/index.js';
 import { startS3, type TestS3 } from './helpers/s3-server.js';
+import { s3BlobStore } from '../src/storage/index.js';
 import { PG_URL, uniquePrefix, unreachable } from './data-helpers.js';
 
 const PASSWORD = 'correct horse battery staple 42';
@@ -143,5 +144,13 @@ collections:
     }
     // The sweep on either instance finds the count matching storage: nothing to release or add.
     assert.deepEqual((await servers[1]!.files.sweep()).quota, { released: 0, added: 0 });
+    // A file deleted behind Strata's back (here straight from the bucket) counts until a sweep reconciles.
+    const kept = (await (await upload(a, 'c.txt')).json()) as Record<string, string>;
+    const raw = await s3BlobStore({ bucket: s3.bucket, endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, prefix: 'files', region: '', forcePathStyle: true });
+    await raw.delete(`shared/${kept.id}/${kept.f}`);
+    await raw.close();
+    assert.equal((await upload(b, 'd.txt')).status, 413, 'still counted');
+    assert.deepEqual((await servers[0]!.files.sweep()).quota, { released: 1, added: 0 });
+    assert.equal((await upload(b, 'e.txt')).status, 201);
   });
 });
