@@ -19,6 +19,10 @@ const engines: [string, string, false | string][] = [
   ['mysql', MYSQL_URL, await unreachable(3306)],
 ];
 
+test('the tables are named under the table prefix', () => {
+  assert.deepEqual(fileUsageTables(tableNames('app_')), { usage: 'app__strata_file_usage', ledger: 'app__strata_file_ledger' });
+});
+
 for (const [name, url, skip] of engines) {
   describe(`file usage store: ${name}`, { skip }, () => {
     const names = tableNames(uniquePrefix());

@@ -86,11 +86,15 @@ collections:
     const cut = 120_000;
     const part = await tus(b, 'PATCH', loc, { ...auth, 'upload-offset': '0' }, file.subarray(0, cut));
     assert.equal(part.status, 204, await part.text());
+    // Staged in the bucket: the upload's info and one object for the PATCH.
+    const id = loc.split('/').pop()!;
+    assert.deepEqual((await servers[1]!.files.store().list('_uploads/')).map((x) => x.key), [`_uploads/${id}.000000000000000`, `_uploads/${id}.info`]);
     // Only its creator continues it, on either instance.
     assert.equal((await tus(a, 'HEAD', loc, {})).status, 401);
     const head = await tus(a, 'HEAD', loc, auth);
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('upload-offset'), String(cut));
+    assert.equal((await tus(b, 'HEAD', loc, auth)).headers.get('upload-offset'), String(cut));
     const end = await tus(b, 'PATCH', loc, { ...auth, 'upload-offset': String(cut) }, file.subarray(cut));
     const text = await end.text();
     assert.equal(end.status, 200, text);
