@@ -3,7 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -110,6 +111,32 @@ collections:
     // Nothing stays staged, and the URL is gone on both.
     assert.deepEqual((await servers[0]!.files.store().list('_uploads/')).map((x) => x.key), []);
     assert.equal((await tus(a, 'HEAD', loc, auth)).status, 404);
+  });
+
+  test('tus staged in S3: a PATCH cut off mid-body keeps the bytes that arrived; the upload continues from there on the other instance', async () => {
+    const file = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(200_000)]);
+    const auth = { authorization: `Bearer ${token}` };
+    const made = await tus(b, 'POST', '/api/files/uploads', { ...auth, 'upload-length': String(file.length), 'upload-metadata': meta({ collection: 'docs', field: 'big', filename: 'cut.pdf' }) });
+    assert.equal(made.status, 201);
+    const loc = made.headers.get('location')!;
+    const incoming = join(dirs[2]!, 'uploads', '.incoming');
+    const req = request(`${b}${loc}`, { method: 'PATCH', headers: { ...auth, 'tus-resumable': '1.0.0', 'content-type': 'application/offset+octet-stream', 'upload-offset': '0', 'content-length': String(file.length) } });
+    req.on('error', () => undefined);
+    req.write(file.subarray(0, 100_000));
+    // Cut the connection once B has some of the bytes (polled in its staging folder), as a dropped network would.
+    const arrived = () => readdirSync(incoming).some((n) => (statSync(join(incoming, n), { throwIfNoEntry: false })?.size ?? 0) > 0);
+    for (let i = 0; i < 2000 && !arrived(); i++) await new Promise((r) => setImmediate(r));
+    assert.ok(arrived(), 'B received bytes');
+    req.destroy();
+    let offset = 0;
+    for (let i = 0; i < 2000 && offset === 0; i++) offset = Number((await tus(a, 'HEAD', loc, auth)).headers.get('upload-offset'));
+    assert.ok(offset > 0 && offset <= 100_000, String(offset));
+    const end = await tus(a, 'PATCH', loc, { ...auth, 'upload-offset': String(offset) }, file.subarray(offset));
+    const text = await end.text();
+    assert.equal(end.status, 200, text);
+    const rec = JSON.parse(text) as Record<string, string>;
+    const d = await fetch(`${a}/api/files/docs/${rec.id}/${rec.big}`);
+    assert.equal(sha(Buffer.from(await d.arrayBuffer())), sha(file));
   });
 
   test('tus staged in S3: an upload abandoned past files.uploadTtl is swept by either instance', async () => {
