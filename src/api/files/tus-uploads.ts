@@ -1,7 +1,8 @@
 // Resumable uploads into file fields with the tus protocol 1.0 (creation, expiration, termination)
 // through @tus/server: bytes are staged (upload-staging.ts: the data directory, or the S3 bucket so any
-// instance continues any upload), so an interrupted upload resumes where it stopped; when the last byte arrives the file is sniffed, streamed into file
-// storage (local or S3) and attached to its record in one write, as the caller and under the rules.
+// instance continues any upload), so an interrupted upload resumes where it stopped; when the last byte
+// arrives the file is sniffed, streamed into file storage (local or S3) and attached to its record in
+// one write, as the caller and under the rules.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Server as TusServer } from '@tus/server';
