@@ -31,7 +31,7 @@ export const FilesSchema = Type.Object(
         },
         { additionalProperties: false },
       ),
-      { default: [], description: 'Per-collection quotas of file storage, counted from storage.' },
+      { default: [], description: 'Per-collection quotas of file storage, counted in the database (shared by the instances that share it), reconciled with storage by the sweep.' },
     ),
     uploadTtl: Type.Integer({ minimum: 1, maximum: 2_592_000, default: 86_400, description: 'Seconds a resumable (tus) upload may take from its creation; the sweep deletes staged uploads older than this.' }),
     sweepGrace: Type.Integer({ minimum: 0, maximum: 604_800, default: 3600, description: 'A sweep leaves files younger than this many seconds (uploads whose record is still being written).' }),

@@ -37,6 +37,7 @@ export { aadOf, checkFieldKeys, FieldEncryptionError, SEALED_PREFIX, ENCRYPTABLE
 export { createCollectionAdmin, type CollectionAdmin, type CollectionChange, type CollectionEntry, type ChangeResult } from './admin-collections.js';
 export { storedCollections, schemaVersion } from './admin-collection-store.js';
 export { existingTables } from './table-list.js';
+export { sqlFileUsageStore, fileUsageTables, type FileUsageStore, type FileUsage, type FileUsageLimits, type FileAdmission } from './file-usage-store.js';
 export { sqlWafExclusionStore, wafExclusionTable, type WafExclusionStore, type StoredWafExclusion } from './waf-exclusion-store.js';
 export { createAccessControl, scopeAllows, type AccessRulesDeps, type AccessControl } from './access/access-rules.js';
 export { createRecordAccess, type RecordAccess, type RecordAccessDeps, type RecordSubscription, type ReadOptions, type WriteOptions } from './access/record-access.js';

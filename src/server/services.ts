@@ -11,7 +11,7 @@ import { filesComponent, recordFileService, type FilesComponent, type RecordFile
 import { accessRing, backupService, backupTarget, configuredBackupKey, createMetrics, Readiness, type AccessRing, StorageFaults, type BackupService, type HttpMetrics } from '../ops/index.js';
 import { busInvalidation, cacheComponent } from '../cache/index.js';
 import { messagingComponent, redisLock, sqliteLock, sqliteWebhookStore, webhooks, type Consumer, type TargetPolicy, type WebhookStore } from '../messaging/index.js';
-import { createAccessControl, createAccounts, createDataLayer, createRecordAccess, recordEventRelay, sqlAuthStorage, sqlWafExclusionStore, type Accounts, type DataLayer, type RecordAccess } from '../data/index.js';
+import { createAccessControl, createAccounts, createDataLayer, createRecordAccess, recordEventRelay, sqlAuthStorage, sqlFileUsageStore, sqlWafExclusionStore, type Accounts, type FileUsageStore, type DataLayer, type RecordAccess } from '../data/index.js';
 import { createWaf, type WafComponent } from '../waf/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
 import { authComponent, hasScope, principalOf } from '../auth/index.js';
@@ -202,7 +202,8 @@ export async function buildServices(config: StrataConfig, log: Logger): Promise<
     lock: async () => (config.messaging.queue.backend === 'redis' ? redisLock({ client: await engines.redis('commands') }) : sqliteLock(join(dataDir, 'locks.db'))),
   });
   // After the data layer: its sweep reads records.
-  const files = filesComponent(config.files, { dataDir, records: () => data.records, log: log.child({ component: 'files' }) });
+  let fileUsage: FileUsageStore | undefined;
+  const files = filesComponent(config.files, { dataDir, records: () => data.records, usage: () => (fileUsage ??= sqlFileUsageStore(() => ({ db: data.db, dialect: data.dialect, names: data.names }))), log: log.child({ component: 'files' }) });
   const components: Component[] = [messaging, cache, data, auth, webhookDelivery, setup, functions, recordEvents, waf, wafExclusions, gateway, backups, files];
   return { config, log, dataDir, metrics, recentAccess, readiness, edge, engines, messaging, cache, webhookStore, functions, data, access, recordAccess, auth, waf, wafExclusions, gateway, setup, backups, files, components };
 }

@@ -4,13 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Component, Logger } from '../../core/index.js';
-import type { RecordsService } from '../../data/index.js';
+import type { FileUsageStore, RecordsService } from '../../data/index.js';
 import { localBlobStore, s3BlobStore, type BlobStore } from '../../storage/index.js';
 import { fileTokens, type FileTokens } from './file-token.js';
 import { sweepFiles } from './file-sweeper.js';
 import { sweepStagedUploads } from './tus-uploads.js';
 import { fileQuotas, type FileQuota, type QuotaCheck } from './file-quota.js';
-import type { FileStore } from '@tus/file-store';
+import { blobStaging, fileStaging, type UploadStaging } from './upload-staging.js';
 
 export interface FilesConfig {
   storage: 'local' | 's3';
@@ -27,13 +27,13 @@ export interface FilesConfig {
 export interface FilesComponent extends Component {
   /** The blob store (record files put into a collection with a quota count once their write's quota check admits them). */
   store(): BlobStore;
-  /** Per-collection quotas (files.quotas), one ledger for every upload path of this process (see file-quota.ts). */
+  /** Per-collection quotas (files.quotas), counted in the data database for every instance (see file-quota.ts). */
   readonly quota: QuotaCheck;
   readonly tokens: FileTokens;
-  /** Where resumable (tus) uploads are staged until their last byte: `<dataDir>/uploads`. */
-  staging(): FileStore;
+  /** Where resumable (tus) uploads are staged until their last byte: `<dataDir>/uploads`, or the S3 bucket with S3 storage. */
+  staging(): UploadStaging;
   /** Deletes unreferenced files (see file-sweeper.ts) and staged uploads older than `files.uploadTtl`. */
-  sweep(): Promise<{ checked: number; deleted: string[]; uploads: number }>;
+  sweep(): Promise<{ checked: number; deleted: string[]; uploads: number; quota: { released: number; added: number } }>;
 }
 
 function tokenKey(file: string): Buffer {
@@ -52,14 +52,14 @@ function tokenKey(file: string): Buffer {
 
 /**
  * @example
- * const files = filesComponent(config.files, { dataDir, records: () => data.records, log });
+ * const files = filesComponent(config.files, { dataDir, records: () => data.records, usage: () => usageStore, log });
  */
-export function filesComponent(cfg: FilesConfig, deps: { dataDir: string; records: () => RecordsService; log: Logger }): FilesComponent {
+export function filesComponent(cfg: FilesConfig, deps: { dataDir: string; records: () => RecordsService; usage: () => FileUsageStore; log: Logger }): FilesComponent {
   if (cfg.storage === 's3' && !cfg.s3.bucket) throw new Error('files.s3.bucket: required with files.storage: s3');
   let store: BlobStore | undefined;
-  let staging: FileStore | undefined;
+  let staging: UploadStaging | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const quotas = fileQuotas(cfg.quotas ?? []);
+  const quotas = fileQuotas(cfg.quotas ?? [], deps.usage);
   const tokens = fileTokens(tokenKey(cfg.tokenKeyFile || join(deps.dataDir, 'file-token.key')), cfg.tokenTtl);
   const self: FilesComponent = {
     name: 'files',
@@ -76,20 +76,27 @@ export function filesComponent(cfg: FilesConfig, deps: { dataDir: string; record
     async sweep() {
       const uploads = await sweepStagedUploads(self.staging(), cfg.uploadTtl * 1000);
       const r = await sweepFiles(self.store(), deps.records(), cfg.sweepGrace * 1000);
-      if (r.deleted.length > 0 || uploads > 0) deps.log.info({ deleted: r.deleted.length, checked: r.checked, uploads }, 'files: swept unreferenced files and expired uploads');
-      return { ...r, uploads };
+      const quota = await quotas.reconcile(cfg.sweepGrace * 1000);
+      if (r.deleted.length > 0 || uploads > 0 || quota.released > 0 || quota.added > 0) deps.log.info({ deleted: r.deleted.length, checked: r.checked, uploads, quota }, 'files: swept unreferenced files and expired uploads');
+      return { ...r, uploads, quota };
     },
     async start() {
       const s = cfg.s3;
+      if ((cfg.quotas ?? []).some((q) => q.maxBytes > 0 || q.maxFiles > 0)) await deps.usage().ensure();
       store = quotas.track(
         cfg.storage === 's3'
           ? await s3BlobStore({ bucket: s.bucket, prefix: s.prefix, endpoint: s.endpoint, region: s.region, forcePathStyle: s.forcePathStyle, accessKeyId: s.accessKeyId || undefined, secretAccessKey: s.secretAccessKey || undefined })
           : localBlobStore(cfg.dir || join(deps.dataDir, 'files')),
       );
-      const { FileStore } = await import('@tus/file-store');
       const dir = join(deps.dataDir, 'uploads');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      staging = new FileStore({ directory: dir, expirationPeriodInMilliseconds: cfg.uploadTtl * 1000 });
+      if (cfg.storage === 's3') {
+        // Staged in the bucket, so every instance sees every upload; `dir` only holds a PATCH's bytes in flight.
+        staging = await blobStaging(store, join(dir, '.incoming'), cfg.uploadTtl * 1000);
+      } else {
+        const { FileStore } = await import('@tus/file-store');
+        staging = fileStaging(new FileStore({ directory: dir, expirationPeriodInMilliseconds: cfg.uploadTtl * 1000 }));
+      }
       if (cfg.sweepInterval > 0) {
         const run = () => void self.sweep().catch((e: unknown) => deps.log.warn({ err: String(e) }, 'files: sweep failed'));
         setImmediate(run);

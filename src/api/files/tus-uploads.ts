@@ -1,13 +1,12 @@
 // Resumable uploads into file fields with the tus protocol 1.0 (creation, expiration, termination)
-// through @tus/server: bytes are staged in the data directory (@tus/file-store), so an interrupted
-// upload resumes where it stopped; when the last byte arrives the file is sniffed, streamed into file
-// storage (local or S3) and attached to its record in one write, as the caller and under the rules.
+// through @tus/server: bytes are staged (upload-staging.ts: the data directory, or the S3 bucket so any
+// instance continues any upload), so an interrupted upload resumes where it stopped; when the last byte
+// arrives the file is sniffed, streamed into file storage (local or S3) and attached to its record in
+// one write, as the caller and under the rules.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Server as TusServer } from '@tus/server';
-import type { FileStore } from '@tus/file-store';
+import type { UploadStaging } from './upload-staging.js';
 import { NotFoundError, StrataError, UnauthorizedError, ValidationError, type Principal } from '../../core/index.js';
 import { ID_PATTERN, newRecordId, type Collection, type Field, type RecordAccess, type RecordsService } from '../../data/index.js';
 import type { BlobStore } from '../../storage/index.js';
@@ -24,7 +23,7 @@ const UPLOAD_ID = /^[a-f0-9]{32}$/;
 const PLACEHOLDER = 'upload_0000000000';
 
 export interface TusUploadsDeps {
-  staging: () => FileStore;
+  staging: () => UploadStaging;
   store: () => BlobStore;
   records: () => RecordsService;
   access: () => RecordAccess;
@@ -151,13 +150,12 @@ export function tusUploads(deps: TusUploadsDeps): FastifyPluginAsync {
       const f = fileFieldOf(c, meta['strata-field'] ?? '');
       const record = meta['strata-record'] ?? '';
       const filename = meta['strata-filename'] ?? 'file';
-      const path = join(staging.directory, id);
-      const head = await firstBytes(path);
+      const head = await staging.head(id, SNIFF_BYTES);
       const type = await sniff(head, filename);
       if (!typeAllowed(type.mime, f.file!.mimeTypes)) throw new FileUploadError(`The file is ${type.mime} by its content.`, [{ field: f.name, message: `is ${type.mime} by its content; allowed: ${f.file!.mimeTypes.join(', ')}` }]);
       const name = storedName(filename, type.ext);
       key = fileKey(c.name, record, name);
-      await deps.store().put(key, createReadStream(path), { contentType: type.mime });
+      await deps.store().put(key, await staging.body(id), { contentType: type.mime });
       await deps.quota?.(c, { bytes: 0, files: 0 }, await replaced(c, f, meta['strata-action'] ?? '', record), [key]);
       let out;
       let dropped: string[] = [];
@@ -177,7 +175,7 @@ export function tusUploads(deps: TusUploadsDeps): FastifyPluginAsync {
       if (key) await deps.store().delete(key).catch(() => undefined);
       return problemOf(e);
     } finally {
-      await staging.remove(id).catch(() => undefined);
+      await staging.remove(id);
     }
   }
 
@@ -185,7 +183,7 @@ export function tusUploads(deps: TusUploadsDeps): FastifyPluginAsync {
     const maxSize = () => Math.max(1, ...[...deps.records().collections.values()].flatMap((c) => c.fields.map((f) => f.file?.maxSize ?? 0)));
     const options: ConstructorParameters<typeof TusServer>[0] = {
       path: UPLOADS_PATH,
-      datastore: deps.staging(),
+      datastore: deps.staging().datastore,
       relativeLocation: true,
       maxSize,
       namingFunction: () => newUploadId(),
@@ -240,7 +238,7 @@ export function tusUploads(deps: TusUploadsDeps): FastifyPluginAsync {
         const { id } = req.params as { id: string };
         const gone = new NotFoundError('No such upload.');
         if (!UPLOAD_ID.test(id)) throw gone;
-        const upload = await deps.staging().getUpload(id).catch(() => undefined);
+        const upload = await deps.staging().datastore.getUpload(id).catch(() => undefined);
         if (!upload) throw gone;
         const p = deps.principal(req);
         // Only its creator continues an upload (an anonymous one: whoever holds its unguessable URL).
@@ -276,25 +274,10 @@ function newUploadId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex');
 }
 
-async function firstBytes(path: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of createReadStream(path, { start: 0, end: SNIFF_BYTES - 1 })) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 /**
  * Deletes staged uploads created more than `ttlMs` ago: unfinished ones a client gave up on, and any a
  * crash left between the last byte and the attach. Returns how many.
  */
-export async function sweepStagedUploads(staging: FileStore, ttlMs: number, now = Date.now()): Promise<number> {
-  const ids = (await staging.configstore.list?.()) ?? [];
-  let n = 0;
-  for (const id of ids) {
-    const info = await staging.configstore.get(id).catch(() => undefined);
-    const created = info?.creation_date ? Date.parse(info.creation_date) : NaN;
-    if (Number.isFinite(created) && now - created < ttlMs) continue;
-    await staging.remove(id).catch(() => undefined);
-    n++;
-  }
-  return n;
+export async function sweepStagedUploads(staging: UploadStaging, ttlMs: number, now = Date.now()): Promise<number> {
+  return staging.sweep(ttlMs, now);
 }
