@@ -32,6 +32,13 @@ export interface ResponseCacheOptions extends StorePolicy {
 
 export type CacheResult = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 
+/** A fresh hit as the Fastify path writes it (header names lower-case, Content-Type/-Length as Fastify sets them); no body for HEAD and 304. */
+export interface CacheHitAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer | undefined;
+}
+
 export interface ResponseCache extends ProxyResponder {
   /** Purge every stored response for this URL's path (all queries and variants). `url` may be absolute. Resolves to the count, or undefined when the store cannot count. */
   purgeUrl(url: string, host?: string): Promise<number | undefined>;
@@ -44,6 +51,13 @@ export interface ResponseCache extends ProxyResponder {
    * `purgeHost` is configured (a purge without one would match nothing).
    */
   readonly purgeNeedsHost: boolean;
+  /**
+   * For the fast lane: the answer to a GET or HEAD whose response is fresh in a store that can be
+   * read synchronously (the memory store), exactly as `handle` would write it; undefined for
+   * anything else (a miss, stale, a bypass, a coding not compressed yet), which `handle` then takes.
+   * Counts nothing: the caller counts the HIT when it writes the answer.
+   */
+  hit(method: 'GET' | 'HEAD', url: string, headers: HeaderMap, proxy: Proxy): CacheHitAnswer | undefined;
 }
 
 /** `https://example.com/x` names its host; `/x` does not. */
@@ -270,6 +284,53 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
     return answer(request, reply, proxy, await fetchShared(request, proxy, prefixLength, key, tags), route);
   }
 
+  const peek = store.peek?.bind(store);
+  function hit(method: 'GET' | 'HEAD', url: string, h: HeaderMap, proxy: Proxy): CacheHitAnswer | undefined {
+    if (peek === undefined || h.range !== undefined || (h.authorization !== undefined && !o.allowAuthorization)) return undefined;
+    const cc = h['cache-control'];
+    if (cc !== undefined && parseCacheControl(cc).has('no-store')) return undefined;
+    const { key } = primaryKey(normalizeHost(h.host as string | undefined), url, h, o.key);
+    let found = peek(key);
+    if (found !== undefined && 'varyOn' in found) found = peek(secondaryKey(key, varyValues(found.varyOn, h)));
+    if (found === undefined || !('body' in found)) return undefined;
+    const entry = found;
+    if (entry.status < 200 || entry.status === 204 || reuseDecision(entry, h, Date.now(), heuristicMax) !== 'fresh') return undefined;
+    let eh = entry.headers;
+    let body = entry.body;
+    const coding = proxy.compressor?.choose(method, h, entry.status, eh, body.length);
+    if (coding && proxy.compressor) {
+      const z = compressed.get(entry)?.get(coding);
+      if (z === undefined) return undefined;
+      eh = { ...proxy.compressor.headers(eh, coding), 'content-length': String(z.length) };
+      body = z;
+    }
+    const out: Record<string, string | string[]> = {};
+    for (const k in eh) {
+      if (strip && (k === 'cache-tag' || k === 'surrogate-key')) continue;
+      const v = eh[k];
+      if (v !== undefined) out[k] = v;
+    }
+    out.age = String(Math.floor(Math.max(0, currentAge(entry, Date.now())) / 1000));
+    out['x-cache'] = 'HIT';
+    const inm = h['if-none-match'];
+    const ims = h['if-modified-since'];
+    const etag = typeof eh.etag === 'string' ? eh.etag : undefined;
+    let notModified = false;
+    if (entry.status === 200) {
+      if (inm !== undefined) notModified = etag !== undefined && etagMatchesWeak(String(inm), etag);
+      else if (ims !== undefined && typeof eh['last-modified'] === 'string') notModified = Date.parse(eh['last-modified']) <= Date.parse(ims as string);
+    }
+    if (notModified) {
+      delete out['content-length'];
+      return { status: 304, headers: out, body: undefined };
+    }
+    if (method === 'HEAD') return { status: entry.status, headers: out, body: undefined };
+    // What Fastify's send() does with a Buffer: a default type, the length of the bytes sent.
+    out['content-type'] ??= 'application/octet-stream';
+    out['content-length'] = String(body.length);
+    return { status: entry.status, headers: out, body };
+  }
+
   function split(url: string, host?: string): { host: string; path: string } {
     const u = new URL(url, 'http://placeholder');
     const h = isAbsoluteUrl(url) ? u.hostname : (host ?? o.purgeHost ?? '');
@@ -278,6 +339,7 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
 
   return {
     handle,
+    hit,
     purgeNeedsHost: keyHost && !o.purgeHost,
     async purgeUrl(url, host) {
       const s = split(url, host);
