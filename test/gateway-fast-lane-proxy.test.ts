@@ -44,7 +44,7 @@ async function upstream(t: import('node:test').TestContext) {
       res.writeHead(503, { 'content-type': 'text/plain' });
       return res.end('bad');
     }
-    const path = url.replace(/^\/good/, '');
+    const path = url.replace(/^\/good/, '').replace(/\?.*$/, '');
     if (path === '/page') {
       if (req.headers['if-none-match'] === '"v1"') return res.writeHead(304, { etag: '"v1"' }).end();
       res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=600', etag: '"v1"', 'x-frame-options': 'SAMEORIGIN', 'cache-tag': 'pages' });
@@ -104,6 +104,7 @@ test('fast lane: proxied requests and cache hits give the Fastify path\'s answer
     - { name: retry, upstreams: [{ url: "${up.url}/bad" }, { url: "${up.url}/good" }], maxFails: 0 }
   routes:
     - { name: cached, prefix: /c, pool: app, stripPrefix: true, cache: true }
+    - { name: cached-down, prefix: /cd, pool: down, stripPrefix: true, cache: true, retries: 0 }
     - { name: plain, prefix: /p, pool: app, stripPrefix: true, requestHeaders: { set: { x-from: gw } }, responseHeaders: { remove: [x-upstream], add: { x-via: strata } } }
     - { name: down, prefix: /down, pool: down, stripPrefix: true, retries: 0 }
     - { name: flaky, prefix: /flaky, pool: flaky, stripPrefix: true, retries: 0 }
@@ -128,13 +129,33 @@ test('fast lane: proxied requests and cache hits give the Fastify path\'s answer
     return { slow, fast, viaLane: taken > before };
   };
 
-  // Prime the cache through the Fastify path: the lane answers only fresh hits.
-  server.edge.setFastLane(counting);
-  for (const [path, headers] of [['/c/page', {}], ['/c/vary', { 'accept-language': 'fr' }], ['/c/vary', { 'accept-language': 'de' }], ['/c/bin', {}]] as const) {
+  // Misses on a cached route (no entry yet): each path gets its own key, stored by the path that answers it.
+  const misses: Array<[string, string, Record<string, string>, number, string]> = [
+    ['GET', '/c/page?m=', {}, 200, 'MISS'],
+    ['GET', '/c/vary?m=', { 'accept-language': 'en' }, 200, 'MISS'],
+    ['GET', '/c/nostore?m=', {}, 200, 'MISS'],
+    ['GET', '/c/page?c=', { 'if-none-match': '"v1"' }, 304, 'MISS'],
+    ['HEAD', '/c/page?h=', {}, 200, 'BYPASS'],
+    ['GET', '/cd/x?m=', {}, 502, 'MISS'],
+  ];
+  for (const [method, path, headers, status, xcache] of misses) {
+    server.edge.setFastLane(undefined);
+    const slow = await send(port, `${path}slow`, headers, method);
+    server.edge.setFastLane(counting);
     const before = taken;
-    const miss = await send(port, path, headers);
-    assert.equal(miss.headers['x-cache'], 'MISS', `${path} primes the cache`);
-    assert.equal(taken, before, 'a miss takes the Fastify path (it is stored)');
+    const fast = await send(port, `${path}fast`, headers, method);
+    const what = `miss ${method} ${path} ${JSON.stringify(headers)}`;
+    assert.equal(taken, before + 1, `${what}: the lane answers`);
+    assert.equal(fast.status, status, what);
+    assert.equal(fast.headers['x-cache'], xcache, what);
+    assert.deepEqual(comparable(fast), comparable(slow), what);
+  }
+  const stored = await both('/c/page?m=fast');
+  assert.equal(stored.fast.headers['x-cache'], 'HIT', "the lane's miss was stored");
+
+  // Prime the cache for the hits below.
+  for (const [path, headers] of [['/c/page', {}], ['/c/vary', { 'accept-language': 'fr' }], ['/c/vary', { 'accept-language': 'de' }], ['/c/bin', {}]] as const) {
+    assert.equal((await send(port, path, headers)).headers['x-cache'], 'MISS', `${path} primes the cache`);
   }
 
   // [method, path, headers, status, lane]
@@ -148,9 +169,10 @@ test('fast lane: proxied requests and cache hits give the Fastify path\'s answer
     ['GET', '/c/vary', { 'accept-language': 'de' }, 200, true],
     ['GET', '/c/bin', {}, 200, true],
     ['GET', '/c/page', { 'cache-control': 'no-cache' }, 200, false],
-    ['GET', '/c/page', { authorization: 'Bearer x' }, 200, false],
-    ['GET', '/c/page', { range: 'bytes=0-3' }, 200, false],
-    ['GET', '/c/nostore', {}, 200, false],
+    ['GET', '/c/page', { authorization: 'Bearer x' }, 200, true],
+    ['GET', '/c/page', { range: 'bytes=0-3' }, 200, true],
+    ['GET', '/c/nostore', {}, 200, true],
+    ['GET', '/c/none', { 'cache-control': 'only-if-cached' }, 504, false],
     ['GET', '/p/echo?q=1', {}, 200, true],
     ['HEAD', '/p/echo', {}, 200, true],
     ['GET', '/p/stream', {}, 200, true],

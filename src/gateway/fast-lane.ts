@@ -7,8 +7,8 @@
 // path untouched (return false): HTTP/2, bodies, CORS requests (an Origin header while CORS is
 // on), Upgrade headers, percent-encoded paths, a second Host header, routes with `auth:
 // required`, paths Fastify has a route for, anything the WAF wants to judge in full (IP rules,
-// rate limits, a finding), files not yet in memory, cached routes without a fresh hit (a miss
-// must be stored, coalesced, revalidated) and compressing proxy routes.
+// rate limits, a finding), files not yet in memory, stale cache entries (revalidated there) and
+// compressing proxy routes (but their fresh hits already compressed).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +17,7 @@ import type { GatewayMetrics } from './gateway-metrics.js';
 import type { Proxy } from './proxy/proxy-forward.js';
 import type { ProxyResponder } from './gateway-routes.js';
 import { mayHaveBody } from './proxy/request-body.js';
-import { laneForward } from './fast-lane-proxy.js';
+import { laneCacheAnswer, laneCacheMiss, laneForward } from './fast-lane-proxy.js';
 
 export interface AccessLine { reqId: string; ip: string | undefined; method: string; path: string; status: number; ms: number }
 
@@ -104,23 +104,31 @@ export function createFastLane(match: LaneMatch, gatewayMetrics: GatewayMetrics 
     const h = req.headers;
     // Bodies go through the WAF's body gate; tus metadata too (gateway-routes' dispatch).
     if (mayHaveBody(req) || h['upload-metadata'] !== undefined) return false;
-    let hit;
+    let step;
     if (m.cache !== undefined) {
-      // Only fresh hits: misses are stored, coalesced and revalidated by the cache's handle.
-      hit = m.cache.hit?.(method, url, h, m.proxy);
-      if (hit === undefined) return false;
+      // Fresh hits, bypasses and misses without an entry; stale entries are revalidated on the Fastify path.
+      step = m.cache.lane?.(method, url, h, m.proxy);
+      if (step === undefined) return false;
     } else if (m.proxy.compressor !== undefined) return false;
     if (hostCount(req.rawHeaders) > 1 || o.fastifyRoute(method, path) || !headPass(req)) return false;
     const reqId = o.requestId(req);
     const base: Record<string, string | string[]> = { 'x-request-id': reqId, ...((req.socket as TLSSocket).encrypted ? o.security.secure : o.security.plain) };
-    if (hit !== undefined) {
+    const done = (status: number) => observe(req, m.name, method, path, reqId, status, start);
+    if (step?.kind === 'hit') {
       gatewayMetrics?.cache(m.name, 'HIT');
-      res.writeHead(hit.status, Object.assign(base, hit.headers));
-      res.end(hit.body);
-      observe(req, m.name, method, path, reqId, hit.status, start);
+      laneCacheAnswer(res, step.answer, base);
+      done(step.answer.status);
       return true;
     }
-    laneForward(req, res, m.proxy, m.prefixLength, path, base, (status) => observe(req, m.name, method, path, reqId, status, start));
+    if (step?.kind === 'miss') {
+      laneCacheMiss(req, res, step.fetch, m.prefixLength, path, base, (r) => gatewayMetrics?.cache(m.name, r), done);
+      return true;
+    }
+    if (step?.kind === 'bypass') {
+      gatewayMetrics?.cache(m.name, 'BYPASS');
+      base['x-cache'] = 'BYPASS';
+    }
+    laneForward(req, res, m.proxy, m.prefixLength, path, base, done);
     return true;
   }
 }

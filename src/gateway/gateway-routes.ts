@@ -16,14 +16,14 @@ import { bridgeExtendedConnect } from './proxy/websocket-h2-bridge.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { mayHaveBody, setRequestBody } from './proxy/request-body.js';
 import type { LaneMatch } from './fast-lane.js';
-import type { CacheHitAnswer } from './cache/response-cache.js';
+import type { CacheLaneStep } from './cache/response-cache.js';
 import type { HeaderBag } from './proxy/header-rules.js';
 
 /** Something that answers proxied requests itself (e.g. the response cache). */
 export interface ProxyResponder {
   handle(request: FastifyRequest, reply: FastifyReply, proxy: Proxy, prefixLength: number, route: string): Promise<FastifyReply>;
-  /** A fresh hit answered synchronously, as `handle` would (the fast lane); undefined leaves the request to `handle`. */
-  hit?(method: 'GET' | 'HEAD', url: string, headers: HeaderBag, proxy: Proxy): CacheHitAnswer | undefined;
+  /** What the fast lane may do for a GET/HEAD, as `handle` would (see ResponseCache.lane); undefined leaves the request to `handle`. */
+  lane?(method: 'GET' | 'HEAD', url: string, headers: HeaderBag, proxy: Proxy): CacheLaneStep | undefined;
 }
 
 /**
