@@ -58,6 +58,10 @@ async function upstream(t: import('node:test').TestContext) {
       res.writeHead(200, { 'cache-control': 'max-age=600' });
       return res.end(Buffer.from([1, 2, 3]));
     }
+    if (path === '/big') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=600' });
+      return res.end('compress me '.repeat(200));
+    }
     if (path === '/nostore') {
       res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
       return res.end('fresh each time');
@@ -104,6 +108,8 @@ test('fast lane: proxied requests and cache hits give the Fastify path\'s answer
     - { name: retry, upstreams: [{ url: "${up.url}/bad" }, { url: "${up.url}/good" }], maxFails: 0 }
   routes:
     - { name: cached, prefix: /c, pool: app, stripPrefix: true, cache: true }
+    - { name: zipped, prefix: /z, pool: app, stripPrefix: true, compress: true }
+    - { name: zipped-cached, prefix: /zc, pool: app, stripPrefix: true, compress: true, cache: true }
     - { name: cached-down, prefix: /cd, pool: down, stripPrefix: true, cache: true, retries: 0 }
     - { name: plain, prefix: /p, pool: app, stripPrefix: true, requestHeaders: { set: { x-from: gw } }, responseHeaders: { remove: [x-upstream], add: { x-via: strata } } }
     - { name: down, prefix: /down, pool: down, stripPrefix: true, retries: 0 }
@@ -154,7 +160,7 @@ test('fast lane: proxied requests and cache hits give the Fastify path\'s answer
   assert.equal(stored.fast.headers['x-cache'], 'HIT', "the lane's miss was stored");
 
   // Prime the cache for the hits below.
-  for (const [path, headers] of [['/c/page', {}], ['/c/vary', { 'accept-language': 'fr' }], ['/c/vary', { 'accept-language': 'de' }], ['/c/bin', {}]] as const) {
+  for (const [path, headers] of [['/c/page', {}], ['/c/vary', { 'accept-language': 'fr' }], ['/c/vary', { 'accept-language': 'de' }], ['/c/bin', {}], ['/zc/big', { 'accept-encoding': 'gzip' }]] as const) {
     assert.equal((await send(port, path, headers)).headers['x-cache'], 'MISS', `${path} primes the cache`);
   }
 
@@ -173,6 +179,8 @@ test('fast lane: proxied requests and cache hits give the Fastify path\'s answer
     ['GET', '/c/page', { range: 'bytes=0-3' }, 200, true],
     ['GET', '/c/nostore', {}, 200, true],
     ['GET', '/c/none', { 'cache-control': 'only-if-cached' }, 504, false],
+    ['GET', '/z/big', { 'accept-encoding': 'gzip' }, 200, false], // compressing routes: the Fastify path
+    ['GET', '/zc/big', { 'accept-encoding': 'gzip' }, 200, true], // ... but for fresh hits compressed by an earlier hit
     ['GET', '/p/echo?q=1', {}, 200, true],
     ['HEAD', '/p/echo', {}, 200, true],
     ['GET', '/p/stream', {}, 200, true],
@@ -191,6 +199,7 @@ test('fast lane: proxied requests and cache hits give the Fastify path\'s answer
     assert.equal(fast.status, status, what);
     assert.deepEqual(comparable(fast), comparable(slow), what);
     assert.equal(fast.headers['x-content-type-options'], 'nosniff', what);
+    if (path.startsWith('/z')) assert.equal(fast.headers['content-encoding'], 'gzip', what);
     assert.match(String(fast.headers['x-request-id']), /^[0-9a-f-]{36}$/, what);
   }
 
