@@ -177,6 +177,8 @@ test('fast lane: proxied requests and cache hits give the Fastify path\'s answer
     ['GET', '/c/page', { 'cache-control': 'no-cache' }, 200, false],
     ['GET', '/c/page', { authorization: 'Bearer x' }, 200, true],
     ['GET', '/c/page', { range: 'bytes=0-3' }, 200, true],
+    ['GET', '/c/page', { 'cache-control': 'no-store' }, 200, true],
+    ['GET', '/p/echo', { 'upload-metadata': 'filename dGVzdA==' }, 200, false],
     ['GET', '/c/nostore', {}, 200, true],
     ['GET', '/c/none', { 'cache-control': 'only-if-cached' }, 504, false],
     ['GET', '/z/big', { 'accept-encoding': 'gzip' }, 200, false], // compressing routes: the Fastify path
