@@ -53,7 +53,7 @@ export interface Gateway extends Component {
   readonly connect: ExtendedConnectHandler;
   /** True when a static, proxy or redirect route without `auth: required` answers the request: Strata's request auth must skip it. */
   readonly bypassesAuth: (request: FastifyRequest) => boolean;
-  /** The raw-handler fast lane for in-memory static answers (fast-lane.ts); undefined when it has nothing to take. */
+  /** The raw-handler fast lane for in-memory static answers, cache hits and proxied GET/HEAD (fast-lane.ts); undefined when it has nothing to take. */
   fastLane(o: FastLaneOptions): FastLane | undefined;
 }
 
@@ -185,7 +185,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     upgrade: plugin.upgrade,
     connect: plugin.connect,
     bypassesAuth: plugin.bypassesAuth,
-    fastLane: (o) => (routes.some((r) => r.target.type === 'static') ? createFastLane(plugin.staticMatch, metrics, o) : undefined),
+    fastLane: (o) => (routes.some((r) => r.target.type === 'static' || r.target.type === 'proxy') ? createFastLane(plugin.laneMatch, metrics, o) : undefined),
     cache,
     pools,
     forward,

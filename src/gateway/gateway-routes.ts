@@ -15,11 +15,15 @@ import { isExtendedConnect, rejectConnect } from './proxy/websocket-h2.js';
 import { bridgeExtendedConnect } from './proxy/websocket-h2-bridge.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { mayHaveBody, setRequestBody } from './proxy/request-body.js';
-import type { StaticMatch } from './fast-lane.js';
+import type { LaneMatch } from './fast-lane.js';
+import type { CacheLaneStep } from './cache/response-cache.js';
+import type { HeaderBag } from './proxy/header-rules.js';
 
 /** Something that answers proxied requests itself (e.g. the response cache). */
 export interface ProxyResponder {
   handle(request: FastifyRequest, reply: FastifyReply, proxy: Proxy, prefixLength: number, route: string): Promise<FastifyReply>;
+  /** What the fast lane may do for a GET/HEAD, as `handle` would (see ResponseCache.lane); undefined leaves the request to `handle`. */
+  lane?(method: 'GET' | 'HEAD', url: string, headers: HeaderBag, proxy: Proxy): CacheLaneStep | undefined;
 }
 
 /**
@@ -88,7 +92,7 @@ function authRequired(t: GatewayTarget): boolean {
  *   { match: { prefix: '/api' }, target: { type: 'api' } },
  * ] }));
  */
-export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgrade: UpgradeHandler; connect: ExtendedConnectHandler; bypassesAuth: (request: FastifyRequest) => boolean; staticMatch: StaticMatch } {
+export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgrade: UpgradeHandler; connect: ExtendedConnectHandler; bypassesAuth: (request: FastifyRequest) => boolean; laneMatch: LaneMatch } {
   const table = compileRoutes(opts.routes);
   const metrics = opts.metrics;
   const gate = opts.bodyGate;
@@ -150,13 +154,15 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
     return route !== undefined && route.target.type !== 'api' && !authRequired(route.target);
   }
 
-  /** For the fast lane: the static route (auth none) a GET/HEAD for `path` matches, and the path inside its site. */
-  const staticMatch: StaticMatch = (req, path) => {
+  /** For the fast lane: the static or proxy route (auth none) a GET/HEAD for `path` matches, with the path inside a static site. */
+  const laneMatch: LaneMatch = (req, path) => {
     if (opts.routes.length === 0) return undefined;
     const route = table.match({ host: hostRoutes ? normalizeHost(req.headers.host) : '', path, method: req.method ?? 'GET', headers: req.headers });
-    if (route === undefined || route.target.type !== 'static' || route.target.auth === 'required') return undefined;
+    if (route === undefined) return undefined;
     const t = route.target;
-    return { site: t.site, path: (t.stripPrefix ?? true) ? path.slice(route.prefixLength) || '/' : path, name: route.name };
+    if (t.type === 'static' && t.auth !== 'required') return { kind: 'static', site: t.site, path: (t.stripPrefix ?? true) ? path.slice(route.prefixLength) || '/' : path, name: route.name };
+    if (t.type === 'proxy' && t.auth !== 'required') return { kind: 'proxy', proxy: t.proxy, cache: t.cache, prefixLength: route.prefixLength, name: route.name };
+    return undefined;
   };
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
@@ -267,5 +273,5 @@ export function gatewayRoutes(opts: GatewayOptions): FastifyPluginAsync & { upgr
       });
     });
   };
-  return Object.assign(fp(plugin, { name: 'strata-gateway', fastify: '5.x' }), { upgrade, connect, bypassesAuth, staticMatch });
+  return Object.assign(fp(plugin, { name: 'strata-gateway', fastify: '5.x' }), { upgrade, connect, bypassesAuth, laneMatch });
 }

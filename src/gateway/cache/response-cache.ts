@@ -7,7 +7,7 @@ import { StrataError } from '../../core/index.js';
 import { BadGatewayError, GatewayTimeoutError, sendProblem } from '../errors.js';
 import type { ProxyResponder } from '../gateway-routes.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
-import { discard, type Proxy, type UpstreamResponse } from '../proxy/proxy-forward.js';
+import { discard, type Proxy, type ProxyRequest, type UpstreamResponse } from '../proxy/proxy-forward.js';
 import { normalizeHost } from '../proxy/route-match.js';
 import { parseCacheControl } from './cache-control.js';
 import { currentAge, isStorable, retentionMs, reuseDecision, staleIfErrorAllowed, type HeaderMap, type StorePolicy } from './cache-freshness.js';
@@ -32,6 +32,29 @@ export interface ResponseCacheOptions extends StorePolicy {
 
 export type CacheResult = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 
+/**
+ * What the fast lane may do for a GET/HEAD on a cached route: write a fresh hit now; forward it
+ * uncached (`bypass`, answered with `X-Cache: BYPASS`); or fetch a miss (no entry at all) through
+ * the cache, which stores, coalesces and says how to answer.
+ */
+export type CacheLaneStep =
+  | { kind: 'hit'; answer: CacheHitAnswer }
+  | { kind: 'bypass' }
+  | { kind: 'miss'; fetch(request: ProxyRequest, prefixLength: number): Promise<CacheLaneMiss> };
+
+/** A miss's outcome: an answer to write (stored, or a coalesced follower's HIT), a response to stream (not storable), or a problem. */
+export type CacheLaneMiss =
+  | { kind: 'entry'; result: CacheResult; answer: CacheHitAnswer }
+  | { kind: 'stream'; res: UpstreamResponse }
+  | { kind: 'error'; err: StrataError };
+
+/** A fresh hit as the Fastify path writes it (header names lower-case, Content-Type/-Length as Fastify sets them); no body for HEAD and 304. */
+export interface CacheHitAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer | undefined;
+}
+
 export interface ResponseCache extends ProxyResponder {
   /** Purge every stored response for this URL's path (all queries and variants). `url` may be absolute. Resolves to the count, or undefined when the store cannot count. */
   purgeUrl(url: string, host?: string): Promise<number | undefined>;
@@ -44,6 +67,13 @@ export interface ResponseCache extends ProxyResponder {
    * `purgeHost` is configured (a purge without one would match nothing).
    */
   readonly purgeNeedsHost: boolean;
+  /**
+   * For the fast lane, with a store read synchronously (the memory store): what `handle` would do
+   * with this GET or HEAD, as a step the lane can take without Fastify, each answer exactly as
+   * `handle` writes it; undefined for what only `handle` does (stale entries, only-if-cached, a
+   * coding not compressed yet, compressing routes' misses). Counts nothing: the caller counts the result.
+   */
+  lane(method: 'GET' | 'HEAD', url: string, headers: HeaderMap, proxy: Proxy): CacheLaneStep | undefined;
 }
 
 /** `https://example.com/x` names its host; `/x` does not. */
@@ -95,7 +125,7 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
     await store.set(secondaryKey(primary, entry.vary ?? {}), entry, { ttlMs, tags });
   }
 
-  async function fetchUpstream(request: FastifyRequest, proxy: Proxy, prefixLength: number, primary: string, tags: string[], stale?: StoredResponse): Promise<Outcome> {
+  async function fetchUpstream(request: ProxyRequest, proxy: Proxy, prefixLength: number, primary: string, tags: string[], stale?: StoredResponse): Promise<Outcome> {
     const extra: HeaderMap = {};
     for (const h of CONDITIONAL) extra[h] = undefined;
     if (stale?.headers.etag) extra['if-none-match'] = stale.headers.etag;
@@ -161,7 +191,7 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
   }
 
   /** Coalesces concurrent fetches of one key: followers reuse the leader's stored entry. */
-  async function fetchShared(request: FastifyRequest, proxy: Proxy, prefixLength: number, primary: string, tags: string[], stale?: StoredResponse): Promise<Outcome> {
+  async function fetchShared(request: ProxyRequest, proxy: Proxy, prefixLength: number, primary: string, tags: string[], stale?: StoredResponse): Promise<Outcome> {
     const pending = inflight.get(primary);
     if (pending) {
       const entry = await pending;
@@ -270,6 +300,76 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
     return answer(request, reply, proxy, await fetchShared(request, proxy, prefixLength, key, tags), route);
   }
 
+  const peek = store.peek?.bind(store);
+  const BYPASS: CacheLaneStep = { kind: 'bypass' };
+  function lane(method: 'GET' | 'HEAD', url: string, h: HeaderMap, proxy: Proxy): CacheLaneStep | undefined {
+    if (peek === undefined) return undefined;
+    const cc = h['cache-control'];
+    const reqCC = cc === undefined ? undefined : parseCacheControl(cc);
+    if (h.range !== undefined || reqCC?.has('no-store') || (h.authorization !== undefined && !o.allowAuthorization)) return proxy.compressor ? undefined : BYPASS;
+    const { key, tags } = primaryKey(normalizeHost(h.host as string | undefined), url, h, o.key);
+    let found = peek(key);
+    if (found !== undefined && 'varyOn' in found) found = peek(secondaryKey(key, varyValues(found.varyOn, h)));
+    if (found === undefined) {
+      if (reqCC?.has('only-if-cached') || proxy.compressor) return undefined;
+      if (method === 'HEAD') return BYPASS;
+      return {
+        kind: 'miss',
+        fetch: async (request, prefixLength) => {
+          const out = await fetchShared(request, proxy, prefixLength, key, tags);
+          if (out.kind !== 'entry') return out;
+          return { kind: 'entry', result: out.result, answer: render(out.entry, out.result, method, h, out.entry.body, out.entry.headers) };
+        },
+      };
+    }
+    if (!('body' in found)) return undefined;
+    const entry = found;
+    if (reuseDecision(entry, h, Date.now(), heuristicMax) !== 'fresh') return undefined;
+    const coding = proxy.compressor?.choose(method, h, entry.status, entry.headers, entry.body.length);
+    if (coding && proxy.compressor) {
+      const z = compressed.get(entry)?.get(coding);
+      if (z === undefined) return undefined;
+      return { kind: 'hit', answer: render(entry, 'HIT', method, h, z, { ...proxy.compressor.headers(entry.headers, coding), 'content-length': String(z.length) }) };
+    }
+    return { kind: 'hit', answer: render(entry, 'HIT', method, h, entry.body, entry.headers) };
+  }
+
+  /** serve(), written as data: the same fields, the same 304 decision, Fastify's defaults for a Buffer. */
+  function render(entry: StoredResponse, result: CacheResult, method: string, h: HeaderMap, body: Buffer, eh: HeaderMap): CacheHitAnswer {
+    const out: Record<string, string | string[]> = {};
+    for (const k in eh) {
+      if (strip && (k === 'cache-tag' || k === 'surrogate-key')) continue;
+      const v = eh[k];
+      if (v !== undefined) out[k] = v;
+    }
+    out.age = String(Math.floor(Math.max(0, currentAge(entry, Date.now())) / 1000));
+    out['x-cache'] = result;
+    const inm = h['if-none-match'];
+    const ims = h['if-modified-since'];
+    const etag = typeof eh.etag === 'string' ? eh.etag : undefined;
+    let notModified = false;
+    if (entry.status === 200) {
+      if (inm !== undefined) notModified = etag !== undefined && etagMatchesWeak(String(inm), etag);
+      else if (ims !== undefined && typeof eh['last-modified'] === 'string') notModified = Date.parse(eh['last-modified']) <= Date.parse(String(ims));
+    }
+    if (notModified) {
+      delete out['content-length'];
+      return { status: 304, headers: out, body: undefined };
+    }
+    const status = entry.status;
+    if (method === 'HEAD') return { status, headers: out, body: undefined };
+    if (status === 204) {
+      // Fastify's send() with a payload on a 204: no Content-Type or -Length, no body.
+      delete out['content-type'];
+      delete out['content-length'];
+      return { status, headers: out, body: undefined };
+    }
+    // What Fastify's send() does with a Buffer: a default type, the length of the bytes sent.
+    out['content-type'] ??= 'application/octet-stream';
+    out['content-length'] = String(body.length);
+    return { status, headers: out, body };
+  }
+
   function split(url: string, host?: string): { host: string; path: string } {
     const u = new URL(url, 'http://placeholder');
     const h = isAbsoluteUrl(url) ? u.hostname : (host ?? o.purgeHost ?? '');
@@ -278,6 +378,7 @@ export function createResponseCache(o: ResponseCacheOptions = {}): ResponseCache
 
   return {
     handle,
+    lane,
     purgeNeedsHost: keyHost && !o.purgeHost,
     async purgeUrl(url, host) {
       const s = split(url, host);

@@ -23,6 +23,8 @@ export type StoreValue = StoredResponse | VaryIndex;
 
 export interface ResponseStore {
   get(key: string): Promise<StoreValue | undefined> | StoreValue | undefined;
+  /** A synchronous get, for stores that hold entries in this process (the gateway's fast lane answers hits from it). */
+  peek?(key: string): StoreValue | undefined;
   set(key: string, value: StoreValue, opts: { ttlMs: number; tags: string[] }): Promise<void> | void;
   delete(key: string): Promise<boolean> | boolean;
   /** Removes every entry carrying `tag`; returns how many, or undefined when the store cannot count. */
@@ -62,6 +64,7 @@ export function memoryResponseStore(o: { maxBytes?: number } = {}): ResponseStor
   });
   const store: ResponseStore = {
     get: (key) => lru.get(key),
+    peek: (key) => lru.get(key),
     set(key, value, { ttlMs, tags }) {
       unindex(key);
       lru.set(key, value, { ttl: Math.max(1, Math.ceil(ttlMs)) });

@@ -34,6 +34,13 @@ export interface ProxyOptions {
   compress?: boolean | CompressOptions;
 }
 
+/** What forward reads of a request: Fastify's request, or the raw one with its method and headers (the fast lane). */
+export interface ProxyRequest {
+  raw: IncomingMessage | Http2ServerRequest;
+  method: string;
+  headers: FastifyRequest['headers'];
+}
+
 export interface UpstreamResponse {
   statusCode: number;
   headers: HeaderBag;
@@ -66,7 +73,7 @@ export interface Proxy {
   /** Receives per-upstream outcomes (the gateway plugin sets its metrics here when none was given). */
   observer: ProxyObserver | undefined;
   /** Sends the request upstream and resolves with the response head; the body is a stream. `extra` sets headers (undefined deletes). */
-  forward(request: FastifyRequest, prefixLength: number, extra?: HeaderBag, signal?: AbortSignal): Promise<UpstreamResponse>;
+  forward(request: ProxyRequest, prefixLength: number, extra?: HeaderBag, signal?: AbortSignal): Promise<UpstreamResponse>;
   /** Present when the route compresses responses (the cache uses it for stored bodies). */
   readonly compressor: Compressor | undefined;
   /** Relays an upstream response to the client. */
@@ -94,7 +101,7 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
   const hashOn = pool.hashOn;
   const compressor = o.compress ? createCompressor(o.compress === true ? {} : o.compress) : undefined;
 
-  function affinityKey(request: FastifyRequest, clientIp: string): string | undefined {
+  function affinityKey(request: ProxyRequest, clientIp: string): string | undefined {
     if (!hashOn) return undefined;
     if (hashOn === 'ip') return clientIp;
     if (hashOn.startsWith('header:')) {
@@ -112,7 +119,7 @@ export function createProxy(o: ProxyOptions, observer?: ProxyObserver): Proxy {
     return undefined;
   }
 
-  async function forward(request: FastifyRequest, prefixLength: number, extra?: HeaderBag, signal?: AbortSignal): Promise<UpstreamResponse> {
+  async function forward(request: ProxyRequest, prefixLength: number, extra?: HeaderBag, signal?: AbortSignal): Promise<UpstreamResponse> {
     const raw = request.raw;
     const url = raw.url ?? '/';
     const q = url.indexOf('?');
