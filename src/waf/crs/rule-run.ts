@@ -9,7 +9,7 @@ import type { OpEnv } from './rule-operators.js';
 
 /** A matched value and the variable it was found in (`ARGS:q`). */
 export interface Target { varName: string; entry: Entry }
-import { Transaction, type Entry } from './transaction.js';
+import { Transaction, newEntry, type Entry } from './transaction.js';
 
 export interface RuleMatch {
   rule: CompiledRule;
@@ -96,7 +96,7 @@ class Env implements OpEnv {
   value = '';
   /** Whether the rule being run keeps captures (the operator may skip building them otherwise). */
   capture = false;
-  constructor(readonly tx: Transaction) {}
+  tx!: Transaction;
   lower(): string {
     const memo = this.entry.memo ?? (this.entry.memo = []);
     let l = memo[this.lkey];
@@ -106,8 +106,8 @@ class Env implements OpEnv {
   expand(s: string): string { return expandMacros(s, this.tx); }
 }
 
-const envs = new WeakMap<Transaction, Env>();
-const envOf = (tx: Transaction) => { let e = envs.get(tx); if (e === undefined) envs.set(tx, (e = new Env(tx))); return e; };
+// one for the process: rules run synchronously and never inside one another (no WeakMap entry per transaction)
+const ENV = new Env();
 
 /** Runs a link's operator on one value (every transformation stage for multiMatch); returns the match, if any. */
 function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, entry: Entry): Target | undefined {
@@ -145,7 +145,7 @@ function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, e
 
 const scratch: TargetList = { cols: [], entries: [] };
 
-const SECACTION: Target[] = [{ varName: '', entry: { name: '', value: '', loc: 'path' } }];
+const SECACTION: Target[] = [{ varName: '', entry: newEntry('', '', 'path', undefined, undefined) }];
 
 /** Runs one link's operator over its targets; returns the matched targets (captures set into TX). */
 function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Target[] {
@@ -153,12 +153,12 @@ function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Targe
   let list: TargetList | undefined;
   if (rule.varKey !== undefined) {
     // many rules share one target list (ARGS|ARGS_NAMES|REQUEST_COOKIES|...): resolve it once per pass
-    const key = bodyOnly ? `b|${rule.varKey}` : rule.varKey;
-    list = tx.targets.get(key);
+    const lists = bodyOnly ? tx.bodyTargets : tx.targets;
+    list = lists[rule.varIdx];
     if (list === undefined) {
       list = { cols: [], entries: [] };
       collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
-      tx.targets.set(key, list);
+      lists[rule.varIdx] = list;
     }
   } else {
     // targets that change while rules run (TX, MATCHED_VARS): resolved into one reused list (matches keep entries, never the list)
@@ -168,7 +168,8 @@ function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Targe
     collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
   }
   if (list.entries.length === 0) return NONE;
-  const env = envOf(tx);
+  const env = ENV;
+  env.tx = tx;
   // most links match nothing: the result array is made on the first match only
   let matched: Target[] | undefined;
   const { entries, cols } = list;
@@ -197,6 +198,8 @@ function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) =>
     for (const t of first) {
       tx.scalars.set('MATCHED_VAR', transformed(rule, t.entry, rule.transforms.length));
       tx.scalars.set('MATCHED_VAR_NAME', t.varName);
+      // a rule that sets no anomaly score (captures, counters, flags) raises none: nothing to measure or report
+      if (!rule.mayScore) { runActions(rule, tx); continue; }
       const before = scoreOf(tx);
       runActions(rule, tx);
       const score = scoreOf(tx) - before;
@@ -205,7 +208,7 @@ function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) =>
     return rule.skipAfter;
   }
   // ModSecurity runs each link's actions as soon as it matches (a later link may read what it set)
-  const before = scoreOf(tx);
+  const before = rule.mayScore ? scoreOf(tx) : 0;
   runActions(rule, tx);
   let prev = first;
   for (let link: CompiledRule | undefined = rule.chain; link !== undefined; link = link.chain) {
@@ -217,6 +220,7 @@ function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) =>
     runActions(link, tx);
     prev = m;
   }
+  if (!rule.mayScore) return rule.skipAfter;
   const score = scoreOf(tx) - before;
   if (score !== 0) onMatch({ rule, target: first[0].varName === '' ? undefined : first[0], score, logdata: rule.logdata ? expandMacros(rule.logdata, tx) : undefined });
   return rule.skipAfter;
@@ -239,6 +243,9 @@ const isParanoiaSkip = (r: CompiledRule) =>
  */
 export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): RuleSet {
   const kept = items.filter((c) => c.kind === 'marker' || (c.paranoia <= paranoia && !isParanoiaSkip(c)));
+  numberVarLists(init);
+  numberVarLists(kept);
+  for (const c of [...init, ...kept]) if (c.kind === 'rule') c.mayScore = setsScore(c);
   // value-only links get a slot in the per-value outcome memo
   let slots = 0;
   for (const c of kept) {
@@ -260,6 +267,28 @@ export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): 
   initSet.phases.set(1, { items: init, markers: new Map(init.flatMap((c, i) => (c.kind === 'marker' ? [[c.name, i] as [string, number]] : []))) });
   runPhase(initSet, 1, tx, () => undefined);
   return { phases, slots, initialTx: [...tx.tx], rules: kept.filter((c) => c.kind === 'rule').length };
+}
+
+/** Whether a setvar of the rule or of a chain link may write an anomaly score (a name with a macro may be any variable). */
+function setsScore(rule: CompiledRule): boolean {
+  for (let r: CompiledRule | undefined = rule; r !== undefined; r = r.chain) {
+    for (const sv of r.setvars) if (sv.name.includes('%{') || SCORE_VARS.some((v) => sv.name === `tx.${v}`)) return true;
+  }
+  return false;
+}
+
+/** Numbers the distinct variable lists (varKey) of rules and their chain links: a transaction keeps each resolved list at its number. */
+function numberVarLists(items: readonly Compiled[]): void {
+  const byKey = new Map<string, number>();
+  for (const c of items) {
+    if (c.kind !== 'rule') continue;
+    for (let r: CompiledRule | undefined = c; r !== undefined; r = r.chain) {
+      if (r.varKey === undefined) continue;
+      let k = byKey.get(r.varKey);
+      if (k === undefined) byKey.set(r.varKey, (k = byKey.size));
+      r.varIdx = k;
+    }
+  }
 }
 
 /** A transaction's TX starts as the initialization rules left it. */

@@ -10,6 +10,12 @@ export interface VarSpec {
   key?: string | RegExp;
   count: boolean;
   exclude: boolean;
+  /**
+   * For a collection read whole or by key (not TX, MATCHED_*, counts): the selector with the list's
+   * exclusions of that collection, as text. Many rules select the same entries this way
+   * (`REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/`): a transaction resolves each once.
+   */
+  subKey?: string;
 }
 
 /** Variables whose values are collections of named entries. */
@@ -40,7 +46,9 @@ function splitTargets(s: string): string[] {
 }
 
 export function parseVariables(s: string): VarSpec[] {
-  return splitTargets(s).map((t) => {
+  const texts: string[] = [];
+  const specs = splitTargets(s).map((t) => {
+    texts.push(t);
     let exclude = false, count = false;
     if (t.startsWith('!')) { exclude = true; t = t.slice(1); }
     if (t.startsWith('&')) { count = true; t = t.slice(1); }
@@ -55,8 +63,14 @@ export function parseVariables(s: string): VarSpec[] {
       else if (k.length >= 2 && k.startsWith('/') && k.endsWith('/')) key = linearRx(new RegExp(k.slice(1, -1), 'i'));
       else key = k.toLowerCase();
     }
-    return { name, key, count, exclude };
+    return { name, key, count, exclude } as VarSpec;
   });
+  specs.forEach((spec, i) => {
+    if (spec.exclude || spec.count || spec.name === 'TX' || spec.name.startsWith('MATCHED') || !COLLECTION_NAMES.has(spec.name)) return;
+    const excl = specs.flatMap((x, j) => (x.exclude && x.name === spec.name ? [texts[j]] : []));
+    spec.subKey = [texts[i].replace(/^[^:]*/, spec.name), ...excl].join('\0');
+  });
+  return specs;
 }
 
 const lname = (e: Entry) => e.lname ?? (e.lname = e.name.toLowerCase());
@@ -107,6 +121,18 @@ export function collectTargets(specs: readonly VarSpec[], hasExclusions: boolean
       continue;
     }
     if (list === undefined) continue;
+    if (spec.subKey !== undefined) {
+      // the entries this selector (with its exclusions) picks are the same for every rule of the pass
+      const subs = bodyOnly ? tx.bodySubLists : tx.subLists;
+      let sub = subs.get(spec.subKey);
+      if (sub === undefined) {
+        sub = [];
+        for (const e of list) if ((!bodyOnly || e.body) && keyMatches(spec.key, e) && !(hasExclusions && excludedBy(specs, spec.name, e))) sub.push(e);
+        subs.set(spec.subKey, sub);
+      }
+      for (let i = 0; i < sub.length; i++) { out.cols.push(spec.name); out.entries.push(sub[i]); }
+      continue;
+    }
     for (const e of list) {
       if (bodyOnly && !e.body) continue;
       if (!keyMatches(spec.key, e)) continue;

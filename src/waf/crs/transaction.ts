@@ -41,7 +41,7 @@ export function fromBytes(s: string): string {
 }
 
 /** What an engine remembers of a value across requests: its transformations and rule outcomes. */
-export interface ValueMemo { memo: Array<string | undefined>; res: Int8Array }
+export interface ValueMemo { memo: Array<string | undefined>; res: Int8Array | undefined }
 
 /** Looks up (or makes) the memo of a value; undefined = do not memoize this value. */
 export type MemoSource = (value: string) => ValueMemo | undefined;
@@ -56,8 +56,12 @@ export class Transaction {
   readonly tx = new Map<string, string>();
   /** Rule ids removed for this transaction (ctl:ruleRemoveById). */
   readonly removed = new Set<number>();
-  /** Resolved target lists by rule variable text (and pass), for rules whose targets do not change while rules run. */
-  readonly targets = new Map<string, TargetList>();
+  /** Resolved target lists by variable-list number (rule-compile.ts varIndex), for rules whose targets do not change while rules run; `bodyTargets` for the body pass. */
+  targets: Array<TargetList | undefined> = [];
+  bodyTargets: Array<TargetList | undefined> = [];
+  /** Entries a collection selector picks (VarSpec.subKey), by pass. */
+  subLists = new Map<string, Entry[]>();
+  bodySubLists = new Map<string, Entry[]>();
   /** Whether the current pass looks only at entries that came with the body. */
   bodyPass = false;
 
@@ -79,7 +83,7 @@ export class Transaction {
   txEntry(key: string, value: string): Entry {
     let e = this.txEntries.get(key);
     if (e === undefined || e.value !== value) {
-      e = { name: key, value, loc: 'path' };
+      e = newEntry(key, value, 'path', undefined, undefined);
       this.txEntries.set(key, e);
     }
     return e;
@@ -119,7 +123,11 @@ export class Transaction {
 
   /** A new entry, wired to the cross-request memo of its value when there is one. */
   entry(name: string, value: string, loc: Location, body?: boolean): Entry {
-    const m = this.memoOf?.(value);
-    return m === undefined ? { name, value, loc, body } : { name, value, loc, body, memo: m.memo, res: m.res };
+    return newEntry(name, value, loc, body, this.memoOf?.(value));
   }
+}
+
+/** Every entry has every field, in one order: the rule loops read them at one object shape (no polymorphic property access). */
+export function newEntry(name: string, value: string, loc: Location, body: boolean | undefined, m: ValueMemo | undefined): Entry {
+  return { name, value, loc, body, field: undefined, memo: m?.memo, lname: undefined, res: m?.res };
 }
