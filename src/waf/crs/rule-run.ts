@@ -66,6 +66,7 @@ function applySetvar(sv: SetVar, tx: Transaction): void {
   const dot = sv.name.indexOf('.');
   if (sv.name.slice(0, dot) !== 'tx') return; // ip/global/session collections are not kept
   const key = expandMacros(sv.name.slice(dot + 1), tx).toLowerCase();
+  if (key.startsWith('anomaly_score_pl')) tx.scoreVersion++;
   if (sv.op === 'delete') { tx.tx.delete(key); return; }
   const v = expandMacros(sv.value, tx);
   if (sv.op === '=') { tx.tx.set(key, v); return; }
@@ -74,7 +75,15 @@ function applySetvar(sv: SetVar, tx: Transaction): void {
   tx.tx.set(key, String(sv.op === '+' ? cur + d : cur - d));
 }
 
-const scoreOf = (tx: Transaction) => { let s = 0; for (const k of SCORE_VARS) s += parseInt(tx.tx.get(k) ?? '0', 10) || 0; return s; };
+/** The summed anomaly scores (recomputed only when a setvar wrote one of them since). */
+const scoreOf = (tx: Transaction) => {
+  if (tx.scoreAt === tx.scoreVersion) return tx.score;
+  let s = 0;
+  for (const k of SCORE_VARS) s += parseInt(tx.tx.get(k) ?? '0', 10) || 0;
+  tx.score = s;
+  tx.scoreAt = tx.scoreVersion;
+  return s;
+};
 
 /** The value after the first `n` transformations, memoized on the entry by chain prefix. */
 function transformed(rule: CompiledRule, e: Entry, n: number): string {
@@ -230,7 +239,7 @@ function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) =>
 interface PhaseList { items: Compiled[]; markers: Map<string, number> }
 
 /** A rule list ready to run: split by phase, with the TX values the initialization rules set. */
-export interface RuleSet { phases: Map<number, PhaseList>; slots: number; initialTx: ReadonlyArray<[string, string]>; rules: number }
+export interface RuleSet { phases: Map<number, PhaseList>; slots: number; initialTx: ReadonlyArray<[string, string]>; rules: number; initialMap?: ReadonlyMap<string, string> }
 
 const isParanoiaSkip = (r: CompiledRule) =>
   r.skipAfter !== undefined && r.chain === undefined && r.vars.length === 1 && r.vars[0].name === 'TX' && r.vars[0].key === 'executing_paranoia_level';
@@ -266,7 +275,7 @@ export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): 
   const initSet: RuleSet = { phases: new Map(), slots: 0, initialTx: [], rules: 0 };
   initSet.phases.set(1, { items: init, markers: new Map(init.flatMap((c, i) => (c.kind === 'marker' ? [[c.name, i] as [string, number]] : []))) });
   runPhase(initSet, 1, tx, () => undefined);
-  return { phases, slots, initialTx: [...tx.tx], rules: kept.filter((c) => c.kind === 'rule').length };
+  return { phases, slots, initialTx: [...tx.tx], initialMap: new Map(tx.tx), rules: kept.filter((c) => c.kind === 'rule').length };
 }
 
 /** Whether a setvar of the rule or of a chain link may write an anomaly score (a name with a macro may be any variable). */
@@ -293,7 +302,10 @@ function numberVarLists(items: readonly Compiled[]): void {
 
 /** A transaction's TX starts as the initialization rules left it. */
 export function startTx(set: RuleSet, tx: Transaction): void {
-  for (const [k, v] of set.initialTx) tx.tx.set(k, v);
+  // a fresh transaction's TX is a copy of the initial one (one Map copy, not a set per variable)
+  if (set.initialMap !== undefined && tx.tx.size === 0) tx.tx = new Map(set.initialMap);
+  else for (const [k, v] of set.initialTx) tx.tx.set(k, v);
+  tx.scoreVersion++;
 }
 
 /** Runs every rule of `phase` in order. */

@@ -53,7 +53,11 @@ export class Transaction {
   readonly collections = new Map<string, Entry[]>();
   readonly scalars = new Map<string, string>();
   /** TX variables, names lower-cased. */
-  readonly tx = new Map<string, string>();
+  tx = new Map<string, string>();
+  /** Bumped on every write to an anomaly score variable (rule-run.ts): the summed score is recomputed only after one. */
+  scoreVersion = 0;
+  scoreAt = -1;
+  score = 0;
   /** Rule ids removed for this transaction (ctl:ruleRemoveById). */
   readonly removed = new Set<number>();
   /** Resolved target lists by variable-list number (rule-compile.ts varIndex), for rules whose targets do not change while rules run; `bodyTargets` for the body pass. */
