@@ -4,7 +4,7 @@
 // skipAfter to markers, ctl:ruleRemoveById. Each match reports how much it raised the
 // CRS anomaly scores (tx.anomaly_score_pl1..4), which is what Strata sums and judges.
 import type { Compiled, CompiledRule, SetVar } from './rule-compile.js';
-import { collectTargets, SCALAR_NAMES, type TargetList } from './rule-variables.js';
+import { collectSpec, collectTargets, selection, SCALAR_NAMES, type TargetList } from './rule-variables.js';
 import type { OpEnv } from './rule-operators.js';
 
 /** A matched value and the variable it was found in (`ARGS:q`). */
@@ -153,36 +153,54 @@ function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, e
 }
 
 const scratch: TargetList = { cols: [], entries: [] };
+const one: TargetList = { cols: [], entries: [] };
 
 const SECACTION: Target[] = [{ varName: '', entry: newEntry('', '', 'path', undefined, undefined) }];
 
 /** Runs one link's operator over its targets; returns the matched targets (captures set into TX). */
 function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Target[] {
   if (rule.vars.length === 0) return SECACTION;
-  let list: TargetList | undefined;
-  if (rule.varKey !== undefined) {
-    // many rules share one target list (ARGS|ARGS_NAMES|REQUEST_COOKIES|...): resolve it once per pass
-    const lists = bodyOnly ? tx.bodyTargets : tx.targets;
-    list = lists[rule.varIdx];
-    if (list === undefined) {
-      list = { cols: [], entries: [] };
-      collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
-      lists[rule.varIdx] = list;
-    }
-  } else {
-    // targets that change while rules run (TX, MATCHED_VARS): resolved into one reused list (matches keep entries, never the list)
-    list = scratch;
-    list.cols.length = 0;
-    list.entries.length = 0;
-    collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
-  }
-  if (list.entries.length === 0) return NONE;
   const env = ENV;
   env.tx = tx;
   // most links match nothing: the result array is made on the first match only
   let matched: Target[] | undefined;
-  const { entries, cols } = list;
   const slot = rule.slot;
+  if (rule.varKey !== undefined) {
+    // targets that stay the same while rules run: each variable's entries in order, collection
+    // selections (ARGS, REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/...) resolved once per pass and shared by rules
+    const specs = rule.vars;
+    for (let s = 0; s < specs.length; s++) {
+      const spec = specs[s];
+      if (spec.exclude) continue;
+      if (spec.subIdx >= 0) {
+        const sel = selection(spec, specs, rule.hasExclusions, tx, bodyOnly);
+        for (let i = 0; i < sel.length; i++) {
+          const e = sel[i];
+          if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
+          const t = testValue(rule, tx, env, spec.name, e);
+          if (t !== undefined) (matched ??= []).push(t);
+        }
+        continue;
+      }
+      // a scalar or a count: resolved into one reused list
+      one.cols.length = 0;
+      one.entries.length = 0;
+      collectSpec(spec, specs, rule.hasExclusions, tx, bodyOnly, one);
+      for (let i = 0; i < one.entries.length; i++) {
+        const e = one.entries[i];
+        if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
+        const t = testValue(rule, tx, env, one.cols[i], e);
+        if (t !== undefined) (matched ??= []).push(t);
+      }
+    }
+    return matched ?? NONE;
+  }
+  // targets that change while rules run (TX, MATCHED_VARS): resolved into one reused list (matches keep entries, never the list)
+  const list = scratch;
+  list.cols.length = 0;
+  list.entries.length = 0;
+  collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
+  const { entries, cols } = list;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
     if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
@@ -252,8 +270,8 @@ const isParanoiaSkip = (r: CompiledRule) =>
  */
 export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): RuleSet {
   const kept = items.filter((c) => c.kind === 'marker' || (c.paranoia <= paranoia && !isParanoiaSkip(c)));
-  numberVarLists(init);
-  numberVarLists(kept);
+  numberSelections(init);
+  numberSelections(kept);
   for (const c of [...init, ...kept]) if (c.kind === 'rule') c.mayScore = setsScore(c);
   // value-only links get a slot in the per-value outcome memo
   let slots = 0;
@@ -286,16 +304,18 @@ function setsScore(rule: CompiledRule): boolean {
   return false;
 }
 
-/** Numbers the distinct variable lists (varKey) of rules and their chain links: a transaction keeps each resolved list at its number. */
-function numberVarLists(items: readonly Compiled[]): void {
+/** Numbers the distinct collection selectors (VarSpec.subKey) of rules and their chain links: a transaction keeps each selection at its number. */
+function numberSelections(items: readonly Compiled[]): void {
   const byKey = new Map<string, number>();
   for (const c of items) {
     if (c.kind !== 'rule') continue;
     for (let r: CompiledRule | undefined = c; r !== undefined; r = r.chain) {
-      if (r.varKey === undefined) continue;
-      let k = byKey.get(r.varKey);
-      if (k === undefined) byKey.set(r.varKey, (k = byKey.size));
-      r.varIdx = k;
+      for (const spec of r.vars) {
+        if (spec.subKey === undefined) continue;
+        let k = byKey.get(spec.subKey);
+        if (k === undefined) byKey.set(spec.subKey, (k = byKey.size));
+        spec.subIdx = k;
+      }
     }
   }
 }

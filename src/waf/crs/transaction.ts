@@ -3,7 +3,6 @@
 // collection rules write to. Values are byte strings: one char per byte (UTF-8 text is
 // stored as its bytes), as ModSecurity matches them.
 import type { Location } from '../detector.js';
-import type { TargetList } from './rule-variables.js';
 
 export interface Entry {
   name: string;
@@ -60,12 +59,9 @@ export class Transaction {
   score = 0;
   /** Rule ids removed for this transaction (ctl:ruleRemoveById). */
   readonly removed = new Set<number>();
-  /** Resolved target lists by variable-list number (rule-compile.ts varIndex), for rules whose targets do not change while rules run; `bodyTargets` for the body pass. */
-  targets: Array<TargetList | undefined> = [];
-  bodyTargets: Array<TargetList | undefined> = [];
-  /** Entries a collection selector picks (VarSpec.subKey), by pass. */
-  subLists = new Map<string, Entry[]>();
-  bodySubLists = new Map<string, Entry[]>();
+  /** The entries each collection selector picks (by VarSpec.subIdx), resolved once per pass; `bodySelections` for the body pass. */
+  selections: Array<Entry[] | undefined> = [];
+  bodySelections: Array<Entry[] | undefined> = [];
   /** Whether the current pass looks only at entries that came with the body. */
   bodyPass = false;
 
