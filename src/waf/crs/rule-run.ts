@@ -270,9 +270,11 @@ const isParanoiaSkip = (r: CompiledRule) =>
  */
 export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): RuleSet {
   const kept = items.filter((c) => c.kind === 'marker' || (c.paranoia <= paranoia && !isParanoiaSkip(c)));
+  // numbered over every item, not the kept ones: the numbers depend on the rule list alone, so rule sets
+  // of other paranoia levels made from the same compiled rules agree on them
   numberSelections(init);
-  numberSelections(kept);
-  for (const c of [...init, ...kept]) if (c.kind === 'rule') c.mayScore = setsScore(c);
+  numberSelections(items);
+  for (const c of [...init, ...items]) if (c.kind === 'rule') c.mayScore = setsScore(c);
   // value-only links get a slot in the per-value outcome memo
   let slots = 0;
   for (const c of kept) {
