@@ -1,6 +1,6 @@
 // Attack and benign corpora for the WAF, written for Strata's tests, plus the
 // scorer that turns them into detection and false-positive rates (docs/waf.md).
-import { createWafEngine, type WafEngineOptions, type HeadRequest } from '../src/waf/waf-engine.js';
+import { createWafEngine, type Detection, type WafEngine, type WafEngineOptions, type HeadRequest } from '../src/waf/waf-engine.js';
 import type { ParanoiaLevel } from '../src/waf/detector.js';
 import { Packr } from 'msgpackr';
 import { normalizeCollections, type Collection } from '../src/data/index.js';
@@ -226,9 +226,13 @@ export function asBodySamples(samples: Sample[], where: 'json' | 'msgpack' | 'pr
     .map((s) => ({ ...s, where, name: s.name ?? 'value' }));
 }
 
+/** The engine the corpora are scored with; `cacheSize` turns on its cross-request value memo. */
+export function corpusEngine(paranoia: ParanoiaLevel, engineName: 'crs' | 'legacy' = 'crs', cacheSize = 0): WafEngine {
+  return createWafEngine({ mode: 'block', engine: engineName, paranoia, threshold: 5, limits: DEFAULT_LIMITS, schema: CORPUS_SCHEMA, cacheSize });
+}
+
 /** Score of one sample at a paranoia level (detections in every location added up). */
-export function scoreSample(s: Sample, paranoia: ParanoiaLevel, engineName: 'crs' | 'legacy' = 'crs'): { score: number; rules: string[] } {
-  const engine = createWafEngine({ mode: 'block', engine: engineName, paranoia, threshold: 5, limits: DEFAULT_LIMITS, schema: CORPUS_SCHEMA });
+export function scoreSample(s: Sample, paranoia: ParanoiaLevel, engineName: 'crs' | 'legacy' = 'crs', engine: WafEngine = corpusEngine(paranoia, engineName)): { score: number; rules: string[]; detections: Detection[] } {
   const headers: Record<string, string> = { ...BASE_HEADERS };
   let url = s.path ?? '/api/items';
   const routeUrl = s.path === undefined ? '/api/items' : undefined;
@@ -261,7 +265,7 @@ export function scoreSample(s: Sample, paranoia: ParanoiaLevel, engineName: 'crs
   if (body !== undefined && s.where !== 'head') headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : JSON.stringify(body).length);
   const det = engine.inspectHead({ method, url, httpVersion: '1.1', headers, rawHeaders }, routeUrl);
   if (body !== undefined) det.push(...engine.inspectBody(body, ct, { method, path: url.split('?', 1)[0], routeUrl }));
-  return { score: engine.score(det), rules: det.map((d) => d.rule) };
+  return { score: engine.score(det), rules: det.map((d) => d.rule), detections: det };
 }
 
 export interface CorpusReport {

@@ -43,17 +43,18 @@ export class ValueCache<V> {
     return this.keys[i] === key && this.wheres[i] === where && this.names[i] === name ? this.values[i] : undefined;
   }
 
-  /** Stores `value` when `key` was offered before (its hash is remembered); otherwise only remembers the hash. */
-  offer(key: string, where: string, name: string, hash: number, value: V): void {
+  /** Stores `value` when `key` was offered before (its hash is remembered); otherwise only remembers the hash. Returns whether it stored. */
+  offer(key: string, where: string, name: string, hash: number, value: V): boolean {
     const i = hash & this.mask;
     // hash 0 is never remembered: 0 marks an empty slot
     if (this.seen[i] !== hash || hash === 0) {
       this.seen[i] = hash;
-      return;
+      return false;
     }
     this.keys[i] = key;
     this.wheres[i] = where;
     this.names[i] = name;
     this.values[i] = value;
+    return true;
   }
 }

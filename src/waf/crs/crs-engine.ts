@@ -77,8 +77,10 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
     const h = valueHash(value);
     const hit = values.get(value, '', '', h);
     if (hit !== undefined) return hit;
-    const m: ValueMemo = { memo: [], res: new Int8Array(slots) };
-    values.offer(value, '', '', h, m);
+    // a value seen for the first time is only remembered by hash: its memo lives as long as the request, so the
+    // outcome array (one byte per rule slot, a costly allocation) is made only for a value the cache keeps
+    const m: ValueMemo = { memo: [], res: undefined };
+    if (values.offer(value, '', '', h, m)) m.res = new Int8Array(slots);
     return m;
   };
   const lim = { maxDepth: options.limits.maxBodyDepth, maxParts: options.limits.maxBodyParts };

@@ -111,7 +111,8 @@ export function addBody(tx: Transaction, body: unknown, contentType: string, lim
   const text = bytes !== undefined ? undefined : typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString(utf8 ? 'utf8' : 'latin1') : undefined;
   let parts: ArgPart[] = [];
   const s = tx.scalars;
-  tx.targets.clear();
+  tx.selections = [];
+  tx.bodySelections = [];
   if (binary !== undefined && bytes !== undefined) binary(bytes, parts, lim);
   else if (text === undefined) { s.set('REQBODY_PROCESSOR', 'JSON'); jsonParts(body, parts, lim); }
   else if (mt === 'application/x-www-form-urlencoded') {

@@ -27,8 +27,10 @@ export interface CompiledRule {
   lkeys: number[];
   /** Index of this link's outcome in Entry.res, or -1 when its outcome depends on more than the value. */
   slot: number;
-  /** The variable text when the targets it selects stay the same while rules run (no TX, MATCHED_*), as a cache key; else undefined. */
+  /** The variable text when the targets it selects stay the same while rules run (no TX, MATCHED_*); else undefined. */
   varKey?: string;
+  /** Whether this rule's actions (or its chain's) may change an anomaly score (rule-run.ts ruleSet); when not, its matches report nothing. */
+  mayScore: boolean;
   /** Whether the variables hold `!` exclusions. */
   hasExclusions: boolean;
   multiMatch: boolean;
@@ -67,7 +69,7 @@ const IGNORED = new Set(['log', 'nolog', 'auditlog', 'noauditlog', 'ver', 'rev',
 function compileOne(d: Extract<Directive, { kind: 'rule' | 'action' }>, file: string, ctx: OperatorContext, inherited?: { id: number; phase: number }): CompiledRule {
   const actions = splitActions(d.actions);
   const rule: CompiledRule = {
-    kind: 'rule', id: inherited?.id ?? 0, phase: inherited?.phase ?? 2, vars: [], op: compileOperator('@unconditionalMatch', ctx), transforms: [], tnames: [], tkeys: [], lkeys: [], slot: -1, hasExclusions: false,
+    kind: 'rule', id: inherited?.id ?? 0, phase: inherited?.phase ?? 2, vars: [], op: compileOperator('@unconditionalMatch', ctx), transforms: [], tnames: [], tkeys: [], lkeys: [], slot: -1, mayScore: true, hasExclusions: false,
     multiMatch: false, capture: false, setvars: [], removeIds: [], tags: [], paranoia: 1, file,
   };
   for (const a of actions) {

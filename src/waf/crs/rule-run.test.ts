@@ -39,6 +39,35 @@ SecRule REQUEST_COOKIES:/^s/ "@streq 1" ${score(5)}`, (tx) => {
   assert.equal(r.tx.tx.get('anomaly_score_pl1'), '25');
 });
 
+test('rules sharing a collection selector keep their own exclusions; rules that set no anomaly score report nothing', () => {
+  // the selections a transaction resolves once are per selector and exclusion list: ARGS with and without `!ARGS:b`
+  const r = run(`
+SecRule ARGS|!ARGS:b "@rx x" ${score(21)}
+SecRule ARGS "@rx x" ${score(22)}
+SecRule ARGS|!ARGS:/^a/ "@rx x" ${score(23)}
+SecRule ARGS "@rx x" "id:24,phase:2,pass,setvar:'tx.seen=+1'"
+SecRule ARGS|!ARGS:b "@rx x" ${score(25)}`, (tx) => {
+    tx.addArg('GET', 'a', 'x', 'query');
+    tx.addArg('GET', 'b', 'x', 'query');
+  });
+  assert.deepEqual(r.matches.map((m) => `${m.rule.id} ${m.target?.varName}`), ['21 ARGS:a', '22 ARGS:a', '22 ARGS:b', '23 ARGS:b', '25 ARGS:a']);
+  assert.equal(r.tx.tx.get('seen'), '2', 'its actions ran once per match');
+  // rule sets of two paranoia levels made from the same compiled rules, then run: each reads its own selections
+  const rules = compileRules(parseSecLang(`SecRule ARGS|!ARGS:b "@rx x" ${score(31)}
+SecRule ARGS "@rx x" "id:32,phase:2,block,tag:'paranoia-level/2',setvar:'tx.anomaly_score_pl2=+5'"
+SecRule ARGS|!ARGS:/^a/ "@rx x" ${score(33)}`), 't', { readData: () => '' }, []);
+  const sets = [2, 1].map((pl) => [pl, ruleSet([], rules, pl)] as const);
+  for (const [pl, set] of sets) {
+    const tx = new Transaction();
+    startTx(set, tx);
+    tx.addArg('GET', 'a', 'x', 'query');
+    tx.addArg('GET', 'b', 'x', 'query');
+    const seen: string[] = [];
+    runPhase(set, 2, tx, (m) => seen.push(`${m.rule.id} ${m.target?.varName}`));
+    assert.deepEqual(seen, pl === 1 ? ['31 ARGS:a', '33 ARGS:b'] : ['31 ARGS:a', '32 ARGS:a', '32 ARGS:b', '33 ARGS:b'], `PL${pl}`);
+  }
+});
+
 test('chains with captures, macros, skipAfter and paranoia levels', () => {
   const r = run(`
 SecAction "id:10,phase:1,pass,setvar:'tx.allowed=|get| |post|'"

@@ -4,12 +4,12 @@
 // skipAfter to markers, ctl:ruleRemoveById. Each match reports how much it raised the
 // CRS anomaly scores (tx.anomaly_score_pl1..4), which is what Strata sums and judges.
 import type { Compiled, CompiledRule, SetVar } from './rule-compile.js';
-import { collectTargets, SCALAR_NAMES, type TargetList } from './rule-variables.js';
+import { collectSpec, collectTargets, selection, SCALAR_NAMES, type TargetList } from './rule-variables.js';
 import type { OpEnv } from './rule-operators.js';
 
 /** A matched value and the variable it was found in (`ARGS:q`). */
 export interface Target { varName: string; entry: Entry }
-import { Transaction, type Entry } from './transaction.js';
+import { Transaction, newEntry, type Entry } from './transaction.js';
 
 export interface RuleMatch {
   rule: CompiledRule;
@@ -66,6 +66,7 @@ function applySetvar(sv: SetVar, tx: Transaction): void {
   const dot = sv.name.indexOf('.');
   if (sv.name.slice(0, dot) !== 'tx') return; // ip/global/session collections are not kept
   const key = expandMacros(sv.name.slice(dot + 1), tx).toLowerCase();
+  if (key.startsWith('anomaly_score_pl')) tx.scoreVersion++;
   if (sv.op === 'delete') { tx.tx.delete(key); return; }
   const v = expandMacros(sv.value, tx);
   if (sv.op === '=') { tx.tx.set(key, v); return; }
@@ -74,7 +75,15 @@ function applySetvar(sv: SetVar, tx: Transaction): void {
   tx.tx.set(key, String(sv.op === '+' ? cur + d : cur - d));
 }
 
-const scoreOf = (tx: Transaction) => { let s = 0; for (const k of SCORE_VARS) s += parseInt(tx.tx.get(k) ?? '0', 10) || 0; return s; };
+/** The summed anomaly scores (recomputed only when a setvar wrote one of them since). */
+const scoreOf = (tx: Transaction) => {
+  if (tx.scoreAt === tx.scoreVersion) return tx.score;
+  let s = 0;
+  for (const k of SCORE_VARS) s += parseInt(tx.tx.get(k) ?? '0', 10) || 0;
+  tx.score = s;
+  tx.scoreAt = tx.scoreVersion;
+  return s;
+};
 
 /** The value after the first `n` transformations, memoized on the entry by chain prefix. */
 function transformed(rule: CompiledRule, e: Entry, n: number): string {
@@ -96,7 +105,7 @@ class Env implements OpEnv {
   value = '';
   /** Whether the rule being run keeps captures (the operator may skip building them otherwise). */
   capture = false;
-  constructor(readonly tx: Transaction) {}
+  tx!: Transaction;
   lower(): string {
     const memo = this.entry.memo ?? (this.entry.memo = []);
     let l = memo[this.lkey];
@@ -106,8 +115,8 @@ class Env implements OpEnv {
   expand(s: string): string { return expandMacros(s, this.tx); }
 }
 
-const envs = new WeakMap<Transaction, Env>();
-const envOf = (tx: Transaction) => { let e = envs.get(tx); if (e === undefined) envs.set(tx, (e = new Env(tx))); return e; };
+// one for the process: rules run synchronously and never inside one another (no WeakMap entry per transaction)
+const ENV = new Env();
 
 /** Runs a link's operator on one value (every transformation stage for multiMatch); returns the match, if any. */
 function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, entry: Entry): Target | undefined {
@@ -144,35 +153,54 @@ function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, e
 }
 
 const scratch: TargetList = { cols: [], entries: [] };
+const one: TargetList = { cols: [], entries: [] };
 
-const SECACTION: Target[] = [{ varName: '', entry: { name: '', value: '', loc: 'path' } }];
+const SECACTION: Target[] = [{ varName: '', entry: newEntry('', '', 'path', undefined, undefined) }];
 
 /** Runs one link's operator over its targets; returns the matched targets (captures set into TX). */
 function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Target[] {
   if (rule.vars.length === 0) return SECACTION;
-  let list: TargetList | undefined;
-  if (rule.varKey !== undefined) {
-    // many rules share one target list (ARGS|ARGS_NAMES|REQUEST_COOKIES|...): resolve it once per pass
-    const key = bodyOnly ? `b|${rule.varKey}` : rule.varKey;
-    list = tx.targets.get(key);
-    if (list === undefined) {
-      list = { cols: [], entries: [] };
-      collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
-      tx.targets.set(key, list);
-    }
-  } else {
-    // targets that change while rules run (TX, MATCHED_VARS): resolved into one reused list (matches keep entries, never the list)
-    list = scratch;
-    list.cols.length = 0;
-    list.entries.length = 0;
-    collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
-  }
-  if (list.entries.length === 0) return NONE;
-  const env = envOf(tx);
+  const env = ENV;
+  env.tx = tx;
   // most links match nothing: the result array is made on the first match only
   let matched: Target[] | undefined;
-  const { entries, cols } = list;
   const slot = rule.slot;
+  if (rule.varKey !== undefined) {
+    // targets that stay the same while rules run: each variable's entries in order, collection
+    // selections (ARGS, REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/...) resolved once per pass and shared by rules
+    const specs = rule.vars;
+    for (let s = 0; s < specs.length; s++) {
+      const spec = specs[s];
+      if (spec.exclude) continue;
+      if (spec.subIdx >= 0) {
+        const sel = selection(spec, specs, rule.hasExclusions, tx, bodyOnly);
+        for (let i = 0; i < sel.length; i++) {
+          const e = sel[i];
+          if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
+          const t = testValue(rule, tx, env, spec.name, e);
+          if (t !== undefined) (matched ??= []).push(t);
+        }
+        continue;
+      }
+      // a scalar or a count: resolved into one reused list
+      one.cols.length = 0;
+      one.entries.length = 0;
+      collectSpec(spec, specs, rule.hasExclusions, tx, bodyOnly, one);
+      for (let i = 0; i < one.entries.length; i++) {
+        const e = one.entries[i];
+        if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
+        const t = testValue(rule, tx, env, one.cols[i], e);
+        if (t !== undefined) (matched ??= []).push(t);
+      }
+    }
+    return matched ?? NONE;
+  }
+  // targets that change while rules run (TX, MATCHED_VARS): resolved into one reused list (matches keep entries, never the list)
+  const list = scratch;
+  list.cols.length = 0;
+  list.entries.length = 0;
+  collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
+  const { entries, cols } = list;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
     if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
@@ -197,6 +225,8 @@ function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) =>
     for (const t of first) {
       tx.scalars.set('MATCHED_VAR', transformed(rule, t.entry, rule.transforms.length));
       tx.scalars.set('MATCHED_VAR_NAME', t.varName);
+      // a rule that sets no anomaly score (captures, counters, flags) raises none: nothing to measure or report
+      if (!rule.mayScore) { runActions(rule, tx); continue; }
       const before = scoreOf(tx);
       runActions(rule, tx);
       const score = scoreOf(tx) - before;
@@ -205,7 +235,7 @@ function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) =>
     return rule.skipAfter;
   }
   // ModSecurity runs each link's actions as soon as it matches (a later link may read what it set)
-  const before = scoreOf(tx);
+  const before = rule.mayScore ? scoreOf(tx) : 0;
   runActions(rule, tx);
   let prev = first;
   for (let link: CompiledRule | undefined = rule.chain; link !== undefined; link = link.chain) {
@@ -217,6 +247,7 @@ function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) =>
     runActions(link, tx);
     prev = m;
   }
+  if (!rule.mayScore) return rule.skipAfter;
   const score = scoreOf(tx) - before;
   if (score !== 0) onMatch({ rule, target: first[0].varName === '' ? undefined : first[0], score, logdata: rule.logdata ? expandMacros(rule.logdata, tx) : undefined });
   return rule.skipAfter;
@@ -226,7 +257,7 @@ function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) =>
 interface PhaseList { items: Compiled[]; markers: Map<string, number> }
 
 /** A rule list ready to run: split by phase, with the TX values the initialization rules set. */
-export interface RuleSet { phases: Map<number, PhaseList>; slots: number; initialTx: ReadonlyArray<[string, string]>; rules: number }
+export interface RuleSet { phases: Map<number, PhaseList>; slots: number; initialTx: ReadonlyArray<[string, string]>; rules: number; initialMap?: ReadonlyMap<string, string> }
 
 const isParanoiaSkip = (r: CompiledRule) =>
   r.skipAfter !== undefined && r.chain === undefined && r.vars.length === 1 && r.vars[0].name === 'TX' && r.vars[0].key === 'executing_paranoia_level';
@@ -239,6 +270,11 @@ const isParanoiaSkip = (r: CompiledRule) =>
  */
 export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): RuleSet {
   const kept = items.filter((c) => c.kind === 'marker' || (c.paranoia <= paranoia && !isParanoiaSkip(c)));
+  // numbered over every item, not the kept ones: the numbers depend on the rule list alone, so rule sets
+  // of other paranoia levels made from the same compiled rules agree on them
+  numberSelections(init);
+  numberSelections(items);
+  for (const c of [...init, ...items]) if (c.kind === 'rule') c.mayScore = setsScore(c);
   // value-only links get a slot in the per-value outcome memo
   let slots = 0;
   for (const c of kept) {
@@ -259,12 +295,39 @@ export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): 
   const initSet: RuleSet = { phases: new Map(), slots: 0, initialTx: [], rules: 0 };
   initSet.phases.set(1, { items: init, markers: new Map(init.flatMap((c, i) => (c.kind === 'marker' ? [[c.name, i] as [string, number]] : []))) });
   runPhase(initSet, 1, tx, () => undefined);
-  return { phases, slots, initialTx: [...tx.tx], rules: kept.filter((c) => c.kind === 'rule').length };
+  return { phases, slots, initialTx: [...tx.tx], initialMap: new Map(tx.tx), rules: kept.filter((c) => c.kind === 'rule').length };
+}
+
+/** Whether a setvar of the rule or of a chain link may write an anomaly score (a name with a macro may be any variable). */
+function setsScore(rule: CompiledRule): boolean {
+  for (let r: CompiledRule | undefined = rule; r !== undefined; r = r.chain) {
+    for (const sv of r.setvars) if (sv.name.includes('%{') || SCORE_VARS.some((v) => sv.name === `tx.${v}`)) return true;
+  }
+  return false;
+}
+
+/** Numbers the distinct collection selectors (VarSpec.subKey) of rules and their chain links: a transaction keeps each selection at its number. */
+function numberSelections(items: readonly Compiled[]): void {
+  const byKey = new Map<string, number>();
+  for (const c of items) {
+    if (c.kind !== 'rule') continue;
+    for (let r: CompiledRule | undefined = c; r !== undefined; r = r.chain) {
+      for (const spec of r.vars) {
+        if (spec.subKey === undefined) continue;
+        let k = byKey.get(spec.subKey);
+        if (k === undefined) byKey.set(spec.subKey, (k = byKey.size));
+        spec.subIdx = k;
+      }
+    }
+  }
 }
 
 /** A transaction's TX starts as the initialization rules left it. */
 export function startTx(set: RuleSet, tx: Transaction): void {
-  for (const [k, v] of set.initialTx) tx.tx.set(k, v);
+  // a fresh transaction's TX is a copy of the initial one (one Map copy, not a set per variable)
+  if (set.initialMap !== undefined && tx.tx.size === 0) tx.tx = new Map(set.initialMap);
+  else for (const [k, v] of set.initialTx) tx.tx.set(k, v);
+  tx.scoreVersion++;
 }
 
 /** Runs every rule of `phase` in order. */

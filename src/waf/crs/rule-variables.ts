@@ -10,6 +10,14 @@ export interface VarSpec {
   key?: string | RegExp;
   count: boolean;
   exclude: boolean;
+  /**
+   * For a collection read whole or by key (not TX, MATCHED_*, counts): the selector with the list's
+   * exclusions of that collection, as text. Many rules select the same entries this way
+   * (`REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/`): a transaction resolves each once.
+   */
+  subKey?: string;
+  /** The number of `subKey` in its rule set (rule-run.ts ruleSet): where a transaction keeps the selection; -1 without one. */
+  subIdx: number;
 }
 
 /** Variables whose values are collections of named entries. */
@@ -40,7 +48,9 @@ function splitTargets(s: string): string[] {
 }
 
 export function parseVariables(s: string): VarSpec[] {
-  return splitTargets(s).map((t) => {
+  const texts: string[] = [];
+  const specs = splitTargets(s).map((t) => {
+    texts.push(t);
     let exclude = false, count = false;
     if (t.startsWith('!')) { exclude = true; t = t.slice(1); }
     if (t.startsWith('&')) { count = true; t = t.slice(1); }
@@ -55,8 +65,14 @@ export function parseVariables(s: string): VarSpec[] {
       else if (k.length >= 2 && k.startsWith('/') && k.endsWith('/')) key = linearRx(new RegExp(k.slice(1, -1), 'i'));
       else key = k.toLowerCase();
     }
-    return { name, key, count, exclude };
+    return { name, key, count, exclude, subIdx: -1 } as VarSpec;
   });
+  specs.forEach((spec, i) => {
+    if (spec.exclude || spec.count || spec.name === 'TX' || spec.name.startsWith('MATCHED') || !COLLECTION_NAMES.has(spec.name)) return;
+    const excl = specs.flatMap((x, j) => (x.exclude && x.name === spec.name ? [texts[j]] : []));
+    spec.subKey = [texts[i].replace(/^[^:]*/, spec.name), ...excl].join('\0');
+  });
+  return specs;
 }
 
 const lname = (e: Entry) => e.lname ?? (e.lname = e.name.toLowerCase());
@@ -67,53 +83,76 @@ export interface TargetList { cols: string[]; entries: Entry[] }
 
 /** Collects the values a rule's variables select, exclusions applied; `bodyOnly` keeps only body entries of collections. */
 export function collectTargets(specs: readonly VarSpec[], hasExclusions: boolean, tx: Transaction, bodyOnly: boolean, out: TargetList): void {
-  for (const spec of specs) {
-    if (spec.exclude) continue;
-    if (spec.name === 'TX') {
-      if (spec.count) {
-        let n = 0;
-        if (typeof spec.key === 'string') n = tx.tx.has(spec.key) ? 1 : 0;
-        else for (const k of tx.tx.keys()) if (spec.key === undefined || spec.key.test(k)) n++;
-        out.cols.push('&TX');
-        out.entries.push(tx.scalarEntry('&TX', String(n)));
-        continue;
-      }
-      if (typeof spec.key === 'string') {
-        const v = tx.tx.get(spec.key);
-        if (v !== undefined) { out.cols.push('TX'); out.entries.push(tx.txEntry(spec.key, v)); }
-        continue;
-      }
-      // keys, then values: iterating the Map's entries would make a [key, value] array per TX variable
-      for (const k of tx.tx.keys()) if (spec.key === undefined || spec.key.test(k)) { out.cols.push('TX'); out.entries.push(tx.txEntry(k, tx.tx.get(k) as string)); }
-      continue;
-    }
-    // the body pass re-runs phase 2 for what the body added: head-only values were judged already
-    if (bodyOnly && spec.count) continue;
-    if (SCALAR_NAMES.has(spec.name)) {
-      if (bodyOnly && spec.name !== 'REQUEST_BODY') continue;
-      const v = tx.scalars.get(spec.name);
-      if (spec.count) { out.cols.push(`&${spec.name}`); out.entries.push(tx.scalarEntry('&', v === undefined ? '0' : '1')); continue; }
-      if (v === undefined) continue;
-      out.cols.push(spec.name);
-      out.entries.push(tx.scalarEntry(spec.name, v));
-      continue;
-    }
+  for (const spec of specs) if (!spec.exclude) collectSpec(spec, specs, hasExclusions, tx, bodyOnly, out);
+}
+
+/**
+ * The entries of a collection selector with a subIdx (its list's exclusions applied), resolved once per
+ * transaction and pass: many rules read the same ones.
+ */
+export function selection(spec: VarSpec, specs: readonly VarSpec[], hasExclusions: boolean, tx: Transaction, bodyOnly: boolean): readonly Entry[] {
+  const sels = bodyOnly ? tx.bodySelections : tx.selections;
+  let sel = sels[spec.subIdx];
+  if (sel === undefined) {
+    sel = [];
     const list = tx.collections.get(spec.name);
+    if (list !== undefined) for (const e of list) if ((!bodyOnly || e.body) && keyMatches(spec.key, e) && !(hasExclusions && excludedBy(specs, spec.name, e))) sel.push(e);
+    sels[spec.subIdx] = sel;
+  }
+  return sel;
+}
+
+/** Collects the values one (non-exclusion) variable of `specs` selects. */
+export function collectSpec(spec: VarSpec, specs: readonly VarSpec[], hasExclusions: boolean, tx: Transaction, bodyOnly: boolean, out: TargetList): void {
+  if (spec.name === 'TX') {
     if (spec.count) {
       let n = 0;
-      if (list !== undefined) for (const e of list) if (keyMatches(spec.key, e)) n++;
-      out.cols.push(`&${spec.name}`);
-      out.entries.push(tx.scalarEntry('&', String(n)));
-      continue;
+      if (typeof spec.key === 'string') n = tx.tx.has(spec.key) ? 1 : 0;
+      else for (const k of tx.tx.keys()) if (spec.key === undefined || spec.key.test(k)) n++;
+      out.cols.push('&TX');
+      out.entries.push(tx.scalarEntry('&TX', String(n)));
+      return;
     }
-    if (list === undefined) continue;
-    for (const e of list) {
-      if (bodyOnly && !e.body) continue;
-      if (!keyMatches(spec.key, e)) continue;
-      if (hasExclusions && excludedBy(specs, spec.name, e)) continue;
-      out.cols.push(spec.name);
-      out.entries.push(e);
+    if (typeof spec.key === 'string') {
+      const v = tx.tx.get(spec.key);
+      if (v !== undefined) { out.cols.push('TX'); out.entries.push(tx.txEntry(spec.key, v)); }
+      return;
     }
+    // keys, then values: iterating the Map's entries would make a [key, value] array per TX variable
+    for (const k of tx.tx.keys()) if (spec.key === undefined || spec.key.test(k)) { out.cols.push('TX'); out.entries.push(tx.txEntry(k, tx.tx.get(k) as string)); }
+    return;
+  }
+  // the body pass re-runs phase 2 for what the body added: head-only values were judged already
+  if (bodyOnly && spec.count) return;
+  if (SCALAR_NAMES.has(spec.name)) {
+    if (bodyOnly && spec.name !== 'REQUEST_BODY') return;
+    const v = tx.scalars.get(spec.name);
+    if (spec.count) { out.cols.push(`&${spec.name}`); out.entries.push(tx.scalarEntry('&', v === undefined ? '0' : '1')); return; }
+    if (v === undefined) return;
+    out.cols.push(spec.name);
+    out.entries.push(tx.scalarEntry(spec.name, v));
+    return;
+  }
+  if (spec.subIdx >= 0) {
+    const sel = selection(spec, specs, hasExclusions, tx, bodyOnly);
+    for (let i = 0; i < sel.length; i++) { out.cols.push(spec.name); out.entries.push(sel[i]); }
+    return;
+  }
+  const list = tx.collections.get(spec.name);
+  if (spec.count) {
+    let n = 0;
+    if (list !== undefined) for (const e of list) if (keyMatches(spec.key, e)) n++;
+    out.cols.push(`&${spec.name}`);
+    out.entries.push(tx.scalarEntry('&', String(n)));
+    return;
+  }
+  if (list === undefined) return;
+  for (const e of list) {
+    if (bodyOnly && !e.body) continue;
+    if (!keyMatches(spec.key, e)) continue;
+    if (hasExclusions && excludedBy(specs, spec.name, e)) continue;
+    out.cols.push(spec.name);
+    out.entries.push(e);
   }
 }
 

@@ -3,7 +3,6 @@
 // collection rules write to. Values are byte strings: one char per byte (UTF-8 text is
 // stored as its bytes), as ModSecurity matches them.
 import type { Location } from '../detector.js';
-import type { TargetList } from './rule-variables.js';
 
 export interface Entry {
   name: string;
@@ -41,7 +40,7 @@ export function fromBytes(s: string): string {
 }
 
 /** What an engine remembers of a value across requests: its transformations and rule outcomes. */
-export interface ValueMemo { memo: Array<string | undefined>; res: Int8Array }
+export interface ValueMemo { memo: Array<string | undefined>; res: Int8Array | undefined }
 
 /** Looks up (or makes) the memo of a value; undefined = do not memoize this value. */
 export type MemoSource = (value: string) => ValueMemo | undefined;
@@ -53,11 +52,16 @@ export class Transaction {
   readonly collections = new Map<string, Entry[]>();
   readonly scalars = new Map<string, string>();
   /** TX variables, names lower-cased. */
-  readonly tx = new Map<string, string>();
+  tx = new Map<string, string>();
+  /** Bumped on every write to an anomaly score variable (rule-run.ts): the summed score is recomputed only after one. */
+  scoreVersion = 0;
+  scoreAt = -1;
+  score = 0;
   /** Rule ids removed for this transaction (ctl:ruleRemoveById). */
   readonly removed = new Set<number>();
-  /** Resolved target lists by rule variable text (and pass), for rules whose targets do not change while rules run. */
-  readonly targets = new Map<string, TargetList>();
+  /** The entries each collection selector picks (by VarSpec.subIdx), resolved once per pass; `bodySelections` for the body pass. */
+  selections: Array<Entry[] | undefined> = [];
+  bodySelections: Array<Entry[] | undefined> = [];
   /** Whether the current pass looks only at entries that came with the body. */
   bodyPass = false;
 
@@ -79,7 +83,7 @@ export class Transaction {
   txEntry(key: string, value: string): Entry {
     let e = this.txEntries.get(key);
     if (e === undefined || e.value !== value) {
-      e = { name: key, value, loc: 'path' };
+      e = newEntry(key, value, 'path', undefined, undefined);
       this.txEntries.set(key, e);
     }
     return e;
@@ -119,7 +123,11 @@ export class Transaction {
 
   /** A new entry, wired to the cross-request memo of its value when there is one. */
   entry(name: string, value: string, loc: Location, body?: boolean): Entry {
-    const m = this.memoOf?.(value);
-    return m === undefined ? { name, value, loc, body } : { name, value, loc, body, memo: m.memo, res: m.res };
+    return newEntry(name, value, loc, body, this.memoOf?.(value));
   }
+}
+
+/** Every entry has every field, in one order: the rule loops read them at one object shape (no polymorphic property access). */
+export function newEntry(name: string, value: string, loc: Location, body: boolean | undefined, m: ValueMemo | undefined): Entry {
+  return { name, value, loc, body, field: undefined, memo: m?.memo, lname: undefined, res: m?.res };
 }
