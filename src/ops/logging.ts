@@ -1,6 +1,7 @@
 // Structured logs with pino: JSON lines, secrets redacted, flushed on shutdown.
 import { pino, type Logger, type DestinationStream } from 'pino';
 import type { StrataConfig } from '../config/index.js';
+import { flushAccessLines } from './access-log.js';
 
 /**
  * Header paths never written to logs. Kept to exact paths: wildcard paths
@@ -30,6 +31,7 @@ export function createLogger(config: Pick<StrataConfig, 'log'>, destination?: De
 /** Writes out buffered lines; call before exit. */
 export function flushLogger(log: Logger): void {
   try {
+    flushAccessLines(log);
     (log as Logger & { flush?: () => void }).flush?.();
   } catch {
     // Nothing to do: a log that cannot flush must not stop shutdown.
