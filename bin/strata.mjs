@@ -19,6 +19,8 @@ if (pre && existsSync(join(pre, 'stamp.json')) && JSON.parse(readFileSync(join(p
 } else {
   const { register } = await import('tsx/esm/api');
   register();
+  // function files (.ts) load through this same loader (src/functions/function-load.ts reads the mark)
+  globalThis[Symbol.for('strata.tsxRegistered')] = true;
   ({ main } = await import('../src/cli/main.ts'));
 }
 const code = await main(process.argv.slice(2));

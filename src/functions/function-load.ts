@@ -56,6 +56,20 @@ export function findFunctionFiles(dir: string): string[] {
  * edited helpers reload too. Otherwise the process's own loader (tsx when `strata` runs from source),
  * sharing modules with the server; tsImport only when no loader handles `.ts`.
  */
+/** Set by bin/strata.mjs once it has registered tsx as the process's loader. */
+export const TSX_REGISTERED = Symbol.for('strata.tsxRegistered');
+
+/**
+ * Whether `import()` of a .ts file compiles it as tsc would: under tsx (bin/strata.mjs registers it), or on a
+ * Node with no TypeScript of its own (it refuses the file, and tsImport takes over). Node's own type stripping
+ * (on by default from 22.18 and in 24) loads the file but keeps `./x.js` specifiers as they are, which the
+ * sources' `./x.ts` files do not answer, and reports syntax errors without a line: tsImport then, always.
+ */
+function processCompilesTs(): boolean {
+  if ((globalThis as Record<symbol, unknown>)[TSX_REGISTERED] === true) return true;
+  return !(process.features as { typescript?: unknown }).typescript;
+}
+
 export function defaultImporter(opts: { fresh?: boolean } = {}): ModuleImporter {
   const seen = new Map<string, number>();
   const viaTsx = async (url: string) => {
@@ -65,7 +79,7 @@ export function defaultImporter(opts: { fresh?: boolean } = {}): ModuleImporter 
   return async (file) => {
     const url = pathToFileURL(file).href;
     const ts = /\.m?ts$/.test(file);
-    if (ts && opts.fresh) return viaTsx(url);
+    if (ts && (opts.fresh || !processCompilesTs())) return viaTsx(url);
     try {
       // A second load of the same file (a reload) needs a new URL to bypass the module cache.
       const n = seen.get(url) ?? 0;
