@@ -131,11 +131,38 @@ test('identical heads of bodiless requests reuse their findings: an attack is bl
     assert.equal(e.inspectHead(head('/x?q=hello'), '/x').length, 0, `benign, round ${i}`);
     // the same target with a scanner's User-Agent is another head
     assert.ok(e.score(e.inspectHead(head('/x?q=hello', 'sqlmap/1.7'), '/x')) >= 5, `scanner, round ${i}`);
-    // a head with a body to follow is never served from the memo (its transaction carries to the body pass)
+    // a head with a body to follow carries its transaction to the body pass
     const carry = {};
     e.inspectHead(head('/x?q=hello'), '/x', undefined, carry);
     assert.ok((carry as { state?: unknown }).state !== undefined);
   }
+});
+
+test('identical heads of requests with a body reuse their findings; the body pass still sees the head (its transaction made again)', async () => {
+  const { createWafEngine } = await import('../src/waf/index.js');
+  const { DEFAULT_LIMITS } = await import('./waf-corpus.js');
+  const e = createWafEngine({ mode: 'block', engine: 'crs', paranoia: 1, threshold: 5, limits: DEFAULT_LIMITS, cacheSize: 64, exclusions: [{ route: '/ok', parameter: 'body:q', detectors: ['sqli'] }] });
+  const post = (url: string, ua = 'Mozilla/5.0') => ({ method: 'POST', url, httpVersion: '2.0', headers: { host: 'a.example', 'user-agent': ua, 'content-type': 'application/json', te: 'trailers' } });
+  const scope = (path: string) => ({ method: 'POST', path, routeUrl: path });
+  const runs: { head: unknown[]; body: unknown[]; lazy: boolean }[] = [];
+  for (let i = 0; i < 4; i++) {
+    const carry: { state?: unknown } = {};
+    const head = e.inspectHead(post('/x'), '/x', undefined, carry);
+    const body = e.inspectBody({ q: "' or 1=1--" }, 'application/json', scope('/x'), carry);
+    runs.push({ head, body, lazy: typeof carry.state === 'object' && carry.state !== null && 'replay' in carry.state });
+    assert.ok(e.score([...head, ...body]) >= 5, `attack in the body, round ${i}`);
+    // the route's exclusion applies to a head from the cache as to a fresh one
+    const okCarry = {};
+    assert.equal(e.inspectHead(post('/ok'), '/ok', undefined, okCarry).length, 0);
+    assert.equal(e.score(e.inspectBody({ q: "' or 1=1--" }, 'application/json', scope('/ok'), okCarry)), 0, `excluded, round ${i}`);
+    // an attack in the head is found every time, with or without a body to follow
+    assert.ok(e.score(e.inspectHead(post('/x', 'sqlmap/1.7'), '/x', undefined, {})) >= 5, `scanner, round ${i}`);
+  }
+  // the first sighting runs the rules; once the head is kept, later ones are answered from it (the
+  // transaction is made again only for the body pass), with the same findings
+  assert.equal(runs[0].lazy, false);
+  assert.ok(runs.slice(2).every((r) => r.lazy), 'a repeated head is answered from the cache');
+  for (const r of runs) assert.deepEqual({ head: r.head, body: r.body }, { head: runs[0].head, body: runs[0].body });
 });
 
 test('Markdown code is not exempt from the command rules: a shell runs a fenced block or an inline code span as a command substitution', () => {

@@ -33,6 +33,22 @@ export interface UnaryOptions {
 const GRPC_BINARY = /^application\/grpc(\+proto)?$/i;
 const NO_TIMEOUT = () => undefined;
 
+const OK_TRAILERS: Readonly<Record<string, string>> = Object.freeze({ 'grpc-status': '0' });
+
+/** The response compression for a grpc-accept-encoding value, kept per value (clients send one of a few). */
+const negotiations = new WeakMap<readonly Compression[], Map<string, Compression | null>>();
+function negotiated(compressions: readonly Compression[], accept: string | string[] | undefined): Compression | null {
+  const key = typeof accept === 'string' ? accept : '';
+  let known = negotiations.get(compressions);
+  if (known === undefined) negotiations.set(compressions, (known = new Map()));
+  let c = known.get(key);
+  if (c === undefined) {
+    c = compressionNegotiate([...compressions], null, key === '' ? null : key, 'grpc-accept-encoding').response;
+    if (known.size < 64) known.set(key, c);
+  }
+  return c;
+}
+
 /** Whether a request can take the unary path (headers only; the body decides the rest). */
 export function plainGrpc(req: Http2ServerRequest): boolean {
   const h = req.headers;
@@ -118,6 +134,7 @@ export async function serveUnary(
     return fallback(replay([buf]));
   }
   let requestHeader: Headers | undefined;
+  let responseTrailer: Headers | undefined;
   const ctx: HandlerContext = {
     method: m.method,
     service: m.method.parent,
@@ -129,12 +146,15 @@ export async function serveUnary(
       return (requestHeader ??= webHeaders(req.headers));
     },
     responseHeader: new Headers(),
-    responseTrailer: new Headers(),
+    // built when a method sets a trailer (none of the collections' do); a plain OK is one constant line
+    get responseTrailer() {
+      return (responseTrailer ??= new Headers());
+    },
     protocolName: 'grpc',
     values,
     url: path,
   };
-  const response = compressionNegotiate([...o.compressions], null, (req.headers['grpc-accept-encoding'] as string | undefined) ?? null, 'grpc-accept-encoding').response;
+  const response = negotiated(o.compressions, req.headers['grpc-accept-encoding']);
   let out: Buffer | undefined;
   let error: ConnectError | undefined;
   try {
@@ -153,8 +173,11 @@ export async function serveUnary(
   headers['content-type'] = 'application/grpc+proto';
   if (response) headers['grpc-encoding'] = response.name;
   ctx.responseHeader.forEach((v, k) => (headers[k] = v));
-  const trailers: Record<string, string> = {};
-  setTrailerStatus(ctx.responseTrailer, error).forEach((v, k) => (trailers[k] = v));
+  let trailers: Record<string, string> = OK_TRAILERS;
+  if (error !== undefined || responseTrailer !== undefined) {
+    trailers = {};
+    setTrailerStatus(ctx.responseTrailer, error).forEach((v, k) => (trailers[k] = v));
+  }
   res.writeHead(200, headers);
   if (out) res.write(out);
   res.addTrailers(trailers);

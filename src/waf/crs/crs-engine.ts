@@ -62,6 +62,8 @@ function load(options: WafEngineOptions): LoadedCrs {
 }
 
 interface CarryState { tx: Transaction; active: CompiledExclusion[] }
+/** A head answered from the cache: its transaction, made again when a body pass needs it. */
+interface LazyCarry { replay: () => CarryState }
 
 export function createCrsEngine(options: WafEngineOptions): WafEngine {
   const crs = load(options);
@@ -84,7 +86,7 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
     return m;
   };
   const lim = { maxDepth: options.limits.maxBodyDepth, maxParts: options.limits.maxBodyParts };
-  // Whole heads of bodiless requests repeat (a page polled, a list re-read, assets over keep-alive
+  // Whole heads repeat (a page polled, a list re-read, assets over keep-alive, the same gRPC call
   // connections): the findings of an identical head (method, target, route, every header line) are
   // the same, so they are kept too (same admission rule), and such a request costs one hash and lookup
   const heads = size > 0 ? new ValueCache<Detection[]>(Math.max(256, size >> 2)) : undefined;
@@ -140,44 +142,57 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
 
   const activeFor = (method: string, routeUrl: string | undefined, path: string) => (exclusions.length > 0 ? exclusionsFor(exclusions, method, routeUrl, path) : []);
 
+  /** Phase 1 and the head's part of phase 2; the transaction goes on to the body pass. */
+  const headPass = (req: HeadRequest, routeUrl: string | undefined, out: Detection[]): CarryState => {
+    const q = req.url.indexOf('?');
+    const active = activeFor(req.method, routeUrl, q === -1 ? req.url : req.url.slice(0, q));
+    for (const f of framingFindings(req)) {
+      if (!(active.length > 0 && isExcluded(active, 'protocol', f.rule))) out.push({ detector: 'protocol', rule: f.rule, severity: 'critical', score: 5, paranoia: 1, message: f.message });
+    }
+    for (const h of strataHeaderHits(req, options.paranoia, families)) {
+      const rule = `strata-${h.finding.rule}`;
+      if (!(active.length > 0 && isExcluded(active, h.family, rule, 'header'))) out.push({ detector: h.family, rule, severity: h.finding.severity, score: SEVERITY_SCORE[h.finding.severity], paranoia: h.finding.paranoia, message: h.finding.message });
+    }
+    const tx = headTransaction(req, memoOf, argReaderFor(options.schema, { method: req.method, path: q === -1 ? req.url : req.url.slice(0, q) }));
+    startTx(crs.set, tx);
+    const on = collect(out, active);
+    runPhase(crs.set, 1, tx, on);
+    runPhase(crs.set, 2, tx, on);
+    strata(tx, false, out, active);
+    return { tx, active };
+  };
+
   return {
     options,
     inspectHead(req: HeadRequest, routeUrl?: string, _memo?: unknown, carry?: BodyCarry) {
       const out: Detection[] = [];
       if (options.mode === 'off') return out;
       let headKey: string | undefined, headHash = 0;
-      if (carry === undefined && heads !== undefined) {
+      if (heads !== undefined) {
         headKey = headKeyOf(req, routeUrl);
         if (headKey.length > HEAD_KEY_MAX) headKey = undefined;
         else {
           headHash = valueHash(headKey);
           const hit = heads.get(headKey, '', '', headHash);
-          if (hit !== undefined) return hit.map((d) => ({ ...d }));
+          if (hit !== undefined) {
+            // The head's transaction is rebuilt only if a body pass comes: most bodies of a repeated head
+            // are never inspected here (gRPC frames, bodies a route streams itself), and the findings are
+            // the same with or without a body to follow.
+            if (carry !== undefined) carry.state = { replay: () => headPass(req, routeUrl, []) } satisfies LazyCarry;
+            return hit.map((d) => ({ ...d }));
+          }
         }
       }
-      const q = req.url.indexOf('?');
-      const active = activeFor(req.method, routeUrl, q === -1 ? req.url : req.url.slice(0, q));
-      for (const f of framingFindings(req)) {
-        if (!(active.length > 0 && isExcluded(active, 'protocol', f.rule))) out.push({ detector: 'protocol', rule: f.rule, severity: 'critical', score: 5, paranoia: 1, message: f.message });
-      }
-      for (const h of strataHeaderHits(req, options.paranoia, families)) {
-        const rule = `strata-${h.finding.rule}`;
-        if (!(active.length > 0 && isExcluded(active, h.family, rule, 'header'))) out.push({ detector: h.family, rule, severity: h.finding.severity, score: SEVERITY_SCORE[h.finding.severity], paranoia: h.finding.paranoia, message: h.finding.message });
-      }
-      const tx = headTransaction(req, memoOf, argReaderFor(options.schema, { method: req.method, path: q === -1 ? req.url : req.url.slice(0, q) }));
-      startTx(crs.set, tx);
-      const on = collect(out, active);
-      runPhase(crs.set, 1, tx, on);
-      runPhase(crs.set, 2, tx, on);
-      strata(tx, false, out, active);
-      if (carry !== undefined) carry.state = { tx, active } satisfies CarryState;
+      const state = headPass(req, routeUrl, out);
+      if (carry !== undefined) carry.state = state;
       if (headKey !== undefined) heads?.offer(headKey, '', '', headHash, out.map((d) => ({ ...d })));
       return out;
     },
     inspectBody(body: unknown, contentType: string, scope: WafScope, carry?: BodyCarry) {
       const out: Detection[] = [];
       if (options.mode === 'off' || body === undefined || body === null) return out;
-      const prev = carry?.state as CarryState | undefined;
+      const held = carry?.state as CarryState | LazyCarry | undefined;
+      const prev = held !== undefined && 'replay' in held ? held.replay() : held;
       let active = prev?.active ?? activeFor(scope.method, scope.routeUrl, scope.path);
       if (scope.urlFields !== undefined && scope.urlFields.length > 0) active = [...active, ...urlFieldExclusions(scope.urlFields, ['rfi'])];
       let tx = prev?.tx;
