@@ -84,15 +84,16 @@ function compiledOnce(key: string, build: () => { sql: string }): string {
  * pass positioned them, then failed or died before publishing) by position, then rows without one
  * by insertion key. Read outside any transaction, so only committed rows are seen.
  */
-export async function pendingRows(db: Db, dialect: SqlDialect, names: TableNames, limit: number): Promise<OutboxRow[]> {
+export async function pendingRows(db: Db, dialect: SqlDialect, names: TableNames, limit: number, after = 0): Promise<OutboxRow[]> {
   if (dialect.name !== 'mysql') {
-    // one statement text per outbox, compiled once: the relay reads on every pass
+    // one statement text per outbox, compiled once: the relay reads on every pass. On SQLite
+    // `after` skips the rows this relay published and has not marked yet (markPublished is deferred there).
     const text = compiledOnce(`pending\u0000${dialect.name}\u0000${names.outbox}`, () => {
       const q = db.selectFrom(names.outbox).select(COLUMNS).where('published_at', 'is', null);
       // PostgreSQL sorts NULLs last in ascending order, as its partial index (seq, insert_key) holds them
-      return (dialect.name === 'sqlite' ? q.orderBy('seq') : q.select('insert_key').orderBy('seq').orderBy('insert_key')).limit(limit).compile();
+      return (dialect.name === 'sqlite' ? q.where('seq', '>', 0).orderBy('seq') : q.select('insert_key').orderBy('seq').orderBy('insert_key')).limit(limit).compile();
     });
-    return (await db.executeQuery(CompiledQuery.raw(text, [limit]))).rows as OutboxRow[];
+    return (await db.executeQuery(CompiledQuery.raw(text, dialect.name === 'sqlite' ? [after, limit] : [limit]))).rows as OutboxRow[];
   }
   // MySQL sorts NULLs first: two reads, each a range of the index (published_at, seq, insert_key).
   // Named, because MariaDB otherwise walks the primary key for the second, through every published row.
