@@ -2,7 +2,7 @@
 // records service (no HTTP) with data.events on (outbox insert in each write + relay publishing to
 // the in-process bus) against off, in the same run, alternated (off on off on), medians and the
 // ratio; plus commit-to-subscriber latency with events on. `-- events pg` also runs on PostgreSQL.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
@@ -19,6 +19,8 @@ interface Run {
   events: boolean;
   creates: number;
   perSec: number;
+  /** This process's CPU (user+system) per create, the relay's publishing included: robust when the machine is loaded. */
+  cpuUsPerCreate: number;
   latencyP50ms?: number;
   latencyP99ms?: number;
 }
@@ -50,16 +52,18 @@ async function once(url: string, dataDir: string, events: boolean, seconds: numb
     }
   };
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const elapsed = (performance.now() - start) / 1000;
   await relay.drain();
+  const cpu = process.cpuUsage(cpu0);
   await new Promise((r) => setTimeout(r, 50));
   await relay.stop();
   await bus.close();
   await dropAll(layer.db, { dialect: layer.dialect, names: layer.names }, normalizeCollections(COLLECTIONS));
   await layer.stop();
   const sorted = [...latencies].sort((a, b) => a - b);
-  const run: Run = { events, creates, perSec: creates / elapsed };
+  const run: Run = { events, creates, perSec: creates / elapsed, cpuUsPerCreate: Number(((cpu.user + cpu.system) / creates).toFixed(1)) };
   if (events) {
     run.latencyP50ms = Number(median(sorted).toFixed(2));
     run.latencyP99ms = Number((sorted[Math.floor(sorted.length * 0.99)] ?? NaN).toFixed(2));
@@ -88,17 +92,22 @@ export async function run(o: BenchOptions): Promise<void> {
       const off = median(runs.filter((r) => !r.events).map((r) => r.perSec));
       const on = median(runs.filter((r) => r.events).map((r) => r.perSec));
       const onRuns = runs.filter((r) => r.events);
+      const cpuOff = median(runs.filter((r) => !r.events).map((r) => r.cpuUsPerCreate));
+      const cpuOn = median(onRuns.map((r) => r.cpuUsPerCreate));
       const row = {
         engine: e.name,
         offPerSec: Math.round(off),
         onPerSec: Math.round(on),
         ratio: Number((on / off).toFixed(2)),
+        cpuUsPerCreateOff: cpuOff,
+        cpuUsPerCreateOn: cpuOn,
+        cpuRatio: Number((cpuOff / cpuOn).toFixed(2)),
         latencyP50ms: median(onRuns.map((r) => r.latencyP50ms ?? NaN)),
         latencyP99ms: median(onRuns.map((r) => r.latencyP99ms ?? NaN)),
         runs,
       };
       results.push(row);
-      console.log(`${e.name.padEnd(9)} creates/s events off ${row.offPerSec}, on ${row.onPerSec}: on/off ${row.ratio}x; commit->subscriber p50 ${row.latencyP50ms} ms, p99 ${row.latencyP99ms} ms`);
+      console.log(`${e.name.padEnd(9)} creates/s events off ${row.offPerSec}, on ${row.onPerSec}: on/off ${row.ratio}x; CPU µs/create off ${row.cpuUsPerCreateOff}, on ${row.cpuUsPerCreateOn}: off/on ${row.cpuRatio}x (load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}); commit->subscriber p50 ${row.latencyP50ms} ms, p99 ${row.latencyP99ms} ms`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -336,6 +336,20 @@ export function eventsContract(engine: string, setup: () => Promise<EngineSetup>
       assert.equal(pub.seen[from]?.event.record.name, 'woken');
     });
 
+    test('writes while the relay runs (no drain): each event published once, and every row marked once the outbox runs dry', async () => {
+      await relay.drain();
+      const from = pub.seen.length;
+      // bursts of concurrent creates, each awaited: the relay publishes while later ones commit
+      // (on SQLite it marks at most every 50 ms meanwhile, reading past what it published)
+      for (let b = 0; b < 6; b++) await Promise.all(Array.from({ length: 8 }, (_, i) => layer.records.create('users', { name: `run-${b}-${i}` })));
+      for (let i = 0; i < 500 && (pub.seen.length - from < 48 || (await pending()) > 0); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(await pending(), 0, 'every published row is marked without drain() or stop()');
+      const got = pub.seen.slice(from).map((g) => g.event.seq);
+      assert.equal(got.length, 48, 'each event once');
+      assert.deepEqual(got, [...got].sort((a, b) => a - b), 'in position order');
+      assert.equal(new Set(got).size, 48);
+    });
+
     test('the change feed replays retained events and answers 410 for pruned positions', async () => {
       await relay.drain();
       const feed = layer.changes;

@@ -1,7 +1,7 @@
 // The transactional outbox for record-change events: one row per write, inserted in the write's own
 // transaction (so a rollback leaves no event), given its position by the relay (PostgreSQL, MySQL)
 // and read by the relay in position order and by the change feed.
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { ValidationError, type ChangeFeed, type RecordChangeAction, type RecordChangeEvent } from '../core/index.js';
 import type { Db, SqlDialect } from './dialects/dialect.js';
 import type { TableNames } from './table-names.js';
@@ -65,16 +65,36 @@ export function toEvent(r: PositionedRow): RecordChangeEvent {
 
 const COLUMNS = ['seq', 'collection', 'action', 'record_id', 'record', 'at'] as const;
 
+/** Compiled statement texts of the relay's per-pass statements, by purpose, engine and outbox table. */
+const compiledTexts = new Map<string, string>();
+
+/** The SQL text `build` compiles to, built once per key (its one parameter list is the caller's). */
+function compiledOnce(key: string, build: () => { sql: string }): string {
+  let text = compiledTexts.get(key);
+  if (text === undefined) {
+    text = build().sql;
+    if (compiledTexts.size >= 64) compiledTexts.delete(compiledTexts.keys().next().value!);
+    compiledTexts.set(key, text);
+  }
+  return text;
+}
+
 /**
  * Unpublished rows the relay publishes next, in publish order: rows that already have a position (a
  * pass positioned them, then failed or died before publishing) by position, then rows without one
  * by insertion key. Read outside any transaction, so only committed rows are seen.
  */
-export async function pendingRows(db: Db, dialect: SqlDialect, names: TableNames, limit: number): Promise<OutboxRow[]> {
-  const pending = () => db.selectFrom(names.outbox).select(COLUMNS).where('published_at', 'is', null);
-  if (dialect.name === 'sqlite') return (await pending().orderBy('seq').limit(limit).execute()) as OutboxRow[];
-  // PostgreSQL sorts NULLs last in ascending order, as its partial index (seq, insert_key) holds them
-  if (dialect.name === 'postgres') return (await pending().select('insert_key').orderBy('seq').orderBy('insert_key').limit(limit).execute()) as OutboxRow[];
+export async function pendingRows(db: Db, dialect: SqlDialect, names: TableNames, limit: number, after = 0): Promise<OutboxRow[]> {
+  if (dialect.name !== 'mysql') {
+    // one statement text per outbox, compiled once: the relay reads on every pass. On SQLite
+    // `after` skips the rows this relay published and has not marked yet (markPublished is deferred there).
+    const text = compiledOnce(`pending\u0000${dialect.name}\u0000${names.outbox}`, () => {
+      const q = db.selectFrom(names.outbox).select(COLUMNS).where('published_at', 'is', null);
+      // PostgreSQL sorts NULLs last in ascending order, as its partial index (seq, insert_key) holds them
+      return (dialect.name === 'sqlite' ? q.where('seq', '>', 0).orderBy('seq') : q.select('insert_key').orderBy('seq').orderBy('insert_key')).limit(limit).compile();
+    });
+    return (await db.executeQuery(CompiledQuery.raw(text, dialect.name === 'sqlite' ? [after, limit] : [limit]))).rows as OutboxRow[];
+  }
   // MySQL sorts NULLs first: two reads, each a range of the index (published_at, seq, insert_key).
   // Named, because MariaDB otherwise walks the primary key for the second, through every published row.
   const from = sql`${sql.table(names.outbox)} FORCE INDEX (${sql.id(outboxIndexNames(names).pending)})`;
@@ -144,12 +164,19 @@ export async function assignPositions(db: Db, dialect: SqlDialect, names: TableN
 /** Marks the rows `seqs` (a prefix of what assignPositions returned, in order) as published. */
 export async function markPublished(db: Db, dialect: SqlDialect, names: TableNames, seqs: readonly number[]): Promise<void> {
   if (seqs.length === 0) return;
-  const q = db.updateTable(names.outbox).set({ published_at: new Date().toISOString() });
+  const now = new Date().toISOString();
   // SQLite has one writer and gives each row a seq above every existing one, so the unpublished rows
-  // in [first, last] are exactly these: a range keeps one cached statement instead of one per list
-  // length. Elsewhere name each one (a position is unique, and this stays right whatever happened).
-  if (dialect.name === 'sqlite') await q.where('seq', '>=', seqs[0]).where('seq', '<=', seqs[seqs.length - 1]).where('published_at', 'is', null).execute();
-  else await q.where('seq', 'in', seqs).execute();
+  // in [first, last] are exactly these: a range, one statement for any batch. Elsewhere name each one
+  // (a position is unique, and this stays right whatever happened): PostgreSQL as one array
+  // parameter (one statement text for any batch), MySQL as a list.
+  const key = `mark\u0000${dialect.name}\u0000${names.outbox}`;
+  if (dialect.name === 'sqlite') {
+    const text = compiledOnce(key, () => db.updateTable(names.outbox).set({ published_at: now }).where('seq', '>=', 0).where('seq', '<=', 0).where('published_at', 'is', null).compile());
+    await db.executeQuery(CompiledQuery.raw(text, [now, seqs[0], seqs[seqs.length - 1]]));
+  } else if (dialect.name === 'postgres') {
+    const text = compiledOnce(key, () => sql`UPDATE ${sql.table(names.outbox)} SET published_at = ${now} WHERE seq = ANY(${[]}::bigint[])`.compile(db));
+    await db.executeQuery(CompiledQuery.raw(text, [now, seqs.map(String)]));
+  } else await db.updateTable(names.outbox).set({ published_at: now }).where('seq', 'in', seqs).execute();
 }
 
 async function prunedThrough(db: Db, names: TableNames): Promise<number> {

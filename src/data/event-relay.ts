@@ -62,6 +62,9 @@ function lockKey(name: string): number {
   return h & 0x7fffffff;
 }
 
+/** How long a SQLite relay may hold published events unmarked while events keep flowing. */
+const MARK_MS = 50;
+
 /** How long a SQLite relay's lease lasts; it is renewed once half of it has passed. */
 const LEASE_MS = 15_000;
 const LEASE_OWNER = 'relay_owner';
@@ -182,20 +185,46 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
   const pruneEvery = opts.pruneInterval ?? 60_000;
   const publishTimeout = opts.publishTimeout ?? 10_000;
   const crash = crashPoint(process.env.STRATA_CRASH_AT);
-  // passes never overlap (the poll, local wake-ups and drain() all go through here)
+  // SQLite: the mark is deferred, one UPDATE (and commit) per MARK_MS while events flow instead of
+  // one per pass. `published` is the highest seq this relay published since its last mark (the next
+  // pass reads past it; 0 once everything published is marked), `unmarked` the published range not
+  // marked yet. Unmarked rows are published again only after a crash (at least once, same ids).
+  let published = 0;
+  let unmarked: [number, number] | undefined;
+  let lastMark = 0;
+  let markTimer: NodeJS.Timeout | undefined;
+  // passes never overlap (the poll, local wake-ups, marks and drain() all go through here)
   let tail: Promise<unknown> = Promise.resolve();
-  const serialPass = (): Promise<number> => {
-    const p = tail.then(pass);
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = tail.then(fn);
     tail = p.catch(() => undefined);
     return p;
   };
+  const serialPass = (): Promise<number> => serially(pass);
+  const serialMark = (): Promise<unknown> => serially(() => (unmarked ? withPublisherLock(opts.outbox(), lease, (conn) => markNow(conn), opts.logger) : Promise.resolve()));
+
+  /** Marks what this relay published and has not marked (SQLite); after it the next read starts from the first unpublished row again. */
+  async function markNow(conn: Db): Promise<void> {
+    if (markTimer) clearTimeout(markTimer);
+    markTimer = undefined;
+    if (!unmarked) return;
+    const range = unmarked;
+    await markPublished(conn, opts.outbox().dialect, opts.outbox().names, range);
+    if (unmarked === range) {
+      unmarked = undefined;
+      published = 0;
+    }
+    lastMark = Date.now();
+    crash('relay:after-mark');
+  }
 
   /** One locked pass: position a batch, publish it in order, mark it; returns how many were published (-1: lock busy). */
   async function pass(): Promise<number> {
     const o = opts.outbox();
     const bus = opts.publisher();
     const n = await withPublisherLock(o, lease, async (conn) => {
-      const pending = await pendingRows(conn, o.dialect, o.names, opts.batchSize);
+      const sqlite = o.dialect.name === 'sqlite';
+      const pending = await pendingRows(conn, o.dialect, o.names, opts.batchSize, published);
       // positions are given before anything is published, so a retry publishes the same ids
       const rows = await assignPositions(conn, o.dialect, o.names, pending);
       const events = rows.map(toEvent);
@@ -215,9 +244,26 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
         if (some) crash('relay:after-publish');
       } finally {
         // what was published is marked even when a later publish failed (it is retried next pass)
-        await markPublished(conn, o.dialect, o.names, done);
+        if (!sqlite) await markPublished(conn, o.dialect, o.names, done);
+        else if (done.length > 0) {
+          // SQLite: rowid order is commit order, so what this relay published since its last mark is one range
+          unmarked = [unmarked?.[0] ?? done[0], done[done.length - 1]];
+          published = done[done.length - 1];
+        }
       }
-      if (some) crash('relay:after-mark');
+      if (!sqlite) {
+        if (some) crash('relay:after-mark');
+      } else if (unmarked) {
+        // at once when the outbox ran dry or a mark is due; otherwise at most MARK_MS later
+        if (!some || Date.now() - lastMark >= MARK_MS) await markNow(conn);
+        else if (!markTimer) {
+          markTimer = setTimeout(() => {
+            markTimer = undefined;
+            serialMark().catch((err) => opts.logger?.warn({ err }, 'outbox relay could not mark published events; retrying at the next pass'));
+          }, MARK_MS);
+          markTimer.unref();
+        }
+      }
       if (Date.now() - lastPrune >= pruneEvery) {
         lastPrune = Date.now();
         const pruned = await pruneOutbox({ ...o, db: conn }, opts.retention, opts.maxRows);
@@ -277,6 +323,9 @@ export function eventRelay(opts: EventRelayOptions): EventRelay {
       unlisten?.();
       await running;
       await tail;
+      if (markTimer) clearTimeout(markTimer);
+      markTimer = undefined;
+      await serialMark().catch((err) => opts.logger?.warn({ err }, 'outbox relay could not mark published events'));
       const o = opts.outbox();
       if (o.dialect.name === 'sqlite') await releaseSqliteLease(o, lease).catch((err) => opts.logger?.warn({ err }, 'outbox relay could not hand its lease over'));
     },
