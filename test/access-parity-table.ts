@@ -188,6 +188,19 @@ export const ROWS: Row[] = [
     expect: { owner: allow('noteA body=edited'), other: deny(404), member: deny(404), anonymous: deny(404), superuser: allow('noteA body=edited'), apikey: deny(403), ...gone },
   },
   {
+    // The WAF reads every transport's body: REST's JSON, and the message Connect, gRPC-Web and gRPC decode
+    // (the same JSON shape), so an attack in a field is refused (403, a WAF event) wherever it comes in.
+    name: 'create a post whose title is an SQL injection (the WAF)',
+    op: { kind: 'create', call: (w) => ({ kind: 'create', collection: 'posts', body: { title: "1' union select password, email from users--", author: w.ids.alice } }) },
+    expect: { owner: deny(403), other: deny(403), member: deny(403), anonymous: deny(403), superuser: deny(403), apikey: deny(403), ...gone },
+  },
+  {
+    // ...while Strata's own filter grammar, quotes and operators included, passes on every transport
+    name: 'list posts with a filter of quotes, || and SQL words (the WAF lets it through)',
+    op: { kind: 'list', call: (w) => ({ kind: 'list', collection: 'posts', filter: `title = 'by alice' || (title ~ 'select' && id = '${w.ids.postB}')` }) },
+    expect: { owner: allow('postA'), other: allow('postA'), member: allow('postA'), anonymous: allow('postA'), superuser: allow('postA'), apikey: deny(403), ...gone },
+  },
+  {
     name: "delete a note of alice's",
     op: { kind: 'delete', call: async (w) => ({ kind: 'delete', collection: 'notes', id: await make(w, 'notes', 'doomed', { body: 'd', secret: 'd', owner: w.ids.alice }) }) },
     expect: { owner: allow(), other: deny(404), member: deny(404), anonymous: deny(404), superuser: allow(), apikey: deny(403), ...gone },

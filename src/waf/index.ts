@@ -13,7 +13,7 @@ export { wafPlugin, engineFromConfig, type HeadPass, type WafDeps, type WafConfi
 export { createWafEngine, type WafEngine, type WafEngineOptions, type Detection, type HeadRequest, type WafMode } from './waf-engine.js';
 export type { Detector, Finding, InspectedValue, Location, ParanoiaLevel, RequestFacts, Severity } from './detector.js';
 export { builtinDetectors, DETECTOR_NAMES, type DetectorName } from './detector-catalog.js';
-export { inspectStreamedBody } from './waf-body.js';
+export { inspectDecodedBody, inspectStreamedBody } from './waf-body.js';
 export { RuntimeExclusions, checkExclusion, type RuntimeExclusion } from './exclusions-runtime.js';
 export type { WafExclusion } from './exclusions.js';
 export { EventRing, type WafEvent, type EventQuery } from './event-ring.js';

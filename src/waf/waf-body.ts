@@ -46,6 +46,8 @@ export interface BodyInspectionDeps {
   settle(request: FastifyRequest): void;
   /** Records the request as blocked (an event) without answering. */
   recordBlocked(request: FastifyRequest): string;
+  /** Judges without answering: when the findings reach the threshold (block mode), records the block and returns its event id; else undefined. */
+  verdict(request: FastifyRequest): string | undefined;
   /** Whether the caller is a superuser on the admin API (see WafDeps.superuser). */
   superuser?: (request: FastifyRequest) => boolean;
 }
@@ -59,6 +61,7 @@ function urlFieldsOf(request: FastifyRequest, superuser: ((request: FastifyReque
 }
 
 export const STREAMED = 'strataWafStreamed';
+export const DECODED = 'strataWafDecoded';
 
 /**
  * For a route that streams a multipart body itself (records file uploads): inspects what the parse
@@ -74,6 +77,22 @@ export function inspectStreamedBody(request: FastifyRequest, body: string): bool
   if (typeof fn !== 'function') return undefined;
   (request as unknown as Record<string, unknown>)[STREAMED] = null;
   return fn(body);
+}
+
+/**
+ * For a route that decodes its body itself (the RPC routes: Connect, gRPC-Web and gRPC read and decode the
+ * message, `config: { wafDecodedBody: true }`): inspects the decoded message as JSON text, as a Connect JSON
+ * body is (strata-args.ts reads the records services' filters and typed fields). true when the findings block
+ * the request (the event is recorded; the caller answers in its own protocol, e.g. PERMISSION_DENIED), false
+ * when it passed, undefined when the WAF does not inspect this request (off, or already settled).
+ * @example
+ * if (inspectDecodedBody(req, toJsonString(schema, message)) === true) throw new ConnectError('blocked', Code.PermissionDenied);
+ */
+export function inspectDecodedBody(request: FastifyRequest, json: string): boolean | undefined {
+  const fn = (request as unknown as Record<string, ((b: string) => boolean) | null | undefined>)[DECODED];
+  if (typeof fn !== 'function') return undefined;
+  (request as unknown as Record<string, unknown>)[DECODED] = null;
+  return fn(json);
 }
 
 const pathOf = (url: string) => { const q = url.indexOf('?'); return q === -1 ? url : url.slice(0, q); };
@@ -102,6 +121,20 @@ export function bodyInspection(deps: BodyInspectionDeps) {
     return false;
   };
 
+  /** Inspects a decoded body without answering; true when the findings block it (recorded as blocked). */
+  const inspectQuiet = (request: FastifyRequest, st: BodyState, json: string): boolean => {
+    st.bodyDone = true;
+    const ct = 'application/json';
+    const more = engine.inspectBody(json, ct, { method: request.method, path: pathOf(request.url), routeUrl: st.routeUrl, urlFields: urlFieldsOf(request, deps.superuser) }, st.carry);
+    if (bodyTooDeep(json, ct, config.limits.maxBodyDepth) && !excluded(request, st, 'body-depth')) {
+      more.push(protocolFinding('body-depth', `body nested deeper than waf.limits.maxBodyDepth (${config.limits.maxBodyDepth})`));
+    }
+    for (const d of more) st.detections.push(d);
+    if (more.length > 0 && deps.verdict(request) !== undefined) return true;
+    deps.settle(request);
+    return false;
+  };
+
   /** preValidation: the parsed body (or the catch-all's bytes), then the 415 the route would have given. */
   const preValidation = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const st = deps.stateOf(request);
@@ -111,6 +144,12 @@ export function bodyInspection(deps: BodyInspectionDeps) {
       // file names to inspectStreamedBody once parsed; until then the request is not settled.
       if (request.body === undefined && mediaTypeOf(request.headers['content-type'] ?? '') === 'multipart/form-data') {
         (request as unknown as Record<string, unknown>)[STREAMED] = (body: string) => inspect(request, reply, st, body);
+        done();
+        return;
+      }
+      // A route that decodes its own body (RPC): the handler hands the decoded message to inspectDecodedBody.
+      if (request.body === undefined && (request.routeOptions.config as { wafDecodedBody?: boolean } | undefined)?.wafDecodedBody === true) {
+        (request as unknown as Record<string, unknown>)[DECODED] = (json: string) => inspectQuiet(request, st, json);
         done();
         return;
       }

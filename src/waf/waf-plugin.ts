@@ -21,7 +21,7 @@ import { memoryRateStore } from './rate-limit/store-memory.js';
 import type { RateLimitStore } from './rate-limit/store.js';
 import { IpDeniedError, RateLimitedError, WafBlockedError } from './errors.js';
 import { replyError } from '../edge/index.js';
-import { bodyInspection, STREAMED, type BodyGate, type BodyState } from './waf-body.js';
+import { bodyInspection, DECODED, STREAMED, type BodyGate, type BodyState } from './waf-body.js';
 import type { StrataSchema } from './strata-args.js';
 import type { RuntimeExclusions } from './exclusions-runtime.js';
 
@@ -181,6 +181,12 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyG
     judge: (request, reply) => judge(request, reply, stateOf(request) as RequestState),
     settle: (request) => settle(request, stateOf(request) as RequestState),
     recordBlocked: (request) => record(request, stateOf(request) as RequestState, 'blocked').id,
+    verdict: (request) => {
+      const st = stateOf(request) as RequestState;
+      prune(request, st);
+      if (!block || engine.score(st.detections) < config.threshold) return undefined;
+      return record(request, st, 'blocked').id;
+    },
   });
 
   // Route-scoped exclusions need Fastify's route: those requests stay on the Fastify path.
@@ -214,6 +220,7 @@ export function wafPlugin(deps: WafDeps): FastifyPluginAsync & { bodyGate: BodyG
     // Per-request state lives on the request (a decorated property: no WeakMap churn).
     app.decorateRequest(STATE, null);
     app.decorateRequest(STREAMED, null);
+    app.decorateRequest(DECODED, null);
     // nothing to inspect, limit or filter: no hooks, so a server with the WAF off pays nothing per request
     if (!inspect && !limiter && ipRules.empty) return;
     // bodies no route parser takes are read anyway, so they are inspected before their 404 or 415

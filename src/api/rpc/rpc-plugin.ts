@@ -1,11 +1,13 @@
 // gRPC (HTTP/2), gRPC-Web and the Connect protocol on the Fastify app, through Connect-RPC's
 // router: a RecordService per base collection, server reflection and the health service.
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { toJsonString, type DescService } from '@bufbuild/protobuf';
 import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
 import { principalOf, type RequestAuth } from '../../auth/index.js';
 import { NotFoundError, type Principal } from '../../core/index.js';
 import type { Collection, RecordAccess } from '../../data/index.js';
+import { inspectDecodedBody } from '../../waf/index.js';
 import { collectionHandlers } from './collection-handlers.js';
 import { collectionProto, type CollectionProto } from './collection-proto.js';
 import { principalFromMetadata, type RpcAuthServices } from './rpc-auth.js';
@@ -107,6 +109,28 @@ export function createRpc(o: RpcOptions): Rpc {
     }
   };
 
+  /**
+   * Every collection method first hands its decoded request message to the WAF, as JSON (the shape of a Connect
+   * JSON body, which strata-args.ts reads like a REST body: filters parsed, typed fields skipped), whatever the
+   * protocol and codec it came in (Connect JSON or binary, gRPC-Web, gRPC, the unary fast path). A message the
+   * WAF blocks is refused with PERMISSION_DENIED (HTTP 403 in the Connect protocol) and recorded as a WAF event.
+   */
+  function wafChecked<I extends object>(service: DescService, impl: I): I {
+    const out = { ...impl } as Record<string, unknown>;
+    for (const method of service.methods) {
+      const fn = (impl as Record<string, unknown>)[method.localName];
+      if (typeof fn !== 'function') continue;
+      out[method.localName] = function (this: unknown, input: unknown, ctx: HandlerContext) {
+        const req = ctx.values.get(requestKey);
+        if (req && inspectDecodedBody(req, toJsonString(method.input, input as never)) === true) {
+          throw new ConnectError('The request was blocked by the web application firewall.', Code.PermissionDenied);
+        }
+        return (fn as (i: unknown, c: HandlerContext) => unknown).call(this, input, ctx);
+      };
+    }
+    return out as I;
+  }
+
   const collectionsNow = typeof o.collections === 'function' ? o.collections : () => o.collections as readonly Collection[];
 
   /** Descriptors, reflection index and Connect handlers, from the collections as they are now. */
@@ -131,7 +155,7 @@ export function createRpc(o: RpcOptions): Rpc {
     // Unary methods of the collections also by path, for gRPC's unary path (grpc-unary.ts).
     const unary = new Map<string, UnaryMethod>();
     for (const p of protos) {
-      const impl = collectionHandlers(p, { access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000, current: stillCurrent });
+      const impl = wafChecked(p.service, collectionHandlers(p, { access: o.access, principal, watch: o.watch, heartbeatMs: o.watchHeartbeatMs ?? 30_000, current: stillCurrent }));
       router.service(p.service, impl);
       for (const method of p.service.methods) {
         const fn = (impl as unknown as Record<string, UnaryMethod['impl']>)[method.localName];
@@ -185,7 +209,8 @@ export function createRpc(o: RpcOptions): Rpc {
         method: ['POST', 'GET'],
         url,
         // health and reflection only read, like the collections' Get, List and Watch
-        config: { readOnly: url !== COLLECTION_ROUTE },
+        // the WAF inspects the decoded message (wafChecked), not the encoded body
+        config: { readOnly: url !== COLLECTION_ROUTE, wafDecodedBody: true },
         handler: async (req, reply) => {
           const q = req.url.indexOf('?');
           const path = q === -1 ? req.url : req.url.slice(0, q);
