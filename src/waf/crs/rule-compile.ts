@@ -31,6 +31,13 @@ export interface CompiledRule {
   varKey?: string;
   /** Whether this rule's actions (or its chain's) may change an anomaly score (rule-run.ts ruleSet); when not, its matches report nothing. */
   mayScore: boolean;
+  /**
+   * Whether this rule's first link reads only what a request head's method, protocol and header lines
+   * decide (REQUEST_HEADERS, REQUEST_COOKIES, their names, REQUEST_METHOD/PROTOCOL, and the body's
+   * variables, empty in a head's pass) with a value-only operator (rule-run.ts ruleSet): its outcome in a
+   * head's pass is the same for every head with the same header set.
+   */
+  headOnly: boolean;
   /** Whether the variables hold `!` exclusions. */
   hasExclusions: boolean;
   multiMatch: boolean;
@@ -69,7 +76,7 @@ const IGNORED = new Set(['log', 'nolog', 'auditlog', 'noauditlog', 'ver', 'rev',
 function compileOne(d: Extract<Directive, { kind: 'rule' | 'action' }>, file: string, ctx: OperatorContext, inherited?: { id: number; phase: number }): CompiledRule {
   const actions = splitActions(d.actions);
   const rule: CompiledRule = {
-    kind: 'rule', id: inherited?.id ?? 0, phase: inherited?.phase ?? 2, vars: [], op: compileOperator('@unconditionalMatch', ctx), transforms: [], tnames: [], tkeys: [], lkeys: [], slot: -1, mayScore: true, hasExclusions: false,
+    kind: 'rule', id: inherited?.id ?? 0, phase: inherited?.phase ?? 2, vars: [], op: compileOperator('@unconditionalMatch', ctx), transforms: [], tnames: [], tkeys: [], lkeys: [], slot: -1, mayScore: true, headOnly: false, hasExclusions: false,
     multiMatch: false, capture: false, setvars: [], removeIds: [], tags: [], paranoia: 1, file,
   };
   for (const a of actions) {

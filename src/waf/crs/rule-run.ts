@@ -216,11 +216,15 @@ function runActions(rule: CompiledRule, tx: Transaction): void {
   for (const id of rule.removeIds) tx.removed.add(id);
 }
 
+/** Set by runRule: whether the rule it ran last matched nothing in its first link (it then did nothing at all). */
+let firstEmpty = false;
+
 /** Evaluates a rule and its chain; reports each match with its score. Returns the marker to skip to, if any. */
 function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) => void): string | undefined {
   const bodyOnly = tx.bodyPass;
   const first = evalLink(rule, tx, bodyOnly);
-  if (first.length === 0) return undefined;
+  firstEmpty = first.length === 0;
+  if (firstEmpty) return undefined;
   if (rule.chain === undefined) {
     for (const t of first) {
       tx.scalars.set('MATCHED_VAR', transformed(rule, t.entry, rule.transforms.length));
@@ -259,6 +263,24 @@ interface PhaseList { items: Compiled[]; markers: Map<string, number> }
 /** A rule list ready to run: split by phase, with the TX values the initialization rules set. */
 export interface RuleSet { phases: Map<number, PhaseList>; slots: number; initialTx: ReadonlyArray<[string, string]>; rules: number; initialMap?: ReadonlyMap<string, string> }
 
+/**
+ * Variables whose entries in a head's transaction (request-transaction.ts headTransaction) follow from the
+ * method, the protocol version and the header lines alone: the headers and cookies, and the body's
+ * variables (empty before a body). ARGS is not one (it holds query values, path segments and some headers).
+ */
+export const HEAD_ONLY_VARS: ReadonlySet<string> = new Set([
+  'REQUEST_HEADERS', 'REQUEST_HEADERS_NAMES', 'REQUEST_COOKIES', 'REQUEST_COOKIES_NAMES', 'REQUEST_METHOD', 'REQUEST_PROTOCOL',
+  'ARGS_POST', 'ARGS_POST_NAMES', 'FILES', 'FILES_NAMES', 'MULTIPART_PART_HEADERS', 'XML', 'REQUEST_BODY', 'REQBODY_PROCESSOR',
+  'FILES_COMBINED_SIZE', 'REQUEST_BODY_LENGTH', 'ARGS_COMBINED_SIZE',
+]);
+
+/**
+ * What a head's pass learnt about its header set, per phase: 1 at a rule's index when the rule's first link
+ * (headOnly) matched nothing. A later head with the same header set skips those rules: they would test the
+ * same values with the same operators and match nothing again.
+ */
+export type HeadKnown = Map<number, Uint8Array>;
+
 const isParanoiaSkip = (r: CompiledRule) =>
   r.skipAfter !== undefined && r.chain === undefined && r.vars.length === 1 && r.vars[0].name === 'TX' && r.vars[0].key === 'executing_paranoia_level';
 
@@ -281,6 +303,7 @@ export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): 
     if (c.kind !== 'rule') continue;
     for (let r: CompiledRule | undefined = c; r !== undefined; r = r.chain) if (r.op.pure && !r.op.negated && r.vars.length > 0) r.slot = slots++;
   }
+  for (const c of kept) if (c.kind === 'rule') c.headOnly = c.op.pure && !c.op.negated && c.vars.length > 0 && c.vars.every((v) => HEAD_ONLY_VARS.has(v.name));
   const phases = new Map<number, PhaseList>();
   for (const c of kept) {
     const targets = c.kind === 'marker' ? [1, 2] : [c.phase];
@@ -330,15 +353,26 @@ export function startTx(set: RuleSet, tx: Transaction): void {
   tx.scoreVersion++;
 }
 
-/** Runs every rule of `phase` in order. */
-export function runPhase(set: RuleSet, phase: number, tx: Transaction, onMatch: (m: RuleMatch) => void): void {
+/**
+ * Runs every rule of `phase` in order. With `known` (a head's pass only: the body's variables empty, the
+ * head's header set the same as when `known` was filled), rules whose head-only first link matched nothing
+ * on that header set are skipped, and such outcomes are recorded.
+ */
+export function runPhase(set: RuleSet, phase: number, tx: Transaction, onMatch: (m: RuleMatch) => void, known?: HeadKnown): void {
   const list = set.phases.get(phase);
   if (list === undefined) return;
   const { items, markers } = list;
+  let flags: Uint8Array | undefined;
+  if (known !== undefined && !tx.bodyPass) {
+    flags = known.get(phase);
+    if (flags === undefined) known.set(phase, (flags = new Uint8Array(items.length)));
+  }
   for (let i = 0; i < items.length; i++) {
     const c = items[i];
     if (c.kind === 'marker' || tx.removed.has(c.id)) continue;
+    if (flags !== undefined && c.headOnly && flags[i] === 1) continue;
     const skip = runRule(c, tx, onMatch);
+    if (flags !== undefined && c.headOnly && firstEmpty) flags[i] = 1;
     if (skip !== undefined) {
       const to = markers.get(skip);
       if (to !== undefined && to > i) i = to;
