@@ -42,7 +42,7 @@ function headKeyOf(req: HeadRequest, routeUrl: string | undefined): string {
   return k;
 }
 
-/** A head's method, protocol version and header lines: what decides the entries of HEAD_ONLY_VARS (rule-run.ts). */
+/** A head's method, protocol version and header lines: what decides the entries of HEAD_ONLY_VARS (rule-variables.ts). */
 function headerSetKeyOf(req: HeadRequest): string {
   let k = `${req.method} ${req.httpVersion}`;
   if (req.rawHeaders !== undefined && req.rawHeaders.length > 0) {

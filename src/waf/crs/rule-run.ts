@@ -152,6 +152,13 @@ function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, e
   return target;
 }
 
+/** Set by runPhase for the first link of the rule it runs: skip the head-only variables (known to match nothing). */
+let skipHead = false;
+/** Set by evalLink: whether a head-only variable matched in the link it evaluated last. */
+let headHit = false;
+/** Set by runRule: headHit of the first link of the rule it ran last. */
+let firstHeadHit = false;
+
 const scratch: TargetList = { cols: [], entries: [] };
 const one: TargetList = { cols: [], entries: [] };
 
@@ -159,7 +166,8 @@ const SECACTION: Target[] = [{ varName: '', entry: newEntry('', '', 'path', unde
 
 /** Runs one link's operator over its targets; returns the matched targets (captures set into TX). */
 function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Target[] {
-  if (rule.vars.length === 0) return SECACTION;
+  headHit = false;
+  if (rule.vars.length === 0) { skipHead = false; return SECACTION; }
   const env = ENV;
   env.tx = tx;
   // most links match nothing: the result array is made on the first match only
@@ -169,16 +177,18 @@ function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Targe
     // targets that stay the same while rules run: each variable's entries in order, collection
     // selections (ARGS, REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/...) resolved once per pass and shared by rules
     const specs = rule.vars;
+    const skip = skipHead;
+    skipHead = false;
     for (let s = 0; s < specs.length; s++) {
       const spec = specs[s];
-      if (spec.exclude) continue;
+      if (spec.exclude || (skip && spec.head)) continue;
       if (spec.subIdx >= 0) {
         const sel = selection(spec, specs, rule.hasExclusions, tx, bodyOnly);
         for (let i = 0; i < sel.length; i++) {
           const e = sel[i];
           if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
           const t = testValue(rule, tx, env, spec.name, e);
-          if (t !== undefined) (matched ??= []).push(t);
+          if (t !== undefined) { (matched ??= []).push(t); if (spec.head) headHit = true; }
         }
         continue;
       }
@@ -190,12 +200,13 @@ function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Targe
         const e = one.entries[i];
         if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
         const t = testValue(rule, tx, env, one.cols[i], e);
-        if (t !== undefined) (matched ??= []).push(t);
+        if (t !== undefined) { (matched ??= []).push(t); if (spec.head) headHit = true; }
       }
     }
     return matched ?? NONE;
   }
   // targets that change while rules run (TX, MATCHED_VARS): resolved into one reused list (matches keep entries, never the list)
+  skipHead = false;
   const list = scratch;
   list.cols.length = 0;
   list.entries.length = 0;
@@ -216,15 +227,12 @@ function runActions(rule: CompiledRule, tx: Transaction): void {
   for (const id of rule.removeIds) tx.removed.add(id);
 }
 
-/** Set by runRule: whether the rule it ran last matched nothing in its first link (it then did nothing at all). */
-let firstEmpty = false;
-
 /** Evaluates a rule and its chain; reports each match with its score. Returns the marker to skip to, if any. */
 function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) => void): string | undefined {
   const bodyOnly = tx.bodyPass;
   const first = evalLink(rule, tx, bodyOnly);
-  firstEmpty = first.length === 0;
-  if (firstEmpty) return undefined;
+  firstHeadHit = headHit;
+  if (first.length === 0) return undefined;
   if (rule.chain === undefined) {
     for (const t of first) {
       tx.scalars.set('MATCHED_VAR', transformed(rule, t.entry, rule.transforms.length));
@@ -264,20 +272,10 @@ interface PhaseList { items: Compiled[]; markers: Map<string, number> }
 export interface RuleSet { phases: Map<number, PhaseList>; slots: number; initialTx: ReadonlyArray<[string, string]>; rules: number; initialMap?: ReadonlyMap<string, string> }
 
 /**
- * Variables whose entries in a head's transaction (request-transaction.ts headTransaction) follow from the
- * method, the protocol version and the header lines alone: the headers and cookies, and the body's
- * variables (empty before a body). ARGS is not one (it holds query values, path segments and some headers).
- */
-export const HEAD_ONLY_VARS: ReadonlySet<string> = new Set([
-  'REQUEST_HEADERS', 'REQUEST_HEADERS_NAMES', 'REQUEST_COOKIES', 'REQUEST_COOKIES_NAMES', 'REQUEST_METHOD', 'REQUEST_PROTOCOL',
-  'ARGS_POST', 'ARGS_POST_NAMES', 'FILES', 'FILES_NAMES', 'MULTIPART_PART_HEADERS', 'XML', 'REQUEST_BODY', 'REQBODY_PROCESSOR',
-  'FILES_COMBINED_SIZE', 'REQUEST_BODY_LENGTH', 'ARGS_COMBINED_SIZE',
-]);
-
-/**
- * What a head's pass learnt about its header set, per phase: 1 at a rule's index when the rule's first link
- * (headOnly) matched nothing. A later head with the same header set skips those rules: they would test the
- * same values with the same operators and match nothing again.
+ * What a head's pass learnt about its header set, per phase: 1 at a rule's index when the head-only variables
+ * of the rule's first link (CompiledRule.headMode) matched nothing. A later head with the same header set skips
+ * those variables (the whole rule when it reads no other): they would give the same values to the same
+ * operator and match nothing again.
  */
 export type HeadKnown = Map<number, Uint8Array>;
 
@@ -303,7 +301,12 @@ export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): 
     if (c.kind !== 'rule') continue;
     for (let r: CompiledRule | undefined = c; r !== undefined; r = r.chain) if (r.op.pure && !r.op.negated && r.vars.length > 0) r.slot = slots++;
   }
-  for (const c of kept) if (c.kind === 'rule') c.headOnly = c.op.pure && !c.op.negated && c.vars.length > 0 && c.vars.every((v) => HEAD_ONLY_VARS.has(v.name));
+  // rules whose first link's outcome on the head-only variables a header set decides (a value-only operator, targets that stay the same)
+  for (const c of kept) {
+    if (c.kind !== 'rule') continue;
+    const eligible = c.op.pure && !c.op.negated && c.varKey !== undefined && c.vars.some((v) => v.head && !v.exclude);
+    c.headMode = !eligible ? 0 : c.vars.every((v) => v.head) ? 1 : 2;
+  }
   const phases = new Map<number, PhaseList>();
   for (const c of kept) {
     const targets = c.kind === 'marker' ? [1, 2] : [c.phase];
@@ -370,9 +373,15 @@ export function runPhase(set: RuleSet, phase: number, tx: Transaction, onMatch: 
   for (let i = 0; i < items.length; i++) {
     const c = items[i];
     if (c.kind === 'marker' || tx.removed.has(c.id)) continue;
-    if (flags !== undefined && c.headOnly && flags[i] === 1) continue;
+    let seen = false;
+    if (flags !== undefined && c.headMode !== 0) {
+      seen = flags[i] === 1;
+      if (seen && c.headMode === 1) continue;
+      skipHead = seen;
+    }
     const skip = runRule(c, tx, onMatch);
-    if (flags !== undefined && c.headOnly && firstEmpty) flags[i] = 1;
+    skipHead = false;
+    if (flags !== undefined && c.headMode !== 0 && !seen && !firstHeadHit) flags[i] = 1;
     if (skip !== undefined) {
       const to = markers.get(skip);
       if (to !== undefined && to > i) i = to;

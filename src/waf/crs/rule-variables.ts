@@ -18,7 +18,20 @@ export interface VarSpec {
   subKey?: string;
   /** The number of `subKey` in its rule set (rule-run.ts ruleSet): where a transaction keeps the selection; -1 without one. */
   subIdx: number;
+  /** Whether a head's method, protocol and header lines alone decide this variable's entries in a head's pass (HEAD_ONLY_VARS below). */
+  head: boolean;
 }
+
+/**
+ * Variables whose entries in a head's transaction (request-transaction.ts headTransaction) follow from the
+ * method, the protocol version and the header lines alone: the headers and cookies, and the body's
+ * variables (empty before a body). ARGS is not one (it holds query values, path segments and some headers).
+ */
+export const HEAD_ONLY_VARS: ReadonlySet<string> = new Set([
+  'REQUEST_HEADERS', 'REQUEST_HEADERS_NAMES', 'REQUEST_COOKIES', 'REQUEST_COOKIES_NAMES', 'REQUEST_METHOD', 'REQUEST_PROTOCOL',
+  'ARGS_POST', 'ARGS_POST_NAMES', 'FILES', 'FILES_NAMES', 'MULTIPART_PART_HEADERS', 'XML', 'REQUEST_BODY', 'REQBODY_PROCESSOR',
+  'FILES_COMBINED_SIZE', 'REQUEST_BODY_LENGTH', 'ARGS_COMBINED_SIZE',
+]);
 
 /** Variables whose values are collections of named entries. */
 const COLLECTION_NAMES = new Set([
@@ -65,7 +78,7 @@ export function parseVariables(s: string): VarSpec[] {
       else if (k.length >= 2 && k.startsWith('/') && k.endsWith('/')) key = linearRx(new RegExp(k.slice(1, -1), 'i'));
       else key = k.toLowerCase();
     }
-    return { name, key, count, exclude, subIdx: -1 } as VarSpec;
+    return { name, key, count, exclude, subIdx: -1, head: HEAD_ONLY_VARS.has(name) } as VarSpec;
   });
   specs.forEach((spec, i) => {
     if (spec.exclude || spec.count || spec.name === 'TX' || spec.name.startsWith('MATCHED') || !COLLECTION_NAMES.has(spec.name)) return;
