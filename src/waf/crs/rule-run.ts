@@ -159,8 +159,8 @@ let headHit = false;
 /** Set by runRule: headHit of the first link of the rule it ran last. */
 let firstHeadHit = false;
 
-const scratch: TargetList = { cols: [], entries: [] };
-const one: TargetList = { cols: [], entries: [] };
+const scratch: TargetList = { cols: [], entries: [], n: 0 };
+const one: TargetList = { cols: [], entries: [], n: 0 };
 
 const SECACTION: Target[] = [{ varName: '', entry: newEntry('', '', 'path', undefined, undefined) }];
 
@@ -193,10 +193,9 @@ function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Targe
         continue;
       }
       // a scalar or a count: resolved into one reused list
-      one.cols.length = 0;
-      one.entries.length = 0;
+      one.n = 0;
       collectSpec(spec, specs, rule.hasExclusions, tx, bodyOnly, one);
-      for (let i = 0; i < one.entries.length; i++) {
+      for (let i = 0; i < one.n; i++) {
         const e = one.entries[i];
         if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
         const t = testValue(rule, tx, env, one.cols[i], e);
@@ -208,11 +207,10 @@ function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Targe
   // targets that change while rules run (TX, MATCHED_VARS): resolved into one reused list (matches keep entries, never the list)
   skipHead = false;
   const list = scratch;
-  list.cols.length = 0;
-  list.entries.length = 0;
+  list.n = 0;
   collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
   const { entries, cols } = list;
-  for (let i = 0; i < entries.length; i++) {
+  for (let i = 0; i < list.n; i++) {
     const e = entries[i];
     if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
     const t = testValue(rule, tx, env, cols[i], e);
