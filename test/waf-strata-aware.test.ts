@@ -96,6 +96,20 @@ test('prose: separators before command words in long text are not RCE unless Str
 
 const UA = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0', accept: 'application/json' };
 
+test('header sets: what head-only rules learnt on one set of header lines is not applied to another', () => {
+  const e = createWafEngine({ mode: 'block', engine: 'crs', paranoia: 1, threshold: 5, limits: DEFAULT_LIMITS, schema: CORPUS_SCHEMA, cacheSize: 1000 });
+  const head = (ua: string, n: number) => {
+    const headers = { host: 'app.example.com', 'user-agent': ua, accept: 'application/json' };
+    return e.inspectHead({ method: 'GET', url: `${LIST}?page=${n}`, httpVersion: '1.1', headers, rawHeaders: Object.entries(headers).flat() }, '/api/collections/:collection/records').map((d) => d.rule);
+  };
+  const browser = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0';
+  for (let n = 1; n <= 3; n++) assert.deepEqual(head(browser, n), [], 'a browser');
+  // 913100 (a scanner's User-Agent) reads only that header: it found nothing on the browser's header set
+  assert.ok(head('sqlmap/1.7', 4).includes('913100'), 'another header set is judged afresh');
+  assert.ok(head('sqlmap/1.7', 5).includes('913100'), 'and keeps its own outcome');
+  assert.deepEqual(head(browser, 6), []);
+});
+
 test('a real server on the CRS engine: filters, typed writes, a full batch, the 415 order and the superuser cache purge', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'strata-waf-aware-'));
   writeFileSync(join(dir, 'strata.yaml'), [

@@ -6,7 +6,7 @@ import { SEVERITY_SCORE, type ParanoiaLevel, type Severity } from '../detector.j
 import { compileExclusions, exclusionsFor, isExcluded, type CompiledExclusion } from '../exclusions.js';
 import type { BodyCarry, Detection, HeadRequest, WafEngine, WafEngineOptions, WafScope } from '../waf-engine.js';
 import { loadCrs, type LoadedCrs } from './crs-load.js';
-import { runPhase, startTx, type RuleMatch } from './rule-run.js';
+import { runPhase, startTx, type HeadKnown, type RuleMatch } from './rule-run.js';
 import { Transaction, fromBytes, type MemoSource, type ValueMemo } from './transaction.js';
 import { ValueCache, valueHash } from '../value-cache.js';
 import { addBody, headTransaction } from './request-transaction.js';
@@ -41,6 +41,23 @@ function headKeyOf(req: HeadRequest, routeUrl: string | undefined): string {
   }
   return k;
 }
+
+/** A head's method, protocol version and header lines: what decides the entries of HEAD_ONLY_VARS (rule-variables.ts). */
+function headerSetKeyOf(req: HeadRequest): string {
+  let k = `${req.method} ${req.httpVersion}`;
+  if (req.rawHeaders !== undefined && req.rawHeaders.length > 0) {
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) k += `\n${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`;
+  } else {
+    for (const name in req.headers) {
+      const v = req.headers[name];
+      if (v !== undefined) k += `\n${name}: ${Array.isArray(v) ? v.join('\n' + name + ': ') : v}`;
+    }
+  }
+  return k;
+}
+
+/** Header sets whose head-only rule outcomes an engine keeps (least recently used dropped first). */
+const HEADER_SETS = 64;
 
 /** Compiled rule sets are shared by engines with the same setup (tests and benches build many). */
 const cache = new Map<string, LoadedCrs>();
@@ -90,6 +107,19 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
   // connections): the findings of an identical head (method, target, route, every header line) are
   // the same, so they are kept too (same admission rule), and such a request costs one hash and lookup
   const heads = size > 0 ? new ValueCache<Detection[]>(Math.max(256, size >> 2)) : undefined;
+  // Browsers send the same header lines on every request (and over every connection): which head-only rules
+  // matched nothing on a header set is kept per header set, and a head with the same set walks only the rest
+  const headerSets = new Map<string, HeadKnown>();
+  const knownFor = (req: HeadRequest): HeadKnown | undefined => {
+    const key = headerSetKeyOf(req);
+    if (key.length > HEAD_KEY_MAX) return undefined;
+    let k = headerSets.get(key);
+    if (k !== undefined) { headerSets.delete(key); headerSets.set(key, k); return k; }
+    k = new Map();
+    headerSets.set(key, k);
+    if (headerSets.size > HEADER_SETS) headerSets.delete(headerSets.keys().next().value as string);
+    return k;
+  };
   // what Strata's detectors found in a value, by value, location and name (same admission rule as the CRS memo)
   const strataCache = size > 0 ? new ValueCache<StrataValueHits>(size) : undefined;
 
@@ -156,8 +186,9 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
     const tx = headTransaction(req, memoOf, argReaderFor(options.schema, { method: req.method, path: q === -1 ? req.url : req.url.slice(0, q) }));
     startTx(crs.set, tx);
     const on = collect(out, active);
-    runPhase(crs.set, 1, tx, on);
-    runPhase(crs.set, 2, tx, on);
+    const known = knownFor(req);
+    runPhase(crs.set, 1, tx, on, known);
+    runPhase(crs.set, 2, tx, on, known);
     strata(tx, false, out, active);
     return { tx, active };
   };

@@ -31,6 +31,13 @@ export interface CompiledRule {
   varKey?: string;
   /** Whether this rule's actions (or its chain's) may change an anomaly score (rule-run.ts ruleSet); when not, its matches report nothing. */
   mayScore: boolean;
+  /**
+   * How this rule's first link reads what a head's method, protocol and header lines alone decide (VarSpec.head:
+   * headers, cookies, the body's variables, empty in a head's pass) with a value-only operator (rule-run.ts
+   * ruleSet), whose outcome on those variables is then the same for every head with the same header set:
+   * 0 not so, 1 it reads nothing else, 2 it reads other variables too.
+   */
+  headMode: 0 | 1 | 2;
   /** Whether the variables hold `!` exclusions. */
   hasExclusions: boolean;
   multiMatch: boolean;
@@ -69,7 +76,7 @@ const IGNORED = new Set(['log', 'nolog', 'auditlog', 'noauditlog', 'ver', 'rev',
 function compileOne(d: Extract<Directive, { kind: 'rule' | 'action' }>, file: string, ctx: OperatorContext, inherited?: { id: number; phase: number }): CompiledRule {
   const actions = splitActions(d.actions);
   const rule: CompiledRule = {
-    kind: 'rule', id: inherited?.id ?? 0, phase: inherited?.phase ?? 2, vars: [], op: compileOperator('@unconditionalMatch', ctx), transforms: [], tnames: [], tkeys: [], lkeys: [], slot: -1, mayScore: true, hasExclusions: false,
+    kind: 'rule', id: inherited?.id ?? 0, phase: inherited?.phase ?? 2, vars: [], op: compileOperator('@unconditionalMatch', ctx), transforms: [], tnames: [], tkeys: [], lkeys: [], slot: -1, mayScore: true, headMode: 0, hasExclusions: false,
     multiMatch: false, capture: false, setvars: [], removeIds: [], tags: [], paranoia: 1, file,
   };
   for (const a of actions) {

@@ -85,3 +85,42 @@ SecRule ARGS "@rx ^<a>$" "id:15,phase:2,block,multiMatch,t:none,t:urlDecode,setv
   assert.deepEqual(r.ids, [11, 15], 'chain matched; 13 skipped; 14 above the paranoia level');
   assert.equal(r.tx.tx.get('m'), '|delete|');
 });
+
+test('a header set\'s head-only outcomes: rules that matched nothing on it are skipped on the next head with it, the rest still run', () => {
+  const rules = compileRules(parseSecLang(`
+SecRule REQUEST_HEADERS:User-Agent "@rx bot" ${score(41)}
+SecRule REQUEST_COOKIES|REQUEST_HEADERS:Referer|ARGS "@rx evil" ${score(42)}
+SecRule REQUEST_HEADERS:Accept "@rx json" ${score(43)}
+SecRule REQUEST_HEADERS|TX:x "@rx bot" ${score(44)}`), 't', { readData: () => '' }, []);
+  const set = ruleSet([], rules, 1);
+  assert.deepEqual(rules.map((c) => (c.kind === 'rule' ? c.headMode : -1)), [1, 2, 1, 0], 'head-only, mixed, head-only, reads TX');
+  const known = new Map<number, Uint8Array>();
+  const head = (ua: string, referer: string, arg: string) => {
+    const tx = new Transaction();
+    startTx(set, tx);
+    tx.add('REQUEST_HEADERS', 'User-Agent', ua, 'header');
+    tx.add('REQUEST_HEADERS', 'Referer', referer, 'header');
+    tx.add('REQUEST_HEADERS', 'Accept', 'application/json', 'header');
+    tx.addArg('GET', 'q', arg, 'query');
+    const seen: string[] = [];
+    runPhase(set, 2, tx, (m) => seen.push(`${m.rule.id} ${m.target?.varName}`), known);
+    return seen;
+  };
+  assert.deepEqual(head('curl', 'https://a.example', 'evil'), ['42 ARGS:q', '43 REQUEST_HEADERS:Accept']);
+  // matched nothing on this header set: 41 (head-only) and 42's head-only variables; 43 matched, 44 reads TX
+  assert.deepEqual([...(known.get(2) ?? [])], [1, 1, 0, 0]);
+  // the same header set, other query values: 42 still sees ARGS, 43 still matches
+  assert.deepEqual(head('curl', 'https://a.example', 'fine'), ['43 REQUEST_HEADERS:Accept']);
+  assert.deepEqual(head('curl', 'https://a.example', 'evil too'), ['42 ARGS:q', '43 REQUEST_HEADERS:Accept']);
+  // what was learnt is trusted: given with other header lines (the engine keys it by header set, never so),
+  // the skipped parts stay skipped, which shows they are not run; 44 (not head-only) is
+  assert.deepEqual(head('bot', 'https://evil.example', 'fine'), ['43 REQUEST_HEADERS:Accept', '44 REQUEST_HEADERS:User-Agent']);
+  // without it, they run
+  const tx = new Transaction();
+  startTx(set, tx);
+  tx.add('REQUEST_HEADERS', 'User-Agent', 'bot', 'header');
+  tx.add('REQUEST_HEADERS', 'Referer', 'https://evil.example', 'header');
+  const seen: number[] = [];
+  runPhase(set, 2, tx, (m) => seen.push(m.rule.id));
+  assert.deepEqual(seen, [41, 42, 44]);
+});

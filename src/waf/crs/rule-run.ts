@@ -152,14 +152,22 @@ function testValue(rule: CompiledRule, tx: Transaction, env: Env, col: string, e
   return target;
 }
 
-const scratch: TargetList = { cols: [], entries: [] };
-const one: TargetList = { cols: [], entries: [] };
+/** Set by runPhase for the first link of the rule it runs: skip the head-only variables (known to match nothing). */
+let skipHead = false;
+/** Set by evalLink: whether a head-only variable matched in the link it evaluated last. */
+let headHit = false;
+/** Set by runRule: headHit of the first link of the rule it ran last. */
+let firstHeadHit = false;
+
+const scratch: TargetList = { cols: [], entries: [], n: 0 };
+const one: TargetList = { cols: [], entries: [], n: 0 };
 
 const SECACTION: Target[] = [{ varName: '', entry: newEntry('', '', 'path', undefined, undefined) }];
 
 /** Runs one link's operator over its targets; returns the matched targets (captures set into TX). */
 function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Target[] {
-  if (rule.vars.length === 0) return SECACTION;
+  headHit = false;
+  if (rule.vars.length === 0) { skipHead = false; return SECACTION; }
   const env = ENV;
   env.tx = tx;
   // most links match nothing: the result array is made on the first match only
@@ -169,39 +177,40 @@ function evalLink(rule: CompiledRule, tx: Transaction, bodyOnly: boolean): Targe
     // targets that stay the same while rules run: each variable's entries in order, collection
     // selections (ARGS, REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/...) resolved once per pass and shared by rules
     const specs = rule.vars;
+    const skip = skipHead;
+    skipHead = false;
     for (let s = 0; s < specs.length; s++) {
       const spec = specs[s];
-      if (spec.exclude) continue;
+      if (spec.exclude || (skip && spec.head)) continue;
       if (spec.subIdx >= 0) {
         const sel = selection(spec, specs, rule.hasExclusions, tx, bodyOnly);
         for (let i = 0; i < sel.length; i++) {
           const e = sel[i];
           if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
           const t = testValue(rule, tx, env, spec.name, e);
-          if (t !== undefined) (matched ??= []).push(t);
+          if (t !== undefined) { (matched ??= []).push(t); if (spec.head) headHit = true; }
         }
         continue;
       }
       // a scalar or a count: resolved into one reused list
-      one.cols.length = 0;
-      one.entries.length = 0;
+      one.n = 0;
       collectSpec(spec, specs, rule.hasExclusions, tx, bodyOnly, one);
-      for (let i = 0; i < one.entries.length; i++) {
+      for (let i = 0; i < one.n; i++) {
         const e = one.entries[i];
         if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
         const t = testValue(rule, tx, env, one.cols[i], e);
-        if (t !== undefined) (matched ??= []).push(t);
+        if (t !== undefined) { (matched ??= []).push(t); if (spec.head) headHit = true; }
       }
     }
     return matched ?? NONE;
   }
   // targets that change while rules run (TX, MATCHED_VARS): resolved into one reused list (matches keep entries, never the list)
+  skipHead = false;
   const list = scratch;
-  list.cols.length = 0;
-  list.entries.length = 0;
+  list.n = 0;
   collectTargets(rule.vars, rule.hasExclusions, tx, bodyOnly, list);
   const { entries, cols } = list;
-  for (let i = 0; i < entries.length; i++) {
+  for (let i = 0; i < list.n; i++) {
     const e = entries[i];
     if (slot >= 0 && e.res !== undefined && e.res[slot] === 1) continue;
     const t = testValue(rule, tx, env, cols[i], e);
@@ -220,6 +229,7 @@ function runActions(rule: CompiledRule, tx: Transaction): void {
 function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) => void): string | undefined {
   const bodyOnly = tx.bodyPass;
   const first = evalLink(rule, tx, bodyOnly);
+  firstHeadHit = headHit;
   if (first.length === 0) return undefined;
   if (rule.chain === undefined) {
     for (const t of first) {
@@ -257,7 +267,15 @@ function runRule(rule: CompiledRule, tx: Transaction, onMatch: (m: RuleMatch) =>
 interface PhaseList { items: Compiled[]; markers: Map<string, number> }
 
 /** A rule list ready to run: split by phase, with the TX values the initialization rules set. */
-export interface RuleSet { phases: Map<number, PhaseList>; slots: number; initialTx: ReadonlyArray<[string, string]>; rules: number; initialMap?: ReadonlyMap<string, string> }
+export interface RuleSet { phases: Map<number, PhaseList>; slots: number; initialTx: ReadonlyArray<[string, string]>; rules: number }
+
+/**
+ * What a head's pass learnt about its header set, per phase: 1 at a rule's index when the head-only variables
+ * of the rule's first link (CompiledRule.headMode) matched nothing. A later head with the same header set skips
+ * those variables (the whole rule when it reads no other): they would give the same values to the same
+ * operator and match nothing again.
+ */
+export type HeadKnown = Map<number, Uint8Array>;
 
 const isParanoiaSkip = (r: CompiledRule) =>
   r.skipAfter !== undefined && r.chain === undefined && r.vars.length === 1 && r.vars[0].name === 'TX' && r.vars[0].key === 'executing_paranoia_level';
@@ -281,6 +299,12 @@ export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): 
     if (c.kind !== 'rule') continue;
     for (let r: CompiledRule | undefined = c; r !== undefined; r = r.chain) if (r.op.pure && !r.op.negated && r.vars.length > 0) r.slot = slots++;
   }
+  // rules whose first link's outcome on the head-only variables a header set decides (a value-only operator, targets that stay the same)
+  for (const c of kept) {
+    if (c.kind !== 'rule') continue;
+    const eligible = c.op.pure && !c.op.negated && c.varKey !== undefined && c.vars.some((v) => v.head && !v.exclude);
+    c.headMode = !eligible ? 0 : c.vars.every((v) => v.head) ? 1 : 2;
+  }
   const phases = new Map<number, PhaseList>();
   for (const c of kept) {
     const targets = c.kind === 'marker' ? [1, 2] : [c.phase];
@@ -295,7 +319,7 @@ export function ruleSet(init: Compiled[], items: Compiled[], paranoia: number): 
   const initSet: RuleSet = { phases: new Map(), slots: 0, initialTx: [], rules: 0 };
   initSet.phases.set(1, { items: init, markers: new Map(init.flatMap((c, i) => (c.kind === 'marker' ? [[c.name, i] as [string, number]] : []))) });
   runPhase(initSet, 1, tx, () => undefined);
-  return { phases, slots, initialTx: [...tx.tx], initialMap: new Map(tx.tx), rules: kept.filter((c) => c.kind === 'rule').length };
+  return { phases, slots, initialTx: [...tx.tx], rules: kept.filter((c) => c.kind === 'rule').length };
 }
 
 /** Whether a setvar of the rule or of a chain link may write an anomaly score (a name with a macro may be any variable). */
@@ -324,21 +348,43 @@ function numberSelections(items: readonly Compiled[]): void {
 
 /** A transaction's TX starts as the initialization rules left it. */
 export function startTx(set: RuleSet, tx: Transaction): void {
-  // a fresh transaction's TX is a copy of the initial one (one Map copy, not a set per variable)
-  if (set.initialMap !== undefined && tx.tx.size === 0) tx.tx = new Map(set.initialMap);
-  else for (const [k, v] of set.initialTx) tx.tx.set(k, v);
+  // a fresh transaction's TX is a copy of the initial one, set from the pairs (`new Map(map)` iterates with an
+  // entry array per variable: 2-3 times the allocation and the time)
+  const init = set.initialTx;
+  if (tx.tx.size === 0) {
+    const m = new Map<string, string>();
+    for (let i = 0; i < init.length; i++) m.set(init[i][0], init[i][1]);
+    tx.tx = m;
+  } else for (let i = 0; i < init.length; i++) tx.tx.set(init[i][0], init[i][1]);
   tx.scoreVersion++;
 }
 
-/** Runs every rule of `phase` in order. */
-export function runPhase(set: RuleSet, phase: number, tx: Transaction, onMatch: (m: RuleMatch) => void): void {
+/**
+ * Runs every rule of `phase` in order. With `known` (a head's pass only: the body's variables empty, the
+ * head's header set the same as when `known` was filled), rules whose head-only first link matched nothing
+ * on that header set are skipped, and such outcomes are recorded.
+ */
+export function runPhase(set: RuleSet, phase: number, tx: Transaction, onMatch: (m: RuleMatch) => void, known?: HeadKnown): void {
   const list = set.phases.get(phase);
   if (list === undefined) return;
   const { items, markers } = list;
+  let flags: Uint8Array | undefined;
+  if (known !== undefined && !tx.bodyPass) {
+    flags = known.get(phase);
+    if (flags === undefined) known.set(phase, (flags = new Uint8Array(items.length)));
+  }
   for (let i = 0; i < items.length; i++) {
     const c = items[i];
     if (c.kind === 'marker' || tx.removed.has(c.id)) continue;
+    let seen = false;
+    if (flags !== undefined && c.headMode !== 0) {
+      seen = flags[i] === 1;
+      if (seen && c.headMode === 1) continue;
+      skipHead = seen;
+    }
     const skip = runRule(c, tx, onMatch);
+    skipHead = false;
+    if (flags !== undefined && c.headMode !== 0 && !seen && !firstHeadHit) flags[i] = 1;
     if (skip !== undefined) {
       const to = markers.get(skip);
       if (to !== undefined && to > i) i = to;

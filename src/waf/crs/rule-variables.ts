@@ -18,7 +18,22 @@ export interface VarSpec {
   subKey?: string;
   /** The number of `subKey` in its rule set (rule-run.ts ruleSet): where a transaction keeps the selection; -1 without one. */
   subIdx: number;
+  /** `&NAME`: the column a count reports. */
+  countName: string;
+  /** Whether a head's method, protocol and header lines alone decide this variable's entries in a head's pass (HEAD_ONLY_VARS below). */
+  head: boolean;
 }
+
+/**
+ * Variables whose entries in a head's transaction (request-transaction.ts headTransaction) follow from the
+ * method, the protocol version and the header lines alone: the headers and cookies, and the body's
+ * variables (empty before a body). ARGS is not one (it holds query values, path segments and some headers).
+ */
+export const HEAD_ONLY_VARS: ReadonlySet<string> = new Set([
+  'REQUEST_HEADERS', 'REQUEST_HEADERS_NAMES', 'REQUEST_COOKIES', 'REQUEST_COOKIES_NAMES', 'REQUEST_METHOD', 'REQUEST_PROTOCOL',
+  'ARGS_POST', 'ARGS_POST_NAMES', 'FILES', 'FILES_NAMES', 'MULTIPART_PART_HEADERS', 'XML', 'REQUEST_BODY', 'REQBODY_PROCESSOR',
+  'FILES_COMBINED_SIZE', 'REQUEST_BODY_LENGTH', 'ARGS_COMBINED_SIZE',
+]);
 
 /** Variables whose values are collections of named entries. */
 const COLLECTION_NAMES = new Set([
@@ -65,7 +80,7 @@ export function parseVariables(s: string): VarSpec[] {
       else if (k.length >= 2 && k.startsWith('/') && k.endsWith('/')) key = linearRx(new RegExp(k.slice(1, -1), 'i'));
       else key = k.toLowerCase();
     }
-    return { name, key, count, exclude, subIdx: -1 } as VarSpec;
+    return { name, key, count, exclude, subIdx: -1, countName: `&${name}`, head: HEAD_ONLY_VARS.has(name) } as VarSpec;
   });
   specs.forEach((spec, i) => {
     if (spec.exclude || spec.count || spec.name === 'TX' || spec.name.startsWith('MATCHED') || !COLLECTION_NAMES.has(spec.name)) return;
@@ -79,7 +94,13 @@ const lname = (e: Entry) => e.lname ?? (e.lname = e.name.toLowerCase());
 const keyMatches = (key: VarSpec['key'], e: Entry) => key === undefined || (typeof key === 'string' ? lname(e) === key : key.test(e.name));
 
 /** Where resolved targets go: parallel arrays of collection (or scalar) names and entries. */
-export interface TargetList { cols: string[]; entries: Entry[] }
+export interface TargetList { cols: string[]; entries: Entry[]; /** How many of cols/entries are this resolution's (the arrays are reused, never shrunk: no new backing store per rule). */ n: number }
+
+function put(out: TargetList, col: string, e: Entry): void {
+  out.cols[out.n] = col;
+  out.entries[out.n] = e;
+  out.n++;
+}
 
 /** Collects the values a rule's variables select, exclusions applied; `bodyOnly` keeps only body entries of collections. */
 export function collectTargets(specs: readonly VarSpec[], hasExclusions: boolean, tx: Transaction, bodyOnly: boolean, out: TargetList): void {
@@ -109,17 +130,16 @@ export function collectSpec(spec: VarSpec, specs: readonly VarSpec[], hasExclusi
       let n = 0;
       if (typeof spec.key === 'string') n = tx.tx.has(spec.key) ? 1 : 0;
       else for (const k of tx.tx.keys()) if (spec.key === undefined || spec.key.test(k)) n++;
-      out.cols.push('&TX');
-      out.entries.push(tx.scalarEntry('&TX', String(n)));
+      put(out, '&TX', tx.scalarEntry('&TX', String(n)));
       return;
     }
     if (typeof spec.key === 'string') {
       const v = tx.tx.get(spec.key);
-      if (v !== undefined) { out.cols.push('TX'); out.entries.push(tx.txEntry(spec.key, v)); }
+      if (v !== undefined) { put(out, 'TX', tx.txEntry(spec.key, v)); }
       return;
     }
     // keys, then values: iterating the Map's entries would make a [key, value] array per TX variable
-    for (const k of tx.tx.keys()) if (spec.key === undefined || spec.key.test(k)) { out.cols.push('TX'); out.entries.push(tx.txEntry(k, tx.tx.get(k) as string)); }
+    for (const k of tx.tx.keys()) if (spec.key === undefined || spec.key.test(k)) { put(out, 'TX', tx.txEntry(k, tx.tx.get(k) as string)); }
     return;
   }
   // the body pass re-runs phase 2 for what the body added: head-only values were judged already
@@ -127,23 +147,21 @@ export function collectSpec(spec: VarSpec, specs: readonly VarSpec[], hasExclusi
   if (SCALAR_NAMES.has(spec.name)) {
     if (bodyOnly && spec.name !== 'REQUEST_BODY') return;
     const v = tx.scalars.get(spec.name);
-    if (spec.count) { out.cols.push(`&${spec.name}`); out.entries.push(tx.scalarEntry('&', v === undefined ? '0' : '1')); return; }
+    if (spec.count) { put(out, spec.countName, tx.scalarEntry('&', v === undefined ? '0' : '1')); return; }
     if (v === undefined) return;
-    out.cols.push(spec.name);
-    out.entries.push(tx.scalarEntry(spec.name, v));
+    put(out, spec.name, tx.scalarEntry(spec.name, v));
     return;
   }
   if (spec.subIdx >= 0) {
     const sel = selection(spec, specs, hasExclusions, tx, bodyOnly);
-    for (let i = 0; i < sel.length; i++) { out.cols.push(spec.name); out.entries.push(sel[i]); }
+    for (let i = 0; i < sel.length; i++) { put(out, spec.name, sel[i]); }
     return;
   }
   const list = tx.collections.get(spec.name);
   if (spec.count) {
     let n = 0;
     if (list !== undefined) for (const e of list) if (keyMatches(spec.key, e)) n++;
-    out.cols.push(`&${spec.name}`);
-    out.entries.push(tx.scalarEntry('&', String(n)));
+    put(out, spec.countName, tx.scalarEntry('&', String(n)));
     return;
   }
   if (list === undefined) return;
@@ -151,8 +169,7 @@ export function collectSpec(spec: VarSpec, specs: readonly VarSpec[], hasExclusi
     if (bodyOnly && !e.body) continue;
     if (!keyMatches(spec.key, e)) continue;
     if (hasExclusions && excludedBy(specs, spec.name, e)) continue;
-    out.cols.push(spec.name);
-    out.entries.push(e);
+    put(out, spec.name, e);
   }
 }
 

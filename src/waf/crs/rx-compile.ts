@@ -67,6 +67,16 @@ function needsBacktracking(n: RxNode): boolean {
   }
 }
 
+/** The emitted source of a pattern that matches any value whole. */
+const WHOLE = '^[\\s\\S]*$';
+/** What `/^[\s\S]*$/s.exec(s)` answers, without running it. */
+function whole(s: string): RegExpExecArray {
+  const m = [s] as unknown as RegExpExecArray;
+  m.index = 0;
+  m.input = s;
+  return m;
+}
+
 export function compileRx(pattern: string, useRe2 = true): CompiledRx {
   const ast = parsePcre(pattern);
   const lits = requiredLiterals(ast);
@@ -82,6 +92,9 @@ export function compileRx(pattern: string, useRe2 = true): CompiledRx {
   }
   if (plain && linearEngine()) {
     const { source } = emitJs(ast, true);
+    // `^.*$` (PCRE_DOTALL, as ModSecurity compiles): every value matches whole; CRS runs it on every header name
+    // (920450, to capture it) and on the User-Agent (901318): no regex run for it
+    if (source === WHOLE) return { pattern, source, flags: 'sl', engine: 'linear', matchers: [], prefilter, exec: whole };
     try {
       const m = new RegExp(source, 'sl');
       const fast = new RegExp(source, 's');
