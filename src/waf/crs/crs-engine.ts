@@ -79,8 +79,6 @@ function load(options: WafEngineOptions): LoadedCrs {
 }
 
 interface CarryState { tx: Transaction; active: CompiledExclusion[] }
-/** A head answered from the cache: its transaction, made again when a body pass needs it. */
-interface LazyCarry { replay: () => CarryState }
 
 export function createCrsEngine(options: WafEngineOptions): WafEngine {
   const crs = load(options);
@@ -206,10 +204,10 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
           headHash = valueHash(headKey);
           const hit = heads.get(headKey, '', '', headHash);
           if (hit !== undefined) {
-            // The head's transaction is rebuilt only if a body pass comes: most bodies of a repeated head
-            // are never inspected here (gRPC frames, bodies a route streams itself), and the findings are
-            // the same with or without a body to follow.
-            if (carry !== undefined) carry.state = { replay: () => headPass(req, routeUrl, []) } satisfies LazyCarry;
+            // A repeated head carries no transaction: a body pass after it starts its own (phase 1 and 2 on
+            // the body's values, as for a body inspected without its head), so a repeated call with a body
+            // (a records RPC call, a REST create) does not run the head's rules again. The head's findings
+            // are the cached ones; test/waf-crs-outcomes.test.ts pins that detections are the same.
             return hit.map((d) => ({ ...d }));
           }
         }
@@ -222,8 +220,7 @@ export function createCrsEngine(options: WafEngineOptions): WafEngine {
     inspectBody(body: unknown, contentType: string, scope: WafScope, carry?: BodyCarry) {
       const out: Detection[] = [];
       if (options.mode === 'off' || body === undefined || body === null) return out;
-      const held = carry?.state as CarryState | LazyCarry | undefined;
-      const prev = held !== undefined && 'replay' in held ? held.replay() : held;
+      const prev = carry?.state as CarryState | undefined;
       let active = prev?.active ?? activeFor(scope.method, scope.routeUrl, scope.path);
       if (scope.urlFields !== undefined && scope.urlFields.length > 0) active = [...active, ...urlFieldExclusions(scope.urlFields, ['rfi'])];
       let tx = prev?.tx;
