@@ -15,7 +15,7 @@ import { DataSchema, type DataConfig } from '../src/config/schema-data.js';
 import { collectionProto } from '../src/api/rpc/index.js';
 import { BENCH_COLLECTIONS } from './records-fixture.js';
 import { freePort, pinned, ROOT, waitForPort } from './lib.js';
-import { cpuMs, selfTimes } from './records-profile-lib.js';
+import { cpuMs, printProfile } from './records-profile-lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -81,14 +81,7 @@ try {
     console.log(`\n== ${kind}: ${r.rps.toFixed(0)} calls/s, server CPU ${usPerCall.toFixed(1)} µs/call, ${r.failed} failed (load ${load})`);
     summary.push({ kind, rps: Math.round(r.rps), usPerCall: Number(usPerCall.toFixed(1)), failed: r.failed, load });
     if (!existsSync(profFile)) continue;
-    const { busy, byFn, byArea, inclusive } = selfTimes(profFile);
-    const show = (title: string, m: Map<string, number>, n: number) => {
-      console.log(`-- ${title}`);
-      for (const [fn, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${((100 * t) / busy).toFixed(1).padStart(5)}%  ${fn}`);
-    };
-    show('self time by area', byArea, 20);
-    show('self time by function', byFn, Number(values.top));
-    if (values.inclusive) show('inclusive time', inclusive, Number(values.top));
+    printProfile(profFile, Number(values.top), values.inclusive);
   }
   console.table(summary);
 } finally {

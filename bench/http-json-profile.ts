@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, pinned, ROOT, waitForPort } from './lib.js';
-import { cpuMs, selfTimes } from './records-profile-lib.js';
+import { cpuMs, printProfile } from './records-profile-lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,14 +57,7 @@ try {
     summary.push({ kind, rps: Math.round(r.rps), usPerRequest: Number(usPerReq.toFixed(1)), load });
     if (!existsSync(profFile)) continue;
     if (values.keep) cpSync(profFile, join(ROOT, 'bench/results', `http-json-profile-${kind}.cpuprofile`));
-    const { busy, byFn, byArea, inclusive } = selfTimes(profFile);
-    const show = (title: string, m: Map<string, number>, n: number) => {
-      console.log(`-- ${title}`);
-      for (const [fn, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${((100 * t) / busy).toFixed(1).padStart(5)}%  ${fn}`);
-    };
-    show('self time by area', byArea, 20);
-    show('self time by function', byFn, Number(values.top));
-    if (values.inclusive) show('inclusive time (src/ and packages)', inclusive, Number(values.top));
+    printProfile(profFile, Number(values.top), values.inclusive);
   }
   console.table(summary);
 } finally {

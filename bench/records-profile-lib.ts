@@ -77,3 +77,15 @@ export function cpuMs(pid: number): number {
   return (ticks * 1000) / 100;
 }
 
+
+/** Prints a CPU profile's top self time by area and by function (and inclusive time when asked), as shares of busy time. */
+export function printProfile(file: string, top: number, inclusive = false): void {
+  const p = selfTimes(file);
+  const show = (title: string, m: Map<string, number>, n: number) => {
+    console.log(`-- ${title}`);
+    for (const [fn, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${((100 * t) / p.busy).toFixed(1).padStart(5)}%  ${fn}`);
+  };
+  show('self time by area', p.byArea, 20);
+  show('self time by function', p.byFn, top);
+  if (inclusive) show('inclusive time (src/ and packages)', p.inclusive, top);
+}

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, pinned, ROOT, waitForPort } from './lib.js';
-import { cpuMs, selfTimes } from './records-profile-lib.js';
+import { cpuMs, printProfile } from './records-profile-lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -91,15 +91,7 @@ async function main(): Promise<void> {
         summary.push({ kind, scenario, rps: Math.round(r.rps), usPerRequest: Number(usPerReq.toFixed(1)), load });
         if (!file) continue;
         if (values.keep) cpSync(file, join(ROOT, 'bench/results', `records-profile-${kind}-${scenario}.cpuprofile`));
-        const { busy, byFn, byArea, inclusive } = selfTimes(file);
-        // shares of busy CPU turned into µs per request (start-up samples excluded from neither: they are a fixed cost)
-        const show = (title: string, m: Map<string, number>, n: number) => {
-          console.log(`-- ${title}`);
-          for (const [fn, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${((100 * t) / busy).toFixed(1).padStart(5)}%  ${fn}`);
-        };
-        show('self time by area', byArea, 20);
-        show('self time by function', byFn, top);
-        if (values.inclusive) show('inclusive time (src/ and packages)', inclusive, top);
+        printProfile(file, top, values.inclusive);
       }
     }
     console.table(summary);
