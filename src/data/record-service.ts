@@ -16,6 +16,7 @@ import { etagOf, fromRow, recordColumns, rowToRecord, type RecordColumns, type R
 import { validateInput } from './record-validate.js';
 import { deleteRecord, insertRecord, mapWriteError, newRow, updateRecord, type WriteStatements } from './record-write.js';
 import type { TableNames } from './table-names.js';
+import { inTransaction, type AfterCommit } from './transaction-retry.js';
 import { sealRecord, type ValueCipher } from './field-cipher.js';
 
 export interface ListQuery {
@@ -136,7 +137,6 @@ export interface RecordHooks {
 }
 
 /** After-hooks of one operation (or one batch), run once the transaction committed. */
-type AfterCommit = (() => Promise<void> | void)[];
 const runAfter = async (afters: AfterCommit) => {
   for (const a of afters) await a();
 };
@@ -194,24 +194,7 @@ export function createRecordsService(o: RecordsServiceOptions): RecordsService {
   };
   /** A compiled read: immediately when the engine allows, else through Kysely. */
   const readRows = async (db: Db, q: CompiledQuery): Promise<Row[]> => (db === o.db ? o.readNow?.(q.sql, q.parameters) : undefined) ?? ((await db.executeQuery(q)).rows as Row[]);
-  /**
-   * Runs fn in a transaction (in the caller's when there is one). A transaction of its own that the engine rolls
-   * back as a deadlock victim (InnoDB's gap locks between concurrent inserts, PostgreSQL's deadlock detector) is
-   * run again, up to 4 times with a short random pause; what fn queued to run after the commit is dropped first.
-   */
-  const inTx = async <T>(db: Db, fn: (db: Db) => Promise<T>, afters?: AfterCommit): Promise<T> => {
-    if (db.isTransaction) return fn(db);
-    const queued = afters?.length ?? 0;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await db.transaction().execute(fn);
-      } catch (e) {
-        if (attempt >= 4 || !o.dialect.isRetryable(e)) throw e;
-        if (afters) afters.length = queued;
-        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
-      }
-    }
-  };
+  const inTx = <T>(db: Db, fn: (db: Db) => Promise<T>, afters?: AfterCommit): Promise<T> => inTransaction(db, fn, { isRetryable: o.dialect.isRetryable }, afters);
 
   async function read(db: Db, c: Collection, id: string, opts: OperationOptions = {}): Promise<StoredRecord> {
     checkId(id);
