@@ -25,10 +25,6 @@ import { bundledOf, mirrorOf, precompile, runsThroughTsx } from './precompile.mj
 // sets no timeout of its own); the kill a little later catches a file that does not end even then.
 const FILE_TIMEOUT_S = 300;
 const DURATIONS = 'scripts/test-durations.json';
-// A file whose tests have all ended exits even if something it started still holds the event loop (a server a
-// failed `before` never stopped): it is reported at once, not after FILE_TIMEOUT_S. Node 20.14 and later.
-const [MAJOR, MINOR] = process.versions.node.split('.').map(Number);
-const FORCE_EXIT = MAJOR > 20 || (MAJOR === 20 && MINOR >= 14) ? ['--test-force-exit'] : [];
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -80,7 +76,7 @@ function status() {
 function runFile(file) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const testArgs = ['--test', '--test-reporter=tap', `--test-timeout=${FILE_TIMEOUT_S * 1000}`, ...FORCE_EXIT];
+    const testArgs = ['--test', '--test-reporter=tap', `--test-timeout=${FILE_TIMEOUT_S * 1000}`];
     // A file marked `// strata-test: tsx` runs through tsx, and so do the Strata processes it starts: it loads
     // TypeScript itself (functions built to JavaScript still import the `strata` package, whose exports are
     // TypeScript sources) or tests what only the tsx path does.
